@@ -1,0 +1,41 @@
+/* Errors the core reports: a message for the DBA plus what the engine said. */
+#ifndef MIG_ERROR_H
+#define MIG_ERROR_H
+
+#include <stddef.h>
+
+/* Result codes of every core function. */
+enum {
+    MIG_OK = 0,
+    MIG_ERR = 1,   /* bad input or a refused operation: the message says why */
+    MIG_ENGINE,    /* the engine raised an error while running SQL */
+    MIG_NOMEM,     /* memory is exhausted */
+    MIG_PRIVILEGE, /* the caller may not do this */
+};
+
+typedef struct mig_error {
+    int code;
+    char sqlstate[6]; /* the engine's SQLSTATE (PostgreSQL) or "" */
+    int engine_code;  /* the engine's own result code (SQLite) or 0 */
+    char *message;    /* primary message, one line */
+    char *detail;     /* further lines: each problem found, the engine's own message */
+    char *hint;       /* what to do about it */
+    char *context;    /* where it happened: migration, file, line */
+    long offset;      /* byte offset in the script of the failing statement, or -1 */
+} mig_error;
+
+void mig_error_init(mig_error *err);
+void mig_error_clear(mig_error *err);
+/* Record an error; returns code so callers can `return mig_fail(...)`. */
+int mig_fail(mig_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int mig_fail_nomem(mig_error *err);
+void mig_error_set_detail(mig_error *err, char *detail);
+/* Say where the error happened (replacing any earlier context). */
+void mig_error_set_context(mig_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mig_error_set_hint(mig_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Move src into dst (dst is cleared first). */
+void mig_error_move(mig_error *dst, mig_error *src);
+/* Context, message, detail and hint joined for engines with one error string (SQLite). */
+char *mig_error_render(const mig_error *err);
+
+#endif

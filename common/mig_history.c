@@ -1,0 +1,110 @@
+#include "mig_history.h"
+
+#include "mig_alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { HISTORY_COLUMNS = 11 };
+
+/* Parse an engine's boolean text: SQLite says 1, PostgreSQL says t. */
+static bool text_is_true(const char *s)
+{
+    return s && (strcmp(s, "1") == 0 || strcmp(s, "t") == 0 || strcmp(s, "true") == 0);
+}
+
+/* Append one loaded row. */
+static int on_history_row(void *ctx, int ncols, const char *const *v)
+{
+    mig_history *hist = ctx;
+    if (ncols != HISTORY_COLUMNS)
+        return MIG_ERR;
+    if (hist->count == hist->cap) {
+        size_t cap = hist->cap ? hist->cap * 2 : 16;
+        mig_history_row *rows = mig_realloc(hist->rows, cap * sizeof *rows);
+        if (!rows)
+            return MIG_NOMEM;
+        hist->rows = rows;
+        hist->cap = cap;
+    }
+    mig_history_row *r = &hist->rows[hist->count];
+    memset(r, 0, sizeof *r);
+    hist->count++;
+    r->id = v[0] ? strtoll(v[0], NULL, 10) : 0;
+    char **text[] = {&r->version,    &r->name,       &r->direction, &r->checksum,
+                     &r->down_checksum, &r->script, &r->applied_at, &r->applied_by};
+    for (int i = 0; i < 8; i++)
+        if (v[i + 1] && !(*text[i] = mig_strdup(v[i + 1])))
+            return MIG_NOMEM;
+    r->execution_ms = v[9] ? strtoll(v[9], NULL, 10) : 0;
+    r->success = text_is_true(v[10]);
+    if (!r->version || !r->direction)
+        return MIG_ERR;
+    return MIG_OK;
+}
+
+/* Read migrate_history in id order. */
+int mig_history_load(const mig_engine *eng, bool create, mig_history *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = eng->history_prepare(eng->handle, create, &out->exists, err);
+    if (rc != MIG_OK || !out->exists)
+        return rc;
+    char *sql = mig_printf("SELECT id, version, name, direction, checksum, down_checksum, script, "
+                           "applied_at, applied_by, execution_ms, success FROM %s ORDER BY id",
+                           eng->history_table);
+    if (!sql)
+        return mig_fail_nomem(err);
+    rc = eng->query(eng->handle, sql, 0, NULL, on_history_row, out, err);
+    mig_free(sql);
+    if (rc == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
+    else if (rc == MIG_ERR && !err->message)
+        rc = mig_fail(err, MIG_ERR, "migrate_history has rows this version cannot read");
+    if (rc != MIG_OK)
+        mig_history_free(out);
+    return rc;
+}
+
+/* Append one row, stamped with the engine's clock and user. */
+int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_error *err)
+{
+    char *at = eng->now_utc(eng->handle);
+    char *by = eng->current_user(eng->handle);
+    char *sql = mig_printf("INSERT INTO %s (version, name, direction, checksum, down_checksum, "
+                           "up_sql, down_sql, script, applied_at, applied_by, execution_ms, "
+                           "success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                           eng->history_table);
+    char ms[32];
+    snprintf(ms, sizeof ms, "%lld", e->execution_ms);
+    const char *params[12] = {e->version, e->name,     e->direction,
+                              e->checksum && *e->checksum ? e->checksum : NULL,
+                              e->down_checksum && *e->down_checksum ? e->down_checksum : NULL,
+                              e->up_sql,  e->down_sql, e->script, at, by, ms,
+                              e->success ? "1" : "0"};
+    int rc = (at && sql) ? eng->query(eng->handle, sql, 12, params, NULL, NULL, err)
+                         : mig_fail_nomem(err);
+    mig_free(at);
+    mig_free(by);
+    mig_free(sql);
+    return rc;
+}
+
+/* Release the loaded rows. */
+void mig_history_free(mig_history *hist)
+{
+    for (size_t i = 0; i < hist->count; i++) {
+        mig_history_row *r = &hist->rows[i];
+        mig_free(r->version);
+        mig_free(r->name);
+        mig_free(r->direction);
+        mig_free(r->checksum);
+        mig_free(r->down_checksum);
+        mig_free(r->script);
+        mig_free(r->applied_at);
+        mig_free(r->applied_by);
+    }
+    mig_free(hist->rows);
+    memset(hist, 0, sizeof *hist);
+}

@@ -1,0 +1,52 @@
+/* Reading a script's text: sections, directives, comments and line numbers. */
+#ifndef MIG_SCRIPT_H
+#define MIG_SCRIPT_H
+
+#include "mig_error.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* One part of a file: where it starts and how long it is. */
+typedef struct mig_span {
+    size_t offset;
+    size_t len;
+    int first_line;       /* 1-based line of the file on which the part begins */
+    bool no_transaction;  /* -- migrate:no-transaction, transaction:false, +goose NO TRANSACTION */
+    bool present;
+} mig_span;
+
+typedef struct mig_sections {
+    mig_span up;
+    mig_span down;
+    bool has_markers; /* dbmate or goose markers were found */
+} mig_sections;
+
+/*
+ * Split a single-file migration into its up and down parts by dbmate (-- migrate:up / down) or
+ * goose (-- +goose Up / Down) markers. Only markers on a line of their own and outside string
+ * literals, quoted identifiers, dollar quotes and block comments count. A file without markers
+ * is all up. file names the file in errors.
+ */
+int mig_sections_parse(const char *text, size_t len, const char *file, mig_sections *out,
+                       mig_error *err);
+
+/* Directives of a whole script (a pair's .up.sql, a folder's up.sql, a Flyway file). */
+void mig_script_directives(const char *text, size_t len, mig_span *span);
+
+/* Offset of the first byte at or after pos that is neither white space nor inside a comment. */
+size_t mig_script_skip_blank(const char *text, size_t len, size_t pos);
+
+/* True when the script holds nothing but white space and comments (a valid no-op). */
+bool mig_script_is_blank(const char *text, size_t len);
+
+/* 1-based line number of the byte at offset. */
+int mig_script_line_at(const char *text, size_t len, size_t offset);
+
+/*
+ * Check that a file's bytes are text the engines can run: no NUL byte, valid UTF-8.
+ * file names the file in the error.
+ */
+int mig_script_check_text(const char *text, size_t len, const char *file, mig_error *err);
+
+#endif

@@ -1,0 +1,24 @@
+/* SHA-256 (FIPS 180-4) and the normalised script checksum. */
+#ifndef MIG_SHA256_H
+#define MIG_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mig_sha256 {
+    uint32_t state[8];
+    uint64_t bytes;
+    unsigned char block[64];
+    size_t used;
+} mig_sha256;
+
+void mig_sha256_init(mig_sha256 *ctx);
+void mig_sha256_update(mig_sha256 *ctx, const void *data, size_t len);
+void mig_sha256_final(mig_sha256 *ctx, unsigned char digest[32]);
+/* Hex digest of data into out (65 bytes with the terminator). */
+void mig_sha256_hex(const void *data, size_t len, char out[65]);
+
+/* Checksum of a script as stored: BOM removed and CRLF read as LF, so line endings never matter. */
+void mig_checksum(const char *script, size_t len, char out[65]);
+
+#endif

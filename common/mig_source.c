@@ -1,0 +1,407 @@
+#include "mig_source.h"
+
+#include "mig_alloc.h"
+#include "mig_name.h"
+#include "mig_sha256.h"
+#include "mig_version.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* One script file found in the folder, before up and down halves are joined. */
+typedef struct piece {
+    mig_name_kind kind; /* UP, DOWN or SECTIONED (a folder yields an UP and maybe a DOWN) */
+    char *version;
+    char *name;
+    char *path; /* relative to the folder */
+    char *up_text;
+    char *down_text;
+    mig_span up, down;
+} piece;
+
+typedef struct piece_list {
+    piece *items;
+    size_t count, cap;
+} piece_list;
+
+static void piece_free(piece *p)
+{
+    mig_free(p->version);
+    mig_free(p->name);
+    mig_free(p->path);
+    mig_free(p->up_text);
+    mig_free(p->down_text);
+}
+
+/* Normalise in place: drop a UTF-8 BOM, read CRLF as LF. */
+size_t mig_text_normalize(char *text, size_t len)
+{
+    size_t r = 0, w = 0;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        r = 3;
+    for (; r < len; r++) {
+        if (text[r] == '\r' && r + 1 < len && text[r + 1] == '\n')
+            continue;
+        text[w++] = text[r];
+    }
+    text[w] = '\0';
+    return w;
+}
+
+/* Read a whole file as normalised script text; rel names it in errors. */
+static int read_script(const char *full, const char *rel, char **out, size_t *outlen,
+                       mig_error *err)
+{
+    FILE *f = fopen(full, "rb");
+    if (!f)
+        return mig_fail(err, MIG_ERR, "%s: cannot be read: %s", rel, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return mig_fail(err, MIG_ERR, "%s: is not a regular file", rel);
+    }
+    if ((unsigned long long)st.st_size > MIG_MAX_SCRIPT_BYTES) {
+        fclose(f);
+        return mig_fail(err, MIG_ERR, "%s: is %lld bytes; scripts over %u MiB are refused", rel,
+                        (long long)st.st_size, MIG_MAX_SCRIPT_BYTES >> 20);
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    char *text = mig_malloc(cap);
+    if (!text) {
+        fclose(f);
+        return mig_fail_nomem(err);
+    }
+    for (;;) {
+        size_t n = fread(text + len, 1, cap - len - 1, f);
+        len += n;
+        if (len < cap - 1)
+            break;
+        if (cap > MIG_MAX_SCRIPT_BYTES) {
+            mig_free(text);
+            fclose(f);
+            return mig_fail(err, MIG_ERR, "%s: scripts over %u MiB are refused", rel,
+                            MIG_MAX_SCRIPT_BYTES >> 20);
+        }
+        char *bigger = mig_realloc(text, cap * 2); /* the file grew while being read */
+        if (!bigger) {
+            mig_free(text);
+            fclose(f);
+            return mig_fail_nomem(err);
+        }
+        text = bigger;
+        cap *= 2;
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        mig_free(text);
+        return mig_fail(err, MIG_ERR, "%s: cannot be read", rel);
+    }
+    int rc = mig_script_check_text(text, len, rel, err);
+    if (rc != MIG_OK) {
+        mig_free(text);
+        return rc;
+    }
+    *outlen = mig_text_normalize(text, len);
+    *out = text;
+    return MIG_OK;
+}
+
+/* Add a piece, taking ownership of its strings. */
+static int pieces_push(piece_list *list, piece *p, mig_error *err)
+{
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        piece *items = mig_realloc(list->items, cap * sizeof *items);
+        if (!items) {
+            piece_free(p);
+            return mig_fail_nomem(err);
+        }
+        list->items = items;
+        list->cap = cap;
+    }
+    list->items[list->count++] = *p;
+    return MIG_OK;
+}
+
+/* Read one script file into a piece of the given kind. */
+static int read_piece(const char *dir, const char *rel, mig_name_kind kind, const char *version,
+                      const char *name, piece_list *list, mig_error *err)
+{
+    piece p = {.kind = kind};
+    char *full = mig_printf("%s/%s", dir, rel);
+    p.version = mig_strdup(version);
+    p.name = mig_strdup(name);
+    p.path = mig_strdup(rel);
+    if (!full || !p.version || !p.name || !p.path) {
+        mig_free(full);
+        piece_free(&p);
+        return mig_fail_nomem(err);
+    }
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_script(full, rel, &text, &len, err);
+    mig_free(full);
+    if (rc != MIG_OK) {
+        piece_free(&p);
+        return rc;
+    }
+    if (kind == MIG_NAME_SECTIONED) {
+        mig_sections sec;
+        rc = mig_sections_parse(text, len, rel, &sec, err);
+        if (rc == MIG_OK) {
+            p.up = sec.up;
+            p.down = sec.down;
+            p.up_text = mig_strndup(text + sec.up.offset, sec.up.len);
+            if (sec.down.present)
+                p.down_text = mig_strndup(text + sec.down.offset, sec.down.len);
+            if (!p.up_text || (sec.down.present && !p.down_text))
+                rc = mig_fail_nomem(err);
+        }
+        mig_free(text);
+    } else {
+        mig_span *span = kind == MIG_NAME_DOWN ? &p.down : &p.up;
+        *span = (mig_span){0, len, 1, false, true};
+        mig_script_directives(text, len, span);
+        if (kind == MIG_NAME_DOWN)
+            p.down_text = text;
+        else
+            p.up_text = text;
+    }
+    if (rc != MIG_OK) {
+        piece_free(&p);
+        return rc;
+    }
+    return pieces_push(list, &p, err);
+}
+
+/* Read a <version>_<name>/ folder: up.sql is required, down.sql optional. */
+static int read_folder_migration(const char *dir, const char *entry, const mig_name_info *info,
+                                 piece_list *list, mig_error *err)
+{
+    const char *halves[2] = {"up.sql", "down.sql"};
+    for (int i = 0; i < 2; i++) {
+        char *rel = mig_printf("%s/%s", entry, halves[i]);
+        char *full = rel ? mig_printf("%s/%s", dir, rel) : NULL;
+        if (!full) {
+            mig_free(rel);
+            return mig_fail_nomem(err);
+        }
+        struct stat st;
+        int found = stat(full, &st) == 0;
+        int rc = MIG_OK;
+        if (!found && i == 0)
+            rc = mig_fail(err, MIG_ERR, "%s/: a migration folder needs an up.sql", entry);
+        else if (found)
+            rc = read_piece(dir, rel, i == 0 ? MIG_NAME_UP : MIG_NAME_DOWN, info->version,
+                            info->name, list, err);
+        mig_free(rel);
+        mig_free(full);
+        if (rc != MIG_OK)
+            return rc;
+    }
+    return MIG_OK;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Order pieces by version, then up before down, then by path so errors are stable. */
+static int compare_pieces(const void *a, const void *b)
+{
+    const piece *x = a, *y = b;
+    int c = mig_version_compare(x->version, y->version);
+    if (c)
+        return c;
+    if ((x->kind == MIG_NAME_DOWN) != (y->kind == MIG_NAME_DOWN))
+        return x->kind == MIG_NAME_DOWN ? 1 : -1;
+    return strcmp(x->path, y->path);
+}
+
+/* List the folder's entry names, sorted. */
+static int list_entries(const char *dir, char ***names, size_t *count, mig_error *err)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (errno == ENOENT)
+            return mig_fail(err, MIG_ERR, "migrations folder \"%s\" does not exist", dir);
+        return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
+                        strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode))
+        return mig_fail(err, MIG_ERR, "migrations folder \"%s\" is not a folder", dir);
+    DIR *d = opendir(dir);
+    if (!d)
+        return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
+                        strerror(errno));
+    size_t n = 0, cap = 0;
+    char **list = NULL;
+    struct dirent *e;
+    int rc = MIG_OK;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **bigger = mig_realloc(list, cap * sizeof *list);
+            if (!bigger) {
+                rc = mig_fail_nomem(err);
+                break;
+            }
+            list = bigger;
+        }
+        if (!(list[n] = mig_strdup(e->d_name))) {
+            rc = mig_fail_nomem(err);
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc != MIG_OK) {
+        for (size_t i = 0; i < n; i++)
+            mig_free(list[i]);
+        mig_free(list);
+        return rc;
+    }
+    if (n)
+        qsort(list, n, sizeof *list, compare_names);
+    *names = list;
+    *count = n;
+    return MIG_OK;
+}
+
+/* Classify and read every entry of the folder into pieces. */
+static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
+{
+    char **names = NULL;
+    size_t count = 0;
+    int rc = list_entries(dir, &names, &count, err);
+    for (size_t i = 0; rc == MIG_OK && i < count; i++) {
+        char *full = mig_printf("%s/%s", dir, names[i]);
+        if (!full) {
+            rc = mig_fail_nomem(err);
+            break;
+        }
+        struct stat st;
+        bool is_folder = false;
+        if (stat(full, &st) != 0) {
+            if (errno == ELOOP || errno == ENOENT)
+                rc = mig_fail(err, MIG_ERR, "%s: %s", names[i],
+                              errno == ELOOP ? "is a symbolic link loop" : "is a dangling symbolic link");
+            else
+                rc = mig_fail(err, MIG_ERR, "%s: cannot be read: %s", names[i], strerror(errno));
+        } else {
+            is_folder = S_ISDIR(st.st_mode);
+        }
+        mig_free(full);
+        mig_name_info info;
+        if (rc == MIG_OK && (names[i][0] != '.' || !is_folder))
+            rc = mig_name_parse(names[i], is_folder, &info, err);
+        else
+            memset(&info, 0, sizeof info);
+        if (rc == MIG_OK && info.kind == MIG_NAME_FOLDER)
+            rc = read_folder_migration(dir, names[i], &info, list, err);
+        else if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED)
+            rc = read_piece(dir, names[i], info.kind, info.version, info.name, list, err);
+        mig_name_info_free(&info);
+    }
+    for (size_t i = 0; i < count; i++)
+        mig_free(names[i]);
+    mig_free(names);
+    return rc;
+}
+
+/* Fill m's checksums from its texts. */
+static void checksum_migration(mig_migration *m)
+{
+    mig_checksum(m->up_text, strlen(m->up_text), m->checksum);
+    if (m->down_text)
+        mig_checksum(m->down_text, strlen(m->down_text), m->down_checksum);
+    else
+        m->down_checksum[0] = '\0';
+}
+
+/* Join sorted pieces into migrations: a version is one migration, up and down halves at most. */
+static int join_pieces(piece_list *list, mig_set *out, mig_error *err)
+{
+    out->items = mig_calloc(list->count ? list->count : 1, sizeof *out->items);
+    if (!out->items)
+        return mig_fail_nomem(err);
+    for (size_t i = 0; i < list->count; i++) {
+        piece *p = &list->items[i];
+        piece *next = i + 1 < list->count ? &list->items[i + 1] : NULL;
+        if (p->kind == MIG_NAME_DOWN)
+            return mig_fail(err, MIG_ERR, "%s: down script of version %s has no up script",
+                            p->path, p->version);
+        bool paired = next && mig_version_compare(p->version, next->version) == 0 &&
+                      p->kind == MIG_NAME_UP && next->kind == MIG_NAME_DOWN &&
+                      strcmp(p->name, next->name) == 0;
+        piece *after = paired ? (i + 2 < list->count ? &list->items[i + 2] : NULL) : next;
+        if (after && mig_version_compare(p->version, after->version) == 0)
+            return mig_fail(err, MIG_ERR, "duplicate version %s: %s and %s", p->version, p->path,
+                            after->path);
+        mig_migration *m = &out->items[out->count++];
+        m->version = p->version, p->version = NULL;
+        m->name = p->name, p->name = NULL;
+        m->script = p->path, p->path = NULL;
+        m->up_text = p->up_text, p->up_text = NULL;
+        m->up = p->up;
+        if (paired) {
+            m->down_script = next->path, next->path = NULL;
+            m->down_text = next->down_text, next->down_text = NULL;
+            m->down = next->down;
+            i++;
+        } else if (p->down_text) {
+            m->down_script = mig_strdup(m->script);
+            m->down_text = p->down_text, p->down_text = NULL;
+            m->down = p->down;
+            if (!m->down_script)
+                return mig_fail_nomem(err);
+        }
+        checksum_migration(m);
+    }
+    return MIG_OK;
+}
+
+/* Read and order every migration of dir. */
+int mig_source_read(const char *dir, mig_set *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!dir || !*dir)
+        return mig_fail(err, MIG_ERR, "no migrations folder given");
+    piece_list list = {0};
+    int rc = collect_pieces(dir, &list, err);
+    if (rc == MIG_OK) {
+        if (list.count)
+            qsort(list.items, list.count, sizeof *list.items, compare_pieces);
+        rc = join_pieces(&list, out, err);
+    }
+    for (size_t i = 0; i < list.count; i++)
+        piece_free(&list.items[i]);
+    mig_free(list.items);
+    if (rc != MIG_OK)
+        mig_set_free(out);
+    return rc;
+}
+
+/* Release a set and everything it holds. */
+void mig_set_free(mig_set *set)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        mig_migration *m = &set->items[i];
+        mig_free(m->version);
+        mig_free(m->name);
+        mig_free(m->script);
+        mig_free(m->down_script);
+        mig_free(m->up_text);
+        mig_free(m->down_text);
+    }
+    mig_free(set->items);
+    memset(set, 0, sizeof *set);
+}

@@ -1,0 +1,39 @@
+/* Reading a migrations folder into an ordered set of migrations. */
+#ifndef MIG_SOURCE_H
+#define MIG_SOURCE_H
+
+#include "mig_error.h"
+#include "mig_script.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Largest script read; larger files are refused with a clear error. */
+#define MIG_MAX_SCRIPT_BYTES (32u * 1024u * 1024u)
+
+typedef struct mig_migration {
+    char *version;
+    char *name;
+    char *script;      /* up script, relative to the folder */
+    char *down_script; /* down script, relative to the folder; NULL when there is none */
+    char *up_text;     /* BOM removed, CRLF read as LF */
+    char *down_text;   /* NULL when there is no down script */
+    mig_span up;       /* where the up script lies in up_text's file (for line numbers) */
+    mig_span down;
+    char checksum[65];
+    char down_checksum[65]; /* "" without a down script */
+} mig_migration;
+
+typedef struct mig_set {
+    mig_migration *items; /* ordered by version */
+    size_t count;
+} mig_set;
+
+/* Read dir; on error nothing is returned and the message names the file and the reason. */
+int mig_source_read(const char *dir, mig_set *out, mig_error *err);
+void mig_set_free(mig_set *set);
+
+/* Turn a file's bytes into script text: BOM removed, CRLF to LF, in place; returns the new length. */
+size_t mig_text_normalize(char *text, size_t len);
+
+#endif

@@ -1,0 +1,288 @@
+#include "mig_state.h"
+
+#include "mig_alloc.h"
+#include "mig_buf.h"
+#include "mig_version.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The name DBAs see in migrations_status.state. */
+const char *mig_state_name(mig_state state)
+{
+    static const char *const names[] = {"applied", "pending",      "modified",
+                                        "missing", "out_of_order", "failed"};
+    return names[state];
+}
+
+/* What history says of one version after replaying its rows. */
+typedef struct version_record {
+    const char *version;
+    const mig_history_row *applied; /* the up row in force, or NULL */
+    const mig_history_row *failed;  /* the failed run, when that is the last word */
+    const char *checksum;           /* applied checksum, as a repair may have changed it */
+} version_record;
+
+static int compare_rows_by_version(const void *a, const void *b)
+{
+    const mig_history_row *x = *(const mig_history_row *const *)a;
+    const mig_history_row *y = *(const mig_history_row *const *)b;
+    int c = mig_version_compare(x->version, y->version);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* Replay the rows of one version, oldest first. */
+static void replay_version(const mig_history_row *const *rows, size_t n, version_record *rec)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->version = rows[0]->version;
+    for (size_t i = 0; i < n; i++) {
+        const mig_history_row *r = rows[i];
+        if (strcmp(r->direction, "up") == 0) {
+            rec->applied = r->success ? r : NULL;
+            rec->failed = r->success ? NULL : r;
+            rec->checksum = r->success ? r->checksum : NULL;
+        } else if (strcmp(r->direction, "down") == 0 && r->success) {
+            rec->applied = NULL;
+            rec->failed = NULL;
+            rec->checksum = NULL;
+        } else if (strcmp(r->direction, "repair") == 0 && r->success) {
+            rec->failed = NULL;
+            if (rec->applied && r->checksum)
+                rec->checksum = r->checksum; /* the DBA accepted the file as it is now */
+            else if (!r->checksum)
+                rec->applied = NULL, rec->checksum = NULL; /* forgotten */
+        }
+    }
+}
+
+/* Replay history into one record per version that has any rows, ordered by version. */
+static int replay_history(const mig_history *hist, version_record **out, size_t *count,
+                          mig_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    if (hist->count == 0)
+        return MIG_OK;
+    const mig_history_row **sorted = mig_malloc(hist->count * sizeof *sorted);
+    version_record *recs = mig_calloc(hist->count, sizeof *recs);
+    if (!sorted || !recs) {
+        mig_free(sorted);
+        mig_free(recs);
+        return mig_fail_nomem(err);
+    }
+    for (size_t i = 0; i < hist->count; i++)
+        sorted[i] = &hist->rows[i];
+    qsort(sorted, hist->count, sizeof *sorted, compare_rows_by_version);
+    size_t n = 0;
+    for (size_t i = 0; i < hist->count;) {
+        size_t j = i + 1;
+        while (j < hist->count && mig_version_compare(sorted[i]->version, sorted[j]->version) == 0)
+            j++;
+        replay_version(sorted + i, j - i, &recs[n]);
+        if (recs[n].applied || recs[n].failed)
+            n++;
+        i = j;
+    }
+    mig_free(sorted);
+    *out = recs;
+    *count = n;
+    return MIG_OK;
+}
+
+/* Fill the history side of a status row. */
+static void take_record(mig_status_row *row, const version_record *rec)
+{
+    const mig_history_row *r = rec->applied ? rec->applied : rec->failed;
+    row->record = rec->applied;
+    row->applied_checksum = rec->checksum;
+    row->applied_at = r->applied_at;
+    row->applied_by = r->applied_by;
+    row->execution_ms = r->execution_ms;
+    row->has_execution_ms = true;
+}
+
+/* Merge the ordered files with the ordered records into status rows. */
+int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *out,
+                     mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    version_record *recs;
+    size_t nrec;
+    int rc = replay_history(hist, &recs, &nrec, err);
+    if (rc != MIG_OK)
+        return rc;
+    size_t nfiles = files ? files->count : 0;
+    out->rows = mig_calloc(nfiles + nrec + 1, sizeof *out->rows);
+    if (!out->rows) {
+        mig_free(recs);
+        return mig_fail_nomem(err);
+    }
+    const char *newest_applied = NULL;
+    for (size_t i = 0; i < nrec; i++)
+        if (recs[i].applied)
+            newest_applied = recs[i].version; /* records are in version order */
+    size_t fi = 0, ri = 0;
+    while (fi < nfiles || ri < nrec) {
+        const mig_migration *m = fi < nfiles ? &files->items[fi] : NULL;
+        const version_record *rec = ri < nrec ? &recs[ri] : NULL;
+        int c = !m ? 1 : !rec ? -1 : mig_version_compare(m->version, rec->version);
+        mig_status_row *row = &out->rows[out->count++];
+        if (c <= 0) {
+            row->version = m->version;
+            row->name = m->name;
+            row->script = m->script;
+            row->checksum = m->checksum;
+            row->file = m;
+            fi++;
+        }
+        if (c >= 0) {
+            const mig_history_row *r = rec->applied ? rec->applied : rec->failed;
+            if (c > 0) {
+                row->version = r->version;
+                row->name = r->name;
+                row->script = r->script;
+            }
+            take_record(row, rec);
+            ri++;
+        }
+        if (row->record && !row->file)
+            row->state = files ? MIG_STATE_MISSING : MIG_STATE_APPLIED;
+        else if (row->record)
+            row->state = strcmp(row->applied_checksum ? row->applied_checksum : "",
+                                row->checksum) == 0
+                             ? MIG_STATE_APPLIED
+                             : MIG_STATE_MODIFIED;
+        else if (c >= 0)
+            row->state = MIG_STATE_FAILED;
+        else if (newest_applied && mig_version_compare(row->version, newest_applied) < 0)
+            row->state = MIG_STATE_OUT_OF_ORDER;
+        else
+            row->state = MIG_STATE_PENDING;
+    }
+    mig_free(recs);
+    return MIG_OK;
+}
+
+/* Release the rows (what they point to belongs to the set and the history). */
+void mig_status_free(mig_status *status)
+{
+    mig_free(status->rows);
+    memset(status, 0, sizeof *status);
+}
+
+/* Describe one problem row on a line of its own. */
+static void describe_problem(mig_buf *b, const mig_status_row *row, const char *newest)
+{
+    switch (row->state) {
+    case MIG_STATE_MODIFIED:
+        mig_buf_printf(b,
+                       "%s: migration %s was modified after it was applied (applied checksum %s, "
+                       "file checksum %s)",
+                       row->script, row->version, row->applied_checksum, row->checksum);
+        break;
+    case MIG_STATE_MISSING:
+        mig_buf_printf(b, "%s: migration %s was applied but its file is missing from the folder",
+                       row->script, row->version);
+        break;
+    case MIG_STATE_OUT_OF_ORDER:
+        mig_buf_printf(b,
+                       "%s: migration %s is out of order: it is pending but older than the "
+                       "newest applied migration %s",
+                       row->script, row->version, newest);
+        break;
+    case MIG_STATE_FAILED:
+        mig_buf_printf(b, "%s: migration %s failed when it last ran", row->script, row->version);
+        break;
+    default:
+        break;
+    }
+}
+
+/* One error naming every problem, or MIG_OK. */
+int mig_status_check(const mig_status *status, mig_error *err)
+{
+    const char *newest = NULL;
+    size_t problems = 0;
+    int kinds = 0;
+    for (size_t i = 0; i < status->count; i++) {
+        const mig_status_row *row = &status->rows[i];
+        if (row->record)
+            newest = row->version;
+        if (row->state != MIG_STATE_APPLIED && row->state != MIG_STATE_PENDING) {
+            problems++;
+            kinds |= 1 << row->state;
+        }
+    }
+    if (!problems)
+        return MIG_OK;
+    mig_buf b = {0};
+    const mig_status_row *first = NULL;
+    for (size_t i = 0; i < status->count; i++) {
+        const mig_status_row *row = &status->rows[i];
+        if (row->state == MIG_STATE_APPLIED || row->state == MIG_STATE_PENDING)
+            continue;
+        if (first)
+            mig_buf_puts(&b, "\n");
+        else
+            first = row;
+        describe_problem(&b, row, newest);
+    }
+    char *lines = mig_buf_take(&b);
+    if (!lines)
+        return mig_fail_nomem(err);
+    if (problems == 1) {
+        mig_fail(err, MIG_ERR, "%s", lines);
+        mig_free(lines);
+    } else {
+        mig_fail(err, MIG_ERR, "%zu problems with the migrations; nothing was changed", problems);
+        mig_error_set_detail(err, lines);
+    }
+    if (kinds & (1 << MIG_STATE_MODIFIED))
+        mig_error_set_hint(err, "restore the applied script as it was; change an applied "
+                                "migration by adding a new one");
+    else if (kinds & (1 << MIG_STATE_MISSING))
+        mig_error_set_hint(err, "restore the missing file; history keeps the script it applied");
+    else if (kinds & (1 << MIG_STATE_OUT_OF_ORDER))
+        mig_error_set_hint(err, "give the migration a version newer than the newest applied one");
+    return err->code;
+}
+
+/* Check a DBA-given target version. */
+int mig_target_check(const char *target, mig_error *err)
+{
+    if (target && !mig_version_valid(target))
+        return mig_fail(err, MIG_ERR,
+                        "target \"%s\" is not a version (expected digits joined by '.', '_' or "
+                        "'-', such as 20240101 or 2.15.0)",
+                        target);
+    return MIG_OK;
+}
+
+/* Pending migrations up to target, in version order. */
+int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = mig_target_check(target, err);
+    if (rc != MIG_OK)
+        return rc;
+    out->steps = mig_calloc(status->count + 1, sizeof *out->steps);
+    if (!out->steps)
+        return mig_fail_nomem(err);
+    for (size_t i = 0; i < status->count; i++) {
+        const mig_status_row *row = &status->rows[i];
+        if (row->state != MIG_STATE_PENDING)
+            continue;
+        if (target && mig_version_compare(row->version, target) > 0)
+            break;
+        out->steps[out->count++] = (mig_step){"up", row};
+    }
+    return MIG_OK;
+}
+
+/* Release the plan's steps. */
+void mig_plan_free(mig_plan *plan)
+{
+    mig_free(plan->steps);
+    memset(plan, 0, sizeof *plan);
+}

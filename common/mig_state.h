@@ -1,0 +1,64 @@
+/* Where each migration stands: the folder compared with migrate_history, and the plan. */
+#ifndef MIG_STATE_H
+#define MIG_STATE_H
+
+#include "mig_history.h"
+#include "mig_source.h"
+
+typedef enum mig_state {
+    MIG_STATE_APPLIED,
+    MIG_STATE_PENDING,
+    MIG_STATE_MODIFIED,     /* applied, but the file now has another checksum */
+    MIG_STATE_MISSING,      /* applied, but the file is gone */
+    MIG_STATE_OUT_OF_ORDER, /* pending, but older than the newest applied migration */
+    MIG_STATE_FAILED,       /* its last run failed */
+} mig_state;
+
+const char *mig_state_name(mig_state state);
+
+typedef struct mig_status_row {
+    const char *version;
+    const char *name;
+    const char *script;
+    mig_state state;
+    const char *checksum;         /* the file's; NULL when missing */
+    const char *applied_checksum; /* as recorded; NULL when not applied */
+    const char *applied_at;
+    const char *applied_by;
+    long long execution_ms;
+    bool has_execution_ms;
+    const mig_migration *file;     /* NULL when missing */
+    const mig_history_row *record; /* the row that applied it; NULL when not applied */
+} mig_status_row;
+
+typedef struct mig_status {
+    mig_status_row *rows; /* ordered by version */
+    size_t count;
+} mig_status;
+
+/* Compare files (NULL: history alone) with history; the rows point into both. */
+int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *out,
+                     mig_error *err);
+void mig_status_free(mig_status *status);
+
+/* Refuse to go on when anything is modified, missing, out of order or failed: one error, all problems. */
+int mig_status_check(const mig_status *status, mig_error *err);
+
+typedef struct mig_step {
+    const char *direction; /* "up" */
+    const mig_status_row *row;
+} mig_step;
+
+typedef struct mig_plan {
+    mig_step *steps;
+    size_t count;
+} mig_plan;
+
+/* The steps that bring the database up to target (NULL: everything pending), in order. */
+int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, mig_error *err);
+void mig_plan_free(mig_plan *plan);
+
+/* Check a target given by the DBA; NULL is fine (everything). */
+int mig_target_check(const char *target, mig_error *err);
+
+#endif

@@ -1,0 +1,23 @@
+/* Entry point of the SQLite extension: .load ./migrate */
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT1
+
+#include "sqlite_functions.h"
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+/* Register every function and table-valued function of migrate on db. */
+int sqlite3_migrate_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+{
+    SQLITE_EXTENSION_INIT2(api);
+    if (sqlite3_libversion_number() < 3034000) {
+        *errmsg = sqlite3_mprintf("migrate needs SQLite 3.34.0 or newer (this is %s)",
+                                  sqlite3_libversion());
+        return SQLITE_ERROR;
+    }
+    int rc = migrate_register_functions(db);
+    if (rc == SQLITE_OK)
+        rc = migrate_register_tables(db);
+    return rc;
+}

@@ -1,0 +1,421 @@
+#include "sqlite_engine.h"
+SQLITE_EXTENSION_INIT3
+
+#include "../common/mig_alloc.h"
+#include "../common/mig_buf.h"
+#include "../common/mig_script.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HISTORY_TABLE "\"main\".\"migrate_history\""
+
+/* Copy SQLite's current error into err. */
+static int engine_error(sqlite3 *db, mig_error *err)
+{
+    mig_fail(err, MIG_ENGINE, "%s", sqlite3_errmsg(db));
+    err->engine_code = sqlite3_extended_errcode(db);
+    return err->code;
+}
+
+/* Run SQL that returns no rows we need. */
+static int exec_simple(sqlite3 *db, const char *sql, mig_error *err)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return err ? engine_error(db, err) : MIG_ENGINE;
+    return MIG_OK;
+}
+
+/* Create or look for migrate_history in the main database. */
+static int engine_history_prepare(void *h, bool create, bool *exists, mig_error *err)
+{
+    sqlite_engine *se = h;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(se->db,
+                           "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = "
+                           "'migrate_history'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return engine_error(se->db, err);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return engine_error(se->db, err);
+    *exists = rc == SQLITE_ROW;
+    if (*exists || !create)
+        return MIG_OK;
+    rc = exec_simple(se->db,
+                     "CREATE TABLE " HISTORY_TABLE " (\n"
+                     "  id INTEGER PRIMARY KEY,\n"
+                     "  version TEXT NOT NULL,\n"
+                     "  name TEXT NOT NULL,\n"
+                     "  direction TEXT NOT NULL\n"
+                     "    CHECK (direction IN ('up', 'down', 'baseline', 'repair')),\n"
+                     "  checksum TEXT,\n"
+                     "  down_checksum TEXT,\n"
+                     "  up_sql TEXT,\n"
+                     "  down_sql TEXT,\n"
+                     "  script TEXT,\n"
+                     "  applied_at TEXT NOT NULL,\n"
+                     "  applied_by TEXT,\n"
+                     "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"
+                     "  success INTEGER NOT NULL CHECK (success IN (0, 1))\n"
+                     ")",
+                     err);
+    *exists = rc == MIG_OK;
+    return rc;
+}
+
+/* The statement's first keyword, upper-cased into buf. */
+static void leading_keyword(const char *sql, size_t len, char *buf, size_t size)
+{
+    size_t i = mig_script_skip_blank(sql, len, 0), n = 0;
+    while (i < len && n + 1 < size &&
+           ((sql[i] >= 'a' && sql[i] <= 'z') || (sql[i] >= 'A' && sql[i] <= 'Z')))
+        buf[n++] = (char)(sql[i++] & ~0x20);
+    buf[n] = '\0';
+}
+
+/* True for statements that would end or open the call's transaction. */
+static bool ends_transaction(const char *sql, size_t len)
+{
+    char word[16];
+    leading_keyword(sql, len, word, sizeof word);
+    if (strcmp(word, "ROLLBACK") == 0) {
+        /* ROLLBACK TO a savepoint of the script's own is fine */
+        size_t i = mig_script_skip_blank(sql, len, 0) + 8;
+        i = mig_script_skip_blank(sql, len, i);
+        if (i + 11 <= len && strncasecmp(sql + i, "TRANSACTION", 11) == 0)
+            i = mig_script_skip_blank(sql, len, i + 11);
+        return !(i + 2 <= len && strncasecmp(sql + i, "TO", 2) == 0);
+    }
+    return strcmp(word, "BEGIN") == 0 || strcmp(word, "COMMIT") == 0 || strcmp(word, "END") == 0;
+}
+
+/* Run a script statement by statement, reporting where a failing statement starts. */
+static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
+{
+    sqlite_engine *se = h;
+    const char *pos = sql, *end = sql + len;
+    while (pos < end) {
+        sqlite3_stmt *st = NULL;
+        const char *tail = NULL;
+        int rc = sqlite3_prepare_v2(se->db, pos, (int)(end - pos), &st, &tail);
+        if (rc != SQLITE_OK) {
+            engine_error(se->db, err);
+            err->offset = pos - sql;
+            return err->code;
+        }
+        if (!st) { /* only white space or comments were left */
+            pos = tail;
+            continue;
+        }
+        if (ends_transaction(pos, (size_t)(tail - pos))) {
+            sqlite3_finalize(st);
+            mig_fail(err, MIG_ERR,
+                     "transaction control (BEGIN, COMMIT, END, ROLLBACK) is not allowed in a "
+                     "migration: migrate_apply runs the whole call in one transaction");
+            err->offset = pos - sql;
+            return err->code;
+        }
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        if (rc != SQLITE_DONE) {
+            engine_error(se->db, err);
+            sqlite3_finalize(st);
+            err->offset = pos - sql;
+            return err->code;
+        }
+        sqlite3_finalize(st);
+        pos = tail;
+    }
+    return MIG_OK;
+}
+
+/* Run one statement with text parameters named $1..$n, handing each row to fn. */
+static int engine_query(void *h, const char *sql, int nparams, const char *const *params,
+                        mig_row_fn fn, void *ctx, mig_error *err)
+{
+    sqlite_engine *se = h;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(se->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return engine_error(se->db, err);
+    for (int i = 0; i < nparams; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "$%d", i + 1);
+        int idx = sqlite3_bind_parameter_index(st, name);
+        if (idx > 0)
+            sqlite3_bind_text(st, idx, params[i], -1, SQLITE_STATIC);
+    }
+    int rc, result = MIG_OK;
+    int ncols = sqlite3_column_count(st);
+    const char **values = ncols ? mig_calloc((size_t)ncols, sizeof *values) : NULL;
+    if (ncols && !values) {
+        sqlite3_finalize(st);
+        return mig_fail_nomem(err);
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < ncols; i++)
+            values[i] = (const char *)sqlite3_column_text(st, i);
+        if (fn && (result = fn(ctx, ncols, values)) != MIG_OK)
+            break;
+    }
+    if (result == MIG_OK && rc != SQLITE_DONE)
+        result = engine_error(se->db, err);
+    mig_free(values);
+    sqlite3_finalize(st);
+    return result;
+}
+
+/* Open the call's savepoint; outside a transaction, BEGIN IMMEDIATE first so the lock is ours. */
+static int engine_savepoint(void *h, const char *name, mig_error *err)
+{
+    sqlite_engine *se = h;
+    if (sqlite3_get_autocommit(se->db)) {
+        int fk = 0;
+        sqlite3_db_config(se->db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &fk);
+        /* the pragma is a no-op inside a transaction, so it must be switched now */
+        if (fk) {
+            sqlite3_db_config(se->db, SQLITE_DBCONFIG_ENABLE_FKEY, 0, &fk);
+            se->fk_restore = 1;
+        }
+        if (exec_simple(se->db, "BEGIN IMMEDIATE", err) != MIG_OK) {
+            if (se->fk_restore)
+                sqlite3_db_config(se->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &fk);
+            se->fk_restore = 0;
+            return err->code;
+        }
+        se->began = 1;
+    }
+    char *sql = sqlite3_mprintf("SAVEPOINT \"%w\"", name);
+    int rc = sql ? exec_simple(se->db, sql, err) : mig_fail_nomem(err);
+    sqlite3_free(sql);
+    return rc;
+}
+
+/* Put foreign key enforcement back as the connection had it. */
+static void restore_foreign_keys(sqlite_engine *se)
+{
+    if (se->fk_restore) {
+        int fk;
+        sqlite3_db_config(se->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &fk);
+        se->fk_restore = 0;
+    }
+}
+
+/* Undo everything since the savepoint, and the transaction when the savepoint began it. */
+static void engine_rollback(void *h, const char *name)
+{
+    sqlite_engine *se = h;
+    if (se->began) {
+        if (!sqlite3_get_autocommit(se->db))
+            exec_simple(se->db, "ROLLBACK", NULL);
+        se->began = 0;
+    } else if (!sqlite3_get_autocommit(se->db)) {
+        char *sql = sqlite3_mprintf("ROLLBACK TO \"%w\"; RELEASE \"%w\"", name, name);
+        if (sql)
+            exec_simple(se->db, sql, NULL);
+        sqlite3_free(sql);
+    }
+    restore_foreign_keys(se);
+}
+
+/* Keep the call's work: release the savepoint and commit what savepoint() began. */
+static int engine_release(void *h, const char *name, mig_error *err)
+{
+    sqlite_engine *se = h;
+    char *sql = sqlite3_mprintf("RELEASE \"%w\"", name);
+    int rc = sql ? exec_simple(se->db, sql, err) : mig_fail_nomem(err);
+    sqlite3_free(sql);
+    if (rc == MIG_OK && se->began)
+        rc = exec_simple(se->db, "COMMIT", err);
+    if (rc != MIG_OK) {
+        engine_rollback(h, name);
+        return rc;
+    }
+    se->began = 0;
+    restore_foreign_keys(se);
+    return MIG_OK;
+}
+
+/* Hold the write lock: BEGIN IMMEDIATE has it; in a caller's transaction, write to take it. */
+static int engine_lock(void *h, mig_error *err)
+{
+    sqlite_engine *se = h;
+    if (sqlite3_txn_state(se->db, "main") == SQLITE_TXN_WRITE)
+        return MIG_OK;
+    bool exists;
+    int rc = engine_history_prepare(h, true, &exists, err);
+    if (rc == MIG_OK && sqlite3_txn_state(se->db, "main") != SQLITE_TXN_WRITE)
+        rc = exec_simple(se->db, "UPDATE " HISTORY_TABLE " SET id = id WHERE 0", err);
+    return rc;
+}
+
+/* One foreign key violation as text, for comparing before and after. */
+static char *describe_violation(sqlite3_stmt *st)
+{
+    return mig_printf("table %s row %s references a missing row of %s (foreign key %d)",
+                      (const char *)sqlite3_column_text(st, 0),
+                      sqlite3_column_type(st, 1) == SQLITE_NULL
+                          ? "(without rowid)"
+                          : (const char *)sqlite3_column_text(st, 1),
+                      (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3));
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every current foreign key violation of the main database, sorted. */
+static int list_violations(sqlite_engine *se, char ***out, size_t *count, mig_error *err)
+{
+    sqlite3_stmt *st;
+    *out = NULL;
+    *count = 0;
+    if (sqlite3_prepare_v2(se->db, "PRAGMA main.foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        return engine_error(se->db, err);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **bigger = mig_realloc(*out, cap * sizeof **out);
+            if (!bigger)
+                break;
+            *out = bigger;
+        }
+        if (!((*out)[*count] = describe_violation(st)))
+            break;
+        (*count)++;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return mig_fail_nomem(err);
+    if (rc != SQLITE_DONE)
+        return engine_error(se->db, err);
+    if (*count)
+        qsort(*out, *count, sizeof **out, compare_strings);
+    return MIG_OK;
+}
+
+static void free_strings(char **list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        mig_free(list[i]);
+    mig_free(list);
+}
+
+/* With enforcement switched off for the call, remember the violations that already exist. */
+static int engine_steps_begin(void *h, mig_error *err)
+{
+    sqlite_engine *se = h;
+    if (!se->fk_restore)
+        return MIG_OK;
+    free_strings(se->fk_known, se->fk_known_count);
+    return list_violations(se, &se->fk_known, &se->fk_known_count, err);
+}
+
+/* Fail the call when its migrations left foreign key violations that were not there before. */
+static int engine_steps_end(void *h, mig_error *err)
+{
+    sqlite_engine *se = h;
+    if (!se->fk_restore)
+        return MIG_OK;
+    char **now;
+    size_t count;
+    int rc = list_violations(se, &now, &count, err);
+    if (rc != MIG_OK)
+        return rc;
+    mig_buf b = {0};
+    size_t fresh = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (bsearch(&now[i], se->fk_known, se->fk_known_count, sizeof *now, compare_strings))
+            continue;
+        if (++fresh <= 10)
+            mig_buf_printf(&b, "%s%s", fresh > 1 ? "\n" : "", now[i]);
+    }
+    free_strings(now, count);
+    if (!fresh) {
+        mig_buf_free(&b);
+        return MIG_OK;
+    }
+    if (fresh > 10)
+        mig_buf_printf(&b, "\n... and %zu more", fresh - 10);
+    mig_fail(err, MIG_ERR,
+             "the migrations would leave %zu foreign key violation%s; nothing was applied", fresh,
+             fresh == 1 ? "" : "s");
+    mig_error_set_detail(err, mig_buf_take(&b));
+    mig_error_set_hint(err, "run PRAGMA foreign_key_check after applying by hand to see them");
+    return err->code;
+}
+
+/* The VFS clock, as SQLite's own date functions read it, in ISO-8601 UTC. */
+static char *engine_now_utc(void *h)
+{
+    sqlite_engine *se = h;
+    sqlite3_vfs *vfs = NULL;
+    sqlite3_int64 ms = 0;
+    sqlite3_file_control(se->db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs);
+    if (!vfs)
+        vfs = sqlite3_vfs_find(NULL);
+    if (vfs && vfs->iVersion >= 2 && vfs->xCurrentTimeInt64) {
+        vfs->xCurrentTimeInt64(vfs, &ms);
+        ms -= 210866760000000LL; /* Julian day milliseconds to Unix milliseconds */
+    } else {
+        ms = (sqlite3_int64)time(NULL) * 1000;
+    }
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    return mig_printf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/* SQLite has no users: the operating system account running the process applies. */
+static char *engine_current_user(void *h)
+{
+    (void)h;
+    struct passwd pw, *found = NULL;
+    char buf[1024];
+    if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found)
+        return mig_strdup(found->pw_name);
+    const char *user = getenv("USER");
+    return user ? mig_strdup(user) : mig_printf("uid %ld", (long)geteuid());
+}
+
+/* Bind the interface to db. */
+void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
+{
+    memset(se, 0, sizeof *se);
+    se->db = db;
+    *eng = (mig_engine){
+        .handle = se,
+        .history_table = HISTORY_TABLE,
+        .history_prepare = engine_history_prepare,
+        .exec_script = engine_exec_script,
+        .check_script = NULL,
+        .query = engine_query,
+        .savepoint = engine_savepoint,
+        .release = engine_release,
+        .rollback = engine_rollback,
+        .lock = engine_lock,
+        .steps_begin = engine_steps_begin,
+        .steps_end = engine_steps_end,
+        .now_utc = engine_now_utc,
+        .current_user = engine_current_user,
+        .progress = NULL,
+    };
+}
+
+/* Release what the engine state holds. */
+void sqlite_engine_free(sqlite_engine *se)
+{
+    free_strings(se->fk_known, se->fk_known_count);
+    se->fk_known = NULL;
+    se->fk_known_count = 0;
+}

@@ -1,0 +1,319 @@
+/*
+ * migrations_status(dir) and migrate_plan(dir [, target]): eponymous table-valued functions.
+ * Both are the same module over a core snapshot; a descriptor says which columns and rows.
+ * The arguments are hidden columns; xBestIndex hands their equality constraints to xFilter.
+ */
+#include "sqlite_functions.h"
+SQLITE_EXTENSION_INIT3
+
+#include "sqlite_engine.h"
+
+#include "../common/mig_alloc.h"
+#include "../common/mig_run.h"
+
+#include <string.h>
+
+enum { MAX_HIDDEN = 2 };
+
+typedef struct table_kind {
+    const char *name;
+    const char *schema;
+    int visible; /* visible columns; the hidden arguments follow */
+    int hidden;
+    int dir_required;
+    int (*load)(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
+                mig_error *err);
+    size_t (*rows)(const mig_snapshot *snap);
+    void (*column)(sqlite3_context *ctx, const mig_snapshot *snap, size_t row, int col);
+} table_kind;
+
+typedef struct migrate_vtab {
+    sqlite3_vtab base;
+    sqlite3 *db;
+    const table_kind *kind;
+} migrate_vtab;
+
+typedef struct migrate_cursor {
+    sqlite3_vtab_cursor base;
+    mig_snapshot snap;
+    int loaded;
+    size_t row;
+    char *args[MAX_HIDDEN]; /* dir, target: what the hidden columns read back */
+} migrate_cursor;
+
+/* Text or NULL. */
+static void result_text(sqlite3_context *ctx, const char *s)
+{
+    if (s)
+        sqlite3_result_text(ctx, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_result_null(ctx);
+}
+
+static int status_load(const mig_engine *eng, const char *dir, const char *target,
+                       mig_snapshot *snap, mig_error *err)
+{
+    (void)target;
+    return mig_snapshot_load(eng, dir, snap, err);
+}
+
+static size_t status_rows(const mig_snapshot *snap)
+{
+    return snap->status.count;
+}
+
+/* version, name, state, script, checksum, applied_checksum, applied_at, applied_by, execution_ms */
+static void status_column(sqlite3_context *ctx, const mig_snapshot *snap, size_t i, int col)
+{
+    const mig_status_row *r = &snap->status.rows[i];
+    switch (col) {
+    case 0: result_text(ctx, r->version); break;
+    case 1: result_text(ctx, r->name); break;
+    case 2: result_text(ctx, mig_state_name(r->state)); break;
+    case 3: result_text(ctx, r->script); break;
+    case 4: result_text(ctx, r->checksum); break;
+    case 5: result_text(ctx, r->applied_checksum); break;
+    case 6: result_text(ctx, r->applied_at); break;
+    case 7: result_text(ctx, r->applied_by); break;
+    case 8:
+        if (r->has_execution_ms)
+            sqlite3_result_int64(ctx, r->execution_ms);
+        else
+            sqlite3_result_null(ctx);
+        break;
+    }
+}
+
+static size_t plan_rows(const mig_snapshot *snap)
+{
+    return snap->plan.count;
+}
+
+/* step, direction, version, name, script */
+static void plan_column(sqlite3_context *ctx, const mig_snapshot *snap, size_t i, int col)
+{
+    const mig_step *s = &snap->plan.steps[i];
+    switch (col) {
+    case 0: sqlite3_result_int64(ctx, (sqlite3_int64)i + 1); break;
+    case 1: result_text(ctx, s->direction); break;
+    case 2: result_text(ctx, s->row->version); break;
+    case 3: result_text(ctx, s->row->name); break;
+    case 4: result_text(ctx, s->row->script); break;
+    }
+}
+
+static const table_kind status_kind = {
+    "migrations_status",
+    "CREATE TABLE x(version TEXT, name TEXT, state TEXT, script TEXT, checksum TEXT, "
+    "applied_checksum TEXT, applied_at TEXT, applied_by TEXT, execution_ms INTEGER, "
+    "dir HIDDEN)",
+    9, 1, 0, status_load, status_rows, status_column};
+
+static const table_kind plan_kind = {
+    "migrate_plan",
+    "CREATE TABLE x(step INTEGER, direction TEXT, version TEXT, name TEXT, script TEXT, "
+    "dir HIDDEN, target HIDDEN)",
+    5, 2, 1, mig_plan_load, plan_rows, plan_column};
+
+/* xConnect: declare the columns; these tables read server files, so never from triggers or views. */
+static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
+                           sqlite3_vtab **out, char **errmsg)
+{
+    (void)argc, (void)argv, (void)errmsg;
+    const table_kind *kind = aux;
+    int rc = sqlite3_declare_vtab(db, kind->schema);
+    if (rc != SQLITE_OK)
+        return rc;
+    migrate_vtab *vt = sqlite3_malloc(sizeof *vt);
+    if (!vt)
+        return SQLITE_NOMEM;
+    memset(vt, 0, sizeof *vt);
+    vt->db = db;
+    vt->kind = kind;
+    sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    *out = &vt->base;
+    return SQLITE_OK;
+}
+
+/* xDisconnect */
+static int migrate_disconnect(sqlite3_vtab *vtab)
+{
+    sqlite3_free(vtab);
+    return SQLITE_OK;
+}
+
+/* xOpen */
+static int migrate_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out)
+{
+    (void)vtab;
+    migrate_cursor *cur = sqlite3_malloc(sizeof *cur);
+    if (!cur)
+        return SQLITE_NOMEM;
+    memset(cur, 0, sizeof *cur);
+    *out = &cur->base;
+    return SQLITE_OK;
+}
+
+/* Drop what the previous scan loaded. */
+static void cursor_reset(migrate_cursor *cur)
+{
+    if (cur->loaded)
+        mig_snapshot_free(&cur->snap);
+    cur->loaded = 0;
+    cur->row = 0;
+    for (int i = 0; i < MAX_HIDDEN; i++) {
+        sqlite3_free(cur->args[i]);
+        cur->args[i] = NULL;
+    }
+}
+
+/* xClose */
+static int migrate_close(sqlite3_vtab_cursor *base)
+{
+    cursor_reset((migrate_cursor *)base);
+    sqlite3_free(base);
+    return SQLITE_OK;
+}
+
+/* xFilter: idxNum has bit i set when hidden argument i is given, in argv in that order. */
+static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idxStr, int argc,
+                          sqlite3_value **argv)
+{
+    (void)idxStr;
+    migrate_cursor *cur = (migrate_cursor *)base;
+    migrate_vtab *vt = (migrate_vtab *)base->pVtab;
+    cursor_reset(cur);
+    int next = 0;
+    for (int i = 0; i < vt->kind->hidden; i++) {
+        if (!(idxNum & (1 << i)) || next >= argc)
+            continue;
+        const unsigned char *v = sqlite3_value_text(argv[next++]);
+        if (v && !(cur->args[i] = sqlite3_mprintf("%s", v)))
+            return SQLITE_NOMEM;
+    }
+    if (vt->kind->dir_required && !cur->args[0]) {
+        sqlite3_free(vt->base.zErrMsg);
+        vt->base.zErrMsg = sqlite3_mprintf("%s needs a migrations folder: SELECT * FROM %s('dir')",
+                                           vt->kind->name, vt->kind->name);
+        return SQLITE_ERROR;
+    }
+    sqlite_engine se;
+    mig_engine eng;
+    mig_error err;
+    mig_error_init(&err);
+    sqlite_engine_init(&se, vt->db, &eng);
+    int rc = vt->kind->load(&eng, cur->args[0], cur->args[1], &cur->snap, &err);
+    sqlite_engine_free(&se);
+    if (rc == MIG_OK) {
+        cur->loaded = 1;
+        return SQLITE_OK;
+    }
+    if (rc == MIG_NOMEM) {
+        mig_error_clear(&err);
+        return SQLITE_NOMEM;
+    }
+    char *text = mig_error_render(&err);
+    sqlite3_free(vt->base.zErrMsg);
+    vt->base.zErrMsg = sqlite3_mprintf("%s", text ? text : "out of memory");
+    mig_free(text);
+    mig_error_clear(&err);
+    return SQLITE_ERROR;
+}
+
+/* xNext */
+static int migrate_next(sqlite3_vtab_cursor *base)
+{
+    ((migrate_cursor *)base)->row++;
+    return SQLITE_OK;
+}
+
+/* xEof */
+static int migrate_eof(sqlite3_vtab_cursor *base)
+{
+    migrate_cursor *cur = (migrate_cursor *)base;
+    const table_kind *kind = ((migrate_vtab *)base->pVtab)->kind;
+    return !cur->loaded || cur->row >= kind->rows(&cur->snap);
+}
+
+/* xColumn: visible columns come from the snapshot, hidden ones echo the arguments. */
+static int migrate_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
+{
+    migrate_cursor *cur = (migrate_cursor *)base;
+    const table_kind *kind = ((migrate_vtab *)base->pVtab)->kind;
+    if (col < kind->visible)
+        kind->column(ctx, &cur->snap, cur->row, col);
+    else
+        result_text(ctx, cur->args[col - kind->visible]);
+    return SQLITE_OK;
+}
+
+/* xRowid: the position in the result. */
+static int migrate_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
+{
+    *rowid = (sqlite3_int64)((migrate_cursor *)base)->row + 1;
+    return SQLITE_OK;
+}
+
+/*
+ * xBestIndex: only equality on a hidden column passes an argument. An argument constraint that
+ * is not usable makes this plan impossible (SQLITE_CONSTRAINT), so SQLite picks another order.
+ */
+static int migrate_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
+{
+    const table_kind *kind = ((migrate_vtab *)vtab)->kind;
+    int given = 0, unusable = 0;
+    int slot[MAX_HIDDEN] = {-1, -1};
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        int arg = c->iColumn - kind->visible;
+        if (arg < 0 || c->op != SQLITE_INDEX_CONSTRAINT_EQ)
+            continue;
+        if (!c->usable) {
+            unusable |= 1 << arg;
+            continue;
+        }
+        given |= 1 << arg;
+        slot[arg] = i;
+    }
+    if (unusable & ~given)
+        return SQLITE_CONSTRAINT;
+    int argv_index = 1;
+    for (int arg = 0; arg < kind->hidden; arg++) {
+        if (slot[arg] < 0)
+            continue;
+        info->aConstraintUsage[slot[arg]].argvIndex = argv_index++;
+        info->aConstraintUsage[slot[arg]].omit = 1;
+    }
+    info->idxNum = given;
+    info->estimatedCost = given & 1 ? 1000.0 : 1e9;
+    info->estimatedRows = 1000;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module migrate_module = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous only: no CREATE VIRTUAL TABLE */
+    .xConnect = migrate_connect,
+    .xBestIndex = migrate_best_index,
+    .xDisconnect = migrate_disconnect,
+    .xDestroy = NULL,
+    .xOpen = migrate_open,
+    .xClose = migrate_close,
+    .xFilter = migrate_filter,
+    .xNext = migrate_next,
+    .xEof = migrate_eof,
+    .xColumn = migrate_column,
+    .xRowid = migrate_rowid,
+};
+
+/* Register migrations_status and migrate_plan. */
+int migrate_register_tables(sqlite3 *db)
+{
+    const table_kind *kinds[] = {&status_kind, &plan_kind};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        int rc = sqlite3_create_module(db, kinds[i]->name, &migrate_module, (void *)kinds[i]);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
