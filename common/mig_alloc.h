@@ -23,6 +23,6 @@ void mig_free(void *ptr);
 char *mig_strdup(const char *s);
 char *mig_strndup(const char *s, size_t n);
 char *mig_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char *mig_vprintf(const char *fmt, va_list ap);
+char *mig_vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 #endif

@@ -5,6 +5,7 @@ SQLITE_EXTENSION_INIT3
 #include "sqlite_engine.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_messages.h"
 #include "../common/mig_run.h"
 
 #include <string.h>
@@ -69,7 +70,7 @@ static void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **a
     mig_error_init(&err);
     const char *dir = text_arg(argc, argv, 0);
     if (!dir) {
-        mig_fail(&err, MIG_ERR, "migrate_apply needs a migrations folder");
+        mig_fail(&err, MIG_ERR, MIG_MSG_NEEDS_FOLDER, "migrate_apply");
         result_error(ctx, &err);
         return;
     }

@@ -3,6 +3,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_buf.h"
+#include "../common/mig_messages.h"
 #include "../common/mig_script.h"
 
 #include <pwd.h>
@@ -116,9 +117,7 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
         }
         if (ends_transaction(pos, (size_t)(tail - pos))) {
             sqlite3_finalize(st);
-            mig_fail(err, MIG_ERR,
-                     "transaction control (BEGIN, COMMIT, END, ROLLBACK) is not allowed in a "
-                     "migration: migrate_apply runs the whole call in one transaction");
+            mig_fail(err, MIG_ERR, MIG_MSG_TRANSACTION_CONTROL);
             err->offset = pos - sql;
             return err->code;
         }

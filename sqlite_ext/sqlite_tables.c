@@ -9,6 +9,7 @@ SQLITE_EXTENSION_INIT3
 #include "sqlite_engine.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_messages.h"
 #include "../common/mig_run.h"
 
 #include <string.h>
@@ -193,8 +194,7 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     }
     if (vt->kind->dir_required && !cur->args[0]) {
         sqlite3_free(vt->base.zErrMsg);
-        vt->base.zErrMsg = sqlite3_mprintf("%s needs a migrations folder: SELECT * FROM %s('dir')",
-                                           vt->kind->name, vt->kind->name);
+        vt->base.zErrMsg = sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, vt->kind->name);
         return SQLITE_ERROR;
     }
     sqlite_engine se;

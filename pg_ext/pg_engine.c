@@ -1,0 +1,404 @@
+#include "pg_engine.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parse_param.h"
+#include "parser/parser.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "../common/mig_alloc.h"
+#include "../common/mig_messages.h"
+
+#include <time.h>
+
+/* The context the core allocates in during one call (a backend runs one call at a time). */
+static MemoryContext core_cxt = NULL;
+
+static void *core_alloc(size_t size)
+{
+    return MemoryContextAlloc(core_cxt, size);
+}
+
+static void *core_resize(void *ptr, size_t size)
+{
+    return repalloc(ptr, size);
+}
+
+static void core_release(void *ptr)
+{
+    pfree(ptr);
+}
+
+static const mig_allocator pg_allocator = {core_alloc, core_resize, core_release};
+
+/* Copy a caught ERROR into err: SQLSTATE, message, detail, hint. */
+static void error_from_edata(const ErrorData *edata, mig_error *err)
+{
+    mig_fail(err, MIG_ENGINE, "%s", edata->message ? edata->message : "unknown error");
+    strlcpy(err->sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof err->sqlstate);
+    if (edata->detail)
+        mig_error_set_detail(err, mig_strdup(edata->detail));
+    if (edata->hint)
+        mig_error_set_hint(err, "%s", edata->hint);
+}
+
+/*
+ * Run body(arg) in its own subtransaction, as PL/pgSQL runs an exception block: an ERROR is
+ * caught, copied into err, and the subtransaction rolled back, so the caller can add context.
+ * *offset (when body sets it) says where in the script the failing statement starts.
+ */
+static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg, const char *sql,
+                       mig_error *err)
+{
+    MemoryContext oldcxt = CurrentMemoryContext;
+    ResourceOwner oldowner = CurrentResourceOwner;
+    volatile int offset = -1;
+    volatile int rc = MIG_OK;
+    BeginInternalSubTransaction(NULL);
+    MemoryContextSwitchTo(oldcxt);
+    PG_TRY();
+    {
+        body(arg, &offset);
+        ReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(oldcxt);
+        CurrentResourceOwner = oldowner;
+    }
+    PG_CATCH();
+    {
+        ErrorData *edata;
+        MemoryContextSwitchTo(core_cxt);
+        edata = CopyErrorData();
+        FlushErrorState();
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(oldcxt);
+        CurrentResourceOwner = oldowner;
+        error_from_edata(edata, err);
+        if (offset >= 0)
+            err->offset = offset;
+        else if (edata->cursorpos > 0 && sql) /* a syntax error: its position, in characters */
+            err->offset = pg_mbcharcliplen(sql, (int)strlen(sql), edata->cursorpos - 1);
+        FreeErrorData(edata);
+        rc = MIG_ENGINE;
+    }
+    PG_END_TRY();
+    return rc;
+}
+
+/* Why a statement cannot run inside migrate_apply's transaction, or NULL when it can. */
+static const char *refusal_reason(Node *stmt)
+{
+    switch (nodeTag(stmt)) {
+    case T_TransactionStmt:
+        return MIG_MSG_TRANSACTION_CONTROL;
+    case T_IndexStmt:
+        if (((IndexStmt *)stmt)->concurrent)
+            return "CREATE INDEX CONCURRENTLY cannot run inside a transaction block, and "
+                   "migrate_apply runs every migration inside one";
+        return NULL;
+    case T_ReindexStmt: {
+        ListCell *lc;
+        foreach (lc, ((ReindexStmt *)stmt)->params)
+            if (strcmp(lfirst_node(DefElem, lc)->defname, "concurrently") == 0)
+                return "REINDEX CONCURRENTLY cannot run inside a transaction block, and "
+                       "migrate_apply runs every migration inside one";
+        return NULL;
+    }
+    case T_VacuumStmt:
+        if (((VacuumStmt *)stmt)->is_vacuumcmd)
+            return "VACUUM cannot run inside a transaction block, and migrate_apply runs every "
+                   "migration inside one";
+        return NULL;
+    case T_CreatedbStmt:
+    case T_DropdbStmt:
+        return "CREATE DATABASE and DROP DATABASE cannot run inside a transaction block, and "
+               "migrate_apply runs every migration inside one";
+    case T_AlterSystemStmt:
+        return "ALTER SYSTEM cannot run inside a transaction block, and migrate_apply runs every "
+               "migration inside one";
+    case T_CreateTableSpaceStmt:
+    case T_DropTableSpaceStmt:
+        return "CREATE TABLESPACE and DROP TABLESPACE cannot run inside a transaction block, and "
+               "migrate_apply runs every migration inside one";
+    case T_CopyStmt: {
+        CopyStmt *copy = (CopyStmt *)stmt;
+        if (!copy->filename && !copy->is_program)
+            return copy->is_from
+                       ? "COPY ... FROM STDIN needs a client to send the data; a migration "
+                         "cannot use it (use INSERT, or COPY FROM a server file)"
+                       : "COPY ... TO STDOUT needs a client to read the data; a migration "
+                         "cannot use it";
+        return NULL;
+    }
+    default:
+        return NULL;
+    }
+}
+
+typedef struct script_job {
+    const char *sql;
+    const char *refusal; /* check only: the first statement that cannot run, and why */
+    int refused_at;
+    bool execute;
+} script_job;
+
+/* Split the script with PostgreSQL's own parser, then check or run each statement. */
+static void script_body(void *arg, volatile int *offset)
+{
+    script_job *job = arg;
+    List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    ListCell *lc;
+    foreach (lc, stmts) {
+        RawStmt *raw = lfirst_node(RawStmt, lc);
+        int start = raw->stmt_location < 0 ? 0 : raw->stmt_location;
+        *offset = start;
+        if (!job->execute) {
+            const char *why = refusal_reason(raw->stmt);
+            if (why && !job->refusal) {
+                job->refusal = why;
+                job->refused_at = start;
+            }
+            continue;
+        }
+        int len = raw->stmt_len ? raw->stmt_len : (int)strlen(job->sql + start);
+        char *one = pnstrdup(job->sql + start, len);
+        int rc = SPI_execute(one, false, 0);
+        if (rc < 0)
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("%s", SPI_result_code_string(rc))));
+        SPI_freetuptable(SPI_tuptable);
+        pfree(one);
+    }
+    *offset = -1;
+}
+
+/* engine.exec_script: each migration runs in a subtransaction of its own. */
+static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
+{
+    script_job job = {sql, NULL, -1, true};
+    (void)h, (void)len;
+    return run_guarded(script_body, &job, sql, err);
+}
+
+/* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
+static int engine_check_script(void *h, const char *sql, size_t len, mig_error *err)
+{
+    script_job job = {sql, NULL, -1, false};
+    (void)h, (void)len;
+    int rc = run_guarded(script_body, &job, sql, err);
+    if (rc == MIG_OK && job.refusal) {
+        rc = mig_fail(err, MIG_ERR, "%s", job.refusal);
+        strlcpy(err->sqlstate, "25001", sizeof err->sqlstate); /* active_sql_transaction */
+        err->offset = job.refused_at;
+    }
+    return rc;
+}
+
+/* Parser hook: parameters take the types their context gives them, as in PREPARE without types. */
+typedef struct inferred_params {
+    Oid *types;
+    int count;
+} inferred_params;
+
+static void infer_params_setup(ParseState *pstate, void *arg)
+{
+    inferred_params *p = arg;
+    setup_parse_variable_parameters(pstate, &p->types, &p->count);
+}
+
+/* engine.query: text parameters converted by the input functions of their inferred types. */
+static int engine_query(void *h, const char *sql, int nparams, const char *const *params,
+                        mig_row_fn fn, void *ctx, mig_error *err)
+{
+    (void)h;
+    inferred_params inferred = {NULL, 0};
+    SPIPlanPtr plan = SPI_prepare_params(sql, infer_params_setup, &inferred, 0);
+    if (!plan)
+        elog(ERROR, "migrate: could not prepare an internal query: %s",
+             SPI_result_code_string(SPI_result));
+    ParamListInfo list = inferred.count ? makeParamList(inferred.count) : NULL;
+    for (int i = 0; i < inferred.count; i++) {
+        ParamExternData *prm = &list->params[i];
+        const char *text = i < nparams ? params[i] : NULL;
+        Oid input, ioparam;
+        prm->ptype = inferred.types[i];
+        prm->pflags = PARAM_FLAG_CONST;
+        prm->isnull = text == NULL;
+        getTypeInputInfo(prm->ptype, &input, &ioparam);
+        prm->value = OidInputFunctionCall(input, (char *)text, ioparam, -1);
+    }
+    int rc = SPI_execute_plan_with_paramlist(plan, list, false, 0);
+    if (rc < 0)
+        elog(ERROR, "migrate: internal query failed: %s", SPI_result_code_string(rc));
+    int result = MIG_OK;
+    if (fn && SPI_tuptable) {
+        TupleDesc desc = SPI_tuptable->tupdesc;
+        const char **values = palloc0(sizeof(char *) * (desc->natts + 1));
+        for (uint64 r = 0; r < SPI_processed && result == MIG_OK; r++) {
+            for (int c = 0; c < desc->natts; c++)
+                values[c] = SPI_getvalue(SPI_tuptable->vals[r], desc, c + 1);
+            result = fn(ctx, desc->natts, values);
+        }
+        pfree(values);
+    }
+    SPI_freetuptable(SPI_tuptable);
+    SPI_freeplan(plan);
+    if (result == MIG_NOMEM)
+        return mig_fail_nomem(err);
+    return result;
+}
+
+/* engine.history_prepare: the extension's script created the table. */
+static int engine_history_prepare(void *h, bool create, bool *exists, mig_error *err)
+{
+    (void)h, (void)create, (void)err;
+    *exists = true;
+    return MIG_OK;
+}
+
+/* engine.savepoint: a subtransaction, keeping the caller's memory context. */
+static int engine_savepoint(void *h, const char *name, mig_error *err)
+{
+    pg_engine *pe = h;
+    MemoryContext oldcxt = CurrentMemoryContext;
+    if (pe->depth >= (int)lengthof(pe->owners))
+        return mig_fail(err, MIG_ERR, "migrate: savepoints nested too deeply");
+    pe->owners[pe->depth++] = CurrentResourceOwner;
+    BeginInternalSubTransaction(name);
+    MemoryContextSwitchTo(oldcxt);
+    return MIG_OK;
+}
+
+/* engine.release */
+static int engine_release(void *h, const char *name, mig_error *err)
+{
+    pg_engine *pe = h;
+    MemoryContext oldcxt = CurrentMemoryContext;
+    (void)name, (void)err;
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(oldcxt);
+    CurrentResourceOwner = pe->owners[--pe->depth];
+    return MIG_OK;
+}
+
+/* engine.rollback */
+static void engine_rollback(void *h, const char *name)
+{
+    pg_engine *pe = h;
+    MemoryContext oldcxt = CurrentMemoryContext;
+    (void)name;
+    RollbackAndReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(oldcxt);
+    CurrentResourceOwner = pe->owners[--pe->depth];
+}
+
+/* engine.lock: one transaction-scoped advisory lock serialises every apply of the database. */
+static int engine_lock(void *h, mig_error *err)
+{
+    (void)h, (void)err;
+    DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(MIG_PG_LOCK_KEY));
+    return MIG_OK;
+}
+
+/* engine.now_utc: the wall clock (not the transaction start), ISO-8601 UTC. */
+static char *engine_now_utc(void *h)
+{
+    (void)h;
+    TimestampTz now = GetCurrentTimestamp();
+    int64 unix_us = now + (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+    time_t secs = (time_t)(unix_us / USECS_PER_SEC);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    return mig_printf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                      (int)((unix_us % USECS_PER_SEC) / 1000));
+}
+
+/* engine.current_user */
+static char *engine_current_user(void *h)
+{
+    (void)h;
+    return mig_strdup(GetUserNameFromId(GetUserId(), false));
+}
+
+/* engine.progress: a NOTICE per migration, so psql shows progress. */
+static void engine_progress(void *h, const char *message)
+{
+    (void)h;
+    ereport(NOTICE, (errmsg("%s", message)));
+}
+
+/* Set up the engine for one call. */
+void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
+{
+    pe->cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate", ALLOCSET_DEFAULT_SIZES);
+    core_cxt = pe->cxt;
+    mig_set_allocator(&pg_allocator);
+    pe->depth = 0;
+    Oid schema = get_func_namespace(fn_oid);
+    pe->history_table = MemoryContextStrdup(
+        pe->cxt, quote_qualified_identifier(get_namespace_name(schema), "migrate_history"));
+    *eng = (mig_engine){
+        .handle = pe,
+        .history_table = pe->history_table,
+        .history_prepare = engine_history_prepare,
+        .exec_script = engine_exec_script,
+        .check_script = engine_check_script,
+        .query = engine_query,
+        .savepoint = engine_savepoint,
+        .release = engine_release,
+        .rollback = engine_rollback,
+        .lock = engine_lock,
+        .steps_begin = NULL,
+        .steps_end = NULL,
+        .now_utc = engine_now_utc,
+        .current_user = engine_current_user,
+        .progress = engine_progress,
+    };
+}
+
+/* SQLSTATE for the core's own refusals, which carry none. */
+static int error_code_of(const mig_error *err)
+{
+    if (err->sqlstate[0])
+        return MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1], err->sqlstate[2],
+                             err->sqlstate[3], err->sqlstate[4]);
+    if (err->code == MIG_NOMEM)
+        return ERRCODE_OUT_OF_MEMORY;
+    if (err->code == MIG_PRIVILEGE)
+        return ERRCODE_INSUFFICIENT_PRIVILEGE;
+    return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+}
+
+/* Raise the core's error with the engine's SQLSTATE, message, detail and hint, plus where. */
+void pg_engine_raise(const mig_error *err)
+{
+    ereport(ERROR,
+            (errcode(error_code_of(err)),
+             errmsg_internal("%s", err->message ? err->message : "out of memory"),
+             err->detail ? errdetail_internal("%s", err->detail) : 0,
+             err->hint ? errhint("%s", err->hint) : 0,
+             err->context ? errcontext("%s", err->context) : 0));
+    pg_unreachable();
+}
+
+/* Reading a server folder is reading server files: the rule pg_read_file follows. */
+void pg_engine_check_file_access(const char *function)
+{
+    if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("permission denied for function %s", function),
+                 errdetail("Role \"%s\" may not read server files: only superusers and members "
+                           "of pg_read_server_files may.",
+                           GetUserNameFromId(GetUserId(), false)),
+                 errhint("GRANT pg_read_server_files TO the role that deploys migrations.")));
+}

@@ -1,0 +1,31 @@
+/* The core's engine interface implemented over SPI inside the caller's transaction. */
+#ifndef PG_ENGINE_H
+#define PG_ENGINE_H
+
+#include "postgres.h"
+
+#include "utils/resowner.h"
+
+#include "../common/mig_engine.h"
+
+/* The advisory lock every apply takes before reading history: 'migrate' as a bigint. */
+#define MIG_PG_LOCK_KEY INT64CONST(30796665482998885)
+
+typedef struct pg_engine {
+    MemoryContext cxt;     /* where the core allocates; lives for the whole call */
+    char *history_table;   /* "schema".migrate_history */
+    int depth;             /* savepoints opened and not yet closed */
+    ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */
+} pg_engine;
+
+/*
+ * Set up the engine and route the core's allocations to a fresh context under the current one.
+ * fn_oid is the calling function: its schema is the extension's, where the history lives.
+ */
+void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid);
+/* Raise err as a PostgreSQL ERROR, keeping the engine's SQLSTATE; never returns. */
+void pg_engine_raise(const mig_error *err) pg_attribute_noreturn();
+/* Refuse unless the caller may read server files (superuser or pg_read_server_files). */
+void pg_engine_check_file_access(const char *function);
+
+#endif

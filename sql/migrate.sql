@@ -1,0 +1,67 @@
+-- migrate: versioned, checksummed schema migrations applied inside the database.
+\echo Use "CREATE EXTENSION migrate" to load this file. \quit
+
+-- The append-only record of everything migrate did; the same columns as on SQLite.
+CREATE TABLE @extschema@.migrate_history (
+    id            bigserial PRIMARY KEY,
+    version       text NOT NULL,
+    name          text NOT NULL,
+    direction     text NOT NULL CHECK (direction IN ('up', 'down', 'baseline', 'repair')),
+    checksum      text,
+    down_checksum text,
+    up_sql        text,
+    down_sql      text,
+    script        text,
+    applied_at    timestamptz NOT NULL,
+    applied_by    text,
+    execution_ms  bigint NOT NULL DEFAULT 0,
+    success       boolean NOT NULL
+);
+COMMENT ON TABLE @extschema@.migrate_history IS
+    'Append-only record of every migration applied, reverted, baselined or repaired';
+
+-- pg_dump keeps the history: it describes the schema the dump restores.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_history', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_history_id_seq', '');
+
+CREATE FUNCTION @extschema@.migrate_apply(dir text, target text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_apply(text, text) IS
+    'Apply every pending migration of the folder (up to target) inside the current transaction; returns how many';
+
+CREATE FUNCTION @extschema@.migrate_plan(dir text, target text DEFAULT NULL)
+RETURNS TABLE (step integer, direction text, version text, name text, script text)
+AS 'MODULE_PATHNAME', 'migrate_plan'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_plan(text, text) IS
+    'The steps migrate_apply(dir, target) would run, in order, without running them';
+
+CREATE FUNCTION @extschema@.migrations_status(dir text)
+RETURNS TABLE (version text, name text, state text, script text, checksum text,
+               applied_checksum text, applied_at timestamptz, applied_by text,
+               execution_ms bigint)
+AS 'MODULE_PATHNAME', 'migrations_status'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrations_status(text) IS
+    'Where every migration of the folder stands: applied, pending, modified, missing, out_of_order or failed';
+
+CREATE FUNCTION @extschema@.migrations_status()
+RETURNS TABLE (version text, name text, state text, script text, checksum text,
+               applied_checksum text, applied_at timestamptz, applied_by text,
+               execution_ms bigint)
+AS 'MODULE_PATHNAME', 'migrations_status'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrations_status() IS
+    'Where every recorded migration stands, from migrate_history alone';
+
+CREATE VIEW @extschema@.migrations_status AS
+    SELECT * FROM @extschema@.migrations_status();
+COMMENT ON VIEW @extschema@.migrations_status IS
+    'migrations_status() as a view: SELECT * FROM migrations_status works as on SQLite';
+
+-- Functions that read server files or change the schema are for the roles a DBA grants.
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrations_status(text) FROM PUBLIC;
