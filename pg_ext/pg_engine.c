@@ -3,6 +3,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -219,7 +220,12 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
                         mig_row_fn fn, void *ctx, mig_error *err)
 {
     (void)h;
-    inferred_params inferred = {NULL, 0};
+    /*
+     * Sized up front in our own context: the parser then writes the types into this array in
+     * place, instead of allocating one in SPI's executor context, which SPI resets on return.
+     */
+    inferred_params inferred = {
+        nparams ? MemoryContextAllocZero(core_cxt, sizeof(Oid) * nparams) : NULL, nparams};
     SPIPlanPtr plan = SPI_prepare_params(sql, infer_params_setup, &inferred, 0);
     if (!plan)
         elog(ERROR, "migrate: could not prepare an internal query: %s",
@@ -229,7 +235,7 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
         ParamExternData *prm = &list->params[i];
         const char *text = i < nparams ? params[i] : NULL;
         Oid input, ioparam;
-        prm->ptype = inferred.types[i];
+        prm->ptype = OidIsValid(inferred.types[i]) ? inferred.types[i] : TEXTOID; /* unused */
         prm->pflags = PARAM_FLAG_CONST;
         prm->isnull = text == NULL;
         getTypeInputInfo(prm->ptype, &input, &ioparam);
@@ -251,6 +257,8 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
     }
     SPI_freetuptable(SPI_tuptable);
     SPI_freeplan(plan);
+    if (inferred.types)
+        pfree(inferred.types);
     if (result == MIG_NOMEM)
         return mig_fail_nomem(err);
     return result;
