@@ -2,7 +2,9 @@
 
 #include "mig_alloc.h"
 #include "mig_script.h"
+#include "mig_sha256.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -19,7 +21,7 @@ static int snapshot_fill(const mig_engine *eng, const char *dir, bool create, mi
                          mig_error *err)
 {
     int rc = MIG_OK;
-    if (dir) {
+    if (dir && !snap->has_files) {
         rc = mig_source_read(dir, &snap->files, err);
         snap->has_files = rc == MIG_OK;
     }
@@ -51,38 +53,96 @@ void mig_snapshot_free(mig_snapshot *snap)
     snap->has_files = false;
 }
 
-/* Snapshot plus the steps an apply would run. */
-int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
-                  mig_error *err)
+/* The stored scripts of one history row. */
+typedef struct stored_scripts {
+    char *up_sql;
+    char *down_sql;
+} stored_scripts;
+
+static int on_stored_scripts(void *ctx, int ncols, const char *const *v)
 {
-    memset(snap, 0, sizeof *snap);
-    int rc = mig_target_check(target, err);
-    if (rc == MIG_OK)
-        rc = snapshot_fill(eng, dir, false, snap, err);
-    if (rc == MIG_OK)
-        rc = mig_status_check(&snap->status, err);
-    if (rc == MIG_OK)
-        rc = mig_plan_build(&snap->status, target, &snap->plan, err);
-    if (rc != MIG_OK)
-        mig_snapshot_free(snap);
+    stored_scripts *s = ctx;
+    if (ncols != 2)
+        return MIG_ERR;
+    if ((v[0] && !(s->up_sql = mig_strdup(v[0]))) || (v[1] && !(s->down_sql = mig_strdup(v[1]))))
+        return MIG_NOMEM;
+    return MIG_OK;
+}
+
+/* Fetch the scripts migrate_history kept for the row with this id. */
+static int load_stored_scripts(const mig_engine *eng, long long id, stored_scripts *out,
+                               mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char idtext[32];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    const char *params[1] = {idtext};
+    char *sql = mig_printf("SELECT up_sql, down_sql FROM %s WHERE id = $1", eng->history_table);
+    if (!sql)
+        return mig_fail_nomem(err);
+    int rc = eng->query(eng->handle, sql, 1, params, on_stored_scripts, out, err);
+    mig_free(sql);
+    if (rc == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
     return rc;
 }
 
-/* Say which migration, file and line an engine error came from. */
-static void locate_error(mig_error *err, const mig_migration *m, bool down)
+/*
+ * Find the script of every down step: the folder's down script, or the one history kept when
+ * the file is gone. A missing or blank down script (unless the up script is blank too) refuses
+ * the whole call before anything runs.
+ */
+static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *err)
 {
-    const char *text = down ? m->down_text : m->up_text;
-    const mig_span *span = down ? &m->down : &m->up;
-    const char *file = down ? m->down_script : m->script;
+    for (size_t i = 0; i < plan->count; i++) {
+        mig_step *step = &plan->steps[i];
+        if (strcmp(step->direction, "down") != 0)
+            continue;
+        const mig_status_row *row = step->row;
+        const mig_migration *m = row->file;
+        const char *up = m ? m->up_text : NULL;
+        stored_scripts stored = {0};
+        if (m && m->down_text) {
+            step->text = m->down_text;
+        } else if (!row->baselined) {
+            int rc = load_stored_scripts(eng, row->record->id, &stored, err);
+            if (rc != MIG_OK)
+                return rc;
+            if (!up)
+                up = stored.up_sql;
+            step->text = step->owned_text = stored.down_sql;
+            step->stored = stored.down_sql != NULL;
+        }
+        bool up_blank = up && mig_script_is_blank(up, strlen(up));
+        bool down_blank = !step->text || mig_script_is_blank(step->text, strlen(step->text));
+        mig_free(stored.up_sql);
+        if (down_blank && !up_blank)
+            return mig_fail(err, MIG_ERR,
+                            "%s: migration %s has no down script, so it cannot be reverted; "
+                            "nothing was reverted",
+                            row->script ? row->script : row->version, row->version);
+        if (!step->text)
+            step->text = ""; /* a blank up script reverts as a no-op */
+    }
+    return MIG_OK;
+}
+
+/* Say which migration, file and line an engine error came from. */
+static void locate_error(mig_error *err, const mig_step *step)
+{
+    const char *text = step->text;
+    const char *file = step->script ? step->script : "?";
+    const char *stored = step->stored ? "the down script kept in migrate_history for " : "";
     if (err->offset >= 0) {
         size_t len = strlen(text);
         size_t at = mig_script_skip_blank(text, len, (size_t)err->offset);
         if (at >= len)
             at = (size_t)err->offset < len ? (size_t)err->offset : len;
-        int line = span->first_line - 1 + mig_script_line_at(text, len, at);
-        mig_error_set_context(err, "migration %s (%s, line %d)", m->version, file, line);
+        int line = step->first_line - 1 + mig_script_line_at(text, len, at);
+        mig_error_set_context(err, "migration %s (%s%s, line %d)", step->row->version, stored,
+                              file, line);
     } else {
-        mig_error_set_context(err, "migration %s (%s)", m->version, file);
+        mig_error_set_context(err, "migration %s (%s%s)", step->row->version, stored, file);
     }
 }
 
@@ -92,31 +152,51 @@ static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error 
     if (!eng->check_script)
         return MIG_OK;
     for (size_t i = 0; i < plan->count; i++) {
-        const mig_migration *m = plan->steps[i].row->file;
-        int rc = eng->check_script(eng->handle, m->up_text, strlen(m->up_text), err);
+        const mig_step *step = &plan->steps[i];
+        int rc = eng->check_script(eng->handle, step->text, strlen(step->text), err);
         if (rc != MIG_OK) {
-            locate_error(err, m, false);
+            locate_error(err, step);
             return rc;
         }
     }
     return MIG_OK;
 }
 
-/* Run one up migration and record it. */
-static int apply_step(const mig_engine *eng, const mig_migration *m, mig_error *err)
+/* Run one step and record it in history. */
+static int run_step(const mig_engine *eng, const mig_step *step, mig_error *err)
 {
+    const mig_status_row *row = step->row;
+    const mig_migration *m = row->file;
+    bool up = strcmp(step->direction, "up") == 0;
     long long started = monotonic_ms();
-    int rc = eng->exec_script(eng->handle, m->up_text, strlen(m->up_text), err);
+    int rc = eng->exec_script(eng->handle, step->text, strlen(step->text), err);
     if (rc != MIG_OK) {
-        locate_error(err, m, false);
+        locate_error(err, step);
         return rc;
     }
-    mig_history_entry entry = {m->version,   m->name,     "up",      m->checksum,
-                               m->down_checksum, m->up_text, m->down_text, m->script,
-                               monotonic_ms() - started, true};
+    char down_checksum[65] = "";
+    if (!up)
+        mig_checksum(step->text, strlen(step->text), down_checksum);
+    mig_history_entry entry = {
+        .version = row->version,
+        .name = row->name,
+        .direction = step->direction,
+        .checksum = up ? m->checksum : (row->applied_checksum ? row->applied_checksum
+                                                              : (m ? m->checksum : NULL)),
+        .down_checksum = up ? m->down_checksum : down_checksum,
+        .up_sql = m ? m->up_text : NULL,
+        .down_sql = up ? m->down_text : step->text,
+        .script = step->script,
+        .execution_ms = monotonic_ms() - started,
+        .success = true,
+    };
     rc = mig_history_append(eng, &entry, err);
     if (rc == MIG_OK && eng->progress) {
-        char *msg = mig_printf("applied %s %s (%lld ms)", m->version, m->name, entry.execution_ms);
+        bool late = up && row->state == MIG_STATE_OUT_OF_ORDER;
+        char *msg = mig_printf("%s %s %s (%lld ms)%s", up ? "applied" : "reverted", row->version,
+                               row->name, entry.execution_ms,
+                               late ? ", out of order: older than migrations already applied"
+                                    : "");
         if (msg)
             eng->progress(eng->handle, msg);
         mig_free(msg);
@@ -124,55 +204,109 @@ static int apply_step(const mig_engine *eng, const mig_migration *m, mig_error *
     return rc;
 }
 
-/* Everything of one apply call, inside its savepoint. */
-static int apply_locked(const mig_engine *eng, mig_snapshot *snap, const char *target,
-                        int *applied, mig_error *err)
+/* Compare, check and plan a call against the loaded history. */
+static int plan_call(const mig_engine *eng, mig_snapshot *snap, const mig_call *call,
+                     mig_error *err)
 {
-    int rc = eng->lock(eng->handle, err);
+    int rc = mig_status_check_policy(&snap->status, &call->policy, NULL, err);
     if (rc == MIG_OK)
-        rc = mig_history_load(eng, true, &snap->history, err);
+        rc = mig_plan_make(&snap->status, &call->policy, call->kind, call->target, call->steps,
+                           &snap->plan, err);
     if (rc == MIG_OK)
-        rc = mig_status_build(&snap->files, &snap->history, &snap->status, err);
+        rc = resolve_down_steps(eng, &snap->plan, err);
+    return rc;
+}
+
+/* The plan of a call, refusing as the call would; changes nothing. */
+int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *call,
+                       mig_snapshot *snap, mig_error *err)
+{
+    memset(snap, 0, sizeof *snap);
+    int rc = mig_target_check(call->target, err);
     if (rc == MIG_OK)
-        rc = mig_status_check(&snap->status, err);
+        rc = snapshot_fill(eng, dir, false, snap, err);
     if (rc == MIG_OK)
-        rc = mig_plan_build(&snap->status, target, &snap->plan, err);
+        rc = plan_call(eng, snap, call, err);
+    if (rc != MIG_OK)
+        mig_snapshot_free(snap);
+    return rc;
+}
+
+/* migrate_plan(dir [, target]). */
+int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
+                  mig_error *err)
+{
+    mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, {false, false}};
+    return mig_plan_load_call(eng, dir, &call, snap, err);
+}
+
+/* Run body in one transaction under the migration lock, with the history loaded into snap. */
+int mig_in_call(const mig_engine *eng, mig_snapshot *snap, mig_call_body body, void *ctx,
+                mig_error *err)
+{
+    int rc = eng->savepoint(eng->handle, MIG_CALL_SAVEPOINT, err);
+    if (rc != MIG_OK)
+        return rc;
+    rc = eng->lock(eng->handle, err); /* before reading history, so no one else is mid-change */
+    if (rc == MIG_OK)
+        rc = snapshot_fill(eng, NULL, true, snap, err);
+    if (rc == MIG_OK)
+        rc = body(eng, snap, ctx, err);
+    if (rc == MIG_OK)
+        rc = eng->release(eng->handle, MIG_CALL_SAVEPOINT, err);
+    else
+        eng->rollback(eng->handle, MIG_CALL_SAVEPOINT);
+    return rc;
+}
+
+typedef struct run_state {
+    const mig_call *call;
+    int *count;
+} run_state;
+
+/* The body of apply, to and rollback: plan, check every script, run the steps. */
+static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_error *err)
+{
+    run_state *st = ctx;
+    int rc = plan_call(eng, snap, st->call, err);
     if (rc == MIG_OK)
         rc = check_scripts(eng, &snap->plan, err);
     if (rc == MIG_OK && snap->plan.count && eng->steps_begin)
         rc = eng->steps_begin(eng->handle, err);
     for (size_t i = 0; rc == MIG_OK && i < snap->plan.count; i++) {
-        rc = apply_step(eng, snap->plan.steps[i].row->file, err);
+        rc = run_step(eng, &snap->plan.steps[i], err);
         if (rc == MIG_OK)
-            (*applied)++;
+            (*st->count)++;
     }
     if (rc == MIG_OK && snap->plan.count && eng->steps_end)
         rc = eng->steps_end(eng->handle, err);
     return rc;
 }
 
-/* Apply pending migrations in one transaction. */
-int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
-              mig_error *err)
+/* Run a call in one transaction. */
+int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *count,
+            mig_error *err)
 {
-    *applied = 0;
+    *count = 0;
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
-    int rc = mig_target_check(target, err);
+    int rc = mig_target_check(call->target, err);
     if (rc == MIG_OK)
         rc = mig_source_read(dir, &snap.files, err); /* bad files change nothing, not even a lock */
     snap.has_files = rc == MIG_OK;
+    run_state st = {call, count};
     if (rc == MIG_OK)
-        rc = eng->savepoint(eng->handle, MIG_CALL_SAVEPOINT, err);
-    if (rc == MIG_OK) {
-        rc = apply_locked(eng, &snap, target, applied, err);
-        if (rc == MIG_OK)
-            rc = eng->release(eng->handle, MIG_CALL_SAVEPOINT, err);
-        else
-            eng->rollback(eng->handle, MIG_CALL_SAVEPOINT);
-    }
+        rc = mig_in_call(eng, &snap, run_body, &st, err);
     if (rc != MIG_OK)
-        *applied = 0;
+        *count = 0;
     mig_snapshot_free(&snap);
     return rc;
+}
+
+/* migrate_apply with the default policy. */
+int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
+              mig_error *err)
+{
+    mig_call call = {MIG_PLAN_APPLY, target, 0, {false, false}};
+    return mig_run(eng, dir, &call, applied, err);
 }

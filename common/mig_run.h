@@ -1,4 +1,5 @@
-/* The runner: what migrate_apply, migrate_plan and migrations_status do, engine-neutral. */
+/* The runner: what migrate_apply, migrate_to, migrate_rollback, migrate_plan and
+ * migrations_status do, engine-neutral. */
 #ifndef MIG_RUN_H
 #define MIG_RUN_H
 
@@ -14,19 +15,46 @@ typedef struct mig_snapshot {
     mig_plan plan;
 } mig_snapshot;
 
+/* What one call is asked to do. */
+typedef struct mig_call {
+    mig_plan_kind kind;
+    const char *target; /* APPLY (optional) and TO */
+    long steps;         /* ROLLBACK */
+    mig_policy policy;
+} mig_call;
+
 /* Read dir (NULL: none) and the history, and compare them; creates nothing. */
 int mig_snapshot_load(const mig_engine *eng, const char *dir, mig_snapshot *snap, mig_error *err);
 void mig_snapshot_free(mig_snapshot *snap);
 
-/* The steps migrate_apply(dir, target) would run, refusing as it would. */
+/*
+ * The steps a call would run, refusing as it would: migrate_plan(dir) is an apply's plan,
+ * migrate_plan(dir, target) the plan of migrate_to(dir, target).
+ */
 int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
                   mig_error *err);
+int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *call,
+                       mig_snapshot *snap, mig_error *err);
 
 /*
- * Apply every pending migration up to target (NULL: all) in one transaction under the
- * migration lock. On error nothing of the call remains and err says which migration, file and
- * line failed and why.
+ * Run a call in one transaction under the migration lock. On error nothing of the call remains
+ * and err says which migration, file and line failed and why. *count: migrations run.
  */
+int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *count,
+            mig_error *err);
+
+/* Work done inside one call, with the history loaded (and snap->files when it was read). */
+typedef int (*mig_call_body)(const mig_engine *eng, mig_snapshot *snap, void *ctx,
+                             mig_error *err);
+
+/*
+ * Run body in one transaction (a savepoint) under the migration lock, after loading the
+ * history into snap; everything body did is undone when it fails.
+ */
+int mig_in_call(const mig_engine *eng, mig_snapshot *snap, mig_call_body body, void *ctx,
+                mig_error *err);
+
+/* migrate_apply(dir, target) with the default policy. */
 int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
               mig_error *err);
 

@@ -1,6 +1,7 @@
 #include "mig_source.h"
 
 #include "mig_alloc.h"
+#include "mig_buf.h"
 #include "mig_name.h"
 #include "mig_sha256.h"
 #include "mig_version.h"
@@ -327,8 +328,11 @@ static void checksum_migration(mig_migration *m)
         m->down_checksum[0] = '\0';
 }
 
-/* Join sorted pieces into migrations: a version is one migration, up and down halves at most. */
-static int join_pieces(piece_list *list, mig_set *out, mig_error *err)
+/*
+ * Join sorted pieces into migrations: a version is one migration, up and down halves at most.
+ * With dups, a duplicate version is described there and skipped instead of failing.
+ */
+static int join_pieces(piece_list *list, mig_set *out, mig_buf *dups, mig_error *err)
 {
     out->items = mig_calloc(list->count ? list->count : 1, sizeof *out->items);
     if (!out->items)
@@ -342,10 +346,16 @@ static int join_pieces(piece_list *list, mig_set *out, mig_error *err)
         bool paired = next && mig_version_compare(p->version, next->version) == 0 &&
                       p->kind == MIG_NAME_UP && next->kind == MIG_NAME_DOWN &&
                       strcmp(p->name, next->name) == 0;
-        piece *after = paired ? (i + 2 < list->count ? &list->items[i + 2] : NULL) : next;
-        if (after && mig_version_compare(p->version, after->version) == 0)
-            return mig_fail(err, MIG_ERR, "duplicate version %s: %s and %s", p->version, p->path,
-                            after->path);
+        size_t after = paired ? i + 2 : i + 1;
+        if (after < list->count && mig_version_compare(p->version, list->items[after].version) == 0) {
+            if (!dups)
+                return mig_fail(err, MIG_ERR, "duplicate version %s: %s and %s", p->version,
+                                p->path, list->items[after].path);
+            while (after < list->count &&
+                   mig_version_compare(p->version, list->items[after].version) == 0)
+                mig_buf_printf(dups, "%sduplicate version %s: %s and %s", dups->len ? "\n" : "",
+                               p->version, p->path, list->items[after++].path);
+        }
         mig_migration *m = &out->items[out->count++];
         m->version = p->version, p->version = NULL;
         m->name = p->name, p->name = NULL;
@@ -365,12 +375,16 @@ static int join_pieces(piece_list *list, mig_set *out, mig_error *err)
                 return mig_fail_nomem(err);
         }
         checksum_migration(m);
+        if (dups) /* keep the first file of a duplicated version, skip the others */
+            while (i + 1 < list->count &&
+                   mig_version_compare(m->version, list->items[i + 1].version) == 0)
+                i++;
     }
     return MIG_OK;
 }
 
-/* Read and order every migration of dir. */
-int mig_source_read(const char *dir, mig_set *out, mig_error *err)
+/* Read and order the migrations of dir; dups (may be NULL) collects duplicate versions. */
+static int read_folder(const char *dir, mig_set *out, mig_buf *dups, mig_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!dir || !*dir)
@@ -380,13 +394,33 @@ int mig_source_read(const char *dir, mig_set *out, mig_error *err)
     if (rc == MIG_OK) {
         if (list.count)
             qsort(list.items, list.count, sizeof *list.items, compare_pieces);
-        rc = join_pieces(&list, out, err);
+        rc = join_pieces(&list, out, dups, err);
     }
     for (size_t i = 0; i < list.count; i++)
         piece_free(&list.items[i]);
     mig_free(list.items);
     if (rc != MIG_OK)
         mig_set_free(out);
+    return rc;
+}
+
+/* Read and order every migration of dir; a duplicate version is an error. */
+int mig_source_read(const char *dir, mig_set *out, mig_error *err)
+{
+    return read_folder(dir, out, NULL, err);
+}
+
+/* Read every migration of dir, describing duplicate versions instead of failing on them. */
+int mig_source_read_all(const char *dir, mig_set *out, char **duplicates, mig_error *err)
+{
+    mig_buf dups = {0};
+    int rc = read_folder(dir, out, &dups, err);
+    *duplicates = NULL;
+    if (rc == MIG_OK && dups.len && !(*duplicates = mig_buf_take(&dups))) {
+        mig_set_free(out);
+        rc = mig_fail_nomem(err);
+    }
+    mig_buf_free(&dups);
     return rc;
 }
 

@@ -31,6 +31,11 @@ typedef struct mig_set {
 
 /* Read dir; on error nothing is returned and the message names the file and the reason. */
 int mig_source_read(const char *dir, mig_set *out, mig_error *err);
+/*
+ * The same, but duplicate versions do not stop the reading: each is described on a line of
+ * *duplicates (NULL when there are none) and only the first file of a version is kept.
+ */
+int mig_source_read_all(const char *dir, mig_set *out, char **duplicates, mig_error *err);
 void mig_set_free(mig_set *set);
 
 /* Turn a file's bytes into script text: BOM removed, CRLF to LF, in place; returns the new length. */

@@ -18,9 +18,10 @@ const char *mig_state_name(mig_state state)
 /* What history says of one version after replaying its rows. */
 typedef struct version_record {
     const char *version;
-    const mig_history_row *applied; /* the up row in force, or NULL */
+    const mig_history_row *applied; /* the up (or baseline) row in force, or NULL */
     const mig_history_row *failed;  /* the failed run, when that is the last word */
     const char *checksum;           /* applied checksum, as a repair may have changed it */
+    long long last_id;              /* the newest row that said anything of this version */
 } version_record;
 
 static int compare_rows_by_version(const void *a, const void *b)
@@ -38,7 +39,13 @@ static void replay_version(const mig_history_row *const *rows, size_t n, version
     rec->version = rows[0]->version;
     for (size_t i = 0; i < n; i++) {
         const mig_history_row *r = rows[i];
-        if (strcmp(r->direction, "up") == 0) {
+        if (r->success || strcmp(r->direction, "up") == 0)
+            rec->last_id = r->id;
+        if (strcmp(r->direction, "baseline") == 0 && r->success) {
+            rec->applied = r; /* the baseline version itself counts as applied */
+            rec->failed = NULL;
+            rec->checksum = NULL;
+        } else if (strcmp(r->direction, "up") == 0) {
             rec->applied = r->success ? r : NULL;
             rec->failed = r->success ? NULL : r;
             rec->checksum = r->success ? r->checksum : NULL;
@@ -80,8 +87,7 @@ static int replay_history(const mig_history *hist, version_record **out, size_t 
         while (j < hist->count && mig_version_compare(sorted[i]->version, sorted[j]->version) == 0)
             j++;
         replay_version(sorted + i, j - i, &recs[n]);
-        if (recs[n].applied || recs[n].failed)
-            n++;
+        n++;
         i = j;
     }
     mig_free(sorted);
@@ -90,11 +96,25 @@ static int replay_history(const mig_history *hist, version_record **out, size_t 
     return MIG_OK;
 }
 
+/* The newest successful baseline row, or NULL. */
+static const mig_history_row *latest_baseline(const mig_history *hist)
+{
+    const mig_history_row *base = NULL;
+    for (size_t i = 0; i < hist->count; i++)
+        if (hist->rows[i].success && strcmp(hist->rows[i].direction, "baseline") == 0)
+            base = &hist->rows[i];
+    return base;
+}
+
 /* Fill the history side of a status row. */
 static void take_record(mig_status_row *row, const version_record *rec)
 {
     const mig_history_row *r = rec->applied ? rec->applied : rec->failed;
+    if (!r)
+        return; /* reverted: nothing in force */
     row->record = rec->applied;
+    row->baselined = rec->applied && strcmp(rec->applied->direction, "baseline") == 0;
+    row->failed = rec->failed != NULL;
     row->applied_checksum = rec->checksum;
     row->applied_at = r->applied_at;
     row->applied_by = r->applied_by;
@@ -118,6 +138,7 @@ int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *
         mig_free(recs);
         return mig_fail_nomem(err);
     }
+    const mig_history_row *base = latest_baseline(hist);
     const char *newest_applied = NULL;
     for (size_t i = 0; i < nrec; i++)
         if (recs[i].applied)
@@ -127,6 +148,10 @@ int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *
         const mig_migration *m = fi < nfiles ? &files->items[fi] : NULL;
         const version_record *rec = ri < nrec ? &recs[ri] : NULL;
         int c = !m ? 1 : !rec ? -1 : mig_version_compare(m->version, rec->version);
+        if (c > 0 && !rec->applied && !rec->failed) {
+            ri++; /* reverted and its file gone: nothing to show */
+            continue;
+        }
         mig_status_row *row = &out->rows[out->count++];
         if (c <= 0) {
             row->version = m->version;
@@ -146,14 +171,26 @@ int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *
             take_record(row, rec);
             ri++;
         }
-        if (row->record && !row->file)
+        bool decided_after_base = c == 0 && base && rec->last_id > base->id;
+        if (!row->record && !row->failed && row->file && base && !decided_after_base &&
+            mig_version_compare(row->version, base->version) <= 0) {
+            row->record = base; /* older than the baseline: counts as applied, never run */
+            row->baselined = true;
+            row->applied_at = base->applied_at;
+            row->applied_by = base->applied_by;
+            row->execution_ms = 0;
+            row->has_execution_ms = true;
+        }
+        if (row->record && row->baselined)
+            row->state = MIG_STATE_APPLIED; /* the baseline marks a point, not a file */
+        else if (row->record && !row->file)
             row->state = files ? MIG_STATE_MISSING : MIG_STATE_APPLIED;
         else if (row->record)
             row->state = strcmp(row->applied_checksum ? row->applied_checksum : "",
                                 row->checksum) == 0
                              ? MIG_STATE_APPLIED
                              : MIG_STATE_MODIFIED;
-        else if (c >= 0)
+        else if (row->failed)
             row->state = MIG_STATE_FAILED;
         else if (newest_applied && mig_version_compare(row->version, newest_applied) < 0)
             row->state = MIG_STATE_OUT_OF_ORDER;
@@ -199,38 +236,60 @@ static void describe_problem(mig_buf *b, const mig_status_row *row, const char *
     }
 }
 
+/* True when the row stops an apply under policy. */
+static bool is_problem(const mig_status_row *row, const mig_policy *policy)
+{
+    switch (row->state) {
+    case MIG_STATE_APPLIED:
+    case MIG_STATE_PENDING:
+        return false;
+    case MIG_STATE_OUT_OF_ORDER:
+        return !(policy && policy->allow_out_of_order);
+    case MIG_STATE_MISSING:
+        return !(policy && policy->ignore_missing);
+    default:
+        return true;
+    }
+}
+
 /* One error naming every problem, or MIG_OK. */
 int mig_status_check(const mig_status *status, mig_error *err)
+{
+    return mig_status_check_policy(status, NULL, NULL, err);
+}
+
+/* One error naming every problem the policy does not allow, plus extra lines. */
+int mig_status_check_policy(const mig_status *status, const mig_policy *policy,
+                            const char *extra, mig_error *err)
 {
     const char *newest = NULL;
     size_t problems = 0;
     int kinds = 0;
-    for (size_t i = 0; i < status->count; i++) {
-        const mig_status_row *row = &status->rows[i];
-        if (row->record)
-            newest = row->version;
-        if (row->state != MIG_STATE_APPLIED && row->state != MIG_STATE_PENDING) {
-            problems++;
-            kinds |= 1 << row->state;
-        }
-    }
-    if (!problems)
-        return MIG_OK;
     mig_buf b = {0};
-    const mig_status_row *first = NULL;
+    for (size_t i = 0; i < status->count; i++)
+        if (status->rows[i].record)
+            newest = status->rows[i].version;
+    if (extra && *extra) {
+        mig_buf_puts(&b, extra);
+        for (const char *p = extra; p; p = strchr(p + 1, '\n'))
+            problems++;
+    }
     for (size_t i = 0; i < status->count; i++) {
         const mig_status_row *row = &status->rows[i];
-        if (row->state == MIG_STATE_APPLIED || row->state == MIG_STATE_PENDING)
+        if (!is_problem(row, policy))
             continue;
-        if (first)
+        if (problems++)
             mig_buf_puts(&b, "\n");
-        else
-            first = row;
         describe_problem(&b, row, newest);
+        kinds |= 1 << row->state;
     }
     char *lines = mig_buf_take(&b);
     if (!lines)
         return mig_fail_nomem(err);
+    if (!problems) {
+        mig_free(lines);
+        return MIG_OK;
+    }
     if (problems == 1) {
         mig_fail(err, MIG_ERR, "%s", lines);
         mig_free(lines);
@@ -239,12 +298,15 @@ int mig_status_check(const mig_status *status, mig_error *err)
         mig_error_set_detail(err, lines);
     }
     if (kinds & (1 << MIG_STATE_MODIFIED))
-        mig_error_set_hint(err, "restore the applied script as it was; change an applied "
-                                "migration by adding a new one");
+        mig_error_set_hint(err, "restore the applied script as it was, or accept the change with "
+                                "migrate_repair; change an applied migration by adding a new one");
     else if (kinds & (1 << MIG_STATE_MISSING))
-        mig_error_set_hint(err, "restore the missing file; history keeps the script it applied");
+        mig_error_set_hint(err, "restore the missing file, or forget it with migrate_repair");
     else if (kinds & (1 << MIG_STATE_OUT_OF_ORDER))
-        mig_error_set_hint(err, "give the migration a version newer than the newest applied one");
+        mig_error_set_hint(err, "give the migration a version newer than the newest applied one, "
+                                "or allow it with the out_of_order setting");
+    else if (kinds & (1 << MIG_STATE_FAILED))
+        mig_error_set_hint(err, "fix the script, or clear the failure with migrate_repair");
     return err->code;
 }
 
@@ -259,23 +321,76 @@ int mig_target_check(const char *target, mig_error *err)
     return MIG_OK;
 }
 
+/* True when an apply under policy runs this row. */
+static bool runs_up(const mig_status_row *row, const mig_policy *policy)
+{
+    return row->state == MIG_STATE_PENDING ||
+           (row->state == MIG_STATE_OUT_OF_ORDER && policy && policy->allow_out_of_order);
+}
+
+/* True when the row's migration is in force and so can be reverted. */
+static bool is_in_force(const mig_status_row *row)
+{
+    return row->record != NULL &&
+           !(row->baselined && !row->file); /* the baseline marker itself has no script */
+}
+
+/* An up step for row. */
+static mig_step up_step(const mig_status_row *row)
+{
+    return (mig_step){"up", row, row->script, row->file->up_text, NULL, row->file->up.first_line,
+                      false};
+}
+
+/* A down step for row; the runner finds its script. */
+static mig_step down_step(const mig_status_row *row)
+{
+    const mig_migration *m = row->file;
+    return (mig_step){"down", row, m && m->down_script ? m->down_script : row->script, NULL, NULL,
+                      m && m->down_text ? m->down.first_line : 1, false};
+}
+
 /* Pending migrations up to target, in version order. */
 int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, mig_error *err)
+{
+    return mig_plan_make(status, NULL, MIG_PLAN_APPLY, target, 0, out, err);
+}
+
+/* Build a plan of the given kind. */
+int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_kind kind,
+                  const char *target, long steps, mig_plan *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
     int rc = mig_target_check(target, err);
     if (rc != MIG_OK)
         return rc;
+    if (kind == MIG_PLAN_TO && !target)
+        return mig_fail(err, MIG_ERR, "migrate_to needs a target version");
+    if (kind == MIG_PLAN_ROLLBACK && steps < 0)
+        return mig_fail(err, MIG_ERR, "cannot roll back %ld steps", steps);
     out->steps = mig_calloc(status->count + 1, sizeof *out->steps);
     if (!out->steps)
         return mig_fail_nomem(err);
-    for (size_t i = 0; i < status->count; i++) {
-        const mig_status_row *row = &status->rows[i];
-        if (row->state != MIG_STATE_PENDING)
-            continue;
-        if (target && mig_version_compare(row->version, target) > 0)
-            break;
-        out->steps[out->count++] = (mig_step){"up", row};
+    if (kind == MIG_PLAN_ROLLBACK || kind == MIG_PLAN_TO) { /* newest first */
+        for (size_t i = status->count; i-- > 0;) {
+            const mig_status_row *row = &status->rows[i];
+            if (!is_in_force(row))
+                continue;
+            if (kind == MIG_PLAN_ROLLBACK && (long)out->count >= steps)
+                break;
+            if (kind == MIG_PLAN_TO && mig_version_compare(row->version, target) <= 0)
+                break;
+            out->steps[out->count++] = down_step(row);
+        }
+    }
+    if (kind == MIG_PLAN_APPLY || kind == MIG_PLAN_TO) {
+        for (size_t i = 0; i < status->count; i++) {
+            const mig_status_row *row = &status->rows[i];
+            if (target && mig_version_compare(row->version, target) > 0)
+                break;
+            if (runs_up(row, policy))
+                out->steps[out->count++] = up_step(row);
+        }
     }
     return MIG_OK;
 }
@@ -283,6 +398,8 @@ int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, 
 /* Release the plan's steps. */
 void mig_plan_free(mig_plan *plan)
 {
+    for (size_t i = 0; i < plan->count; i++)
+        mig_free(plan->steps[i].owned_text);
     mig_free(plan->steps);
     memset(plan, 0, sizeof *plan);
 }

@@ -29,6 +29,8 @@ typedef struct mig_status_row {
     bool has_execution_ms;
     const mig_migration *file;     /* NULL when missing */
     const mig_history_row *record; /* the row that applied it; NULL when not applied */
+    bool baselined;                /* counted as applied by a baseline row, never run */
+    bool failed;                   /* its last run failed (state may still say modified) */
 } mig_status_row;
 
 typedef struct mig_status {
@@ -41,12 +43,26 @@ int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *
                      mig_error *err);
 void mig_status_free(mig_status *status);
 
+/* What the DBA allows: settings with the same names on both engines. */
+typedef struct mig_policy {
+    bool allow_out_of_order; /* out_of_order = allow: apply older pending migrations */
+    bool ignore_missing;     /* missing = ignore: applied migrations whose file is gone */
+} mig_policy;
+
 /* Refuse to go on when anything is modified, missing, out of order or failed: one error, all problems. */
 int mig_status_check(const mig_status *status, mig_error *err);
+/* The same under a policy; extra (may be NULL) lists further problems, one per line. */
+int mig_status_check_policy(const mig_status *status, const mig_policy *policy,
+                            const char *extra, mig_error *err);
 
 typedef struct mig_step {
-    const char *direction; /* "up" */
+    const char *direction; /* "up" or "down" */
     const mig_status_row *row;
+    const char *script;    /* the file that runs, as shown in plans and errors */
+    const char *text;      /* the SQL to run (set by the runner for down steps) */
+    char *owned_text;      /* text fetched from history, freed with the plan */
+    int first_line;        /* line of its file on which text begins */
+    bool stored;           /* text is the copy kept in migrate_history (the file is gone) */
 } mig_step;
 
 typedef struct mig_plan {
@@ -54,8 +70,17 @@ typedef struct mig_plan {
     size_t count;
 } mig_plan;
 
+typedef enum mig_plan_kind {
+    MIG_PLAN_APPLY,    /* pending migrations up to target */
+    MIG_PLAN_TO,       /* revert what is newer than target, then apply up to it */
+    MIG_PLAN_ROLLBACK, /* revert the newest `steps` applied migrations */
+} mig_plan_kind;
+
 /* The steps that bring the database up to target (NULL: everything pending), in order. */
 int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, mig_error *err);
+/* Any kind of plan; target is for APPLY and TO, steps for ROLLBACK; policy may be NULL. */
+int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_kind kind,
+                  const char *target, long steps, mig_plan *out, mig_error *err);
 void mig_plan_free(mig_plan *plan);
 
 /* Check a target given by the DBA; NULL is fine (everything). */

@@ -16,8 +16,13 @@ int sqlite3_migrate_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines 
                                   sqlite3_libversion());
         return SQLITE_ERROR;
     }
-    int rc = migrate_register_functions(db);
+    migrate_conn *conn = migrate_conn_new();
+    if (!conn)
+        return SQLITE_NOMEM;
+    migrate_conn_ref(conn); /* held while registering, so a failure half-way cannot free it */
+    int rc = migrate_register_functions(db, conn);
     if (rc == SQLITE_OK)
-        rc = migrate_register_tables(db);
+        rc = migrate_register_tables(db, conn);
+    migrate_conn_unref(conn);
     return rc;
 }

@@ -22,16 +22,23 @@ typedef struct table_kind {
     int visible; /* visible columns; the hidden arguments follow */
     int hidden;
     int dir_required;
-    int (*load)(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
-                mig_error *err);
+    int (*load)(const mig_engine *eng, const char *dir, const char *target,
+                const mig_policy *policy, mig_snapshot *snap, mig_error *err);
     size_t (*rows)(const mig_snapshot *snap);
     void (*column)(sqlite3_context *ctx, const mig_snapshot *snap, size_t row, int col);
 } table_kind;
+
+/* What a module registration carries: which table, and the connection's settings. */
+typedef struct table_aux {
+    const table_kind *kind;
+    migrate_conn *conn;
+} table_aux;
 
 typedef struct migrate_vtab {
     sqlite3_vtab base;
     sqlite3 *db;
     const table_kind *kind;
+    migrate_conn *conn;
 } migrate_vtab;
 
 typedef struct migrate_cursor {
@@ -52,10 +59,18 @@ static void result_text(sqlite3_context *ctx, const char *s)
 }
 
 static int status_load(const mig_engine *eng, const char *dir, const char *target,
-                       mig_snapshot *snap, mig_error *err)
+                       const mig_policy *policy, mig_snapshot *snap, mig_error *err)
 {
-    (void)target;
+    (void)target, (void)policy;
     return mig_snapshot_load(eng, dir, snap, err);
+}
+
+/* migrate_plan(dir): an apply's steps; migrate_plan(dir, target): migrate_to's. */
+static int plan_load(const mig_engine *eng, const char *dir, const char *target,
+                     const mig_policy *policy, mig_snapshot *snap, mig_error *err)
+{
+    mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, *policy};
+    return mig_plan_load_call(eng, dir, &call, snap, err);
 }
 
 static size_t status_rows(const mig_snapshot *snap)
@@ -99,7 +114,7 @@ static void plan_column(sqlite3_context *ctx, const mig_snapshot *snap, size_t i
     case 1: result_text(ctx, s->direction); break;
     case 2: result_text(ctx, s->row->version); break;
     case 3: result_text(ctx, s->row->name); break;
-    case 4: result_text(ctx, s->row->script); break;
+    case 4: result_text(ctx, s->script); break;
     }
 }
 
@@ -114,14 +129,15 @@ static const table_kind plan_kind = {
     "migrate_plan",
     "CREATE TABLE x(step INTEGER, direction TEXT, version TEXT, name TEXT, script TEXT, "
     "dir HIDDEN, target HIDDEN)",
-    5, 2, 1, mig_plan_load, plan_rows, plan_column};
+    5, 2, 1, plan_load, plan_rows, plan_column};
 
 /* xConnect: declare the columns; these tables read server files, so never from triggers or views. */
 static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                            sqlite3_vtab **out, char **errmsg)
 {
     (void)argc, (void)argv, (void)errmsg;
-    const table_kind *kind = aux;
+    const table_aux *ta = aux;
+    const table_kind *kind = ta->kind;
     int rc = sqlite3_declare_vtab(db, kind->schema);
     if (rc != SQLITE_OK)
         return rc;
@@ -131,6 +147,7 @@ static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *
     memset(vt, 0, sizeof *vt);
     vt->db = db;
     vt->kind = kind;
+    vt->conn = ta->conn;
     sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
     *out = &vt->base;
     return SQLITE_OK;
@@ -202,7 +219,7 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     mig_error err;
     mig_error_init(&err);
     sqlite_engine_init(&se, vt->db, &eng);
-    int rc = vt->kind->load(&eng, cur->args[0], cur->args[1], &cur->snap, &err);
+    int rc = vt->kind->load(&eng, cur->args[0], cur->args[1], &vt->conn->policy, &cur->snap, &err);
     sqlite_engine_free(&se);
     if (rc == MIG_OK) {
         cur->loaded = 1;
@@ -306,14 +323,28 @@ static const sqlite3_module migrate_module = {
     .xRowid = migrate_rowid,
 };
 
+/* Free a registration's aux when SQLite drops the module. */
+static void table_aux_free(void *p)
+{
+    table_aux *ta = p;
+    migrate_conn_unref(ta->conn);
+    sqlite3_free(ta);
+}
+
 /* Register migrations_status and migrate_plan. */
-int migrate_register_tables(sqlite3 *db)
+int migrate_register_tables(sqlite3 *db, migrate_conn *conn)
 {
     const table_kind *kinds[] = {&status_kind, &plan_kind};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        int rc = sqlite3_create_module(db, kinds[i]->name, &migrate_module, (void *)kinds[i]);
+        table_aux *ta = sqlite3_malloc(sizeof *ta);
+        if (!ta)
+            return SQLITE_NOMEM;
+        ta->kind = kinds[i];
+        ta->conn = conn;
+        migrate_conn_ref(conn);
+        int rc = sqlite3_create_module_v2(db, kinds[i]->name, &migrate_module, ta, table_aux_free);
         if (rc != SQLITE_OK)
-            return rc;
+            return rc; /* SQLite has already called table_aux_free */
     }
     return SQLITE_OK;
 }

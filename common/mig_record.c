@@ -1,0 +1,157 @@
+#include "mig_record.h"
+
+#include "mig_alloc.h"
+#include "mig_buf.h"
+#include "mig_version.h"
+
+#include <string.h>
+
+/* Check the folder against history; duplicates are listed with the other problems. */
+int mig_validate(const mig_engine *eng, const char *dir, const mig_policy *policy, mig_error *err)
+{
+    mig_snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    char *duplicates = NULL;
+    int rc = mig_source_read_all(dir, &snap.files, &duplicates, err);
+    snap.has_files = rc == MIG_OK;
+    if (rc == MIG_OK)
+        rc = mig_history_load(eng, false, &snap.history, err);
+    if (rc == MIG_OK)
+        rc = mig_status_build(&snap.files, &snap.history, &snap.status, err);
+    if (rc == MIG_OK)
+        rc = mig_status_check_policy(&snap.status, policy, duplicates, err);
+    mig_free(duplicates);
+    mig_snapshot_free(&snap);
+    return rc;
+}
+
+typedef struct repair_state {
+    mig_buf accepted, forgotten, cleared;
+    int n_accepted, n_forgotten, n_cleared;
+} repair_state;
+
+/* Append a 'repair' row for row: with the file's checksum, or none to forget it. */
+static int record_repair(const mig_engine *eng, const mig_status_row *row, bool keep_file,
+                         mig_error *err)
+{
+    const mig_migration *m = keep_file ? row->file : NULL;
+    mig_history_entry entry = {
+        .version = row->version,
+        .name = row->name,
+        .direction = "repair",
+        .checksum = m ? m->checksum : NULL,
+        .down_checksum = m ? m->down_checksum : NULL,
+        .up_sql = m ? m->up_text : NULL,
+        .down_sql = m ? m->down_text : NULL,
+        .script = row->script,
+        .execution_ms = 0,
+        .success = true,
+    };
+    return mig_history_append(eng, &entry, err);
+}
+
+/* Note a repaired version in one of the summary's lists. */
+static void note(mig_buf *list, int *count, const char *version)
+{
+    mig_buf_printf(list, "%s%s", (*count)++ ? ", " : "", version);
+}
+
+/* Repair inside the call: one 'repair' row per modified, missing or failed migration. */
+static int repair_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_error *err)
+{
+    repair_state *st = ctx;
+    for (size_t i = 0; i < snap->status.count; i++) {
+        const mig_status_row *row = &snap->status.rows[i];
+        int rc = MIG_OK;
+        if (row->state == MIG_STATE_MODIFIED) {
+            rc = record_repair(eng, row, true, err);
+            note(&st->accepted, &st->n_accepted, row->version);
+        } else if (row->state == MIG_STATE_MISSING) {
+            rc = record_repair(eng, row, false, err);
+            note(&st->forgotten, &st->n_forgotten, row->version);
+        } else if (row->failed) {
+            rc = record_repair(eng, row, false, err);
+            note(&st->cleared, &st->n_cleared, row->version);
+        }
+        if (rc != MIG_OK)
+            return rc;
+    }
+    return MIG_OK;
+}
+
+/* Repair the record and describe what changed. */
+int mig_repair(const mig_engine *eng, const char *dir, char **summary, mig_error *err)
+{
+    *summary = NULL;
+    mig_snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    repair_state st;
+    memset(&st, 0, sizeof st);
+    int rc = mig_source_read(dir, &snap.files, err);
+    snap.has_files = rc == MIG_OK;
+    if (rc == MIG_OK)
+        rc = mig_in_call(eng, &snap, repair_body, &st, err);
+    if (rc == MIG_OK) {
+        mig_buf out = {0};
+        if (st.n_accepted)
+            mig_buf_printf(&out, "accepted the new checksum of %d modified migration%s (%s)",
+                           st.n_accepted, st.n_accepted == 1 ? "" : "s", st.accepted.data);
+        if (st.n_forgotten)
+            mig_buf_printf(&out, "%sforgot %d missing migration%s (%s)", out.len ? "; " : "",
+                           st.n_forgotten, st.n_forgotten == 1 ? "" : "s", st.forgotten.data);
+        if (st.n_cleared)
+            mig_buf_printf(&out, "%scleared %d failed migration%s (%s)", out.len ? "; " : "",
+                           st.n_cleared, st.n_cleared == 1 ? "" : "s", st.cleared.data);
+        if (!out.len)
+            mig_buf_puts(&out, "nothing to repair");
+        if (!(*summary = mig_buf_take(&out)))
+            rc = mig_fail_nomem(err);
+    }
+    mig_buf_free(&st.accepted);
+    mig_buf_free(&st.forgotten);
+    mig_buf_free(&st.cleared);
+    mig_snapshot_free(&snap);
+    return rc;
+}
+
+typedef struct baseline_request {
+    const char *version;
+    const char *name;
+} baseline_request;
+
+/* Record the baseline unless the history already has applied migrations. */
+static int baseline_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_error *err)
+{
+    baseline_request *req = ctx;
+    size_t applied = 0;
+    for (size_t i = 0; i < snap->status.count; i++)
+        if (snap->status.rows[i].record)
+            applied++;
+    if (applied)
+        return mig_fail(err, MIG_ERR,
+                        "refusing to baseline at %s: migrate_history already records %zu "
+                        "applied migration%s; a baseline only describes a database built before "
+                        "migrate",
+                        req->version, applied, applied == 1 ? "" : "s");
+    mig_history_entry entry = {.version = req->version,
+                               .name = req->name,
+                               .direction = "baseline",
+                               .success = true};
+    return mig_history_append(eng, &entry, err);
+}
+
+/* Declare the existing database to be at version. */
+int mig_baseline(const mig_engine *eng, const char *version, const char *name, mig_error *err)
+{
+    if (!version || !mig_version_valid(version))
+        return mig_fail(err, MIG_ERR,
+                        "baseline version \"%s\" is not a version (expected digits joined by "
+                        "'.', '_' or '-', such as 20240101 or 2.15.0)",
+                        version ? version : "");
+    baseline_request req = {version, name && *name ? name : "baseline"};
+    mig_snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    int rc = mig_in_call(eng, &snap, baseline_body, &req, err);
+    mig_snapshot_free(&snap);
+    return rc;
+}

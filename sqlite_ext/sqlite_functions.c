@@ -1,0 +1,289 @@
+/* The scalar SQL functions: apply, to, rollback, validate, repair, baseline, settings. */
+#include "sqlite_functions.h"
+SQLITE_EXTENSION_INIT3
+
+#include "sqlite_engine.h"
+
+#include "../common/mig_alloc.h"
+#include "../common/mig_messages.h"
+#include "../common/mig_record.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Fresh per-connection state with the default policy. */
+migrate_conn *migrate_conn_new(void)
+{
+    migrate_conn *conn = sqlite3_malloc(sizeof *conn);
+    if (conn)
+        memset(conn, 0, sizeof *conn);
+    return conn;
+}
+
+void migrate_conn_ref(migrate_conn *conn)
+{
+    conn->refs++;
+}
+
+void migrate_conn_unref(void *p)
+{
+    migrate_conn *conn = p;
+    if (conn && --conn->refs <= 0)
+        sqlite3_free(conn);
+}
+
+/* True when a program of the statement opens a database: it reads or writes a table. */
+static int statement_touches_tables(sqlite3 *db, sqlite3_stmt *busy)
+{
+    const char *sql = sqlite3_sql(busy);
+    if (!sql || sqlite3_stmt_isexplain(busy))
+        return 0;
+    char *explain = sqlite3_mprintf("EXPLAIN %s", sql);
+    sqlite3_stmt *st = NULL;
+    int touches = 0;
+    if (explain && sqlite3_prepare_v2(db, explain, -1, &st, NULL) == SQLITE_OK && st) {
+        while (!touches && sqlite3_step(st) == SQLITE_ROW) {
+            const char *op = (const char *)sqlite3_column_text(st, 1);
+            touches = op && (strcmp(op, "Transaction") == 0 || strcmp(op, "OpenRead") == 0 ||
+                             strcmp(op, "OpenWrite") == 0);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(explain);
+    return touches;
+}
+
+/*
+ * SQLite cannot drop or rebuild a table while another statement of the connection has it open,
+ * and the calling statement itself counts: refuse up front rather than fail half-way.
+ */
+static int caller_reads_tables(sqlite3 *db)
+{
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+        if (sqlite3_stmt_busy(st) && statement_touches_tables(db, st))
+            return 1;
+    return 0;
+}
+
+/* Report err as the function's error and release it. */
+static void result_error(sqlite3_context *ctx, mig_error *err)
+{
+    if (err->code == MIG_NOMEM) {
+        sqlite3_result_error_nomem(ctx);
+    } else {
+        char *text = mig_error_render(err);
+        sqlite3_result_error(ctx, text ? text : "out of memory", -1);
+        mig_free(text);
+    }
+    mig_error_clear(err);
+}
+
+/* Text of argument i, or NULL when absent or NULL. */
+static const char *text_arg(int argc, sqlite3_value **argv, int i)
+{
+    return i < argc ? (const char *)sqlite3_value_text(argv[i]) : NULL;
+}
+
+/* The calling function's SQL name, for messages. */
+typedef struct function_def {
+    const char *name;
+    int nargs;
+    void (*fn)(sqlite3_context *, int, sqlite3_value **);
+} function_def;
+
+/*
+ * Start a call that changes the schema or the record: the folder argument must be there and
+ * the calling statement must read no table. Returns 0 (after setting the error) to stop.
+ */
+static int changing_call_ok(sqlite3_context *ctx, const char *name, const char *dir, int need_dir)
+{
+    mig_error err;
+    mig_error_init(&err);
+    if (need_dir && !dir)
+        mig_fail(&err, MIG_ERR, MIG_MSG_NEEDS_FOLDER, name);
+    else if (caller_reads_tables(sqlite3_context_db_handle(ctx)))
+        mig_fail(&err, MIG_ERR,
+                 "%s must be called as a plain SELECT %s(...): the calling statement (or another "
+                 "one still running on this connection) reads a table, and SQLite cannot change "
+                 "the schema while it does",
+                 name, name);
+    if (!err.code)
+        return 1;
+    result_error(ctx, &err);
+    return 0;
+}
+
+/* Run one apply / to / rollback call and return how many migrations it ran. */
+static void run_call(sqlite3_context *ctx, const char *name, const char *dir, mig_call *call)
+{
+    if (!changing_call_ok(ctx, name, dir, 1))
+        return;
+    migrate_conn *conn = sqlite3_user_data(ctx);
+    call->policy = conn->policy;
+    sqlite_engine se;
+    mig_engine eng;
+    mig_error err;
+    mig_error_init(&err);
+    sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
+    int count = 0;
+    int rc = mig_run(&eng, dir, call, &count, &err);
+    sqlite_engine_free(&se);
+    if (rc != MIG_OK)
+        result_error(ctx, &err);
+    else
+        sqlite3_result_int(ctx, count);
+}
+
+/* migrate_apply(dir [, target]): apply pending migrations; returns how many. */
+static void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    mig_call call = {MIG_PLAN_APPLY, text_arg(argc, argv, 1), 0, {false, false}};
+    run_call(ctx, "migrate_apply", text_arg(argc, argv, 0), &call);
+}
+
+/* migrate_to(dir, version): apply or revert until exactly version is the newest applied. */
+static void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    mig_call call = {MIG_PLAN_TO, text_arg(argc, argv, 1), 0, {false, false}};
+    if (!call.target) {
+        sqlite3_result_error(ctx, "migrate_to needs a target version", -1);
+        return;
+    }
+    run_call(ctx, "migrate_to", text_arg(argc, argv, 0), &call);
+}
+
+/* migrate_rollback(dir [, steps]): revert the newest applied migrations (1 by default). */
+static void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    long steps = 1;
+    if (argc > 1 && sqlite3_value_type(argv[1]) != SQLITE_NULL) {
+        const char *text = (const char *)sqlite3_value_text(argv[1]);
+        char *end = NULL;
+        steps = text ? strtol(text, &end, 10) : -1;
+        if (!text || end == text || *end || steps < 0) {
+            sqlite3_result_error(ctx, "migrate_rollback: steps must be a whole number, 0 or more",
+                                 -1);
+            return;
+        }
+    }
+    mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false}};
+    run_call(ctx, "migrate_rollback", text_arg(argc, argv, 0), &call);
+}
+
+/* migrate_validate(dir): 'ok', or one error listing every problem. */
+static void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *dir = text_arg(argc, argv, 0);
+    mig_error err;
+    mig_error_init(&err);
+    if (!dir) {
+        mig_fail(&err, MIG_ERR, MIG_MSG_NEEDS_FOLDER, "migrate_validate");
+        result_error(ctx, &err);
+        return;
+    }
+    migrate_conn *conn = sqlite3_user_data(ctx);
+    sqlite_engine se;
+    mig_engine eng;
+    sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
+    int rc = mig_validate(&eng, dir, &conn->policy, &err);
+    sqlite_engine_free(&se);
+    if (rc != MIG_OK)
+        result_error(ctx, &err);
+    else
+        sqlite3_result_text(ctx, "ok", -1, SQLITE_STATIC);
+}
+
+/* migrate_repair(dir): fix the record (never runs migration SQL); returns what it did. */
+static void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *dir = text_arg(argc, argv, 0);
+    if (!changing_call_ok(ctx, "migrate_repair", dir, 1))
+        return;
+    sqlite_engine se;
+    mig_engine eng;
+    mig_error err;
+    mig_error_init(&err);
+    sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
+    char *summary = NULL;
+    int rc = mig_repair(&eng, dir, &summary, &err);
+    sqlite_engine_free(&se);
+    if (rc != MIG_OK)
+        result_error(ctx, &err);
+    else
+        sqlite3_result_text(ctx, summary, -1, SQLITE_TRANSIENT);
+    mig_free(summary);
+}
+
+/* migrate_baseline(version [, name]): mark a pre-existing database as being at version. */
+static void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *version = text_arg(argc, argv, 0);
+    if (!changing_call_ok(ctx, "migrate_baseline", version, 0))
+        return;
+    sqlite_engine se;
+    mig_engine eng;
+    mig_error err;
+    mig_error_init(&err);
+    sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
+    int rc = mig_baseline(&eng, version, text_arg(argc, argv, 1), &err);
+    sqlite_engine_free(&se);
+    if (rc != MIG_OK)
+        result_error(ctx, &err);
+    else
+        sqlite3_result_text(ctx, version, -1, SQLITE_TRANSIENT);
+}
+
+/* migrate_set(name, value): a per-connection setting; returns the value now in force. */
+static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    migrate_conn *conn = sqlite3_user_data(ctx);
+    const char *name = text_arg(argc, argv, 0), *value = text_arg(argc, argv, 1);
+    bool *flag = NULL;
+    const char *off = NULL, *on = NULL;
+    if (name && strcmp(name, "out_of_order") == 0)
+        flag = &conn->policy.allow_out_of_order, off = "error", on = "allow";
+    else if (name && strcmp(name, "missing") == 0)
+        flag = &conn->policy.ignore_missing, off = "error", on = "ignore";
+    if (!flag) {
+        char *msg = sqlite3_mprintf("migrate_set: unknown setting \"%s\" (settings: out_of_order, "
+                                    "missing)",
+                                    name ? name : "");
+        sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
+        sqlite3_free(msg);
+        return;
+    }
+    if (value && strcmp(value, on) == 0)
+        *flag = true;
+    else if (value && strcmp(value, off) == 0)
+        *flag = false;
+    else if (value) {
+        char *msg = sqlite3_mprintf("migrate_set: %s must be '%s' or '%s', not '%s'", name, off,
+                                    on, value);
+        sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
+        sqlite3_free(msg);
+        return;
+    }
+    sqlite3_result_text(ctx, *flag ? on : off, -1, SQLITE_STATIC);
+}
+
+/* Register the scalar functions; they read files and change the schema, hence DIRECTONLY. */
+int migrate_register_functions(sqlite3 *db, migrate_conn *conn)
+{
+    static const function_def functions[] = {
+        {"migrate_apply", 1, migrate_apply_func},       {"migrate_apply", 2, migrate_apply_func},
+        {"migrate_to", 2, migrate_to_func},             {"migrate_rollback", 1, migrate_rollback_func},
+        {"migrate_rollback", 2, migrate_rollback_func}, {"migrate_validate", 1, migrate_validate_func},
+        {"migrate_repair", 1, migrate_repair_func},     {"migrate_baseline", 1, migrate_baseline_func},
+        {"migrate_baseline", 2, migrate_baseline_func}, {"migrate_set", 1, migrate_set_func},
+        {"migrate_set", 2, migrate_set_func},
+    };
+    for (size_t i = 0; i < sizeof functions / sizeof *functions; i++) {
+        migrate_conn_ref(conn);
+        int rc = sqlite3_create_function_v2(db, functions[i].name, functions[i].nargs,
+                                            SQLITE_UTF8 | SQLITE_DIRECTONLY, conn,
+                                            functions[i].fn, NULL, NULL, migrate_conn_unref);
+        if (rc != SQLITE_OK)
+            return rc; /* on failure SQLite has already called the destructor */
+    }
+    return SQLITE_OK;
+}
