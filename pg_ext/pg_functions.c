@@ -5,18 +5,58 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "pg_engine.h"
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
-#include "../common/mig_run.h"
+#include "../common/mig_record.h"
 
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(migrate_apply);
+PG_FUNCTION_INFO_V1(migrate_to);
+PG_FUNCTION_INFO_V1(migrate_rollback);
 PG_FUNCTION_INFO_V1(migrate_plan);
 PG_FUNCTION_INFO_V1(migrations_status);
+PG_FUNCTION_INFO_V1(migrate_validate);
+PG_FUNCTION_INFO_V1(migrate_repair);
+PG_FUNCTION_INFO_V1(migrate_baseline);
+
+void _PG_init(void);
+
+/* migrate.out_of_order and migrate.missing: the settings SQLite sets with migrate_set(). */
+static int out_of_order_setting = 0;
+static int missing_setting = 0;
+
+static const struct config_enum_entry out_of_order_options[] = {
+    {"error", 0, false}, {"allow", 1, false}, {NULL, 0, false}};
+static const struct config_enum_entry missing_options[] = {
+    {"error", 0, false}, {"ignore", 1, false}, {NULL, 0, false}};
+
+/* Define the settings when the library loads. */
+void _PG_init(void)
+{
+    DefineCustomEnumVariable("migrate.out_of_order",
+                             "What migrate does with pending migrations older than the newest "
+                             "applied one: error (refuse) or allow (apply them in version order).",
+                             NULL, &out_of_order_setting, 0, out_of_order_options, PGC_USERSET, 0,
+                             NULL, NULL, NULL);
+    DefineCustomEnumVariable("migrate.missing",
+                             "What migrate does with applied migrations whose file is gone: "
+                             "error (refuse) or ignore.",
+                             NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL,
+                             NULL, NULL);
+    MarkGUCPrefixReserved("migrate");
+}
+
+/* The policy the settings describe now. */
+static mig_policy current_policy(void)
+{
+    mig_policy policy = {out_of_order_setting == 1, missing_setting == 1};
+    return policy;
+}
 
 /* Text argument i as a C string, or NULL when SQL NULL or absent. */
 static char *text_arg(FunctionCallInfo fcinfo, int i)
@@ -43,25 +83,112 @@ static char *cell(const char *s)
     return s ? pstrdup(s) : NULL;
 }
 
-/*
- * migrate_apply(dir text, target text DEFAULT NULL) RETURNS integer: apply pending migrations
- * inside the caller's transaction; an ERROR undoes everything the call did.
- */
-Datum migrate_apply(PG_FUNCTION_ARGS)
+/* Run an apply / to / rollback call inside the caller's transaction; an ERROR undoes it all. */
+static int32 run_call(FunctionCallInfo fcinfo, const char *dir, mig_call *call)
 {
-    char *dir = folder_arg(fcinfo, "migrate_apply");
-    char *target = text_arg(fcinfo, 1);
     pg_engine pe;
     mig_engine eng;
     mig_error err;
-    int applied = 0;
+    int count = 0;
+    call->policy = current_policy();
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
-    if (mig_apply(&eng, dir, target, &applied, &err) != MIG_OK)
+    if (mig_run(&eng, dir, call, &count, &err) != MIG_OK)
         pg_engine_raise(&err);
     SPI_finish();
-    PG_RETURN_INT32(applied);
+    return count;
+}
+
+/* migrate_apply(dir text, target text DEFAULT NULL) RETURNS integer: apply pending migrations. */
+Datum migrate_apply(PG_FUNCTION_ARGS)
+{
+    char *dir = folder_arg(fcinfo, "migrate_apply");
+    mig_call call = {MIG_PLAN_APPLY, text_arg(fcinfo, 1), 0, {false, false}};
+    PG_RETURN_INT32(run_call(fcinfo, dir, &call));
+}
+
+/* migrate_to(dir text, version text) RETURNS integer: apply or revert to exactly version. */
+Datum migrate_to(PG_FUNCTION_ARGS)
+{
+    char *dir = folder_arg(fcinfo, "migrate_to");
+    mig_call call = {MIG_PLAN_TO, text_arg(fcinfo, 1), 0, {false, false}};
+    if (!call.target)
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("migrate_to needs a target version")));
+    PG_RETURN_INT32(run_call(fcinfo, dir, &call));
+}
+
+/* migrate_rollback(dir text, steps integer DEFAULT 1) RETURNS integer: revert the newest. */
+Datum migrate_rollback(PG_FUNCTION_ARGS)
+{
+    char *dir = folder_arg(fcinfo, "migrate_rollback");
+    int32 steps = PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_INT32(1) : 1;
+    mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false}};
+    if (steps < 0)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("migrate_rollback: steps must be a whole number, 0 or more")));
+    PG_RETURN_INT32(run_call(fcinfo, dir, &call));
+}
+
+/* migrate_validate(dir text) RETURNS text: 'ok', or one ERROR listing every problem. */
+Datum migrate_validate(PG_FUNCTION_ARGS)
+{
+    char *dir = folder_arg(fcinfo, "migrate_validate");
+    pg_engine pe;
+    mig_engine eng;
+    mig_error err;
+    mig_policy policy = current_policy();
+    SPI_connect();
+    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
+    mig_error_init(&err);
+    if (mig_validate(&eng, dir, &policy, &err) != MIG_OK)
+        pg_engine_raise(&err);
+    SPI_finish();
+    PG_RETURN_TEXT_P(cstring_to_text("ok"));
+}
+
+/* migrate_repair(dir text) RETURNS text: fix the record, never run migration SQL. */
+Datum migrate_repair(PG_FUNCTION_ARGS)
+{
+    char *dir = folder_arg(fcinfo, "migrate_repair");
+    pg_engine pe;
+    mig_engine eng;
+    mig_error err;
+    char *summary = NULL;
+    text *result;
+    MemoryContext caller = CurrentMemoryContext;
+    SPI_connect();
+    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
+    mig_error_init(&err);
+    if (mig_repair(&eng, dir, &summary, &err) != MIG_OK)
+        pg_engine_raise(&err);
+    /* the result must outlive SPI_finish, which frees everything allocated since SPI_connect */
+    MemoryContext spi = MemoryContextSwitchTo(caller);
+    result = cstring_to_text(summary);
+    MemoryContextSwitchTo(spi);
+    SPI_finish();
+    PG_RETURN_TEXT_P(result);
+}
+
+/* migrate_baseline(version text, name text DEFAULT NULL) RETURNS text: mark the starting point. */
+Datum migrate_baseline(PG_FUNCTION_ARGS)
+{
+    char *version = text_arg(fcinfo, 0);
+    char *name = text_arg(fcinfo, 1);
+    pg_engine pe;
+    mig_engine eng;
+    mig_error err;
+    if (!version)
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("migrate_baseline needs a version")));
+    SPI_connect();
+    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
+    mig_error_init(&err);
+    if (mig_baseline(&eng, version, name, &err) != MIG_OK)
+        pg_engine_raise(&err);
+    SPI_finish();
+    PG_RETURN_TEXT_P(cstring_to_text(version));
 }
 
 /* Emit the plan's steps: step, direction, version, name, script. */
@@ -70,7 +197,7 @@ static void emit_plan(ReturnSetInfo *rsinfo, AttInMetadata *meta, const mig_snap
     for (size_t i = 0; i < snap->plan.count; i++) {
         const mig_step *s = &snap->plan.steps[i];
         char *values[5] = {psprintf("%zu", i + 1), cell(s->direction), cell(s->row->version),
-                           cell(s->row->name), cell(s->row->script)};
+                           cell(s->row->name), cell(s->script)};
         tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, values));
     }
 }
@@ -106,7 +233,8 @@ static Datum snapshot_srf(FunctionCallInfo fcinfo, const char *dir, const char *
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
-    int rc = plan ? mig_plan_load(&eng, dir, target, &snap, &err)
+    mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, current_policy()};
+    int rc = plan ? mig_plan_load_call(&eng, dir, &call, &snap, &err)
                   : mig_snapshot_load(&eng, dir, &snap, &err);
     if (rc != MIG_OK)
         pg_engine_raise(&err);

@@ -31,12 +31,47 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_apply(text, text) IS
     'Apply every pending migration of the folder (up to target) inside the current transaction; returns how many';
 
+CREATE FUNCTION @extschema@.migrate_to(dir text, version text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_to'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_to(text, text) IS
+    'Bring the database to exactly version: apply pending migrations up to it, or revert newer ones, newest first; returns how many ran';
+
+CREATE FUNCTION @extschema@.migrate_rollback(dir text, steps integer DEFAULT 1)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_rollback'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_rollback(text, integer) IS
+    'Revert the newest applied migrations (default 1) with their down scripts; returns how many';
+
+CREATE FUNCTION @extschema@.migrate_validate(dir text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_validate'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_validate(text) IS
+    'ok, or one error listing every problem: modified, missing, out of order, duplicate versions, failed';
+
+CREATE FUNCTION @extschema@.migrate_repair(dir text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_repair'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_repair(text) IS
+    'Accept modified checksums, forget missing migrations, clear failed ones (repair rows); never runs migration SQL';
+
+CREATE FUNCTION @extschema@.migrate_baseline(version text, name text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_baseline'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_baseline(text, text) IS
+    'Declare that a database built before migrate is at version: migrations up to it count as applied';
+
 CREATE FUNCTION @extschema@.migrate_plan(dir text, target text DEFAULT NULL)
 RETURNS TABLE (step integer, direction text, version text, name text, script text)
 AS 'MODULE_PATHNAME', 'migrate_plan'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_plan(text, text) IS
-    'The steps migrate_apply(dir, target) would run, in order, without running them';
+    'The steps migrate_apply(dir) or migrate_to(dir, target) would run, in order, without running them';
 
 CREATE FUNCTION @extschema@.migrations_status(dir text)
 RETURNS TABLE (version text, name text, state text, script text, checksum text,
@@ -65,3 +100,8 @@ COMMENT ON VIEW @extschema@.migrations_status IS
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrations_status(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_to(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_rollback(text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_validate(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_repair(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
