@@ -7,6 +7,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* What migrate_add_unique needs to know of a table, as the engine resolved it. */
+typedef struct mig_table_desc {
+    char *name;         /* as the DBA named it, for messages */
+    char *schema;       /* plain name of the schema holding it */
+    char *table;        /* plain name of the table, as the catalog spells it */
+    char *qualified;    /* quoted, schema-qualified: "main"."users", "public"."users" */
+    char *quarantine;   /* quoted, qualified name of <table>_duplicates in the same schema */
+    char *quarantine_name; /* its plain name, for messages */
+    char **identity;    /* quoted expressions that identify a row: rowid, primary key, ctid */
+    int nidentity;
+    char *referenced_by; /* a table whose foreign key references this one, or NULL */
+} mig_table_desc;
+
+/* What an existing index of the requested name is. */
+enum { MIG_INDEX_ABSENT, MIG_INDEX_SAME, MIG_INDEX_DIFFERENT };
+
 /* Receives one result row as text (NULL for SQL NULL); returns MIG_OK to go on. */
 typedef int (*mig_row_fn)(void *ctx, int ncols, const char *const *values);
 
@@ -48,6 +64,21 @@ typedef struct mig_engine {
     char *(*now_utc)(void *h);
     /* Who is applying; caller frees with mig_free. */
     char *(*current_user)(void *h);
+    /*
+     * migrate_add_unique. table_describe resolves the table (an error names a missing table
+     * or column); index_state compares an existing index of that name (*detail, when
+     * DIFFERENT, says how it differs; caller frees); unique_create makes the unique index (and
+     * on PostgreSQL the constraint). A unique violation sets err->sqlstate to "23505".
+     */
+    int (*table_describe)(void *h, const char *table, const char *const *columns, int ncolumns,
+                          mig_table_desc *out, mig_error *err);
+    int (*index_state)(void *h, const mig_table_desc *t, const char *index,
+                       const char *const *columns, int ncolumns, int *state, char **detail,
+                       mig_error *err);
+    int (*unique_create)(void *h, const mig_table_desc *t, const char *index,
+                         const char *const *columns, int ncolumns, mig_error *err);
+    /* The engine's type for a point in time: quarantine tables record when rows moved. */
+    const char *timestamp_type;
     /* Tell the DBA about progress (PostgreSQL: NOTICE); may be NULL. */
     void (*progress)(void *h, const char *message);
 } mig_engine;

@@ -1,6 +1,8 @@
 #include "sqlite_engine.h"
 SQLITE_EXTENSION_INIT3
 
+#include "sqlite_unique.h"
+
 #include "../common/mig_alloc.h"
 #include "../common/mig_buf.h"
 #include "../common/mig_messages.h"
@@ -407,6 +409,10 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .steps_end = engine_steps_end,
         .now_utc = engine_now_utc,
         .current_user = engine_current_user,
+        .table_describe = sqlite_table_describe,
+        .index_state = sqlite_index_state,
+        .unique_create = sqlite_unique_create,
+        .timestamp_type = "TEXT",
         .progress = NULL,
     };
 }

@@ -7,6 +7,7 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_record.h"
+#include "../common/mig_unique.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,28 @@ static void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value 
         sqlite3_result_text(ctx, version, -1, SQLITE_TRANSIENT);
 }
 
+/* migrate_add_unique(table, columns [, index_name [, on_duplicate]]): returns what it did. */
+static void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *table = text_arg(argc, argv, 0);
+    if (!changing_call_ok(ctx, "migrate_add_unique", table, 0))
+        return;
+    sqlite_engine se;
+    mig_engine eng;
+    mig_error err;
+    mig_error_init(&err);
+    sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
+    char *result = NULL;
+    int rc = mig_add_unique(&eng, table, text_arg(argc, argv, 1), text_arg(argc, argv, 2),
+                            text_arg(argc, argv, 3), &result, &err);
+    sqlite_engine_free(&se);
+    if (rc != MIG_OK)
+        result_error(ctx, &err);
+    else
+        sqlite3_result_text(ctx, result, -1, SQLITE_TRANSIENT);
+    mig_free(result);
+}
+
 /* migrate_set(name, value): a per-connection setting; returns the value now in force. */
 static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -275,7 +298,8 @@ int migrate_register_functions(sqlite3 *db, migrate_conn *conn)
         {"migrate_rollback", 2, migrate_rollback_func}, {"migrate_validate", 1, migrate_validate_func},
         {"migrate_repair", 1, migrate_repair_func},     {"migrate_baseline", 1, migrate_baseline_func},
         {"migrate_baseline", 2, migrate_baseline_func}, {"migrate_set", 1, migrate_set_func},
-        {"migrate_set", 2, migrate_set_func},
+        {"migrate_set", 2, migrate_set_func},           {"migrate_add_unique", 2, migrate_add_unique_func},
+        {"migrate_add_unique", 3, migrate_add_unique_func}, {"migrate_add_unique", 4, migrate_add_unique_func},
     };
     for (size_t i = 0; i < sizeof functions / sizeof *functions; i++) {
         migrate_conn_ref(conn);

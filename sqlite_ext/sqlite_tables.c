@@ -1,7 +1,8 @@
 /*
- * migrations_status(dir) and migrate_plan(dir [, target]): eponymous table-valued functions.
- * Both are the same module over a core snapshot; a descriptor says which columns and rows.
- * The arguments are hidden columns; xBestIndex hands their equality constraints to xFilter.
+ * migrations_status(dir), migrate_plan(dir [, target]) and migrate_duplicates(table, columns):
+ * eponymous table-valued functions. All are one module over a result the core computes; a
+ * descriptor says which columns and rows. The arguments are hidden columns; xBestIndex hands
+ * their equality constraints to xFilter.
  */
 #include "sqlite_functions.h"
 SQLITE_EXTENSION_INIT3
@@ -11,6 +12,7 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_run.h"
+#include "../common/mig_unique.h"
 
 #include <string.h>
 
@@ -21,11 +23,13 @@ typedef struct table_kind {
     const char *schema;
     int visible; /* visible columns; the hidden arguments follow */
     int hidden;
-    int dir_required;
-    int (*load)(const mig_engine *eng, const char *dir, const char *target,
-                const mig_policy *policy, mig_snapshot *snap, mig_error *err);
-    size_t (*rows)(const mig_snapshot *snap);
-    void (*column)(sqlite3_context *ctx, const mig_snapshot *snap, size_t row, int col);
+    int required; /* how many leading arguments must be given */
+    /* compute the rows into a fresh *data */
+    int (*load)(const mig_engine *eng, char *const *args, const mig_policy *policy, void **data,
+                mig_error *err);
+    size_t (*rows)(const void *data);
+    void (*column)(sqlite3_context *ctx, const void *data, size_t row, int col);
+    void (*release)(void *data);
 } table_kind;
 
 /* What a module registration carries: which table, and the connection's settings. */
@@ -43,7 +47,7 @@ typedef struct migrate_vtab {
 
 typedef struct migrate_cursor {
     sqlite3_vtab_cursor base;
-    mig_snapshot snap;
+    void *data; /* what the kind's load computed */
     int loaded;
     size_t row;
     char *args[MAX_HIDDEN]; /* dir, target: what the hidden columns read back */
@@ -58,30 +62,40 @@ static void result_text(sqlite3_context *ctx, const char *s)
         sqlite3_result_null(ctx);
 }
 
-static int status_load(const mig_engine *eng, const char *dir, const char *target,
-                       const mig_policy *policy, mig_snapshot *snap, mig_error *err)
+/* A snapshot on the heap, for status and plan. */
+static int snapshot_new(mig_snapshot **out, mig_error *err)
 {
-    (void)target, (void)policy;
-    return mig_snapshot_load(eng, dir, snap, err);
+    *out = mig_calloc(1, sizeof **out);
+    return *out ? MIG_OK : mig_fail_nomem(err);
 }
 
-/* migrate_plan(dir): an apply's steps; migrate_plan(dir, target): migrate_to's. */
-static int plan_load(const mig_engine *eng, const char *dir, const char *target,
-                     const mig_policy *policy, mig_snapshot *snap, mig_error *err)
+static void snapshot_release(void *data)
 {
-    mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, *policy};
-    return mig_plan_load_call(eng, dir, &call, snap, err);
+    mig_snapshot_free(data);
+    mig_free(data);
 }
 
-static size_t status_rows(const mig_snapshot *snap)
+static int status_load(const mig_engine *eng, char *const *args, const mig_policy *policy,
+                       void **data, mig_error *err)
 {
-    return snap->status.count;
+    (void)policy;
+    mig_snapshot *snap;
+    int rc = snapshot_new(&snap, err);
+    if (rc == MIG_OK && (rc = mig_snapshot_load(eng, args[0], snap, err)) != MIG_OK)
+        mig_free(snap), snap = NULL;
+    *data = snap;
+    return rc;
+}
+
+static size_t status_rows(const void *data)
+{
+    return ((const mig_snapshot *)data)->status.count;
 }
 
 /* version, name, state, script, checksum, applied_checksum, applied_at, applied_by, execution_ms */
-static void status_column(sqlite3_context *ctx, const mig_snapshot *snap, size_t i, int col)
+static void status_column(sqlite3_context *ctx, const void *data, size_t i, int col)
 {
-    const mig_status_row *r = &snap->status.rows[i];
+    const mig_status_row *r = &((const mig_snapshot *)data)->status.rows[i];
     switch (col) {
     case 0: result_text(ctx, r->version); break;
     case 1: result_text(ctx, r->name); break;
@@ -100,15 +114,28 @@ static void status_column(sqlite3_context *ctx, const mig_snapshot *snap, size_t
     }
 }
 
-static size_t plan_rows(const mig_snapshot *snap)
+/* migrate_plan(dir): an apply's steps; migrate_plan(dir, target): migrate_to's. */
+static int plan_load(const mig_engine *eng, char *const *args, const mig_policy *policy,
+                     void **data, mig_error *err)
 {
-    return snap->plan.count;
+    mig_call call = {args[1] ? MIG_PLAN_TO : MIG_PLAN_APPLY, args[1], 0, *policy};
+    mig_snapshot *snap;
+    int rc = snapshot_new(&snap, err);
+    if (rc == MIG_OK && (rc = mig_plan_load_call(eng, args[0], &call, snap, err)) != MIG_OK)
+        mig_free(snap), snap = NULL;
+    *data = snap;
+    return rc;
+}
+
+static size_t plan_rows(const void *data)
+{
+    return ((const mig_snapshot *)data)->plan.count;
 }
 
 /* step, direction, version, name, script */
-static void plan_column(sqlite3_context *ctx, const mig_snapshot *snap, size_t i, int col)
+static void plan_column(sqlite3_context *ctx, const void *data, size_t i, int col)
 {
-    const mig_step *s = &snap->plan.steps[i];
+    const mig_step *s = &((const mig_snapshot *)data)->plan.steps[i];
     switch (col) {
     case 0: sqlite3_result_int64(ctx, (sqlite3_int64)i + 1); break;
     case 1: result_text(ctx, s->direction); break;
@@ -118,18 +145,60 @@ static void plan_column(sqlite3_context *ctx, const mig_snapshot *snap, size_t i
     }
 }
 
+/* migrate_duplicates(table, columns): the groups a unique index would reject. */
+static int duplicates_load(const mig_engine *eng, char *const *args, const mig_policy *policy,
+                           void **data, mig_error *err)
+{
+    (void)policy;
+    mig_dup_report *report = mig_calloc(1, sizeof *report);
+    if (!report)
+        return mig_fail_nomem(err);
+    int rc = mig_duplicates(eng, args[0], args[1], report, err);
+    if (rc != MIG_OK)
+        mig_free(report), report = NULL;
+    *data = report;
+    return rc;
+}
+
+static size_t duplicates_rows(const void *data)
+{
+    return ((const mig_dup_report *)data)->count;
+}
+
+/* key, count, rows */
+static void duplicates_column(sqlite3_context *ctx, const void *data, size_t i, int col)
+{
+    const mig_dup_group *g = &((const mig_dup_report *)data)->groups[i];
+    switch (col) {
+    case 0: result_text(ctx, g->key); break;
+    case 1: sqlite3_result_int64(ctx, g->count); break;
+    case 2: result_text(ctx, g->rows); break;
+    }
+}
+
+static void duplicates_release(void *data)
+{
+    mig_dup_report_free(data);
+    mig_free(data);
+}
+
 static const table_kind status_kind = {
     "migrations_status",
     "CREATE TABLE x(version TEXT, name TEXT, state TEXT, script TEXT, checksum TEXT, "
     "applied_checksum TEXT, applied_at TEXT, applied_by TEXT, execution_ms INTEGER, "
     "dir HIDDEN)",
-    9, 1, 0, status_load, status_rows, status_column};
+    9, 1, 0, status_load, status_rows, status_column, snapshot_release};
 
 static const table_kind plan_kind = {
     "migrate_plan",
     "CREATE TABLE x(step INTEGER, direction TEXT, version TEXT, name TEXT, script TEXT, "
     "dir HIDDEN, target HIDDEN)",
-    5, 2, 1, plan_load, plan_rows, plan_column};
+    5, 2, 1, plan_load, plan_rows, plan_column, snapshot_release};
+
+static const table_kind duplicates_kind = {
+    "migrate_duplicates",
+    "CREATE TABLE x(key TEXT, count INTEGER, rows TEXT, \"table\" HIDDEN, columns HIDDEN)",
+    3, 2, 2, duplicates_load, duplicates_rows, duplicates_column, duplicates_release};
 
 /* xConnect: declare the columns; these tables read server files, so never from triggers or views. */
 static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
@@ -176,7 +245,8 @@ static int migrate_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out)
 static void cursor_reset(migrate_cursor *cur)
 {
     if (cur->loaded)
-        mig_snapshot_free(&cur->snap);
+        ((migrate_vtab *)cur->base.pVtab)->kind->release(cur->data);
+    cur->data = NULL;
     cur->loaded = 0;
     cur->row = 0;
     for (int i = 0; i < MAX_HIDDEN; i++) {
@@ -209,9 +279,14 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
         if (v && !(cur->args[i] = sqlite3_mprintf("%s", v)))
             return SQLITE_NOMEM;
     }
-    if (vt->kind->dir_required && !cur->args[0]) {
+    for (int i = 0; i < vt->kind->required; i++) {
+        if (cur->args[i])
+            continue;
         sqlite3_free(vt->base.zErrMsg);
-        vt->base.zErrMsg = sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, vt->kind->name);
+        vt->base.zErrMsg = i == 0 && vt->kind->required == 1
+                               ? sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, vt->kind->name)
+                               : sqlite3_mprintf("%s needs %d arguments", vt->kind->name,
+                                                 vt->kind->required);
         return SQLITE_ERROR;
     }
     sqlite_engine se;
@@ -219,7 +294,7 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     mig_error err;
     mig_error_init(&err);
     sqlite_engine_init(&se, vt->db, &eng);
-    int rc = vt->kind->load(&eng, cur->args[0], cur->args[1], &vt->conn->policy, &cur->snap, &err);
+    int rc = vt->kind->load(&eng, cur->args, &vt->conn->policy, &cur->data, &err);
     sqlite_engine_free(&se);
     if (rc == MIG_OK) {
         cur->loaded = 1;
@@ -249,7 +324,7 @@ static int migrate_eof(sqlite3_vtab_cursor *base)
 {
     migrate_cursor *cur = (migrate_cursor *)base;
     const table_kind *kind = ((migrate_vtab *)base->pVtab)->kind;
-    return !cur->loaded || cur->row >= kind->rows(&cur->snap);
+    return !cur->loaded || cur->row >= kind->rows(cur->data);
 }
 
 /* xColumn: visible columns come from the snapshot, hidden ones echo the arguments. */
@@ -258,7 +333,7 @@ static int migrate_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int c
     migrate_cursor *cur = (migrate_cursor *)base;
     const table_kind *kind = ((migrate_vtab *)base->pVtab)->kind;
     if (col < kind->visible)
-        kind->column(ctx, &cur->snap, cur->row, col);
+        kind->column(ctx, cur->data, cur->row, col);
     else
         result_text(ctx, cur->args[col - kind->visible]);
     return SQLITE_OK;
@@ -334,7 +409,7 @@ static void table_aux_free(void *p)
 /* Register migrations_status and migrate_plan. */
 int migrate_register_tables(sqlite3 *db, migrate_conn *conn)
 {
-    const table_kind *kinds[] = {&status_kind, &plan_kind};
+    const table_kind *kinds[] = {&status_kind, &plan_kind, &duplicates_kind};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         table_aux *ta = sqlite3_malloc(sizeof *ta);
         if (!ta)

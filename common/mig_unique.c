@@ -1,0 +1,541 @@
+#include "mig_unique.h"
+
+#include "mig_alloc.h"
+#include "mig_buf.h"
+#include "mig_sha256.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define UNIQUE_SAVEPOINT "migrate_unique"
+/* How many duplicate groups an error shows before pointing at migrate_duplicates. */
+#define REPORT_GROUPS_SHOWN 5
+
+/* Quote an identifier: double quotes, inner quotes doubled, as both engines read it. */
+char *mig_quote_ident(const char *name)
+{
+    mig_buf b = {0};
+    mig_buf_puts(&b, "\"");
+    for (const char *p = name; *p; p++)
+        mig_buf_puts(&b, *p == '"' ? "\"\"" : (char[2]){*p, '\0'});
+    mig_buf_puts(&b, "\"");
+    return mig_buf_take(&b);
+}
+
+static bool is_blank_char(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Split a comma-separated column list, trimming white space around each name. */
+int mig_unique_columns(const char *list, char ***names, int *count, mig_error *err)
+{
+    *names = NULL;
+    *count = 0;
+    if (!list)
+        return mig_fail(err, MIG_ERR, "migrate_add_unique needs a list of columns");
+    int cap = 1;
+    for (const char *p = list; *p; p++)
+        cap += *p == ',';
+    char **out = mig_calloc((size_t)cap, sizeof *out);
+    if (!out)
+        return mig_fail_nomem(err);
+    int n = 0;
+    const char *start = list;
+    for (;;) {
+        const char *end = strchr(start, ',');
+        if (!end)
+            end = start + strlen(start);
+        const char *a = start, *b = end;
+        while (a < b && is_blank_char(*a))
+            a++;
+        while (b > a && is_blank_char(b[-1]))
+            b--;
+        if (a == b) {
+            mig_unique_columns_free(out, n);
+            return mig_fail(err, MIG_ERR, "column list \"%s\" has an empty column name", list);
+        }
+        if (!(out[n] = mig_strndup(a, (size_t)(b - a)))) {
+            mig_unique_columns_free(out, n);
+            return mig_fail_nomem(err);
+        }
+        for (int i = 0; i < n; i++)
+            if (strcmp(out[i], out[n]) == 0) {
+                mig_fail(err, MIG_ERR, "column list \"%s\" names column \"%s\" twice", list,
+                         out[n]);
+                mig_unique_columns_free(out, n + 1);
+                return MIG_ERR;
+            }
+        n++;
+        if (!*end)
+            break;
+        start = end + 1;
+    }
+    *names = out;
+    *count = n;
+    return MIG_OK;
+}
+
+void mig_unique_columns_free(char **names, int count)
+{
+    for (int i = 0; names && i < count; i++)
+        mig_free(names[i]);
+    mig_free(names);
+}
+
+/* <table>_<col>..._key; past 63 bytes, a prefix plus a hash of the whole, so names stay distinct. */
+char *mig_unique_index_name(const char *table, char *const *columns, int count)
+{
+    mig_buf b = {0};
+    mig_buf_puts(&b, table);
+    for (int i = 0; i < count; i++) {
+        mig_buf_puts(&b, "_");
+        mig_buf_puts(&b, columns[i]);
+    }
+    mig_buf_puts(&b, "_key");
+    char *name = mig_buf_take(&b);
+    if (!name || strlen(name) <= MIG_MAX_IDENTIFIER)
+        return name;
+    char hex[65];
+    mig_sha256_hex(name, strlen(name), hex);
+    size_t keep = MIG_MAX_IDENTIFIER - 13; /* "_" + 8 hex + "_key" */
+    while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
+        keep--; /* never cut a UTF-8 character in two */
+    char *shorter = mig_printf("%.*s_%.8s_key", (int)keep, name, hex);
+    mig_free(name);
+    return shorter;
+}
+
+/* Parse the on_duplicate argument. */
+int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *err)
+{
+    if (!text || strcmp(text, "fail") == 0)
+        *out = MIG_DUP_FAIL;
+    else if (strcmp(text, "keep_first") == 0)
+        *out = MIG_DUP_KEEP_FIRST;
+    else if (strcmp(text, "keep_last") == 0)
+        *out = MIG_DUP_KEEP_LAST;
+    else
+        return mig_fail(err, MIG_ERR,
+                        "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not '%s'", text);
+    return MIG_OK;
+}
+
+/* Release what a table description holds. */
+void mig_table_desc_free(mig_table_desc *t)
+{
+    mig_free(t->name);
+    mig_free(t->schema);
+    mig_free(t->table);
+    mig_free(t->qualified);
+    mig_free(t->quarantine);
+    mig_free(t->quarantine_name);
+    for (int i = 0; i < t->nidentity; i++)
+        mig_free(t->identity[i]);
+    mig_free(t->identity);
+    mig_free(t->referenced_by);
+    memset(t, 0, sizeof *t);
+}
+
+/* Release a report. */
+void mig_dup_report_free(mig_dup_report *report)
+{
+    for (size_t i = 0; i < report->count; i++) {
+        mig_free(report->groups[i].key);
+        mig_free(report->groups[i].shown);
+        mig_free(report->groups[i].rows);
+    }
+    mig_free(report->groups);
+    memset(report, 0, sizeof *report);
+}
+
+/* The parsed arguments and resolved table of one request. */
+typedef struct unique_request {
+    const mig_engine *eng;
+    char **columns;
+    int ncolumns;
+    char **quoted; /* the columns, quoted */
+    mig_table_desc table;
+} unique_request;
+
+static void request_free(unique_request *req)
+{
+    mig_unique_columns_free(req->columns, req->ncolumns);
+    mig_unique_columns_free(req->quoted, req->ncolumns);
+    mig_table_desc_free(&req->table);
+}
+
+/* Parse the columns and resolve the table through the engine. */
+static int request_open(const mig_engine *eng, const char *table, const char *columns,
+                        unique_request *req, mig_error *err)
+{
+    memset(req, 0, sizeof *req);
+    req->eng = eng;
+    if (!table)
+        return mig_fail(err, MIG_ERR, "migrate_add_unique needs a table name");
+    int rc = mig_unique_columns(columns, &req->columns, &req->ncolumns, err);
+    if (rc != MIG_OK)
+        return rc;
+    req->quoted = mig_calloc((size_t)req->ncolumns, sizeof *req->quoted);
+    if (!req->quoted)
+        return mig_fail_nomem(err);
+    for (int i = 0; i < req->ncolumns; i++)
+        if (!(req->quoted[i] = mig_quote_ident(req->columns[i])))
+            return mig_fail_nomem(err);
+    return eng->table_describe(eng->handle, table, (const char *const *)req->columns,
+                               req->ncolumns, &req->table, err);
+}
+
+/* Append "a, b, c" built from the request's quoted columns, each wrapped by fmt ("%s" plain). */
+static void list_columns(mig_buf *b, const unique_request *req, const char *prefix,
+                         const char *suffix)
+{
+    for (int i = 0; i < req->ncolumns; i++)
+        mig_buf_printf(b, "%s%s%s%s", i ? ", " : "", prefix, req->quoted[i], suffix);
+}
+
+/* WHERE clause keeping rows whose key has no NULL: NULLs are distinct to a unique index. */
+static void where_key_not_null(mig_buf *b, const unique_request *req)
+{
+    for (int i = 0; i < req->ncolumns; i++)
+        mig_buf_printf(b, "%s%s IS NOT NULL", i ? " AND " : " WHERE ", req->quoted[i]);
+}
+
+typedef struct report_state {
+    mig_dup_report *report;
+    int nkeys, nids;
+    long long current; /* group number of the last group, -1 before any */
+} report_state;
+
+/* Append "'v'" with inner quotes doubled. */
+static void quote_value(mig_buf *b, const char *v)
+{
+    mig_buf_puts(b, "'");
+    for (const char *p = v; *p; p++)
+        mig_buf_puts(b, *p == '\'' ? "''" : (char[2]){*p, '\0'});
+    mig_buf_puts(b, "'");
+}
+
+/*
+ * Join values[from .. from+n) into "a, b"; quoted, each value in quotes; parens, several
+ * values in parentheses.
+ */
+static char *join_values(const char *const *values, int from, int n, bool parens, bool quoted)
+{
+    mig_buf b = {0};
+    if (parens && n > 1)
+        mig_buf_puts(&b, "(");
+    for (int i = 0; i < n; i++) {
+        const char *v = values[from + i] ? values[from + i] : "NULL";
+        if (i)
+            mig_buf_puts(&b, ", ");
+        if (quoted)
+            quote_value(&b, v);
+        else
+            mig_buf_puts(&b, v);
+    }
+    if (parens && n > 1)
+        mig_buf_puts(&b, ")");
+    return mig_buf_take(&b);
+}
+
+/* One duplicate row: group, count, key values, identity values. */
+static int on_duplicate_row(void *ctx, int ncols, const char *const *v)
+{
+    report_state *st = ctx;
+    mig_dup_report *r = st->report;
+    if (ncols != 2 + st->nkeys + st->nids || !v[0] || !v[1])
+        return MIG_ERR;
+    long long group = strtoll(v[0], NULL, 10);
+    char *id = join_values(v, 2 + st->nkeys, st->nids, true, false);
+    if (!id)
+        return MIG_NOMEM;
+    if (group != st->current) {
+        if (r->count == r->cap) {
+            size_t cap = r->cap ? r->cap * 2 : 16;
+            mig_dup_group *g = mig_realloc(r->groups, cap * sizeof *g);
+            if (!g) {
+                mig_free(id);
+                return MIG_NOMEM;
+            }
+            r->groups = g;
+            r->cap = cap;
+        }
+        mig_dup_group *g = &r->groups[r->count++];
+        g->count = strtoll(v[1], NULL, 10);
+        g->key = join_values(v, 2, st->nkeys, false, false);
+        g->shown = join_values(v, 2, st->nkeys, true, true);
+        g->rows = id;
+        r->rows += g->count;
+        st->current = group;
+        return g->key && g->shown ? MIG_OK : MIG_NOMEM;
+    }
+    mig_dup_group *g = &r->groups[r->count - 1];
+    char *rows = mig_printf("%s, %s", g->rows, id);
+    mig_free(id);
+    if (!rows)
+        return MIG_NOMEM;
+    mig_free(g->rows);
+    g->rows = rows;
+    return MIG_OK;
+}
+
+/*
+ * Find the groups with the engine's own comparison: dense_rank over ORDER BY and count over
+ * PARTITION BY the key columns use their collations, exactly as the unique index will.
+ */
+static int find_duplicates(const unique_request *req, mig_dup_report *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const mig_table_desc *t = &req->table;
+    mig_buf b = {0};
+    mig_buf_puts(&b, "SELECT migrate_group, migrate_count");
+    for (int i = 0; i < req->ncolumns; i++)
+        mig_buf_printf(&b, ", CAST(migrate_key%d AS TEXT)", i + 1);
+    for (int i = 0; i < t->nidentity; i++)
+        mig_buf_printf(&b, ", CAST(migrate_id%d AS TEXT)", i + 1);
+    mig_buf_puts(&b, " FROM (SELECT dense_rank() OVER (ORDER BY ");
+    list_columns(&b, req, "", "");
+    mig_buf_puts(&b, ") AS migrate_group, count(*) OVER (PARTITION BY ");
+    list_columns(&b, req, "", "");
+    mig_buf_puts(&b, ") AS migrate_count");
+    for (int i = 0; i < req->ncolumns; i++)
+        mig_buf_printf(&b, ", %s AS migrate_key%d", req->quoted[i], i + 1);
+    for (int i = 0; i < t->nidentity; i++)
+        mig_buf_printf(&b, ", %s AS migrate_id%d", t->identity[i], i + 1);
+    mig_buf_printf(&b, " FROM %s", t->qualified);
+    where_key_not_null(&b, req);
+    mig_buf_puts(&b, ") AS migrate_groups WHERE migrate_count > 1 ORDER BY migrate_group");
+    for (int i = 0; i < t->nidentity; i++)
+        mig_buf_printf(&b, ", migrate_id%d", i + 1);
+    char *sql = mig_buf_take(&b);
+    if (!sql)
+        return mig_fail_nomem(err);
+    report_state st = {out, req->ncolumns, t->nidentity, -1};
+    int rc = req->eng->query(req->eng->handle, sql, 0, NULL, on_duplicate_row, &st, err);
+    mig_free(sql);
+    if (rc == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
+    if (rc != MIG_OK)
+        mig_dup_report_free(out);
+    return rc;
+}
+
+/* Append s as the body of an SQL string literal (quotes doubled). */
+static void literal_body(mig_buf *b, const char *s)
+{
+    for (const char *p = s; *p; p++)
+        mig_buf_puts(b, *p == '\'' ? "''" : (char[2]){*p, '\0'});
+}
+
+/* The error for data that breaks the constraint: counts, the first groups, where to look. */
+static int duplicates_error(const unique_request *req, const mig_dup_report *report,
+                            mig_error *err)
+{
+    mig_buf cols = {0}, detail = {0}, hint = {0};
+    for (int c = 0; c < req->ncolumns; c++)
+        mig_buf_printf(&cols, "%s%s", c ? ", " : "", req->columns[c]);
+    for (size_t i = 0; i < report->count && i < REPORT_GROUPS_SHOWN; i++) {
+        const mig_dup_group *g = &report->groups[i];
+        mig_buf_printf(&detail, "%s%s%s%s %s appears %lld times", i ? "\n" : "",
+                       req->ncolumns > 1 ? "(" : "", cols.data, req->ncolumns > 1 ? ")" : "",
+                       g->shown, g->count);
+    }
+    if (report->count > REPORT_GROUPS_SHOWN)
+        mig_buf_printf(&detail, "\n... and %zu more groups", report->count - REPORT_GROUPS_SHOWN);
+    mig_buf_puts(&hint, "SELECT * FROM migrate_duplicates('");
+    literal_body(&hint, req->table.name);
+    mig_buf_puts(&hint, "', '");
+    literal_body(&hint, cols.data ? cols.data : "");
+    mig_buf_printf(&hint,
+                   "') lists every group; on_duplicate 'keep_first' or 'keep_last' moves the "
+                   "other rows of each group to %s",
+                   req->table.quarantine_name);
+    mig_fail(err, MIG_ERR,
+             "cannot make %s (%s) unique: %zu duplicate group%s, %lld rows; nothing was changed",
+             req->table.name, cols.data ? cols.data : "", report->count,
+             report->count == 1 ? "" : "s", report->rows);
+    mig_error_set_detail(err, mig_buf_take(&detail));
+    char *hint_text = mig_buf_take(&hint);
+    mig_error_set_hint(err, "%s", hint_text ? hint_text : "");
+    mig_free(hint_text);
+    mig_buf_free(&cols);
+    strcpy(err->sqlstate, "23505");
+    return err->code;
+}
+
+/* The rows to move: all but the first (or last) of each group, by row identity. */
+static void rows_to_move(mig_buf *b, const unique_request *req, bool keep_last)
+{
+    const mig_table_desc *t = &req->table;
+    mig_buf_puts(b, " WHERE (");
+    for (int i = 0; i < t->nidentity; i++)
+        mig_buf_printf(b, "%s%s", i ? ", " : "", t->identity[i]);
+    mig_buf_puts(b, ") IN (SELECT ");
+    for (int i = 0; i < t->nidentity; i++)
+        mig_buf_printf(b, "%smigrate_id%d", i ? ", " : "", i + 1);
+    mig_buf_puts(b, " FROM (SELECT row_number() OVER (PARTITION BY ");
+    list_columns(b, req, "", "");
+    mig_buf_puts(b, " ORDER BY ");
+    for (int i = 0; i < t->nidentity; i++)
+        mig_buf_printf(b, "%s%s %s", i ? ", " : "", t->identity[i], keep_last ? "DESC" : "ASC");
+    mig_buf_puts(b, ") AS migrate_rank");
+    for (int i = 0; i < t->nidentity; i++)
+        mig_buf_printf(b, ", %s AS migrate_id%d", t->identity[i], i + 1);
+    mig_buf_printf(b, " FROM %s", t->qualified);
+    where_key_not_null(b, req);
+    mig_buf_puts(b, ") AS migrate_ranked WHERE migrate_rank > 1)");
+}
+
+/* Run one statement built in b (taking its text). */
+static int run_built(const mig_engine *eng, mig_buf *b, int nparams, const char *const *params,
+                     mig_error *err)
+{
+    char *sql = mig_buf_take(b);
+    if (!sql)
+        return mig_fail_nomem(err);
+    int rc = eng->query(eng->handle, sql, nparams, params, NULL, NULL, err);
+    mig_free(sql);
+    return rc;
+}
+
+/* Move the extra rows of each group to <table>_duplicates, then delete them from the table. */
+static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_error *err)
+{
+    const mig_engine *eng = req->eng;
+    const mig_table_desc *t = &req->table;
+    if (t->referenced_by)
+        return mig_fail(err, MIG_ERR,
+                        "refusing to delete duplicate rows of %s: table %s references it with a "
+                        "foreign key, and deleting could cascade to its rows; nothing was changed",
+                        t->name, t->referenced_by);
+    mig_buf b = {0};
+    mig_buf_printf(&b,
+                   "CREATE TABLE IF NOT EXISTS %s AS SELECT migrate_source.*, CAST(NULL AS %s) "
+                   "AS migrate_moved_at FROM %s AS migrate_source WHERE 1 = 0",
+                   t->quarantine, eng->timestamp_type, t->qualified);
+    int rc = run_built(eng, &b, 0, NULL, err);
+    if (rc != MIG_OK)
+        return rc;
+    char *now = eng->now_utc(eng->handle);
+    if (!now)
+        return mig_fail_nomem(err);
+    const char *params[1] = {now};
+    mig_buf_printf(&b, "INSERT INTO %s SELECT migrate_source.*, $1 FROM %s AS migrate_source",
+                   t->quarantine, t->qualified);
+    rows_to_move(&b, req, keep_last);
+    rc = run_built(eng, &b, 1, params, err);
+    mig_free(now);
+    if (rc != MIG_OK)
+        return rc;
+    mig_buf_printf(&b, "DELETE FROM %s", t->qualified);
+    rows_to_move(&b, req, keep_last);
+    return run_built(eng, &b, 0, NULL, err);
+}
+
+/* The whole request inside its savepoint. */
+static int add_unique_locked(const unique_request *req, const char *index,
+                             mig_on_duplicate policy, char **result, mig_error *err)
+{
+    const mig_engine *eng = req->eng;
+    const char *const *cols = (const char *const *)req->columns;
+    int state = MIG_INDEX_ABSENT;
+    char *how = NULL;
+    int rc = eng->index_state(eng->handle, &req->table, index, cols, req->ncolumns, &state, &how,
+                              err);
+    if (rc != MIG_OK)
+        return rc;
+    if (state == MIG_INDEX_SAME) {
+        *result = mig_printf("unique index %s on %s already exists; nothing to do", index,
+                             req->table.name);
+        return *result ? MIG_OK : mig_fail_nomem(err);
+    }
+    if (state == MIG_INDEX_DIFFERENT) {
+        rc = mig_fail(err, MIG_ERR, "an index named %s already exists and is not a unique index "
+                                    "on %s of these columns%s%s",
+                      index, req->table.name, how ? ": " : "", how ? how : "");
+        mig_free(how);
+        return rc;
+    }
+    rc = eng->unique_create(eng->handle, &req->table, index, cols, req->ncolumns, err);
+    if (rc == MIG_OK) { /* the fast path: clean data */
+        *result = mig_printf("created unique index %s on %s", index, req->table.name);
+        return *result ? MIG_OK : mig_fail_nomem(err);
+    }
+    if (strcmp(err->sqlstate, "23505") != 0)
+        return rc;
+    mig_dup_report report;
+    mig_error engine_err;
+    mig_error_init(&engine_err);
+    mig_error_move(&engine_err, err);
+    rc = find_duplicates(req, &report, err);
+    if (rc == MIG_OK && report.count == 0) { /* the index saw what the query did not */
+        mig_error_move(err, &engine_err);
+        rc = err->code;
+    } else if (rc == MIG_OK && policy == MIG_DUP_FAIL) {
+        rc = duplicates_error(req, &report, err);
+    } else if (rc == MIG_OK) {
+        rc = quarantine_duplicates(req, policy == MIG_DUP_KEEP_LAST, err);
+        if (rc == MIG_OK)
+            rc = eng->unique_create(eng->handle, &req->table, index, cols, req->ncolumns, err);
+        if (rc == MIG_OK)
+            *result = mig_printf("moved %lld duplicate rows of %s to %s; created unique index %s",
+                                 report.rows - (long long)report.count, req->table.name,
+                                 req->table.quarantine_name, index);
+        if (rc == MIG_OK && !*result)
+            rc = mig_fail_nomem(err);
+    }
+    mig_error_clear(&engine_err);
+    mig_dup_report_free(&report);
+    return rc;
+}
+
+/* migrate_add_unique: everything it does happens in one savepoint, or not at all. */
+int mig_add_unique(const mig_engine *eng, const char *table, const char *columns,
+                   const char *index_name, const char *on_duplicate, char **result,
+                   mig_error *err)
+{
+    *result = NULL;
+    mig_on_duplicate policy;
+    int rc = mig_unique_on_duplicate(on_duplicate, &policy, err);
+    if (rc != MIG_OK)
+        return rc;
+    unique_request req;
+    rc = request_open(eng, table, columns, &req, err);
+    char *index = NULL;
+    if (rc == MIG_OK) {
+        index = index_name ? mig_strdup(index_name)
+                           : mig_unique_index_name(table, req.columns, req.ncolumns);
+        if (!index)
+            rc = mig_fail_nomem(err);
+    }
+    if (rc == MIG_OK)
+        rc = eng->savepoint(eng->handle, UNIQUE_SAVEPOINT, err);
+    if (rc == MIG_OK) {
+        rc = add_unique_locked(&req, index, policy, result, err);
+        if (rc == MIG_OK)
+            rc = eng->release(eng->handle, UNIQUE_SAVEPOINT, err);
+        else
+            eng->rollback(eng->handle, UNIQUE_SAVEPOINT);
+    }
+    if (rc != MIG_OK) {
+        mig_free(*result);
+        *result = NULL;
+    }
+    mig_free(index);
+    request_free(&req);
+    return rc;
+}
+
+/* migrate_duplicates: the groups a unique index on columns would reject. */
+int mig_duplicates(const mig_engine *eng, const char *table, const char *columns,
+                   mig_dup_report *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    unique_request req;
+    int rc = request_open(eng, table, columns, &req, err);
+    if (rc == MIG_OK)
+        rc = find_duplicates(&req, out, err);
+    request_free(&req);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* migrate_add_unique and migrate_duplicates: uniqueness for a table that already has data. */
+#ifndef MIG_UNIQUE_H
+#define MIG_UNIQUE_H
+
+#include "mig_engine.h"
+
+/* Longest index name both engines keep whole (PostgreSQL's NAMEDATALEN - 1). */
+#define MIG_MAX_IDENTIFIER 63
+
+typedef enum mig_on_duplicate { MIG_DUP_FAIL, MIG_DUP_KEEP_FIRST, MIG_DUP_KEEP_LAST } mig_on_duplicate;
+
+/* One group of rows that share a key. */
+typedef struct mig_dup_group {
+    char *key;   /* the values, as text, joined by ", " */
+    char *shown; /* the values quoted for messages: 'a@x.com' or ('3', 'a@x.com') */
+    long long count;
+    char *rows;  /* the rows' identities, joined by ", " */
+} mig_dup_group;
+
+typedef struct mig_dup_report {
+    mig_dup_group *groups;
+    size_t count, cap;
+    long long rows; /* rows in all groups */
+} mig_dup_report;
+
+/* Split "a, b ,c" into trimmed names; an empty name or a repeated one is an error. */
+int mig_unique_columns(const char *list, char ***names, int *count, mig_error *err);
+void mig_unique_columns_free(char **names, int count);
+/* The default index name: <table>_<col>..._key, shortened with a hash past 63 bytes. */
+char *mig_unique_index_name(const char *table, char *const *columns, int count);
+/* 'fail' (also NULL), 'keep_first', 'keep_last'. */
+int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *err);
+/* Quote an identifier the SQL-standard way both engines read: "we""ird". */
+char *mig_quote_ident(const char *name);
+
+/*
+ * Make columns of table unique. On duplicates: 'fail' changes nothing and reports them;
+ * 'keep_first' / 'keep_last' move the other rows of each group to <table>_duplicates in the
+ * same transaction. *result (caller frees) describes what was done.
+ */
+int mig_add_unique(const mig_engine *eng, const char *table, const char *columns,
+                   const char *index_name, const char *on_duplicate, char **result,
+                   mig_error *err);
+
+/* Every duplicate group of columns in table, as the unique index would see them. */
+int mig_duplicates(const mig_engine *eng, const char *table, const char *columns,
+                   mig_dup_report *out, mig_error *err);
+void mig_dup_report_free(mig_dup_report *report);
+void mig_table_desc_free(mig_table_desc *t);
+
+#endif

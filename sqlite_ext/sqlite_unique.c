@@ -1,0 +1,279 @@
+/*
+ * Catalog work for migrate_add_unique on SQLite. A unique index is all SQLite needs to enforce
+ * (and to let a foreign key reference) uniqueness, so the table is never rebuilt and no
+ * trigger or cascade fires.
+ */
+#include "sqlite3ext.h"
+SQLITE_EXTENSION_INIT3
+
+#include "sqlite_engine.h"
+#include "sqlite_unique.h"
+
+#include "../common/mig_alloc.h"
+#include "../common/mig_buf.h"
+#include "../common/mig_unique.h"
+
+#include <string.h>
+#include <strings.h>
+
+/* Copy SQLite's error into err. */
+static int db_error(sqlite3 *db, mig_error *err)
+{
+    mig_fail(err, MIG_ENGINE, "%s", sqlite3_errmsg(db));
+    err->engine_code = sqlite3_extended_errcode(db);
+    return err->code;
+}
+
+/* Prepare sql (from sqlite3_mprintf, freed here) or report why not. */
+static sqlite3_stmt *prepare_owned(sqlite3 *db, char *sql, mig_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (!sql)
+        mig_fail_nomem(err);
+    else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        db_error(db, err);
+    sqlite3_free(sql);
+    return st;
+}
+
+/* The schema holding table, searched as SQLite resolves names: temp, main, then attached. */
+static int find_schema(sqlite3 *db, const char *table, char **schema, char **stored,
+                       mig_error *err)
+{
+    sqlite3_stmt *list = prepare_owned(
+        db, sqlite3_mprintf("SELECT name FROM pragma_database_list ORDER BY seq = 1 DESC, seq"),
+        err);
+    if (!list)
+        return err->code;
+    *schema = *stored = NULL;
+    while (!*schema && sqlite3_step(list) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(list, 0);
+        sqlite3_stmt *q = prepare_owned(
+            db,
+            sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type = 'table' AND "
+                            "name = ?1 COLLATE NOCASE",
+                            s),
+            err);
+        if (!q)
+            break;
+        sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            *schema = mig_strdup(s);
+            *stored = mig_strdup((const char *)sqlite3_column_text(q, 0));
+        }
+        sqlite3_finalize(q);
+    }
+    sqlite3_finalize(list);
+    if (err->code)
+        return err->code;
+    if (!*schema)
+        return mig_fail(err, MIG_ERR, "table \"%s\" does not exist", table);
+    return MIG_OK;
+}
+
+/* Check that every column exists in the table. */
+static int check_columns(sqlite3 *db, const char *schema, const char *table,
+                         const char *const *columns, int ncolumns, mig_error *err)
+{
+    for (int i = 0; i < ncolumns; i++) {
+        sqlite3_stmt *q = prepare_owned(
+            db, sqlite3_mprintf("SELECT 1 FROM pragma_table_xinfo(?1, ?2) WHERE name = ?3 COLLATE NOCASE"),
+            err);
+        if (!q)
+            return err->code;
+        sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, columns[i], -1, SQLITE_STATIC);
+        int found = sqlite3_step(q) == SQLITE_ROW;
+        sqlite3_finalize(q);
+        if (!found)
+            return mig_fail(err, MIG_ERR, "column \"%s\" does not exist in table \"%s\"",
+                            columns[i], table);
+    }
+    return MIG_OK;
+}
+
+/* Rows are identified by rowid, or by the primary key of a WITHOUT ROWID table. */
+static int find_identity(sqlite3 *db, const char *schema, const char *table, mig_table_desc *out,
+                         mig_error *err)
+{
+    char *probe = sqlite3_mprintf("SELECT rowid FROM \"%w\".\"%w\"", schema, table);
+    sqlite3_stmt *st = NULL;
+    int has_rowid = probe && sqlite3_prepare_v2(db, probe, -1, &st, NULL) == SQLITE_OK;
+    sqlite3_finalize(st);
+    sqlite3_free(probe);
+    out->identity = mig_calloc(64, sizeof *out->identity);
+    if (!out->identity)
+        return mig_fail_nomem(err);
+    if (has_rowid) {
+        out->identity[out->nidentity++] = mig_strdup("rowid");
+        return out->identity[0] ? MIG_OK : mig_fail_nomem(err);
+    }
+    sqlite3_stmt *q = prepare_owned(
+        db, sqlite3_mprintf("SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 ORDER BY pk"),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
+    while (sqlite3_step(q) == SQLITE_ROW && out->nidentity < 64) {
+        char *quoted = mig_quote_ident((const char *)sqlite3_column_text(q, 0));
+        if (!quoted)
+            break;
+        out->identity[out->nidentity++] = quoted;
+    }
+    sqlite3_finalize(q);
+    return out->nidentity ? MIG_OK : mig_fail(err, MIG_ERR, "table \"%s\" has no row identity", table);
+}
+
+/* A table of the schema whose foreign key references table (itself included), if any. */
+static int find_referencing(sqlite3 *db, const char *schema, const char *table,
+                            mig_table_desc *out, mig_error *err)
+{
+    sqlite3_stmt *q = prepare_owned(
+        db,
+        sqlite3_mprintf("SELECT m.name FROM \"%w\".sqlite_schema AS m, "
+                        "pragma_foreign_key_list(m.name, ?2) AS f WHERE m.type = 'table' AND "
+                        "f.\"table\" = ?1 COLLATE NOCASE ORDER BY m.name LIMIT 1",
+                        schema),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW && !(out->referenced_by = mig_strdup((const char *)sqlite3_column_text(q, 0))))
+        rc = SQLITE_NOMEM;
+    sqlite3_finalize(q);
+    if (rc == SQLITE_NOMEM)
+        return mig_fail_nomem(err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(db, err);
+    return MIG_OK;
+}
+
+/* engine.table_describe */
+int sqlite_table_describe(void *h, const char *table, const char *const *columns, int ncolumns,
+                          mig_table_desc *out, mig_error *err)
+{
+    sqlite3 *db = ((sqlite_engine *)h)->db;
+    memset(out, 0, sizeof *out);
+    char *schema = NULL, *stored = NULL;
+    int rc = find_schema(db, table, &schema, &stored, err);
+    if (rc == MIG_OK)
+        rc = check_columns(db, schema, stored, columns, ncolumns, err);
+    if (rc == MIG_OK) {
+        char *qs = mig_quote_ident(schema), *qt = mig_quote_ident(stored);
+        out->name = mig_strdup(table);
+        out->schema = mig_strdup(schema);
+        out->table = mig_strdup(stored);
+        out->quarantine_name = mig_printf("%s_duplicates", stored);
+        char *qq = out->quarantine_name ? mig_quote_ident(out->quarantine_name) : NULL;
+        out->qualified = qs && qt ? mig_printf("%s.%s", qs, qt) : NULL;
+        out->quarantine = qs && qq ? mig_printf("%s.%s", qs, qq) : NULL;
+        mig_free(qs);
+        mig_free(qt);
+        mig_free(qq);
+        if (!out->name || !out->schema || !out->table || !out->qualified || !out->quarantine)
+            rc = mig_fail_nomem(err);
+    }
+    if (rc == MIG_OK)
+        rc = find_identity(db, schema, stored, out, err);
+    if (rc == MIG_OK)
+        rc = find_referencing(db, schema, stored, out, err);
+    mig_free(schema);
+    mig_free(stored);
+    if (rc != MIG_OK)
+        mig_table_desc_free(out);
+    return rc;
+}
+
+/* engine.index_state: is an index of that name already what we would create? */
+int sqlite_index_state(void *h, const mig_table_desc *t, const char *index,
+                       const char *const *columns, int ncolumns, int *state, char **detail,
+                       mig_error *err)
+{
+    sqlite3 *db = ((sqlite_engine *)h)->db;
+    *state = MIG_INDEX_ABSENT;
+    *detail = NULL;
+    const char *schema = t->schema;
+    sqlite3_stmt *q = prepare_owned(
+        db,
+        sqlite3_mprintf("SELECT i.tbl_name, l.\"unique\", l.partial FROM \"%w\".sqlite_schema AS i "
+                        "LEFT JOIN pragma_index_list(i.tbl_name, ?2) AS l ON l.name = i.name "
+                        "WHERE i.type = 'index' AND i.name = ?1 COLLATE NOCASE",
+                        schema),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, index, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
+    int rc = MIG_OK;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        const char *on = (const char *)sqlite3_column_text(q, 0);
+        mig_buf how = {0};
+        if (strcasecmp(on, t->table) != 0)
+            mig_buf_printf(&how, "it is on table %s", on);
+        else if (!sqlite3_column_int(q, 1))
+            mig_buf_puts(&how, "it is not unique");
+        else if (sqlite3_column_int(q, 2))
+            mig_buf_puts(&how, "it is partial");
+        else {
+            sqlite3_stmt *c = prepare_owned(
+                db, sqlite3_mprintf("SELECT name FROM pragma_index_info(?1, ?2) ORDER BY seqno"), err);
+            if (c) {
+                sqlite3_bind_text(c, 1, index, -1, SQLITE_STATIC);
+                sqlite3_bind_text(c, 2, schema, -1, SQLITE_STATIC);
+            }
+            int n = 0;
+            while (c && sqlite3_step(c) == SQLITE_ROW) {
+                const char *name = (const char *)sqlite3_column_text(c, 0);
+                if (n >= ncolumns || !name || strcasecmp(name, columns[n]) != 0)
+                    n = -1000;
+                n++;
+            }
+            sqlite3_finalize(c);
+            if (!c)
+                rc = err->code;
+            else if (n != ncolumns)
+                mig_buf_puts(&how, "it covers other columns");
+        }
+        *state = how.len ? MIG_INDEX_DIFFERENT : MIG_INDEX_SAME;
+        *detail = how.len ? mig_buf_take(&how) : (mig_buf_free(&how), NULL);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* engine.unique_create: CREATE UNIQUE INDEX; a violation is reported as SQLSTATE 23505. */
+int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
+                         const char *const *columns, int ncolumns, mig_error *err)
+{
+    sqlite3 *db = ((sqlite_engine *)h)->db;
+    mig_buf b = {0};
+    char *qs = mig_quote_ident(t->schema), *qi = mig_quote_ident(index);
+    char *qt = mig_quote_ident(t->table);
+    /* SQLite names the index's schema; the table must be in it and is named plainly */
+    mig_buf_printf(&b, "CREATE UNIQUE INDEX %s.%s ON %s (", qs ? qs : "", qi ? qi : "",
+                   qt ? qt : "");
+    for (int i = 0; i < ncolumns; i++) {
+        char *qc = mig_quote_ident(columns[i]);
+        mig_buf_printf(&b, "%s%s", i ? ", " : "", qc ? qc : "");
+        mig_free(qc);
+    }
+    mig_buf_puts(&b, ")");
+    char *sql = qs && qi && qt ? mig_buf_take(&b) : (mig_buf_free(&b), NULL);
+    mig_free(qs);
+    mig_free(qi);
+    mig_free(qt);
+    if (!sql)
+        return mig_fail_nomem(err);
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    mig_free(sql);
+    if (rc == SQLITE_OK)
+        return MIG_OK;
+    db_error(db, err);
+    if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
+        strcpy(err->sqlstate, "23505");
+    return err->code;
+}

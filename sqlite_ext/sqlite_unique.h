@@ -1,0 +1,15 @@
+/* The SQLite engine's part of migrate_add_unique: catalog lookups and the index itself. */
+#ifndef SQLITE_UNIQUE_H
+#define SQLITE_UNIQUE_H
+
+#include "../common/mig_engine.h"
+
+int sqlite_table_describe(void *h, const char *table, const char *const *columns, int ncolumns,
+                          mig_table_desc *out, mig_error *err);
+int sqlite_index_state(void *h, const mig_table_desc *t, const char *index,
+                       const char *const *columns, int ncolumns, int *state, char **detail,
+                       mig_error *err);
+int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
+                         const char *const *columns, int ncolumns, mig_error *err);
+
+#endif
