@@ -16,6 +16,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "pg_unique.h"
+
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
 
@@ -181,12 +183,22 @@ static void script_body(void *arg, volatile int *offset)
     *offset = -1;
 }
 
+/* Run a script in a subtransaction of its own, catching its ERROR into err. */
+int pg_engine_run_guarded(const char *sql, mig_error *err)
+{
+    script_job job = {sql, NULL, -1, true};
+    return run_guarded(script_body, &job, sql, err);
+}
+
 /* engine.exec_script: each migration runs in a subtransaction of its own. */
 static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
 {
+    pg_engine *pe = h;
     script_job job = {sql, NULL, -1, true};
-    (void)h, (void)len;
-    return run_guarded(script_body, &job, sql, err);
+    (void)len;
+    int rc = run_guarded(script_body, &job, sql, err);
+    core_cxt = pe->cxt; /* a migrate function called by the script ran with its own context */
+    return rc;
 }
 
 /* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
@@ -219,7 +231,7 @@ static void infer_params_setup(ParseState *pstate, void *arg)
 static int engine_query(void *h, const char *sql, int nparams, const char *const *params,
                         mig_row_fn fn, void *ctx, mig_error *err)
 {
-    (void)h;
+    pg_engine *pe = h;
     /*
      * Sized up front in our own context: the parser then writes the types into this array in
      * place, instead of allocating one in SPI's executor context, which SPI resets on return.
@@ -257,6 +269,7 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
     }
     SPI_freetuptable(SPI_tuptable);
     SPI_freeplan(plan);
+    core_cxt = pe->cxt; /* triggers on the tables queried could have called migrate */
     if (inferred.types)
         pfree(inferred.types);
     if (result == MIG_NOMEM)
@@ -369,6 +382,10 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         .steps_end = NULL,
         .now_utc = engine_now_utc,
         .current_user = engine_current_user,
+        .table_describe = pg_table_describe,
+        .index_state = pg_index_state,
+        .unique_create = pg_unique_create,
+        .timestamp_type = "timestamptz",
         .progress = engine_progress,
     };
 }

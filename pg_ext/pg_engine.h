@@ -23,6 +23,8 @@ typedef struct pg_engine {
  * fn_oid is the calling function: its schema is the extension's, where the history lives.
  */
 void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid);
+/* Run a script in a subtransaction of its own; an ERROR comes back in err, rolled back. */
+int pg_engine_run_guarded(const char *sql, mig_error *err);
 /* Raise err as a PostgreSQL ERROR, keeping the engine's SQLSTATE; never returns. */
 void pg_engine_raise(const mig_error *err) pg_attribute_noreturn();
 /* Refuse unless the caller may read server files (superuser or pg_read_server_files). */

@@ -73,6 +73,21 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_plan(text, text) IS
     'The steps migrate_apply(dir) or migrate_to(dir, target) would run, in order, without running them';
 
+CREATE FUNCTION @extschema@.migrate_add_unique(
+    "table" text, columns text, index_name text DEFAULT NULL, on_duplicate text DEFAULT 'fail')
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_add_unique'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) IS
+    'Add a UNIQUE constraint to a table that already has data: reports duplicates (fail) or moves them to <table>_duplicates (keep_first, keep_last)';
+
+CREATE FUNCTION @extschema@.migrate_duplicates("table" text, columns text)
+RETURNS TABLE (key text, count bigint, "rows" text)
+AS 'MODULE_PATHNAME', 'migrate_duplicates'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_duplicates(text, text) IS
+    'Each group of rows that a unique index on these columns would reject: the key, how many rows, their identities';
+
 CREATE FUNCTION @extschema@.migrations_status(dir text)
 RETURNS TABLE (version text, name text, state text, script text, checksum text,
                applied_checksum text, applied_at timestamptz, applied_by text,
@@ -105,3 +120,4 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_rollback(text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_validate(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_repair(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) FROM PUBLIC;
