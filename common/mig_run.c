@@ -227,6 +227,8 @@ int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *c
         rc = snapshot_fill(eng, dir, false, snap, err);
     if (rc == MIG_OK)
         rc = plan_call(eng, snap, call, err);
+    if (rc == MIG_OK)
+        rc = check_scripts(eng, &snap->plan, err); /* a plan shows nothing a call would refuse */
     if (rc != MIG_OK)
         mig_snapshot_free(snap);
     return rc;

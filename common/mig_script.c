@@ -112,6 +112,29 @@ static size_t skip_quoted(const char *text, size_t len, size_t pos)
     return pos;
 }
 
+/* Start of the statement that holds pos. */
+size_t mig_script_statement_start(const char *text, size_t len, size_t pos)
+{
+    size_t i = 0, start = 0;
+    if (pos > len)
+        pos = len;
+    while (i < pos) {
+        size_t next;
+        if (text[i] == ';') {
+            start = ++i;
+        } else if (text[i] == '-' && i + 1 < len && text[i + 1] == '-') {
+            const char *nl = memchr(text + i, '\n', len - i);
+            i = nl ? (size_t)(nl - text) : len;
+        } else if ((next = skip_quoted(text, len, i)) != i) {
+            i = next;
+        } else {
+            i++;
+        }
+    }
+    start = mig_script_skip_blank(text, len, start);
+    return start < pos ? start : pos;
+}
+
 typedef enum marker_kind { MARK_NONE, MARK_UP, MARK_DOWN, MARK_NO_TX } marker_kind;
 
 /* Match the word at p (case-insensitive) and return the text after it, or NULL. */
@@ -159,9 +182,11 @@ static marker_kind read_marker(const char *p, const char *end, bool *no_tx)
     if (kind == MARK_NONE || (rest < end && !is_space(*rest)))
         return MARK_NONE; /* "-- migrate:upgrade notes" is a comment */
     *no_tx = kind == MARK_NO_TX;
-    for (const char *q = rest; q < end; q++)
-        if (match_word(q, end, "transaction:false") && (q == rest || is_space(q[-1])))
-            *no_tx = true;
+    for (const char *q = rest; q < end; q++) {
+        const char *after = match_word(q, end, "transaction:false");
+        if (after && (q == rest || is_space(q[-1])) && (after == end || is_space(*after)))
+            *no_tx = true; /* the whole word: transaction:falsey is not it */
+    }
     return kind;
 }
 

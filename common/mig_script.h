@@ -37,6 +37,12 @@ void mig_script_directives(const char *text, size_t len, mig_span *span);
 /* Offset of the first byte at or after pos that is neither white space nor inside a comment. */
 size_t mig_script_skip_blank(const char *text, size_t len, size_t pos);
 
+/*
+ * Where the statement holding the byte at pos starts: after the last ';' before pos that is
+ * outside quotes and comments, past white space and comments.
+ */
+size_t mig_script_statement_start(const char *text, size_t len, size_t pos);
+
 /* True when the script holds nothing but white space and comments (a valid no-op). */
 bool mig_script_is_blank(const char *text, size_t len);
 

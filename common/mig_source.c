@@ -8,10 +8,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* One script file found in the folder, before up and down halves are joined. */
 typedef struct piece {
@@ -57,52 +59,46 @@ size_t mig_text_normalize(char *text, size_t len)
 static int read_script(const char *full, const char *rel, char **out, size_t *outlen,
                        mig_error *err)
 {
-    FILE *f = fopen(full, "rb");
-    if (!f)
+    /* non-blocking, so a FIFO is refused by fstat below instead of hanging the open */
+    int fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return mig_fail(err, MIG_ERR, "%s: cannot be read: %s", rel, strerror(errno));
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
         return mig_fail(err, MIG_ERR, "%s: is not a regular file", rel);
     }
     if ((unsigned long long)st.st_size > MIG_MAX_SCRIPT_BYTES) {
-        fclose(f);
+        close(fd);
         return mig_fail(err, MIG_ERR, "%s: is %lld bytes; scripts over %u MiB are refused", rel,
                         (long long)st.st_size, MIG_MAX_SCRIPT_BYTES >> 20);
     }
-    size_t cap = (size_t)st.st_size + 1, len = 0;
-    char *text = mig_malloc(cap);
+    size_t cap = (size_t)st.st_size, len = 0;
+    char *text = mig_malloc(cap + 2); /* one byte to notice growth, one for the terminator */
     if (!text) {
-        fclose(f);
+        close(fd);
         return mig_fail_nomem(err);
     }
+    int rc = MIG_OK;
     for (;;) {
-        size_t n = fread(text + len, 1, cap - len - 1, f);
-        len += n;
-        if (len < cap - 1)
+        ssize_t n = read(fd, text + len, cap + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = mig_fail(err, MIG_ERR, "%s: cannot be read: %s", rel, strerror(errno));
             break;
-        if (cap > MIG_MAX_SCRIPT_BYTES) {
-            mig_free(text);
-            fclose(f);
-            return mig_fail(err, MIG_ERR, "%s: scripts over %u MiB are refused", rel,
-                            MIG_MAX_SCRIPT_BYTES >> 20);
         }
-        char *bigger = mig_realloc(text, cap * 2); /* the file grew while being read */
-        if (!bigger) {
-            mig_free(text);
-            fclose(f);
-            return mig_fail_nomem(err);
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        if (len > cap) {
+            rc = mig_fail(err, MIG_ERR, "%s: changed while it was being read", rel);
+            break;
         }
-        text = bigger;
-        cap *= 2;
     }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        mig_free(text);
-        return mig_fail(err, MIG_ERR, "%s: cannot be read", rel);
-    }
-    int rc = mig_script_check_text(text, len, rel, err);
+    close(fd);
+    if (rc == MIG_OK)
+        rc = mig_script_check_text(text, len, rel, err);
     if (rc != MIG_OK) {
         mig_free(text);
         return rc;
@@ -328,57 +324,67 @@ static void checksum_migration(mig_migration *m)
         m->down_checksum[0] = '\0';
 }
 
+/* Move an up piece (and the down piece paired with it) into migration m. */
+static int take_migration(mig_migration *m, piece *up, piece *down, mig_error *err)
+{
+    m->version = up->version, up->version = NULL;
+    m->name = up->name, up->name = NULL;
+    m->script = up->path, up->path = NULL;
+    m->up_text = up->up_text, up->up_text = NULL;
+    m->up = up->up;
+    if (down) {
+        m->down_script = down->path, down->path = NULL;
+        m->down_text = down->down_text, down->down_text = NULL;
+        m->down = down->down;
+    } else if (up->down_text) { /* a file with sections holds its own down script */
+        m->down_script = mig_strdup(m->script);
+        m->down_text = up->down_text, up->down_text = NULL;
+        m->down = up->down;
+        if (!m->down_script)
+            return mig_fail_nomem(err);
+    }
+    checksum_migration(m);
+    return MIG_OK;
+}
+
 /*
- * Join sorted pieces into migrations: a version is one migration, up and down halves at most.
- * With dups, a duplicate version is described there and skipped instead of failing.
+ * Join sorted pieces into migrations, one run of equal versions at a time: the first up piece
+ * is the migration, a .down.sql of the same name its down half, and anything else in the run
+ * a duplicate. With dups, duplicates are described there and skipped instead of failing.
  */
 static int join_pieces(piece_list *list, mig_set *out, mig_buf *dups, mig_error *err)
 {
     out->items = mig_calloc(list->count ? list->count : 1, sizeof *out->items);
     if (!out->items)
         return mig_fail_nomem(err);
-    for (size_t i = 0; i < list->count; i++) {
-        piece *p = &list->items[i];
-        piece *next = i + 1 < list->count ? &list->items[i + 1] : NULL;
-        if (p->kind == MIG_NAME_DOWN)
+    for (size_t i = 0; i < list->count;) {
+        size_t end = i + 1;
+        while (end < list->count &&
+               mig_version_compare(list->items[i].version, list->items[end].version) == 0)
+            end++;
+        piece *up = list->items[i].kind != MIG_NAME_DOWN ? &list->items[i] : NULL;
+        if (!up)
             return mig_fail(err, MIG_ERR, "%s: down script of version %s has no up script",
-                            p->path, p->version);
-        bool paired = next && mig_version_compare(p->version, next->version) == 0 &&
-                      p->kind == MIG_NAME_UP && next->kind == MIG_NAME_DOWN &&
-                      strcmp(p->name, next->name) == 0;
-        size_t after = paired ? i + 2 : i + 1;
-        if (after < list->count && mig_version_compare(p->version, list->items[after].version) == 0) {
+                            list->items[i].path, list->items[i].version);
+        piece *down = NULL;
+        for (size_t k = i + 1; k < end && up->kind == MIG_NAME_UP; k++)
+            if (list->items[k].kind == MIG_NAME_DOWN && !down &&
+                strcmp(list->items[k].name, up->name) == 0)
+                down = &list->items[k];
+        for (size_t k = i + 1; k < end; k++) {
+            piece *p = &list->items[k];
+            if (p == down)
+                continue;
             if (!dups)
-                return mig_fail(err, MIG_ERR, "duplicate version %s: %s and %s", p->version,
-                                p->path, list->items[after].path);
-            while (after < list->count &&
-                   mig_version_compare(p->version, list->items[after].version) == 0)
-                mig_buf_printf(dups, "%sduplicate version %s: %s and %s", dups->len ? "\n" : "",
-                               p->version, p->path, list->items[after++].path);
+                return mig_fail(err, MIG_ERR, "duplicate version %s: %s and %s", up->version,
+                                up->path, p->path);
+            mig_buf_printf(dups, "%sduplicate version %s: %s and %s", dups->len ? "\n" : "",
+                           up->version, up->path, p->path);
         }
-        mig_migration *m = &out->items[out->count++];
-        m->version = p->version, p->version = NULL;
-        m->name = p->name, p->name = NULL;
-        m->script = p->path, p->path = NULL;
-        m->up_text = p->up_text, p->up_text = NULL;
-        m->up = p->up;
-        if (paired) {
-            m->down_script = next->path, next->path = NULL;
-            m->down_text = next->down_text, next->down_text = NULL;
-            m->down = next->down;
-            i++;
-        } else if (p->down_text) {
-            m->down_script = mig_strdup(m->script);
-            m->down_text = p->down_text, p->down_text = NULL;
-            m->down = p->down;
-            if (!m->down_script)
-                return mig_fail_nomem(err);
-        }
-        checksum_migration(m);
-        if (dups) /* keep the first file of a duplicated version, skip the others */
-            while (i + 1 < list->count &&
-                   mig_version_compare(m->version, list->items[i + 1].version) == 0)
-                i++;
+        int rc = take_migration(&out->items[out->count++], up, down, err);
+        if (rc != MIG_OK)
+            return rc;
+        i = end;
     }
     return MIG_OK;
 }

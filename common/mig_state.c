@@ -122,6 +122,39 @@ static void take_record(mig_status_row *row, const version_record *rec)
     row->has_execution_ms = true;
 }
 
+/*
+ * Decide each row's state once records are known. "Out of order" compares with the newest
+ * migration in force; the baseline marker itself is a point, not a migration, so a migration
+ * reverted below a baseline can be applied again.
+ */
+static void assign_states(mig_status *out, bool have_files)
+{
+    const char *newest = NULL;
+    for (size_t i = 0; i < out->count; i++) {
+        const mig_status_row *row = &out->rows[i];
+        if (row->record && !(row->baselined && !row->file))
+            newest = row->version; /* rows are in version order */
+    }
+    for (size_t i = 0; i < out->count; i++) {
+        mig_status_row *row = &out->rows[i];
+        if (row->record && row->baselined)
+            row->state = MIG_STATE_APPLIED;
+        else if (row->record && !row->file)
+            row->state = have_files ? MIG_STATE_MISSING : MIG_STATE_APPLIED;
+        else if (row->record)
+            row->state = strcmp(row->applied_checksum ? row->applied_checksum : "",
+                                row->checksum) == 0
+                             ? MIG_STATE_APPLIED
+                             : MIG_STATE_MODIFIED;
+        else if (row->failed)
+            row->state = MIG_STATE_FAILED;
+        else if (newest && mig_version_compare(row->version, newest) < 0)
+            row->state = MIG_STATE_OUT_OF_ORDER;
+        else
+            row->state = MIG_STATE_PENDING;
+    }
+}
+
 /* Merge the ordered files with the ordered records into status rows. */
 int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *out,
                      mig_error *err)
@@ -139,10 +172,6 @@ int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *
         return mig_fail_nomem(err);
     }
     const mig_history_row *base = latest_baseline(hist);
-    const char *newest_applied = NULL;
-    for (size_t i = 0; i < nrec; i++)
-        if (recs[i].applied)
-            newest_applied = recs[i].version; /* records are in version order */
     size_t fi = 0, ri = 0;
     while (fi < nfiles || ri < nrec) {
         const mig_migration *m = fi < nfiles ? &files->items[fi] : NULL;
@@ -181,23 +210,9 @@ int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *
             row->execution_ms = 0;
             row->has_execution_ms = true;
         }
-        if (row->record && row->baselined)
-            row->state = MIG_STATE_APPLIED; /* the baseline marks a point, not a file */
-        else if (row->record && !row->file)
-            row->state = files ? MIG_STATE_MISSING : MIG_STATE_APPLIED;
-        else if (row->record)
-            row->state = strcmp(row->applied_checksum ? row->applied_checksum : "",
-                                row->checksum) == 0
-                             ? MIG_STATE_APPLIED
-                             : MIG_STATE_MODIFIED;
-        else if (row->failed)
-            row->state = MIG_STATE_FAILED;
-        else if (newest_applied && mig_version_compare(row->version, newest_applied) < 0)
-            row->state = MIG_STATE_OUT_OF_ORDER;
-        else
-            row->state = MIG_STATE_PENDING;
     }
     mig_free(recs);
+    assign_states(out, files != NULL);
     return MIG_OK;
 }
 
@@ -266,8 +281,8 @@ int mig_status_check_policy(const mig_status *status, const mig_policy *policy,
     size_t problems = 0;
     int kinds = 0;
     mig_buf b = {0};
-    for (size_t i = 0; i < status->count; i++)
-        if (status->rows[i].record)
+    for (size_t i = 0; i < status->count; i++) /* as assign_states decides it */
+        if (status->rows[i].record && !(status->rows[i].baselined && !status->rows[i].file))
             newest = status->rows[i].version;
     if (extra && *extra) {
         mig_buf_puts(&b, extra);

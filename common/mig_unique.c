@@ -281,9 +281,25 @@ static int on_duplicate_row(void *ctx, int ncols, const char *const *v)
 }
 
 /*
- * Find the groups with the engine's own comparison: dense_rank over ORDER BY and count over
- * PARTITION BY the key columns use their collations, exactly as the unique index will.
+ * Keep only rows of duplicate groups: the keys come from GROUP BY ... HAVING count(*) > 1,
+ * which compares with the columns' collations exactly as the unique index will and costs one
+ * sort, like building the index; both engines probe the few keys through an index of the IN
+ * list. The table is aliased migrate_t.
  */
+static void from_duplicate_rows(mig_buf *b, const unique_request *req)
+{
+    mig_buf_printf(b, " FROM %s AS migrate_t WHERE (", req->table.qualified);
+    list_columns(b, req, "migrate_t.", "");
+    mig_buf_puts(b, ") IN (SELECT ");
+    list_columns(b, req, "", "");
+    mig_buf_printf(b, " FROM %s", req->table.qualified);
+    where_key_not_null(b, req);
+    mig_buf_puts(b, " GROUP BY ");
+    list_columns(b, req, "", "");
+    mig_buf_puts(b, " HAVING count(*) > 1)");
+}
+
+/* Find the groups, each with its rows' identities, ordered by key and identity. */
 static int find_duplicates(const unique_request *req, mig_dup_report *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -295,17 +311,16 @@ static int find_duplicates(const unique_request *req, mig_dup_report *out, mig_e
     for (int i = 0; i < t->nidentity; i++)
         mig_buf_printf(&b, ", CAST(migrate_id%d AS TEXT)", i + 1);
     mig_buf_puts(&b, " FROM (SELECT dense_rank() OVER (ORDER BY ");
-    list_columns(&b, req, "", "");
+    list_columns(&b, req, "migrate_t.", "");
     mig_buf_puts(&b, ") AS migrate_group, count(*) OVER (PARTITION BY ");
-    list_columns(&b, req, "", "");
+    list_columns(&b, req, "migrate_t.", "");
     mig_buf_puts(&b, ") AS migrate_count");
     for (int i = 0; i < req->ncolumns; i++)
-        mig_buf_printf(&b, ", %s AS migrate_key%d", req->quoted[i], i + 1);
+        mig_buf_printf(&b, ", migrate_t.%s AS migrate_key%d", req->quoted[i], i + 1);
     for (int i = 0; i < t->nidentity; i++)
-        mig_buf_printf(&b, ", %s AS migrate_id%d", t->identity[i], i + 1);
-    mig_buf_printf(&b, " FROM %s", t->qualified);
-    where_key_not_null(&b, req);
-    mig_buf_puts(&b, ") AS migrate_groups WHERE migrate_count > 1 ORDER BY migrate_group");
+        mig_buf_printf(&b, ", migrate_t.%s AS migrate_id%d", t->identity[i], i + 1);
+    from_duplicate_rows(&b, req);
+    mig_buf_puts(&b, ") AS migrate_groups ORDER BY migrate_group");
     for (int i = 0; i < t->nidentity; i++)
         mig_buf_printf(&b, ", migrate_id%d", i + 1);
     char *sql = mig_buf_take(&b);
@@ -364,7 +379,7 @@ static int duplicates_error(const unique_request *req, const mig_dup_report *rep
     return err->code;
 }
 
-/* The rows to move: all but the first (or last) of each group, by row identity. */
+/* The rows to move: all but the first (or last) of each duplicate group, by row identity. */
 static void rows_to_move(mig_buf *b, const unique_request *req, bool keep_last)
 {
     const mig_table_desc *t = &req->table;
@@ -375,15 +390,15 @@ static void rows_to_move(mig_buf *b, const unique_request *req, bool keep_last)
     for (int i = 0; i < t->nidentity; i++)
         mig_buf_printf(b, "%smigrate_id%d", i ? ", " : "", i + 1);
     mig_buf_puts(b, " FROM (SELECT row_number() OVER (PARTITION BY ");
-    list_columns(b, req, "", "");
+    list_columns(b, req, "migrate_t.", "");
     mig_buf_puts(b, " ORDER BY ");
     for (int i = 0; i < t->nidentity; i++)
-        mig_buf_printf(b, "%s%s %s", i ? ", " : "", t->identity[i], keep_last ? "DESC" : "ASC");
+        mig_buf_printf(b, "%smigrate_t.%s %s", i ? ", " : "", t->identity[i],
+                       keep_last ? "DESC" : "ASC");
     mig_buf_puts(b, ") AS migrate_rank");
     for (int i = 0; i < t->nidentity; i++)
-        mig_buf_printf(b, ", %s AS migrate_id%d", t->identity[i], i + 1);
-    mig_buf_printf(b, " FROM %s", t->qualified);
-    where_key_not_null(b, req);
+        mig_buf_printf(b, ", migrate_t.%s AS migrate_id%d", t->identity[i], i + 1);
+    from_duplicate_rows(b, req);
     mig_buf_puts(b, ") AS migrate_ranked WHERE migrate_rank > 1)");
 }
 

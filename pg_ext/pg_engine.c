@@ -20,6 +20,7 @@
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
+#include "../common/mig_script.h"
 
 #include <time.h>
 
@@ -85,10 +86,13 @@ static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg,
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
         error_from_edata(edata, err);
-        if (offset >= 0)
+        if (offset >= 0) {
             err->offset = offset;
-        else if (edata->cursorpos > 0 && sql) /* a syntax error: its position, in characters */
-            err->offset = pg_mbcharcliplen(sql, (int)strlen(sql), edata->cursorpos - 1);
+        } else if (edata->cursorpos > 0 && sql) { /* a syntax error: where its statement starts */
+            size_t len = strlen(sql);
+            size_t at = (size_t)pg_mbcharcliplen(sql, (int)len, edata->cursorpos - 1);
+            err->offset = (long)mig_script_statement_start(sql, len, at);
+        }
         FreeErrorData(edata);
         rc = MIG_ENGINE;
     }
@@ -207,6 +211,21 @@ static int engine_check_script(void *h, const char *sql, size_t len, mig_error *
     script_job job = {sql, NULL, -1, false};
     (void)h, (void)len;
     int rc = run_guarded(script_body, &job, sql, err);
+    if (rc == MIG_ENGINE && strcmp(err->sqlstate, "42601") == 0 && err->offset > 0) {
+        /*
+         * A syntax error may be the data of a COPY ... FROM STDIN written as pg_dump writes it:
+         * if what precedes the failing statement holds a statement we refuse, report that.
+         */
+        char *prefix = pnstrdup(sql, err->offset);
+        script_job before = {prefix, NULL, -1, false};
+        mig_error ignored;
+        mig_error_init(&ignored);
+        if (run_guarded(script_body, &before, prefix, &ignored) == MIG_OK && before.refusal) {
+            job = before;
+            rc = MIG_OK;
+        }
+        mig_error_clear(&ignored);
+    }
     if (rc == MIG_OK && job.refusal) {
         rc = mig_fail(err, MIG_ERR, "%s", job.refusal);
         strlcpy(err->sqlstate, "25001", sizeof err->sqlstate); /* active_sql_transaction */
@@ -324,7 +343,22 @@ static void engine_rollback(void *h, const char *name)
 /* engine.lock: one transaction-scoped advisory lock serialises every apply of the database. */
 static int engine_lock(void *h, mig_error *err)
 {
-    (void)h, (void)err;
+    (void)h;
+    /*
+     * History must be read after the lock is held. Under REPEATABLE READ or SERIALIZABLE the
+     * transaction keeps the snapshot it took before waiting, so it would not see what another
+     * session applied meanwhile, and would apply it again.
+     */
+    if (IsolationUsesXactSnapshot()) {
+        mig_fail(err, MIG_ERR,
+                 "migrate cannot apply, revert or repair migrations in a %s transaction: its "
+                 "snapshot predates the migration lock, so it could not see what another "
+                 "session applied meanwhile",
+                 IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ");
+        mig_error_set_hint(err, "run it in a READ COMMITTED transaction (the default)");
+        strcpy(err->sqlstate, "25000"); /* invalid_transaction_state */
+        return err->code;
+    }
     DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(MIG_PG_LOCK_KEY));
     return MIG_OK;
 }
@@ -360,6 +394,7 @@ static void engine_progress(void *h, const char *message)
 /* Set up the engine for one call. */
 void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
 {
+    pe->caller_cxt = CurrentMemoryContext;
     pe->cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate", ALLOCSET_DEFAULT_SIZES);
     core_cxt = pe->cxt;
     mig_set_allocator(&pg_allocator);
@@ -388,6 +423,22 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         .timestamp_type = "timestamptz",
         .progress = engine_progress,
     };
+}
+
+/* Roll back the call's open subtransactions and re-throw the pending error. */
+void pg_engine_unwind(pg_engine *pe)
+{
+    if (pe->depth == 0)
+        PG_RE_THROW();
+    MemoryContextSwitchTo(pe->caller_cxt);
+    ErrorData *edata = CopyErrorData();
+    FlushErrorState();
+    while (pe->depth > 0) {
+        RollbackAndReleaseCurrentSubTransaction();
+        CurrentResourceOwner = pe->owners[--pe->depth];
+    }
+    MemoryContextSwitchTo(pe->caller_cxt);
+    ReThrowError(edata);
 }
 
 /* SQLSTATE for the core's own refusals, which carry none. */

@@ -13,6 +13,7 @@
 
 typedef struct pg_engine {
     MemoryContext cxt;     /* where the core allocates; lives for the whole call */
+    MemoryContext caller_cxt; /* the context current when the call began (survives rollbacks) */
     char *history_table;   /* "schema".migrate_history */
     int depth;             /* savepoints opened and not yet closed */
     ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */
@@ -23,6 +24,26 @@ typedef struct pg_engine {
  * fn_oid is the calling function: its schema is the extension's, where the history lives.
  */
 void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid);
+/*
+ * An ERROR that escapes the core (from a query of its own, the lock wait, a cancel) while the
+ * call's subtransactions are open: roll them back, then re-throw the same error. Use through
+ * PG_ENGINE_GUARD, so no internal subtransaction is ever left open.
+ */
+void pg_engine_unwind(pg_engine *pe) pg_attribute_noreturn();
+
+#define PG_ENGINE_GUARD(pe, statement)                                                           \
+    do {                                                                                         \
+        PG_TRY();                                                                                \
+        {                                                                                        \
+            statement;                                                                           \
+        }                                                                                        \
+        PG_CATCH();                                                                              \
+        {                                                                                        \
+            pg_engine_unwind(pe);                                                                \
+        }                                                                                        \
+        PG_END_TRY();                                                                            \
+    } while (0)
+
 /* Run a script in a subtransaction of its own; an ERROR comes back in err, rolled back. */
 int pg_engine_run_guarded(const char *sql, mig_error *err);
 /* Raise err as a PostgreSQL ERROR, keeping the engine's SQLSTATE; never returns. */

@@ -94,7 +94,9 @@ static int32 run_call(FunctionCallInfo fcinfo, const char *dir, mig_call *call)
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
-    if (mig_run(&eng, dir, call, &count, &err) != MIG_OK)
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(&pe, rc = mig_run(&eng, dir, call, &count, &err));
+    if (rc != MIG_OK)
         pg_engine_raise(&err);
     SPI_finish();
     return count;
@@ -142,7 +144,9 @@ Datum migrate_validate(PG_FUNCTION_ARGS)
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
-    if (mig_validate(&eng, dir, &policy, &err) != MIG_OK)
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(&pe, rc = mig_validate(&eng, dir, &policy, &err));
+    if (rc != MIG_OK)
         pg_engine_raise(&err);
     SPI_finish();
     PG_RETURN_TEXT_P(cstring_to_text("ok"));
@@ -161,7 +165,9 @@ Datum migrate_repair(PG_FUNCTION_ARGS)
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
-    if (mig_repair(&eng, dir, &summary, &err) != MIG_OK)
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(&pe, rc = mig_repair(&eng, dir, &summary, &err));
+    if (rc != MIG_OK)
         pg_engine_raise(&err);
     /* the result must outlive SPI_finish, which frees everything allocated since SPI_connect */
     MemoryContext spi = MemoryContextSwitchTo(caller);
@@ -185,7 +191,9 @@ Datum migrate_baseline(PG_FUNCTION_ARGS)
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
-    if (mig_baseline(&eng, version, name, &err) != MIG_OK)
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(&pe, rc = mig_baseline(&eng, version, name, &err));
+    if (rc != MIG_OK)
         pg_engine_raise(&err);
     SPI_finish();
     PG_RETURN_TEXT_P(cstring_to_text(version));
@@ -234,8 +242,9 @@ static Datum snapshot_srf(FunctionCallInfo fcinfo, const char *dir, const char *
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
     mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, current_policy()};
-    int rc = plan ? mig_plan_load_call(&eng, dir, &call, &snap, &err)
-                  : mig_snapshot_load(&eng, dir, &snap, &err);
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(&pe, rc = plan ? mig_plan_load_call(&eng, dir, &call, &snap, &err)
+                                   : mig_snapshot_load(&eng, dir, &snap, &err));
     if (rc != MIG_OK)
         pg_engine_raise(&err);
     if (plan)

@@ -37,7 +37,10 @@ Datum migrate_add_unique(PG_FUNCTION_ARGS)
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
-    if (mig_add_unique(&eng, table, columns, index, on_duplicate, &result, &err) != MIG_OK)
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(&pe, rc = mig_add_unique(&eng, table, columns, index, on_duplicate, &result,
+                                             &err));
+    if (rc != MIG_OK)
         pg_engine_raise(&err);
     MemoryContext spi = MemoryContextSwitchTo(caller); /* must outlive SPI_finish */
     text *out = cstring_to_text(result);
@@ -61,7 +64,9 @@ Datum migrate_duplicates(PG_FUNCTION_ARGS)
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
-    if (mig_duplicates(&eng, table, columns, &report, &err) != MIG_OK)
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(&pe, rc = mig_duplicates(&eng, table, columns, &report, &err));
+    if (rc != MIG_OK)
         pg_engine_raise(&err);
     for (size_t i = 0; i < report.count; i++) {
         const mig_dup_group *g = &report.groups[i];

@@ -335,7 +335,8 @@ static int engine_steps_end(void *h, mig_error *err)
     mig_buf b = {0};
     size_t fresh = 0;
     for (size_t i = 0; i < count; i++) {
-        if (bsearch(&now[i], se->fk_known, se->fk_known_count, sizeof *now, compare_strings))
+        if (se->fk_known_count &&
+            bsearch(&now[i], se->fk_known, se->fk_known_count, sizeof *now, compare_strings))
             continue;
         if (++fresh <= 10)
             mig_buf_printf(&b, "%s%s", fresh > 1 ? "\n" : "", now[i]);

@@ -1,0 +1,2 @@
+DROP INDEX users_email_lower_key;
+DROP TABLE users;

@@ -1,0 +1,2 @@
+DROP INDEX team_memberships_user_id_idx;
+DROP TABLE team_memberships;

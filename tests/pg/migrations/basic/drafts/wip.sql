@@ -1,0 +1,1 @@
+this folder has no version, so it is ignored; THIS IS NOT SQL

@@ -1,0 +1,4 @@
+-- header
+SELECT 0;
+-- migrate:up
+SELECT 1;

@@ -1,0 +1,3 @@
+-- migrate:up
+-- migrate:down
+DROP TABLE IF EXISTS nothing;

@@ -1,0 +1,1 @@
+CREATE TABLE noop_after (id integer);

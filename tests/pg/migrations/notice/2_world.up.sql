@@ -1,0 +1,1 @@
+CREATE TABLE world (id integer);

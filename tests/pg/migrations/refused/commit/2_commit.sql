@@ -1,0 +1,3 @@
+CREATE TABLE rf_t (id integer);
+COMMIT;
+CREATE TABLE rf_u (id integer);

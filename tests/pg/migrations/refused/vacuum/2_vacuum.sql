@@ -1,0 +1,2 @@
+CREATE TABLE rf_t (id integer);
+VACUUM rf_t;

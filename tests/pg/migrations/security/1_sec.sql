@@ -1,0 +1,1 @@
+CREATE TABLE sec_t (id integer);

@@ -1,0 +1,1 @@
+CREATE TABLE s_a (id integer);

@@ -1,0 +1,1 @@
+CREATE TABLE s_b (id integer);

@@ -1,0 +1,1 @@
+CREATE TABLE syn_ok (id integer);

@@ -1,0 +1,4 @@
+CREATE TABLE txt (
+    id integer
+);
+INSERT INTO txt VALUES (1);

@@ -1,0 +1,66 @@
+-- Reading a migrations folder is reading server files: a role needs EXECUTE and superuser or
+-- pg_read_server_files. A refused role changes nothing; with the grants the README lists for a
+-- deploy role it applies, and a monitoring role reads history-only status.
+\set VERBOSITY default
+\getenv fixtures MIGRATE_FIXTURES
+\set dir :fixtures '/security'
+SET client_min_messages = warning;
+TRUNCATE migrate_history;
+CREATE ROLE migrate_deployer;
+CREATE ROLE migrate_monitor;
+
+-- Without EXECUTE: PostgreSQL's own check.
+SET ROLE migrate_deployer;
+SELECT migrate_apply(:'dir');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT * FROM migrate_plan(:'dir');
+RESET ROLE;
+
+-- With EXECUTE (and everything else) but without pg_read_server_files: the extension's own
+-- check, naming the role.
+GRANT EXECUTE ON FUNCTION migrate_apply(text, text), migrate_plan(text, text),
+    migrations_status(text) TO migrate_deployer;
+GRANT USAGE, CREATE ON SCHEMA public TO migrate_deployer;
+GRANT SELECT, INSERT ON migrate_history TO migrate_deployer;
+GRANT USAGE ON SEQUENCE migrate_history_id_seq TO migrate_deployer;
+SET ROLE migrate_deployer;
+SELECT migrate_apply(:'dir');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT * FROM migrate_plan(:'dir');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT * FROM migrations_status(:'dir');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+RESET ROLE;
+-- nothing changed
+SELECT count(*) AS history_rows, to_regclass('public.sec_t') AS sec_t FROM migrate_history;
+
+-- With pg_read_server_files as well: it works.
+GRANT pg_read_server_files TO migrate_deployer;
+SET ROLE migrate_deployer;
+SELECT version, state FROM migrations_status(:'dir');
+SELECT * FROM migrate_plan(:'dir');
+SELECT migrate_apply(:'dir') AS applied;
+SELECT migrate_apply(:'dir') AS applied;
+RESET ROLE;
+SELECT version, name, applied_by, success FROM migrate_history ORDER BY id;
+SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'sec_t';
+
+-- A monitoring role reads the history-only status, and nothing that reads files.
+GRANT SELECT ON migrate_history, migrations_status TO migrate_monitor;
+SET ROLE migrate_monitor;
+SELECT version, name, state FROM migrations_status;
+SELECT version, name, state FROM migrations_status();
+SELECT * FROM migrations_status(:'dir');
+RESET ROLE;
+
+DROP TABLE public.sec_t;
+TRUNCATE migrate_history;
+REVOKE ALL ON migrate_history, migrations_status FROM migrate_monitor;
+REVOKE ALL ON migrate_history FROM migrate_deployer;
+REVOKE ALL ON SEQUENCE migrate_history_id_seq FROM migrate_deployer;
+REVOKE ALL ON SCHEMA public FROM migrate_deployer;
+REVOKE pg_read_server_files FROM migrate_deployer;
+REVOKE EXECUTE ON FUNCTION migrate_apply(text, text), migrate_plan(text, text),
+    migrations_status(text) FROM migrate_deployer;
+DROP ROLE migrate_deployer;
+DROP ROLE migrate_monitor;

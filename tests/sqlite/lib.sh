@@ -1,0 +1,222 @@
+# Helpers of the SQLite test suite; sourced by run.sh.
+# shellcheck shell=bash disable=SC2034  # the variables set here are used by the test files
+#
+# Every case runs in a subshell whose working directory is a fresh temporary folder. A case calls
+# sq to run the real sqlite3 shell (with the extension loaded) and the expect_* helpers to check
+# what came out; a failed expectation prints a diff and marks the case failed, and the case goes
+# on so that one run shows every difference.
+
+# --- how sqlite3 is run ------------------------------------------------------------------------
+
+SQLITE3=${SQLITE3:-sqlite3}
+: "${MIGRATE_SO:?MIGRATE_SO must be the path of the extension without .so (as .load takes it)}"
+MIGRATE_VALGRIND=${MIGRATE_VALGRIND:-0}
+MIGRATE_SANITIZE=${MIGRATE_SANITIZE:-0}
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# The command every sqlite3 invocation is prefixed with.
+RUNNER=()
+# Per-invocation wall clock limit: a hang is a failure, not a stuck suite.
+SQ_TIME_LIMIT=120
+if [ "$MIGRATE_VALGRIND" = 1 ]; then
+  # shellcheck disable=SC2054  # commas inside an option, not between elements
+  RUNNER=(valgrind -q --error-exitcode=99 --leak-check=full
+          --errors-for-leak-kinds=definite,indirect,possible)
+  SQ_TIME_LIMIT=600
+fi
+if [ "$MIGRATE_SANITIZE" = 1 ]; then
+  # The shell is not instrumented, so the ASan runtime must be loaded first. Any report makes the
+  # process exit 98; leaks of the shell itself (none so far) may be suppressed in lsan.supp, by
+  # frames outside migrate.so only: our leaks must fail.
+  RUNNER=(env "LD_PRELOAD=$(${CC:-cc} -print-file-name=libasan.so)"
+          "ASAN_OPTIONS=detect_leaks=1:exitcode=98:abort_on_error=0"
+          "LSAN_OPTIONS=suppressions=$LIB_DIR/lsan.supp:print_suppressions=0"
+          "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98")
+  SQ_TIME_LIMIT=300
+fi
+
+# Rows the slow migrations of the concurrency cases insert; valgrind is ~50 times slower.
+BIG_ROWS=200000
+BUSY_MS=5000
+if [ "$MIGRATE_VALGRIND" = 1 ] || [ "$MIGRATE_SANITIZE" = 1 ]; then
+  BIG_ROWS=20000
+  BUSY_MS=120000
+fi
+
+# The account migrate_apply records as applied_by.
+ME=$(id -un)
+
+# --- failures ----------------------------------------------------------------------------------
+
+FAILS=0
+
+# fail MESSAGE: record a failed expectation.
+fail() {
+  FAILS=$((FAILS + 1))
+  printf 'FAIL: %s\n' "$*"
+}
+
+# expect_eq LABEL EXPECTED ACTUAL: exact comparison, with a diff when they differ.
+expect_eq() {
+  if [ "$2" != "$3" ]; then
+    fail "$1 differs (${SQ_WHAT:-})"
+    diff -u --label expected --label actual <(printf '%s\n' "$2") <(printf '%s\n' "$3") |
+      sed 's/^/    /'
+  fi
+}
+
+# expect_match LABEL EXTENDED-REGEX ACTUAL
+expect_match() {
+  if ! [[ $3 =~ $2 ]]; then
+    fail "$1 does not match /$2/ (${SQ_WHAT:-})"
+    printf '%s\n' "$3" | sed 's/^/    actual: /'
+  fi
+}
+
+# After valgrind or a sanitizer failed a run (already reported with its whole output), what
+# that run printed is not compared again.
+SQ_TOOL_FAILED=0
+
+expect_out() { [ "$SQ_TOOL_FAILED" = 1 ] || expect_eq stdout "$1" "$OUT"; }
+expect_err() { [ "$SQ_TOOL_FAILED" = 1 ] || expect_eq stderr "$1" "$ERR"; }
+expect_rc() {
+  [ "$SQ_TOOL_FAILED" = 1 ] && return
+  if [ "$RC" != "$1" ]; then
+    fail "exit code $RC, expected $1 (${SQ_WHAT:-})"
+    [ -n "$ERR" ] && printf '%s\n' "$ERR" | sed 's/^/    stderr: /'
+  fi
+}
+
+# expect_ok STDOUT: the last sq succeeded, said nothing on stderr and printed exactly STDOUT.
+expect_ok() {
+  expect_rc 0
+  expect_err ""
+  expect_out "$1"
+}
+
+# expect_error STDERR [STDOUT]: the last sq failed (exit 1) with exactly STDERR (and STDOUT).
+expect_error() {
+  expect_rc 1
+  expect_err "$1"
+  [ $# -lt 2 ] || expect_out "$2"
+}
+
+# --- running sqlite3 ---------------------------------------------------------------------------
+
+# The shell prefixes errors with where it was reading, differently across versions; keep the
+# message only: "Runtime error near line 3: X", "Parse error near line 3: X", "Error: stepping, X",
+# "Error: near line 3: X", "Error: X", a trailing " (19)" result code, and the quoted statement
+# with a "^--- error here" pointer that follows a parse error.
+normalize_errors() {
+  sed -E -e 's/^(Runtime|Parse) error near line [0-9]+: //' \
+         -e 's/^Error: near line [0-9]+: //' \
+         -e 's/^Error: (stepping, )?//' \
+         -e 's/ \([0-9]+\)$//' |
+    # newer shells quote the statement of a parse error and point at the place: drop both lines
+    awk '/^ *\^--- error here$/ { held = 0; next }
+         { if (held) print prev; prev = $0; held = 1 }
+         END { if (held) print prev }'
+}
+
+# Check the raw stderr of a run for valgrind or sanitizer reports; $1 file, $2 exit code.
+check_tool_errors() {
+  local file=$1 rc=$2
+  SQ_TOOL_FAILED=0
+  if [ "$rc" = 124 ]; then
+    fail "sqlite3 did not finish within ${SQ_TIME_LIMIT}s (${SQ_WHAT:-})"
+  fi
+  if [ "$MIGRATE_VALGRIND" = 1 ] && { [ "$rc" = 99 ] || grep -q '^==[0-9]*==' "$file"; }; then
+    fail "valgrind reported errors (${SQ_WHAT:-})"
+    sed 's/^/    /' "$file"
+    SQ_TOOL_FAILED=1
+  fi
+  if [ "$MIGRATE_SANITIZE" = 1 ] &&
+     { [ "$rc" = 98 ] || grep -Eq 'Sanitizer|runtime error:' "$file"; }; then
+    fail "the sanitizers reported errors (${SQ_WHAT:-})"
+    sed 's/^/    /' "$file"
+    SQ_TOOL_FAILED=1
+  fi
+}
+
+# Split raw stderr into what the shell said (ERR, normalised) and drop tool reports.
+read_results() {
+  local out=$1 err=$2
+  OUT=$(cat "$out")
+  ERR=$(grep -Ev '^==[0-9]+==|^\*\*[0-9]+\*\*' "$err" | normalize_errors)
+}
+
+# sq [--no-bail] [--no-load] DB [sqlite3 options...] < SQL
+# Runs the real sqlite3 shell on DB with the extension loaded (and -bail unless --no-bail),
+# reading SQL from stdin. Sets OUT (stdout), ERR (stderr, normalised) and RC (exit code).
+sq() {
+  local bail=1 load=1
+  while :; do
+    case ${1-} in
+      --no-bail) bail=0; shift ;;
+      --no-load) load=0; shift ;;
+      *) break ;;
+    esac
+  done
+  local db=$1
+  shift
+  local args=(-batch)
+  [ "$bail" = 1 ] && args+=(-bail)
+  [ "$load" = 1 ] && args+=(-cmd ".load $MIGRATE_SO")
+  cat >.sq.in
+  SQ_RUNS=$((${SQ_RUNS:-0} + 1))
+  SQ_WHAT="sqlite3 run $SQ_RUNS: $(grep -m1 -v '^[[:space:]]*$' .sq.in)"
+  timeout "$SQ_TIME_LIMIT" "${RUNNER[@]}" "$SQLITE3" "${args[@]}" "$@" "$db" \
+    <.sq.in >.sq.out 2>.sq.err
+  RC=$?
+  check_tool_errors .sq.err "$RC"
+  read_results .sq.out .sq.err
+}
+
+# Failure messages name the sqlite3 run they are about by the first line of its SQL.
+SQ_WHAT=
+
+# sq_bg NAME DB INPUT [sqlite3 options...]: like sq, in the background, reading SQL from the file
+# or FIFO INPUT. sq_wait NAME waits for it and sets OUT, ERR and RC.
+sq_bg() {
+  local name=$1 db=$2 input=$3
+  shift 3
+  local args=(-batch -bail -cmd ".load $MIGRATE_SO")
+  SQ_RUNS=$((${SQ_RUNS:-0} + 1))
+  timeout "$SQ_TIME_LIMIT" "${RUNNER[@]}" "$SQLITE3" "${args[@]}" "$@" "$db" \
+    <"$input" >".bg.$name.out" 2>".bg.$name.err" &
+  eval "BG_PID_$name=\$!"
+}
+
+sq_wait() {
+  local name=$1 pid
+  eval "pid=\$BG_PID_$name"
+  wait "$pid"
+  RC=$?
+  SQ_WHAT="background sqlite3 $name"
+  check_tool_errors ".bg.$name.err" "$RC"
+  read_results ".bg.$name.out" ".bg.$name.err"
+}
+
+# q DB SQL EXPECTED: run SQL (extension loaded) and expect it to succeed printing EXPECTED.
+q() {
+  sq "$1" <<<"$2"
+  expect_ok "$3"
+}
+
+# --- files -------------------------------------------------------------------------------------
+
+# put PATH < TEXT: write stdin to PATH, making its folder.
+put() {
+  mkdir -p "$(dirname "$1")"
+  cat >"$1"
+}
+
+# sha FILE / sha_text TEXT: the SHA-256 hex digest migrate records.
+sha() { sha256sum "$1" | cut -c1-64; }
+sha_text() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+
+# hex_text TEXT: upper-case hex, as SQLite's hex() prints it.
+hex_text() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F; }
+
+# A GLOB applied_at must match: ISO-8601 UTC with milliseconds.
+ISO_GLOB='[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'

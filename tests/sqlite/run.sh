@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The SQLite test suite: the real extension in the real sqlite3 shell, one case per function.
+#
+#   SQLITE3=sqlite3 MIGRATE_SO=/abs/path/sqlite_ext/migrate tests/sqlite/run.sh [PATTERN...]
+#
+# MIGRATE_SO is what .load takes (the path without .so). MIGRATE_VALGRIND=1 runs every sqlite3
+# under valgrind; MIGRATE_SANITIZE=1 expects an -fsanitize=address,undefined build and preloads
+# the ASan runtime. PATTERN (a bash glob, matched anywhere in the name) runs only the cases it
+# matches: run.sh fk 'journal_*'.
+# MIGRATE_TEST_KEEP=1 keeps the temporary folder of every failed case.
+#
+# Output: "ok - name" or "not ok - name" (followed by what differed) per case, then the line
+# "N passed, N failed"; the exit code is non-zero when any case failed.
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR
+. "$HERE/lib.sh"
+
+if ! command -v "$SQLITE3" >/dev/null; then
+  echo "the sqlite3 shell ($SQLITE3) is missing" >&2
+  exit 2
+fi
+if [ ! -f "$MIGRATE_SO.so" ]; then
+  echo "$MIGRATE_SO.so is missing: build it first (make sqlite)" >&2
+  exit 2
+fi
+case $MIGRATE_SO in
+  /*) ;;
+  *) MIGRATE_SO=$(cd "$(dirname "$MIGRATE_SO")" && pwd)/$(basename "$MIGRATE_SO") ;;
+esac
+REPO_ROOT=$(cd "$HERE/../.." && pwd)
+export REPO_ROOT
+
+# Source every test file and list its cases in the order they are written.
+cases=()
+for file in "$HERE"/test_*.sh; do
+  # shellcheck disable=SC1090
+  . "$file"
+  while IFS= read -r name; do
+    cases+=("$name")
+  done < <(sed -n 's/^\(test_[A-Za-z0-9_]*\)[[:space:]]*()[[:space:]]*{.*/\1/p' "$file")
+done
+
+# selected NAME [PATTERN...]: true when no pattern is given or one matches.
+selected() {
+  local name=$1 pattern
+  shift
+  [ $# -eq 0 ] && return 0
+  for pattern in "$@"; do
+    # shellcheck disable=SC2053
+    [[ $name == *$pattern* ]] && return 0
+  done
+  return 1
+}
+
+passed=0
+failed=0
+dir=
+# an interrupted run leaves no temporary folder behind
+trap 'rm -rf "${dir:?}" "$dir.log"; exit 130' INT TERM
+for name in "${cases[@]}"; do
+  selected "$name" "$@" || continue
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/migrate-sqlite-test.XXXXXX")
+  (
+    cd "$dir" || exit 1
+    FAILS=0
+    "$name"
+    wait # nothing of a case may outlive it
+    [ "$FAILS" -eq 0 ]
+  ) >"$dir.log" 2>&1
+  status=$?
+  label=${name#test_}
+  if [ "$status" -eq 0 ]; then
+    passed=$((passed + 1))
+    echo "ok - $label"
+  else
+    failed=$((failed + 1))
+    echo "not ok - $label"
+    sed 's/^/#   /' "$dir.log"
+    if [ "${MIGRATE_TEST_KEEP:-0}" = 1 ]; then
+      echo "#   (kept $dir)"
+    fi
+  fi
+  rm -f "$dir.log"
+  if [ "$status" -eq 0 ] || [ "${MIGRATE_TEST_KEEP:-0}" != 1 ]; then
+    rm -rf "$dir"
+  fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,136 @@
+/* Errors, the text buffer and the string helpers the rest of the core reports through. */
+#include "helpers.h"
+#include "suites.h"
+
+#include "mig_alloc.h"
+#include "mig_buf.h"
+#include "mig_error.h"
+
+/* mig_fail records code and formatted message and replaces an earlier error entirely. */
+START_TEST(fail_records_and_replaces)
+{
+    mig_error err;
+    mig_error_init(&err);
+    ck_assert_int_eq(err.code, MIG_OK);
+    ck_assert_int_eq(err.offset, -1);
+    ck_assert_str_eq(err.sqlstate, "");
+    ck_assert_int_eq(mig_fail(&err, MIG_ENGINE, "bad %s at %d", "thing", 7), MIG_ENGINE);
+    ck_assert_int_eq(err.code, MIG_ENGINE);
+    ck_assert_str_eq(err.message, "bad thing at 7");
+    mig_error_set_detail(&err, mig_strdup("d"));
+    mig_error_set_hint(&err, "h%d", 1);
+    mig_error_set_context(&err, "c%d", 1);
+    err.offset = 12;
+    ck_assert_int_eq(mig_fail(&err, MIG_ERR, "second"), MIG_ERR);
+    ck_assert_str_eq(err.message, "second");
+    ck_assert_ptr_null(err.detail);
+    ck_assert_ptr_null(err.hint);
+    ck_assert_ptr_null(err.context);
+    ck_assert_int_eq(err.offset, -1);
+    ck_assert_int_eq(mig_fail_nomem(&err), MIG_NOMEM);
+    ck_assert_int_eq(err.code, MIG_NOMEM);
+    ck_assert_ptr_null(err.message);
+    mig_error_clear(&err);
+}
+END_TEST
+
+/* render joins context, message, detail and hint; out of memory renders as such. */
+START_TEST(render)
+{
+    mig_error err;
+    mig_error_init(&err);
+    mig_fail(&err, MIG_ERR, "2 problems");
+    char *s = mig_error_render(&err);
+    ck_assert_str_eq(s, "2 problems");
+    mig_free(s);
+    mig_error_set_context(&err, "migration %s", "1");
+    mig_error_set_context(&err, "migration %s (f.sql, line %d)", "2", 3);
+    mig_error_set_detail(&err, mig_strdup("line one\nline two"));
+    mig_error_set_hint(&err, "fix it");
+    s = mig_error_render(&err);
+    ck_assert_str_eq(s,
+                     "migration 2 (f.sql, line 3): 2 problems\nline one\nline two\nHINT: fix it");
+    mig_free(s);
+    mig_fail_nomem(&err);
+    s = mig_error_render(&err);
+    ck_assert_str_eq(s, "out of memory");
+    mig_free(s);
+    mig_error_clear(&err);
+}
+END_TEST
+
+/* move hands an error over and leaves the source empty. */
+START_TEST(move)
+{
+    mig_error a, b;
+    mig_error_init(&a);
+    mig_error_init(&b);
+    mig_fail(&b, MIG_ERR, "old");
+    mig_fail(&a, MIG_ENGINE, "engine said no");
+    a.offset = 5;
+    mig_error_move(&b, &a);
+    ck_assert_int_eq(b.code, MIG_ENGINE);
+    ck_assert_str_eq(b.message, "engine said no");
+    ck_assert_int_eq(b.offset, 5);
+    ck_assert_int_eq(a.code, MIG_OK);
+    ck_assert_ptr_null(a.message);
+    ck_assert_int_eq(a.offset, -1);
+    mig_error_clear(&b);
+}
+END_TEST
+
+/* The buffer grows past its first capacity and hands over its text. */
+START_TEST(buffer)
+{
+    mig_buf b = {0};
+    char *empty = mig_buf_take(&b);
+    ck_assert_str_eq(empty, "");
+    mig_free(empty);
+    for (int i = 0; i < 100; i++)
+        mig_buf_printf(&b, "%d,", i % 10);
+    mig_buf_puts(&b, "end");
+    mig_buf_append(&b, "xyz", 2);
+    ck_assert_uint_eq(b.len, 205);
+    char *text = mig_buf_take(&b);
+    ck_assert_uint_eq(strlen(text), 205);
+    ck_assert(strncmp(text, "0,1,2,", 6) == 0);
+    ck_assert_str_eq(text + 200, "endxy");
+    ck_assert_ptr_null(b.data);
+    ck_assert_uint_eq(b.len, 0);
+    mig_free(text);
+    mig_buf_puts(&b, "dropped");
+    mig_buf_free(&b);
+    ck_assert_ptr_null(b.data);
+}
+END_TEST
+
+/* strdup, strndup and printf copy exactly. */
+START_TEST(strings)
+{
+    char *a = mig_strndup("abcdef", 3);
+    ck_assert_str_eq(a, "abc");
+    char *b = mig_printf("%s-%03d", a, 7);
+    ck_assert_str_eq(b, "abc-007");
+    ck_assert_ptr_null(mig_strdup(NULL));
+    char *c = mig_strdup("");
+    ck_assert_str_eq(c, "");
+    ck_assert_ptr_null(mig_calloc((size_t)-1, 2)); /* overflow is refused */
+    mig_free(a);
+    mig_free(b);
+    mig_free(c);
+    mig_free(NULL);
+}
+END_TEST
+
+Suite *error_suite(void)
+{
+    Suite *s = suite_create("error");
+    TCase *tc = tcase_create("error");
+    tcase_add_test(tc, fail_records_and_replaces);
+    tcase_add_test(tc, render);
+    tcase_add_test(tc, move);
+    tcase_add_test(tc, buffer);
+    tcase_add_test(tc, strings);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,567 @@
+/* Folder reading: temporary migrations folders read into ordered sets. */
+#include "helpers.h"
+#include "suites.h"
+
+#include "mig_sha256.h"
+#include "mig_source.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
+/* SHA-256 hex of a text. */
+static void sha_of(const char *text, char out[65])
+{
+    mig_sha256_hex(text, strlen(text), out);
+}
+
+/* Read dir, which must succeed. */
+static mig_set read_ok(const char *dir)
+{
+    mig_set set;
+    mig_error err;
+    mig_error_init(&err);
+    int rc = mig_source_read(dir, &set, &err);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", err.message ? err.message : "");
+    mig_error_clear(&err); /* nothing left to leak when the assertion fails */
+    ck_assert_msg(rc == MIG_OK, "reading %s failed: %s", dir, msg);
+    return set;
+}
+
+/* Read dir, which must fail with MIG_ERR; the message must contain each of the given texts. */
+static void read_refused(const char *dir, const char *also1, const char *also2)
+{
+    mig_set set;
+    mig_error err;
+    mig_error_init(&err);
+    int rc = mig_source_read(dir, &set, &err);
+    ck_assert_int_eq(rc, MIG_ERR);
+    ck_assert_int_eq(err.code, MIG_ERR);
+    if (also1)
+        ck_assert_str_contains(err.message, also1);
+    if (also2)
+        ck_assert_str_contains(err.message, also2);
+    ck_assert_uint_eq(set.count, 0);
+    ck_assert_ptr_null(set.items);
+    mig_error_clear(&err);
+}
+
+/* Check one migration of a set: identity, scripts, texts and their checksums. */
+static void expect_migration(const mig_migration *m, const char *version, const char *name,
+                             const char *script, const char *down_script, const char *up_text,
+                             const char *down_text)
+{
+    char sum[65];
+    ck_assert_str_eq(m->version, version);
+    ck_assert_str_eq(m->name, name);
+    ck_assert_str_eq(m->script, script);
+    ck_assert_pstr_eq(m->down_script, down_script);
+    ck_assert_str_eq(m->up_text, up_text);
+    ck_assert_pstr_eq(m->down_text, down_text);
+    sha_of(up_text, sum);
+    ck_assert_str_eq(m->checksum, sum);
+    if (down_text) {
+        sha_of(down_text, sum);
+        ck_assert_str_eq(m->down_checksum, sum);
+        ck_assert(m->down.present);
+    } else {
+        ck_assert_str_eq(m->down_checksum, "");
+        ck_assert(!m->down.present);
+    }
+    ck_assert(m->up.present);
+}
+
+/* Every layout in one folder, with ignored entries, read into one set ordered by version. */
+START_TEST(mixed_folder)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "2.9.0_early.sql", "CREATE TABLE early (x int);\n");
+    write_file(dir, "v2.15.0-later.sql", "CREATE TABLE later (x int);\n");
+    write_file(dir, "20240101_create_users.up.sql", "CREATE TABLE users (id int);\n");
+    write_file(dir, "20240101_create_users.down.sql", "DROP TABLE users;\n");
+    write_file(dir, "20240102-add-email.sql",
+               "-- migrate:up\nALTER TABLE users ADD email text;\n"
+               "-- migrate:down\nALTER TABLE users DROP email;\n");
+    make_dir(dir, "20240103_seed");
+    write_file(dir, "20240103_seed/up.sql", "INSERT INTO users VALUES (1);\n");
+    write_file(dir, "20240103_seed/down.sql", "DELETE FROM users;\n");
+    write_file(dir, "20240103_seed/README.md", "not read\n");
+    write_file(dir, "V20240104__flyway_thing.sql", "CREATE TABLE f (x int);\n");
+    write_file(dir, "U20240104__flyway_thing.sql", "DROP TABLE f;\n");
+    write_file(dir, "20240105_no_down.up.sql", "SELECT 1;\n");
+    make_dir(dir, "20240106_folder_up_only");
+    write_file(dir, "20240106_folder_up_only/up.sql", "SELECT 6;\n");
+    /* ignored */
+    write_file(dir, "README.md", "# migrations\n");
+    write_file(dir, ".gitkeep", "");
+    write_file(dir, "notes.txt", "no version here\n");
+    make_dir(dir, "docs");
+    write_file(dir, "docs/not_a_migration.sql", "this is never read \xFF\n");
+    make_dir(dir, ".hidden");
+    write_file(dir, ".hidden/1_x.sql", "SELECT 1;\n");
+
+    mig_set set = read_ok(dir);
+    ck_assert_uint_eq(set.count, 8);
+    expect_migration(&set.items[0], "2.9.0", "early", "2.9.0_early.sql", NULL,
+                     "CREATE TABLE early (x int);\n", NULL);
+    expect_migration(&set.items[1], "2.15.0", "later", "v2.15.0-later.sql", NULL,
+                     "CREATE TABLE later (x int);\n", NULL);
+    expect_migration(&set.items[2], "20240101", "create_users", "20240101_create_users.up.sql",
+                     "20240101_create_users.down.sql", "CREATE TABLE users (id int);\n",
+                     "DROP TABLE users;\n");
+    expect_migration(&set.items[3], "20240102", "add-email", "20240102-add-email.sql",
+                     "20240102-add-email.sql", "ALTER TABLE users ADD email text;\n",
+                     "ALTER TABLE users DROP email;\n");
+    ck_assert_int_eq(set.items[3].up.first_line, 2);
+    ck_assert_int_eq(set.items[3].down.first_line, 4);
+    expect_migration(&set.items[4], "20240103", "seed", "20240103_seed/up.sql",
+                     "20240103_seed/down.sql", "INSERT INTO users VALUES (1);\n",
+                     "DELETE FROM users;\n");
+    expect_migration(&set.items[5], "20240104", "flyway_thing", "V20240104__flyway_thing.sql",
+                     "U20240104__flyway_thing.sql", "CREATE TABLE f (x int);\n", "DROP TABLE f;\n");
+    expect_migration(&set.items[6], "20240105", "no_down", "20240105_no_down.up.sql", NULL,
+                     "SELECT 1;\n", NULL);
+    expect_migration(&set.items[7], "20240106", "folder_up_only", "20240106_folder_up_only/up.sql",
+                     NULL, "SELECT 6;\n", NULL);
+    for (size_t i = 0; i < set.count; i++)
+        if (i != 3)
+            ck_assert_int_eq(set.items[i].up.first_line, 1);
+    mig_set_free(&set);
+    ck_assert_uint_eq(set.count, 0);
+    ck_assert_ptr_null(set.items);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* Spans and directives of each layout are kept for line numbers and transactions. */
+START_TEST(spans_and_directives)
+{
+    char *dir = tmp_dir();
+    write_file(
+        dir, "1_a.sql",
+        "-- about a\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (x);\n"
+        "-- migrate:down\nDROP INDEX i;\n");
+    write_file(dir, "2_b.up.sql",
+               "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY j ON t (y);\n");
+    write_file(dir, "2_b.down.sql", "DROP INDEX j;\n");
+    mig_set set = read_ok(dir);
+    ck_assert_uint_eq(set.count, 2);
+    ck_assert_int_eq(set.items[0].up.first_line, 3);
+    ck_assert(set.items[0].up.no_transaction);
+    ck_assert_int_eq(set.items[0].down.first_line, 5);
+    ck_assert(!set.items[0].down.no_transaction);
+    ck_assert(set.items[1].up.no_transaction);
+    ck_assert_int_eq(set.items[1].up.first_line, 1);
+    ck_assert_uint_eq(set.items[1].up.len, strlen(set.items[1].up_text));
+    ck_assert(!set.items[1].down.no_transaction);
+    mig_set_free(&set);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* An empty folder, or one with only ignored files, is an empty set. */
+START_TEST(empty_and_ignored_only)
+{
+    char *dir = tmp_dir();
+    mig_set set = read_ok(dir);
+    ck_assert_uint_eq(set.count, 0);
+    mig_set_free(&set);
+
+    write_file(dir, "README.md", "x");
+    write_file(dir, ".gitkeep", "");
+    write_file(dir, "notes.txt", "x");
+    write_file(dir, "20240101_init.sql.orig", "x");
+    make_dir(dir, "docs");
+    set = read_ok(dir);
+    ck_assert_uint_eq(set.count, 0);
+    mig_set_free(&set);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* Two migrations with the same version are refused, naming both files. */
+START_TEST(duplicate_versions)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "1_a.sql", "SELECT 1;\n");
+    write_file(dir, "001_b.sql", "SELECT 2;\n");
+    read_refused(dir, "001_b.sql", "1_a.sql");
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    write_file(dir, "20240101_a.up.sql", "SELECT 1;\n");
+    write_file(dir, "20240101_a.down.sql", "SELECT 1;\n");
+    write_file(dir, "20240101_b.sql", "SELECT 2;\n");
+    read_refused(dir, "20240101_a.up.sql", "20240101_b.sql");
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    write_file(dir, "V3__x.sql", "SELECT 1;\n");
+    make_dir(dir, "3_y");
+    write_file(dir, "3_y/up.sql", "SELECT 2;\n");
+    read_refused(dir, "V3__x.sql", "3_y/up.sql");
+    tmp_dir_free(dir);
+
+    /* 1.0 and 1 are the same version */
+    dir = tmp_dir();
+    write_file(dir, "1_a.sql", "SELECT 1;\n");
+    write_file(dir, "1.0_b.sql", "SELECT 2;\n");
+    read_refused(dir, "1_a.sql", "1.0_b.sql");
+    tmp_dir_free(dir);
+
+    /* a second down script for a pair */
+    dir = tmp_dir();
+    write_file(dir, "5_a.up.sql", "SELECT 1;\n");
+    write_file(dir, "5_a.down.sql", "SELECT 1;\n");
+    write_file(dir, "5_b.down.sql", "SELECT 1;\n");
+    read_refused(dir, "5_a.up.sql", "5_b.down.sql");
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A .sql file without a version is refused, naming the file. */
+START_TEST(sql_without_version)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "1_ok.sql", "SELECT 1;\n");
+    write_file(dir, "create_users.sql", "SELECT 1;\n");
+    read_refused(dir, "create_users.sql", "no version");
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A down script without its up script is refused, naming the file. */
+START_TEST(down_without_up)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "20240101_x.down.sql", "DROP TABLE x;\n");
+    read_refused(dir, "20240101_x.down.sql", "no up script");
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    write_file(dir, "U7__x.sql", "DROP TABLE x;\n");
+    read_refused(dir, "U7__x.sql", "no up script");
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A migration folder without up.sql is refused, naming the folder. */
+START_TEST(folder_without_up)
+{
+    char *dir = tmp_dir();
+    make_dir(dir, "20240101_x");
+    write_file(dir, "20240101_x/down.sql", "DROP TABLE x;\n");
+    read_refused(dir, "20240101_x/", "up.sql");
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    make_dir(dir, "20240101_empty");
+    read_refused(dir, "20240101_empty/", "up.sql");
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* Empty and comments-only up scripts are valid no-ops. */
+START_TEST(empty_and_comment_scripts)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "1_empty.up.sql", "");
+    write_file(dir, "2_comments.sql", "-- nothing\n/* here */\n");
+    write_file(dir, "3_sections.sql", "-- migrate:up\n-- migrate:down\n");
+    mig_set set = read_ok(dir);
+    ck_assert_uint_eq(set.count, 3);
+    expect_migration(&set.items[0], "1", "empty", "1_empty.up.sql", NULL, "", NULL);
+    expect_migration(&set.items[1], "2", "comments", "2_comments.sql", NULL,
+                     "-- nothing\n/* here */\n", NULL);
+    expect_migration(&set.items[2], "3", "sections", "3_sections.sql", "3_sections.sql", "", "");
+    mig_set_free(&set);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A CRLF file (and a BOM one) has the same checksum and text as its LF twin. */
+START_TEST(crlf_twin)
+{
+    char *lf = tmp_dir(), *crlf = tmp_dir();
+    write_file(lf, "1_x.sql",
+               "-- migrate:up\nCREATE TABLE x (a int);\n-- migrate:down\nDROP TABLE x;\n");
+    write_file(lf, "2_y.up.sql", "SELECT 'a\rb';\n");
+    write_file(crlf, "1_x.sql",
+               "\xEF\xBB\xBF-- migrate:up\r\nCREATE TABLE x (a int);\r\n-- migrate:down\r\nDROP "
+               "TABLE x;\r\n");
+    write_file(crlf, "2_y.up.sql", "SELECT 'a\rb';\r\n");
+    mig_set a = read_ok(lf), b = read_ok(crlf);
+    ck_assert_uint_eq(a.count, 2);
+    ck_assert_uint_eq(b.count, 2);
+    for (size_t i = 0; i < 2; i++) {
+        ck_assert_str_eq(a.items[i].checksum, b.items[i].checksum);
+        ck_assert_str_eq(a.items[i].down_checksum, b.items[i].down_checksum);
+        ck_assert_str_eq(a.items[i].up_text, b.items[i].up_text);
+        ck_assert_pstr_eq(a.items[i].down_text, b.items[i].down_text);
+        ck_assert_int_eq(a.items[i].up.first_line, b.items[i].up.first_line);
+    }
+    ck_assert_str_eq(b.items[0].up_text, "CREATE TABLE x (a int);\n");
+    ck_assert_str_eq(b.items[1].up_text, "SELECT 'a\rb';\n"); /* the lone CR stays */
+    mig_set_free(&a);
+    mig_set_free(&b);
+    tmp_dir_free(lf);
+    tmp_dir_free(crlf);
+}
+END_TEST
+
+/* A folder that does not exist, a path that is a file, and no folder at all are clear errors. */
+START_TEST(bad_folders)
+{
+    char *dir = tmp_dir();
+    char *missing = path_join(dir, "no_such_folder");
+    read_refused(missing, missing, "does not exist");
+    write_file(dir, "plain_file", "x");
+    char *file = path_join(dir, "plain_file");
+    read_refused(file, file, "is not a folder");
+    read_refused("", "no migrations folder", NULL);
+    read_refused(NULL, "no migrations folder", NULL);
+    free(missing);
+    free(file);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A symbolic link loop, and a dangling link, are refused naming the entry. */
+START_TEST(symlinks)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "1_a.sql", "SELECT 1;\n");
+    char *loop = path_join(dir, "loop");
+    ck_assert_int_eq(symlink("loop", loop), 0);
+    read_refused(dir, "loop", "symbolic link loop");
+    free(loop);
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    char *dangling = path_join(dir, "2_b.sql");
+    ck_assert_int_eq(symlink("nowhere.sql", dangling), 0);
+    read_refused(dir, "2_b.sql", "dangling");
+    free(dangling);
+    tmp_dir_free(dir);
+
+    /* a link to a real file is read like the file */
+    dir = tmp_dir();
+    write_file(dir, "shared.txt", "SELECT 3;\n");
+    char *link = path_join(dir, "3_c.sql");
+    ck_assert_int_eq(symlink("shared.txt", link), 0);
+    mig_set set = read_ok(dir);
+    ck_assert_uint_eq(set.count, 1);
+    expect_migration(&set.items[0], "3", "c", "3_c.sql", NULL, "SELECT 3;\n", NULL);
+    mig_set_free(&set);
+    free(link);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A named pipe called *.sql is refused as not a regular file, without blocking on it. */
+START_TEST(fifo_refused_without_blocking)
+{
+    char *dir = tmp_dir();
+    char *fifo = path_join(dir, "20240101_pipe.sql");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    /*
+     * A watchdog unblocks a reader stuck opening the pipe and reports it on `result`; `done`
+     * tells it the read returned. Nothing depends on timing but how long a hang would last.
+     */
+    int done[2], result[2];
+    ck_assert_int_eq(pipe(done), 0);
+    ck_assert_int_eq(pipe(result), 0);
+    pid_t watchdog = fork();
+    ck_assert_int_ne(watchdog, -1);
+    if (watchdog == 0) {
+        close(done[1]);
+        close(result[0]);
+        struct pollfd p = {done[0], POLLIN, 0};
+        for (int i = 0; i < 100 && poll(&p, 1, 100) == 0; i++)
+            if (open(fifo, O_WRONLY | O_NONBLOCK) >= 0) { /* only succeeds when a reader waits */
+                ssize_t n = write(result[1], "B", 1);
+                (void)n; /* a lost flag shows as a pass, never as a hang */
+                break;
+            }
+        free(fifo); /* the watchdog's copies: valgrind checks its leaks too */
+        free(dir);
+        _exit(0);
+    }
+    close(done[0]);
+    close(result[1]);
+    mig_set set;
+    mig_error err;
+    mig_error_init(&err);
+    int rc = mig_source_read(dir, &set, &err);
+    close(done[1]);
+    waitpid(watchdog, NULL, 0);
+    char flag = 0;
+    bool blocked = read(result[0], &flag, 1) == 1 && flag == 'B';
+    close(result[0]);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", err.message ? err.message : "");
+    mig_error_clear(&err);
+    if (rc == MIG_OK)
+        mig_set_free(&set);
+    free(fifo);
+    tmp_dir_free(dir);
+    ck_assert_msg(!blocked, "reading the folder blocked opening a named pipe");
+    ck_assert_int_eq(rc, MIG_ERR);
+    ck_assert_str_contains(msg, "20240101_pipe.sql");
+    ck_assert_str_contains(msg, "not a regular file");
+}
+END_TEST
+
+/* Bad bytes and bad sections are refused with the file (relative to the folder) and line. */
+START_TEST(bad_scripts)
+{
+    char *dir = tmp_dir();
+    write_bytes(dir, "1_nul.sql", "SELECT 1;\nSE\0LECT 2;\n", 21);
+    read_refused(dir, "1_nul.sql: line 2", "NUL");
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    make_dir(dir, "2_latin1");
+    write_file(dir, "2_latin1/up.sql", "SELECT 'caf\xE9';\n");
+    read_refused(dir, "2_latin1/up.sql: line 1", "UTF-8");
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    write_file(dir, "3_before.sql", "-- c\nSELECT 0;\n-- migrate:up\nSELECT 1;\n");
+    read_refused(dir, "3_before.sql: line 2", NULL);
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    write_file(dir, "4_nodown.sql", "-- migrate:down\nDROP TABLE x;\n");
+    read_refused(dir, "4_nodown.sql", "no up");
+    tmp_dir_free(dir);
+
+    dir = tmp_dir();
+    write_file(dir, "R__views.sql", "SELECT 1;\n");
+    read_refused(dir, "R__views.sql", "repeatable");
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A file larger than MIG_MAX_SCRIPT_BYTES is refused before it is read. */
+START_TEST(too_large)
+{
+    char *dir = tmp_dir();
+    char *path = path_join(dir, "1_big.up.sql");
+    write_file(dir, "1_big.up.sql", "");
+    ck_assert_int_eq(truncate(path, (off_t)MIG_MAX_SCRIPT_BYTES + 1), 0); /* sparse */
+    read_refused(dir, "1_big.up.sql", "MiB");
+    free(path);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A file of exactly MIG_MAX_SCRIPT_BYTES is read: only larger files are refused. */
+START_TEST(largest_allowed)
+{
+    if (RUNNING_ON_VALGRIND)
+        return; /* hashing 32 MiB under valgrind takes seconds, and this checks no memory use */
+    const size_t n = MIG_MAX_SCRIPT_BYTES;
+    char *text = malloc(n);
+    ck_assert_ptr_nonnull(text);
+    memset(text, '\n', n);
+    memcpy(text, "SELECT 1;", 9);
+    char *dir = tmp_dir();
+    write_bytes(dir, "1_big.up.sql", text, n);
+    free(text);
+    mig_set set;
+    mig_error err;
+    mig_error_init(&err);
+    int rc = mig_source_read(dir, &set, &err);
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", err.message ? err.message : "");
+    mig_error_clear(&err);
+    size_t count = rc == MIG_OK ? set.count : 0;
+    size_t len = count ? strlen(set.items[0].up_text) : 0;
+    if (rc == MIG_OK)
+        mig_set_free(&set);
+    tmp_dir_free(dir);
+    ck_assert_msg(rc == MIG_OK, "a file of exactly MIG_MAX_SCRIPT_BYTES was refused: %s", msg);
+    ck_assert_uint_eq(count, 1);
+    ck_assert_uint_eq(len, n);
+}
+END_TEST
+
+/* mig_text_normalize drops a leading BOM and the CR of each CRLF, in place, and terminates. */
+START_TEST(text_normalize)
+{
+    char a[] = "\xEF\xBB\xBF"
+               "a\r\nb\rc\r\n\r\r\n";
+    size_t n = mig_text_normalize(a, strlen(a));
+    ck_assert_uint_eq(n, 8);
+    ck_assert_mem_eq(a, "a\nb\rc\n\r\n", 9);
+
+    char b[] = "plain\n";
+    ck_assert_uint_eq(mig_text_normalize(b, 6), 6);
+    ck_assert_str_eq(b, "plain\n");
+
+    char c[] = "\xEF\xBB\xBF";
+    ck_assert_uint_eq(mig_text_normalize(c, 3), 0);
+    ck_assert_str_eq(c, "");
+
+    char d[] = "x\xEF\xBB\xBF\r";
+    ck_assert_uint_eq(mig_text_normalize(d, 5), 5);
+    ck_assert_str_eq(d, "x\xEF\xBB\xBF\r");
+
+    /* normalising then hashing equals the checksum of the raw bytes */
+    static const char *const raw[] = {"\xEF\xBB\xBFSELECT 1;\r\n", "a\r\r\nb\r", "\r\n\r\n", ""};
+    for (size_t i = 0; i < sizeof raw / sizeof *raw; i++) {
+        char *copy = strdup(raw[i]);
+        ck_assert_ptr_nonnull(copy);
+        size_t len = mig_text_normalize(copy, strlen(copy));
+        char want[65], got[65];
+        mig_sha256_hex(copy, len, want);
+        mig_checksum(raw[i], strlen(raw[i]), got);
+        ck_assert_str_eq(got, want);
+        free(copy);
+    }
+}
+END_TEST
+
+Suite *source_suite(void)
+{
+    Suite *s = suite_create("source");
+    TCase *tc = tcase_create("read");
+    tcase_add_unchecked_fixture(tc, tmp_root_setup, tmp_root_teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, mixed_folder);
+    tcase_add_test(tc, spans_and_directives);
+    tcase_add_test(tc, empty_and_ignored_only);
+    tcase_add_test(tc, duplicate_versions);
+    tcase_add_test(tc, sql_without_version);
+    tcase_add_test(tc, down_without_up);
+    tcase_add_test(tc, folder_without_up);
+    tcase_add_test(tc, empty_and_comment_scripts);
+    tcase_add_test(tc, crlf_twin);
+    tcase_add_test(tc, bad_folders);
+    tcase_add_test(tc, symlinks);
+    tcase_add_test(tc, fifo_refused_without_blocking);
+    tcase_add_test(tc, bad_scripts);
+    tcase_add_test(tc, too_large);
+    tcase_add_test(tc, largest_allowed);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("normalize");
+    tcase_add_test(tc, text_normalize);
+    suite_add_tcase(s, tc);
+    return s;
+}
