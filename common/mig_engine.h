@@ -23,6 +23,26 @@ typedef struct mig_table_desc {
 /* What an existing index of the requested name is. */
 enum { MIG_INDEX_ABSENT, MIG_INDEX_SAME, MIG_INDEX_DIFFERENT };
 
+/* One statement of a script: where it starts and how long it is. */
+typedef struct mig_statement {
+    size_t offset;
+    size_t len;
+} mig_statement;
+
+/*
+ * What migrate_script writes around the migrations for this engine: SQL a shell or psql runs
+ * as it is. NULL fields are left out.
+ */
+typedef struct mig_script_dialect {
+    const char *prologue[3]; /* statements before everything (NULL-terminated) */
+    const char *epilogue[2]; /* statements after everything (NULL-terminated) */
+    const char *begin;       /* opens a migration's transaction */
+    const char *commit;      /* closes it */
+    const char *guard_fmt;   /* refuses a migration out of turn: printf(version, previous) literals */
+    const char *now_sql;     /* applied_at */
+    const char *user_sql;    /* applied_by */
+} mig_script_dialect;
+
 /* Receives one result row as text (NULL for SQL NULL); returns MIG_OK to go on. */
 typedef int (*mig_row_fn)(void *ctx, int ncols, const char *const *values);
 
@@ -79,6 +99,26 @@ typedef struct mig_engine {
                          const char *const *columns, int ncolumns, mig_error *err);
     /* The engine's type for a point in time: quarantine tables record when rows moved. */
     const char *timestamp_type;
+    /* migrate_scripts, qualified and quoted: the source used when a call is given no folder. */
+    const char *scripts_table;
+    /* Check that migrate_scripts exists; the error says how to create it. May be NULL. */
+    int (*scripts_prepare)(void *h, mig_error *err);
+    /*
+     * No-transaction migrations. caller_in_transaction: the caller had a transaction open
+     * before the call. exec_autocommit: run statements one by one outside any transaction,
+     * counting those that completed. NULL when the engine cannot (PostgreSQL functions).
+     */
+    bool (*caller_in_transaction)(void *h);
+    int (*exec_autocommit)(void *h, const char *sql, size_t len, int *completed,
+                           mig_error *err);
+    /* Split a script into its statements (*out freed by the caller with mig_free). */
+    int (*split_statements)(void *h, const char *sql, size_t len, mig_statement **out,
+                            size_t *count, mig_error *err);
+    /* Refuse to go on over what a failed no-transaction migration left behind; may be NULL. */
+    int (*check_leftovers)(void *h, const char *sql, mig_error *err);
+    /* migrate_script: quote text as an SQL literal (caller frees), and the frame around it. */
+    char *(*literal)(void *h, const char *text);
+    mig_script_dialect script;
     /* Tell the DBA about progress (PostgreSQL: NOTICE); may be NULL. */
     void (*progress)(void *h, const char *message);
 } mig_engine;

@@ -74,16 +74,18 @@ int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_er
     char *by = eng->current_user(eng->handle);
     char *sql = mig_printf("INSERT INTO %s (version, name, direction, checksum, down_checksum, "
                            "up_sql, down_sql, script, applied_at, applied_by, execution_ms, "
-                           "success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                           "success, completed_statements) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                           "$8, $9, $10, $11, $12, $13)",
                            eng->history_table);
-    char ms[32];
+    char ms[32], done[32];
     snprintf(ms, sizeof ms, "%lld", e->execution_ms);
-    const char *params[12] = {e->version, e->name,     e->direction,
+    snprintf(done, sizeof done, "%d", e->completed);
+    const char *params[13] = {e->version, e->name,     e->direction,
                               e->checksum && *e->checksum ? e->checksum : NULL,
                               e->down_checksum && *e->down_checksum ? e->down_checksum : NULL,
                               e->up_sql,  e->down_sql, e->script, at, by, ms,
-                              e->success ? "1" : "0"};
-    int rc = (at && sql) ? eng->query(eng->handle, sql, 12, params, NULL, NULL, err)
+                              e->success ? "1" : "0", e->success ? NULL : done};
+    int rc = (at && sql) ? eng->query(eng->handle, sql, 13, params, NULL, NULL, err)
                          : mig_fail_nomem(err);
     mig_free(at);
     mig_free(by);

@@ -32,6 +32,7 @@ typedef struct mig_history_entry {
     const char *up_sql, *down_sql, *script;
     long long execution_ms;
     bool success;
+    int completed; /* statements completed by a failed no-transaction run; -1: not recorded */
 } mig_history_entry;
 
 /* Load every row (without the stored scripts). create makes the table when it is missing. */

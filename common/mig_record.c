@@ -12,7 +12,7 @@ int mig_validate(const mig_engine *eng, const char *dir, const mig_policy *polic
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
     char *duplicates = NULL;
-    int rc = mig_source_read_all(dir, &snap.files, &duplicates, err);
+    int rc = mig_load_source(eng, dir, &snap.files, &duplicates, err);
     snap.has_files = rc == MIG_OK;
     if (rc == MIG_OK)
         rc = mig_history_load(eng, false, &snap.history, err);
@@ -87,7 +87,7 @@ int mig_repair(const mig_engine *eng, const char *dir, char **summary, mig_error
     memset(&snap, 0, sizeof snap);
     repair_state st;
     memset(&st, 0, sizeof st);
-    int rc = mig_source_read(dir, &snap.files, err);
+    int rc = mig_load_source(eng, dir, &snap.files, NULL, err);
     snap.has_files = rc == MIG_OK;
     if (rc == MIG_OK)
         rc = mig_in_call(eng, &snap, repair_body, &st, err);

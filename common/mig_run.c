@@ -5,6 +5,7 @@
 #include "mig_sha256.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,13 +17,81 @@ static long long monotonic_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Load the folder and the history and compare them. */
-static int snapshot_fill(const mig_engine *eng, const char *dir, bool create, mig_snapshot *snap,
-                         mig_error *err)
+typedef struct stored_rows {
+    mig_source_row *rows;
+    size_t count, cap;
+} stored_rows;
+
+/* Copy one migrate_scripts row. */
+static int on_script_row(void *ctx, int ncols, const char *const *v)
+{
+    stored_rows *st = ctx;
+    if (ncols != 4)
+        return MIG_ERR;
+    if (st->count == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 32;
+        mig_source_row *rows = mig_realloc(st->rows, cap * sizeof *rows);
+        if (!rows)
+            return MIG_NOMEM;
+        st->rows = rows;
+        st->cap = cap;
+    }
+    mig_source_row *r = &st->rows[st->count++];
+    memset(r, 0, sizeof *r);
+    const char **fields[4] = {&r->version, &r->name, &r->up_sql, &r->down_sql};
+    for (int i = 0; i < 4; i++)
+        if (v[i] && !(*fields[i] = mig_strdup(v[i])))
+            return MIG_NOMEM;
+    return MIG_OK;
+}
+
+/* Read the migrations held in migrate_scripts. */
+static int read_scripts_table(const mig_engine *eng, mig_set *out, char **dups, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!eng->scripts_table)
+        return mig_fail(err, MIG_ERR, "no migrations folder given");
+    int rc = eng->scripts_prepare ? eng->scripts_prepare(eng->handle, err) : MIG_OK;
+    if (rc != MIG_OK)
+        return rc;
+    char *sql = mig_printf("SELECT version, name, up_sql, down_sql FROM %s", eng->scripts_table);
+    if (!sql)
+        return mig_fail_nomem(err);
+    stored_rows st = {0};
+    rc = eng->query(eng->handle, sql, 0, NULL, on_script_row, &st, err);
+    mig_free(sql);
+    if (rc == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
+    if (rc == MIG_OK)
+        rc = mig_source_from_rows(st.rows, st.count, out, dups, err);
+    for (size_t i = 0; i < st.count; i++) {
+        mig_free((char *)st.rows[i].version);
+        mig_free((char *)st.rows[i].name);
+        mig_free((char *)st.rows[i].up_sql);
+        mig_free((char *)st.rows[i].down_sql);
+    }
+    mig_free(st.rows);
+    return rc;
+}
+
+/* The migrations of a call: the folder, or migrate_scripts when dir is NULL. */
+int mig_load_source(const mig_engine *eng, const char *dir, mig_set *out, char **dups,
+                    mig_error *err)
+{
+    if (!dir)
+        return read_scripts_table(eng, out, dups, err);
+    if (dups)
+        return mig_source_read_all(dir, out, dups, err);
+    return mig_source_read(dir, out, err);
+}
+
+/* Load the source (when asked) and the history and compare them. */
+static int snapshot_fill(const mig_engine *eng, bool with_source, const char *dir, bool create,
+                         mig_snapshot *snap, mig_error *err)
 {
     int rc = MIG_OK;
-    if (dir && !snap->has_files) {
-        rc = mig_source_read(dir, &snap->files, err);
+    if (with_source && !snap->has_files) {
+        rc = mig_load_source(eng, dir, &snap->files, NULL, err);
         snap->has_files = rc == MIG_OK;
     }
     if (rc == MIG_OK)
@@ -33,11 +102,22 @@ static int snapshot_fill(const mig_engine *eng, const char *dir, bool create, mi
     return rc;
 }
 
-/* Read-only snapshot for migrations_status. */
+/* Read-only snapshot for migrations_status(dir); dir NULL: history alone. */
 int mig_snapshot_load(const mig_engine *eng, const char *dir, mig_snapshot *snap, mig_error *err)
 {
     memset(snap, 0, sizeof *snap);
-    int rc = snapshot_fill(eng, dir, false, snap, err);
+    int rc = snapshot_fill(eng, dir != NULL, dir, false, snap, err);
+    if (rc != MIG_OK)
+        mig_snapshot_free(snap);
+    return rc;
+}
+
+/* Read-only snapshot of dir, or of migrate_scripts when dir is NULL. */
+int mig_snapshot_load_source(const mig_engine *eng, const char *dir, mig_snapshot *snap,
+                             mig_error *err)
+{
+    memset(snap, 0, sizeof *snap);
+    int rc = snapshot_fill(eng, true, dir, false, snap, err);
     if (rc != MIG_OK)
         mig_snapshot_free(snap);
     return rc;
@@ -57,13 +137,15 @@ void mig_snapshot_free(mig_snapshot *snap)
 typedef struct stored_scripts {
     char *up_sql;
     char *down_sql;
+    int completed; /* statements a failed no-transaction run completed */
 } stored_scripts;
 
 static int on_stored_scripts(void *ctx, int ncols, const char *const *v)
 {
     stored_scripts *s = ctx;
-    if (ncols != 2)
+    if (ncols != 3)
         return MIG_ERR;
+    s->completed = v[2] ? atoi(v[2]) : 0;
     if ((v[0] && !(s->up_sql = mig_strdup(v[0]))) || (v[1] && !(s->down_sql = mig_strdup(v[1]))))
         return MIG_NOMEM;
     return MIG_OK;
@@ -77,7 +159,8 @@ static int load_stored_scripts(const mig_engine *eng, long long id, stored_scrip
     char idtext[32];
     snprintf(idtext, sizeof idtext, "%lld", id);
     const char *params[1] = {idtext};
-    char *sql = mig_printf("SELECT up_sql, down_sql FROM %s WHERE id = $1", eng->history_table);
+    char *sql = mig_printf("SELECT up_sql, down_sql, completed_statements FROM %s WHERE id = $1",
+                           eng->history_table);
     if (!sql)
         return mig_fail_nomem(err);
     int rc = eng->query(eng->handle, sql, 1, params, on_stored_scripts, out, err);
@@ -146,6 +229,51 @@ static void locate_error(mig_error *err, const mig_step *step)
     }
 }
 
+/* True for an up step whose script must run outside any transaction. */
+static bool is_outside(const mig_step *step)
+{
+    return strcmp(step->direction, "up") == 0 && step->row->file &&
+           step->row->file->up.no_transaction;
+}
+
+/* Refuse to go on over what failed no-transaction migrations left behind (invalid indexes). */
+int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *err)
+{
+    for (size_t i = 0; eng->check_leftovers && i < plan->count; i++) {
+        const mig_step *step = &plan->steps[i];
+        if (!is_outside(step))
+            continue;
+        int rc = eng->check_leftovers(eng->handle, step->text, err);
+        if (rc != MIG_OK) {
+            mig_error_set_context(err, "migration %s (%s)", step->row->version, step->script);
+            return rc;
+        }
+    }
+    return MIG_OK;
+}
+
+/* Refuse, before anything runs, no-transaction steps this engine or this caller cannot run. */
+static int check_outside_steps(const mig_engine *eng, const mig_plan *plan, mig_error *err)
+{
+    for (size_t i = 0; i < plan->count; i++) {
+        const mig_step *step = &plan->steps[i];
+        if (!is_outside(step))
+            continue;
+        if (!eng->exec_autocommit)
+            return mig_fail(err, MIG_ERR,
+                            "%s: migration %s is marked no-transaction, and a function always "
+                            "runs inside a transaction; run the pending work with psql: SELECT "
+                            "statement FROM migrate_script(...) \\gexec",
+                            step->script, step->row->version);
+        if (eng->caller_in_transaction(eng->handle))
+            return mig_fail(err, MIG_ERR,
+                            "%s: migration %s is marked no-transaction and needs the connection "
+                            "in autocommit mode, but a transaction is open; nothing was applied",
+                            step->script, step->row->version);
+    }
+    return MIG_OK;
+}
+
 /* Run the checks the engine makes on every script before any of them runs. */
 static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error *err)
 {
@@ -153,6 +281,8 @@ static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error 
         return MIG_OK;
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
+        if (is_outside(step))
+            continue; /* its statements run outside a transaction: nothing to refuse here */
         int rc = eng->check_script(eng->handle, step->text, strlen(step->text), err);
         if (rc != MIG_OK) {
             locate_error(err, step);
@@ -224,11 +354,15 @@ int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *c
     memset(snap, 0, sizeof *snap);
     int rc = mig_target_check(call->target, err);
     if (rc == MIG_OK)
-        rc = snapshot_fill(eng, dir, false, snap, err);
+        rc = snapshot_fill(eng, true, dir, false, snap, err);
     if (rc == MIG_OK)
         rc = plan_call(eng, snap, call, err);
+    if (rc == MIG_OK) /* a plan shows nothing a call would refuse */
+        rc = mig_check_leftovers(eng, &snap->plan, err);
     if (rc == MIG_OK)
-        rc = check_scripts(eng, &snap->plan, err); /* a plan shows nothing a call would refuse */
+        rc = check_outside_steps(eng, &snap->plan, err);
+    if (rc == MIG_OK)
+        rc = check_scripts(eng, &snap->plan, err);
     if (rc != MIG_OK)
         mig_snapshot_free(snap);
     return rc;
@@ -251,7 +385,7 @@ int mig_in_call(const mig_engine *eng, mig_snapshot *snap, mig_call_body body, v
         return rc;
     rc = eng->lock(eng->handle, err); /* before reading history, so no one else is mid-change */
     if (rc == MIG_OK)
-        rc = snapshot_fill(eng, NULL, true, snap, err);
+        rc = snapshot_fill(eng, false, NULL, true, snap, err);
     if (rc == MIG_OK)
         rc = body(eng, snap, ctx, err);
     if (rc == MIG_OK)
@@ -264,24 +398,140 @@ int mig_in_call(const mig_engine *eng, mig_snapshot *snap, mig_call_body body, v
 typedef struct run_state {
     const mig_call *call;
     int *count;
+    long outside; /* index of a no-transaction step to run after this segment commits, or -1 */
 } run_state;
 
-/* The body of apply, to and rollback: plan, check every script, run the steps. */
+/*
+ * The body of apply, to and rollback: plan, check every script, run the steps of this
+ * transaction. A no-transaction step ends the segment: what came before commits first.
+ */
 static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_error *err)
 {
     run_state *st = ctx;
     int rc = plan_call(eng, snap, st->call, err);
     if (rc == MIG_OK)
+        rc = mig_check_leftovers(eng, &snap->plan, err);
+    if (rc == MIG_OK)
+        rc = check_outside_steps(eng, &snap->plan, err);
+    if (rc == MIG_OK)
         rc = check_scripts(eng, &snap->plan, err);
-    if (rc == MIG_OK && snap->plan.count && eng->steps_begin)
-        rc = eng->steps_begin(eng->handle, err);
+    size_t ran = 0;
     for (size_t i = 0; rc == MIG_OK && i < snap->plan.count; i++) {
-        rc = run_step(eng, &snap->plan.steps[i], err);
+        if (is_outside(&snap->plan.steps[i])) {
+            st->outside = (long)i;
+            break;
+        }
+        if (ran == 0 && eng->steps_begin)
+            rc = eng->steps_begin(eng->handle, err);
         if (rc == MIG_OK)
+            rc = run_step(eng, &snap->plan.steps[i], err);
+        if (rc == MIG_OK) {
+            ran++;
             (*st->count)++;
+        }
     }
-    if (rc == MIG_OK && snap->plan.count && eng->steps_end)
+    if (rc == MIG_OK && ran && eng->steps_end)
         rc = eng->steps_end(eng->handle, err);
+    return rc;
+}
+
+/* Whether statement i of a and of b have the same text. */
+static bool same_statement(const char *a, const mig_statement *sa, const char *b,
+                           const mig_statement *sb)
+{
+    return sa->len == sb->len && memcmp(a + sa->offset, b + sb->offset, sa->len) == 0;
+}
+
+/*
+ * Where a failed no-transaction migration resumes: after the statements its failed run
+ * completed, provided they are unchanged in the fixed script. *offset: byte offset to start at.
+ */
+static int resume_point(const mig_engine *eng, const mig_step *step, size_t *offset, int *done,
+                        mig_error *err)
+{
+    stored_scripts stored = {0};
+    mig_statement *now = NULL, *then = NULL;
+    size_t nnow = 0, nthen = 0;
+    int rc = load_stored_scripts(eng, step->row->failed_record->id, &stored, err);
+    if (rc == MIG_OK && !stored.up_sql)
+        rc = mig_fail(err, MIG_ERR, "%s: the failed run of migration %s kept no script",
+                      step->script, step->row->version);
+    if (rc == MIG_OK)
+        rc = eng->split_statements(eng->handle, step->text, strlen(step->text), &now, &nnow, err);
+    if (rc == MIG_OK)
+        rc = eng->split_statements(eng->handle, stored.up_sql, strlen(stored.up_sql), &then,
+                                   &nthen, err);
+    size_t k = (size_t)stored.completed;
+    for (size_t i = 0; rc == MIG_OK && i < k; i++)
+        if (i >= nnow || i >= nthen || !same_statement(step->text, &now[i], stored.up_sql, &then[i]))
+            rc = mig_fail(err, MIG_ERR,
+                          "%s: migration %s failed after %zu statements had run, and statement "
+                          "%zu has changed since; nothing was run",
+                          step->script, step->row->version, k, i + 1);
+    if (rc != MIG_OK && err->code == MIG_ERR && !err->hint)
+        mig_error_set_hint(err, "restore the statements that already ran, or clear the failure "
+                                "with migrate_repair to run the migration from its start");
+    if (rc == MIG_OK) {
+        *offset = k < nnow ? now[k].offset : strlen(step->text);
+        *done = (int)k;
+    }
+    mig_free(now);
+    mig_free(then);
+    mig_free(stored.up_sql);
+    mig_free(stored.down_sql);
+    return rc;
+}
+
+/*
+ * Run a no-transaction step: its statements one by one in autocommit, then its history row.
+ * A failure is recorded as a failed run with how many statements completed.
+ */
+static int run_outside(const mig_engine *eng, const mig_step *step, mig_error *err)
+{
+    const mig_migration *m = step->row->file;
+    size_t start = 0, len = strlen(step->text);
+    int done = 0, completed = 0;
+    int rc = step->row->resumable ? resume_point(eng, step, &start, &done, err) : MIG_OK;
+    if (rc != MIG_OK)
+        return rc;
+    long long started = monotonic_ms();
+    rc = eng->exec_autocommit(eng->handle, step->text + start, len - start, &completed, err);
+    mig_history_entry entry = {
+        .version = m->version,
+        .name = m->name,
+        .direction = "up",
+        .checksum = m->checksum,
+        .down_checksum = m->down_checksum,
+        .up_sql = m->up_text,
+        .down_sql = m->down_text,
+        .script = step->script,
+        .execution_ms = monotonic_ms() - started,
+        .success = rc == MIG_OK,
+        .completed = done + completed,
+    };
+    if (rc != MIG_OK) {
+        if (err->offset >= 0)
+            err->offset += (long)start;
+        locate_error(err, step);
+        mig_error ignored;
+        mig_error_init(&ignored);
+        mig_history_append(eng, &entry, &ignored); /* the failure, so status says failed */
+        mig_error_clear(&ignored);
+        mig_error_set_hint(err,
+                           "migration %s ran outside a transaction and is recorded as failed "
+                           "after %d completed statements; fix the script and apply again to "
+                           "resume from statement %d, or clear it with migrate_repair",
+                           m->version, entry.completed, entry.completed + 1);
+        return rc;
+    }
+    rc = mig_history_append(eng, &entry, err);
+    if (rc == MIG_OK && eng->progress) {
+        char *msg = mig_printf("applied %s %s outside a transaction (%lld ms)", m->version,
+                               m->name, entry.execution_ms);
+        if (msg)
+            eng->progress(eng->handle, msg);
+        mig_free(msg);
+    }
     return rc;
 }
 
@@ -294,11 +544,21 @@ int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *c
     memset(&snap, 0, sizeof snap);
     int rc = mig_target_check(call->target, err);
     if (rc == MIG_OK)
-        rc = mig_source_read(dir, &snap.files, err); /* bad files change nothing, not even a lock */
+        rc = mig_load_source(eng, dir, &snap.files, NULL, err); /* bad input changes nothing */
     snap.has_files = rc == MIG_OK;
-    run_state st = {call, count};
-    if (rc == MIG_OK)
+    while (rc == MIG_OK) {
+        run_state st = {call, count, -1};
         rc = mig_in_call(eng, &snap, run_body, &st, err);
+        if (rc != MIG_OK || st.outside < 0)
+            break;
+        /* what came before has committed; this one runs alone, then the rest is planned anew */
+        rc = run_outside(eng, &snap.plan.steps[st.outside], err);
+        if (rc == MIG_OK)
+            (*count)++;
+        mig_plan_free(&snap.plan);
+        mig_status_free(&snap.status);
+        mig_history_free(&snap.history);
+    }
     if (rc != MIG_OK)
         *count = 0;
     mig_snapshot_free(&snap);

@@ -23,11 +23,23 @@ typedef struct mig_call {
     mig_policy policy;
 } mig_call;
 
+/*
+ * The migrations of a call: the folder dir, or the migrate_scripts table when dir is NULL.
+ * dups: as for mig_source_read_all, or NULL to make a duplicate version an error.
+ */
+int mig_load_source(const mig_engine *eng, const char *dir, mig_set *out, char **dups,
+                    mig_error *err);
+
 /* Read dir (NULL: none) and the history, and compare them; creates nothing. */
 int mig_snapshot_load(const mig_engine *eng, const char *dir, mig_snapshot *snap, mig_error *err);
+/* The same for dir, or for migrate_scripts when dir is NULL. */
+int mig_snapshot_load_source(const mig_engine *eng, const char *dir, mig_snapshot *snap,
+                             mig_error *err);
+
 void mig_snapshot_free(mig_snapshot *snap);
 
 /*
+ * In all calls below, dir NULL means the migrate_scripts table.
  * The steps a call would run, refusing as it would: migrate_plan(dir) is an apply's plan,
  * migrate_plan(dir, target) the plan of migrate_to(dir, target).
  */
@@ -53,6 +65,9 @@ typedef int (*mig_call_body)(const mig_engine *eng, mig_snapshot *snap, void *ct
  */
 int mig_in_call(const mig_engine *eng, mig_snapshot *snap, mig_call_body body, void *ctx,
                 mig_error *err);
+
+/* Refuse a plan over what failed no-transaction migrations left behind (invalid indexes). */
+int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *err);
 
 /* migrate_apply(dir, target) with the default policy. */
 int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,

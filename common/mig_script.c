@@ -112,17 +112,15 @@ static size_t skip_quoted(const char *text, size_t len, size_t pos)
     return pos;
 }
 
-/* Start of the statement that holds pos. */
-size_t mig_script_statement_start(const char *text, size_t len, size_t pos)
+/* The next top-level ';' from pos. */
+size_t mig_script_next_semicolon(const char *text, size_t len, size_t pos)
 {
-    size_t i = 0, start = 0;
-    if (pos > len)
-        pos = len;
-    while (i < pos) {
+    size_t i = pos;
+    while (i < len) {
         size_t next;
-        if (text[i] == ';') {
-            start = ++i;
-        } else if (text[i] == '-' && i + 1 < len && text[i + 1] == '-') {
+        if (text[i] == ';')
+            return i;
+        if (text[i] == '-' && i + 1 < len && text[i + 1] == '-') {
             const char *nl = memchr(text + i, '\n', len - i);
             i = nl ? (size_t)(nl - text) : len;
         } else if ((next = skip_quoted(text, len, i)) != i) {
@@ -131,6 +129,17 @@ size_t mig_script_statement_start(const char *text, size_t len, size_t pos)
             i++;
         }
     }
+    return len;
+}
+
+/* Start of the statement that holds pos. */
+size_t mig_script_statement_start(const char *text, size_t len, size_t pos)
+{
+    if (pos > len)
+        pos = len;
+    size_t start = 0;
+    for (size_t semi; (semi = mig_script_next_semicolon(text, pos, start)) < pos;)
+        start = semi + 1;
     start = mig_script_skip_blank(text, len, start);
     return start < pos ? start : pos;
 }

@@ -43,6 +43,9 @@ size_t mig_script_skip_blank(const char *text, size_t len, size_t pos);
  */
 size_t mig_script_statement_start(const char *text, size_t len, size_t pos);
 
+/* Offset of the next ';' at or after pos outside quotes and comments, or len. */
+size_t mig_script_next_semicolon(const char *text, size_t len, size_t pos);
+
 /* True when the script holds nothing but white space and comments (a valid no-op). */
 bool mig_script_is_blank(const char *text, size_t len);
 

@@ -5,6 +5,7 @@
 #include "mig_name.h"
 #include "mig_sha256.h"
 #include "mig_version.h"
+#include "mig_script.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -427,6 +428,83 @@ int mig_source_read_all(const char *dir, mig_set *out, char **duplicates, mig_er
         rc = mig_fail_nomem(err);
     }
     mig_buf_free(&dups);
+    return rc;
+}
+
+/* Copy a stored script as script text: checked as a file would be, CRLF read as LF. */
+static int copy_stored(const char *text, const char *label, char **out, mig_error *err)
+{
+    size_t len = strlen(text);
+    int rc = mig_script_check_text(text, len, label, err);
+    if (rc != MIG_OK)
+        return rc;
+    if (!(*out = mig_strndup(text, len)))
+        return mig_fail_nomem(err);
+    mig_text_normalize(*out, len);
+    return MIG_OK;
+}
+
+/* One migrate_scripts row as a piece holding its own down script, like a file with sections. */
+static int row_piece(const mig_source_row *row, piece_list *list, mig_error *err)
+{
+    if (!row->version || !mig_version_valid(row->version))
+        return mig_fail(err, MIG_ERR,
+                        "migrate_scripts: version \"%s\" is not a version (expected digits "
+                        "joined by '.', '_' or '-', such as 20240101 or 2.15.0)",
+                        row->version ? row->version : "(null)");
+    piece p = {.kind = MIG_NAME_SECTIONED};
+    p.path = mig_printf("migrate_scripts:%s", row->version);
+    size_t digits;
+    size_t vlen = mig_version_prefix(row->version, strlen(row->version), &digits);
+    p.version = mig_strndup(row->version + digits, vlen - digits); /* without the leading v */
+    p.name = mig_strdup(row->name ? row->name : "");
+    if (!p.path || !p.version || !p.name) {
+        piece_free(&p);
+        return mig_fail_nomem(err);
+    }
+    int rc = MIG_OK;
+    if (!row->up_sql)
+        rc = mig_fail(err, MIG_ERR, "%s: up_sql is NULL", p.path);
+    if (rc == MIG_OK)
+        rc = copy_stored(row->up_sql, p.path, &p.up_text, err);
+    if (rc == MIG_OK && row->down_sql)
+        rc = copy_stored(row->down_sql, p.path, &p.down_text, err);
+    if (rc != MIG_OK) {
+        piece_free(&p);
+        return rc;
+    }
+    p.up = (mig_span){0, strlen(p.up_text), 1, false, true};
+    mig_script_directives(p.up_text, p.up.len, &p.up);
+    if (p.down_text)
+        p.down = (mig_span){0, strlen(p.down_text), 1, false, true};
+    return pieces_push(list, &p, err);
+}
+
+/* Order, pair and check rows as a folder's files are. */
+int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out,
+                         char **duplicates, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (duplicates)
+        *duplicates = NULL;
+    piece_list list = {0};
+    mig_buf dups = {0};
+    int rc = MIG_OK;
+    for (size_t i = 0; rc == MIG_OK && i < count; i++)
+        rc = row_piece(&rows[i], &list, err);
+    if (rc == MIG_OK) {
+        if (list.count)
+            qsort(list.items, list.count, sizeof *list.items, compare_pieces);
+        rc = join_pieces(&list, out, duplicates ? &dups : NULL, err);
+    }
+    if (rc == MIG_OK && duplicates && dups.len && !(*duplicates = mig_buf_take(&dups)))
+        rc = mig_fail_nomem(err);
+    mig_buf_free(&dups);
+    for (size_t i = 0; i < list.count; i++)
+        piece_free(&list.items[i]);
+    mig_free(list.items);
+    if (rc != MIG_OK)
+        mig_set_free(out);
     return rc;
 }
 

@@ -38,6 +38,19 @@ int mig_source_read(const char *dir, mig_set *out, mig_error *err);
 int mig_source_read_all(const char *dir, mig_set *out, char **duplicates, mig_error *err);
 void mig_set_free(mig_set *set);
 
+/* One migration held in migrate_scripts. */
+typedef struct mig_source_row {
+    const char *version, *name, *up_sql, *down_sql;
+} mig_source_row;
+
+/*
+ * Build a set from migrate_scripts rows, with the same version rules, ordering, checksums and
+ * duplicate handling as a folder (duplicates: as in mig_source_read_all, or NULL for strict).
+ * Errors name the row as migrate_scripts:<version>.
+ */
+int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out,
+                         char **duplicates, mig_error *err);
+
 /* Turn a file's bytes into script text: BOM removed, CRLF to LF, in place; returns the new length. */
 size_t mig_text_normalize(char *text, size_t len);
 

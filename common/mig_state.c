@@ -115,6 +115,7 @@ static void take_record(mig_status_row *row, const version_record *rec)
     row->record = rec->applied;
     row->baselined = rec->applied && strcmp(rec->applied->direction, "baseline") == 0;
     row->failed = rec->failed != NULL;
+    row->failed_record = rec->failed;
     row->applied_checksum = rec->checksum;
     row->applied_at = r->applied_at;
     row->applied_by = r->applied_by;
@@ -146,9 +147,13 @@ static void assign_states(mig_status *out, bool have_files)
                                 row->checksum) == 0
                              ? MIG_STATE_APPLIED
                              : MIG_STATE_MODIFIED;
-        else if (row->failed)
+        else if (row->failed) {
             row->state = MIG_STATE_FAILED;
-        else if (newest && mig_version_compare(row->version, newest) < 0)
+            /* fixed since it failed: the next apply resumes it, checking what already ran */
+            row->resumable = row->file && row->file->up.no_transaction &&
+                             row->failed_record->checksum &&
+                             strcmp(row->failed_record->checksum, row->file->checksum) != 0;
+        } else if (newest && mig_version_compare(row->version, newest) < 0)
             row->state = MIG_STATE_OUT_OF_ORDER;
         else
             row->state = MIG_STATE_PENDING;
@@ -244,7 +249,9 @@ static void describe_problem(mig_buf *b, const mig_status_row *row, const char *
                        row->script, row->version, newest);
         break;
     case MIG_STATE_FAILED:
-        mig_buf_printf(b, "%s: migration %s failed when it last ran", row->script, row->version);
+        mig_buf_printf(b, "%s: migration %s failed when it last ran and its script has not "
+                          "changed since",
+                       row->script, row->version);
         break;
     default:
         break;
@@ -262,6 +269,8 @@ static bool is_problem(const mig_status_row *row, const mig_policy *policy)
         return !(policy && policy->allow_out_of_order);
     case MIG_STATE_MISSING:
         return !(policy && policy->ignore_missing);
+    case MIG_STATE_FAILED:
+        return !row->resumable;
     default:
         return true;
     }
@@ -339,7 +348,7 @@ int mig_target_check(const char *target, mig_error *err)
 /* True when an apply under policy runs this row. */
 static bool runs_up(const mig_status_row *row, const mig_policy *policy)
 {
-    return row->state == MIG_STATE_PENDING ||
+    return row->state == MIG_STATE_PENDING || row->resumable ||
            (row->state == MIG_STATE_OUT_OF_ORDER && policy && policy->allow_out_of_order);
 }
 

@@ -31,6 +31,8 @@ typedef struct mig_status_row {
     const mig_history_row *record; /* the row that applied it; NULL when not applied */
     bool baselined;                /* counted as applied by a baseline row, never run */
     bool failed;                   /* its last run failed (state may still say modified) */
+    const mig_history_row *failed_record; /* that failed run */
+    bool resumable; /* failed no-transaction migration whose file changed since: apply resumes */
 } mig_status_row;
 
 typedef struct mig_status {

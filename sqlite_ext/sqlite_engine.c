@@ -17,6 +17,7 @@ SQLITE_EXTENSION_INIT3
 #include <unistd.h>
 
 #define HISTORY_TABLE "\"main\".\"migrate_history\""
+#define SCRIPTS_TABLE "\"main\".\"migrate_scripts\""
 
 /* Copy SQLite's current error into err. */
 static int engine_error(sqlite3 *db, mig_error *err)
@@ -51,24 +52,7 @@ static int engine_history_prepare(void *h, bool create, bool *exists, mig_error 
     *exists = rc == SQLITE_ROW;
     if (*exists || !create)
         return MIG_OK;
-    rc = exec_simple(se->db,
-                     "CREATE TABLE " HISTORY_TABLE " (\n"
-                     "  id INTEGER PRIMARY KEY,\n"
-                     "  version TEXT NOT NULL,\n"
-                     "  name TEXT NOT NULL,\n"
-                     "  direction TEXT NOT NULL\n"
-                     "    CHECK (direction IN ('up', 'down', 'baseline', 'repair')),\n"
-                     "  checksum TEXT,\n"
-                     "  down_checksum TEXT,\n"
-                     "  up_sql TEXT,\n"
-                     "  down_sql TEXT,\n"
-                     "  script TEXT,\n"
-                     "  applied_at TEXT NOT NULL,\n"
-                     "  applied_by TEXT,\n"
-                     "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"
-                     "  success INTEGER NOT NULL CHECK (success IN (0, 1))\n"
-                     ")",
-                     err);
+    rc = exec_simple(se->db, "CREATE TABLE " HISTORY_TABLE " " SQLITE_HISTORY_COLUMNS, err);
     *exists = rc == MIG_OK;
     return rc;
 }
@@ -99,10 +83,13 @@ static bool ends_transaction(const char *sql, size_t len)
     return strcmp(word, "BEGIN") == 0 || strcmp(word, "COMMIT") == 0 || strcmp(word, "END") == 0;
 }
 
-/* Run a script statement by statement, reporting where a failing statement starts. */
-static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
+/*
+ * Run a script statement by statement, reporting where a failing statement starts. Inside the
+ * call's transaction, statements that would end it are refused; *completed counts successes.
+ */
+static int run_statements(sqlite_engine *se, const char *sql, size_t len, bool in_call,
+                          int *completed, mig_error *err)
 {
-    sqlite_engine *se = h;
     const char *pos = sql, *end = sql + len;
     while (pos < end) {
         sqlite3_stmt *st = NULL;
@@ -117,7 +104,7 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
             pos = tail;
             continue;
         }
-        if (ends_transaction(pos, (size_t)(tail - pos))) {
+        if (in_call && ends_transaction(pos, (size_t)(tail - pos))) {
             sqlite3_finalize(st);
             mig_fail(err, MIG_ERR, MIG_MSG_TRANSACTION_CONTROL);
             err->offset = pos - sql;
@@ -132,9 +119,142 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
             return err->code;
         }
         sqlite3_finalize(st);
+        (*completed)++;
         pos = tail;
     }
     return MIG_OK;
+}
+
+/* engine.exec_script: inside the call's transaction. */
+static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
+{
+    int completed = 0;
+    return run_statements(h, sql, len, true, &completed, err);
+}
+
+/* engine.exec_autocommit: a no-transaction migration, each statement on its own. */
+static int engine_exec_autocommit(void *h, const char *sql, size_t len, int *completed,
+                                  mig_error *err)
+{
+    sqlite_engine *se = h;
+    *completed = 0;
+    int rc = run_statements(se, sql, len, false, completed, err);
+    if (!sqlite3_get_autocommit(se->db)) { /* its own BEGIN without COMMIT */
+        exec_simple(se->db, "ROLLBACK", NULL);
+        if (rc == MIG_OK)
+            rc = mig_fail(err, MIG_ERR, "the script opened a transaction and did not end it; "
+                                        "it was rolled back");
+    }
+    return rc;
+}
+
+/* engine.caller_in_transaction: savepoint() began ours only when none was open. */
+static bool engine_caller_in_transaction(void *h)
+{
+    return !((sqlite_engine *)h)->began;
+}
+
+/*
+ * engine.split_statements: a statement ends at a ';' outside quotes and comments where SQLite
+ * says the text so far is complete (a trigger body's inner ';' are not its end).
+ */
+static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
+                                   size_t *count, mig_error *err)
+{
+    (void)h;
+    size_t cap = 16, n = 0;
+    mig_statement *list = mig_malloc(cap * sizeof *list);
+    if (!list)
+        return mig_fail_nomem(err);
+    size_t start = mig_script_skip_blank(sql, len, 0), pos = start;
+    while (start < len) {
+        size_t semi = mig_script_next_semicolon(sql, len, pos);
+        bool complete = semi >= len;
+        if (!complete) {
+            char *candidate = mig_strndup(sql + start, semi + 1 - start);
+            if (!candidate) {
+                mig_free(list);
+                return mig_fail_nomem(err);
+            }
+            complete = sqlite3_complete(candidate);
+            mig_free(candidate);
+        }
+        if (!complete) {
+            pos = semi + 1;
+            continue;
+        }
+        if (n == cap) {
+            mig_statement *bigger = mig_realloc(list, (cap *= 2) * sizeof *list);
+            if (!bigger) {
+                mig_free(list);
+                return mig_fail_nomem(err);
+            }
+            list = bigger;
+        }
+        size_t stop = semi < len ? semi + 1 : len;
+        list[n++] = (mig_statement){start, stop - start};
+        start = pos = mig_script_skip_blank(sql, len, stop);
+    }
+    *out = list;
+    *count = n;
+    return MIG_OK;
+}
+
+/* engine.literal */
+static char *engine_literal(void *h, const char *text)
+{
+    (void)h;
+    char *q = sqlite3_mprintf("%Q", text);
+    char *copy = q ? mig_strdup(q) : NULL;
+    sqlite3_free(q);
+    return copy;
+}
+
+/* engine.scripts_prepare: migrate_scripts must exist for calls given no folder. */
+static int engine_scripts_prepare(void *h, mig_error *err)
+{
+    sqlite_engine *se = h;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(se->db,
+                           "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = "
+                           "'migrate_scripts'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return engine_error(se->db, err);
+    int found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!found) {
+        mig_fail(err, MIG_ERR, "no migrations folder given, and there is no migrate_scripts table");
+        mig_error_set_hint(err, "SELECT migrate_init() creates migrate_scripts; insert migrations "
+                                "into it, or give a folder");
+        return err->code;
+    }
+    return MIG_OK;
+}
+
+/* Create the tables migrate keeps, as migrate_init() does. */
+int sqlite_engine_init_tables(sqlite3 *db, mig_error *err)
+{
+    return exec_simple(
+        db,
+        "CREATE TABLE IF NOT EXISTS " HISTORY_TABLE " " SQLITE_HISTORY_COLUMNS ";\n"
+        "CREATE TABLE IF NOT EXISTS " SCRIPTS_TABLE " (\n"
+        "  version TEXT PRIMARY KEY,\n"
+        "  name TEXT NOT NULL DEFAULT '',\n"
+        "  up_sql TEXT NOT NULL,\n"
+        "  down_sql TEXT\n"
+        ");\n"
+        /* the same row again is a no-op; the same version with other content is refused */
+        "CREATE TRIGGER IF NOT EXISTS \"main\".\"migrate_scripts_unchanged\"\n"
+        "BEFORE INSERT ON \"migrate_scripts\"\n"
+        "WHEN EXISTS (SELECT 1 FROM \"main\".\"migrate_scripts\" WHERE version = NEW.version)\n"
+        "BEGIN\n"
+        "  SELECT CASE WHEN (SELECT name IS NEW.name AND up_sql IS NEW.up_sql AND down_sql IS "
+        "NEW.down_sql FROM \"main\".\"migrate_scripts\" WHERE version = NEW.version)\n"
+        "    THEN RAISE(IGNORE)\n"
+        "    ELSE RAISE(ABORT, 'migrate_scripts: this version already exists with other content')\n"
+        "  END;\n"
+        "END;",
+        err);
 }
 
 /* Run one statement with text parameters named $1..$n, handing each row to fn. */
@@ -395,6 +515,9 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
 {
     memset(se, 0, sizeof *se);
     se->db = db;
+    char *user = engine_current_user(se);
+    se->user_literal = user ? engine_literal(se, user) : NULL;
+    mig_free(user);
     *eng = (mig_engine){
         .handle = se,
         .history_table = HISTORY_TABLE,
@@ -414,6 +537,27 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .index_state = sqlite_index_state,
         .unique_create = sqlite_unique_create,
         .timestamp_type = "TEXT",
+        .scripts_table = SCRIPTS_TABLE,
+        .scripts_prepare = engine_scripts_prepare,
+        .caller_in_transaction = engine_caller_in_transaction,
+        .exec_autocommit = engine_exec_autocommit,
+        .split_statements = engine_split_statements,
+        .check_leftovers = NULL,
+        .literal = engine_literal,
+        .script =
+            {
+                /* the shell stops at the first error, so nothing runs after a failure */
+                .prologue = {".bail on",
+                             "CREATE TABLE IF NOT EXISTS " HISTORY_TABLE
+                             " " SQLITE_HISTORY_COLUMNS ";",
+                             NULL},
+                .epilogue = {NULL},
+                .begin = "BEGIN IMMEDIATE;",
+                .commit = "COMMIT;",
+                .guard_fmt = NULL,
+                .now_sql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                .user_sql = se->user_literal ? se->user_literal : "NULL",
+            },
         .progress = NULL,
     };
 }
@@ -421,6 +565,8 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
 /* Release what the engine state holds. */
 void sqlite_engine_free(sqlite_engine *se)
 {
+    mig_free(se->user_literal);
+    se->user_literal = NULL;
     free_strings(se->fk_known, se->fk_known_count);
     se->fk_known = NULL;
     se->fk_known_count = 0;

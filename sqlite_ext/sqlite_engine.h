@@ -12,7 +12,30 @@ typedef struct sqlite_engine {
     int fk_restore;  /* foreign keys were on and are switched off for the call */
     char **fk_known; /* violations present before the migrations ran, sorted */
     size_t fk_known_count;
+    char *user_literal; /* applied_by in migrate_script's output */
 } sqlite_engine;
+
+/* The tables migrate keeps, as SQLite creates them. */
+#define SQLITE_HISTORY_COLUMNS                                                                   \
+    "(\n"                                                                                        \
+    "  id INTEGER PRIMARY KEY,\n"                                                                \
+    "  version TEXT NOT NULL,\n"                                                                 \
+    "  name TEXT NOT NULL,\n"                                                                    \
+    "  direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'baseline', 'repair')),\n"     \
+    "  checksum TEXT,\n"                                                                         \
+    "  down_checksum TEXT,\n"                                                                    \
+    "  up_sql TEXT,\n"                                                                           \
+    "  down_sql TEXT,\n"                                                                         \
+    "  script TEXT,\n"                                                                           \
+    "  applied_at TEXT NOT NULL,\n"                                                              \
+    "  applied_by TEXT,\n"                                                                       \
+    "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"                                               \
+    "  success INTEGER NOT NULL CHECK (success IN (0, 1)),\n"                                    \
+    "  completed_statements INTEGER\n"                                                           \
+    ")"
+
+/* Create migrate_history and migrate_scripts (with its guard) in main when missing. */
+int sqlite_engine_init_tables(sqlite3 *db, mig_error *err);
 
 /* Bind an engine to db; state lives in se, which must outlive eng. */
 void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng);

@@ -117,7 +117,7 @@ static int changing_call_ok(sqlite3_context *ctx, const char *name, const char *
 /* Run one apply / to / rollback call and return how many migrations it ran. */
 static void run_call(sqlite3_context *ctx, const char *name, const char *dir, mig_call *call)
 {
-    if (!changing_call_ok(ctx, name, dir, 1))
+    if (!changing_call_ok(ctx, name, dir, 0)) /* no folder: migrate_scripts */
         return;
     migrate_conn *conn = sqlite3_user_data(ctx);
     call->policy = conn->policy;
@@ -174,14 +174,9 @@ static void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value 
 /* migrate_validate(dir): 'ok', or one error listing every problem. */
 static void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    const char *dir = text_arg(argc, argv, 0);
+    const char *dir = text_arg(argc, argv, 0); /* NULL: migrate_scripts */
     mig_error err;
     mig_error_init(&err);
-    if (!dir) {
-        mig_fail(&err, MIG_ERR, MIG_MSG_NEEDS_FOLDER, "migrate_validate");
-        result_error(ctx, &err);
-        return;
-    }
     migrate_conn *conn = sqlite3_user_data(ctx);
     sqlite_engine se;
     mig_engine eng;
@@ -197,8 +192,8 @@ static void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value 
 /* migrate_repair(dir): fix the record (never runs migration SQL); returns what it did. */
 static void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    const char *dir = text_arg(argc, argv, 0);
-    if (!changing_call_ok(ctx, "migrate_repair", dir, 1))
+    const char *dir = text_arg(argc, argv, 0); /* NULL: migrate_scripts */
+    if (!changing_call_ok(ctx, "migrate_repair", dir, 0))
         return;
     sqlite_engine se;
     mig_engine eng;
@@ -256,6 +251,20 @@ static void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_valu
     mig_free(result);
 }
 
+/* migrate_init(): create migrate_history and migrate_scripts, so scripts can be inserted. */
+static void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc, (void)argv;
+    if (!changing_call_ok(ctx, "migrate_init", NULL, 0))
+        return;
+    mig_error err;
+    mig_error_init(&err);
+    if (sqlite_engine_init_tables(sqlite3_context_db_handle(ctx), &err) != MIG_OK)
+        result_error(ctx, &err);
+    else
+        sqlite3_result_text(ctx, "ok", -1, SQLITE_STATIC);
+}
+
 /* migrate_set(name, value): a per-connection setting; returns the value now in force. */
 static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -300,6 +309,7 @@ int migrate_register_functions(sqlite3 *db, migrate_conn *conn)
         {"migrate_baseline", 2, migrate_baseline_func}, {"migrate_set", 1, migrate_set_func},
         {"migrate_set", 2, migrate_set_func},           {"migrate_add_unique", 2, migrate_add_unique_func},
         {"migrate_add_unique", 3, migrate_add_unique_func}, {"migrate_add_unique", 4, migrate_add_unique_func},
+        {"migrate_init", 0, migrate_init_func},
     };
     for (size_t i = 0; i < sizeof functions / sizeof *functions; i++) {
         migrate_conn_ref(conn);

@@ -1,5 +1,6 @@
 /*
- * migrations_status(dir), migrate_plan(dir [, target]) and migrate_duplicates(table, columns):
+ * migrations_status(dir), migrate_plan(dir [, target]), migrate_script(dir [, target]) and
+ * migrate_duplicates(table, columns):
  * eponymous table-valued functions. All are one module over a result the core computes; a
  * descriptor says which columns and rows. The arguments are hidden columns; xBestIndex hands
  * their equality constraints to xFilter.
@@ -11,6 +12,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
+#include "../common/mig_export.h"
 #include "../common/mig_run.h"
 #include "../common/mig_unique.h"
 
@@ -23,10 +25,10 @@ typedef struct table_kind {
     const char *schema;
     int visible; /* visible columns; the hidden arguments follow */
     int hidden;
-    int required; /* how many leading arguments must be given */
-    /* compute the rows into a fresh *data */
-    int (*load)(const mig_engine *eng, char *const *args, const mig_policy *policy, void **data,
-                mig_error *err);
+    int required; /* how many leading arguments must be given (NULL counts as given) */
+    /* compute the rows into a fresh *data; bit i of given: argument i was given */
+    int (*load)(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+                void **data, mig_error *err);
     size_t (*rows)(const void *data);
     void (*column)(sqlite3_context *ctx, const void *data, size_t row, int col);
     void (*release)(void *data);
@@ -75,13 +77,15 @@ static void snapshot_release(void *data)
     mig_free(data);
 }
 
-static int status_load(const mig_engine *eng, char *const *args, const mig_policy *policy,
-                       void **data, mig_error *err)
+/* migrations_status: no argument, history alone; dir, that folder; NULL, migrate_scripts. */
+static int status_load(const mig_engine *eng, char *const *args, int given,
+                       const mig_policy *policy, void **data, mig_error *err)
 {
     (void)policy;
     mig_snapshot *snap;
     int rc = snapshot_new(&snap, err);
-    if (rc == MIG_OK && (rc = mig_snapshot_load(eng, args[0], snap, err)) != MIG_OK)
+    if (rc == MIG_OK && (rc = (given & 1) ? mig_snapshot_load_source(eng, args[0], snap, err)
+                                          : mig_snapshot_load(eng, NULL, snap, err)) != MIG_OK)
         mig_free(snap), snap = NULL;
     *data = snap;
     return rc;
@@ -115,9 +119,10 @@ static void status_column(sqlite3_context *ctx, const void *data, size_t i, int 
 }
 
 /* migrate_plan(dir): an apply's steps; migrate_plan(dir, target): migrate_to's. */
-static int plan_load(const mig_engine *eng, char *const *args, const mig_policy *policy,
-                     void **data, mig_error *err)
+static int plan_load(const mig_engine *eng, char *const *args, int given,
+                     const mig_policy *policy, void **data, mig_error *err)
 {
+    (void)given;
     mig_call call = {args[1] ? MIG_PLAN_TO : MIG_PLAN_APPLY, args[1], 0, *policy};
     mig_snapshot *snap;
     int rc = snapshot_new(&snap, err);
@@ -146,10 +151,10 @@ static void plan_column(sqlite3_context *ctx, const void *data, size_t i, int co
 }
 
 /* migrate_duplicates(table, columns): the groups a unique index would reject. */
-static int duplicates_load(const mig_engine *eng, char *const *args, const mig_policy *policy,
-                           void **data, mig_error *err)
+static int duplicates_load(const mig_engine *eng, char *const *args, int given,
+                           const mig_policy *policy, void **data, mig_error *err)
 {
-    (void)policy;
+    (void)policy, (void)given;
     mig_dup_report *report = mig_calloc(1, sizeof *report);
     if (!report)
         return mig_fail_nomem(err);
@@ -182,6 +187,41 @@ static void duplicates_release(void *data)
     mig_free(data);
 }
 
+/* migrate_script(dir [, target]): the pending work as statements for the sqlite3 shell. */
+static int script_load(const mig_engine *eng, char *const *args, int given,
+                       const mig_policy *policy, void **data, mig_error *err)
+{
+    (void)given;
+    mig_sql_lines *lines = mig_calloc(1, sizeof *lines);
+    if (!lines)
+        return mig_fail_nomem(err);
+    int rc = mig_export(eng, args[0], args[1], policy, lines, err);
+    if (rc != MIG_OK)
+        mig_free(lines), lines = NULL;
+    *data = lines;
+    return rc;
+}
+
+static size_t script_rows(const void *data)
+{
+    return ((const mig_sql_lines *)data)->count;
+}
+
+/* seq, statement */
+static void script_column(sqlite3_context *ctx, const void *data, size_t i, int col)
+{
+    if (col == 0)
+        sqlite3_result_int64(ctx, (sqlite3_int64)i + 1);
+    else
+        result_text(ctx, ((const mig_sql_lines *)data)->lines[i]);
+}
+
+static void script_release(void *data)
+{
+    mig_sql_lines_free(data);
+    mig_free(data);
+}
+
 static const table_kind status_kind = {
     "migrations_status",
     "CREATE TABLE x(version TEXT, name TEXT, state TEXT, script TEXT, checksum TEXT, "
@@ -194,6 +234,10 @@ static const table_kind plan_kind = {
     "CREATE TABLE x(step INTEGER, direction TEXT, version TEXT, name TEXT, script TEXT, "
     "dir HIDDEN, target HIDDEN)",
     5, 2, 1, plan_load, plan_rows, plan_column, snapshot_release};
+
+static const table_kind script_kind = {
+    "migrate_script", "CREATE TABLE x(seq INTEGER, statement TEXT, dir HIDDEN, target HIDDEN)",
+    2, 2, 1, script_load, script_rows, script_column, script_release};
 
 static const table_kind duplicates_kind = {
     "migrate_duplicates",
@@ -280,7 +324,7 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
             return SQLITE_NOMEM;
     }
     for (int i = 0; i < vt->kind->required; i++) {
-        if (cur->args[i])
+        if (idxNum & (1 << i))
             continue;
         sqlite3_free(vt->base.zErrMsg);
         vt->base.zErrMsg = i == 0 && vt->kind->required == 1
@@ -294,7 +338,7 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     mig_error err;
     mig_error_init(&err);
     sqlite_engine_init(&se, vt->db, &eng);
-    int rc = vt->kind->load(&eng, cur->args, &vt->conn->policy, &cur->data, &err);
+    int rc = vt->kind->load(&eng, cur->args, idxNum, &vt->conn->policy, &cur->data, &err);
     sqlite_engine_free(&se);
     if (rc == MIG_OK) {
         cur->loaded = 1;
@@ -409,7 +453,7 @@ static void table_aux_free(void *p)
 /* Register migrations_status and migrate_plan. */
 int migrate_register_tables(sqlite3 *db, migrate_conn *conn)
 {
-    const table_kind *kinds[] = {&status_kind, &plan_kind, &duplicates_kind};
+    const table_kind *kinds[] = {&status_kind, &plan_kind, &script_kind, &duplicates_kind};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
         table_aux *ta = sqlite3_malloc(sizeof *ta);
         if (!ta)

@@ -172,13 +172,15 @@ static int fake_query(void *h, const char *sql, int nparams, const char *const *
                       mig_row_fn fn, void *ctx, mig_error *err)
 {
     fake *f = h;
-    if (strncmp(sql, "SELECT up_sql, down_sql FROM migrate_history WHERE id = $1", 58) == 0) {
+    static const char stored[] =
+        "SELECT up_sql, down_sql, completed_statements FROM migrate_history WHERE id = $1";
+    if (strncmp(sql, stored, sizeof stored - 1) == 0) {
         ck_assert_int_eq(nparams, 1);
         note(f, "load_scripts(%s)", params[0]);
         for (size_t i = 0; i < f->nrows; i++)
             if (strcmp(f->rows[i].col[0], params[0]) == 0) {
-                const char *v[2] = {f->rows[i].up_sql, f->rows[i].down_sql};
-                return fn(ctx, 2, v);
+                const char *v[3] = {f->rows[i].up_sql, f->rows[i].down_sql, NULL};
+                return fn(ctx, 3, v);
             }
         return MIG_OK;
     }
@@ -195,7 +197,7 @@ static int fake_query(void *h, const char *sql, int nparams, const char *const *
     }
     ck_assert_msg(strncmp(sql, "INSERT INTO migrate_history (", 29) == 0, "unexpected SQL: %s",
                   sql);
-    ck_assert_int_eq(nparams, 12);
+    ck_assert_int_eq(nparams, 13); /* the 13th, completed_statements, only for failed runs */
     ck_assert_ptr_null(fn);
     note(f, "insert(%s %s %s)", params[0], params[2], params[11]);
     if (fails(f, "insert"))

@@ -1,0 +1,144 @@
+#include "mig_export.h"
+
+#include "mig_alloc.h"
+#include "mig_buf.h"
+#include "mig_script.h"
+
+#include <string.h>
+
+/* Append a line, taking ownership; NULL (out of memory) fails. */
+static int push_line(mig_sql_lines *out, char *line, mig_error *err)
+{
+    if (!line)
+        return mig_fail_nomem(err);
+    if (out->count == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 64;
+        char **lines = mig_realloc(out->lines, cap * sizeof *lines);
+        if (!lines) {
+            mig_free(line);
+            return mig_fail_nomem(err);
+        }
+        out->lines = lines;
+        out->cap = cap;
+    }
+    out->lines[out->count++] = line;
+    return MIG_OK;
+}
+
+/* One statement of a script, ending with ';' so a shell reading lines runs it. */
+static char *statement_text(const char *text, const mig_statement *st)
+{
+    size_t len = st->len;
+    while (len > 0 && (text[st->offset + len - 1] == ' ' || text[st->offset + len - 1] == '\n' ||
+                       text[st->offset + len - 1] == '\t' || text[st->offset + len - 1] == '\r'))
+        len--;
+    /* ends with ';' already (nothing but blanks and comments after the last one)? */
+    bool ends = mig_script_statement_start(text + st->offset, len, len) == len &&
+                memchr(text + st->offset, ';', len) != NULL;
+    return mig_printf("%.*s%s", (int)len, text + st->offset, ends ? "" : "\n;");
+}
+
+/* A literal, or NULL when the value is NULL. */
+static char *literal_or_null(const mig_engine *eng, const char *text)
+{
+    return text ? eng->literal(eng->handle, text) : mig_strdup("NULL");
+}
+
+/* The INSERT that records one applied migration. */
+static char *record_statement(const mig_engine *eng, const mig_migration *m, const char *script)
+{
+    const char *values[8] = {m->version, m->name, m->checksum,
+                             *m->down_checksum ? m->down_checksum : NULL,
+                             m->up_text, m->down_text, script, NULL};
+    mig_buf b = {0};
+    mig_buf_printf(&b,
+                   "INSERT INTO %s (version, name, direction, checksum, down_checksum, up_sql, "
+                   "down_sql, script, applied_at, applied_by, execution_ms, success) VALUES (",
+                   eng->history_table);
+    for (int i = 0; i < 7; i++) {
+        char *lit = literal_or_null(eng, values[i]);
+        mig_buf_printf(&b, "%s%s", lit ? lit : "NULL", i == 1 ? ", 'up', " : ", ");
+        mig_free(lit);
+    }
+    mig_buf_printf(&b, "%s, %s, 0, '1');", eng->script.now_sql, eng->script.user_sql);
+    return mig_buf_take(&b);
+}
+
+/* Statements of one migration: guard, body, record, inside BEGIN/COMMIT unless no-transaction. */
+static int export_step(const mig_engine *eng, const mig_step *step, const char *previous,
+                       mig_sql_lines *out, mig_error *err)
+{
+    const mig_migration *m = step->row->file;
+    bool outside = m->up.no_transaction;
+    int rc = MIG_OK;
+    if (!outside && eng->script.begin)
+        rc = push_line(out, mig_strdup(eng->script.begin), err);
+    if (rc == MIG_OK && eng->script.guard_fmt) {
+        char *v = eng->literal(eng->handle, m->version);
+        char *p = literal_or_null(eng, previous);
+        rc = push_line(out, v && p ? mig_printf(eng->script.guard_fmt, v, p) : NULL, err);
+        mig_free(v);
+        mig_free(p);
+    }
+    mig_statement *stmts = NULL;
+    size_t n = 0;
+    if (rc == MIG_OK)
+        rc = eng->split_statements(eng->handle, m->up_text, strlen(m->up_text), &stmts, &n, err);
+    for (size_t i = 0; rc == MIG_OK && i < n; i++)
+        rc = push_line(out, statement_text(m->up_text, &stmts[i]), err);
+    mig_free(stmts);
+    if (rc == MIG_OK)
+        rc = push_line(out, record_statement(eng, m, step->script), err);
+    if (rc == MIG_OK && !outside && eng->script.commit)
+        rc = push_line(out, mig_strdup(eng->script.commit), err);
+    return rc;
+}
+
+/* Write the pending work out. */
+int mig_export(const mig_engine *eng, const char *dir, const char *target,
+               const mig_policy *policy, mig_sql_lines *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!eng->split_statements || !eng->literal)
+        return mig_fail(err, MIG_ERR, "migrate_script is not available on this engine");
+    mig_snapshot snap;
+    mig_call call = {MIG_PLAN_APPLY, target, 0, policy ? *policy : (mig_policy){false, false}};
+    int rc = mig_target_check(target, err);
+    memset(&snap, 0, sizeof snap);
+    if (rc == MIG_OK)
+        rc = mig_snapshot_load_source(eng, dir, &snap, err);
+    if (rc == MIG_OK)
+        rc = mig_status_check_policy(&snap.status, &call.policy, NULL, err);
+    if (rc == MIG_OK)
+        rc = mig_plan_make(&snap.status, &call.policy, MIG_PLAN_APPLY, target, 0, &snap.plan, err);
+    for (size_t i = 0; rc == MIG_OK && i < snap.plan.count; i++)
+        if (snap.plan.steps[i].row->resumable)
+            rc = mig_fail(err, MIG_ERR,
+                          "%s: migration %s failed outside a transaction; resume it with "
+                          "migrate_apply, or clear it with migrate_repair",
+                          snap.plan.steps[i].script, snap.plan.steps[i].row->version);
+    if (rc == MIG_OK)
+        rc = mig_check_leftovers(eng, &snap.plan, err);
+    for (int i = 0; rc == MIG_OK && eng->script.prologue[i]; i++)
+        rc = push_line(out, mig_strdup(eng->script.prologue[i]), err);
+    const char *previous = NULL;
+    for (size_t i = 0; rc == MIG_OK && i < snap.plan.count; i++) {
+        rc = export_step(eng, &snap.plan.steps[i], previous, out, err);
+        previous = snap.plan.steps[i].row->version;
+    }
+    for (int i = 0; rc == MIG_OK && eng->script.epilogue[i]; i++)
+        rc = push_line(out, mig_strdup(eng->script.epilogue[i]), err);
+    mig_snapshot_free(&snap);
+    if (rc != MIG_OK)
+        mig_sql_lines_free(out);
+    return rc;
+}
+
+/* Release the lines. */
+void mig_sql_lines_free(mig_sql_lines *lines)
+{
+    for (size_t i = 0; i < lines->count; i++)
+        mig_free(lines->lines[i]);
+    mig_free(lines->lines);
+    memset(lines, 0, sizeof *lines);
+}
