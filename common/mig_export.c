@@ -28,14 +28,21 @@ static int push_line(mig_sql_lines *out, char *line, mig_error *err)
 /* One statement of a script, ending with ';' so a shell reading lines runs it. */
 static char *statement_text(const char *text, const mig_statement *st)
 {
+    const char *p = text + st->offset;
     size_t len = st->len;
-    while (len > 0 && (text[st->offset + len - 1] == ' ' || text[st->offset + len - 1] == '\n' ||
-                       text[st->offset + len - 1] == '\t' || text[st->offset + len - 1] == '\r'))
+    while (len > 0 && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+        p++, len--;
+    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\n' || p[len - 1] == '\t' ||
+                       p[len - 1] == '\r'))
         len--;
-    /* ends with ';' already (nothing but blanks and comments after the last one)? */
-    bool ends = mig_script_statement_start(text + st->offset, len, len) == len &&
-                memchr(text + st->offset, ';', len) != NULL;
-    return mig_printf("%.*s%s", (int)len, text + st->offset, ends ? "" : "\n;");
+    if (len > 0 && p[len - 1] == ';')
+        return mig_strndup(p, len);
+    /* a ';' right after a trailing -- comment would be part of the comment */
+    const char *last_line = p + len;
+    while (last_line > p && last_line[-1] != '\n')
+        last_line--;
+    bool comment = memmem(last_line, (size_t)(p + len - last_line), "--", 2) != NULL;
+    return mig_printf("%.*s%s", (int)len, p, comment ? "\n;" : ";");
 }
 
 /* A literal, or NULL when the value is NULL. */

@@ -1,9 +1,13 @@
 #include "pg_engine.h"
 
+#include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "nodes/makefuncs.h"
+#include "utils/syscache.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -192,6 +196,103 @@ int pg_engine_run_guarded(const char *sql, mig_error *err)
 {
     script_job job = {sql, NULL, -1, true};
     return run_guarded(script_body, &job, sql, err);
+}
+
+typedef struct split_job {
+    const char *sql;
+    mig_statement *list;
+    size_t count;
+} split_job;
+
+/* Split with PostgreSQL's own parser. */
+static void split_body(void *arg, volatile int *offset)
+{
+    split_job *job = arg;
+    List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    ListCell *lc;
+    (void)offset;
+    job->list = mig_calloc(list_length(stmts) + 1, sizeof *job->list);
+    foreach (lc, stmts) {
+        RawStmt *raw = lfirst_node(RawStmt, lc);
+        size_t start = raw->stmt_location < 0 ? 0 : (size_t)raw->stmt_location;
+        size_t len = raw->stmt_len ? (size_t)raw->stmt_len : strlen(job->sql + start);
+        job->list[job->count++] = (mig_statement){start, len};
+    }
+}
+
+/* engine.split_statements */
+static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
+                                   size_t *count, mig_error *err)
+{
+    split_job job = {sql, NULL, 0};
+    (void)h, (void)len;
+    int rc = run_guarded(split_body, &job, sql, err);
+    if (rc != MIG_OK) {
+        mig_free(job.list);
+        return rc;
+    }
+    *out = job.list;
+    *count = job.count;
+    return MIG_OK;
+}
+
+/* engine.literal: quote_literal, which writes E'...' when the text holds a backslash. */
+static char *engine_literal(void *h, const char *text)
+{
+    (void)h;
+    return mig_strdup(quote_literal_cstr(text));
+}
+
+typedef struct leftover_job {
+    const char *sql;
+    char *invalid; /* the first invalid index a CREATE INDEX CONCURRENTLY of the script left */
+} leftover_job;
+
+/* Find indexes the script builds concurrently that exist but are not valid. */
+static void leftover_body(void *arg, volatile int *offset)
+{
+    leftover_job *job = arg;
+    List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    ListCell *lc;
+    (void)offset;
+    foreach (lc, stmts) {
+        Node *stmt = lfirst_node(RawStmt, lc)->stmt;
+        if (!IsA(stmt, IndexStmt) || !((IndexStmt *)stmt)->concurrent || !((IndexStmt *)stmt)->idxname)
+            continue;
+        IndexStmt *index = (IndexStmt *)stmt;
+        RangeVar *rv = makeRangeVar(index->relation->schemaname, index->idxname, -1);
+        Oid indexoid = RangeVarGetRelid(rv, NoLock, true);
+        if (!OidIsValid(indexoid))
+            continue;
+        HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+        if (!HeapTupleIsValid(tup))
+            continue;
+        bool valid = ((Form_pg_index)GETSTRUCT(tup))->indisvalid;
+        ReleaseSysCache(tup);
+        if (!valid && !job->invalid)
+            job->invalid = mig_strdup(quote_qualified_identifier(
+                get_namespace_name(get_rel_namespace(indexoid)), index->idxname));
+    }
+}
+
+/* engine.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
+static int engine_check_leftovers(void *h, const char *sql, mig_error *err)
+{
+    leftover_job job = {sql, NULL};
+    (void)h;
+    int rc = run_guarded(leftover_body, &job, sql, err);
+    if (rc == MIG_OK && job.invalid) {
+        mig_fail(err, MIG_ERR,
+                 "index %s is INVALID: a CREATE INDEX CONCURRENTLY of this migration failed "
+                 "before and left it behind",
+                 job.invalid);
+        mig_error_set_hint(err, "DROP INDEX CONCURRENTLY %s; then run the migration again",
+                           job.invalid);
+        strcpy(err->sqlstate, "55000");
+        mig_free(job.invalid);
+        rc = err->code;
+    }
+    return rc;
 }
 
 /* engine.exec_script: each migration runs in a subtransaction of its own. */
@@ -400,8 +501,19 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
     mig_set_allocator(&pg_allocator);
     pe->depth = 0;
     Oid schema = get_func_namespace(fn_oid);
-    pe->history_table = MemoryContextStrdup(
-        pe->cxt, quote_qualified_identifier(get_namespace_name(schema), "migrate_history"));
+    const char *nsp = get_namespace_name(schema);
+    pe->history_table =
+        MemoryContextStrdup(pe->cxt, quote_qualified_identifier(nsp, "migrate_history"));
+    pe->scripts_table =
+        MemoryContextStrdup(pe->cxt, quote_qualified_identifier(nsp, "migrate_scripts"));
+    /* migrate_script's run spans transactions, so it holds the session-level lock */
+    pe->lock_statement = MemoryContextStrdup(
+        pe->cxt, psprintf("SELECT pg_catalog.pg_advisory_lock(" INT64_FORMAT ");", MIG_PG_LOCK_KEY));
+    pe->unlock_statement = MemoryContextStrdup(
+        pe->cxt,
+        psprintf("SELECT pg_catalog.pg_advisory_unlock(" INT64_FORMAT ");", MIG_PG_LOCK_KEY));
+    pe->guard_fmt = MemoryContextStrdup(
+        pe->cxt, psprintf("SELECT %s.migrate_script_guard(%%s, %%s);", quote_identifier(nsp)));
     *eng = (mig_engine){
         .handle = pe,
         .history_table = pe->history_table,
@@ -421,6 +533,23 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         .index_state = pg_index_state,
         .unique_create = pg_unique_create,
         .timestamp_type = "timestamptz",
+        .scripts_table = pe->scripts_table,
+        .scripts_prepare = NULL,
+        .caller_in_transaction = NULL,
+        .exec_autocommit = NULL,
+        .split_statements = engine_split_statements,
+        .check_leftovers = engine_check_leftovers,
+        .literal = engine_literal,
+        .script =
+            {
+                .prologue = {pe->lock_statement, NULL},
+                .epilogue = {pe->unlock_statement, NULL},
+                .begin = "BEGIN;",
+                .commit = "COMMIT;",
+                .guard_fmt = pe->guard_fmt,
+                .now_sql = "pg_catalog.clock_timestamp()",
+                .user_sql = "CURRENT_USER",
+            },
         .progress = engine_progress,
     };
 }

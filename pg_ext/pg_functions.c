@@ -11,6 +11,7 @@
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
+#include "../common/mig_export.h"
 #include "../common/mig_record.h"
 
 PG_MODULE_MAGIC;
@@ -23,6 +24,8 @@ PG_FUNCTION_INFO_V1(migrations_status);
 PG_FUNCTION_INFO_V1(migrate_validate);
 PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_baseline);
+PG_FUNCTION_INFO_V1(migrate_script);
+PG_FUNCTION_INFO_V1(migrate_init);
 
 void _PG_init(void);
 
@@ -66,14 +69,15 @@ static char *text_arg(FunctionCallInfo fcinfo, int i)
     return text_to_cstring(PG_GETARG_TEXT_PP(i));
 }
 
-/* The migrations folder argument: required, and readable only by those who may read files. */
+/*
+ * The migrations folder argument: a folder is read only by those who may read server files;
+ * NULL means the migrate_scripts table, which table privileges guard.
+ */
 static char *folder_arg(FunctionCallInfo fcinfo, const char *function)
 {
     char *dir = text_arg(fcinfo, 0);
-    if (!dir)
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg(MIG_MSG_NEEDS_FOLDER, function)));
-    pg_engine_check_file_access(function);
+    if (dir)
+        pg_engine_check_file_access(function);
     return dir;
 }
 
@@ -228,8 +232,12 @@ static void emit_status(ReturnSetInfo *rsinfo, AttInMetadata *meta, const mig_sn
     }
 }
 
-/* Load a snapshot (status, or plan when plan is set) and return it as a set. */
-static Datum snapshot_srf(FunctionCallInfo fcinfo, const char *dir, const char *target, bool plan)
+/*
+ * Load a snapshot (status, or plan when plan is set) and return it as a set. with_source:
+ * compare dir (NULL: migrate_scripts) with history; otherwise history alone.
+ */
+static Datum snapshot_srf(FunctionCallInfo fcinfo, const char *dir, bool with_source,
+                          const char *target, bool plan)
 {
     ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
     InitMaterializedSRF(fcinfo, 0);
@@ -243,8 +251,9 @@ static Datum snapshot_srf(FunctionCallInfo fcinfo, const char *dir, const char *
     mig_error_init(&err);
     mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, current_policy()};
     int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = plan ? mig_plan_load_call(&eng, dir, &call, &snap, &err)
-                                   : mig_snapshot_load(&eng, dir, &snap, &err));
+    PG_ENGINE_GUARD(&pe, rc = plan          ? mig_plan_load_call(&eng, dir, &call, &snap, &err)
+                              : with_source ? mig_snapshot_load_source(&eng, dir, &snap, &err)
+                                            : mig_snapshot_load(&eng, NULL, &snap, &err));
     if (rc != MIG_OK)
         pg_engine_raise(&err);
     if (plan)
@@ -260,12 +269,53 @@ static Datum snapshot_srf(FunctionCallInfo fcinfo, const char *dir, const char *
 Datum migrate_plan(PG_FUNCTION_ARGS)
 {
     char *dir = folder_arg(fcinfo, "migrate_plan");
-    return snapshot_srf(fcinfo, dir, text_arg(fcinfo, 1), true);
+    return snapshot_srf(fcinfo, dir, true, text_arg(fcinfo, 1), true);
 }
 
-/* migrations_status(dir text) compares folder and history; migrations_status() reads history. */
+/*
+ * migrations_status(dir text) compares a folder (NULL: migrate_scripts) with history;
+ * migrations_status() reads history alone.
+ */
 Datum migrations_status(PG_FUNCTION_ARGS)
 {
     char *dir = PG_NARGS() > 0 ? folder_arg(fcinfo, "migrations_status") : NULL;
-    return snapshot_srf(fcinfo, dir, NULL, false);
+    return snapshot_srf(fcinfo, dir, PG_NARGS() > 0, NULL, false);
+}
+
+/*
+ * migrate_script(dir text, target text DEFAULT NULL) RETURNS TABLE (seq, statement): the
+ * pending work as statements for psql's \gexec, which runs them at top level.
+ */
+Datum migrate_script(PG_FUNCTION_ARGS)
+{
+    char *dir = folder_arg(fcinfo, "migrate_script");
+    char *target = text_arg(fcinfo, 1);
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+    InitMaterializedSRF(fcinfo, 0);
+    AttInMetadata *meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
+    pg_engine pe;
+    mig_engine eng;
+    mig_error err;
+    mig_sql_lines lines;
+    mig_policy policy = current_policy();
+    SPI_connect();
+    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
+    mig_error_init(&err);
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(&pe, rc = mig_export(&eng, dir, target, &policy, &lines, &err));
+    if (rc != MIG_OK)
+        pg_engine_raise(&err);
+    for (size_t i = 0; i < lines.count; i++) {
+        char *values[2] = {psprintf("%zu", i + 1), pstrdup(lines.lines[i])};
+        tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, values));
+    }
+    mig_sql_lines_free(&lines);
+    SPI_finish();
+    return (Datum)0;
+}
+
+/* migrate_init() RETURNS text: CREATE EXTENSION made the tables; kept for SQLite's surface. */
+Datum migrate_init(PG_FUNCTION_ARGS)
+{
+    PG_RETURN_TEXT_P(cstring_to_text("ok"));
 }

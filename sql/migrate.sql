@@ -15,7 +15,8 @@ CREATE TABLE @extschema@.migrate_history (
     applied_at    timestamptz NOT NULL,
     applied_by    text,
     execution_ms  bigint NOT NULL DEFAULT 0,
-    success       boolean NOT NULL
+    success       boolean NOT NULL,
+    completed_statements integer
 );
 COMMENT ON TABLE @extschema@.migrate_history IS
     'Append-only record of every migration applied, reverted, baselined or repaired';
@@ -23,6 +24,77 @@ COMMENT ON TABLE @extschema@.migrate_history IS
 -- pg_dump keeps the history: it describes the schema the dump restores.
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_history', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_history_id_seq', '');
+COMMENT ON COLUMN @extschema@.migrate_history.completed_statements IS
+    'For a failed no-transaction migration: how many of its statements completed';
+
+-- Migrations kept in the database, for servers where no folder can be put: every function
+-- that takes dir reads this table when dir is NULL.
+CREATE TABLE @extschema@.migrate_scripts (
+    version  text PRIMARY KEY,
+    name     text NOT NULL DEFAULT '',
+    up_sql   text NOT NULL,
+    down_sql text
+);
+COMMENT ON TABLE @extschema@.migrate_scripts IS
+    'Migrations inserted with plain SQL; used by every migrate function given a NULL dir';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_scripts', '');
+
+-- The same row inserted again is a no-op; the same version with other content is refused.
+CREATE FUNCTION @extschema@.migrate_scripts_unchanged()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    existing @extschema@.migrate_scripts;
+BEGIN
+    SELECT * INTO existing FROM @extschema@.migrate_scripts s WHERE s.version = NEW.version;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    IF existing.name IS NOT DISTINCT FROM NEW.name AND existing.up_sql IS NOT DISTINCT FROM NEW.up_sql
+       AND existing.down_sql IS NOT DISTINCT FROM NEW.down_sql THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'migrate_scripts: version % already exists with other content', NEW.version
+        USING ERRCODE = 'unique_violation';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_scripts_unchanged() IS
+    'Trigger of migrate_scripts: refuses a version that already exists with other content';
+CREATE TRIGGER migrate_scripts_unchanged BEFORE INSERT ON @extschema@.migrate_scripts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.migrate_scripts_unchanged();
+
+-- In migrate_script's output: refuses a migration whose predecessor in the same script was not
+-- applied (it failed), or that is already applied, so nothing runs out of turn.
+CREATE FUNCTION @extschema@.migrate_script_guard(version text, previous text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    applied boolean;
+BEGIN
+    IF previous IS NOT NULL THEN
+        SELECT h.direction = 'up' INTO applied FROM @extschema@.migrate_history h
+         WHERE h.version = previous AND h.success AND h.direction IN ('up', 'down')
+         ORDER BY h.id DESC LIMIT 1;
+        IF applied IS NOT TRUE THEN
+            RAISE EXCEPTION 'migration % does not run: migration % before it in this script was not applied', version, previous
+                USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+    END IF;
+    SELECT h.direction = 'up' INTO applied FROM @extschema@.migrate_history h
+     WHERE h.version = migrate_script_guard.version AND h.success AND h.direction IN ('up', 'down')
+     ORDER BY h.id DESC LIMIT 1;
+    IF applied THEN
+        RAISE EXCEPTION 'migration % is already applied', version
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_script_guard(text, text) IS
+    'Used by migrate_script output: stops a migration whose predecessor failed or that is already applied';
 
 CREATE FUNCTION @extschema@.migrate_apply(dir text, target text DEFAULT NULL)
 RETURNS integer
@@ -88,6 +160,20 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_duplicates(text, text) IS
     'Each group of rows that a unique index on these columns would reject: the key, how many rows, their identities';
 
+CREATE FUNCTION @extschema@.migrate_script(dir text, target text DEFAULT NULL)
+RETURNS TABLE (seq integer, statement text)
+AS 'MODULE_PATHNAME', 'migrate_script'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_script(text, text) IS
+    'The pending work as SQL statements in order, for review or for psql: SELECT statement FROM migrate_script(dir) \gexec';
+
+CREATE FUNCTION @extschema@.migrate_init()
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_init'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_init() IS
+    'Creates migrate_history and migrate_scripts; CREATE EXTENSION already did on PostgreSQL (as on SQLite, it returns ok)';
+
 CREATE FUNCTION @extschema@.migrations_status(dir text)
 RETURNS TABLE (version text, name text, state text, script text, checksum text,
                applied_checksum text, applied_at timestamptz, applied_by text,
@@ -121,3 +207,4 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_validate(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_repair(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_script(text, text) FROM PUBLIC;
