@@ -187,8 +187,8 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
         stored_scripts stored = {0};
         if (m && m->down_text) {
             step->text = m->down_text;
-        } else if (!row->baselined) {
-            int rc = load_stored_scripts(eng, row->record->id, &stored, err);
+        } else if (!row->baselined && row->scripts_record) {
+            int rc = load_stored_scripts(eng, row->scripts_record->id, &stored, err);
             if (rc != MIG_OK)
                 return rc;
             if (!up)

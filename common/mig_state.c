@@ -21,6 +21,7 @@ typedef struct version_record {
     const mig_history_row *applied; /* the up (or baseline) row in force, or NULL */
     const mig_history_row *failed;  /* the failed run, when that is the last word */
     const char *checksum;           /* applied checksum, as a repair may have changed it */
+    const mig_history_row *scripts; /* the row whose stored scripts are in force */
     long long last_id;              /* the newest row that said anything of this version */
 } version_record;
 
@@ -49,14 +50,17 @@ static void replay_version(const mig_history_row *const *rows, size_t n, version
             rec->applied = r->success ? r : NULL;
             rec->failed = r->success ? NULL : r;
             rec->checksum = r->success ? r->checksum : NULL;
+            rec->scripts = r->success ? r : NULL;
         } else if (strcmp(r->direction, "down") == 0 && r->success) {
             rec->applied = NULL;
             rec->failed = NULL;
             rec->checksum = NULL;
         } else if (strcmp(r->direction, "repair") == 0 && r->success) {
             rec->failed = NULL;
-            if (rec->applied && r->checksum)
+            if (rec->applied && r->checksum) {
                 rec->checksum = r->checksum; /* the DBA accepted the file as it is now */
+                rec->scripts = r;           /* and its scripts, which a revert then runs */
+            }
             else if (!r->checksum)
                 rec->applied = NULL, rec->checksum = NULL; /* forgotten */
         }
@@ -113,6 +117,7 @@ static void take_record(mig_status_row *row, const version_record *rec)
     if (!r)
         return; /* reverted: nothing in force */
     row->record = rec->applied;
+    row->scripts_record = rec->scripts;
     row->baselined = rec->applied && strcmp(rec->applied->direction, "baseline") == 0;
     row->failed = rec->failed != NULL;
     row->failed_record = rec->failed;

@@ -29,6 +29,7 @@ typedef struct mig_status_row {
     bool has_execution_ms;
     const mig_migration *file;     /* NULL when missing */
     const mig_history_row *record; /* the row that applied it; NULL when not applied */
+    const mig_history_row *scripts_record; /* the row whose stored scripts are in force */
     bool baselined;                /* counted as applied by a baseline row, never run */
     bool failed;                   /* its last run failed (state may still say modified) */
     const mig_history_row *failed_record; /* that failed run */

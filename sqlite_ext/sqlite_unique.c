@@ -93,11 +93,25 @@ static int check_columns(sqlite3 *db, const char *schema, const char *table,
     return MIG_OK;
 }
 
-/* Rows are identified by rowid, or by the primary key of a WITHOUT ROWID table. */
+/*
+ * Rows are identified by rowid, or by the primary key of a WITHOUT ROWID table. A column may
+ * be named rowid, so the first of SQLite's three names for it that no column takes is used.
+ */
 static int find_identity(sqlite3 *db, const char *schema, const char *table, mig_table_desc *out,
                          mig_error *err)
 {
-    char *probe = sqlite3_mprintf("SELECT rowid FROM \"%w\".\"%w\"", schema, table);
+    static const char *const aliases[] = {"rowid", "_rowid_", "oid"};
+    const char *alias = NULL;
+    for (size_t i = 0; !alias && i < sizeof aliases / sizeof *aliases; i++) {
+        const char *cols[1] = {aliases[i]};
+        mig_error ignored;
+        mig_error_init(&ignored);
+        if (check_columns(db, schema, table, cols, 1, &ignored) != MIG_OK)
+            alias = aliases[i]; /* no column has that name */
+        mig_error_clear(&ignored);
+    }
+    char *probe = alias ? sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", alias, schema, table)
+                        : NULL;
     sqlite3_stmt *st = NULL;
     int has_rowid = probe && sqlite3_prepare_v2(db, probe, -1, &st, NULL) == SQLITE_OK;
     sqlite3_finalize(st);
@@ -106,7 +120,7 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
     if (!out->identity)
         return mig_fail_nomem(err);
     if (has_rowid) {
-        out->identity[out->nidentity++] = mig_strdup("rowid");
+        out->identity[out->nidentity++] = mig_strdup(alias);
         return out->identity[0] ? MIG_OK : mig_fail_nomem(err);
     }
     sqlite3_stmt *q = prepare_owned(

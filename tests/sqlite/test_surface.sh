@@ -6,6 +6,7 @@
 EXPECTED_FUNCTIONS="migrate_add_unique
 migrate_apply
 migrate_baseline
+migrate_init
 migrate_repair
 migrate_rollback
 migrate_set
@@ -13,6 +14,7 @@ migrate_to
 migrate_validate"
 EXPECTED_MODULES="migrate_duplicates
 migrate_plan
+migrate_script
 migrations_status"
 
 # Exactly these functions, every one DIRECTONLY, and these table-valued functions; nothing
@@ -83,13 +85,16 @@ SELECT * FROM migrate_plan(NULL);
 SELECT count(*) FROM sqlite_schema;
 EOF
   expect_rc 1
+  # a NULL folder means the migrate_scripts table, which this database does not have
   expect_err 'migrations folder "nope" does not exist
 migrations folder "afile.txt" is not a folder
-migrate_apply needs a migrations folder
+no migrations folder given, and there is no migrate_scripts table
+HINT: SELECT migrate_init() creates migrate_scripts; insert migrations into it, or give a folder
 no migrations folder given
 migrations folder "nope" does not exist
 migrations folder "afile.txt" is not a folder
-migrate_plan needs a migrations folder'
+no migrations folder given, and there is no migrate_scripts table
+HINT: SELECT migrate_init() creates migrate_scripts; insert migrations into it, or give a folder'
   expect_out "0"
   # an empty folder is fine: nothing to do
   mkdir empty
