@@ -499,9 +499,8 @@ static char *engine_now_utc(void *h)
 }
 
 /* SQLite has no users: the operating system account running the process applies. */
-static char *engine_current_user(void *h)
+static char *os_user(void)
 {
-    (void)h;
     struct passwd pw, *found = NULL;
     char buf[1024];
     if (getpwuid_r(geteuid(), &pw, buf, sizeof buf, &found) == 0 && found)
@@ -510,14 +509,20 @@ static char *engine_current_user(void *h)
     return user ? mig_strdup(user) : mig_printf("uid %ld", (long)geteuid());
 }
 
+/* engine.current_user */
+static char *engine_current_user(void *h)
+{
+    sqlite_engine *se = h;
+    return se->user ? mig_strdup(se->user) : os_user();
+}
+
 /* Bind the interface to db. */
 void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
 {
     memset(se, 0, sizeof *se);
     se->db = db;
-    char *user = engine_current_user(se);
-    se->user_literal = user ? engine_literal(se, user) : NULL;
-    mig_free(user);
+    se->user = os_user();
+    se->user_literal = se->user ? engine_literal(se, se->user) : NULL;
     *eng = (mig_engine){
         .handle = se,
         .history_table = HISTORY_TABLE,
@@ -565,8 +570,9 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
 /* Release what the engine state holds. */
 void sqlite_engine_free(sqlite_engine *se)
 {
+    mig_free(se->user);
     mig_free(se->user_literal);
-    se->user_literal = NULL;
+    se->user = se->user_literal = NULL;
     free_strings(se->fk_known, se->fk_known_count);
     se->fk_known = NULL;
     se->fk_known_count = 0;

@@ -12,7 +12,8 @@ typedef struct sqlite_engine {
     int fk_restore;  /* foreign keys were on and are switched off for the call */
     char **fk_known; /* violations present before the migrations ran, sorted */
     size_t fk_known_count;
-    char *user_literal; /* applied_by in migrate_script's output */
+    char *user;         /* applied_by: looked up once per call */
+    char *user_literal; /* the same quoted, for migrate_script's output */
 } sqlite_engine;
 
 /* The tables migrate keeps, as SQLite creates them. */
