@@ -9,13 +9,13 @@
 
 /* What migrate_add_unique needs to know of a table, as the engine resolved it. */
 typedef struct mig_table_desc {
-    char *name;         /* as the DBA named it, for messages */
-    char *schema;       /* plain name of the schema holding it */
-    char *table;        /* plain name of the table, as the catalog spells it */
-    char *qualified;    /* quoted, schema-qualified: "main"."users", "public"."users" */
-    char *quarantine;   /* quoted, qualified name of <table>_duplicates in the same schema */
+    char *name;            /* as the DBA named it, for messages */
+    char *schema;          /* plain name of the schema holding it */
+    char *table;           /* plain name of the table, as the catalog spells it */
+    char *qualified;       /* quoted, schema-qualified: "main"."users", "public"."users" */
+    char *quarantine;      /* quoted, qualified name of <table>_duplicates in the same schema */
     char *quarantine_name; /* its plain name, for messages */
-    char **identity;    /* quoted expressions that identify a row: rowid, primary key, ctid */
+    char **identity;       /* quoted expressions that identify a row: rowid, primary key, ctid */
     int nidentity;
     char *referenced_by; /* a table whose foreign key references this one, or NULL */
 } mig_table_desc;
@@ -38,9 +38,9 @@ typedef struct mig_script_dialect {
     const char *epilogue[2]; /* statements after everything (NULL-terminated) */
     const char *begin;       /* opens a migration's transaction */
     const char *commit;      /* closes it */
-    const char *guard_fmt;   /* refuses a migration out of turn: printf(version, previous) literals */
-    const char *now_sql;     /* applied_at */
-    const char *user_sql;    /* applied_by */
+    const char *guard_fmt; /* refuses a migration out of turn: printf(version, previous) literals */
+    const char *now_sql;   /* applied_at */
+    const char *user_sql;  /* applied_by */
 } mig_script_dialect;
 
 /* Receives one result row as text (NULL for SQL NULL); returns MIG_OK to go on. */
@@ -109,8 +109,7 @@ typedef struct mig_engine {
      * counting those that completed. NULL when the engine cannot (PostgreSQL functions).
      */
     bool (*caller_in_transaction)(void *h);
-    int (*exec_autocommit)(void *h, const char *sql, size_t len, int *completed,
-                           mig_error *err);
+    int (*exec_autocommit)(void *h, const char *sql, size_t len, int *completed, mig_error *err);
     /* Split a script into its statements (*out freed by the caller with mig_free). */
     int (*split_statements)(void *h, const char *sql, size_t len, mig_statement **out,
                             size_t *count, mig_error *err);

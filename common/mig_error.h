@@ -31,7 +31,8 @@ int mig_fail(mig_error *err, int code, const char *fmt, ...) __attribute__((form
 int mig_fail_nomem(mig_error *err);
 void mig_error_set_detail(mig_error *err, char *detail);
 /* Say where the error happened (replacing any earlier context). */
-void mig_error_set_context(mig_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mig_error_set_context(mig_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void mig_error_set_hint(mig_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Move src into dst (dst is cleared first). */
 void mig_error_move(mig_error *dst, mig_error *src);

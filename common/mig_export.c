@@ -32,8 +32,8 @@ static char *statement_text(const char *text, const mig_statement *st)
     size_t len = st->len;
     while (len > 0 && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
         p++, len--;
-    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\n' || p[len - 1] == '\t' ||
-                       p[len - 1] == '\r'))
+    while (len > 0 &&
+           (p[len - 1] == ' ' || p[len - 1] == '\n' || p[len - 1] == '\t' || p[len - 1] == '\r'))
         len--;
     if (len > 0 && p[len - 1] == ';')
         return mig_strndup(p, len);
@@ -54,9 +54,9 @@ static char *literal_or_null(const mig_engine *eng, const char *text)
 /* The INSERT that records one applied migration. */
 static char *record_statement(const mig_engine *eng, const mig_migration *m, const char *script)
 {
-    const char *values[8] = {m->version, m->name, m->checksum,
-                             *m->down_checksum ? m->down_checksum : NULL,
-                             m->up_text, m->down_text, script, NULL};
+    const char *values[8] = {
+        m->version, m->name,      m->checksum, *m->down_checksum ? m->down_checksum : NULL,
+        m->up_text, m->down_text, script,      NULL};
     mig_buf b = {0};
     mig_buf_printf(&b,
                    "INSERT INTO %s (version, name, direction, checksum, down_checksum, up_sql, "
@@ -102,8 +102,8 @@ static int export_step(const mig_engine *eng, const mig_step *step, const char *
 }
 
 /* Write the pending work out. */
-int mig_export(const mig_engine *eng, const char *dir, const char *target,
-               const mig_policy *policy, mig_sql_lines *out, mig_error *err)
+int mig_export(const mig_engine *eng, const char *dir, const char *target, const mig_policy *policy,
+               mig_sql_lines *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!eng->split_statements || !eng->literal)

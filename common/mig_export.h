@@ -15,8 +15,8 @@ typedef struct mig_sql_lines {
  * marked no-transaction) followed by the INSERT recording it, so each is recorded only after
  * its own statements succeeded; then the epilogue. dir NULL: migrate_scripts.
  */
-int mig_export(const mig_engine *eng, const char *dir, const char *target,
-               const mig_policy *policy, mig_sql_lines *out, mig_error *err);
+int mig_export(const mig_engine *eng, const char *dir, const char *target, const mig_policy *policy,
+               mig_sql_lines *out, mig_error *err);
 void mig_sql_lines_free(mig_sql_lines *lines);
 
 #endif

@@ -32,7 +32,7 @@ static int on_history_row(void *ctx, int ncols, const char *const *v)
     memset(r, 0, sizeof *r);
     hist->count++;
     r->id = v[0] ? strtoll(v[0], NULL, 10) : 0;
-    char **text[] = {&r->version,    &r->name,       &r->direction, &r->checksum,
+    char **text[] = {&r->version,       &r->name,   &r->direction,  &r->checksum,
                      &r->down_checksum, &r->script, &r->applied_at, &r->applied_by};
     for (int i = 0; i < 8; i++)
         if (v[i + 1] && !(*text[i] = mig_strdup(v[i + 1])))
@@ -80,11 +80,19 @@ int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_er
     char ms[32], done[32];
     snprintf(ms, sizeof ms, "%lld", e->execution_ms);
     snprintf(done, sizeof done, "%d", e->completed);
-    const char *params[13] = {e->version, e->name,     e->direction,
+    const char *params[13] = {e->version,
+                              e->name,
+                              e->direction,
                               e->checksum && *e->checksum ? e->checksum : NULL,
                               e->down_checksum && *e->down_checksum ? e->down_checksum : NULL,
-                              e->up_sql,  e->down_sql, e->script, at, by, ms,
-                              e->success ? "1" : "0", e->success ? NULL : done};
+                              e->up_sql,
+                              e->down_sql,
+                              e->script,
+                              at,
+                              by,
+                              ms,
+                              e->success ? "1" : "0",
+                              e->success ? NULL : done};
     int rc = (at && sql) ? eng->query(eng->handle, sql, 13, params, NULL, NULL, err)
                          : mig_fail_nomem(err);
     mig_free(at);

@@ -59,20 +59,21 @@ int mig_name_parse(const char *entry, bool is_folder, mig_name_info *out, mig_er
             out->kind = MIG_NAME_FOLDER;
     } else if (!ends_with_nocase(entry, len, ".sql")) {
         return MIG_OK;
-    } else if (ends_with_nocase(entry, len, ".up.sql") || ends_with_nocase(entry, len, ".down.sql")) {
+    } else if (ends_with_nocase(entry, len, ".up.sql") ||
+               ends_with_nocase(entry, len, ".down.sql")) {
         bool up = ends_with_nocase(entry, len, ".up.sql");
         size_t stem = len - (up ? 7 : 9);
         if (!split_version(entry, stem, out))
             return mig_fail(err, MIG_ERR,
-                            "%s: the file name has no version (expected <version>_<name>%s)",
-                            entry, up ? ".up.sql" : ".down.sql");
+                            "%s: the file name has no version (expected <version>_<name>%s)", entry,
+                            up ? ".up.sql" : ".down.sql");
         out->kind = up ? MIG_NAME_UP : MIG_NAME_DOWN;
     } else if (split_flyway(entry, len - 4, out)) {
         /* kind set by split_flyway */
     } else if (entry[0] == 'R' && entry[1] == '_' && entry[2] == '_') {
-        return mig_fail(err, MIG_ERR,
-                        "%s: repeatable migrations (R__) are not supported; give the file a version",
-                        entry);
+        return mig_fail(
+            err, MIG_ERR,
+            "%s: repeatable migrations (R__) are not supported; give the file a version", entry);
     } else {
         if (!split_version(entry, len - 4, out))
             return mig_fail(err, MIG_ERR,

@@ -133,10 +133,8 @@ static int baseline_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, m
                         "applied migration%s; a baseline only describes a database built before "
                         "migrate",
                         req->version, applied, applied == 1 ? "" : "s");
-    mig_history_entry entry = {.version = req->version,
-                               .name = req->name,
-                               .direction = "baseline",
-                               .success = true};
+    mig_history_entry entry = {
+        .version = req->version, .name = req->name, .direction = "baseline", .success = true};
     return mig_history_append(eng, &entry, err);
 }
 

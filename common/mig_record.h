@@ -4,7 +4,8 @@
 
 #include "mig_run.h"
 
-/* MIG_OK when nothing is modified, missing, out of order, duplicated or failed; else one error listing all. */
+/* MIG_OK when nothing is modified, missing, out of order, duplicated or failed; else one error
+ * listing all. */
 int mig_validate(const mig_engine *eng, const char *dir, const mig_policy *policy, mig_error *err);
 
 /*

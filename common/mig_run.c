@@ -97,8 +97,8 @@ static int snapshot_fill(const mig_engine *eng, bool with_source, const char *di
     if (rc == MIG_OK)
         rc = mig_history_load(eng, create, &snap->history, err);
     if (rc == MIG_OK)
-        rc = mig_status_build(snap->has_files ? &snap->files : NULL, &snap->history,
-                              &snap->status, err);
+        rc = mig_status_build(snap->has_files ? &snap->files : NULL, &snap->history, &snap->status,
+                              err);
     return rc;
 }
 
@@ -222,8 +222,8 @@ static void locate_error(mig_error *err, const mig_step *step)
         if (at >= len)
             at = (size_t)err->offset < len ? (size_t)err->offset : len;
         int line = step->first_line - 1 + mig_script_line_at(text, len, at);
-        mig_error_set_context(err, "migration %s (%s%s, line %d)", step->row->version, stored,
-                              file, line);
+        mig_error_set_context(err, "migration %s (%s%s, line %d)", step->row->version, stored, file,
+                              line);
     } else {
         mig_error_set_context(err, "migration %s (%s%s)", step->row->version, stored, file);
     }
@@ -311,8 +311,8 @@ static int run_step(const mig_engine *eng, const mig_step *step, mig_error *err)
         .version = row->version,
         .name = row->name,
         .direction = step->direction,
-        .checksum = up ? m->checksum : (row->applied_checksum ? row->applied_checksum
-                                                              : (m ? m->checksum : NULL)),
+        .checksum = up ? m->checksum
+                       : (row->applied_checksum ? row->applied_checksum : (m ? m->checksum : NULL)),
         .down_checksum = up ? m->down_checksum : down_checksum,
         .up_sql = m ? m->up_text : NULL,
         .down_sql = up ? m->down_text : step->text,
@@ -325,8 +325,7 @@ static int run_step(const mig_engine *eng, const mig_step *step, mig_error *err)
         bool late = up && row->state == MIG_STATE_OUT_OF_ORDER;
         char *msg = mig_printf("%s %s %s (%lld ms)%s", up ? "applied" : "reverted", row->version,
                                row->name, entry.execution_ms,
-                               late ? ", out of order: older than migrations already applied"
-                                    : "");
+                               late ? ", out of order: older than migrations already applied" : "");
         if (msg)
             eng->progress(eng->handle, msg);
         mig_free(msg);
@@ -459,11 +458,12 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
     if (rc == MIG_OK)
         rc = eng->split_statements(eng->handle, step->text, strlen(step->text), &now, &nnow, err);
     if (rc == MIG_OK)
-        rc = eng->split_statements(eng->handle, stored.up_sql, strlen(stored.up_sql), &then,
-                                   &nthen, err);
+        rc = eng->split_statements(eng->handle, stored.up_sql, strlen(stored.up_sql), &then, &nthen,
+                                   err);
     size_t k = (size_t)stored.completed;
     for (size_t i = 0; rc == MIG_OK && i < k; i++)
-        if (i >= nnow || i >= nthen || !same_statement(step->text, &now[i], stored.up_sql, &then[i]))
+        if (i >= nnow || i >= nthen ||
+            !same_statement(step->text, &now[i], stored.up_sql, &then[i]))
             rc = mig_fail(err, MIG_ERR,
                           "%s: migration %s failed after %zu statements had run, and statement "
                           "%zu has changed since; nothing was run",
@@ -526,8 +526,8 @@ static int run_outside(const mig_engine *eng, const mig_step *step, mig_error *e
     }
     rc = mig_history_append(eng, &entry, err);
     if (rc == MIG_OK && eng->progress) {
-        char *msg = mig_printf("applied %s %s outside a transaction (%lld ms)", m->version,
-                               m->name, entry.execution_ms);
+        char *msg = mig_printf("applied %s %s outside a transaction (%lld ms)", m->version, m->name,
+                               entry.execution_ms);
         if (msg)
             eng->progress(eng->handle, msg);
         mig_free(msg);

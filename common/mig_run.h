@@ -56,8 +56,7 @@ int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *c
             mig_error *err);
 
 /* Work done inside one call, with the history loaded (and snap->files when it was read). */
-typedef int (*mig_call_body)(const mig_engine *eng, mig_snapshot *snap, void *ctx,
-                             mig_error *err);
+typedef int (*mig_call_body)(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_error *err);
 
 /*
  * Run body in one transaction (a savepoint) under the migration lock, after loading the

@@ -10,11 +10,12 @@ static bool is_space(char c)
 
 static bool is_ident_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || (unsigned char)c >= 0x80;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           (unsigned char)c >= 0x80;
 }
 
-/* Offset after the block comment that starts at pos (PostgreSQL nests them; SQLite never needs to). */
+/* Offset after the block comment that starts at pos (PostgreSQL nests them; SQLite never needs to).
+ */
 static size_t skip_block_comment(const char *text, size_t len, size_t pos)
 {
     int depth = 0;
@@ -371,8 +372,9 @@ int mig_script_check_text(const char *text, size_t len, const char *file, mig_er
             cp = cp << 6 | (s[i + k] & 0x3F);
         }
         if (!ok || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return mig_fail(err, MIG_ERR, "%s: line %d: is not valid UTF-8 (byte 0x%02X at offset %zu)",
-                            file, mig_script_line_at(text, len, i), c, i);
+            return mig_fail(err, MIG_ERR,
+                            "%s: line %d: is not valid UTF-8 (byte 0x%02X at offset %zu)", file,
+                            mig_script_line_at(text, len, i), c, i);
         i += n;
     }
     return MIG_OK;

@@ -11,8 +11,8 @@
 typedef struct mig_span {
     size_t offset;
     size_t len;
-    int first_line;       /* 1-based line of the file on which the part begins */
-    bool no_transaction;  /* -- migrate:no-transaction, transaction:false, +goose NO TRANSACTION */
+    int first_line;      /* 1-based line of the file on which the part begins */
+    bool no_transaction; /* -- migrate:no-transaction, transaction:false, +goose NO TRANSACTION */
     bool present;
 } mig_span;
 

@@ -291,7 +291,8 @@ static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
         if (stat(full, &st) != 0) {
             if (errno == ELOOP || errno == ENOENT)
                 rc = mig_fail(err, MIG_ERR, "%s: %s", names[i],
-                              errno == ELOOP ? "is a symbolic link loop" : "is a dangling symbolic link");
+                              errno == ELOOP ? "is a symbolic link loop"
+                                             : "is a dangling symbolic link");
             else
                 rc = mig_fail(err, MIG_ERR, "%s: cannot be read: %s", names[i], strerror(errno));
         } else {
@@ -481,8 +482,8 @@ static int row_piece(const mig_source_row *row, piece_list *list, mig_error *err
 }
 
 /* Order, pair and check rows as a folder's files are. */
-int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out,
-                         char **duplicates, mig_error *err)
+int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out, char **duplicates,
+                         mig_error *err)
 {
     memset(out, 0, sizeof *out);
     if (duplicates)

@@ -48,10 +48,11 @@ typedef struct mig_source_row {
  * duplicate handling as a folder (duplicates: as in mig_source_read_all, or NULL for strict).
  * Errors name the row as migrate_scripts:<version>.
  */
-int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out,
-                         char **duplicates, mig_error *err);
+int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out, char **duplicates,
+                         mig_error *err);
 
-/* Turn a file's bytes into script text: BOM removed, CRLF to LF, in place; returns the new length. */
+/* Turn a file's bytes into script text: BOM removed, CRLF to LF, in place; returns the new length.
+ */
 size_t mig_text_normalize(char *text, size_t len);
 
 #endif

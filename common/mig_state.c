@@ -59,9 +59,8 @@ static void replay_version(const mig_history_row *const *rows, size_t n, version
             rec->failed = NULL;
             if (rec->applied && r->checksum) {
                 rec->checksum = r->checksum; /* the DBA accepted the file as it is now */
-                rec->scripts = r;           /* and its scripts, which a revert then runs */
-            }
-            else if (!r->checksum)
+                rec->scripts = r;            /* and its scripts, which a revert then runs */
+            } else if (!r->checksum)
                 rec->applied = NULL, rec->checksum = NULL; /* forgotten */
         }
     }
@@ -148,10 +147,10 @@ static void assign_states(mig_status *out, bool have_files)
         else if (row->record && !row->file)
             row->state = have_files ? MIG_STATE_MISSING : MIG_STATE_APPLIED;
         else if (row->record)
-            row->state = strcmp(row->applied_checksum ? row->applied_checksum : "",
-                                row->checksum) == 0
-                             ? MIG_STATE_APPLIED
-                             : MIG_STATE_MODIFIED;
+            row->state =
+                strcmp(row->applied_checksum ? row->applied_checksum : "", row->checksum) == 0
+                    ? MIG_STATE_APPLIED
+                    : MIG_STATE_MODIFIED;
         else if (row->failed) {
             row->state = MIG_STATE_FAILED;
             /* fixed since it failed: the next apply resumes it, checking what already ran */
@@ -166,8 +165,7 @@ static void assign_states(mig_status *out, bool have_files)
 }
 
 /* Merge the ordered files with the ordered records into status rows. */
-int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *out,
-                     mig_error *err)
+int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
     version_record *recs;
@@ -254,8 +252,9 @@ static void describe_problem(mig_buf *b, const mig_status_row *row, const char *
                        row->script, row->version, newest);
         break;
     case MIG_STATE_FAILED:
-        mig_buf_printf(b, "%s: migration %s failed when it last ran and its script has not "
-                          "changed since",
+        mig_buf_printf(b,
+                       "%s: migration %s failed when it last ran and its script has not "
+                       "changed since",
                        row->script, row->version);
         break;
     default:
@@ -288,8 +287,8 @@ int mig_status_check(const mig_status *status, mig_error *err)
 }
 
 /* One error naming every problem the policy does not allow, plus extra lines. */
-int mig_status_check_policy(const mig_status *status, const mig_policy *policy,
-                            const char *extra, mig_error *err)
+int mig_status_check_policy(const mig_status *status, const mig_policy *policy, const char *extra,
+                            mig_error *err)
 {
     const char *newest = NULL;
     size_t problems = 0;
@@ -375,8 +374,9 @@ static mig_step up_step(const mig_status_row *row)
 static mig_step down_step(const mig_status_row *row)
 {
     const mig_migration *m = row->file;
-    return (mig_step){"down", row, m && m->down_script ? m->down_script : row->script, NULL, NULL,
-                      m && m->down_text ? m->down.first_line : 1, false};
+    return (mig_step){"down", row,  m && m->down_script ? m->down_script : row->script,
+                      NULL,   NULL, m && m->down_text ? m->down.first_line : 1,
+                      false};
 }
 
 /* Pending migrations up to target, in version order. */

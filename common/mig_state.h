@@ -27,12 +27,12 @@ typedef struct mig_status_row {
     const char *applied_by;
     long long execution_ms;
     bool has_execution_ms;
-    const mig_migration *file;     /* NULL when missing */
-    const mig_history_row *record; /* the row that applied it; NULL when not applied */
+    const mig_migration *file;             /* NULL when missing */
+    const mig_history_row *record;         /* the row that applied it; NULL when not applied */
     const mig_history_row *scripts_record; /* the row whose stored scripts are in force */
-    bool baselined;                /* counted as applied by a baseline row, never run */
-    bool failed;                   /* its last run failed (state may still say modified) */
-    const mig_history_row *failed_record; /* that failed run */
+    bool baselined;                        /* counted as applied by a baseline row, never run */
+    bool failed;                           /* its last run failed (state may still say modified) */
+    const mig_history_row *failed_record;  /* that failed run */
     bool resumable; /* failed no-transaction migration whose file changed since: apply resumes */
 } mig_status_row;
 
@@ -52,20 +52,21 @@ typedef struct mig_policy {
     bool ignore_missing;     /* missing = ignore: applied migrations whose file is gone */
 } mig_policy;
 
-/* Refuse to go on when anything is modified, missing, out of order or failed: one error, all problems. */
+/* Refuse to go on when anything is modified, missing, out of order or failed: one error, all
+ * problems. */
 int mig_status_check(const mig_status *status, mig_error *err);
 /* The same under a policy; extra (may be NULL) lists further problems, one per line. */
-int mig_status_check_policy(const mig_status *status, const mig_policy *policy,
-                            const char *extra, mig_error *err);
+int mig_status_check_policy(const mig_status *status, const mig_policy *policy, const char *extra,
+                            mig_error *err);
 
 typedef struct mig_step {
     const char *direction; /* "up" or "down" */
     const mig_status_row *row;
-    const char *script;    /* the file that runs, as shown in plans and errors */
-    const char *text;      /* the SQL to run (set by the runner for down steps) */
-    char *owned_text;      /* text fetched from history, freed with the plan */
-    int first_line;        /* line of its file on which text begins */
-    bool stored;           /* text is the copy kept in migrate_history (the file is gone) */
+    const char *script; /* the file that runs, as shown in plans and errors */
+    const char *text;   /* the SQL to run (set by the runner for down steps) */
+    char *owned_text;   /* text fetched from history, freed with the plan */
+    int first_line;     /* line of its file on which text begins */
+    bool stored;        /* text is the copy kept in migrate_history (the file is gone) */
 } mig_step;
 
 typedef struct mig_plan {

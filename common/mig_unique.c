@@ -83,7 +83,8 @@ void mig_unique_columns_free(char **names, int count)
     mig_free(names);
 }
 
-/* <table>_<col>..._key; past 63 bytes, a prefix plus a hash of the whole, so names stay distinct. */
+/* <table>_<col>..._key; past 63 bytes, a prefix plus a hash of the whole, so names stay distinct.
+ */
 char *mig_unique_index_name(const char *table, char *const *columns, int count)
 {
     mig_buf b = {0};
@@ -182,8 +183,8 @@ static int request_open(const mig_engine *eng, const char *table, const char *co
     for (int i = 0; i < req->ncolumns; i++)
         if (!(req->quoted[i] = mig_quote_ident(req->columns[i])))
             return mig_fail_nomem(err);
-    return eng->table_describe(eng->handle, table, (const char *const *)req->columns,
-                               req->ncolumns, &req->table, err);
+    return eng->table_describe(eng->handle, table, (const char *const *)req->columns, req->ncolumns,
+                               &req->table, err);
 }
 
 /* Append "a, b, c" built from the request's quoted columns, each wrapped by fmt ("%s" plain). */
@@ -344,8 +345,7 @@ static void literal_body(mig_buf *b, const char *s)
 }
 
 /* The error for data that breaks the constraint: counts, the first groups, where to look. */
-static int duplicates_error(const unique_request *req, const mig_dup_report *report,
-                            mig_error *err)
+static int duplicates_error(const unique_request *req, const mig_dup_report *report, mig_error *err)
 {
     mig_buf cols = {0}, detail = {0}, hint = {0};
     for (int c = 0; c < req->ncolumns; c++)
@@ -449,15 +449,15 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
 }
 
 /* The whole request inside its savepoint. */
-static int add_unique_locked(const unique_request *req, const char *index,
-                             mig_on_duplicate policy, char **result, mig_error *err)
+static int add_unique_locked(const unique_request *req, const char *index, mig_on_duplicate policy,
+                             char **result, mig_error *err)
 {
     const mig_engine *eng = req->eng;
     const char *const *cols = (const char *const *)req->columns;
     int state = MIG_INDEX_ABSENT;
     char *how = NULL;
-    int rc = eng->index_state(eng->handle, &req->table, index, cols, req->ncolumns, &state, &how,
-                              err);
+    int rc =
+        eng->index_state(eng->handle, &req->table, index, cols, req->ncolumns, &state, &how, err);
     if (rc != MIG_OK)
         return rc;
     if (state == MIG_INDEX_SAME) {
@@ -466,8 +466,9 @@ static int add_unique_locked(const unique_request *req, const char *index,
         return *result ? MIG_OK : mig_fail_nomem(err);
     }
     if (state == MIG_INDEX_DIFFERENT) {
-        rc = mig_fail(err, MIG_ERR, "an index named %s already exists and is not a unique index "
-                                    "on %s of these columns%s%s",
+        rc = mig_fail(err, MIG_ERR,
+                      "an index named %s already exists and is not a unique index "
+                      "on %s of these columns%s%s",
                       index, req->table.name, how ? ": " : "", how ? how : "");
         mig_free(how);
         return rc;
@@ -507,8 +508,7 @@ static int add_unique_locked(const unique_request *req, const char *index,
 
 /* migrate_add_unique: everything it does happens in one savepoint, or not at all. */
 int mig_add_unique(const mig_engine *eng, const char *table, const char *columns,
-                   const char *index_name, const char *on_duplicate, char **result,
-                   mig_error *err)
+                   const char *index_name, const char *on_duplicate, char **result, mig_error *err)
 {
     *result = NULL;
     mig_on_duplicate policy;

@@ -7,14 +7,18 @@
 /* Longest index name both engines keep whole (PostgreSQL's NAMEDATALEN - 1). */
 #define MIG_MAX_IDENTIFIER 63
 
-typedef enum mig_on_duplicate { MIG_DUP_FAIL, MIG_DUP_KEEP_FIRST, MIG_DUP_KEEP_LAST } mig_on_duplicate;
+typedef enum mig_on_duplicate {
+    MIG_DUP_FAIL,
+    MIG_DUP_KEEP_FIRST,
+    MIG_DUP_KEEP_LAST
+} mig_on_duplicate;
 
 /* One group of rows that share a key. */
 typedef struct mig_dup_group {
     char *key;   /* the values, as text, joined by ", " */
     char *shown; /* the values quoted for messages: 'a@x.com' or ('3', 'a@x.com') */
     long long count;
-    char *rows;  /* the rows' identities, joined by ", " */
+    char *rows; /* the rows' identities, joined by ", " */
 } mig_dup_group;
 
 typedef struct mig_dup_report {
@@ -39,8 +43,7 @@ char *mig_quote_ident(const char *name);
  * same transaction. *result (caller frees) describes what was done.
  */
 int mig_add_unique(const mig_engine *eng, const char *table, const char *columns,
-                   const char *index_name, const char *on_duplicate, char **result,
-                   mig_error *err);
+                   const char *index_name, const char *on_duplicate, char **result, mig_error *err);
 
 /* Every duplicate group of columns in table, as the unique index would see them. */
 int mig_duplicates(const mig_engine *eng, const char *table, const char *columns,

@@ -257,7 +257,8 @@ static void leftover_body(void *arg, volatile int *offset)
     (void)offset;
     foreach (lc, stmts) {
         Node *stmt = lfirst_node(RawStmt, lc)->stmt;
-        if (!IsA(stmt, IndexStmt) || !((IndexStmt *)stmt)->concurrent || !((IndexStmt *)stmt)->idxname)
+        if (!IsA(stmt, IndexStmt) || !((IndexStmt *)stmt)->concurrent ||
+            !((IndexStmt *)stmt)->idxname)
             continue;
         IndexStmt *index = (IndexStmt *)stmt;
         RangeVar *rv = makeRangeVar(index->relation->schemaname, index->idxname, -1);
@@ -508,7 +509,8 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         MemoryContextStrdup(pe->cxt, quote_qualified_identifier(nsp, "migrate_scripts"));
     /* migrate_script's run spans transactions, so it holds the session-level lock */
     pe->lock_statement = MemoryContextStrdup(
-        pe->cxt, psprintf("SELECT pg_catalog.pg_advisory_lock(" INT64_FORMAT ");", MIG_PG_LOCK_KEY));
+        pe->cxt,
+        psprintf("SELECT pg_catalog.pg_advisory_lock(" INT64_FORMAT ");", MIG_PG_LOCK_KEY));
     pe->unlock_statement = MemoryContextStrdup(
         pe->cxt,
         psprintf("SELECT pg_catalog.pg_advisory_unlock(" INT64_FORMAT ");", MIG_PG_LOCK_KEY));
@@ -574,8 +576,8 @@ void pg_engine_unwind(pg_engine *pe)
 static int error_code_of(const mig_error *err)
 {
     if (err->sqlstate[0])
-        return MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1], err->sqlstate[2],
-                             err->sqlstate[3], err->sqlstate[4]);
+        return MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1], err->sqlstate[2], err->sqlstate[3],
+                             err->sqlstate[4]);
     if (err->code == MIG_NOMEM)
         return ERRCODE_OUT_OF_MEMORY;
     if (err->code == MIG_PRIVILEGE)
@@ -586,12 +588,11 @@ static int error_code_of(const mig_error *err)
 /* Raise the core's error with the engine's SQLSTATE, message, detail and hint, plus where. */
 void pg_engine_raise(const mig_error *err)
 {
-    ereport(ERROR,
-            (errcode(error_code_of(err)),
-             errmsg_internal("%s", err->message ? err->message : "out of memory"),
-             err->detail ? errdetail_internal("%s", err->detail) : 0,
-             err->hint ? errhint("%s", err->hint) : 0,
-             err->context ? errcontext("%s", err->context) : 0));
+    ereport(ERROR, (errcode(error_code_of(err)),
+                    errmsg_internal("%s", err->message ? err->message : "out of memory"),
+                    err->detail ? errdetail_internal("%s", err->detail) : 0,
+                    err->hint ? errhint("%s", err->hint) : 0,
+                    err->context ? errcontext("%s", err->context) : 0));
     pg_unreachable();
 }
 

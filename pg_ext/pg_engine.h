@@ -12,12 +12,12 @@
 #define MIG_PG_LOCK_KEY INT64CONST(30796665482998885)
 
 typedef struct pg_engine {
-    MemoryContext cxt;     /* where the core allocates; lives for the whole call */
+    MemoryContext cxt;        /* where the core allocates; lives for the whole call */
     MemoryContext caller_cxt; /* the context current when the call began (survives rollbacks) */
-    char *history_table;   /* "schema".migrate_history */
-    char *scripts_table;   /* "schema".migrate_scripts */
+    char *history_table;      /* "schema".migrate_history */
+    char *scripts_table;      /* "schema".migrate_scripts */
     char *lock_statement, *unlock_statement, *guard_fmt; /* migrate_script's frame */
-    int depth;             /* savepoints opened and not yet closed */
+    int depth;                                           /* savepoints opened and not yet closed */
     ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */
 } pg_engine;
 
@@ -33,17 +33,17 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid);
  */
 void pg_engine_unwind(pg_engine *pe) pg_attribute_noreturn();
 
-#define PG_ENGINE_GUARD(pe, statement)                                                           \
-    do {                                                                                         \
-        PG_TRY();                                                                                \
-        {                                                                                        \
-            statement;                                                                           \
-        }                                                                                        \
-        PG_CATCH();                                                                              \
-        {                                                                                        \
-            pg_engine_unwind(pe);                                                                \
-        }                                                                                        \
-        PG_END_TRY();                                                                            \
+#define PG_ENGINE_GUARD(pe, statement)                                                             \
+    do {                                                                                           \
+        PG_TRY();                                                                                  \
+        {                                                                                          \
+            statement;                                                                             \
+        }                                                                                          \
+        PG_CATCH();                                                                                \
+        {                                                                                          \
+            pg_engine_unwind(pe);                                                                  \
+        }                                                                                          \
+        PG_END_TRY();                                                                              \
     } while (0)
 
 /* Run a script in a subtransaction of its own; an ERROR comes back in err, rolled back. */

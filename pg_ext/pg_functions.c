@@ -49,8 +49,8 @@ void _PG_init(void)
     DefineCustomEnumVariable("migrate.missing",
                              "What migrate does with applied migrations whose file is gone: "
                              "error (refuse) or ignore.",
-                             NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL,
-                             NULL, NULL);
+                             NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL, NULL,
+                             NULL);
     MarkGUCPrefixReserved("migrate");
 }
 

@@ -53,8 +53,8 @@ static int find_identity(Oid relid, mig_table_desc *out, mig_error *err)
         HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk));
         Form_pg_index index = (Form_pg_index)GETSTRUCT(tup);
         for (int i = 0; i < index->indnkeyatts; i++)
-            out->identity[out->nidentity++] = mig_strdup(
-                quote_identifier(get_attname(relid, index->indkey.values[i], false)));
+            out->identity[out->nidentity++] =
+                mig_strdup(quote_identifier(get_attname(relid, index->indkey.values[i], false)));
         ReleaseSysCache(tup);
     } else {
         out->identity[out->nidentity++] = mig_strdup("ctid");
@@ -147,9 +147,8 @@ static const char *index_difference(Oid indexoid, const mig_table_desc *t,
 }
 
 /* engine.index_state: SAME only when the index is there and attached as a constraint. */
-int pg_index_state(void *h, const mig_table_desc *t, const char *index,
-                   const char *const *columns, int ncolumns, int *state, char **detail,
-                   mig_error *err)
+int pg_index_state(void *h, const mig_table_desc *t, const char *index, const char *const *columns,
+                   int ncolumns, int *state, char **detail, mig_error *err)
 {
     (void)h, (void)err;
     *state = MIG_INDEX_ABSENT;

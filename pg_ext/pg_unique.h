@@ -6,9 +6,8 @@
 
 int pg_table_describe(void *h, const char *table, const char *const *columns, int ncolumns,
                       mig_table_desc *out, mig_error *err);
-int pg_index_state(void *h, const mig_table_desc *t, const char *index,
-                   const char *const *columns, int ncolumns, int *state, char **detail,
-                   mig_error *err);
+int pg_index_state(void *h, const mig_table_desc *t, const char *index, const char *const *columns,
+                   int ncolumns, int *state, char **detail, mig_error *err);
 int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
                      const char *const *columns, int ncolumns, mig_error *err);
 

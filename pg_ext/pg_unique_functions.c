@@ -38,8 +38,8 @@ Datum migrate_add_unique(PG_FUNCTION_ARGS)
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     mig_error_init(&err);
     int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = mig_add_unique(&eng, table, columns, index, on_duplicate, &result,
-                                             &err));
+    PG_ENGINE_GUARD(&pe,
+                    rc = mig_add_unique(&eng, table, columns, index, on_duplicate, &result, &err));
     if (rc != MIG_OK)
         pg_engine_raise(&err);
     MemoryContext spi = MemoryContextSwitchTo(caller); /* must outlive SPI_finish */

@@ -7,8 +7,8 @@ SQLITE_EXTENSION_INIT1
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
-/* Register every function and table-valued function of migrate on db. */
-int sqlite3_migrate_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+    /* Register every function and table-valued function of migrate on db. */
+    int sqlite3_migrate_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
 {
     SQLITE_EXTENSION_INIT2(api);
     if (sqlite3_libversion_number() < 3034000) {

@@ -142,8 +142,9 @@ static int engine_exec_autocommit(void *h, const char *sql, size_t len, int *com
     if (!sqlite3_get_autocommit(se->db)) { /* its own BEGIN without COMMIT */
         exec_simple(se->db, "ROLLBACK", NULL);
         if (rc == MIG_OK)
-            rc = mig_fail(err, MIG_ERR, "the script opened a transaction and did not end it; "
-                                        "it was rolled back");
+            rc = mig_fail(err, MIG_ERR,
+                          "the script opened a transaction and did not end it; "
+                          "it was rolled back");
     }
     return rc;
 }
@@ -553,8 +554,8 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
             {
                 /* the shell stops at the first error, so nothing runs after a failure */
                 .prologue = {".bail on",
-                             "CREATE TABLE IF NOT EXISTS " HISTORY_TABLE
-                             " " SQLITE_HISTORY_COLUMNS ";",
+                             "CREATE TABLE IF NOT EXISTS " HISTORY_TABLE " " SQLITE_HISTORY_COLUMNS
+                             ";",
                              NULL},
                 .epilogue = {NULL},
                 .begin = "BEGIN IMMEDIATE;",

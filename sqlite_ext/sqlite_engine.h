@@ -17,22 +17,22 @@ typedef struct sqlite_engine {
 } sqlite_engine;
 
 /* The tables migrate keeps, as SQLite creates them. */
-#define SQLITE_HISTORY_COLUMNS                                                                   \
-    "(\n"                                                                                        \
-    "  id INTEGER PRIMARY KEY,\n"                                                                \
-    "  version TEXT NOT NULL,\n"                                                                 \
-    "  name TEXT NOT NULL,\n"                                                                    \
-    "  direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'baseline', 'repair')),\n"     \
-    "  checksum TEXT,\n"                                                                         \
-    "  down_checksum TEXT,\n"                                                                    \
-    "  up_sql TEXT,\n"                                                                           \
-    "  down_sql TEXT,\n"                                                                         \
-    "  script TEXT,\n"                                                                           \
-    "  applied_at TEXT NOT NULL,\n"                                                              \
-    "  applied_by TEXT,\n"                                                                       \
-    "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"                                               \
-    "  success INTEGER NOT NULL CHECK (success IN (0, 1)),\n"                                    \
-    "  completed_statements INTEGER\n"                                                           \
+#define SQLITE_HISTORY_COLUMNS                                                                     \
+    "(\n"                                                                                          \
+    "  id INTEGER PRIMARY KEY,\n"                                                                  \
+    "  version TEXT NOT NULL,\n"                                                                   \
+    "  name TEXT NOT NULL,\n"                                                                      \
+    "  direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'baseline', 'repair')),\n"       \
+    "  checksum TEXT,\n"                                                                           \
+    "  down_checksum TEXT,\n"                                                                      \
+    "  up_sql TEXT,\n"                                                                             \
+    "  down_sql TEXT,\n"                                                                           \
+    "  script TEXT,\n"                                                                             \
+    "  applied_at TEXT NOT NULL,\n"                                                                \
+    "  applied_by TEXT,\n"                                                                         \
+    "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"                                                 \
+    "  success INTEGER NOT NULL CHECK (success IN (0, 1)),\n"                                      \
+    "  completed_statements INTEGER\n"                                                             \
     ")"
 
 /* Create migrate_history and migrate_scripts (with its guard) in main when missing. */

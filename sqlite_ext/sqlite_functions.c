@@ -289,8 +289,8 @@ static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
     else if (value && strcmp(value, off) == 0)
         *flag = false;
     else if (value) {
-        char *msg = sqlite3_mprintf("migrate_set: %s must be '%s' or '%s', not '%s'", name, off,
-                                    on, value);
+        char *msg =
+            sqlite3_mprintf("migrate_set: %s must be '%s' or '%s', not '%s'", name, off, on, value);
         sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
         sqlite3_free(msg);
         return;
@@ -302,20 +302,27 @@ static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
 int migrate_register_functions(sqlite3 *db, migrate_conn *conn)
 {
     static const function_def functions[] = {
-        {"migrate_apply", 1, migrate_apply_func},       {"migrate_apply", 2, migrate_apply_func},
-        {"migrate_to", 2, migrate_to_func},             {"migrate_rollback", 1, migrate_rollback_func},
-        {"migrate_rollback", 2, migrate_rollback_func}, {"migrate_validate", 1, migrate_validate_func},
-        {"migrate_repair", 1, migrate_repair_func},     {"migrate_baseline", 1, migrate_baseline_func},
-        {"migrate_baseline", 2, migrate_baseline_func}, {"migrate_set", 1, migrate_set_func},
-        {"migrate_set", 2, migrate_set_func},           {"migrate_add_unique", 2, migrate_add_unique_func},
-        {"migrate_add_unique", 3, migrate_add_unique_func}, {"migrate_add_unique", 4, migrate_add_unique_func},
+        {"migrate_apply", 1, migrate_apply_func},
+        {"migrate_apply", 2, migrate_apply_func},
+        {"migrate_to", 2, migrate_to_func},
+        {"migrate_rollback", 1, migrate_rollback_func},
+        {"migrate_rollback", 2, migrate_rollback_func},
+        {"migrate_validate", 1, migrate_validate_func},
+        {"migrate_repair", 1, migrate_repair_func},
+        {"migrate_baseline", 1, migrate_baseline_func},
+        {"migrate_baseline", 2, migrate_baseline_func},
+        {"migrate_set", 1, migrate_set_func},
+        {"migrate_set", 2, migrate_set_func},
+        {"migrate_add_unique", 2, migrate_add_unique_func},
+        {"migrate_add_unique", 3, migrate_add_unique_func},
+        {"migrate_add_unique", 4, migrate_add_unique_func},
         {"migrate_init", 0, migrate_init_func},
     };
     for (size_t i = 0; i < sizeof functions / sizeof *functions; i++) {
         migrate_conn_ref(conn);
         int rc = sqlite3_create_function_v2(db, functions[i].name, functions[i].nargs,
-                                            SQLITE_UTF8 | SQLITE_DIRECTONLY, conn,
-                                            functions[i].fn, NULL, NULL, migrate_conn_unref);
+                                            SQLITE_UTF8 | SQLITE_DIRECTONLY, conn, functions[i].fn,
+                                            NULL, NULL, migrate_conn_unref);
         if (rc != SQLITE_OK)
             return rc; /* on failure SQLite has already called the destructor */
     }

@@ -101,14 +101,30 @@ static void status_column(sqlite3_context *ctx, const void *data, size_t i, int 
 {
     const mig_status_row *r = &((const mig_snapshot *)data)->status.rows[i];
     switch (col) {
-    case 0: result_text(ctx, r->version); break;
-    case 1: result_text(ctx, r->name); break;
-    case 2: result_text(ctx, mig_state_name(r->state)); break;
-    case 3: result_text(ctx, r->script); break;
-    case 4: result_text(ctx, r->checksum); break;
-    case 5: result_text(ctx, r->applied_checksum); break;
-    case 6: result_text(ctx, r->applied_at); break;
-    case 7: result_text(ctx, r->applied_by); break;
+    case 0:
+        result_text(ctx, r->version);
+        break;
+    case 1:
+        result_text(ctx, r->name);
+        break;
+    case 2:
+        result_text(ctx, mig_state_name(r->state));
+        break;
+    case 3:
+        result_text(ctx, r->script);
+        break;
+    case 4:
+        result_text(ctx, r->checksum);
+        break;
+    case 5:
+        result_text(ctx, r->applied_checksum);
+        break;
+    case 6:
+        result_text(ctx, r->applied_at);
+        break;
+    case 7:
+        result_text(ctx, r->applied_by);
+        break;
     case 8:
         if (r->has_execution_ms)
             sqlite3_result_int64(ctx, r->execution_ms);
@@ -119,8 +135,8 @@ static void status_column(sqlite3_context *ctx, const void *data, size_t i, int 
 }
 
 /* migrate_plan(dir): an apply's steps; migrate_plan(dir, target): migrate_to's. */
-static int plan_load(const mig_engine *eng, char *const *args, int given,
-                     const mig_policy *policy, void **data, mig_error *err)
+static int plan_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+                     void **data, mig_error *err)
 {
     (void)given;
     mig_call call = {args[1] ? MIG_PLAN_TO : MIG_PLAN_APPLY, args[1], 0, *policy};
@@ -142,11 +158,21 @@ static void plan_column(sqlite3_context *ctx, const void *data, size_t i, int co
 {
     const mig_step *s = &((const mig_snapshot *)data)->plan.steps[i];
     switch (col) {
-    case 0: sqlite3_result_int64(ctx, (sqlite3_int64)i + 1); break;
-    case 1: result_text(ctx, s->direction); break;
-    case 2: result_text(ctx, s->row->version); break;
-    case 3: result_text(ctx, s->row->name); break;
-    case 4: result_text(ctx, s->script); break;
+    case 0:
+        sqlite3_result_int64(ctx, (sqlite3_int64)i + 1);
+        break;
+    case 1:
+        result_text(ctx, s->direction);
+        break;
+    case 2:
+        result_text(ctx, s->row->version);
+        break;
+    case 3:
+        result_text(ctx, s->row->name);
+        break;
+    case 4:
+        result_text(ctx, s->script);
+        break;
     }
 }
 
@@ -175,9 +201,15 @@ static void duplicates_column(sqlite3_context *ctx, const void *data, size_t i, 
 {
     const mig_dup_group *g = &((const mig_dup_report *)data)->groups[i];
     switch (col) {
-    case 0: result_text(ctx, g->key); break;
-    case 1: sqlite3_result_int64(ctx, g->count); break;
-    case 2: result_text(ctx, g->rows); break;
+    case 0:
+        result_text(ctx, g->key);
+        break;
+    case 1:
+        sqlite3_result_int64(ctx, g->count);
+        break;
+    case 2:
+        result_text(ctx, g->rows);
+        break;
     }
 }
 
@@ -227,24 +259,50 @@ static const table_kind status_kind = {
     "CREATE TABLE x(version TEXT, name TEXT, state TEXT, script TEXT, checksum TEXT, "
     "applied_checksum TEXT, applied_at TEXT, applied_by TEXT, execution_ms INTEGER, "
     "dir HIDDEN)",
-    9, 1, 0, status_load, status_rows, status_column, snapshot_release};
+    9,
+    1,
+    0,
+    status_load,
+    status_rows,
+    status_column,
+    snapshot_release};
 
 static const table_kind plan_kind = {
     "migrate_plan",
     "CREATE TABLE x(step INTEGER, direction TEXT, version TEXT, name TEXT, script TEXT, "
     "dir HIDDEN, target HIDDEN)",
-    5, 2, 1, plan_load, plan_rows, plan_column, snapshot_release};
+    5,
+    2,
+    1,
+    plan_load,
+    plan_rows,
+    plan_column,
+    snapshot_release};
 
 static const table_kind script_kind = {
-    "migrate_script", "CREATE TABLE x(seq INTEGER, statement TEXT, dir HIDDEN, target HIDDEN)",
-    2, 2, 1, script_load, script_rows, script_column, script_release};
+    "migrate_script",
+    "CREATE TABLE x(seq INTEGER, statement TEXT, dir HIDDEN, target HIDDEN)",
+    2,
+    2,
+    1,
+    script_load,
+    script_rows,
+    script_column,
+    script_release};
 
 static const table_kind duplicates_kind = {
     "migrate_duplicates",
     "CREATE TABLE x(key TEXT, count INTEGER, rows TEXT, \"table\" HIDDEN, columns HIDDEN)",
-    3, 2, 2, duplicates_load, duplicates_rows, duplicates_column, duplicates_release};
+    3,
+    2,
+    2,
+    duplicates_load,
+    duplicates_rows,
+    duplicates_column,
+    duplicates_release};
 
-/* xConnect: declare the columns; these tables read server files, so never from triggers or views. */
+/* xConnect: declare the columns; these tables read server files, so never from triggers or views.
+ */
 static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                            sqlite3_vtab **out, char **errmsg)
 {
@@ -327,10 +385,10 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
         if (idxNum & (1 << i))
             continue;
         sqlite3_free(vt->base.zErrMsg);
-        vt->base.zErrMsg = i == 0 && vt->kind->required == 1
-                               ? sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, vt->kind->name)
-                               : sqlite3_mprintf("%s needs %d arguments", vt->kind->name,
-                                                 vt->kind->required);
+        vt->base.zErrMsg =
+            i == 0 && vt->kind->required == 1
+                ? sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, vt->kind->name)
+                : sqlite3_mprintf("%s needs %d arguments", vt->kind->name, vt->kind->required);
         return SQLITE_ERROR;
     }
     sqlite_engine se;

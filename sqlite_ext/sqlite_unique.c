@@ -37,8 +37,7 @@ static sqlite3_stmt *prepare_owned(sqlite3 *db, char *sql, mig_error *err)
 }
 
 /* The schema holding table, searched as SQLite resolves names: temp, main, then attached. */
-static int find_schema(sqlite3 *db, const char *table, char **schema, char **stored,
-                       mig_error *err)
+static int find_schema(sqlite3 *db, const char *table, char **schema, char **stored, mig_error *err)
 {
     sqlite3_stmt *list = prepare_owned(
         db, sqlite3_mprintf("SELECT name FROM pragma_database_list ORDER BY seq = 1 DESC, seq"),
@@ -77,7 +76,9 @@ static int check_columns(sqlite3 *db, const char *schema, const char *table,
 {
     for (int i = 0; i < ncolumns; i++) {
         sqlite3_stmt *q = prepare_owned(
-            db, sqlite3_mprintf("SELECT 1 FROM pragma_table_xinfo(?1, ?2) WHERE name = ?3 COLLATE NOCASE"),
+            db,
+            sqlite3_mprintf(
+                "SELECT 1 FROM pragma_table_xinfo(?1, ?2) WHERE name = ?3 COLLATE NOCASE"),
             err);
         if (!q)
             return err->code;
@@ -110,8 +111,8 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
             alias = aliases[i]; /* no column has that name */
         mig_error_clear(&ignored);
     }
-    char *probe = alias ? sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", alias, schema, table)
-                        : NULL;
+    char *probe =
+        alias ? sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", alias, schema, table) : NULL;
     sqlite3_stmt *st = NULL;
     int has_rowid = probe && sqlite3_prepare_v2(db, probe, -1, &st, NULL) == SQLITE_OK;
     sqlite3_finalize(st);
@@ -137,12 +138,13 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
         out->identity[out->nidentity++] = quoted;
     }
     sqlite3_finalize(q);
-    return out->nidentity ? MIG_OK : mig_fail(err, MIG_ERR, "table \"%s\" has no row identity", table);
+    return out->nidentity ? MIG_OK
+                          : mig_fail(err, MIG_ERR, "table \"%s\" has no row identity", table);
 }
 
 /* A table of the schema whose foreign key references table (itself included), if any. */
-static int find_referencing(sqlite3 *db, const char *schema, const char *table,
-                            mig_table_desc *out, mig_error *err)
+static int find_referencing(sqlite3 *db, const char *schema, const char *table, mig_table_desc *out,
+                            mig_error *err)
 {
     sqlite3_stmt *q = prepare_owned(
         db,
@@ -156,7 +158,8 @@ static int find_referencing(sqlite3 *db, const char *schema, const char *table,
     sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW && !(out->referenced_by = mig_strdup((const char *)sqlite3_column_text(q, 0))))
+    if (rc == SQLITE_ROW &&
+        !(out->referenced_by = mig_strdup((const char *)sqlite3_column_text(q, 0))))
         rc = SQLITE_NOMEM;
     sqlite3_finalize(q);
     if (rc == SQLITE_NOMEM)
@@ -234,7 +237,8 @@ int sqlite_index_state(void *h, const mig_table_desc *t, const char *index,
             mig_buf_puts(&how, "it is partial");
         else {
             sqlite3_stmt *c = prepare_owned(
-                db, sqlite3_mprintf("SELECT name FROM pragma_index_info(?1, ?2) ORDER BY seqno"), err);
+                db, sqlite3_mprintf("SELECT name FROM pragma_index_info(?1, ?2) ORDER BY seqno"),
+                err);
             if (c) {
                 sqlite3_bind_text(c, 1, index, -1, SQLITE_STATIC);
                 sqlite3_bind_text(c, 2, schema, -1, SQLITE_STATIC);

@@ -449,7 +449,9 @@ START_TEST(check_one_problem_each)
     add_row(&w, "1", "up", "c1", false);
     build(&w, true);
     ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR);
-    ck_assert_str_eq(w.err.message, "1_a.sql: migration 1 failed when it last ran and its script has not changed since");
+    ck_assert_str_eq(
+        w.err.message,
+        "1_a.sql: migration 1 failed when it last ran and its script has not changed since");
     ck_assert_ptr_null(w.err.detail);
     world_free(&w);
 }
@@ -481,13 +483,14 @@ START_TEST(check_several_problems)
     ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR);
     ck_assert_int_eq(w.err.code, MIG_ERR);
     ck_assert_str_eq(w.err.message, "4 problems with the migrations; nothing was changed");
-    ck_assert_str_eq(w.err.detail,
-                     "1_a.sql: migration 1 was modified after it was applied (applied checksum "
-                     "c1-old, file checksum c1-new)\n"
-                     "2_hist.sql: migration 2 was applied but its file is missing from the folder\n"
-                     "3_c.sql: migration 3 is out of order: it is pending but older than the "
-                     "newest applied migration 5\n"
-                     "4_d.sql: migration 4 failed when it last ran and its script has not changed since");
+    ck_assert_str_eq(
+        w.err.detail,
+        "1_a.sql: migration 1 was modified after it was applied (applied checksum "
+        "c1-old, file checksum c1-new)\n"
+        "2_hist.sql: migration 2 was applied but its file is missing from the folder\n"
+        "3_c.sql: migration 3 is out of order: it is pending but older than the "
+        "newest applied migration 5\n"
+        "4_d.sql: migration 4 failed when it last ran and its script has not changed since");
     ck_assert_str_contains(w.err.hint, "restore the applied script");
     world_free(&w);
 }
