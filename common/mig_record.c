@@ -124,9 +124,19 @@ static int baseline_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, m
 {
     baseline_request *req = ctx;
     size_t applied = 0;
+    const char *earlier = NULL;
+    for (size_t i = 0; i < snap->history.count; i++)
+        if (snap->history.rows[i].success &&
+            strcmp(snap->history.rows[i].direction, "baseline") == 0)
+            earlier = snap->history.rows[i].version;
     for (size_t i = 0; i < snap->status.count; i++)
-        if (snap->status.rows[i].record)
+        if (snap->status.rows[i].record && !snap->status.rows[i].baselined)
             applied++;
+    if (earlier)
+        return mig_fail(err, MIG_ERR,
+                        "refusing to baseline at %s: migrate_history already has a baseline at "
+                        "%s",
+                        req->version, earlier);
     if (applied)
         return mig_fail(err, MIG_ERR,
                         "refusing to baseline at %s: migrate_history already records %zu "

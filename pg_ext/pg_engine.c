@@ -69,6 +69,11 @@ static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg,
 {
     MemoryContext oldcxt = CurrentMemoryContext;
     ResourceOwner oldowner = CurrentResourceOwner;
+    /*
+     * The caller's core context, captured now: a migrate function the script calls re-points
+     * core_cxt at its own context, which the rollback below frees.
+     */
+    MemoryContext mine = core_cxt;
     volatile int offset = -1;
     volatile int rc = MIG_OK;
     BeginInternalSubTransaction(NULL);
@@ -79,11 +84,13 @@ static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg,
         ReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
+        core_cxt = mine;
     }
     PG_CATCH();
     {
         ErrorData *edata;
-        MemoryContextSwitchTo(core_cxt);
+        core_cxt = mine;
+        MemoryContextSwitchTo(mine);
         edata = CopyErrorData();
         FlushErrorState();
         RollbackAndReleaseCurrentSubTransaction();
@@ -299,12 +306,9 @@ static int engine_check_leftovers(void *h, const char *sql, mig_error *err)
 /* engine.exec_script: each migration runs in a subtransaction of its own. */
 static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
 {
-    pg_engine *pe = h;
     script_job job = {sql, NULL, -1, true};
-    (void)len;
-    int rc = run_guarded(script_body, &job, sql, err);
-    core_cxt = pe->cxt; /* a migrate function called by the script ran with its own context */
-    return rc;
+    (void)h, (void)len;
+    return run_guarded(script_body, &job, sql, err);
 }
 
 /* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
