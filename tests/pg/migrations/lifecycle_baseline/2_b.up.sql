@@ -1,0 +1,1 @@
+CREATE TABLE lc_b (x integer);

@@ -1,0 +1,2 @@
+-- nothing to undo
+/* really nothing */

@@ -1,0 +1,2 @@
+-- migrate:up
+CREATE TABLE lc_b (x integer);

@@ -1,0 +1,1 @@
+CREATE TABLE lc_c (x integer);

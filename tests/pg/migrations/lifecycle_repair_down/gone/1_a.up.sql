@@ -1,0 +1,1 @@
+CREATE TABLE lc_ra (x integer); -- reviewed

@@ -1,0 +1,372 @@
+-- migrate_add_unique and migrate_duplicates: making columns of a table that already has data
+-- unique (a unique index attached as a constraint), and what happens to rows that share a key.
+-- (Inside a migration applied by migrate_apply: unique_migration.sql.)
+\set VERBOSITY default
+SET client_min_messages = warning;
+CREATE SCHEMA t_unique;
+SET search_path = t_unique, public;
+
+-- What a table looks like to the tests: its indexes and constraints, and its rows.
+CREATE FUNCTION t_unique.catalog_of(rel regclass)
+RETURNS TABLE (kind text, name text, definition text)
+LANGUAGE sql AS $$
+    SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+      FROM pg_index i WHERE i.indrelid = rel
+    UNION ALL
+    SELECT 'constraint ' || c.contype::text, c.conname::text, pg_get_constraintdef(c.oid)
+      FROM pg_constraint c WHERE c.conrelid = rel
+    ORDER BY 1, 2
+$$;
+-- Every relation of the schema.
+CREATE VIEW t_unique.relations AS
+    SELECT c.relname::text AS relation, c.relkind::text AS kind FROM pg_class c
+     WHERE c.relnamespace = 't_unique'::regnamespace AND c.relkind IN ('r', 'i', 'S', 'v')
+     ORDER BY 1;
+
+-- users: ids inserted out of order (so that primary key order is not insertion or ctid
+-- order), two duplicate groups on email ('a@x.com' x3, 'b@x.com' x2), two NULL emails.
+CREATE TABLE users (id integer PRIMARY KEY, email text, name text);
+INSERT INTO users VALUES (6, 'a@x.com', 'a6'), (2, 'b@x.com', 'b2'), (3, 'a@x.com', 'a3'),
+                         (4, NULL, 'n4'), (5, NULL, 'n5'), (1, 'a@x.com', 'a1'),
+                         (7, 'b@x.com', 'b7'), (8, 'c@x.com', 'c8');
+CREATE TABLE users_template AS SELECT * FROM users;
+
+---------------------------------------------------------------------------------------------
+-- Clean data: a unique index <table>_<cols>_key attached as a UNIQUE constraint.
+CREATE TABLE clean (id integer PRIMARY KEY, email text, name text);
+INSERT INTO clean VALUES (1, 'a@x.com', 'x'), (2, 'b@x.com', 'y'), (3, NULL, NULL), (4, NULL, NULL);
+SELECT migrate_add_unique('clean', 'email');
+\d clean
+SELECT conname, contype, conindid::regclass AS index, pg_get_constraintdef(oid) AS definition
+  FROM pg_constraint WHERE conrelid = 'clean'::regclass ORDER BY conname;
+-- and it is enforced as a constraint
+INSERT INTO clean VALUES (5, 'a@x.com', 'z');
+-- an index name of the caller's choosing; on_duplicate given explicitly or as NULL
+SELECT migrate_add_unique('clean', 'name', 'clean_by_name', 'fail');
+SELECT migrate_add_unique('clean', 'id, name', 'clean_id_name', NULL);
+SELECT * FROM catalog_of('clean');
+
+---------------------------------------------------------------------------------------------
+-- Duplicates with 'fail' (the default): SQLSTATE 23505, the groups and rows counted, the first
+-- keys shown, a hint naming migrate_duplicates; nothing changes.
+SELECT count(*) AS users_rows, md5(string_agg(u::text, ';' ORDER BY id)) AS users_digest
+  FROM users u \gset before_
+SELECT * FROM relations;
+SELECT * FROM catalog_of('users');
+SELECT migrate_add_unique('users', 'email');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT migrate_add_unique('users', 'email', 'users_email_unique', 'fail');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) AS users_rows, md5(string_agg(u::text, ';' ORDER BY id)) = :'before_users_digest'
+       AS same_rows
+  FROM users u;
+SELECT * FROM relations;
+SELECT * FROM catalog_of('users');
+-- exception handlers see it as unique_violation
+DO $$
+BEGIN
+    PERFORM migrate_add_unique('users', 'email');
+EXCEPTION WHEN unique_violation THEN
+    RAISE WARNING 'caught unique_violation: %', SQLERRM;
+END
+$$;
+-- past five groups the error says how many more there are
+CREATE TABLE many (id serial PRIMARY KEY, k integer);
+INSERT INTO many (k) VALUES (1), (1), (2), (2), (3), (3), (4), (4), (5), (5), (6), (6), (7), (7),
+                            (7), (8);
+SELECT migrate_add_unique('many', 'k');
+
+---------------------------------------------------------------------------------------------
+-- keep_first: the row with the lowest primary key of each group stays; the others, and only
+-- they, move to users_duplicates (the same columns plus migrate_moved_at) in the same call.
+SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
+SELECT * FROM users ORDER BY id;
+SELECT id, email, name, migrate_moved_at > now() - interval '1 hour' AS moved_now
+  FROM users_duplicates ORDER BY id;
+\d users_duplicates
+SELECT * FROM catalog_of('users');
+-- nothing lost, nothing doubled
+SELECT count(*) AS rows_in_both,
+       (SELECT count(*) FROM (SELECT * FROM users_template
+                              EXCEPT SELECT * FROM users
+                              EXCEPT SELECT id, email, name FROM users_duplicates) AS x) AS missing
+  FROM (SELECT id FROM users UNION ALL SELECT id FROM users_duplicates) AS both_tables;
+
+-- keep_last: the row with the highest primary key of each group stays.
+DROP TABLE users, users_duplicates;
+CREATE TABLE users (id integer PRIMARY KEY, email text, name text);
+INSERT INTO users SELECT * FROM users_template;
+SELECT migrate_add_unique('users', 'email', NULL, 'keep_last');
+SELECT * FROM users ORDER BY id;
+SELECT id, email, name FROM users_duplicates ORDER BY id;
+-- a second quarantine on another column adds to the same table
+UPDATE users SET name = 'same' WHERE id IN (4, 8);
+SELECT migrate_add_unique('users', 'name', NULL, 'keep_first');
+SELECT id, name FROM users_duplicates ORDER BY id;
+
+-- A composite primary key orders and identifies the rows.
+CREATE TABLE pk2 (code text, n integer, email text, PRIMARY KEY (code, n));
+INSERT INTO pk2 VALUES ('b', 1, 'x'), ('a', 2, 'x'), ('a', 1, 'x'), ('c', 1, 'y'), ('b', 0, 'y');
+SELECT * FROM migrate_duplicates('pk2', 'email');
+SELECT migrate_add_unique('pk2', 'email', NULL, 'keep_last');
+SELECT * FROM pk2 ORDER BY code, n;
+SELECT code, n, email FROM pk2_duplicates ORDER BY code, n;
+
+-- Without a primary key, rows are identified and ordered by ctid ((0,10) after (0,4)).
+CREATE TABLE nopk (email text, note text);
+INSERT INTO nopk VALUES ('a', 'first a'), ('a', 'second a'), ('b', 'only b'), ('a', 'third a'),
+                        ('c', 'first c'), ('c', 'second c'), ('d', 'd'), ('e', 'e'), ('f', 'f'),
+                        ('a', 'fourth a');
+SELECT * FROM migrate_duplicates('nopk', 'email');
+CREATE TABLE nopk_copy AS SELECT * FROM nopk;
+SELECT migrate_add_unique('nopk', 'email', NULL, 'keep_first');
+SELECT ctid, * FROM nopk ORDER BY ctid;
+SELECT email, note FROM nopk_duplicates ORDER BY note;
+DROP TABLE nopk, nopk_duplicates;
+CREATE TABLE nopk AS SELECT * FROM nopk_copy;
+SELECT migrate_add_unique('nopk', 'email', NULL, 'keep_last');
+SELECT ctid, * FROM nopk ORDER BY ctid;
+SELECT email, note FROM nopk_duplicates ORDER BY note;
+
+---------------------------------------------------------------------------------------------
+-- NULLs are distinct, as the index sees them: several NULL keys (or keys with a NULL part)
+-- are not duplicates, not reported, not moved.
+CREATE TABLE nulls (id integer PRIMARY KEY, a text, b integer, c text);
+INSERT INTO nulls VALUES (1, NULL, 1, NULL), (2, NULL, 1, NULL), (3, NULL, NULL, NULL),
+                         (4, 'x', NULL, 'p'), (5, 'x', NULL, 'q'), (6, 'y', 2, NULL);
+SELECT count(*) AS groups FROM migrate_duplicates('nulls', 'c');
+SELECT count(*) AS groups FROM migrate_duplicates('nulls', 'b, a');
+SELECT migrate_add_unique('nulls', 'b, a', NULL, 'keep_first');
+SELECT migrate_add_unique('nulls', 'c');
+SELECT * FROM migrate_duplicates('nulls', 'b');
+SELECT * FROM migrate_duplicates('nulls', 'a');
+SELECT count(*) AS rows, to_regclass('nulls_duplicates') AS quarantine FROM nulls;
+INSERT INTO nulls VALUES (7, NULL, NULL, NULL), (8, 'x', NULL, NULL);
+SELECT count(*) AS null_c FROM nulls WHERE c IS NULL;
+
+---------------------------------------------------------------------------------------------
+-- A case-insensitive (nondeterministic ICU) collation: 'a@x.com' and 'A@X.com' are
+-- duplicates to the index, so they are to the report, the error and the quarantine.
+CREATE COLLATION t_unique.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE ci_users (id integer PRIMARY KEY, email text COLLATE ci);
+INSERT INTO ci_users VALUES (1, 'a@x.com'), (2, 'A@X.com'), (3, 'b@x.com'), (4, 'B@x.COM'),
+                            (5, 'a@X.Com'), (6, 'c@x.com');
+SELECT * FROM migrate_duplicates('ci_users', 'email');
+SELECT migrate_add_unique('ci_users', 'email');
+SELECT count(*) AS rows FROM ci_users;
+SELECT migrate_add_unique('ci_users', 'email', NULL, 'keep_first');
+SELECT * FROM ci_users ORDER BY id;
+SELECT id, email FROM ci_users_duplicates ORDER BY id;
+SELECT * FROM catalog_of('ci_users');
+INSERT INTO ci_users VALUES (7, 'C@X.COM');
+
+---------------------------------------------------------------------------------------------
+-- Several columns: the key is the combination, in the order given (white space trimmed).
+CREATE TABLE members (id integer PRIMARY KEY, org integer, email text);
+INSERT INTO members VALUES (1, 1, 'a@x.com'), (2, 2, 'a@x.com'), (3, 1, 'a@x.com'),
+                           (4, 1, 'b@x.com'), (5, 2, 'a@x.com'), (6, 2, 'b@x.com');
+SELECT * FROM migrate_duplicates('members', ' org ,email ');
+SELECT migrate_add_unique('members', ' org ,email ');
+SELECT migrate_add_unique('members', 'org, email', NULL, 'keep_last');
+SELECT id FROM members ORDER BY id;
+SELECT id FROM members_duplicates ORDER BY id;
+SELECT * FROM catalog_of('members');
+INSERT INTO members VALUES (7, 3, 'a@x.com');
+INSERT INTO members VALUES (8, 3, 'a@x.com');
+
+---------------------------------------------------------------------------------------------
+-- A child table with ON DELETE CASCADE: the clean path only builds an index (no child row
+-- lost, no trigger fires), and a foreign key may then reference the new constraint;
+-- keep_first / keep_last refuse, naming the child, and change nothing.
+CREATE TABLE parents (id integer PRIMARY KEY, email text, org integer);
+CREATE TABLE kids (id integer PRIMARY KEY,
+                   parent_id integer NOT NULL REFERENCES parents ON DELETE CASCADE);
+CREATE TABLE trigger_log (what text);
+CREATE FUNCTION t_unique.log_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO t_unique.trigger_log VALUES (TG_OP);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER parents_changed AFTER INSERT OR UPDATE OR DELETE ON parents
+    FOR EACH ROW EXECUTE FUNCTION t_unique.log_change();
+INSERT INTO parents VALUES (1, 'a@x.com', 1), (2, 'b@x.com', 1), (3, 'c@x.com', 2);
+INSERT INTO kids VALUES (1, 1), (2, 1), (3, 2), (4, 3);
+TRUNCATE trigger_log;
+SELECT count(*) AS kids FROM kids;
+SELECT migrate_add_unique('parents', 'email');
+SELECT migrate_add_unique('parents', 'org, email', NULL, 'keep_first');
+SELECT count(*) AS kids FROM kids;
+SELECT count(*) AS trigger_calls FROM trigger_log;
+CREATE TABLE invites (email text REFERENCES parents (email));
+INSERT INTO invites VALUES ('a@x.com');
+INSERT INTO invites VALUES ('nobody@x.com');
+-- duplicates: deleting parents would cascade to kids
+DROP TABLE invites;
+ALTER TABLE parents DROP CONSTRAINT parents_email_key, DROP CONSTRAINT parents_org_email_key;
+UPDATE parents SET email = 'a@x.com';
+TRUNCATE trigger_log;
+SELECT migrate_add_unique('parents', 'email', NULL, 'keep_first');
+SELECT migrate_add_unique('parents', 'email', NULL, 'keep_last');
+SELECT migrate_add_unique('parents', 'email');
+SELECT (SELECT count(*) FROM parents) AS parents, (SELECT count(*) FROM kids) AS kids,
+       (SELECT count(*) FROM trigger_log) AS trigger_calls,
+       to_regclass('parents_duplicates') AS quarantine;
+SELECT * FROM catalog_of('parents');
+-- a child in a schema off search_path is named with its schema
+CREATE SCHEMA t_unique_other;
+CREATE TABLE t_unique_other.grandkids (parent_id integer REFERENCES t_unique.kids);
+UPDATE kids SET parent_id = 1;
+SELECT migrate_add_unique('kids', 'parent_id', NULL, 'keep_first');
+DROP SCHEMA t_unique_other CASCADE;
+
+---------------------------------------------------------------------------------------------
+-- Inside the caller's transaction: ROLLBACK undoes the index, the moved rows and the
+-- quarantine table; COMMIT keeps them; with a savepoint, a refused call leaves the caller's
+-- own work in place.
+CREATE TABLE tx (id integer PRIMARY KEY, e text);
+INSERT INTO tx VALUES (1, 'a'), (2, 'a'), (3, 'b');
+BEGIN;
+INSERT INTO tx VALUES (4, 'c');
+SELECT migrate_add_unique('tx', 'e', NULL, 'keep_first');
+SELECT id FROM tx ORDER BY id;
+ROLLBACK;
+SELECT id FROM tx ORDER BY id;
+SELECT to_regclass('tx_duplicates') AS quarantine, to_regclass('tx_e_key') AS index;
+SELECT * FROM catalog_of('tx');
+BEGIN;
+SELECT migrate_add_unique('tx', 'e', NULL, 'keep_last');
+COMMIT;
+SELECT id FROM tx ORDER BY id;
+SELECT id, e FROM tx_duplicates;
+SELECT * FROM catalog_of('tx');
+BEGIN;
+INSERT INTO tx VALUES (9, 'z');
+SAVEPOINT before_unique;
+ALTER TABLE tx ADD COLUMN f integer DEFAULT 0;
+SELECT migrate_add_unique('tx', 'f');
+ROLLBACK TO SAVEPOINT before_unique;
+COMMIT;
+SELECT id FROM tx ORDER BY id;
+SELECT * FROM catalog_of('tx');
+
+---------------------------------------------------------------------------------------------
+-- Hostile identifiers: names with double quotes, single quotes, semicolons, "--" and spaces
+-- are names, never SQL: the sentinel survives, and the report, the error, the quarantine and
+-- the constraint all work with them.
+CREATE TABLE sentinel (x integer);
+INSERT INTO sentinel VALUES (1);
+CREATE TABLE "we""ird'; DROP TABLE sentinel; -- t" (
+  id integer PRIMARY KEY, "e""m'a;il -- x" text, "full name" text);
+INSERT INTO "we""ird'; DROP TABLE sentinel; -- t" VALUES
+  (1, 'a''b"c', 'x'), (2, 'a''b"c', 'y'), (3, 'c', 'z'), (4, 'a''b"c', 'x');
+SELECT * FROM migrate_duplicates('we"ird''; DROP TABLE sentinel; -- t', 'e"m''a;il -- x');
+SELECT * FROM migrate_duplicates('we"ird''; DROP TABLE sentinel; -- t',
+                                 'e"m''a;il -- x, full name');
+SELECT migrate_add_unique('we"ird''; DROP TABLE sentinel; -- t', 'e"m''a;il -- x');
+SELECT migrate_add_unique('we"ird''; DROP TABLE sentinel; -- t', 'e"m''a;il -- x, full name',
+                          'i"dx''; DROP TABLE sentinel; --', 'keep_first');
+SELECT migrate_add_unique('we"ird''; DROP TABLE sentinel; -- t', 'e"m''a;il -- x', NULL,
+                          'keep_last');
+SELECT * FROM "we""ird'; DROP TABLE sentinel; -- t" ORDER BY id;
+SELECT id, "e""m'a;il -- x", "full name" FROM "we""ird'; DROP TABLE sentinel; -- t_duplicates"
+ ORDER BY id;
+SELECT * FROM catalog_of('"we""ird''; DROP TABLE sentinel; -- t"');
+SELECT * FROM relations WHERE relation LIKE '%sentinel%';
+SELECT * FROM sentinel;
+INSERT INTO "we""ird'; DROP TABLE sentinel; -- t" VALUES (5, 'c', 'q');
+SELECT migrate_add_unique('we"ird''; DROP TABLE sentinel; -- t', 'e"m''a;il -- x');
+-- a hostile name in another schema of search_path, and an upper-case name (exact, not folded)
+CREATE SCHEMA "t_unique Odd;";
+CREATE TABLE "t_unique Odd;"."Mixed Case" ("Id" integer PRIMARY KEY, "E" text);
+INSERT INTO "t_unique Odd;"."Mixed Case" VALUES (1, 'k'), (2, 'k');
+SET search_path = t_unique, "t_unique Odd;", public;
+SELECT migrate_add_unique('mixed case', 'E');
+SELECT migrate_add_unique('Mixed Case', 'e');
+SELECT migrate_add_unique('Mixed Case', 'E', NULL, 'keep_last');
+SELECT * FROM "Mixed Case";
+SELECT "Id", "E" FROM "t_unique Odd;"."Mixed Case_duplicates";
+SELECT * FROM catalog_of('"t_unique Odd;"."Mixed Case"');
+SET search_path = t_unique, public;
+DROP SCHEMA "t_unique Odd;" CASCADE;
+
+---------------------------------------------------------------------------------------------
+-- Errors name what is missing (SQLSTATE 42P01, 42703); a table name is a name, not
+-- schema.table; empty or repeated columns are refused. Nothing is created.
+SELECT count(*) AS relations FROM relations \gset
+SELECT migrate_add_unique('nope', 'email');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT migrate_add_unique('users', 'nope');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT migrate_add_unique('users', 'email, nope', NULL, 'keep_first');
+SELECT migrate_add_unique('t_unique.users', 'email');
+SELECT migrate_add_unique('"users"', 'email');
+SELECT migrate_add_unique('relations', 'relation');
+SELECT * FROM migrate_duplicates('nope', 'email');
+SELECT * FROM migrate_duplicates('users', 'mail');
+SELECT migrate_add_unique('users', 'email,,name');
+SELECT migrate_add_unique('users', '');
+SELECT migrate_add_unique('users', 'email, email');
+SELECT migrate_add_unique('users', NULL);
+SELECT migrate_add_unique(NULL, 'email');
+SELECT count(*) = :relations AS nothing_created FROM relations;
+
+---------------------------------------------------------------------------------------------
+-- Idempotent: a second call is a no-op; an existing identical constraint (however it was
+-- made) is a no-op; a unique index without its constraint gets attached; an index of that
+-- name that is anything else is an error.
+CREATE TABLE idem (id integer PRIMARY KEY, email text, name text, other text);
+INSERT INTO idem VALUES (1, 'a@x.com', 'x', 'o'), (2, 'b@x.com', 'x', 'o');
+SELECT migrate_add_unique('idem', 'email');
+SELECT migrate_add_unique('idem', 'email');
+SELECT migrate_add_unique('idem', 'email', 'idem_email_key', 'keep_first');
+SELECT * FROM catalog_of('idem');
+ALTER TABLE idem ADD CONSTRAINT idem_id_other_key UNIQUE (id, other);
+SELECT migrate_add_unique('idem', 'id, other');
+CREATE UNIQUE INDEX idem_loose ON idem (id, name);
+SELECT migrate_add_unique('idem', 'id, name', 'idem_loose');
+SELECT migrate_add_unique('idem', 'id, name', 'idem_loose');
+CREATE INDEX idem_name_key ON idem (name);
+SELECT migrate_add_unique('idem', 'name');
+SELECT migrate_add_unique('idem', 'name', 'idem_email_key');
+SELECT migrate_add_unique('idem', 'name, email', 'idem_email_key');
+SELECT migrate_add_unique('idem', 'other, id', 'idem_id_other_key');
+SELECT migrate_add_unique('idem', 'email', 'clean_email_key');
+SELECT migrate_add_unique('idem', 'email', 'users');
+CREATE UNIQUE INDEX idem_partial ON idem (id) WHERE id > 0;
+SELECT migrate_add_unique('idem', 'id', 'idem_partial');
+CREATE UNIQUE INDEX idem_lower ON idem (lower(email));
+SELECT migrate_add_unique('idem', 'email', 'idem_lower');
+SELECT * FROM catalog_of('idem');
+
+---------------------------------------------------------------------------------------------
+-- on_duplicate takes 'fail', 'keep_first' or 'keep_last', exactly, checked before anything.
+CREATE TABLE bad_option (id integer PRIMARY KEY, e text);
+INSERT INTO bad_option VALUES (1, 'a'), (2, 'a');
+SELECT migrate_add_unique('bad_option', 'e', NULL, 'KEEP_FIRST');
+SELECT migrate_add_unique('bad_option', 'e', NULL, 'keep first');
+SELECT migrate_add_unique('bad_option', 'e', NULL, '');
+SELECT migrate_add_unique('nope', 'e', NULL, 'drop');
+SELECT count(*) AS rows, to_regclass('bad_option_duplicates') AS quarantine FROM bad_option;
+SELECT * FROM catalog_of('bad_option');
+
+---------------------------------------------------------------------------------------------
+-- migrate_duplicates: one row per group (key, count, rows); groups ordered by key as the
+-- column compares (numbers as numbers), rows by identity; nothing for a clean column.
+CREATE TABLE report (id integer PRIMARY KEY, n integer, s text);
+INSERT INTO report VALUES (20, 10, 'c'), (3, 9, 'B'), (11, 10, 'a'), (4, 9, 'B'), (5, 100, 'a'),
+                          (1, 10, 'c'), (6, 7, 'z'), (2, 9, 'c');
+SELECT * FROM migrate_duplicates('report', 'n');
+SELECT * FROM migrate_duplicates('report', 's');
+SELECT * FROM migrate_duplicates('report', 'n, s');
+SELECT count(*) AS groups FROM migrate_duplicates('report', 'id');
+SELECT sum(count) AS rows_in_groups FROM migrate_duplicates('report', 's');
+SELECT count(*) AS rows FROM report;
+-- keep_first keeps the first row by primary key (5 before 11), as the report lists them
+SELECT migrate_add_unique('report', 's', NULL, 'keep_first');
+SELECT id, s FROM report ORDER BY id;
+-- the result columns and their types
+SELECT pg_get_function_result('migrate_duplicates(text, text)'::regprocedure);
+
+RESET search_path;
+DROP SCHEMA t_unique CASCADE;
