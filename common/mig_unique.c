@@ -116,9 +116,12 @@ int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *
         *out = MIG_DUP_KEEP_FIRST;
     else if (strcmp(text, "keep_last") == 0)
         *out = MIG_DUP_KEEP_LAST;
-    else
-        return mig_fail(err, MIG_ERR,
-                        "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not '%s'", text);
+    else {
+        mig_fail(err, MIG_ERR, "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not '%s'",
+                 text);
+        strcpy(err->sqlstate, "22023"); /* invalid_parameter_value */
+        return err->code;
+    }
     return MIG_OK;
 }
 
@@ -321,9 +324,10 @@ static int find_duplicates(const unique_request *req, mig_dup_report *out, mig_e
     for (int i = 0; i < t->nidentity; i++)
         mig_buf_printf(&b, ", migrate_t.%s AS migrate_id%d", t->identity[i], i + 1);
     from_duplicate_rows(&b, req);
-    mig_buf_puts(&b, ") AS migrate_groups ORDER BY migrate_group");
+    /* qualified: PostgreSQL names the CAST output columns after their arguments */
+    mig_buf_puts(&b, ") AS migrate_groups ORDER BY migrate_groups.migrate_group");
     for (int i = 0; i < t->nidentity; i++)
-        mig_buf_printf(&b, ", migrate_id%d", i + 1);
+        mig_buf_printf(&b, ", migrate_groups.migrate_id%d", i + 1);
     char *sql = mig_buf_take(&b);
     if (!sql)
         return mig_fail_nomem(err);

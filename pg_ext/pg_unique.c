@@ -173,6 +173,18 @@ int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
     (void)h;
     const char *qi = quote_identifier(index);
     mig_buf b = {0};
+    Oid relid = get_relname_relid(t->table, get_namespace_oid(t->schema, false));
+    if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
+        /* USING INDEX is not supported there; the constraint builds the index on each partition */
+        mig_buf_printf(&b, "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE (", t->qualified, qi);
+        for (int i = 0; i < ncolumns; i++)
+            mig_buf_printf(&b, "%s%s", i ? ", " : "", quote_identifier(columns[i]));
+        mig_buf_puts(&b, ")");
+        char *sql = mig_buf_take(&b);
+        int rc = sql ? pg_engine_run_guarded(sql, err) : mig_fail_nomem(err);
+        mig_free(sql);
+        return rc;
+    }
     if (!OidIsValid(find_index(t, index))) {
         mig_buf_printf(&b, "CREATE UNIQUE INDEX %s ON %s (", qi, t->qualified);
         for (int i = 0; i < ncolumns; i++)

@@ -526,8 +526,8 @@ table|we\"ird'; DROP TABLE sentinel; -- t_duplicates
 }
 
 # A table whose own column is called rowid: rows must still be identified by the real row
-# identity (here _rowid_), so the report lists each row once and keep_first keeps one row of
-# each group and moves exactly the others.
+# identity (_rowid_, or oid when that is taken too), so the report lists each row once and
+# keep_first / keep_last keep one row of each group and move exactly the others.
 test_unique_column_named_rowid() {
   sq db <<'EOF'
 CREATE TABLE r ("rowid" TEXT, email TEXT);
@@ -546,6 +546,20 @@ moved 2 duplicate rows of r to r_duplicates; created unique index r_email_key
 --
 other|b
 same|a"
+  # rowid and _rowid_ both taken: oid is still the row
+  sq db <<'EOF'
+CREATE TABLE r2 ("rowid" TEXT, "_rowid_" TEXT, email TEXT);
+INSERT INTO r2 VALUES ('x', 'y', 'a'), ('x', 'y', 'a'), ('x', 'y', 'a'), ('x', 'y', 'b');
+SELECT * FROM migrate_duplicates('r2', 'email');
+SELECT migrate_add_unique('r2', 'email', NULL, 'keep_last');
+SELECT oid, email FROM r2 ORDER BY oid;
+SELECT count(*) FROM r2_duplicates;
+EOF
+  expect_ok "a|3|1, 2, 3
+moved 2 duplicate rows of r2 to r2_duplicates; created unique index r2_email_key
+3|a
+4|b
+2"
 }
 
 # Errors name what is missing; a table name is a name, not schema.table; empty or repeated
@@ -640,8 +654,8 @@ test_unique_bad_on_duplicate() {
 }
 
 # migrate_duplicates: one row per group (key, count, rows), groups ordered by key as the column
-# compares (numbers as numbers), rows by identity; nothing for a clean column; the table is
-# unchanged.
+# compares (numbers as numbers), rows by identity (5 before 11); nothing for a clean column; the
+# report changes nothing, and keep_first then keeps the row it lists first.
 test_unique_duplicates_report() {
   sq db <<'EOF'
 CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, s TEXT);

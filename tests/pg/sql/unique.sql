@@ -352,7 +352,8 @@ SELECT * FROM catalog_of('bad_option');
 
 ---------------------------------------------------------------------------------------------
 -- migrate_duplicates: one row per group (key, count, rows); groups ordered by key as the
--- column compares (numbers as numbers), rows by identity; nothing for a clean column.
+-- column compares (numbers as numbers), rows by identity (5 before 11); nothing for a clean
+-- column.
 CREATE TABLE report (id integer PRIMARY KEY, n integer, s text);
 INSERT INTO report VALUES (20, 10, 'c'), (3, 9, 'B'), (11, 10, 'a'), (4, 9, 'B'), (5, 100, 'a'),
                           (1, 10, 'c'), (6, 7, 'z'), (2, 9, 'c');

@@ -1,0 +1,1 @@
+SELECT migrate_add_unique('users', 'email');

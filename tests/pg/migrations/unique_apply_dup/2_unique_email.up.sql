@@ -1,0 +1,2 @@
+-- one row per email from now on
+SELECT migrate_add_unique('users', 'email');
