@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { HISTORY_COLUMNS = 11 };
 
@@ -65,6 +66,16 @@ int mig_history_load(const mig_engine *eng, bool create, mig_history *out, mig_e
     if (rc != MIG_OK)
         mig_history_free(out);
     return rc;
+}
+
+/* ISO-8601 UTC with milliseconds, whatever clock the engine read. */
+char *mig_history_timestamp(long long unix_ms)
+{
+    time_t secs = (time_t)(unix_ms / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    return mig_printf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
 }
 
 /* Append one row, stamped with the engine's clock and user. */

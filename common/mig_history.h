@@ -35,6 +35,9 @@ typedef struct mig_history_entry {
     int completed; /* statements completed by a failed no-transaction run; -1: not recorded */
 } mig_history_entry;
 
+/* A point in time (milliseconds since 1970, UTC) as history writes it: 2024-01-01T12:00:00.000Z. */
+char *mig_history_timestamp(long long unix_ms);
+
 /* Load every row (without the stored scripts). create makes the table when it is missing. */
 int mig_history_load(const mig_engine *eng, bool create, mig_history *out, mig_error *err);
 int mig_history_append(const mig_engine *eng, const mig_history_entry *entry, mig_error *err);

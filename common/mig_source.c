@@ -391,6 +391,25 @@ static int join_pieces(piece_list *list, mig_set *out, mig_buf *dups, mig_error 
     return MIG_OK;
 }
 
+/*
+ * Order and join what was collected (when rc says collecting went well), then release the
+ * pieces; on failure out is left empty.
+ */
+static int finish_pieces(piece_list *list, int rc, mig_set *out, mig_buf *dups, mig_error *err)
+{
+    if (rc == MIG_OK) {
+        if (list->count)
+            qsort(list->items, list->count, sizeof *list->items, compare_pieces);
+        rc = join_pieces(list, out, dups, err);
+    }
+    for (size_t i = 0; i < list->count; i++)
+        piece_free(&list->items[i]);
+    mig_free(list->items);
+    if (rc != MIG_OK)
+        mig_set_free(out);
+    return rc;
+}
+
 /* Read and order the migrations of dir; dups (may be NULL) collects duplicate versions. */
 static int read_folder(const char *dir, mig_set *out, mig_buf *dups, mig_error *err)
 {
@@ -399,17 +418,7 @@ static int read_folder(const char *dir, mig_set *out, mig_buf *dups, mig_error *
         return mig_fail(err, MIG_ERR, "no migrations folder given");
     piece_list list = {0};
     int rc = collect_pieces(dir, &list, err);
-    if (rc == MIG_OK) {
-        if (list.count)
-            qsort(list.items, list.count, sizeof *list.items, compare_pieces);
-        rc = join_pieces(&list, out, dups, err);
-    }
-    for (size_t i = 0; i < list.count; i++)
-        piece_free(&list.items[i]);
-    mig_free(list.items);
-    if (rc != MIG_OK)
-        mig_set_free(out);
-    return rc;
+    return finish_pieces(&list, rc, out, dups, err);
 }
 
 /* Read and order every migration of dir; a duplicate version is an error. */
@@ -493,19 +502,12 @@ int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out,
     int rc = MIG_OK;
     for (size_t i = 0; rc == MIG_OK && i < count; i++)
         rc = row_piece(&rows[i], &list, err);
-    if (rc == MIG_OK) {
-        if (list.count)
-            qsort(list.items, list.count, sizeof *list.items, compare_pieces);
-        rc = join_pieces(&list, out, duplicates ? &dups : NULL, err);
-    }
-    if (rc == MIG_OK && duplicates && dups.len && !(*duplicates = mig_buf_take(&dups)))
-        rc = mig_fail_nomem(err);
-    mig_buf_free(&dups);
-    for (size_t i = 0; i < list.count; i++)
-        piece_free(&list.items[i]);
-    mig_free(list.items);
-    if (rc != MIG_OK)
+    rc = finish_pieces(&list, rc, out, duplicates ? &dups : NULL, err);
+    if (rc == MIG_OK && duplicates && dups.len && !(*duplicates = mig_buf_take(&dups))) {
         mig_set_free(out);
+        rc = mig_fail_nomem(err);
+    }
+    mig_buf_free(&dups);
     return rc;
 }
 

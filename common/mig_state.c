@@ -252,10 +252,17 @@ static void describe_problem(mig_buf *b, const mig_status_row *row, const char *
                        row->script, row->version, newest);
         break;
     case MIG_STATE_FAILED:
-        mig_buf_printf(b,
-                       "%s: migration %s failed when it last ran and its script has not "
-                       "changed since",
-                       row->script, row->version);
+        if (row->file && row->failed_record->checksum &&
+            strcmp(row->failed_record->checksum, row->file->checksum) != 0)
+            mig_buf_printf(b,
+                           "%s: migration %s failed when it last ran; its script has changed "
+                           "since, but only a migration marked no-transaction resumes",
+                           row->script, row->version);
+        else
+            mig_buf_printf(b,
+                           "%s: migration %s failed when it last ran and its script has not "
+                           "changed since",
+                           row->script, row->version);
         break;
     default:
         break;

@@ -23,6 +23,7 @@
 #include "pg_unique.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_history.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_script.h"
 
@@ -475,12 +476,7 @@ static char *engine_now_utc(void *h)
     (void)h;
     TimestampTz now = GetCurrentTimestamp();
     int64 unix_us = now + (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-    time_t secs = (time_t)(unix_us / USECS_PER_SEC);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    return mig_printf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                      (int)((unix_us % USECS_PER_SEC) / 1000));
+    return mig_history_timestamp(unix_us / 1000);
 }
 
 /* engine.current_user */
@@ -558,6 +554,39 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
             },
         .progress = engine_progress,
     };
+}
+
+/* One call of an SQL function around a core operation. */
+void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
+{
+    MemoryContext function_cxt = CurrentMemoryContext;
+    pg_engine pe;
+    mig_engine eng;
+    mig_error err;
+    int rc = MIG_OK;
+    SPI_connect();
+    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
+    pe.function_cxt = function_cxt;
+    mig_error_init(&err);
+    PG_ENGINE_GUARD(&pe, rc = op(&eng, arg, &err));
+    if (rc != MIG_OK)
+        pg_engine_raise(&err);
+    SPI_finish();
+}
+
+/* Copy a result where it outlives SPI_finish. */
+char *pg_engine_keep(const mig_engine *eng, const char *s)
+{
+    const pg_engine *pe = eng->handle;
+    return s ? MemoryContextStrdup(pe->function_cxt, s) : NULL;
+}
+
+/* Text argument i, or NULL. */
+char *pg_engine_text_arg(FunctionCallInfo fcinfo, int i)
+{
+    if (PG_NARGS() <= i || PG_ARGISNULL(i))
+        return NULL;
+    return text_to_cstring(PG_GETARG_TEXT_PP(i));
 }
 
 /* Roll back the call's open subtransactions and re-throw the pending error. */

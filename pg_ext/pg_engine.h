@@ -4,6 +4,8 @@
 
 #include "postgres.h"
 
+#include "fmgr.h"
+
 #include "utils/resowner.h"
 
 #include "../common/mig_engine.h"
@@ -12,6 +14,7 @@
 #define MIG_PG_LOCK_KEY INT64CONST(30796665482998885)
 
 typedef struct pg_engine {
+    MemoryContext function_cxt; /* the SQL function's own context: results outlive SPI there */
     MemoryContext cxt;        /* where the core allocates; lives for the whole call */
     MemoryContext caller_cxt; /* the context current when the call began (survives rollbacks) */
     char *history_table;      /* "schema".migrate_history */
@@ -48,6 +51,19 @@ void pg_engine_unwind(pg_engine *pe) pg_attribute_noreturn();
 
 /* Run a script in a subtransaction of its own; an ERROR comes back in err, rolled back. */
 int pg_engine_run_guarded(const char *sql, mig_error *err);
+/* A core operation run by pg_engine_call; arg carries its inputs and outputs. */
+typedef int (*pg_engine_op)(const mig_engine *eng, void *arg, mig_error *err);
+
+/*
+ * Run op as one call of an SQL function: SPI connected, the core's memory in a context of its
+ * own, subtransactions left open by an ERROR rolled back, the core's error raised as an ERROR.
+ */
+void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg);
+/* Copy s into the SQL function's context, so it outlives the call (NULL stays NULL). */
+char *pg_engine_keep(const mig_engine *eng, const char *s);
+/* Text argument i as a C string, or NULL when SQL NULL or absent. */
+char *pg_engine_text_arg(FunctionCallInfo fcinfo, int i);
+
 /* Raise err as a PostgreSQL ERROR, keeping the engine's SQLSTATE; never returns. */
 void pg_engine_raise(const mig_error *err) pg_attribute_noreturn();
 /* Refuse unless the caller may read server files (superuser or pg_read_server_files). */

@@ -1,7 +1,6 @@
-/* The SQL-callable functions: migrate_apply, migrate_plan, migrations_status. */
+/* The SQL-callable functions of the migration lifecycle, and the settings. */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -9,8 +8,6 @@
 
 #include "pg_engine.h"
 
-#include "../common/mig_alloc.h"
-#include "../common/mig_messages.h"
 #include "../common/mig_export.h"
 #include "../common/mig_record.h"
 
@@ -49,8 +46,8 @@ void _PG_init(void)
     DefineCustomEnumVariable("migrate.missing",
                              "What migrate does with applied migrations whose file is gone: "
                              "error (refuse) or ignore.",
-                             NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL, NULL,
-                             NULL);
+                             NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL,
+                             NULL, NULL);
     MarkGUCPrefixReserved("migrate");
 }
 
@@ -61,21 +58,13 @@ static mig_policy current_policy(void)
     return policy;
 }
 
-/* Text argument i as a C string, or NULL when SQL NULL or absent. */
-static char *text_arg(FunctionCallInfo fcinfo, int i)
-{
-    if (PG_NARGS() <= i || PG_ARGISNULL(i))
-        return NULL;
-    return text_to_cstring(PG_GETARG_TEXT_PP(i));
-}
-
 /*
  * The migrations folder argument: a folder is read only by those who may read server files;
  * NULL means the migrate_scripts table, which table privileges guard.
  */
 static char *folder_arg(FunctionCallInfo fcinfo, const char *function)
 {
-    char *dir = text_arg(fcinfo, 0);
+    char *dir = pg_engine_text_arg(fcinfo, 0);
     if (dir)
         pg_engine_check_file_access(function);
     return dir;
@@ -87,42 +76,53 @@ static char *cell(const char *s)
     return s ? pstrdup(s) : NULL;
 }
 
-/* Run an apply / to / rollback call inside the caller's transaction; an ERROR undoes it all. */
-static int32 run_call(FunctionCallInfo fcinfo, const char *dir, mig_call *call)
+/* What one call is asked, and what it answers. */
+typedef struct call_args {
+    const char *dir;
+    mig_call call;
+    int count;           /* migrations run */
+    const char *version; /* migrate_baseline */
+    const char *name;
+    char *text;          /* a text result, kept in the function's context */
+    bool status;         /* migrations_status rather than migrate_plan */
+    bool with_source;    /* status: compare a source with history, or history alone */
+    ReturnSetInfo *rsinfo;
+    AttInMetadata *meta;
+} call_args;
+
+/* apply, to, rollback */
+static int run_op(const mig_engine *eng, void *arg, mig_error *err)
 {
-    pg_engine pe;
-    mig_engine eng;
-    mig_error err;
-    int count = 0;
-    call->policy = current_policy();
-    SPI_connect();
-    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
-    mig_error_init(&err);
-    int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = mig_run(&eng, dir, call, &count, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
-    SPI_finish();
-    return count;
+    call_args *a = arg;
+    return mig_run(eng, a->dir, &a->call, &a->count, err);
+}
+
+/* Run an apply / to / rollback call inside the caller's transaction; an ERROR undoes it all. */
+static Datum run_call(FunctionCallInfo fcinfo, const char *dir, mig_call call)
+{
+    call_args a = {.dir = dir, .call = call};
+    a.call.policy = current_policy();
+    pg_engine_call(fcinfo, run_op, &a);
+    PG_RETURN_INT32(a.count);
 }
 
 /* migrate_apply(dir text, target text DEFAULT NULL) RETURNS integer: apply pending migrations. */
 Datum migrate_apply(PG_FUNCTION_ARGS)
 {
     char *dir = folder_arg(fcinfo, "migrate_apply");
-    mig_call call = {MIG_PLAN_APPLY, text_arg(fcinfo, 1), 0, {false, false}};
-    PG_RETURN_INT32(run_call(fcinfo, dir, &call));
+    mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
+    return run_call(fcinfo, dir, call);
 }
 
 /* migrate_to(dir text, version text) RETURNS integer: apply or revert to exactly version. */
 Datum migrate_to(PG_FUNCTION_ARGS)
 {
     char *dir = folder_arg(fcinfo, "migrate_to");
-    mig_call call = {MIG_PLAN_TO, text_arg(fcinfo, 1), 0, {false, false}};
+    mig_call call = {MIG_PLAN_TO, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
     if (!call.target)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("migrate_to needs a target version")));
-    PG_RETURN_INT32(run_call(fcinfo, dir, &call));
+    return run_call(fcinfo, dir, call);
 }
 
 /* migrate_rollback(dir text, steps integer DEFAULT 1) RETURNS integer: revert the newest. */
@@ -134,91 +134,82 @@ Datum migrate_rollback(PG_FUNCTION_ARGS)
     if (steps < 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("migrate_rollback: steps must be a whole number, 0 or more")));
-    PG_RETURN_INT32(run_call(fcinfo, dir, &call));
+    return run_call(fcinfo, dir, call);
+}
+
+/* validate: 'ok' or the error listing every problem. */
+static int validate_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    call_args *a = arg;
+    a->text = pg_engine_keep(eng, "ok");
+    return mig_validate(eng, a->dir, &a->call.policy, err);
 }
 
 /* migrate_validate(dir text) RETURNS text: 'ok', or one ERROR listing every problem. */
 Datum migrate_validate(PG_FUNCTION_ARGS)
 {
-    char *dir = folder_arg(fcinfo, "migrate_validate");
-    pg_engine pe;
-    mig_engine eng;
-    mig_error err;
-    mig_policy policy = current_policy();
-    SPI_connect();
-    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
-    mig_error_init(&err);
-    int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = mig_validate(&eng, dir, &policy, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
-    SPI_finish();
-    PG_RETURN_TEXT_P(cstring_to_text("ok"));
+    call_args a = {.dir = folder_arg(fcinfo, "migrate_validate")};
+    a.call.policy = current_policy();
+    pg_engine_call(fcinfo, validate_op, &a);
+    PG_RETURN_TEXT_P(cstring_to_text(a.text));
+}
+
+/* repair: a summary of what changed. */
+static int repair_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    call_args *a = arg;
+    char *summary = NULL;
+    int rc = mig_repair(eng, a->dir, &summary, err);
+    a->text = pg_engine_keep(eng, summary);
+    return rc;
 }
 
 /* migrate_repair(dir text) RETURNS text: fix the record, never run migration SQL. */
 Datum migrate_repair(PG_FUNCTION_ARGS)
 {
-    char *dir = folder_arg(fcinfo, "migrate_repair");
-    pg_engine pe;
-    mig_engine eng;
-    mig_error err;
-    char *summary = NULL;
-    text *result;
-    MemoryContext caller = CurrentMemoryContext;
-    SPI_connect();
-    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
-    mig_error_init(&err);
-    int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = mig_repair(&eng, dir, &summary, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
-    /* the result must outlive SPI_finish, which frees everything allocated since SPI_connect */
-    MemoryContext spi = MemoryContextSwitchTo(caller);
-    result = cstring_to_text(summary);
-    MemoryContextSwitchTo(spi);
-    SPI_finish();
-    PG_RETURN_TEXT_P(result);
+    call_args a = {.dir = folder_arg(fcinfo, "migrate_repair")};
+    pg_engine_call(fcinfo, repair_op, &a);
+    PG_RETURN_TEXT_P(cstring_to_text(a.text));
+}
+
+/* baseline */
+static int baseline_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    call_args *a = arg;
+    return mig_baseline(eng, a->version, a->name, err);
 }
 
 /* migrate_baseline(version text, name text DEFAULT NULL) RETURNS text: mark the starting point. */
 Datum migrate_baseline(PG_FUNCTION_ARGS)
 {
-    char *version = text_arg(fcinfo, 0);
-    char *name = text_arg(fcinfo, 1);
-    pg_engine pe;
-    mig_engine eng;
-    mig_error err;
-    if (!version)
+    call_args a = {.version = pg_engine_text_arg(fcinfo, 0),
+                   .name = pg_engine_text_arg(fcinfo, 1)};
+    if (!a.version)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("migrate_baseline needs a version")));
-    SPI_connect();
-    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
-    mig_error_init(&err);
-    int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = mig_baseline(&eng, version, name, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
-    SPI_finish();
-    PG_RETURN_TEXT_P(cstring_to_text(version));
+    pg_engine_call(fcinfo, baseline_op, &a);
+    PG_RETURN_TEXT_P(cstring_to_text(a.version));
 }
 
-/* Emit the plan's steps: step, direction, version, name, script. */
-static void emit_plan(ReturnSetInfo *rsinfo, AttInMetadata *meta, const mig_snapshot *snap)
+/* Plan or status into the set: the rows the SQLite adapter's table-valued functions return. */
+static int snapshot_op(const mig_engine *eng, void *arg, mig_error *err)
 {
-    for (size_t i = 0; i < snap->plan.count; i++) {
-        const mig_step *s = &snap->plan.steps[i];
+    call_args *a = arg;
+    mig_snapshot snap;
+    bool plan = !a->status;
+    int rc = plan            ? mig_plan_load_call(eng, a->dir, &a->call, &snap, err)
+             : a->with_source ? mig_snapshot_load_source(eng, a->dir, &snap, err)
+                              : mig_snapshot_load(eng, NULL, &snap, err);
+    if (rc != MIG_OK)
+        return rc;
+    for (size_t i = 0; plan && i < snap.plan.count; i++) {
+        const mig_step *s = &snap.plan.steps[i];
         char *values[5] = {psprintf("%zu", i + 1), cell(s->direction), cell(s->row->version),
                            cell(s->row->name), cell(s->script)};
-        tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, values));
+        tuplestore_puttuple(a->rsinfo->setResult, BuildTupleFromCStrings(a->meta, values));
     }
-}
-
-/* Emit status rows in the column order both engines share. */
-static void emit_status(ReturnSetInfo *rsinfo, AttInMetadata *meta, const mig_snapshot *snap)
-{
-    for (size_t i = 0; i < snap->status.count; i++) {
-        const mig_status_row *r = &snap->status.rows[i];
+    for (size_t i = 0; !plan && i < snap.status.count; i++) {
+        const mig_status_row *r = &snap.status.rows[i];
         char *values[9] = {cell(r->version),
                            cell(r->name),
                            cell(mig_state_name(r->state)),
@@ -228,48 +219,29 @@ static void emit_status(ReturnSetInfo *rsinfo, AttInMetadata *meta, const mig_sn
                            cell(r->applied_at),
                            cell(r->applied_by),
                            r->has_execution_ms ? psprintf("%lld", r->execution_ms) : NULL};
-        tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, values));
+        tuplestore_puttuple(a->rsinfo->setResult, BuildTupleFromCStrings(a->meta, values));
     }
-}
-
-/*
- * Load a snapshot (status, or plan when plan is set) and return it as a set. with_source:
- * compare dir (NULL: migrate_scripts) with history; otherwise history alone.
- */
-static Datum snapshot_srf(FunctionCallInfo fcinfo, const char *dir, bool with_source,
-                          const char *target, bool plan)
-{
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
-    InitMaterializedSRF(fcinfo, 0);
-    AttInMetadata *meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
-    pg_engine pe;
-    mig_engine eng;
-    mig_error err;
-    mig_snapshot snap;
-    SPI_connect();
-    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
-    mig_error_init(&err);
-    mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, current_policy()};
-    int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = plan          ? mig_plan_load_call(&eng, dir, &call, &snap, &err)
-                              : with_source ? mig_snapshot_load_source(&eng, dir, &snap, &err)
-                                            : mig_snapshot_load(&eng, NULL, &snap, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
-    if (plan)
-        emit_plan(rsinfo, meta, &snap);
-    else
-        emit_status(rsinfo, meta, &snap);
     mig_snapshot_free(&snap);
-    SPI_finish();
-    return (Datum)0;
+    return MIG_OK;
 }
 
-/* migrate_plan(dir text, target text DEFAULT NULL): the steps migrate_apply would run. */
+/* Set up a materialized set-returning call. */
+static void srf_begin(FunctionCallInfo fcinfo, call_args *a)
+{
+    a->rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+    InitMaterializedSRF(fcinfo, 0);
+    a->meta = TupleDescGetAttInMetadata(a->rsinfo->setDesc);
+}
+
+/* migrate_plan(dir text, target text DEFAULT NULL): the steps apply or migrate_to would run. */
 Datum migrate_plan(PG_FUNCTION_ARGS)
 {
-    char *dir = folder_arg(fcinfo, "migrate_plan");
-    return snapshot_srf(fcinfo, dir, true, text_arg(fcinfo, 1), true);
+    call_args a = {.dir = folder_arg(fcinfo, "migrate_plan")};
+    const char *target = pg_engine_text_arg(fcinfo, 1);
+    a.call = (mig_call){target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, current_policy()};
+    srf_begin(fcinfo, &a);
+    pg_engine_call(fcinfo, snapshot_op, &a);
+    return (Datum)0;
 }
 
 /*
@@ -278,8 +250,27 @@ Datum migrate_plan(PG_FUNCTION_ARGS)
  */
 Datum migrations_status(PG_FUNCTION_ARGS)
 {
-    char *dir = PG_NARGS() > 0 ? folder_arg(fcinfo, "migrations_status") : NULL;
-    return snapshot_srf(fcinfo, dir, PG_NARGS() > 0, NULL, false);
+    call_args a = {.dir = PG_NARGS() > 0 ? folder_arg(fcinfo, "migrations_status") : NULL,
+                   .status = true,
+                   .with_source = PG_NARGS() > 0};
+    srf_begin(fcinfo, &a);
+    pg_engine_call(fcinfo, snapshot_op, &a);
+    return (Datum)0;
+}
+
+/* The pending work as statements, into the set. */
+static int script_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    call_args *a = arg;
+    mig_sql_lines lines;
+    int rc = mig_export(eng, a->dir, a->call.target, &a->call.policy, &lines, err);
+    for (size_t i = 0; rc == MIG_OK && i < lines.count; i++) {
+        char *values[2] = {psprintf("%zu", i + 1), pstrdup(lines.lines[i])};
+        tuplestore_puttuple(a->rsinfo->setResult, BuildTupleFromCStrings(a->meta, values));
+    }
+    if (rc == MIG_OK)
+        mig_sql_lines_free(&lines);
+    return rc;
 }
 
 /*
@@ -288,29 +279,10 @@ Datum migrations_status(PG_FUNCTION_ARGS)
  */
 Datum migrate_script(PG_FUNCTION_ARGS)
 {
-    char *dir = folder_arg(fcinfo, "migrate_script");
-    char *target = text_arg(fcinfo, 1);
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
-    InitMaterializedSRF(fcinfo, 0);
-    AttInMetadata *meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
-    pg_engine pe;
-    mig_engine eng;
-    mig_error err;
-    mig_sql_lines lines;
-    mig_policy policy = current_policy();
-    SPI_connect();
-    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
-    mig_error_init(&err);
-    int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = mig_export(&eng, dir, target, &policy, &lines, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
-    for (size_t i = 0; i < lines.count; i++) {
-        char *values[2] = {psprintf("%zu", i + 1), pstrdup(lines.lines[i])};
-        tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, values));
-    }
-    mig_sql_lines_free(&lines);
-    SPI_finish();
+    call_args a = {.dir = folder_arg(fcinfo, "migrate_script")};
+    a.call = (mig_call){MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, current_policy()};
+    srf_begin(fcinfo, &a);
+    pg_engine_call(fcinfo, script_op, &a);
     return (Datum)0;
 }
 

@@ -1,7 +1,6 @@
 /* migrate_add_unique and migrate_duplicates as SQL functions. */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -13,10 +12,28 @@
 PG_FUNCTION_INFO_V1(migrate_add_unique);
 PG_FUNCTION_INFO_V1(migrate_duplicates);
 
-/* Text argument i as a C string, or NULL. */
-static char *optional_text(FunctionCallInfo fcinfo, int i)
+typedef struct unique_args {
+    char *table, *columns, *index, *on_duplicate;
+    char *result; /* kept in the function's context */
+    ReturnSetInfo *rsinfo;
+    AttInMetadata *meta;
+} unique_args;
+
+/* The arguments every unique function starts with. */
+static unique_args unique_args_of(FunctionCallInfo fcinfo)
 {
-    return PG_NARGS() > i && !PG_ARGISNULL(i) ? text_to_cstring(PG_GETARG_TEXT_PP(i)) : NULL;
+    unique_args a = {pg_engine_text_arg(fcinfo, 0), pg_engine_text_arg(fcinfo, 1),
+                     pg_engine_text_arg(fcinfo, 2), pg_engine_text_arg(fcinfo, 3)};
+    return a;
+}
+
+static int add_unique_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    unique_args *a = arg;
+    char *result = NULL;
+    int rc = mig_add_unique(eng, a->table, a->columns, a->index, a->on_duplicate, &result, err);
+    a->result = pg_engine_keep(eng, result);
+    return rc;
 }
 
 /*
@@ -25,55 +42,34 @@ static char *optional_text(FunctionCallInfo fcinfo, int i)
  */
 Datum migrate_add_unique(PG_FUNCTION_ARGS)
 {
-    char *table = optional_text(fcinfo, 0);
-    char *columns = optional_text(fcinfo, 1);
-    char *index = optional_text(fcinfo, 2);
-    char *on_duplicate = optional_text(fcinfo, 3);
-    MemoryContext caller = CurrentMemoryContext;
-    pg_engine pe;
-    mig_engine eng;
-    mig_error err;
-    char *result = NULL;
-    SPI_connect();
-    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
-    mig_error_init(&err);
-    int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe,
-                    rc = mig_add_unique(&eng, table, columns, index, on_duplicate, &result, &err));
+    unique_args a = unique_args_of(fcinfo);
+    pg_engine_call(fcinfo, add_unique_op, &a);
+    PG_RETURN_TEXT_P(cstring_to_text(a.result));
+}
+
+static int duplicates_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    unique_args *a = arg;
+    mig_dup_report report;
+    int rc = mig_duplicates(eng, a->table, a->columns, &report, err);
     if (rc != MIG_OK)
-        pg_engine_raise(&err);
-    MemoryContext spi = MemoryContextSwitchTo(caller); /* must outlive SPI_finish */
-    text *out = cstring_to_text(result);
-    MemoryContextSwitchTo(spi);
-    SPI_finish();
-    PG_RETURN_TEXT_P(out);
+        return rc;
+    for (size_t i = 0; i < report.count; i++) {
+        const mig_dup_group *g = &report.groups[i];
+        char *values[3] = {pstrdup(g->key), psprintf("%lld", g->count), pstrdup(g->rows)};
+        tuplestore_puttuple(a->rsinfo->setResult, BuildTupleFromCStrings(a->meta, values));
+    }
+    mig_dup_report_free(&report);
+    return MIG_OK;
 }
 
 /* migrate_duplicates(table text, columns text) RETURNS TABLE (key text, count bigint, rows text) */
 Datum migrate_duplicates(PG_FUNCTION_ARGS)
 {
-    char *table = optional_text(fcinfo, 0);
-    char *columns = optional_text(fcinfo, 1);
-    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+    unique_args a = unique_args_of(fcinfo);
+    a.rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
     InitMaterializedSRF(fcinfo, 0);
-    AttInMetadata *meta = TupleDescGetAttInMetadata(rsinfo->setDesc);
-    pg_engine pe;
-    mig_engine eng;
-    mig_error err;
-    mig_dup_report report;
-    SPI_connect();
-    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
-    mig_error_init(&err);
-    int rc = MIG_OK;
-    PG_ENGINE_GUARD(&pe, rc = mig_duplicates(&eng, table, columns, &report, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
-    for (size_t i = 0; i < report.count; i++) {
-        const mig_dup_group *g = &report.groups[i];
-        char *values[3] = {pstrdup(g->key), psprintf("%lld", g->count), pstrdup(g->rows)};
-        tuplestore_puttuple(rsinfo->setResult, BuildTupleFromCStrings(meta, values));
-    }
-    mig_dup_report_free(&report);
-    SPI_finish();
+    a.meta = TupleDescGetAttInMetadata(a.rsinfo->setDesc);
+    pg_engine_call(fcinfo, duplicates_op, &a);
     return (Datum)0;
 }

@@ -5,6 +5,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_buf.h"
+#include "../common/mig_history.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_script.h"
 
@@ -35,21 +36,30 @@ static int exec_simple(sqlite3 *db, const char *sql, mig_error *err)
     return MIG_OK;
 }
 
+/* Whether the main database has a table of that name; MIG_OK or the engine's error. */
+static int table_exists(sqlite3 *db, const char *name, bool *exists, mig_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return engine_error(db, err);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return engine_error(db, err);
+    *exists = rc == SQLITE_ROW;
+    return MIG_OK;
+}
+
 /* Create or look for migrate_history in the main database. */
 static int engine_history_prepare(void *h, bool create, bool *exists, mig_error *err)
 {
     sqlite_engine *se = h;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(se->db,
-                           "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = "
-                           "'migrate_history'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return engine_error(se->db, err);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return engine_error(se->db, err);
-    *exists = rc == SQLITE_ROW;
+    int rc = table_exists(se->db, "migrate_history", exists, err);
+    if (rc != MIG_OK)
+        return rc;
     if (*exists || !create)
         return MIG_OK;
     rc = exec_simple(se->db, "CREATE TABLE " HISTORY_TABLE " " SQLITE_HISTORY_COLUMNS, err);
@@ -149,10 +159,14 @@ static int engine_exec_autocommit(void *h, const char *sql, size_t len, int *com
     return rc;
 }
 
-/* engine.caller_in_transaction: savepoint() began ours only when none was open. */
+/*
+ * engine.caller_in_transaction: a transaction is open that savepoint() did not begin (during a
+ * call, ours is open only when the caller had none; outside one, as migrate_plan asks).
+ */
 static bool engine_caller_in_transaction(void *h)
 {
-    return !((sqlite_engine *)h)->began;
+    sqlite_engine *se = h;
+    return !se->began && !sqlite3_get_autocommit(se->db);
 }
 
 /*
@@ -193,7 +207,9 @@ static int engine_split_statements(void *h, const char *sql, size_t len, mig_sta
             list = bigger;
         }
         size_t stop = semi < len ? semi + 1 : len;
-        list[n++] = (mig_statement){start, stop - start};
+        /* an empty statement (";") is skipped, as running the script skips it */
+        if (mig_script_skip_blank(sql, semi < len ? semi : len, start) < (semi < len ? semi : len))
+            list[n++] = (mig_statement){start, stop - start};
         start = pos = mig_script_skip_blank(sql, len, stop);
     }
     *out = list;
@@ -215,21 +231,15 @@ static char *engine_literal(void *h, const char *text)
 static int engine_scripts_prepare(void *h, mig_error *err)
 {
     sqlite_engine *se = h;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(se->db,
-                           "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = "
-                           "'migrate_scripts'",
-                           -1, &st, NULL) != SQLITE_OK)
-        return engine_error(se->db, err);
-    int found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (!found) {
+    bool found;
+    int rc = table_exists(se->db, "migrate_scripts", &found, err);
+    if (rc == MIG_OK && !found) {
         mig_fail(err, MIG_ERR, "no migrations folder given, and there is no migrate_scripts table");
         mig_error_set_hint(err, "SELECT migrate_init() creates migrate_scripts; insert migrations "
                                 "into it, or give a folder");
-        return err->code;
+        rc = err->code;
     }
-    return MIG_OK;
+    return rc;
 }
 
 /* Create the tables migrate keeps, as migrate_init() does. */
@@ -492,11 +502,7 @@ static char *engine_now_utc(void *h)
     } else {
         ms = (sqlite3_int64)time(NULL) * 1000;
     }
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    return mig_printf("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+    return mig_history_timestamp(ms);
 }
 
 /* SQLite has no users: the operating system account running the process applies. */

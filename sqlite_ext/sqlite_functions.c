@@ -5,7 +5,6 @@ SQLITE_EXTENSION_INIT3
 #include "sqlite_engine.h"
 
 #include "../common/mig_alloc.h"
-#include "../common/mig_messages.h"
 #include "../common/mig_record.h"
 #include "../common/mig_unique.h"
 
@@ -93,16 +92,14 @@ typedef struct function_def {
 } function_def;
 
 /*
- * Start a call that changes the schema or the record: the folder argument must be there and
- * the calling statement must read no table. Returns 0 (after setting the error) to stop.
+ * Start a call that changes the schema or the record: the calling statement must read no
+ * table. Returns 0 (after setting the error) to stop.
  */
-static int changing_call_ok(sqlite3_context *ctx, const char *name, const char *dir, int need_dir)
+static int changing_call_ok(sqlite3_context *ctx, const char *name)
 {
     mig_error err;
     mig_error_init(&err);
-    if (need_dir && !dir)
-        mig_fail(&err, MIG_ERR, MIG_MSG_NEEDS_FOLDER, name);
-    else if (caller_reads_tables(sqlite3_context_db_handle(ctx)))
+    if (caller_reads_tables(sqlite3_context_db_handle(ctx)))
         mig_fail(&err, MIG_ERR,
                  "%s must be called as a plain SELECT %s(...): the calling statement (or another "
                  "one still running on this connection) reads a table, and SQLite cannot change "
@@ -117,7 +114,7 @@ static int changing_call_ok(sqlite3_context *ctx, const char *name, const char *
 /* Run one apply / to / rollback call and return how many migrations it ran. */
 static void run_call(sqlite3_context *ctx, const char *name, const char *dir, mig_call *call)
 {
-    if (!changing_call_ok(ctx, name, dir, 0)) /* no folder: migrate_scripts */
+    if (!changing_call_ok(ctx, name)) /* dir NULL: migrate_scripts */
         return;
     migrate_conn *conn = sqlite3_user_data(ctx);
     call->policy = conn->policy;
@@ -171,91 +168,93 @@ static void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value 
     run_call(ctx, "migrate_rollback", text_arg(argc, argv, 0), &call);
 }
 
-/* migrate_validate(dir): 'ok', or one error listing every problem. */
-static void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* A core operation whose SQL result is text: it reads the call's arguments. */
+typedef int (*text_op)(const mig_engine *eng, const migrate_conn *conn, int argc,
+                       sqlite3_value **argv, char **result, mig_error *err);
+
+/* Run op on an engine bound to the calling connection; its text, or its error, is the result. */
+static void run_text_op(sqlite3_context *ctx, text_op op, int argc, sqlite3_value **argv)
 {
-    const char *dir = text_arg(argc, argv, 0); /* NULL: migrate_scripts */
-    mig_error err;
-    mig_error_init(&err);
-    migrate_conn *conn = sqlite3_user_data(ctx);
     sqlite_engine se;
     mig_engine eng;
+    mig_error err;
+    char *result = NULL;
+    mig_error_init(&err);
     sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
-    int rc = mig_validate(&eng, dir, &conn->policy, &err);
+    int rc = op(&eng, sqlite3_user_data(ctx), argc, argv, &result, &err);
     sqlite_engine_free(&se);
     if (rc != MIG_OK)
         result_error(ctx, &err);
     else
-        sqlite3_result_text(ctx, "ok", -1, SQLITE_STATIC);
+        sqlite3_result_text(ctx, result ? result : "ok", -1, SQLITE_TRANSIENT);
+    mig_free(result);
+}
+
+static int validate_op(const mig_engine *eng, const migrate_conn *conn, int argc,
+                       sqlite3_value **argv, char **result, mig_error *err)
+{
+    (void)result;
+    return mig_validate(eng, text_arg(argc, argv, 0), &conn->policy, err);
+}
+
+/* migrate_validate(dir): 'ok', or one error listing every problem (NULL: migrate_scripts). */
+static void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    run_text_op(ctx, validate_op, argc, argv);
+}
+
+static int repair_op(const mig_engine *eng, const migrate_conn *conn, int argc,
+                     sqlite3_value **argv, char **result, mig_error *err)
+{
+    (void)conn;
+    return mig_repair(eng, text_arg(argc, argv, 0), result, err);
 }
 
 /* migrate_repair(dir): fix the record (never runs migration SQL); returns what it did. */
 static void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    const char *dir = text_arg(argc, argv, 0); /* NULL: migrate_scripts */
-    if (!changing_call_ok(ctx, "migrate_repair", dir, 0))
-        return;
-    sqlite_engine se;
-    mig_engine eng;
-    mig_error err;
-    mig_error_init(&err);
-    sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
-    char *summary = NULL;
-    int rc = mig_repair(&eng, dir, &summary, &err);
-    sqlite_engine_free(&se);
-    if (rc != MIG_OK)
-        result_error(ctx, &err);
-    else
-        sqlite3_result_text(ctx, summary, -1, SQLITE_TRANSIENT);
-    mig_free(summary);
+    if (changing_call_ok(ctx, "migrate_repair"))
+        run_text_op(ctx, repair_op, argc, argv);
+}
+
+static int baseline_op(const mig_engine *eng, const migrate_conn *conn, int argc,
+                       sqlite3_value **argv, char **result, mig_error *err)
+{
+    (void)conn;
+    const char *version = text_arg(argc, argv, 0);
+    int rc = mig_baseline(eng, version, text_arg(argc, argv, 1), err);
+    if (rc == MIG_OK && !(*result = mig_strdup(version)))
+        rc = mig_fail_nomem(err);
+    return rc;
 }
 
 /* migrate_baseline(version [, name]): mark a pre-existing database as being at version. */
 static void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    const char *version = text_arg(argc, argv, 0);
-    if (!changing_call_ok(ctx, "migrate_baseline", version, 0))
-        return;
-    sqlite_engine se;
-    mig_engine eng;
-    mig_error err;
-    mig_error_init(&err);
-    sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
-    int rc = mig_baseline(&eng, version, text_arg(argc, argv, 1), &err);
-    sqlite_engine_free(&se);
-    if (rc != MIG_OK)
-        result_error(ctx, &err);
-    else
-        sqlite3_result_text(ctx, version, -1, SQLITE_TRANSIENT);
+    if (changing_call_ok(ctx, "migrate_baseline"))
+        run_text_op(ctx, baseline_op, argc, argv);
+}
+
+static int add_unique_op(const mig_engine *eng, const migrate_conn *conn, int argc,
+                         sqlite3_value **argv, char **result, mig_error *err)
+{
+    (void)conn;
+    return mig_add_unique(eng, text_arg(argc, argv, 0), text_arg(argc, argv, 1),
+                          text_arg(argc, argv, 2), text_arg(argc, argv, 3), result, err);
 }
 
 /* migrate_add_unique(table, columns [, index_name [, on_duplicate]]): returns what it did. */
 static void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    const char *table = text_arg(argc, argv, 0);
-    if (!changing_call_ok(ctx, "migrate_add_unique", table, 0))
-        return;
-    sqlite_engine se;
-    mig_engine eng;
-    mig_error err;
-    mig_error_init(&err);
-    sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
-    char *result = NULL;
-    int rc = mig_add_unique(&eng, table, text_arg(argc, argv, 1), text_arg(argc, argv, 2),
-                            text_arg(argc, argv, 3), &result, &err);
-    sqlite_engine_free(&se);
-    if (rc != MIG_OK)
-        result_error(ctx, &err);
-    else
-        sqlite3_result_text(ctx, result, -1, SQLITE_TRANSIENT);
-    mig_free(result);
+    if (changing_call_ok(ctx, "migrate_add_unique"))
+        run_text_op(ctx, add_unique_op, argc, argv);
 }
 
 /* migrate_init(): create migrate_history and migrate_scripts, so scripts can be inserted. */
 static void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc, (void)argv;
-    if (!changing_call_ok(ctx, "migrate_init", NULL, 0))
+    if (!changing_call_ok(ctx, "migrate_init"))
         return;
     mig_error err;
     mig_error_init(&err);

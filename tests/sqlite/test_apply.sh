@@ -257,7 +257,7 @@ integer
 2_b.up.sql: migration 2 was modified after it was applied (applied checksum $old_b, file checksum $b)
 3_c.up.sql: migration 3 is out of order: it is pending but older than the newest applied migration 6
 4_d.up.sql: migration 4 was applied but its file is missing from the folder
-5_e.up.sql: migration 5 failed when it last ran and its script has not changed since
+5_e.up.sql: migration 5 failed when it last ran; its script has changed since, but only a migration marked no-transaction resumes
 HINT: restore the applied script as it was, or accept the change with migrate_repair; change an applied migration by adding a new one"
   sq db <<<"SELECT migrate_apply('m');"
   expect_error "$problems"

@@ -1,0 +1,1 @@
+CREATE TABLE g_one (x integer);

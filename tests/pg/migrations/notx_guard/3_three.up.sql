@@ -1,0 +1,2 @@
+CREATE TABLE g_three (x integer);
+INSERT INTO g_missing VALUES (1);

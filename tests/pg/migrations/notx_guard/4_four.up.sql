@@ -1,0 +1,1 @@
+CREATE TABLE g_four (x integer);

@@ -1,0 +1,1 @@
+CREATE TABLE g_five (x integer);

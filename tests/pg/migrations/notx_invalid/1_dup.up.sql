@@ -1,0 +1,2 @@
+CREATE TABLE dup (k integer);
+INSERT INTO dup VALUES (1), (1), (2);
