@@ -38,7 +38,12 @@ typedef struct mig_script_dialect {
     const char *epilogue[2]; /* statements after everything (NULL-terminated) */
     const char *begin;       /* opens a migration's transaction */
     const char *commit;      /* closes it */
-    const char *guard_fmt; /* refuses a migration out of turn: printf(version, previous) literals */
+    /* around a no-transaction migration (PostgreSQL: let go of the lock, which CREATE INDEX
+     * CONCURRENTLY would otherwise wait on through the sessions waiting for it) */
+    const char *outside_begin;
+    const char *outside_end;
+    /* an expression that raises for a migration out of turn: printf(version, previous) literals */
+    const char *guard_fmt;
     const char *now_sql;   /* applied_at */
     const char *user_sql;  /* applied_by */
 } mig_script_dialect;

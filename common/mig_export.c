@@ -51,42 +51,66 @@ static char *literal_or_null(const mig_engine *eng, const char *text)
     return text ? eng->literal(eng->handle, text) : mig_strdup("NULL");
 }
 
-/* The INSERT that records one applied migration. */
-static char *record_statement(const mig_engine *eng, const mig_migration *m, const char *script)
+/* The INSERT that records one applied migration; guard (may be NULL) must pass first. */
+static char *record_statement(const mig_engine *eng, const mig_migration *m, const char *script,
+                              const char *guard)
 {
-    const char *values[8] = {
-        m->version, m->name,      m->checksum, *m->down_checksum ? m->down_checksum : NULL,
-        m->up_text, m->down_text, script,      NULL};
+    const char *values[7] = {m->version, m->name, m->checksum,
+                             *m->down_checksum ? m->down_checksum : NULL,
+                             m->up_text, m->down_text, script};
     mig_buf b = {0};
     mig_buf_printf(&b,
                    "INSERT INTO %s (version, name, direction, checksum, down_checksum, up_sql, "
-                   "down_sql, script, applied_at, applied_by, execution_ms, success) VALUES (",
+                   "down_sql, script, applied_at, applied_by, execution_ms, success) SELECT ",
                    eng->history_table);
     for (int i = 0; i < 7; i++) {
         char *lit = literal_or_null(eng, values[i]);
         mig_buf_printf(&b, "%s%s", lit ? lit : "NULL", i == 1 ? ", 'up', " : ", ");
         mig_free(lit);
     }
-    mig_buf_printf(&b, "%s, %s, 0, '1');", eng->script.now_sql, eng->script.user_sql);
+    mig_buf_printf(&b, "%s, %s, 0, '1'", eng->script.now_sql, eng->script.user_sql);
+    if (guard) /* never recorded out of turn, whatever ran before */
+        mig_buf_printf(&b, " FROM (SELECT %s) AS migrate_guard", guard);
+    mig_buf_puts(&b, ";");
     return mig_buf_take(&b);
 }
 
-/* Statements of one migration: guard, body, record, inside BEGIN/COMMIT unless no-transaction. */
+/* The guard expression for a migration, or NULL when the engine has none. */
+static char *guard_expression(const mig_engine *eng, const char *version, const char *previous)
+{
+    if (!eng->script.guard_fmt)
+        return NULL;
+    char *v = eng->literal(eng->handle, version);
+    char *p = literal_or_null(eng, previous);
+    char *guard = v && p ? mig_printf(eng->script.guard_fmt, v, p) : NULL;
+    mig_free(v);
+    mig_free(p);
+    return guard;
+}
+
+/* Push a fixed statement of the dialect when it has one. */
+static int push_optional(mig_sql_lines *out, const char *statement, mig_error *err)
+{
+    return statement ? push_line(out, mig_strdup(statement), err) : MIG_OK;
+}
+
+/*
+ * Statements of one migration: guard, body, record, inside BEGIN/COMMIT unless it is marked
+ * no-transaction (then between the dialect's outside_begin and outside_end).
+ */
 static int export_step(const mig_engine *eng, const mig_step *step, const char *previous,
                        mig_sql_lines *out, mig_error *err)
 {
     const mig_migration *m = step->row->file;
     bool outside = m->up.no_transaction;
-    int rc = MIG_OK;
-    if (!outside && eng->script.begin)
-        rc = push_line(out, mig_strdup(eng->script.begin), err);
-    if (rc == MIG_OK && eng->script.guard_fmt) {
-        char *v = eng->literal(eng->handle, m->version);
-        char *p = literal_or_null(eng, previous);
-        rc = push_line(out, v && p ? mig_printf(eng->script.guard_fmt, v, p) : NULL, err);
-        mig_free(v);
-        mig_free(p);
-    }
+    char *guard = guard_expression(eng, m->version, previous);
+    if (eng->script.guard_fmt && !guard)
+        return mig_fail_nomem(err);
+    int rc = push_optional(out, outside ? NULL : eng->script.begin, err);
+    if (rc == MIG_OK && guard)
+        rc = push_line(out, mig_printf("SELECT %s;", guard), err);
+    if (rc == MIG_OK && outside)
+        rc = push_optional(out, eng->script.outside_begin, err);
     mig_statement *stmts = NULL;
     size_t n = 0;
     if (rc == MIG_OK)
@@ -94,10 +118,13 @@ static int export_step(const mig_engine *eng, const mig_step *step, const char *
     for (size_t i = 0; rc == MIG_OK && i < n; i++)
         rc = push_line(out, statement_text(m->up_text, &stmts[i]), err);
     mig_free(stmts);
+    if (rc == MIG_OK && outside)
+        rc = push_optional(out, eng->script.outside_end, err);
     if (rc == MIG_OK)
-        rc = push_line(out, record_statement(eng, m, step->script), err);
-    if (rc == MIG_OK && !outside && eng->script.commit)
-        rc = push_line(out, mig_strdup(eng->script.commit), err);
+        rc = push_line(out, record_statement(eng, m, step->script, guard), err);
+    if (rc == MIG_OK && !outside)
+        rc = push_optional(out, eng->script.commit, err);
+    mig_free(guard);
     return rc;
 }
 

@@ -515,7 +515,7 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         pe->cxt,
         psprintf("SELECT pg_catalog.pg_advisory_unlock(" INT64_FORMAT ");", MIG_PG_LOCK_KEY));
     pe->guard_fmt = MemoryContextStrdup(
-        pe->cxt, psprintf("SELECT %s.migrate_script_guard(%%s, %%s);", quote_identifier(nsp)));
+        pe->cxt, psprintf("%s.migrate_script_guard(%%s, %%s)", quote_identifier(nsp)));
     *eng = (mig_engine){
         .handle = pe,
         .history_table = pe->history_table,
@@ -548,6 +548,8 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
                 .epilogue = {pe->unlock_statement, NULL},
                 .begin = "BEGIN;",
                 .commit = "COMMIT;",
+                .outside_begin = pe->unlock_statement,
+                .outside_end = pe->lock_statement,
                 .guard_fmt = pe->guard_fmt,
                 .now_sql = "pg_catalog.clock_timestamp()",
                 .user_sql = "CURRENT_USER",

@@ -566,6 +566,8 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
                 .epilogue = {NULL},
                 .begin = "BEGIN IMMEDIATE;",
                 .commit = "COMMIT;",
+                .outside_begin = NULL,
+                .outside_end = NULL,
                 .guard_fmt = NULL,
                 .now_sql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                 .user_sql = se->user_literal ? se->user_literal : "NULL",

@@ -417,8 +417,8 @@ test_notx_fix_without_marker_is_refused_truthfully() {
 # is marked.
 test_notx_script_listing() {
   notx_wal_fixture
-  local rec='INSERT INTO "main"."migrate_history" (version, name, direction, checksum, down_checksum, up_sql, down_sql, script, applied_at, applied_by, execution_ms, success) VALUES ('
-  local tail="strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), '$ME', 0, '1');"
+  local rec='INSERT INTO "main"."migrate_history" (version, name, direction, checksum, down_checksum, up_sql, down_sql, script, applied_at, applied_by, execution_ms, success) SELECT '
+  local tail="strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), '$ME', 0, '1';"
   q db "SELECT seq, statement FROM migrate_script('m') WHERE seq <> 2;
 SELECT statement LIKE 'CREATE TABLE IF NOT EXISTS \"main\".\"migrate_history\" (%' FROM migrate_script('m') WHERE seq = 2;" "1|.bail on
 3|BEGIN IMMEDIATE;
