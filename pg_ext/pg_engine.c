@@ -253,8 +253,22 @@ static char *engine_literal(void *h, const char *text)
 
 typedef struct leftover_job {
     const char *sql;
-    char *invalid; /* the first invalid index a CREATE INDEX CONCURRENTLY of the script left */
+    char *invalid;    /* the first invalid index a CREATE INDEX CONCURRENTLY of the script left */
+    bool in_progress; /* ... or is building right now in another session */
 } leftover_job;
+
+/* Whether a CREATE INDEX is building this index right now (pg_stat_progress_create_index). */
+static bool index_build_running(Oid indexoid)
+{
+    Oid argtypes[1] = {OIDOID};
+    Datum values[1] = {ObjectIdGetDatum(indexoid)};
+    int rc = SPI_execute_with_args("SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p "
+                                   "WHERE p.index_relid OPERATOR(pg_catalog.=) $1",
+                                   1, argtypes, values, NULL, true, 1);
+    bool running = rc == SPI_OK_SELECT && SPI_processed > 0;
+    SPI_freetuptable(SPI_tuptable);
+    return running;
+}
 
 /* Find indexes the script builds concurrently that exist but are not valid. */
 static void leftover_body(void *arg, volatile int *offset)
@@ -278,19 +292,30 @@ static void leftover_body(void *arg, volatile int *offset)
             continue;
         bool valid = ((Form_pg_index)GETSTRUCT(tup))->indisvalid;
         ReleaseSysCache(tup);
-        if (!valid && !job->invalid)
+        if (!valid && !job->invalid) {
             job->invalid = mig_strdup(quote_qualified_identifier(
                 get_namespace_name(get_rel_namespace(indexoid)), index->idxname));
+            job->in_progress = index_build_running(indexoid);
+        }
     }
 }
 
 /* engine.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
 static int engine_check_leftovers(void *h, const char *sql, mig_error *err)
 {
-    leftover_job job = {sql, NULL};
+    leftover_job job = {sql, NULL, false};
     (void)h;
     int rc = run_guarded(leftover_body, &job, sql, err);
-    if (rc == MIG_OK && job.invalid) {
+    if (rc == MIG_OK && job.invalid && job.in_progress) {
+        mig_fail(err, MIG_ERR,
+                 "index %s is being built right now by a CREATE INDEX CONCURRENTLY of this "
+                 "migration in another session",
+                 job.invalid);
+        mig_error_set_hint(err, "wait for it to finish, then look at migrations_status again");
+        strcpy(err->sqlstate, "55006"); /* object_in_use */
+        mig_free(job.invalid);
+        rc = err->code;
+    } else if (rc == MIG_OK && job.invalid) {
         mig_fail(err, MIG_ERR,
                  "index %s is INVALID: a CREATE INDEX CONCURRENTLY of this migration failed "
                  "before and left it behind",
