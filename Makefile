@@ -60,6 +60,8 @@ check: deps
 	$(MAKE) test
 	$(MAKE) sanitize
 	$(MAKE) valgrind
+	$(MAKE) reliability
+	$(MAKE) fuzz-ci
 
 demo: deps
 	$(MAKE) sqlite
@@ -88,3 +90,41 @@ format:
 clean:
 	rm -rf $(BUILD) build $(SO) demo.db
 	-@$(MAKE) -C pg_ext clean >/dev/null 2>&1 || true
+
+# Benchmarks (figures and ratios, never pass/fail): bench/run.sh writes bench/results/.
+.PHONY: bench bench-quick
+bench:
+	bench/run.sh
+	bench/unique.sh
+
+bench-quick:
+	bench/run.sh --quick
+
+# Reliability (tests/reliability/): crashes (SIGKILL at exact points), concurrent callers,
+# hostile input, on SQLite and PostgreSQL; writes tests/reliability/REPORT.md
+# (tests/reliability/update-readme.sh copies it into README.md).
+.PHONY: reliability fuzz fuzz-build fuzz-ci
+reliability: $(SO)
+	@mkdir -p build/reliability
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -o build/reliability/crash_driver tests/reliability/crash_driver.c -lsqlite3
+	SQLITE3="$(SQLITE3)" MIGRATE_SO="$(CURDIR)/sqlite_ext/migrate" CRASH_DRIVER="$(CURDIR)/build/reliability/crash_driver" tests/reliability/run.sh
+
+# Fuzzing (fuzz/): libFuzzer targets over the core, under ASan and UBSan. FUZZ_SECONDS per target.
+FUZZ_CC      ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo clang-14)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := fuzz_name fuzz_sections fuzz_plan
+
+fuzz-build:
+	@mkdir -p build/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "$(FUZZ_CC) ... -o build/fuzz/$$t fuzz/$$t.c common/*.c"; \
+	  $(FUZZ_CC) -std=c11 -Wall -Wextra -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Icommon \
+	    -o build/fuzz/$$t fuzz/$$t.c $(COMMON_SRC) || exit 1; \
+	done
+
+fuzz: fuzz-build
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-ci: fuzz-build
+	fuzz/run.sh 30

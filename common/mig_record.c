@@ -87,10 +87,7 @@ int mig_repair(const mig_engine *eng, const char *dir, char **summary, mig_error
     memset(&snap, 0, sizeof snap);
     repair_state st;
     memset(&st, 0, sizeof st);
-    int rc = mig_load_source(eng, dir, &snap.files, NULL, err);
-    snap.has_files = rc == MIG_OK;
-    if (rc == MIG_OK)
-        rc = mig_in_call(eng, &snap, repair_body, &st, err);
+    int rc = mig_in_call(eng, true, dir, &snap, repair_body, &st, err);
     if (rc == MIG_OK) {
         mig_buf out = {0};
         if (st.n_accepted)
@@ -159,7 +156,7 @@ int mig_baseline(const mig_engine *eng, const char *version, const char *name, m
     baseline_request req = {version, name && *name ? name : "baseline"};
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
-    int rc = mig_in_call(eng, &snap, baseline_body, &req, err);
+    int rc = mig_in_call(eng, false, NULL, &snap, baseline_body, &req, err);
     mig_snapshot_free(&snap);
     return rc;
 }

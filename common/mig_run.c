@@ -375,16 +375,20 @@ int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mi
     return mig_plan_load_call(eng, dir, &call, snap, err);
 }
 
-/* Run body in one transaction under the migration lock, with the history loaded into snap. */
-int mig_in_call(const mig_engine *eng, mig_snapshot *snap, mig_call_body body, void *ctx,
-                mig_error *err)
+/*
+ * Run body in one transaction under the migration lock, with the history (and, with_source,
+ * the folder dir or migrate_scripts) loaded into snap after the lock is held: a call that
+ * waited sees what the call before it applied, files included.
+ */
+int mig_in_call(const mig_engine *eng, bool with_source, const char *dir, mig_snapshot *snap,
+                mig_call_body body, void *ctx, mig_error *err)
 {
     int rc = eng->savepoint(eng->handle, MIG_CALL_SAVEPOINT, err);
     if (rc != MIG_OK)
         return rc;
-    rc = eng->lock(eng->handle, err); /* before reading history, so no one else is mid-change */
+    rc = eng->lock(eng->handle, err); /* before reading anything, so no one else is mid-change */
     if (rc == MIG_OK)
-        rc = snapshot_fill(eng, false, NULL, true, snap, err);
+        rc = snapshot_fill(eng, with_source, dir, true, snap, err);
     if (rc == MIG_OK)
         rc = body(eng, snap, ctx, err);
     if (rc == MIG_OK)
@@ -543,12 +547,9 @@ int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *c
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
     int rc = mig_target_check(call->target, err);
-    if (rc == MIG_OK)
-        rc = mig_load_source(eng, dir, &snap.files, NULL, err); /* bad input changes nothing */
-    snap.has_files = rc == MIG_OK;
     while (rc == MIG_OK) {
         run_state st = {call, count, -1};
-        rc = mig_in_call(eng, &snap, run_body, &st, err);
+        rc = mig_in_call(eng, true, dir, &snap, run_body, &st, err);
         if (rc != MIG_OK || st.outside < 0)
             break;
         /* what came before has committed; this one runs alone, then the rest is planned anew */

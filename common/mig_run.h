@@ -60,10 +60,11 @@ typedef int (*mig_call_body)(const mig_engine *eng, mig_snapshot *snap, void *ct
 
 /*
  * Run body in one transaction (a savepoint) under the migration lock, after loading the
- * history into snap; everything body did is undone when it fails.
+ * history (and, with_source, the folder dir or migrate_scripts when dir is NULL) into snap;
+ * everything body did is undone when it fails.
  */
-int mig_in_call(const mig_engine *eng, mig_snapshot *snap, mig_call_body body, void *ctx,
-                mig_error *err);
+int mig_in_call(const mig_engine *eng, bool with_source, const char *dir, mig_snapshot *snap,
+                mig_call_body body, void *ctx, mig_error *err);
 
 /* Refuse a plan over what failed no-transaction migrations left behind (invalid indexes). */
 int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *err);

@@ -14,24 +14,35 @@ static bool is_ident_char(char c)
            (unsigned char)c >= 0x80;
 }
 
-/* Offset after the block comment that starts at pos (PostgreSQL nests them; SQLite never needs to).
+/*
+ * Offset after the block comment that starts at pos; *closed says whether it ends. PostgreSQL
+ * nests block comments; SQLite never needs to.
  */
-static size_t skip_block_comment(const char *text, size_t len, size_t pos)
+static size_t block_comment_end(const char *text, size_t len, size_t pos, bool *closed)
 {
     int depth = 0;
+    *closed = false;
     while (pos < len) {
         if (text[pos] == '/' && pos + 1 < len && text[pos + 1] == '*') {
             depth++;
             pos += 2;
         } else if (text[pos] == '*' && pos + 1 < len && text[pos + 1] == '/') {
             pos += 2;
-            if (--depth == 0)
+            if (--depth == 0) {
+                *closed = true;
                 return pos;
+            }
         } else {
             pos++;
         }
     }
     return len;
+}
+
+static size_t skip_block_comment(const char *text, size_t len, size_t pos)
+{
+    bool closed;
+    return block_comment_end(text, len, pos, &closed);
 }
 
 /* Skip white space and comments from pos on. */
@@ -72,9 +83,10 @@ int mig_script_line_at(const char *text, size_t len, size_t offset)
  * Skip the quoted or commented token that starts at pos, if one does; returns the offset after
  * it (len when it never ends), or pos when no such token starts there.
  */
-static size_t skip_quoted(const char *text, size_t len, size_t pos)
+static size_t token_end(const char *text, size_t len, size_t pos, bool *closed)
 {
     char c = text[pos];
+    *closed = true;
     if (c == '\'' || c == '"' || c == '`') {
         bool backslash = c == '\'' && pos > 0 && (text[pos - 1] == 'E' || text[pos - 1] == 'e') &&
                          (pos < 2 || !is_ident_char(text[pos - 2]));
@@ -88,14 +100,16 @@ static size_t skip_quoted(const char *text, size_t len, size_t pos)
                     return i + 1;
             }
         }
+        *closed = false;
         return len;
     }
     if (c == '[') { /* SQLite's [identifier] */
         const char *end = memchr(text + pos, ']', len - pos);
+        *closed = end != NULL;
         return end ? (size_t)(end - text) + 1 : len;
     }
     if (c == '/' && pos + 1 < len && text[pos + 1] == '*')
-        return skip_block_comment(text, len, pos);
+        return block_comment_end(text, len, pos, closed);
     if (c == '$' && (pos == 0 || !is_ident_char(text[pos - 1]))) {
         size_t i = pos + 1;
         if (i < len && text[i] >= '0' && text[i] <= '9')
@@ -108,9 +122,47 @@ static size_t skip_quoted(const char *text, size_t len, size_t pos)
         for (size_t j = i + 1; j + taglen <= len; j++)
             if (text[j] == '$' && memcmp(text + j, text + pos, taglen) == 0)
                 return j + taglen;
+        *closed = false;
         return len;
     }
     return pos;
+}
+
+/*
+ * Skip the quoted or commented token that starts at pos, if one does; returns the offset after
+ * it (len when it never ends), or pos when no such token starts there.
+ */
+static size_t skip_quoted(const char *text, size_t len, size_t pos)
+{
+    bool closed;
+    return token_end(text, len, pos, &closed);
+}
+
+/* Refuse a script that ends inside a quoted token or a block comment. */
+int mig_script_check_closed(const char *text, size_t len, const char *file, mig_error *err)
+{
+    for (size_t i = 0; i < len;) {
+        bool closed;
+        size_t next;
+        if (text[i] == '-' && i + 1 < len && text[i + 1] == '-') {
+            const char *nl = memchr(text + i, '\n', len - i);
+            i = nl ? (size_t)(nl - text) : len;
+        } else if ((next = token_end(text, len, i, &closed)) != i) {
+            if (!closed) {
+                const char *what = text[i] == '/'    ? "block comment"
+                                   : text[i] == '$'  ? "dollar-quoted string"
+                                   : text[i] == '\'' ? "string literal"
+                                                     : "quoted identifier";
+                return mig_fail(err, MIG_ERR,
+                                "%s: line %d: the script ends inside the %s that starts here", file,
+                                mig_script_line_at(text, len, i), what);
+            }
+            i = next;
+        } else {
+            i++;
+        }
+    }
+    return MIG_OK;
 }
 
 /* The next top-level ';' from pos. */
@@ -340,6 +392,16 @@ static bool on_directive(void *ctx, marker_kind kind, bool no_tx, size_t line_st
 void mig_script_directives(const char *text, size_t len, mig_span *span)
 {
     scan_markers(text, mig_script_skip_blank(text, len, 0), on_directive, span);
+}
+
+/* True when the bytes are valid UTF-8 (names of files, which history keeps as text). */
+bool mig_text_is_utf8(const char *text, size_t len)
+{
+    mig_error err;
+    mig_error_init(&err);
+    bool ok = mig_script_check_text(text, len, "", &err) == MIG_OK;
+    mig_error_clear(&err);
+    return ok;
 }
 
 /* Validate that text is UTF-8 without NUL bytes. */

@@ -43,6 +43,16 @@ size_t mig_script_skip_blank(const char *text, size_t len, size_t pos);
  */
 size_t mig_script_statement_start(const char *text, size_t len, size_t pos);
 
+/*
+ * Refuse a script that ends inside a string literal, quoted identifier, dollar quote or block
+ * comment (SQLite would run it, PostgreSQL would not): the error names file and the line where
+ * the unclosed part starts.
+ */
+int mig_script_check_closed(const char *text, size_t len, const char *file, mig_error *err);
+
+/* True when the bytes are valid UTF-8. */
+bool mig_text_is_utf8(const char *text, size_t len);
+
 /* Offset of the next ';' at or after pos outside quotes and comments, or len. */
 size_t mig_script_next_semicolon(const char *text, size_t len, size_t pos);
 

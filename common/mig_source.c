@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +101,8 @@ static int read_script(const char *full, const char *rel, char **out, size_t *ou
     close(fd);
     if (rc == MIG_OK)
         rc = mig_script_check_text(text, len, rel, err);
+    if (rc == MIG_OK)
+        rc = mig_script_check_closed(text, len, rel, err);
     if (rc != MIG_OK) {
         mig_free(text);
         return rc;
@@ -205,9 +208,22 @@ static int read_folder_migration(const char *dir, const char *entry, const mig_n
     return MIG_OK;
 }
 
-static int compare_names(const void *a, const void *b)
+/* One name of a folder, with what readdir said it is (DT_UNKNOWN when it did not say). */
+typedef struct folder_entry {
+    char *name;
+    unsigned char type;
+} folder_entry;
+
+static int compare_entries(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return strcmp(((const folder_entry *)a)->name, ((const folder_entry *)b)->name);
+}
+
+static void entries_free(folder_entry *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mig_free(list[i].name);
+    mig_free(list);
 }
 
 /* Order pieces by version, then up before down, then by path so errors are stable. */
@@ -222,8 +238,8 @@ static int compare_pieces(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
-/* List the folder's entry names, sorted. */
-static int list_entries(const char *dir, char ***names, size_t *count, mig_error *err)
+/* List the folder's entries, sorted by name. */
+static int list_entries(const char *dir, folder_entry **entries, size_t *count, mig_error *err)
 {
     struct stat st;
     if (stat(dir, &st) != 0) {
@@ -239,80 +255,115 @@ static int list_entries(const char *dir, char ***names, size_t *count, mig_error
         return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
                         strerror(errno));
     size_t n = 0, cap = 0;
-    char **list = NULL;
+    folder_entry *list = NULL;
     struct dirent *e;
     int rc = MIG_OK;
     while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
+        if (e->d_name[0] == '.')
+            continue; /* ., .., .gitkeep, editors' lock and swap files, hidden folders */
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
-            char **bigger = mig_realloc(list, cap * sizeof *list);
+            folder_entry *bigger = mig_realloc(list, cap * sizeof *list);
             if (!bigger) {
                 rc = mig_fail_nomem(err);
                 break;
             }
             list = bigger;
         }
-        if (!(list[n] = mig_strdup(e->d_name))) {
+        if (!(list[n].name = mig_strdup(e->d_name))) {
             rc = mig_fail_nomem(err);
             break;
         }
-        n++;
+        list[n++].type = e->d_type;
     }
     closedir(d);
     if (rc != MIG_OK) {
-        for (size_t i = 0; i < n; i++)
-            mig_free(list[i]);
-        mig_free(list);
+        entries_free(list, n);
         return rc;
     }
     if (n)
-        qsort(list, n, sizeof *list, compare_names);
-    *names = list;
+        qsort(list, n, sizeof *list, compare_entries);
+    *entries = list;
     *count = n;
     return MIG_OK;
+}
+
+/* True when name ends with .sql, in any case. */
+static bool sql_name(const char *name)
+{
+    size_t len = strlen(name);
+    return len >= 4 && strcasecmp(name + len - 4, ".sql") == 0;
+}
+
+/*
+ * Whether an entry is a folder. Only what could be a migration is looked at: a plain file not
+ * named .sql is ignored unseen, and an entry that vanished or dangles while the folder is read
+ * (an editor's or uploader's temporary file) is ignored unless it is named like a migration.
+ * Returns MIG_OK with *skip set for such entries.
+ */
+static int entry_kind(const char *dir, const folder_entry *e, bool *is_folder, bool *skip,
+                      mig_error *err)
+{
+    *is_folder = e->type == DT_DIR;
+    *skip = false;
+    bool script = sql_name(e->name);
+    /* a folder named <version>_<name> is a migration too */
+    bool could_be = script || mig_version_prefix(e->name, strlen(e->name), NULL) > 0;
+    if (e->type == DT_REG || (e->type == DT_DIR && !script)) {
+        *skip = e->type == DT_REG && !script;
+        return MIG_OK;
+    }
+    char *full = mig_printf("%s/%s", dir, e->name);
+    if (!full)
+        return mig_fail_nomem(err);
+    struct stat st;
+    int failed = stat(full, &st) != 0 ? errno : 0;
+    mig_free(full);
+    if (!failed) {
+        *is_folder = S_ISDIR(st.st_mode);
+        *skip = !*is_folder && !script;
+        return MIG_OK;
+    }
+    if (!could_be && (failed == ENOENT || failed == ELOOP)) {
+        *skip = true;
+        return MIG_OK;
+    }
+    if (failed == ELOOP)
+        return mig_fail(err, MIG_ERR, "%s: is a symbolic link loop", e->name);
+    if (failed == ENOENT)
+        return mig_fail(err, MIG_ERR,
+                        "%s: is a dangling symbolic link, or was removed while the folder was "
+                        "read",
+                        e->name);
+    return mig_fail(err, MIG_ERR, "%s: cannot be read: %s", e->name, strerror(failed));
 }
 
 /* Classify and read every entry of the folder into pieces. */
 static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
 {
-    char **names = NULL;
+    folder_entry *entries = NULL;
     size_t count = 0;
-    int rc = list_entries(dir, &names, &count, err);
+    int rc = list_entries(dir, &entries, &count, err);
     for (size_t i = 0; rc == MIG_OK && i < count; i++) {
-        char *full = mig_printf("%s/%s", dir, names[i]);
-        if (!full) {
-            rc = mig_fail_nomem(err);
-            break;
-        }
-        struct stat st;
-        bool is_folder = false;
-        if (stat(full, &st) != 0) {
-            if (errno == ELOOP || errno == ENOENT)
-                rc = mig_fail(err, MIG_ERR, "%s: %s", names[i],
-                              errno == ELOOP ? "is a symbolic link loop"
-                                             : "is a dangling symbolic link");
-            else
-                rc = mig_fail(err, MIG_ERR, "%s: cannot be read: %s", names[i], strerror(errno));
-        } else {
-            is_folder = S_ISDIR(st.st_mode);
-        }
-        mig_free(full);
+        const char *name = entries[i].name;
+        bool is_folder, skip;
+        rc = entry_kind(dir, &entries[i], &is_folder, &skip, err);
+        if (rc != MIG_OK || skip)
+            continue;
         mig_name_info info;
-        if (rc == MIG_OK && (names[i][0] != '.' || !is_folder))
-            rc = mig_name_parse(names[i], is_folder, &info, err);
-        else
-            memset(&info, 0, sizeof info);
+        rc = mig_name_parse(name, is_folder, &info, err);
+        if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED && !mig_text_is_utf8(name, strlen(name)))
+            rc = mig_fail(err, MIG_ERR,
+                          "%s: the name is not valid UTF-8; rename the file (history keeps "
+                          "names as text)",
+                          name);
         if (rc == MIG_OK && info.kind == MIG_NAME_FOLDER)
-            rc = read_folder_migration(dir, names[i], &info, list, err);
+            rc = read_folder_migration(dir, name, &info, list, err);
         else if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED)
-            rc = read_piece(dir, names[i], info.kind, info.version, info.name, list, err);
+            rc = read_piece(dir, name, info.kind, info.version, info.name, list, err);
         mig_name_info_free(&info);
     }
-    for (size_t i = 0; i < count; i++)
-        mig_free(names[i]);
-    mig_free(names);
+    entries_free(entries, count);
     return rc;
 }
 
@@ -446,6 +497,8 @@ static int copy_stored(const char *text, const char *label, char **out, mig_erro
 {
     size_t len = strlen(text);
     int rc = mig_script_check_text(text, len, label, err);
+    if (rc == MIG_OK)
+        rc = mig_script_check_closed(text, len, label, err);
     if (rc != MIG_OK)
         return rc;
     if (!(*out = mig_strndup(text, len)))

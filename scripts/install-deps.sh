@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the build and the tests need, when any is missing.
 set -euo pipefail
-packages=(build-essential libsqlite3-dev sqlite3 check pkg-config postgresql postgresql-server-dev-15 valgrind)
+packages=(build-essential libsqlite3-dev sqlite3 check pkg-config postgresql postgresql-server-dev-15 valgrind clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -346,10 +346,24 @@ START_TEST(symlinks)
 {
     char *dir = tmp_dir();
     write_file(dir, "1_a.sql", "SELECT 1;\n");
-    char *loop = path_join(dir, "loop");
-    ck_assert_int_eq(symlink("loop", loop), 0);
-    read_refused(dir, "loop", "symbolic link loop");
+    char *loop = path_join(dir, "2_loop");
+    ck_assert_int_eq(symlink("2_loop", loop), 0);
+    read_refused(dir, "2_loop", "symbolic link loop");
     free(loop);
+    tmp_dir_free(dir);
+
+    /* what cannot be a migration is ignored, whatever it points at: an editor's lock file */
+    dir = tmp_dir();
+    write_file(dir, "1_a.sql", "SELECT 1;\n");
+    char *other = path_join(dir, "loop");
+    ck_assert_int_eq(symlink("loop", other), 0);
+    char *readme = path_join(dir, "README.md");
+    ck_assert_int_eq(symlink("/nowhere", readme), 0);
+    mig_set kept = read_ok(dir);
+    ck_assert_uint_eq(kept.count, 1);
+    mig_set_free(&kept);
+    free(other);
+    free(readme);
     tmp_dir_free(dir);
 
     dir = tmp_dir();

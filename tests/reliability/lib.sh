@@ -1,0 +1,114 @@
+# Helpers of the reliability tests; sourced by every part (tests/reliability/*.sh).
+# shellcheck shell=bash disable=SC2034  # variables set here are used by the parts
+#
+# A part prints "ok - NAME" or "not ok - NAME" (followed by "#"-prefixed details) per check
+# through check_begin/check_end, and records figures for REPORT.md with stat KEY VALUE.
+#
+# Environment (exported by run.sh): REL_ROOT (the repository), REL_WORK (a scratch folder the
+# part may fill), REL_STATS (the file stat appends to), REL_SEED (the seed of every random
+# choice), MIGRATE_SO (the SQLite extension, without .so), CRASH_DRIVER, and for the PostgreSQL
+# parts PGHOST/PGPORT/PGUSER/PGDATABASE of a running cluster.
+
+REL_SEED=${REL_SEED:-20240601}
+SQLITE3=${SQLITE3:-sqlite3}
+
+CHECK_NAME=
+CHECK_FAILS=()
+
+# check_begin NAME: start collecting failures for one result line.
+check_begin() {
+  CHECK_NAME=$1
+  CHECK_FAILS=()
+}
+
+# fail MESSAGE: a failed expectation of the current check.
+fail() {
+  CHECK_FAILS+=("$*")
+}
+
+# check_end: print the result line of the current check; returns 1 when it failed.
+check_end() {
+  if [ ${#CHECK_FAILS[@]} -eq 0 ]; then
+    echo "ok - $CHECK_NAME"
+    return 0
+  fi
+  echo "not ok - $CHECK_NAME"
+  local f n=0
+  for f in "${CHECK_FAILS[@]}"; do
+    n=$((n + 1))
+    if [ $n -gt 20 ]; then
+      echo "#   ... and $((${#CHECK_FAILS[@]} - 20)) more"
+      break
+    fi
+    printf '%s\n' "$f" | head -c 4000 | sed 's/^/#   /'
+  done
+  return 1
+}
+
+# known_bug NAME WHAT: the check of NAME failed only the way a known bug (listed in the report)
+# makes it fail. Printed as "not ok - NAME # TODO known bug: WHAT", which run.sh counts apart
+# from failures; with REL_STRICT=1 it is an ordinary failure.
+known_bug() {
+  if [ "${REL_STRICT:-0}" = 1 ]; then
+    echo "not ok - $1"
+    echo "#   known bug: $2"
+    return 1
+  fi
+  echo "not ok - $1 # TODO known bug: $2"
+  return 0
+}
+
+expect_eq() {
+  [ "$2" == "$3" ] || fail "$1: expected [$2], got [$3]"
+}
+
+expect_match() {
+  [[ $3 =~ $2 ]] || fail "$1: [$3] does not match /$2/"
+}
+
+# stat KEY VALUE: a figure for the report (the last value of a key wins).
+stat() {
+  printf '%s=%s\n' "$1" "$2" >>"$REL_STATS"
+}
+
+# sq DB [SQL...]: sqlite3 with the extension loaded; -bail, batch; each SQL argument in turn.
+sq() {
+  local db=$1
+  shift
+  "$SQLITE3" -batch -bail -cmd ".load $MIGRATE_SO" "$db" "$@"
+}
+
+# psql for scripts: no psqlrc, unaligned tuples, stop at the first error, NOTICEs off.
+pq() {
+  PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"
+}
+
+# Milliseconds since the epoch.
+now_ms() {
+  local t
+  t=$(date +%s%N)
+  echo $((t / 1000000))
+}
+
+# A deterministic pseudo-random number in [0, $1): an LCG seeded from REL_SEED and a label,
+# so adding one choice does not shift every other.
+# rand_below N LABEL
+rand_below() {
+  local n=$1 label=$2 h
+  h=$(printf '%s:%s' "$REL_SEED" "$label" | cksum | cut -d' ' -f1)
+  echo $((h % n))
+}
+
+# Stratified points: M distinct-ish numbers in [lo, hi], one drawn in each of M equal strata.
+# strata LO HI M LABEL
+strata() {
+  local lo=$1 hi=$2 m=$3 label=$4 i span a b
+  [ "$hi" -lt "$lo" ] && return
+  span=$((hi - lo + 1))
+  [ "$m" -gt "$span" ] && m=$span
+  for ((i = 0; i < m; i++)); do
+    a=$((lo + span * i / m))
+    b=$((lo + span * (i + 1) / m - 1))
+    echo $((a + $(rand_below $((b - a + 1)) "$label:$i")))
+  done
+}

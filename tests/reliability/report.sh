@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # backquotes are Markdown
+# Write tests/reliability/REPORT.md from the figures the tests recorded; nothing in it is typed.
+#
+#   report.sh tests STATS KNOWN   the reliability part, from run.sh's key=value STATS file and
+#                                 the KNOWN file (one "not ok - ... # TODO known bug" line each);
+#                                 the fuzzing part of an existing REPORT.md is kept
+#   report.sh fuzz STATS          the fuzzing part, from fuzz/run.sh's "target execs seconds
+#                                 result" lines; the rest of an existing REPORT.md is kept
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPORT="$HERE/REPORT.md"
+FUZZ_BEGIN='<!-- fuzz:begin -->'
+FUZZ_END='<!-- fuzz:end -->'
+
+# the lines between the fuzz markers of the current report (markers included)
+fuzz_block() {
+  if [ -f "$REPORT" ] && grep -qF "$FUZZ_BEGIN" "$REPORT"; then
+    sed -n "\\|$FUZZ_BEGIN|,\\|$FUZZ_END|p" "$REPORT"
+  else
+    printf '%s\n%s\n%s\n' "$FUZZ_BEGIN" 'Fuzzing: not run yet (`make fuzz-ci` or `make fuzz`).' "$FUZZ_END"
+  fi
+}
+
+# everything of the current report before the fuzz block
+tests_block() {
+  if [ -f "$REPORT" ] && grep -qF "$FUZZ_BEGIN" "$REPORT"; then
+    sed -n "1,\\|$FUZZ_BEGIN|p" "$REPORT" | sed '$d'
+  else
+    printf '%s\n\n' 'Reliability tests: not run yet (`make reliability`).'
+  fi
+}
+
+case ${1:-} in
+  tests)
+    stats=$2 known=$3
+    # v KEY: the last value recorded for KEY (0 when none)
+    v() {
+      local x
+      x=$(sed -n "s/^$1=//p" "$stats" | tail -n 1)
+      echo "${x:-0}"
+    }
+    fuzz=$(fuzz_block)
+    {
+      echo "Figures written by \`make reliability\` (tests/reliability/run.sh, seed $(v seed)) on $(v date); every row is a count of checks that ran, not a claim."
+      echo
+      echo "**Crashes.** One \`migrate_apply\` call is killed mid-way; afterwards the database must pass its integrity check (SQLite \`PRAGMA integrity_check\`, PostgreSQL \`amcheck\` on every index and heap), be exactly as before the call or exactly as after it (schema, rows and history; never part of the call), and a new \`migrate_apply\` must end where a clean run ends."
+      echo
+      echo "| engine and way of dying | migrations in the call | kill points | survived | found as before / after the call |"
+      echo "|---|---|---|---|---|"
+      echo "| SQLite, rollback journal: SIGKILL before chosen statements, at VM steps, before chosen file operations (journal, syncs, commit), after delays | $(v sqlite_crash_migrations) | $(v sqlite_crash_rollback_points) | $(v sqlite_crash_rollback_survived) | $(v sqlite_crash_rollback_before) / $(v sqlite_crash_rollback_after) |"
+      echo "| SQLite, WAL: the same, with WAL writes, syncs and checkpoints | $(v sqlite_crash_migrations) | $(v sqlite_crash_wal_points) | $(v sqlite_crash_wal_survived) | $(v sqlite_crash_wal_before) / $(v sqlite_crash_wal_after) |"
+      echo "| PostgreSQL, SIGKILL to the backend (the postmaster restarts every backend and recovers) | $(v pg_crash_migrations) | $(v pg_crash_sigkill_points) | $(v pg_crash_sigkill_survived) | $(v pg_crash_sigkill_before) / $(v pg_crash_sigkill_after) |"
+      echo "| PostgreSQL, \`pg_terminate_backend\` from another session | $(v pg_crash_migrations) | $(v pg_crash_terminate_points) | $(v pg_crash_terminate_survived) | $(v pg_crash_terminate_before) / $(v pg_crash_terminate_after) |"
+      echo
+      echo "**Concurrency.** Several processes call \`migrate_apply\` on one database while migration files appear; a reader checks throughout that it never sees half of a call (a pair of migrations added together appears together, history agrees with the schema, tables are never partly filled)."
+      echo
+      echo "| engine | run | callers × calls | migrations | each applied exactly once | caller errors | reader checks |"
+      echo "|---|---|---|---|---|---|---|"
+      local_row() { # engine label key
+        echo "| $1 | rounds: a pair added between rounds | $(v conc_"$3"_workers) × $(v conc_"$3"_rounds) | $(v conc_"$3"_rounds_migrations) | $(v conc_"$3"_rounds_once) | $(v conc_"$3"_rounds_errors) | $(v conc_"$3"_rounds_reader_checks) |"
+        echo "| $1 | free: files appear while callers run | $(v conc_"$3"_workers) × $(v conc_"$3"_rounds) | $(v conc_"$3"_free_migrations) | $(v conc_"$3"_free_once) | $(v conc_"$3"_free_errors) (known race: $(v conc_"$3"_free_race)) | $(v conc_"$3"_free_reader_checks) |"
+      }
+      local_row "SQLite, rollback journal" "" sqlite_delete
+      local_row "SQLite, WAL" "" sqlite_wal
+      local_row "PostgreSQL" "" pg
+      echo
+      echo "Two races of the free runs are also reproduced on purpose, on both engines (\`tests/reliability/races.sh\`): a call waiting for the lock while another applies a file that appeared meanwhile, and a temporary file renamed while calls read the folder ($(v races_sqlite_rename_errors) of $(v races_reads) SQLite calls and $(v races_pg_rename_errors) of $(v races_reads) PostgreSQL calls failed)."
+      echo
+      echo "**Hostile input.** $(v hostile_bad) bad inputs, each tried on both engines ($(( $(v hostile_bad) * 2 )) calls): binary and invalid UTF-8 scripts, NUL bytes, a 50 MiB script, duplicate versions, names without a version, missing, unreadable and looping folders and files, FIFOs, 20,000 files, scripts ending inside a string, identifier or comment, failing up and down scripts, bad targets, hostile \`migrate_add_unique\` arguments. $(v hostile_refused) of the $(( $(v hostile_bad) * 2 )) calls ended in a clear error naming the file (where there is one) with the database unchanged (the others: known bugs below); $(v hostile_good) valid inputs that look hostile (a 100-digit version, names with spaces, quotes, newlines and non-ASCII, empty and comments-only scripts, BOM and CRLF, 20,000 files) applied on both engines."
+      echo
+      if [ -s "$known" ]; then
+        echo "**Known bugs** these tests show (marked TODO, so they do not fail \`make check\`; \`REL_STRICT=1\` makes them fail):"
+        echo
+        sed -e 's/^not ok - //' -e 's/ # TODO known bug: / — /' -e 's/; *$//' -e 's/^/- /' "$known"
+        echo
+      fi
+      echo "Run time: $(v seconds) s."
+      echo
+      printf '%s\n' "$fuzz"
+    } >"$REPORT.tmp"
+    mv "$REPORT.tmp" "$REPORT"
+    ;;
+  fuzz)
+    stats=$2
+    head=$(tests_block)
+    {
+      printf '%s\n\n' "$head"
+      echo "$FUZZ_BEGIN"
+      echo "**Fuzzing** (libFuzzer with AddressSanitizer and UndefinedBehaviorSanitizer, written by \`fuzz/run.sh\`, last run on $(date -u +%Y-%m-%d)):"
+      echo
+      echo "| target | what it checks | executions | seconds | result |"
+      echo "|---|---|---|---|---|"
+      while read -r t execs secs result; do
+        case $t in
+          fuzz_name) what='file names and versions: parse, ordering is a total preorder' ;;
+          fuzz_sections) what='script text: UTF-8 check against a reference, sections, statement starts, lines' ;;
+          fuzz_plan) what='random folders against random histories: states, plans, nothing applied twice' ;;
+          *) what= ;;
+        esac
+        echo "| \`$t\` | $what | $execs | $secs | $result |"
+      done <"$stats"
+      echo "$FUZZ_END"
+    } >"$REPORT.tmp"
+    mv "$REPORT.tmp" "$REPORT"
+    ;;
+  *)
+    echo "usage: $0 tests STATS KNOWN | fuzz STATS" >&2
+    exit 2
+    ;;
+esac
