@@ -1,5 +1,7 @@
 #include "mig_script.h"
 
+#include "mig_buf.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -394,6 +396,52 @@ void mig_script_directives(const char *text, size_t len, mig_span *span)
     scan_markers(text, mig_script_skip_blank(text, len, 0), on_directive, span);
 }
 
+/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0 when it is not one. */
+static size_t utf8_sequence(const unsigned char *s, size_t len)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned min;
+    if (c < 0x80)
+        return c ? 1 : 0;
+    if ((c & 0xE0) == 0xC0)
+        n = 2, min = 0x80;
+    else if ((c & 0xF0) == 0xE0)
+        n = 3, min = 0x800;
+    else if ((c & 0xF8) == 0xF0)
+        n = 4, min = 0x10000;
+    else
+        return 0;
+    if (n > len)
+        return 0;
+    unsigned cp = c & (0xFF >> (n + 1));
+    for (size_t k = 1; k < n; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+/* A copy of s with every byte that is not valid UTF-8 written as \xHH, fit for a message. */
+char *mig_escape_utf8(const char *s)
+{
+    mig_buf b = {0};
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        size_t n = utf8_sequence((const unsigned char *)s + i, len - i);
+        if (n) {
+            mig_buf_append(&b, s + i, n);
+            i += n;
+        } else {
+            mig_buf_printf(&b, "\\x%02X", (unsigned char)s[i++]);
+        }
+    }
+    return mig_buf_take(&b);
+}
+
 /* True when the bytes are valid UTF-8 (names of files, which history keeps as text). */
 bool mig_text_is_utf8(const char *text, size_t len)
 {
@@ -409,34 +457,14 @@ int mig_script_check_text(const char *text, size_t len, const char *file, mig_er
 {
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < len;) {
-        unsigned char c = s[i];
-        size_t n;
-        unsigned min;
-        if (c == 0)
+        if (s[i] == 0)
             return mig_fail(err, MIG_ERR, "%s: line %d: contains a NUL byte; is it a binary file?",
                             file, mig_script_line_at(text, len, i));
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0)
-            n = 2, min = 0x80;
-        else if ((c & 0xF0) == 0xE0)
-            n = 3, min = 0x800;
-        else if ((c & 0xF8) == 0xF0)
-            n = 4, min = 0x10000;
-        else
-            n = 0, min = 0;
-        unsigned cp = n ? c & (0xFF >> (n + 1)) : 0;
-        bool ok = n && i + n <= len;
-        for (size_t k = 1; ok && k < n; k++) {
-            ok = (s[i + k] & 0xC0) == 0x80;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        if (!ok || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        size_t n = utf8_sequence(s + i, len - i);
+        if (!n)
             return mig_fail(err, MIG_ERR,
                             "%s: line %d: is not valid UTF-8 (byte 0x%02X at offset %zu)", file,
-                            mig_script_line_at(text, len, i), c, i);
+                            mig_script_line_at(text, len, i), s[i], i);
         i += n;
     }
     return MIG_OK;

@@ -50,6 +50,9 @@ size_t mig_script_statement_start(const char *text, size_t len, size_t pos);
  */
 int mig_script_check_closed(const char *text, size_t len, const char *file, mig_error *err);
 
+/* A copy of s with bytes that are not valid UTF-8 written as \xHH, for messages. */
+char *mig_escape_utf8(const char *s);
+
 /* True when the bytes are valid UTF-8. */
 bool mig_text_is_utf8(const char *text, size_t len);
 

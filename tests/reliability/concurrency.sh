@@ -272,7 +272,6 @@ wait_workers() {
 #    caller applies it meanwhile, the waiting caller reports it "missing";
 #  - an entry renamed away between the listing of the folder and its stat() (the writer's
 #    temporary file) fails the call as "a dangling symbolic link".
-KNOWN_RACE='was applied but its file is missing from the folder|tmp\.[^ ]*\.partial: is a dangling symbolic link'
 
 run_free() {
   check_begin "concurrency ($TAG): $WORKERS callers x $ROUNDS calls at their own pace while migrations appear"
@@ -308,21 +307,11 @@ INSERT INTO c_$i VALUES (1);"
   expect_eq "sum of what the callers applied" $((1 + added)) "$CALLS_TOTAL"
   expect_eq "what the reader saw break" "" "$(sort -u reader.bad | head -20)"
   local known=0 other
-  other=$(printf '%s' "$CALLER_ERRORS" | grep -Ev "$KNOWN_RACE" | grep -Ev '^(caller [0-9]+: )?call [0-9]+ failed$|^(caller [0-9]+: )?HINT:|^$' )
-  if [ -n "$CALLER_ERRORS" ]; then
-    if [ -z "$other" ]; then
-      known=$(printf '%s' "$CALLER_ERRORS" | grep -Ec "$KNOWN_RACE")
-    else
-      fail "errors seen by the callers: $CALLER_ERRORS"
-    fi
-  fi
+  other=$(printf '%s' "$CALLER_ERRORS" | grep -Ev '^(caller [0-9]+: )?call [0-9]+ failed$|^(caller [0-9]+: )?HINT:|^$')
+  [ -z "$other" ] || fail "errors seen by the callers: $CALLER_ERRORS"
   local checks
   checks=$(cat reader.n 2>/dev/null || echo 0)
-  if [ ${#CHECK_FAILS[@]} -eq 0 ] && [ "$known" -gt 0 ]; then
-    known_bug "$CHECK_NAME" "$known of $((WORKERS * ROUNDS)) calls failed with the races shown by races.sh: $(printf '%s' "$CALLER_ERRORS" | grep -Eo "$KNOWN_RACE" | sed -E 's/^tmp\.[^ ]*\.partial: //' | sort | uniq -c | sed -E 's/^ *([0-9]+) (.*)/\1 x "\2"/' | paste -sd ',' - | sed 's/,/, /g')"
-  else
-    check_end
-  fi
+  check_end
   echo "# concurrency ($TAG, free): $((1 + added)) migrations, $((WORKERS * ROUNDS)) calls, $known calls hit the known race, the reader checked $checks times"
   stat "conc_${KEY}_free_migrations" "$((1 + added))"
   stat "conc_${KEY}_free_calls" "$((WORKERS * ROUNDS))"
