@@ -367,14 +367,6 @@ int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *c
     return rc;
 }
 
-/* migrate_plan(dir [, target]). */
-int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
-                  mig_error *err)
-{
-    mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, {false, false}};
-    return mig_plan_load_call(eng, dir, &call, snap, err);
-}
-
 /*
  * Run body in one transaction under the migration lock, with the history (and, with_source,
  * the folder dir or migrate_scripts) loaded into snap after the lock is held: a call that
@@ -552,24 +544,15 @@ int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *c
         rc = mig_in_call(eng, true, dir, &snap, run_body, &st, err);
         if (rc != MIG_OK || st.outside < 0)
             break;
-        /* what came before has committed; this one runs alone, then the rest is planned anew */
+        /* what came before has committed; this one runs alone */
         rc = run_outside(eng, &snap.plan.steps[st.outside], err);
         if (rc == MIG_OK)
             (*count)++;
-        mig_plan_free(&snap.plan);
-        mig_status_free(&snap.status);
-        mig_history_free(&snap.history);
+        /* the rest is planned anew under the lock taken again, from the files as they are then */
+        mig_snapshot_free(&snap);
     }
     if (rc != MIG_OK)
         *count = 0;
     mig_snapshot_free(&snap);
     return rc;
-}
-
-/* migrate_apply with the default policy. */
-int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
-              mig_error *err)
-{
-    mig_call call = {MIG_PLAN_APPLY, target, 0, {false, false}};
-    return mig_run(eng, dir, &call, applied, err);
 }

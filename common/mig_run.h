@@ -43,8 +43,6 @@ void mig_snapshot_free(mig_snapshot *snap);
  * The steps a call would run, refusing as it would: migrate_plan(dir) is an apply's plan,
  * migrate_plan(dir, target) the plan of migrate_to(dir, target).
  */
-int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
-                  mig_error *err);
 int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *call,
                        mig_snapshot *snap, mig_error *err);
 
@@ -69,9 +67,6 @@ int mig_in_call(const mig_engine *eng, bool with_source, const char *dir, mig_sn
 /* Refuse a plan over what failed no-transaction migrations left behind (invalid indexes). */
 int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *err);
 
-/* migrate_apply(dir, target) with the default policy. */
-int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
-              mig_error *err);
 
 /* The savepoint a call runs in. */
 #define MIG_CALL_SAVEPOINT "migrate_call"

@@ -140,6 +140,7 @@ static void assign_states(mig_status *out, bool have_files)
         if (row->record && !(row->baselined && !row->file))
             newest = row->version; /* rows are in version order */
     }
+    out->newest = newest;
     for (size_t i = 0; i < out->count; i++) {
         mig_status_row *row = &out->rows[i];
         if (row->record && row->baselined)
@@ -287,23 +288,13 @@ static bool is_problem(const mig_status_row *row, const mig_policy *policy)
     }
 }
 
-/* One error naming every problem, or MIG_OK. */
-int mig_status_check(const mig_status *status, mig_error *err)
-{
-    return mig_status_check_policy(status, NULL, NULL, err);
-}
-
 /* One error naming every problem the policy does not allow, plus extra lines. */
 int mig_status_check_policy(const mig_status *status, const mig_policy *policy, const char *extra,
                             mig_error *err)
 {
-    const char *newest = NULL;
     size_t problems = 0;
     int kinds = 0;
     mig_buf b = {0};
-    for (size_t i = 0; i < status->count; i++) /* as assign_states decides it */
-        if (status->rows[i].record && !(status->rows[i].baselined && !status->rows[i].file))
-            newest = status->rows[i].version;
     if (extra && *extra) {
         mig_buf_puts(&b, extra);
         for (const char *p = extra; p; p = strchr(p + 1, '\n'))
@@ -315,7 +306,7 @@ int mig_status_check_policy(const mig_status *status, const mig_policy *policy, 
             continue;
         if (problems++)
             mig_buf_puts(&b, "\n");
-        describe_problem(&b, row, newest);
+        describe_problem(&b, row, status->newest);
         kinds |= 1 << row->state;
     }
     char *lines = mig_buf_take(&b);
@@ -384,12 +375,6 @@ static mig_step down_step(const mig_status_row *row)
     return (mig_step){"down", row,  m && m->down_script ? m->down_script : row->script,
                       NULL,   NULL, m && m->down_text ? m->down.first_line : 1,
                       false};
-}
-
-/* Pending migrations up to target, in version order. */
-int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, mig_error *err)
-{
-    return mig_plan_make(status, NULL, MIG_PLAN_APPLY, target, 0, out, err);
 }
 
 /* Build a plan of the given kind. */

@@ -39,6 +39,7 @@ typedef struct mig_status_row {
 typedef struct mig_status {
     mig_status_row *rows; /* ordered by version */
     size_t count;
+    const char *newest; /* the newest migration in force (a baseline marker is not one) */
 } mig_status;
 
 /* Compare files (NULL: history alone) with history; the rows point into both. */
@@ -52,10 +53,11 @@ typedef struct mig_policy {
     bool ignore_missing;     /* missing = ignore: applied migrations whose file is gone */
 } mig_policy;
 
-/* Refuse to go on when anything is modified, missing, out of order or failed: one error, all
- * problems. */
-int mig_status_check(const mig_status *status, mig_error *err);
-/* The same under a policy; extra (may be NULL) lists further problems, one per line. */
+/*
+ * Refuse to go on when anything is modified, missing, out of order or failed (unless the
+ * policy allows it): one error naming every problem; extra (may be NULL) lists further
+ * problems, one per line.
+ */
 int mig_status_check_policy(const mig_status *status, const mig_policy *policy, const char *extra,
                             mig_error *err);
 
@@ -80,8 +82,6 @@ typedef enum mig_plan_kind {
     MIG_PLAN_ROLLBACK, /* revert the newest `steps` applied migrations */
 } mig_plan_kind;
 
-/* The steps that bring the database up to target (NULL: everything pending), in order. */
-int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, mig_error *err);
 /* Any kind of plan; target is for APPLY and TO, steps for ROLLBACK; policy may be NULL. */
 int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_kind kind,
                   const char *target, long steps, mig_plan *out, mig_error *err);

@@ -91,3 +91,31 @@ void rm_tree(const char *path)
 {
     nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+/* migrate_apply(dir, target) with the default policy. */
+int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
+              mig_error *err)
+{
+    mig_call call = {MIG_PLAN_APPLY, target, 0, {false, false}};
+    return mig_run(eng, dir, &call, applied, err);
+}
+
+/* migrate_plan(dir [, target]) with the default policy. */
+int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
+                  mig_error *err)
+{
+    mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, {false, false}};
+    return mig_plan_load_call(eng, dir, &call, snap, err);
+}
+
+/* Every problem of a status under the default policy. */
+int mig_status_check(const mig_status *status, mig_error *err)
+{
+    return mig_status_check_policy(status, NULL, NULL, err);
+}
+
+/* An apply's plan under the default policy. */
+int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, mig_error *err)
+{
+    return mig_plan_make(status, NULL, MIG_PLAN_APPLY, target, 0, out, err);
+}

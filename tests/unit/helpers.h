@@ -45,4 +45,14 @@ void make_dir(const char *dir, const char *rel);
 /* Remove path and everything under it, never following symbolic links. */
 void rm_tree(const char *path);
 
+#include "mig_run.h"
+
+/* Conveniences over the core's calls with the default policy, as the tests use them. */
+int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
+              mig_error *err);
+int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
+                  mig_error *err);
+int mig_status_check(const mig_status *status, mig_error *err);
+int mig_plan_build(const mig_status *status, const char *target, mig_plan *out, mig_error *err);
+
 #endif
