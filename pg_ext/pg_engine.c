@@ -60,6 +60,25 @@ static void error_from_edata(const ErrorData *edata, mig_error *err)
         mig_error_set_hint(err, "%s", edata->hint);
 }
 
+/* Where in sql the statement that raised edata starts: body's note, else the syntax error's. */
+static long error_offset(const ErrorData *edata, const char *sql, int offset)
+{
+    if (offset >= 0)
+        return offset;
+    if (edata->cursorpos > 0 && sql) {
+        size_t len = strlen(sql);
+        size_t at = (size_t)pg_mbcharcliplen(sql, (int)len, edata->cursorpos - 1);
+        return (long)mig_script_statement_start(sql, len, at);
+    }
+    return -1;
+}
+
+/* What every operation but a rollback answers once a script's ERROR is pending in a call. */
+static int aborted_refusal(mig_error *err)
+{
+    return mig_fail(err, MIG_ERR, "migrate: the call's transaction failed and must be rolled back");
+}
+
 /*
  * Run body(arg) in its own subtransaction, as PL/pgSQL runs an exception block: an ERROR is
  * caught, copied into err, and the subtransaction rolled back, so the caller can add context.
@@ -98,13 +117,7 @@ static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg,
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
         error_from_edata(edata, err);
-        if (offset >= 0) {
-            err->offset = offset;
-        } else if (edata->cursorpos > 0 && sql) { /* a syntax error: where its statement starts */
-            size_t len = strlen(sql);
-            size_t at = (size_t)pg_mbcharcliplen(sql, (int)len, edata->cursorpos - 1);
-            err->offset = (long)mig_script_statement_start(sql, len, at);
-        }
+        err->offset = error_offset(edata, sql, offset);
         FreeErrorData(edata);
         rc = MIG_ENGINE;
     }
@@ -329,19 +342,58 @@ static int engine_check_leftovers(void *h, const char *sql, mig_error *err)
     return rc;
 }
 
-/* engine.exec_script: each migration runs in a subtransaction of its own. */
+/*
+ * engine.exec_script. Inside a call the migrations run in the call's subtransaction, not in one
+ * each: ending a subtransaction walks everything the transaction has created so far (pending
+ * file deletions, the relation cache, the locks), so one per migration made a first deploy of
+ * thousands of migrations quadratic. Nothing is lost by sharing it: a failure ends the whole
+ * call, so the ERROR is caught here, copied into err for the core to name the migration, and
+ * the call's subtransaction is rolled back (engine_rollback) before anything else runs. Outside
+ * a call the script gets a subtransaction of its own.
+ */
 static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
 {
+    pg_engine *pe = h;
     script_job job = {sql, NULL, -1, true};
-    (void)h, (void)len;
-    return run_guarded(script_body, &job, sql, err);
+    (void)len;
+    if (pe->depth == 0)
+        return run_guarded(script_body, &job, sql, err);
+    if (pe->aborted)
+        return aborted_refusal(err);
+    MemoryContext oldcxt = CurrentMemoryContext;
+    ResourceOwner oldowner = CurrentResourceOwner;
+    MemoryContext mine = core_cxt; /* see run_guarded */
+    volatile int offset = -1;
+    volatile int rc = MIG_OK;
+    PG_TRY();
+    {
+        script_body(&job, &offset);
+    }
+    PG_CATCH();
+    {
+        core_cxt = mine;
+        MemoryContextSwitchTo(mine);
+        ErrorData *edata = CopyErrorData();
+        FlushErrorState();
+        MemoryContextSwitchTo(oldcxt);
+        CurrentResourceOwner = oldowner;
+        pe->aborted = true;
+        error_from_edata(edata, err);
+        err->offset = error_offset(edata, sql, offset);
+        FreeErrorData(edata);
+        rc = MIG_ENGINE;
+    }
+    PG_END_TRY();
+    return rc;
 }
 
 /* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
 static int engine_check_script(void *h, const char *sql, size_t len, mig_error *err)
 {
     script_job job = {sql, NULL, -1, false};
-    (void)h, (void)len;
+    (void)len;
+    if (((pg_engine *)h)->aborted)
+        return aborted_refusal(err);
     int rc = run_guarded(script_body, &job, sql, err);
     if (rc == MIG_ENGINE && strcmp(err->sqlstate, "42601") == 0 && err->offset > 0) {
         /*
@@ -383,6 +435,8 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
                         mig_row_fn fn, void *ctx, mig_error *err)
 {
     pg_engine *pe = h;
+    if (pe->aborted)
+        return aborted_refusal(err);
     /*
      * Sized up front in our own context: the parser then writes the types into this array in
      * place, instead of allocating one in SPI's executor context, which SPI resets on return.
@@ -441,23 +495,13 @@ static int engine_savepoint(void *h, const char *name, mig_error *err)
 {
     pg_engine *pe = h;
     MemoryContext oldcxt = CurrentMemoryContext;
+    if (pe->aborted)
+        return aborted_refusal(err);
     if (pe->depth >= (int)lengthof(pe->owners))
         return mig_fail(err, MIG_ERR, "migrate: savepoints nested too deeply");
     pe->owners[pe->depth++] = CurrentResourceOwner;
     BeginInternalSubTransaction(name);
     MemoryContextSwitchTo(oldcxt);
-    return MIG_OK;
-}
-
-/* engine.release */
-static int engine_release(void *h, const char *name, mig_error *err)
-{
-    pg_engine *pe = h;
-    MemoryContext oldcxt = CurrentMemoryContext;
-    (void)name, (void)err;
-    ReleaseCurrentSubTransaction();
-    MemoryContextSwitchTo(oldcxt);
-    CurrentResourceOwner = pe->owners[--pe->depth];
     return MIG_OK;
 }
 
@@ -470,6 +514,23 @@ static void engine_rollback(void *h, const char *name)
     RollbackAndReleaseCurrentSubTransaction();
     MemoryContextSwitchTo(oldcxt);
     CurrentResourceOwner = pe->owners[--pe->depth];
+    pe->aborted = false;
+}
+
+/* engine.release */
+static int engine_release(void *h, const char *name, mig_error *err)
+{
+    pg_engine *pe = h;
+    MemoryContext oldcxt = CurrentMemoryContext;
+    (void)name;
+    if (pe->aborted) { /* nothing of a failed subtransaction can be kept */
+        engine_rollback(h, name);
+        return aborted_refusal(err);
+    }
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(oldcxt);
+    CurrentResourceOwner = pe->owners[--pe->depth];
+    return MIG_OK;
 }
 
 /* engine.lock: one transaction-scoped advisory lock serialises every apply of the database. */
@@ -526,6 +587,7 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
     core_cxt = pe->cxt;
     mig_set_allocator(&pg_allocator);
     pe->depth = 0;
+    pe->aborted = false;
     Oid schema = get_func_namespace(fn_oid);
     const char *nsp = get_namespace_name(schema);
     pe->history_table =

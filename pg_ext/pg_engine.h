@@ -22,6 +22,7 @@ typedef struct pg_engine {
     char *lock_statement, *unlock_statement, *guard_fmt; /* migrate_script's frame */
     int depth;                                           /* savepoints opened and not yet closed */
     ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */
+    bool aborted; /* a script's ERROR was caught in the innermost savepoint: only rollback now */
 } pg_engine;
 
 /*

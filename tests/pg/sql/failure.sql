@@ -68,6 +68,24 @@ SELECT migrate_apply(:'dir');
 SELECT count(*) AS history_rows, to_regclass('f_first') AS f_first, to_regclass('f_third') AS f_third
   FROM migrate_history;
 
+-- Forty migrations create tables, indexes and sequences, then the forty-first fails: all of
+-- them share the call's subtransaction, and its rollback leaves none of them, nor any lock.
+\! rm -rf "$MIGRATE_FIXTURES/scratch_many" && mkdir "$MIGRATE_FIXTURES/scratch_many" && for i in $(seq 1 40); do printf 'CREATE TABLE many_%d (id serial PRIMARY KEY, v text UNIQUE);\nINSERT INTO many_%d (v) VALUES (%s);\n' $i $i "'x'" > "$MIGRATE_FIXTURES/scratch_many/${i}_many.up.sql"; done && printf 'SELECT 1;\nINSERT INTO many_1 (v) VALUES (%s);\n' "'x'" > "$MIGRATE_FIXTURES/scratch_many/41_clash.up.sql" && chmod -R a+rX "$MIGRATE_FIXTURES/scratch_many"
+\set dir :fixtures '/scratch_many'
+TRUNCATE migrate_history;
+SELECT migrate_apply(:'dir');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT count(*) AS history_rows, to_regclass('many_1') AS many_1, to_regclass('many_40') AS many_40
+  FROM migrate_history;
+SELECT count(*) AS locks_left FROM pg_locks
+ WHERE pid = pg_backend_pid() AND locktype IN ('relation', 'advisory')
+   AND relation IS DISTINCT FROM 'pg_locks'::regclass;
+-- Fixed, the same session applies all 41.
+\! printf 'SELECT 1;\nINSERT INTO many_1 (v) VALUES (%s);\n' "'y'" > "$MIGRATE_FIXTURES/scratch_many/41_clash.up.sql"
+SELECT migrate_apply(:'dir') AS applied;
+SELECT count(*) AS rows_in_many_1 FROM many_1;
+\! rm -rf "$MIGRATE_FIXTURES/scratch_many"
+
 RESET search_path;
 DROP SCHEMA t_failure CASCADE;
 TRUNCATE migrate_history;

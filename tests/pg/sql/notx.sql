@@ -40,7 +40,7 @@ SELECT version, name, direction, success, completed_statements, script FROM migr
 SELECT version, state FROM migrations_status(:'mixed');
 SELECT migrate_validate(:'mixed');
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index
- WHERE indrelid IN ('users'::regclass, 'posts'::regclass) ORDER BY 1::text;
+ WHERE indrelid IN ('users'::regclass, 'posts'::regclass) ORDER BY indexrelid::regclass::text;
 -- the recorded checksums are the ones migrate computes from the files
 SELECT h.version, h.checksum = s.checksum AS same_checksum
   FROM migrate_history h JOIN migrations_status(:'mixed') s USING (version) ORDER BY h.id;

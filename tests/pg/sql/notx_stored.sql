@@ -90,7 +90,7 @@ SELECT migrate_apply(NULL);
 SELECT count(*) AS history_rows FROM migrate_history;
 SELECT statement FROM migrate_script(NULL) \gexec
 SELECT version, state, script FROM migrations_status(NULL);
-SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 's_users'::regclass ORDER BY 1::text;
+SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 's_users'::regclass ORDER BY indexrelid::regclass::text;
 SELECT migrate_validate(NULL);
 
 -- a row whose version is not one: every call naming the table errors, nothing runs
