@@ -303,6 +303,71 @@ static void from_duplicate_rows(mig_buf *b, const unique_request *req)
     mig_buf_puts(b, " HAVING count(*) > 1)");
 }
 
+/* What an error or a quarantine needs to say: the counts and the first groups' keys. */
+typedef struct dup_summary {
+    mig_dup_group shown[REPORT_GROUPS_SHOWN]; /* key, shown and count; no rows */
+    int nshown;
+    size_t groups;
+    long long rows;
+} dup_summary;
+
+static void dup_summary_free(dup_summary *s)
+{
+    for (int i = 0; i < s->nshown; i++) {
+        mig_free(s->shown[i].key);
+        mig_free(s->shown[i].shown);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+/* One group of the summary query: key values, then the count. */
+static int on_summary_row(void *ctx, int ncols, const char *const *v)
+{
+    dup_summary *s = ctx;
+    int nkeys = ncols - 1;
+    if (nkeys < 1 || !v[nkeys])
+        return MIG_ERR;
+    long long count = strtoll(v[nkeys], NULL, 10);
+    s->groups++;
+    s->rows += count;
+    if (s->nshown == REPORT_GROUPS_SHOWN)
+        return MIG_OK;
+    mig_dup_group *g = &s->shown[s->nshown++];
+    g->count = count;
+    g->key = join_values(v, 0, nkeys, false, false);
+    g->shown = join_values(v, 0, nkeys, true, true);
+    return g->key && g->shown ? MIG_OK : MIG_NOMEM;
+}
+
+/*
+ * Count the duplicate groups and their rows, keeping the first few keys: one GROUP BY, a
+ * single sort of the key columns as the index build does, with no join back to the rows, so
+ * the error for 'fail' costs about what building the index costs.
+ */
+static int summarize_duplicates(const unique_request *req, dup_summary *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    mig_buf b = {0};
+    mig_buf_puts(&b, "SELECT ");
+    list_columns(&b, req, "CAST(", " AS TEXT)");
+    mig_buf_printf(&b, ", count(*) FROM %s", req->table.qualified);
+    where_key_not_null(&b, req);
+    mig_buf_puts(&b, " GROUP BY ");
+    list_columns(&b, req, "", "");
+    mig_buf_puts(&b, " HAVING count(*) > 1 ORDER BY ");
+    list_columns(&b, req, "", "");
+    char *sql = mig_buf_take(&b);
+    if (!sql)
+        return mig_fail_nomem(err);
+    int rc = req->eng->query(req->eng->handle, sql, 0, NULL, on_summary_row, out, err);
+    mig_free(sql);
+    if (rc == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
+    if (rc != MIG_OK)
+        dup_summary_free(out);
+    return rc;
+}
+
 /* Find the groups, each with its rows' identities, ordered by key and identity. */
 static int find_duplicates(const unique_request *req, mig_dup_report *out, mig_error *err)
 {
@@ -349,19 +414,19 @@ static void literal_body(mig_buf *b, const char *s)
 }
 
 /* The error for data that breaks the constraint: counts, the first groups, where to look. */
-static int duplicates_error(const unique_request *req, const mig_dup_report *report, mig_error *err)
+static int duplicates_error(const unique_request *req, const dup_summary *report, mig_error *err)
 {
     mig_buf cols = {0}, detail = {0}, hint = {0};
     for (int c = 0; c < req->ncolumns; c++)
         mig_buf_printf(&cols, "%s%s", c ? ", " : "", req->columns[c]);
-    for (size_t i = 0; i < report->count && i < REPORT_GROUPS_SHOWN; i++) {
-        const mig_dup_group *g = &report->groups[i];
+    for (int i = 0; i < report->nshown; i++) {
+        const mig_dup_group *g = &report->shown[i];
         mig_buf_printf(&detail, "%s%s%s%s %s appears %lld times", i ? "\n" : "",
                        req->ncolumns > 1 ? "(" : "", cols.data, req->ncolumns > 1 ? ")" : "",
                        g->shown, g->count);
     }
-    if (report->count > REPORT_GROUPS_SHOWN)
-        mig_buf_printf(&detail, "\n... and %zu more groups", report->count - REPORT_GROUPS_SHOWN);
+    if (report->groups > REPORT_GROUPS_SHOWN)
+        mig_buf_printf(&detail, "\n... and %zu more groups", report->groups - REPORT_GROUPS_SHOWN);
     mig_buf_puts(&hint, "SELECT * FROM migrate_duplicates('");
     literal_body(&hint, req->table.name);
     mig_buf_puts(&hint, "', '");
@@ -372,8 +437,8 @@ static int duplicates_error(const unique_request *req, const mig_dup_report *rep
                    req->table.quarantine_name);
     mig_fail(err, MIG_ERR,
              "cannot make %s (%s) unique: %zu duplicate group%s, %lld rows; nothing was changed",
-             req->table.name, cols.data ? cols.data : "", report->count,
-             report->count == 1 ? "" : "s", report->rows);
+             req->table.name, cols.data ? cols.data : "", report->groups,
+             report->groups == 1 ? "" : "s", report->rows);
     mig_error_set_detail(err, mig_buf_take(&detail));
     char *hint_text = mig_buf_take(&hint);
     mig_error_set_hint(err, "%s", hint_text ? hint_text : "");
@@ -484,12 +549,12 @@ static int add_unique_locked(const unique_request *req, const char *index, mig_o
     }
     if (strcmp(err->sqlstate, "23505") != 0)
         return rc;
-    mig_dup_report report;
+    dup_summary report;
     mig_error engine_err;
     mig_error_init(&engine_err);
     mig_error_move(&engine_err, err);
-    rc = find_duplicates(req, &report, err);
-    if (rc == MIG_OK && report.count == 0) { /* the index saw what the query did not */
+    rc = summarize_duplicates(req, &report, err);
+    if (rc == MIG_OK && report.groups == 0) { /* the index saw what the query did not */
         mig_error_move(err, &engine_err);
         rc = err->code;
     } else if (rc == MIG_OK && policy == MIG_DUP_FAIL) {
@@ -500,13 +565,13 @@ static int add_unique_locked(const unique_request *req, const char *index, mig_o
             rc = eng->unique_create(eng->handle, &req->table, index, cols, req->ncolumns, err);
         if (rc == MIG_OK)
             *result = mig_printf("moved %lld duplicate rows of %s to %s; created unique index %s",
-                                 report.rows - (long long)report.count, req->table.name,
+                                 report.rows - (long long)report.groups, req->table.name,
                                  req->table.quarantine_name, index);
         if (rc == MIG_OK && !*result)
             rc = mig_fail_nomem(err);
     }
     mig_error_clear(&engine_err);
-    mig_dup_report_free(&report);
+    dup_summary_free(&report);
     return rc;
 }
 

@@ -3,6 +3,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include "sqlite_engine.h"
+#include "sqlite_unique.h"
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_record.h"
@@ -239,8 +240,11 @@ static int add_unique_op(const mig_engine *eng, const migrate_conn *conn, int ar
                          sqlite3_value **argv, char **result, mig_error *err)
 {
     (void)conn;
-    return mig_add_unique(eng, text_arg(argc, argv, 0), text_arg(argc, argv, 1),
-                          text_arg(argc, argv, 2), text_arg(argc, argv, 3), result, err);
+    int threads = sqlite_unique_threads_begin(eng->handle);
+    int rc = mig_add_unique(eng, text_arg(argc, argv, 0), text_arg(argc, argv, 1),
+                            text_arg(argc, argv, 2), text_arg(argc, argv, 3), result, err);
+    sqlite_unique_threads_end(eng->handle, threads);
+    return rc;
 }
 
 /* migrate_add_unique(table, columns [, index_name [, on_duplicate]]): returns what it did. */

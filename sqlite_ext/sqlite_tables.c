@@ -9,6 +9,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include "sqlite_engine.h"
+#include "sqlite_unique.h"
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
@@ -184,7 +185,9 @@ static int duplicates_load(const mig_engine *eng, char *const *args, int given,
     mig_dup_report *report = mig_calloc(1, sizeof *report);
     if (!report)
         return mig_fail_nomem(err);
+    int threads = sqlite_unique_threads_begin(eng->handle);
     int rc = mig_duplicates(eng, args[0], args[1], report, err);
+    sqlite_unique_threads_end(eng->handle, threads);
     if (rc != MIG_OK)
         mig_free(report), report = NULL;
     *data = report;

@@ -15,6 +15,7 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* Copy SQLite's error into err. */
 static int db_error(sqlite3 *db, mig_error *err)
@@ -294,4 +295,26 @@ int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
     if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
         strcpy(err->sqlstate, "23505");
     return err->code;
+}
+
+/*
+ * An index build and the duplicate report each sort the whole table, and SQLite sorts on one
+ * thread unless the connection allows helper threads (PRAGMA threads, 0 by default). Allow up
+ * to one per core (at most 4) for the length of the call; returns the limit to restore.
+ */
+int sqlite_unique_threads_begin(void *h)
+{
+    sqlite3 *db = ((sqlite_engine *)h)->db;
+    int previous = sqlite3_limit(db, SQLITE_LIMIT_WORKER_THREADS, -1);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int wanted = cores > 4 ? 4 : (int)cores;
+    if (wanted > previous)
+        sqlite3_limit(db, SQLITE_LIMIT_WORKER_THREADS, wanted);
+    return previous;
+}
+
+/* Put back the helper-thread limit sqlite_unique_threads_begin found. */
+void sqlite_unique_threads_end(void *h, int previous)
+{
+    sqlite3_limit(((sqlite_engine *)h)->db, SQLITE_LIMIT_WORKER_THREADS, previous);
 }

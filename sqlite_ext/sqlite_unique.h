@@ -11,5 +11,8 @@ int sqlite_index_state(void *h, const mig_table_desc *t, const char *index,
                        mig_error *err);
 int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
                          const char *const *columns, int ncolumns, mig_error *err);
+/* Allow helper threads for the sorts of one call (engine handle h); end restores the limit. */
+int sqlite_unique_threads_begin(void *h);
+void sqlite_unique_threads_end(void *h, int previous);
 
 #endif

@@ -696,3 +696,30 @@ c"
 5|a
 6|z"
 }
+
+# The sorts of migrate_add_unique and migrate_duplicates may use helper threads, but the
+# connection's own PRAGMA threads is as it was afterwards, when the call fails too; a higher
+# setting of the DBA's is left alone.
+test_unique_sort_threads_restored() {
+  unique_users
+  sq --no-bail db <<'EOF2'
+SELECT migrate_add_unique('users', 'name');
+PRAGMA threads;
+SELECT count(*) FROM migrate_duplicates('users', 'email');
+PRAGMA threads;
+SELECT migrate_add_unique('users', 'email');
+PRAGMA threads;
+PRAGMA threads = 7;
+SELECT migrate_add_unique('users', 'id, name');
+PRAGMA threads;
+EOF2
+  expect_rc 1
+  expect_out "created unique index users_name_key on users
+0
+2
+0
+0
+7
+created unique index users_id_name_key on users
+7"
+}
