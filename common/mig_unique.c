@@ -83,8 +83,25 @@ void mig_unique_columns_free(char **names, int count)
     mig_free(names);
 }
 
-/* <table>_<col>..._key; past 63 bytes, a prefix plus a hash of the whole, so names stay distinct.
+/*
+ * name (ending in suffix, taken) as it may be used: past 63 bytes, which PostgreSQL would cut
+ * silently, a prefix plus a hash of the whole plus the suffix, so that names stay distinct.
  */
+static char *fit_identifier(char *name, const char *suffix)
+{
+    if (!name || strlen(name) <= MIG_MAX_IDENTIFIER)
+        return name;
+    char hex[65];
+    mig_sha256_hex(name, strlen(name), hex);
+    size_t keep = MIG_MAX_IDENTIFIER - 1 - 8 - strlen(suffix); /* "_" + 8 hex + suffix */
+    while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
+        keep--; /* never cut a UTF-8 character in two */
+    char *shorter = mig_printf("%.*s_%.8s%s", (int)keep, name, hex, suffix);
+    mig_free(name);
+    return shorter;
+}
+
+/* <table>_<col>..._key, fitted to 63 bytes. */
 char *mig_unique_index_name(const char *table, char *const *columns, int count)
 {
     mig_buf b = {0};
@@ -94,17 +111,13 @@ char *mig_unique_index_name(const char *table, char *const *columns, int count)
         mig_buf_puts(&b, columns[i]);
     }
     mig_buf_puts(&b, "_key");
-    char *name = mig_buf_take(&b);
-    if (!name || strlen(name) <= MIG_MAX_IDENTIFIER)
-        return name;
-    char hex[65];
-    mig_sha256_hex(name, strlen(name), hex);
-    size_t keep = MIG_MAX_IDENTIFIER - 13; /* "_" + 8 hex + "_key" */
-    while (keep > 0 && ((unsigned char)name[keep] & 0xC0) == 0x80)
-        keep--; /* never cut a UTF-8 character in two */
-    char *shorter = mig_printf("%.*s_%.8s_key", (int)keep, name, hex);
-    mig_free(name);
-    return shorter;
+    return fit_identifier(mig_buf_take(&b), "_key");
+}
+
+/* <table>_duplicates, fitted to 63 bytes. */
+char *mig_unique_quarantine_name(const char *table)
+{
+    return fit_identifier(mig_printf("%s_duplicates", table), "_duplicates");
 }
 
 /* Parse the on_duplicate argument. */
@@ -340,9 +353,12 @@ static int on_summary_row(void *ctx, int ncols, const char *const *v)
 }
 
 /*
- * Count the duplicate groups and their rows, keeping the first few keys: one GROUP BY, a
- * single sort of the key columns as the index build does, with no join back to the rows, so
- * the error for 'fail' costs about what building the index costs.
+ * Count the duplicate groups and their rows, keeping the first few keys: one sort of the key
+ * columns, as the index build does, and no join back to the rows, so the error for 'fail'
+ * costs about what building the index costs. The keys are sorted in a subquery so that the
+ * groups are counted off the sorted rows: a key about to be made unique has nearly as many
+ * groups as rows, where PostgreSQL's hash aggregation (chosen on its estimate of the HAVING)
+ * spills to disk and is slower.
  */
 static int summarize_duplicates(const unique_request *req, dup_summary *out, mig_error *err)
 {
@@ -350,9 +366,13 @@ static int summarize_duplicates(const unique_request *req, dup_summary *out, mig
     mig_buf b = {0};
     mig_buf_puts(&b, "SELECT ");
     list_columns(&b, req, "CAST(", " AS TEXT)");
-    mig_buf_printf(&b, ", count(*) FROM %s", req->table.qualified);
+    mig_buf_puts(&b, ", count(*) FROM (SELECT ");
+    list_columns(&b, req, "", "");
+    mig_buf_printf(&b, " FROM %s", req->table.qualified);
     where_key_not_null(&b, req);
-    mig_buf_puts(&b, " GROUP BY ");
+    mig_buf_puts(&b, " ORDER BY ");
+    list_columns(&b, req, "", "");
+    mig_buf_puts(&b, ") AS migrate_keys GROUP BY ");
     list_columns(&b, req, "", "");
     mig_buf_puts(&b, " HAVING count(*) > 1 ORDER BY ");
     list_columns(&b, req, "", "");

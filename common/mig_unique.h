@@ -32,6 +32,8 @@ int mig_unique_columns(const char *list, char ***names, int *count, mig_error *e
 void mig_unique_columns_free(char **names, int count);
 /* The default index name: <table>_<col>..._key, shortened with a hash past 63 bytes. */
 char *mig_unique_index_name(const char *table, char *const *columns, int count);
+/* The quarantine table's name: <table>_duplicates, shortened the same way past 63 bytes. */
+char *mig_unique_quarantine_name(const char *table);
 /* 'fail' (also NULL), 'keep_first', 'keep_last'. */
 int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *err);
 /* Quote an identifier the SQL-standard way both engines read: "we""ird". */

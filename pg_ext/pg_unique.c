@@ -24,6 +24,7 @@
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_buf.h"
+#include "../common/mig_unique.h"
 
 /* The table's OID, looked up by exact name through search_path, or an error. */
 static Oid find_table(const char *table, mig_error *err)
@@ -99,13 +100,12 @@ int pg_table_describe(void *h, const char *table, const char *const *columns, in
         }
     char *schema = get_namespace_name(get_rel_namespace(relid));
     char *name = get_rel_name(relid);
-    char *quarantine = psprintf("%s_duplicates", name);
     out->name = mig_strdup(table);
     out->schema = mig_strdup(schema);
     out->table = mig_strdup(name);
     out->qualified = mig_strdup(quote_qualified_identifier(schema, name));
-    out->quarantine = mig_strdup(quote_qualified_identifier(schema, quarantine));
-    out->quarantine_name = mig_strdup(quarantine);
+    out->quarantine_name = mig_unique_quarantine_name(name);
+    out->quarantine = mig_strdup(quote_qualified_identifier(schema, out->quarantine_name));
     int rc = find_identity(relid, out, err);
     if (rc == MIG_OK)
         rc = find_referencing(relid, out, err);

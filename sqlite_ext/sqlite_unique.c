@@ -185,7 +185,7 @@ int sqlite_table_describe(void *h, const char *table, const char *const *columns
         out->name = mig_strdup(table);
         out->schema = mig_strdup(schema);
         out->table = mig_strdup(stored);
-        out->quarantine_name = mig_printf("%s_duplicates", stored);
+        out->quarantine_name = mig_unique_quarantine_name(stored);
         char *qq = out->quarantine_name ? mig_quote_ident(out->quarantine_name) : NULL;
         out->qualified = qs && qt ? mig_printf("%s.%s", qs, qt) : NULL;
         out->quarantine = qs && qq ? mig_printf("%s.%s", qs, qq) : NULL;

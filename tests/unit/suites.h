@@ -13,5 +13,6 @@ Suite *state_suite(void);
 Suite *run_suite(void);
 Suite *lifecycle_suite(void);
 Suite *error_suite(void);
+Suite *unique_suite(void);
 
 #endif
