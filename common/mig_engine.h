@@ -20,8 +20,11 @@ typedef struct mig_table_desc {
     char *referenced_by; /* a table whose foreign key references this one, or NULL */
 } mig_table_desc;
 
-/* What an existing index of the requested name is. */
-enum { MIG_INDEX_ABSENT, MIG_INDEX_SAME, MIG_INDEX_DIFFERENT };
+/*
+ * What an existing index of the requested name is; EQUIVALENT: there is none of that name, but
+ * another index of the table already enforces the same uniqueness.
+ */
+enum { MIG_INDEX_ABSENT, MIG_INDEX_SAME, MIG_INDEX_DIFFERENT, MIG_INDEX_EQUIVALENT };
 
 /* One statement of a script: where it starts and how long it is. */
 typedef struct mig_statement {
@@ -92,7 +95,8 @@ typedef struct mig_engine {
     /*
      * migrate_add_unique. table_describe resolves the table (an error names a missing table
      * or column); index_state compares an existing index of that name (*detail, when
-     * DIFFERENT, says how it differs; caller frees); unique_create makes the unique index (and
+     * DIFFERENT, says how it differs; when EQUIVALENT, names the other index; caller frees);
+     * unique_create makes the unique index (and
      * on PostgreSQL the constraint). A unique violation sets err->sqlstate to "23505".
      */
     int (*table_describe)(void *h, const char *table, const char *const *columns, int ncolumns,

@@ -554,6 +554,13 @@ static int add_unique_locked(const unique_request *req, const char *index, mig_o
                              req->table.name);
         return *result ? MIG_OK : mig_fail_nomem(err);
     }
+    if (state == MIG_INDEX_EQUIVALENT) {
+        *result = mig_printf("unique index %s on %s already makes these columns unique; nothing "
+                             "to do",
+                             how, req->table.name);
+        mig_free(how);
+        return *result ? MIG_OK : mig_fail_nomem(err);
+    }
     if (state == MIG_INDEX_DIFFERENT) {
         rc = mig_fail(err, MIG_ERR,
                       "an index named %s already exists and is not a unique index "

@@ -10,7 +10,9 @@
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
@@ -146,7 +148,73 @@ static const char *index_difference(Oid indexoid, const mig_table_desc *t,
     return why;
 }
 
-/* engine.index_state: SAME only when the index is there and attached as a constraint. */
+/* The access method of an index (btree, hash...). */
+static Oid index_access_method(Oid indexoid)
+{
+    HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(indexoid));
+    if (!HeapTupleIsValid(tup))
+        return InvalidOid;
+    Oid am = ((Form_pg_class)GETSTRUCT(tup))->relam;
+    ReleaseSysCache(tup);
+    return am;
+}
+
+/*
+ * Whether index (of relid) enforces exactly the uniqueness a plain unique index on columns
+ * would: btree, valid, immediate, NULLs distinct, no predicate or expression, the same set of
+ * key columns (in any order, as a foreign key accepts), each with the column's own collation
+ * and its type's default operator class.
+ */
+static bool index_equivalent(Oid relid, Oid indexoid, const char *const *columns, int ncolumns)
+{
+    HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+    if (!HeapTupleIsValid(tup))
+        return false;
+    Form_pg_index index = (Form_pg_index)GETSTRUCT(tup);
+    bool isnull;
+    Datum classes = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indclass, &isnull);
+    Datum collations = SysCacheGetAttr(INDEXRELID, tup, Anum_pg_index_indcollation, &isnull);
+    oidvector *indclass = (oidvector *)DatumGetPointer(classes);
+    oidvector *indcoll = (oidvector *)DatumGetPointer(collations);
+    bool same = index->indisunique && index->indisvalid && index->indimmediate &&
+                !index->indnullsnotdistinct && index->indnkeyatts == ncolumns &&
+                index->indnatts == ncolumns && index_access_method(indexoid) == BTREE_AM_OID &&
+                heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+                heap_attisnull(tup, Anum_pg_index_indexprs, NULL);
+    for (int i = 0; same && i < ncolumns; i++) {
+        AttrNumber att = index->indkey.values[i];
+        bool listed = false;
+        for (int c = 0; c < ncolumns && !listed; c++)
+            listed = att == get_attnum(relid, columns[c]);
+        Oid type, collation;
+        int32 typmod;
+        get_atttypetypmodcoll(relid, att, &type, &typmod, &collation);
+        same = listed && indcoll->values[i] == collation &&
+               indclass->values[i] == GetDefaultOpClass(type, BTREE_AM_OID);
+    }
+    ReleaseSysCache(tup);
+    return same;
+}
+
+/* The name of an index of relid that already makes columns unique, or NULL. */
+static char *find_equivalent(Oid relid, const char *const *columns, int ncolumns)
+{
+    Relation rel = table_open(relid, AccessShareLock);
+    List *indexes = RelationGetIndexList(rel);
+    table_close(rel, NoLock);
+    ListCell *lc;
+    foreach (lc, indexes) {
+        Oid indexoid = lfirst_oid(lc);
+        if (index_equivalent(relid, indexoid, columns, ncolumns))
+            return get_rel_name(indexoid);
+    }
+    return NULL;
+}
+
+/*
+ * engine.index_state: SAME only when the index is there and attached as a constraint;
+ * EQUIVALENT when another index of the table already makes the columns unique.
+ */
 int pg_index_state(void *h, const mig_table_desc *t, const char *index, const char *const *columns,
                    int ncolumns, int *state, char **detail, mig_error *err)
 {
@@ -154,8 +222,15 @@ int pg_index_state(void *h, const mig_table_desc *t, const char *index, const ch
     *state = MIG_INDEX_ABSENT;
     *detail = NULL;
     Oid indexoid = find_index(t, index);
-    if (!OidIsValid(indexoid))
+    if (!OidIsValid(indexoid)) {
+        Oid relid = get_relname_relid(t->table, get_namespace_oid(t->schema, false));
+        char *other = find_equivalent(relid, columns, ncolumns);
+        if (other) {
+            *state = MIG_INDEX_EQUIVALENT;
+            *detail = mig_strdup(other);
+        }
         return MIG_OK;
+    }
     const char *why = index_difference(indexoid, t, columns, ncolumns);
     if (why) {
         *state = MIG_INDEX_DIFFERENT;

@@ -206,6 +206,74 @@ int sqlite_table_describe(void *h, const char *table, const char *const *columns
     return rc;
 }
 
+/*
+ * Whether unique index `index` enforces exactly what a plain unique index on columns would:
+ * the same set of key columns (in any order, as a foreign key accepts), no expression, each
+ * with the collation the column was declared with.
+ */
+static int index_equivalent(sqlite3 *db, const mig_table_desc *t, const char *index,
+                            const char *const *columns, int ncolumns, bool *same, mig_error *err)
+{
+    *same = false;
+    sqlite3_stmt *q = prepare_owned(
+        db, sqlite3_mprintf("SELECT name, coll FROM pragma_index_xinfo(?1, ?2) WHERE key"), err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, index, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, t->schema, -1, SQLITE_STATIC);
+    int n = 0, rc = MIG_OK;
+    bool all = true;
+    while (all && sqlite3_step(q) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        const char *coll = (const char *)sqlite3_column_text(q, 1);
+        const char *declared = NULL;
+        int listed = -1;
+        for (int c = 0; name && c < ncolumns && listed < 0; c++)
+            if (strcasecmp(name, columns[c]) == 0)
+                listed = c;
+        if (listed < 0 || sqlite3_table_column_metadata(db, t->schema, t->table, name, NULL,
+                                                        &declared, NULL, NULL, NULL) != SQLITE_OK)
+            all = false;
+        else
+            all = coll && declared && strcasecmp(coll, declared) == 0;
+        n++;
+    }
+    if (sqlite3_finalize(q) != SQLITE_OK)
+        rc = db_error(db, err);
+    *same = all && n == ncolumns;
+    return rc;
+}
+
+/* Another unique index of the table that already makes columns unique (*name NULL if none). */
+static int find_equivalent(sqlite3 *db, const mig_table_desc *t, const char *const *columns,
+                           int ncolumns, char **name, mig_error *err)
+{
+    *name = NULL;
+    /* the declared collations come from sqlite3_table_column_metadata, which a library built
+     * without it lacks: then an index is only ever recognised by its name */
+    if (!sqlite3_compileoption_used("ENABLE_COLUMN_METADATA"))
+        return MIG_OK;
+    sqlite3_stmt *q = prepare_owned(
+        db,
+        sqlite3_mprintf("SELECT name FROM pragma_index_list(?1, ?2) WHERE \"unique\" AND NOT "
+                        "partial ORDER BY seq"),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, t->table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, t->schema, -1, SQLITE_STATIC);
+    int rc = MIG_OK;
+    while (rc == MIG_OK && !*name && sqlite3_step(q) == SQLITE_ROW) {
+        const char *index = (const char *)sqlite3_column_text(q, 0);
+        bool same = false;
+        rc = index_equivalent(db, t, index, columns, ncolumns, &same, err);
+        if (rc == MIG_OK && same && !(*name = mig_strdup(index)))
+            rc = mig_fail_nomem(err);
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
 /* engine.index_state: is an index of that name already what we would create? */
 int sqlite_index_state(void *h, const mig_table_desc *t, const char *index,
                        const char *const *columns, int ncolumns, int *state, char **detail,
@@ -259,6 +327,10 @@ int sqlite_index_state(void *h, const mig_table_desc *t, const char *index,
         }
         *state = how.len ? MIG_INDEX_DIFFERENT : MIG_INDEX_SAME;
         *detail = how.len ? mig_buf_take(&how) : (mig_buf_free(&how), NULL);
+    } else {
+        rc = find_equivalent(db, t, columns, ncolumns, detail, err);
+        if (rc == MIG_OK && *detail)
+            *state = MIG_INDEX_EQUIVALENT;
     }
     sqlite3_finalize(q);
     return rc;

@@ -723,3 +723,35 @@ EOF2
 created unique index users_id_name_key on users
 7"
 }
+
+# A unique index that already enforces the same uniqueness under another name (a UNIQUE column
+# constraint's autoindex, the same columns in another order) makes the call a no-op; one that
+# differs (another collation, a partial index, other columns) does not count.
+test_unique_equivalent_index_is_noop() {
+  sq db <<'EOF2'
+CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT COLLATE NOCASE, a INT, b INT);
+CREATE UNIQUE INDEX u_ab ON u (b, a);
+CREATE UNIQUE INDEX u_name_binary ON u (name COLLATE BINARY);
+CREATE UNIQUE INDEX u_a_partial ON u (a) WHERE a > 0;
+EOF2
+  expect_ok ""
+  sq db <<'EOF2'
+SELECT migrate_add_unique('u', 'email');
+SELECT migrate_add_unique('u', ' a , b ');
+SELECT migrate_add_unique('u', 'email', 'u_email_named');
+SELECT migrate_add_unique('u', 'name');
+SELECT migrate_add_unique('u', 'a');
+SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name;
+EOF2
+  expect_ok "unique index sqlite_autoindex_u_1 on u already makes these columns unique; nothing to do
+unique index u_ab on u already makes these columns unique; nothing to do
+unique index sqlite_autoindex_u_1 on u already makes these columns unique; nothing to do
+created unique index u_name_key on u
+created unique index u_a_key on u
+sqlite_autoindex_u_1
+u_a_key
+u_a_partial
+u_ab
+u_name_binary
+u_name_key"
+}

@@ -369,5 +369,30 @@ SELECT id, s FROM report ORDER BY id;
 -- the result columns and their types
 SELECT pg_get_function_result('migrate_duplicates(text, text)'::regprocedure);
 
+---------------------------------------------------------------------------------------------
+-- An index that already enforces the same uniqueness under another name (the primary key, a
+-- unique index on the same columns in another order) makes the call a no-op; one that differs
+-- (another collation or operator class, a partial index) does not count.
+CREATE TABLE same (id integer PRIMARY KEY, name text COLLATE "C", a integer, b integer, c text);
+CREATE UNIQUE INDEX same_ab ON same (b, a);
+CREATE UNIQUE INDEX same_name_posix ON same (name COLLATE "POSIX");
+CREATE UNIQUE INDEX same_c_pattern ON same (c text_pattern_ops);
+CREATE UNIQUE INDEX same_a_partial ON same (a) WHERE a > 0;
+SELECT migrate_add_unique('same', 'id');
+SELECT migrate_add_unique('same', ' a , b ', 'same_named');
+SELECT migrate_add_unique('same', 'name');
+SELECT migrate_add_unique('same', 'c');
+SELECT migrate_add_unique('same', 'a');
+SELECT * FROM catalog_of('same');
+
+---------------------------------------------------------------------------------------------
+-- A table name near 63 bytes: the quarantine table's name is fitted to 63 bytes with a hash,
+-- as PostgreSQL would otherwise cut it silently, and the result names it as it is.
+CREATE TABLE "a_table_whose_name_is_close_to_the_sixty_three_byte_limit_xx" (id integer PRIMARY KEY, e text);
+INSERT INTO "a_table_whose_name_is_close_to_the_sixty_three_byte_limit_xx" VALUES (1, 'a'), (2, 'a');
+SELECT migrate_add_unique('a_table_whose_name_is_close_to_the_sixty_three_byte_limit_xx', 'e', 'long_e_key', 'keep_first');
+SELECT relname, length(relname) FROM pg_class
+ WHERE relname LIKE 'a\_table\_whose%' AND relkind = 'r' ORDER BY relname;
+
 RESET search_path;
 DROP SCHEMA t_unique CASCADE;
