@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark of migrate_add_unique on a 1,000,000-row table, SQLite and PostgreSQL.
-# Prints figures and ratios (never a pass/fail test). Usage: bench/unique.sh [rows] [runs]
+# Prints figures and ratios (never a pass/fail test). Usage: bench/unique.sh [rows] [runs=9]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
-RUNS=${2:-3}
+RUNS=${2:-9}
 SO="$PWD/sqlite_ext/migrate"
 work=$(mktemp -d /tmp/migrate-bench.XXXXXX)
 chmod 755 "$work"
@@ -40,11 +40,25 @@ sqlite_time() {
     awk '/^Run Time/ {t += $4} END {print t}'
 }
 
-sqlite_case() { # name template sql
-  local i times=()
-  for ((i = 0; i < RUNS; i++)); do times+=("$(sqlite_time "$2" "$3")"); done
-  printf '%s\n' "${times[@]}" | median
+# Run every case once per round, rounds interleaved so that drift in the machine's state (page
+# cache, writeback) falls on all cases alike; prints "name seconds" lines, one per case, the
+# median of its rounds. Cases: "name|template|sql" arguments; $1 is the function timing one.
+interleaved() {
+  local timer=$1 i c
+  shift
+  declare -A times=()
+  for ((i = 0; i < RUNS; i++)); do
+    for c in "$@"; do
+      IFS='|' read -r name template sql <<<"$c"
+      times[$name]+="$("$timer" "$template" "$sql") "
+    done
+  done
+  for c in "$@"; do
+    name=${c%%|*}
+    echo "$name $(printf '%s\n' ${times[$name]} | median)"
+  done
 }
+pick() { awk -v n="$1" '$1 == n {print $2}' <<<"$2"; } # pick NAME RESULTS
 
 # SQLite's documented way to add a constraint: the 12-step table rebuild, which recreates the
 # table's other indexes too (the table has two, as real tables do).
@@ -57,24 +71,27 @@ PRAGMA foreign_key_check; COMMIT; PRAGMA foreign_keys=ON;"
 
 clean=$(sqlite_template 0)
 dups=$(sqlite_template 1)
-s_raw=$(sqlite_case raw "$clean" "CREATE UNIQUE INDEX users_email_key ON users(email);")
-s_mig=$(sqlite_case migrate "$clean" "SELECT migrate_add_unique('users', 'email');")
-s_rebuild=$(sqlite_case rebuild "$clean" "$REBUILD")
-s_raw_dup=$(sqlite_case raw_dup "$dups" "SELECT 1; CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users(email);")
-s_report=$(sqlite_case report "$dups" "SELECT migrate_add_unique('users', 'email');")
+s_all=$(interleaved sqlite_time \
+  "raw|$clean|CREATE UNIQUE INDEX users_email_key ON users(email);" \
+  "migrate|$clean|SELECT migrate_add_unique('users', 'email');" \
+  "rebuild|$clean|$(tr '\n' ' ' <<<"$REBUILD")" \
+  "raw_dup|$dups|SELECT 1; CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users(email);" \
+  "report|$dups|SELECT migrate_add_unique('users', 'email');")
+s_raw=$(pick raw "$s_all")
+s_mig=$(pick migrate "$s_all")
+s_rebuild=$(pick rebuild "$s_all")
+s_raw_dup=$(pick raw_dup "$s_all")
+s_report=$(pick report "$s_all")
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 pg_time() { # db sql: milliseconds of the last statement
   psql -X -q -d "$1" -c '\timing on' -c "$2" 2>&1 | awk '/^Time:/ {t = $2} END {print t / 1000}'
 }
-pg_case() { # template sql
-  local i times=()
-  for ((i = 0; i < RUNS; i++)); do
-    dropdb --if-exists bench_run >/dev/null 2>&1
-    createdb -T "$1" bench_run
-    times+=("$(pg_time bench_run "$2")")
-  done
-  printf '%s\n' "${times[@]}" | median
+pg_fresh_time() { # template sql: on a fresh copy of template, after a checkpoint
+  dropdb --if-exists bench_run >/dev/null 2>&1
+  createdb -T "$1" bench_run
+  psql -X -q -d bench_run -c CHECKPOINT
+  pg_time bench_run "$2"
 }
 p_ok=0
 if command -v pg_config >/dev/null && [ -f "$(pg_config --pkglibdir)/migrate.so" ]; then
@@ -94,11 +111,17 @@ CREATE INDEX users_name ON users(name);
 VACUUM ANALYZE users;
 SQL
     done
-    p_raw=$(pg_case template_0 "CREATE UNIQUE INDEX users_email_key ON users(email)")
-    p_con=$(pg_case template_0 "ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)")
-    p_mig=$(pg_case template_0 "SELECT migrate_add_unique('users', 'email')")
-    p_raw_dup=$(pg_case template_1 "DO \$\$ BEGIN CREATE UNIQUE INDEX users_email_key ON users(email); EXCEPTION WHEN unique_violation THEN NULL; END \$\$")
-    p_report=$(pg_case template_1 "DO \$\$ BEGIN PERFORM migrate_add_unique('users', 'email'); EXCEPTION WHEN unique_violation THEN NULL; END \$\$")
+    p_all=$(interleaved pg_fresh_time \
+      "raw|template_0|CREATE UNIQUE INDEX users_email_key ON users(email)" \
+      "con|template_0|ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)" \
+      "migrate|template_0|SELECT migrate_add_unique('users', 'email')" \
+      "raw_dup|template_1|DO \$\$ BEGIN CREATE UNIQUE INDEX users_email_key ON users(email); EXCEPTION WHEN unique_violation THEN NULL; END \$\$" \
+      "report|template_1|DO \$\$ BEGIN PERFORM migrate_add_unique('users', 'email'); EXCEPTION WHEN unique_violation THEN NULL; END \$\$")
+    p_raw=$(pick raw "$p_all")
+    p_con=$(pick con "$p_all")
+    p_mig=$(pick migrate "$p_all")
+    p_raw_dup=$(pick raw_dup "$p_all")
+    p_report=$(pick report "$p_all")
   fi
 fi
 

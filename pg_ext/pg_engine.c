@@ -80,28 +80,33 @@ static int aborted_refusal(mig_error *err)
 }
 
 /*
- * Run body(arg) in its own subtransaction, as PL/pgSQL runs an exception block: an ERROR is
- * caught, copied into err, and the subtransaction rolled back, so the caller can add context.
- * *offset (when body sets it) says where in the script the failing statement starts.
+ * Run body(arg) catching its ERROR into err. With own_subtransaction, as PL/pgSQL runs an
+ * exception block: body runs in a subtransaction of its own, rolled back on ERROR, so the
+ * caller can go on. Without, the ERROR leaves the enclosing subtransaction failed, and the
+ * caller must roll that back before anything else touches the database. *offset (when body
+ * sets it) says where in the script the failing statement starts.
  */
-static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg, const char *sql,
-                       mig_error *err)
+static int run_caught(void (*body)(void *arg, volatile int *offset), void *arg, const char *sql,
+                      bool own_subtransaction, mig_error *err)
 {
     MemoryContext oldcxt = CurrentMemoryContext;
     ResourceOwner oldowner = CurrentResourceOwner;
     /*
      * The caller's core context, captured now: a migrate function the script calls re-points
-     * core_cxt at its own context, which the rollback below frees.
+     * core_cxt at its own context, which the rollback frees.
      */
     MemoryContext mine = core_cxt;
     volatile int offset = -1;
     volatile int rc = MIG_OK;
-    BeginInternalSubTransaction(NULL);
-    MemoryContextSwitchTo(oldcxt);
+    if (own_subtransaction) {
+        BeginInternalSubTransaction(NULL);
+        MemoryContextSwitchTo(oldcxt);
+    }
     PG_TRY();
     {
         body(arg, &offset);
-        ReleaseCurrentSubTransaction();
+        if (own_subtransaction)
+            ReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
         core_cxt = mine;
@@ -113,7 +118,8 @@ static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg,
         MemoryContextSwitchTo(mine);
         edata = CopyErrorData();
         FlushErrorState();
-        RollbackAndReleaseCurrentSubTransaction();
+        if (own_subtransaction)
+            RollbackAndReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
         error_from_edata(edata, err);
@@ -123,6 +129,13 @@ static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg,
     }
     PG_END_TRY();
     return rc;
+}
+
+/* Run body(arg) in its own subtransaction; see run_caught. */
+static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg, const char *sql,
+                       mig_error *err)
+{
+    return run_caught(body, arg, sql, true, err);
 }
 
 /* Why a statement cannot run inside migrate_apply's transaction, or NULL when it can. */
@@ -356,34 +369,12 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
     pg_engine *pe = h;
     script_job job = {sql, NULL, -1, true};
     (void)len;
-    if (pe->depth == 0)
-        return run_guarded(script_body, &job, sql, err);
     if (pe->aborted)
         return aborted_refusal(err);
-    MemoryContext oldcxt = CurrentMemoryContext;
-    ResourceOwner oldowner = CurrentResourceOwner;
-    MemoryContext mine = core_cxt; /* see run_guarded */
-    volatile int offset = -1;
-    volatile int rc = MIG_OK;
-    PG_TRY();
-    {
-        script_body(&job, &offset);
-    }
-    PG_CATCH();
-    {
-        core_cxt = mine;
-        MemoryContextSwitchTo(mine);
-        ErrorData *edata = CopyErrorData();
-        FlushErrorState();
-        MemoryContextSwitchTo(oldcxt);
-        CurrentResourceOwner = oldowner;
+    bool in_call = pe->depth > 0;
+    int rc = run_caught(script_body, &job, sql, !in_call, err);
+    if (rc != MIG_OK && in_call)
         pe->aborted = true;
-        error_from_edata(edata, err);
-        err->offset = error_offset(edata, sql, offset);
-        FreeErrorData(edata);
-        rc = MIG_ENGINE;
-    }
-    PG_END_TRY();
     return rc;
 }
 
