@@ -47,8 +47,8 @@ typedef struct mig_script_dialect {
     const char *outside_end;
     /* an expression that raises for a migration out of turn: printf(version, previous) literals */
     const char *guard_fmt;
-    const char *now_sql;   /* applied_at */
-    const char *user_sql;  /* applied_by */
+    const char *now_sql;  /* applied_at */
+    const char *user_sql; /* applied_by */
 } mig_script_dialect;
 
 /* Receives one result row as text (NULL for SQL NULL); returns MIG_OK to go on. */

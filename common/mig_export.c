@@ -55,9 +55,9 @@ static char *literal_or_null(const mig_engine *eng, const char *text)
 static char *record_statement(const mig_engine *eng, const mig_migration *m, const char *script,
                               const char *guard)
 {
-    const char *values[7] = {m->version, m->name, m->checksum,
-                             *m->down_checksum ? m->down_checksum : NULL,
-                             m->up_text, m->down_text, script};
+    const char *values[7] = {
+        m->version, m->name,      m->checksum, *m->down_checksum ? m->down_checksum : NULL,
+        m->up_text, m->down_text, script};
     mig_buf b = {0};
     mig_buf_printf(&b,
                    "INSERT INTO %s (version, name, direction, checksum, down_checksum, up_sql, "

@@ -67,7 +67,6 @@ int mig_in_call(const mig_engine *eng, bool with_source, const char *dir, mig_sn
 /* Refuse a plan over what failed no-transaction migrations left behind (invalid indexes). */
 int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *err);
 
-
 /* The savepoint a call runs in. */
 #define MIG_CALL_SAVEPOINT "migrate_call"
 

@@ -352,7 +352,8 @@ static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
             continue;
         mig_name_info info;
         rc = mig_name_parse(name, is_folder, &info, err);
-        if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED && !mig_text_is_utf8(name, strlen(name))) {
+        if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED &&
+            !mig_text_is_utf8(name, strlen(name))) {
             char *shown = mig_escape_utf8(name);
             rc = mig_fail(err, MIG_ERR,
                           "%s: the name is not valid UTF-8; rename the file (history keeps "

@@ -15,10 +15,10 @@
 
 typedef struct pg_engine {
     MemoryContext function_cxt; /* the SQL function's own context: results outlive SPI there */
-    MemoryContext cxt;        /* where the core allocates; lives for the whole call */
-    MemoryContext caller_cxt; /* the context current when the call began (survives rollbacks) */
-    char *history_table;      /* "schema".migrate_history */
-    char *scripts_table;      /* "schema".migrate_scripts */
+    MemoryContext cxt;          /* where the core allocates; lives for the whole call */
+    MemoryContext caller_cxt;   /* the context current when the call began (survives rollbacks) */
+    char *history_table;        /* "schema".migrate_history */
+    char *scripts_table;        /* "schema".migrate_scripts */
     char *lock_statement, *unlock_statement, *guard_fmt; /* migrate_script's frame */
     int depth;                                           /* savepoints opened and not yet closed */
     ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */

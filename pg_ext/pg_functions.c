@@ -46,8 +46,8 @@ void _PG_init(void)
     DefineCustomEnumVariable("migrate.missing",
                              "What migrate does with applied migrations whose file is gone: "
                              "error (refuse) or ignore.",
-                             NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL,
-                             NULL, NULL);
+                             NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL, NULL,
+                             NULL);
     MarkGUCPrefixReserved("migrate");
 }
 
@@ -83,9 +83,9 @@ typedef struct call_args {
     int count;           /* migrations run */
     const char *version; /* migrate_baseline */
     const char *name;
-    char *text;          /* a text result, kept in the function's context */
-    bool status;         /* migrations_status rather than migrate_plan */
-    bool with_source;    /* status: compare a source with history, or history alone */
+    char *text;       /* a text result, kept in the function's context */
+    bool status;      /* migrations_status rather than migrate_plan */
+    bool with_source; /* status: compare a source with history, or history alone */
     ReturnSetInfo *rsinfo;
     AttInMetadata *meta;
 } call_args;
@@ -182,8 +182,7 @@ static int baseline_op(const mig_engine *eng, void *arg, mig_error *err)
 /* migrate_baseline(version text, name text DEFAULT NULL) RETURNS text: mark the starting point. */
 Datum migrate_baseline(PG_FUNCTION_ARGS)
 {
-    call_args a = {.version = pg_engine_text_arg(fcinfo, 0),
-                   .name = pg_engine_text_arg(fcinfo, 1)};
+    call_args a = {.version = pg_engine_text_arg(fcinfo, 0), .name = pg_engine_text_arg(fcinfo, 1)};
     if (!a.version)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("migrate_baseline needs a version")));
@@ -197,7 +196,7 @@ static int snapshot_op(const mig_engine *eng, void *arg, mig_error *err)
     call_args *a = arg;
     mig_snapshot snap;
     bool plan = !a->status;
-    int rc = plan            ? mig_plan_load_call(eng, a->dir, &a->call, &snap, err)
+    int rc = plan             ? mig_plan_load_call(eng, a->dir, &a->call, &snap, err)
              : a->with_source ? mig_snapshot_load_source(eng, a->dir, &snap, err)
                               : mig_snapshot_load(eng, NULL, &snap, err);
     if (rc != MIG_OK)

@@ -40,9 +40,9 @@ static int exec_simple(sqlite3 *db, const char *sql, mig_error *err)
 static int table_exists(sqlite3 *db, const char *name, bool *exists, mig_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(
+            db, "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = ?1", -1, &st,
+            NULL) != SQLITE_OK)
         return engine_error(db, err);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
