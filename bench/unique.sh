@@ -41,8 +41,8 @@ sqlite_time() {
 }
 
 # Run every case once per round, rounds interleaved so that drift in the machine's state (page
-# cache, writeback) falls on all cases alike; prints "name seconds" lines, one per case, the
-# median of its rounds. Cases: "name|template|sql" arguments; $1 is the function timing one.
+# cache, writeback) falls on all cases alike; prints the median seconds of each case, in the
+# order given, on one line. Cases: "name|template|sql" arguments; $1 is the function timing one.
 interleaved() {
   local timer=$1 i c
   shift
@@ -54,11 +54,10 @@ interleaved() {
     done
   done
   for c in "$@"; do
-    name=${c%%|*}
-    echo "$name $(printf '%s\n' ${times[$name]} | median)"
+    printf '%s ' "$(printf '%s\n' ${times[${c%%|*}]} | median)"
   done
+  echo
 }
-pick() { awk -v n="$1" '$1 == n {print $2}' <<<"$2"; } # pick NAME RESULTS
 
 # SQLite's documented way to add a constraint: the 12-step table rebuild, which recreates the
 # table's other indexes too (the table has two, as real tables do).
@@ -71,17 +70,12 @@ PRAGMA foreign_key_check; COMMIT; PRAGMA foreign_keys=ON;"
 
 clean=$(sqlite_template 0)
 dups=$(sqlite_template 1)
-s_all=$(interleaved sqlite_time \
+read -r s_raw s_mig s_rebuild s_raw_dup s_report <<<"$(interleaved sqlite_time \
   "raw|$clean|CREATE UNIQUE INDEX users_email_key ON users(email);" \
   "migrate|$clean|SELECT migrate_add_unique('users', 'email');" \
   "rebuild|$clean|$(tr '\n' ' ' <<<"$REBUILD")" \
   "raw_dup|$dups|SELECT 1; CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users(email);" \
-  "report|$dups|SELECT migrate_add_unique('users', 'email');")
-s_raw=$(pick raw "$s_all")
-s_mig=$(pick migrate "$s_all")
-s_rebuild=$(pick rebuild "$s_all")
-s_raw_dup=$(pick raw_dup "$s_all")
-s_report=$(pick report "$s_all")
+  "report|$dups|SELECT migrate_add_unique('users', 'email');")"
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 pg_time() { # db sql: milliseconds of the last statement
@@ -111,17 +105,12 @@ CREATE INDEX users_name ON users(name);
 VACUUM ANALYZE users;
 SQL
     done
-    p_all=$(interleaved pg_fresh_time \
+    read -r p_raw p_con p_mig p_raw_dup p_report <<<"$(interleaved pg_fresh_time \
       "raw|template_0|CREATE UNIQUE INDEX users_email_key ON users(email)" \
       "con|template_0|ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)" \
       "migrate|template_0|SELECT migrate_add_unique('users', 'email')" \
       "raw_dup|template_1|DO \$\$ BEGIN CREATE UNIQUE INDEX users_email_key ON users(email); EXCEPTION WHEN unique_violation THEN NULL; END \$\$" \
-      "report|template_1|DO \$\$ BEGIN PERFORM migrate_add_unique('users', 'email'); EXCEPTION WHEN unique_violation THEN NULL; END \$\$")
-    p_raw=$(pick raw "$p_all")
-    p_con=$(pick con "$p_all")
-    p_mig=$(pick migrate "$p_all")
-    p_raw_dup=$(pick raw_dup "$p_all")
-    p_report=$(pick report "$p_all")
+      "report|template_1|DO \$\$ BEGIN PERFORM migrate_add_unique('users', 'email'); EXCEPTION WHEN unique_violation THEN NULL; END \$\$")"
   fi
 fi
 

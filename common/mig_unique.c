@@ -316,6 +316,18 @@ static void from_duplicate_rows(mig_buf *b, const unique_request *req)
     mig_buf_puts(b, " HAVING count(*) > 1)");
 }
 
+/* Run one statement built in b (taking its text), handing each row to fn when not NULL. */
+static int run_built(const mig_engine *eng, mig_buf *b, int nparams, const char *const *params,
+                     mig_row_fn fn, void *ctx, mig_error *err)
+{
+    char *sql = mig_buf_take(b);
+    if (!sql)
+        return mig_fail_nomem(err);
+    int rc = eng->query(eng->handle, sql, nparams, params, fn, ctx, err);
+    mig_free(sql);
+    return rc == MIG_NOMEM ? mig_fail_nomem(err) : rc;
+}
+
 /* What an error or a quarantine needs to say: the counts and the first groups' keys. */
 typedef struct dup_summary {
     mig_dup_group shown[REPORT_GROUPS_SHOWN]; /* key, shown and count; no rows */
@@ -376,13 +388,7 @@ static int summarize_duplicates(const unique_request *req, dup_summary *out, mig
     list_columns(&b, req, "", "");
     mig_buf_puts(&b, " HAVING count(*) > 1 ORDER BY ");
     list_columns(&b, req, "", "");
-    char *sql = mig_buf_take(&b);
-    if (!sql)
-        return mig_fail_nomem(err);
-    int rc = req->eng->query(req->eng->handle, sql, 0, NULL, on_summary_row, out, err);
-    mig_free(sql);
-    if (rc == MIG_NOMEM)
-        rc = mig_fail_nomem(err);
+    int rc = run_built(req->eng, &b, 0, NULL, on_summary_row, out, err);
     if (rc != MIG_OK)
         dup_summary_free(out);
     return rc;
@@ -413,14 +419,8 @@ static int find_duplicates(const unique_request *req, mig_dup_report *out, mig_e
     mig_buf_puts(&b, ") AS migrate_groups ORDER BY migrate_groups.migrate_group");
     for (int i = 0; i < t->nidentity; i++)
         mig_buf_printf(&b, ", migrate_groups.migrate_id%d", i + 1);
-    char *sql = mig_buf_take(&b);
-    if (!sql)
-        return mig_fail_nomem(err);
     report_state st = {out, req->ncolumns, t->nidentity, -1};
-    int rc = req->eng->query(req->eng->handle, sql, 0, NULL, on_duplicate_row, &st, err);
-    mig_free(sql);
-    if (rc == MIG_NOMEM)
-        rc = mig_fail_nomem(err);
+    int rc = run_built(req->eng, &b, 0, NULL, on_duplicate_row, &st, err);
     if (rc != MIG_OK)
         mig_dup_report_free(out);
     return rc;
@@ -491,18 +491,6 @@ static void rows_to_move(mig_buf *b, const unique_request *req, bool keep_last)
     mig_buf_puts(b, ") AS migrate_ranked WHERE migrate_rank > 1)");
 }
 
-/* Run one statement built in b (taking its text). */
-static int run_built(const mig_engine *eng, mig_buf *b, int nparams, const char *const *params,
-                     mig_error *err)
-{
-    char *sql = mig_buf_take(b);
-    if (!sql)
-        return mig_fail_nomem(err);
-    int rc = eng->query(eng->handle, sql, nparams, params, NULL, NULL, err);
-    mig_free(sql);
-    return rc;
-}
-
 /* Move the extra rows of each group to <table>_duplicates, then delete them from the table. */
 static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_error *err)
 {
@@ -518,7 +506,7 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
                    "CREATE TABLE IF NOT EXISTS %s AS SELECT migrate_source.*, CAST(NULL AS %s) "
                    "AS migrate_moved_at FROM %s AS migrate_source WHERE 1 = 0",
                    t->quarantine, eng->timestamp_type, t->qualified);
-    int rc = run_built(eng, &b, 0, NULL, err);
+    int rc = run_built(eng, &b, 0, NULL, NULL, NULL, err);
     if (rc != MIG_OK)
         return rc;
     char *now = eng->now_utc(eng->handle);
@@ -528,13 +516,13 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
     mig_buf_printf(&b, "INSERT INTO %s SELECT migrate_source.*, $1 FROM %s AS migrate_source",
                    t->quarantine, t->qualified);
     rows_to_move(&b, req, keep_last);
-    rc = run_built(eng, &b, 1, params, err);
+    rc = run_built(eng, &b, 1, params, NULL, NULL, err);
     mig_free(now);
     if (rc != MIG_OK)
         return rc;
     mig_buf_printf(&b, "DELETE FROM %s", t->qualified);
     rows_to_move(&b, req, keep_last);
-    return run_built(eng, &b, 0, NULL, err);
+    return run_built(eng, &b, 0, NULL, NULL, NULL, err);
 }
 
 /* The whole request inside its savepoint. */
