@@ -325,7 +325,13 @@ static int run_built(const mig_engine *eng, mig_buf *b, int nparams, const char 
         return mig_fail_nomem(err);
     int rc = eng->query(eng->handle, sql, nparams, params, fn, ctx, err);
     mig_free(sql);
-    return rc == MIG_NOMEM ? mig_fail_nomem(err) : rc;
+    if (rc == MIG_NOMEM)
+        return mig_fail_nomem(err);
+    if (rc != MIG_OK && !err->message) /* a row callback refused a row it cannot read */
+        return mig_fail(err, MIG_ERR,
+                        "an internal query of migrate_add_unique returned rows of "
+                        "an unexpected shape; nothing was changed");
+    return rc;
 }
 
 /* What an error or a quarantine needs to say: the counts and the first groups' keys. */

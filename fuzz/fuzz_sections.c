@@ -23,15 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "property failed: %s: ", #cond);                                       \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz_check.h"
+
 
 /* Well-formed UTF-8 (Unicode table 3-7) without NUL: an independent reference. */
 static bool reference_utf8(const unsigned char *s, size_t len)

@@ -62,12 +62,7 @@ CREATE CONSTRAINT TRIGGER at_commit_$v AFTER INSERT ON $t
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION at_commit_$v();
 INSERT INTO $t (n, s) VALUES (-1, 'its trigger runs while the transaction commits');"
     fi
-    case $((k % 3)) in
-      0) printf '%s\n' "$body" >"$dir/${v}_create_$t.up.sql"
-         printf 'DROP TABLE %s;\n' "$t" >"$dir/${v}_create_$t.down.sql" ;;
-      1) printf -- '-- migrate:up\n%s\n\n-- migrate:down\nDROP TABLE %s;\n' "$body" "$t" >"$dir/${v}_create_$t.sql" ;;
-      2) printf '%s\n' "$body" >"$dir/${v}_create_$t.sql" ;;
-    esac
+    write_migration "$dir" "$k" "${v}_create_$t" "$body" "DROP TABLE $t;"
   done
 }
 

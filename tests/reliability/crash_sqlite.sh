@@ -44,13 +44,7 @@ INSERT INTO $t (n, s) VALUES (0, 'after trigger');" ;;
       *) body+="
 INSERT INTO $t (n, s) VALUES ($k, 'migration $k');" ;;
     esac
-    down="DROP TABLE $t;"
-    case $((k % 3)) in
-      0) printf '%s\n' "$body" >"$dir/${v}_create_$t.up.sql"
-         printf '%s\n' "$down" >"$dir/${v}_create_$t.down.sql" ;;
-      1) printf -- '-- migrate:up\n%s\n\n-- migrate:down\n%s\n' "$body" "$down" >"$dir/${v}_create_$t.sql" ;;
-      2) printf '%s\n' "$body" >"$dir/${v}_create_$t.sql" ;;
-    esac
+    write_migration "$dir" "$k" "${v}_create_$t" "$body" "DROP TABLE $t;"
   done
 }
 

@@ -112,3 +112,15 @@ strata() {
     echo $((a + $(rand_below $((b - a + 1)) "$label:$i")))
   done
 }
+
+# write_migration DIR K NAME UP DOWN: migration K as one of the three layouts in turn (K mod 3):
+# a .up.sql/.down.sql pair, a dbmate-style file with both sections, or a single up file.
+write_migration() {
+  local dir=$1 k=$2 name=$3 up=$4 down=$5
+  case $((k % 3)) in
+    0) printf '%s\n' "$up" >"$dir/$name.up.sql"
+       printf '%s\n' "$down" >"$dir/$name.down.sql" ;;
+    1) printf -- '-- migrate:up\n%s\n\n-- migrate:down\n%s\n' "$up" "$down" >"$dir/$name.sql" ;;
+    2) printf '%s\n' "$up" >"$dir/$name.sql" ;;
+  esac
+}
