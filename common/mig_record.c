@@ -148,11 +148,13 @@ static int baseline_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, m
 /* Declare the existing database to be at version. */
 int mig_baseline(const mig_engine *eng, const char *version, const char *name, mig_error *err)
 {
-    if (!version || !mig_version_valid(version))
+    if (!version)
+        return mig_fail(err, MIG_ERR, "migrate_baseline needs a version");
+    if (!mig_version_valid(version))
         return mig_fail(err, MIG_ERR,
                         "baseline version \"%s\" is not a version (expected digits joined by "
                         "'.', '_' or '-', such as 20240101 or 2.15.0)",
-                        version ? version : "");
+                        version);
     baseline_request req = {version, name && *name ? name : "baseline"};
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);

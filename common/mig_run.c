@@ -74,15 +74,50 @@ static int read_scripts_table(const mig_engine *eng, mig_set *out, char **dups, 
     return rc;
 }
 
-/* The migrations of a call: the folder, or migrate_scripts when dir is NULL. */
+/*
+ * Refuse a source that holds no migration: a mistyped path must not pass as "nothing to do",
+ * and a NULL meant as a folder must not make every applied migration look missing.
+ */
+static int refuse_empty_source(const char *dir, mig_error *err)
+{
+    if (!dir) {
+        mig_fail(err, MIG_ERR, "no migrations found in migrate_scripts; nothing was changed");
+        mig_error_set_hint(err, "a NULL folder means the migrate_scripts table: give the "
+                                "migrations folder, or insert the migrations into migrate_scripts");
+        return err->code;
+    }
+    char *where = mig_source_folder_label(dir);
+    mig_fail(err, MIG_ERR, "no migration files found in %s; nothing was changed",
+             where ? where : dir);
+    mig_free(where);
+    mig_error_set_hint(err, "check the folder; migration files are named like "
+                            "20240101120000_create_users.sql, V1__create_users.sql or "
+                            "1_create_users.up.sql");
+    return err->code;
+}
+
+/* The migrations of a call: the folder, or migrate_scripts when dir is NULL; never none. */
 int mig_load_source(const mig_engine *eng, const char *dir, mig_set *out, char **dups,
                     mig_error *err)
 {
-    if (!dir)
-        return read_scripts_table(eng, out, dups, err);
+    int rc;
     if (dups)
-        return mig_source_read_all(dir, out, dups, err);
-    return mig_source_read(dir, out, err);
+        *dups = NULL;
+    if (!dir)
+        rc = read_scripts_table(eng, out, dups, err);
+    else if (dups)
+        rc = mig_source_read_all(dir, out, dups, err);
+    else
+        rc = mig_source_read(dir, out, err);
+    if (rc == MIG_OK && out->count == 0) {
+        if (dups) {
+            mig_free(*dups);
+            *dups = NULL;
+        }
+        mig_set_free(out);
+        rc = refuse_empty_source(dir, err);
+    }
+    return rc;
 }
 
 /* Load the source (when asked) and the history and compare them. */

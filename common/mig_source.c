@@ -238,18 +238,38 @@ static int compare_pieces(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
+/* The folder as messages name it, with the directory a relative path was resolved against. */
+char *mig_source_folder_label(const char *dir)
+{
+    if (dir[0] == '/')
+        return mig_printf("\"%s\"", dir);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        return mig_printf("\"%s\" (a relative path)", dir);
+    return mig_printf("\"%s\" (relative to the working directory \"%s\")", dir, cwd);
+}
+
+/* Fail naming the folder (with what a relative path meant) and why it cannot be read. */
+static int folder_error(const char *dir, const char *why, mig_error *err)
+{
+    char *where = mig_source_folder_label(dir);
+    int rc = mig_fail(err, MIG_ERR, "migrations folder %s %s", where ? where : dir, why);
+    mig_free(where);
+    return rc;
+}
+
 /* List the folder's entries, sorted by name. */
 static int list_entries(const char *dir, folder_entry **entries, size_t *count, mig_error *err)
 {
     struct stat st;
     if (stat(dir, &st) != 0) {
         if (errno == ENOENT)
-            return mig_fail(err, MIG_ERR, "migrations folder \"%s\" does not exist", dir);
+            return folder_error(dir, "does not exist", err);
         return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
                         strerror(errno));
     }
     if (!S_ISDIR(st.st_mode))
-        return mig_fail(err, MIG_ERR, "migrations folder \"%s\" is not a folder", dir);
+        return folder_error(dir, "is not a folder", err);
     DIR *d = opendir(dir);
     if (!d)
         return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
@@ -500,6 +520,9 @@ int mig_source_read_all(const char *dir, mig_set *out, char **duplicates, mig_er
 static int copy_stored(const char *text, const char *label, char **out, mig_error *err)
 {
     size_t len = strlen(text);
+    if (len > MIG_MAX_SCRIPT_BYTES)
+        return mig_fail(err, MIG_ERR, "%s: is %zu bytes; scripts over %u MiB are refused", label,
+                        len, MIG_MAX_SCRIPT_BYTES / (1024u * 1024u));
     int rc = mig_script_check_text(text, len, label, err);
     if (rc == MIG_OK)
         rc = mig_script_check_closed(text, len, label, err);

@@ -29,6 +29,12 @@ typedef struct mig_set {
     size_t count;
 } mig_set;
 
+/*
+ * The folder as messages name it: quoted, and for a relative path with the directory it was
+ * resolved against (on PostgreSQL the server's data directory). Caller frees.
+ */
+char *mig_source_folder_label(const char *dir);
+
 /* Read dir; on error nothing is returned and the message names the file and the reason. */
 int mig_source_read(const char *dir, mig_set *out, mig_error *err);
 /*

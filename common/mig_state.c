@@ -377,6 +377,71 @@ static mig_step down_step(const mig_status_row *row)
                       false};
 }
 
+/* True for the explicit target "0": before every migration (migrate_to reverts everything). */
+static bool is_zero_target(const char *target)
+{
+    return mig_version_compare(target, "0") == 0;
+}
+
+/*
+ * Refuse a target that names no migration of the source or of history: one digit too few
+ * would sort below every migration, and migrate_to would revert them all. The error names the
+ * nearest versions on each side.
+ */
+static int check_target_exists(const mig_status *status, const char *target, mig_error *err)
+{
+    if (!target || is_zero_target(target))
+        return MIG_OK;
+    const char *below = NULL, *above = NULL;
+    for (size_t i = 0; i < status->count; i++) {
+        int c = mig_version_compare(status->rows[i].version, target);
+        if (c == 0)
+            return MIG_OK;
+        if (c < 0)
+            below = status->rows[i].version;
+        else if (!above)
+            above = status->rows[i].version;
+    }
+    mig_fail(err, MIG_ERR,
+             "target %s is not the version of any migration, in the source or in history; "
+             "nothing was changed",
+             target);
+    char *detail = mig_printf("The nearest versions are %s (below) and %s (above).",
+                              below ? below : "none", above ? above : "none");
+    if (detail)
+        mig_error_set_detail(err, detail);
+    mig_error_set_hint(err, "give the version of an existing migration; '0' means before every "
+                            "migration");
+    return err->code;
+}
+
+/* How many migrations are in force: those a rollback could revert. */
+static size_t count_in_force(const mig_status *status)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < status->count; i++)
+        n += is_in_force(&status->rows[i]);
+    return n;
+}
+
+/*
+ * Refuse a rollback that would revert every migration in force, unless it is the one step of a
+ * database with one migration: a count typed wrong must not empty the database. migrate_to with
+ * '0' is the explicit form.
+ */
+static int check_rollback_scope(const mig_status *status, long steps, mig_error *err)
+{
+    size_t in_force = count_in_force(status);
+    if (in_force == 0 || (size_t)steps < in_force || (steps == 1 && in_force == 1))
+        return MIG_OK;
+    mig_fail(err, MIG_ERR,
+             "migrate_rollback of %ld steps would revert every applied migration (%zu in force); "
+             "nothing was reverted",
+             steps, in_force);
+    mig_error_set_hint(err, "to revert everything, say so: migrate_to(dir, '0')");
+    return err->code;
+}
+
 /* Build a plan of the given kind. */
 int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_kind kind,
                   const char *target, long steps, mig_plan *out, mig_error *err)
@@ -388,7 +453,14 @@ int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_k
     if (kind == MIG_PLAN_TO && !target)
         return mig_fail(err, MIG_ERR, "migrate_to needs a target version");
     if (kind == MIG_PLAN_ROLLBACK && steps < 0)
-        return mig_fail(err, MIG_ERR, "cannot roll back %ld steps", steps);
+        return mig_fail(err, MIG_ERR, "migrate_rollback: steps must be a whole number, 0 or more");
+    if (kind == MIG_PLAN_APPLY && steps < 0)
+        return mig_fail(err, MIG_ERR, "migrate_apply: count must be a whole number, 1 or more");
+    rc = check_target_exists(status, target, err);
+    if (rc == MIG_OK && kind == MIG_PLAN_ROLLBACK)
+        rc = check_rollback_scope(status, steps, err);
+    if (rc != MIG_OK)
+        return rc;
     out->steps = mig_calloc(status->count + 1, sizeof *out->steps);
     if (!out->steps)
         return mig_fail_nomem(err);
@@ -408,6 +480,8 @@ int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_k
         for (size_t i = 0; i < status->count; i++) {
             const mig_status_row *row = &status->rows[i];
             if (target && mig_version_compare(row->version, target) > 0)
+                break;
+            if (kind == MIG_PLAN_APPLY && steps > 0 && (long)out->count >= steps)
                 break;
             if (runs_up(row, policy))
                 out->steps[out->count++] = up_step(row);

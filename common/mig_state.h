@@ -82,7 +82,11 @@ typedef enum mig_plan_kind {
     MIG_PLAN_ROLLBACK, /* revert the newest `steps` applied migrations */
 } mig_plan_kind;
 
-/* Any kind of plan; target is for APPLY and TO, steps for ROLLBACK; policy may be NULL. */
+/*
+ * Any kind of plan; policy may be NULL. target (APPLY, TO) must be the version of a migration of
+ * the source or of history, or "0". steps: ROLLBACK, how many to revert (a rollback of every
+ * migration in force is refused: migrate_to '0' says it); APPLY, at most this many (0: all).
+ */
 int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_kind kind,
                   const char *target, long steps, mig_plan *out, mig_error *err);
 void mig_plan_free(mig_plan *plan);

@@ -1,10 +1,13 @@
 /* The SQL-callable functions of the migration lifecycle, and the settings. */
 #include "postgres.h"
 
+#include "commands/event_trigger.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 
 #include "pg_engine.h"
 
@@ -23,17 +26,22 @@ PG_FUNCTION_INFO_V1(migrate_repair);
 PG_FUNCTION_INFO_V1(migrate_baseline);
 PG_FUNCTION_INFO_V1(migrate_script);
 PG_FUNCTION_INFO_V1(migrate_init);
+PG_FUNCTION_INFO_V1(migrate_guard_drop);
 
 void _PG_init(void);
 
 /* migrate.out_of_order and migrate.missing: the settings SQLite sets with migrate_set(). */
 static int out_of_order_setting = 0;
 static int missing_setting = 0;
+/* migrate.drop_history: whether DROP EXTENSION may drop a history of applied migrations. */
+static int drop_history_setting = 0;
 
 static const struct config_enum_entry out_of_order_options[] = {
     {"error", 0, false}, {"allow", 1, false}, {NULL, 0, false}};
 static const struct config_enum_entry missing_options[] = {
     {"error", 0, false}, {"ignore", 1, false}, {NULL, 0, false}};
+static const struct config_enum_entry drop_history_options[] = {
+    {"error", 0, false}, {"allow", 1, false}, {NULL, 0, false}};
 
 /* Define the settings when the library loads. */
 void _PG_init(void)
@@ -48,6 +56,11 @@ void _PG_init(void)
                              "error (refuse) or ignore.",
                              NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL, NULL,
                              NULL);
+    DefineCustomEnumVariable("migrate.drop_history",
+                             "Whether DROP EXTENSION migrate may drop a history that records "
+                             "applied migrations: error (refuse) or allow.",
+                             NULL, &drop_history_setting, 0, drop_history_options, PGC_USERSET, 0,
+                             NULL, NULL, NULL);
     MarkGUCPrefixReserved("migrate");
 }
 
@@ -106,11 +119,20 @@ static Datum run_call(FunctionCallInfo fcinfo, const char *dir, mig_call call)
     PG_RETURN_INT32(a.count);
 }
 
-/* migrate_apply(dir text, target text DEFAULT NULL) RETURNS integer: apply pending migrations. */
+/*
+ * migrate_apply(dir text, target text DEFAULT NULL, count integer DEFAULT NULL) RETURNS integer:
+ * apply pending migrations (up to target, at most count of them).
+ */
 Datum migrate_apply(PG_FUNCTION_ARGS)
 {
     char *dir = folder_arg(fcinfo, "migrate_apply");
     mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
+    if (PG_NARGS() > 2 && !PG_ARGISNULL(2)) {
+        call.steps = PG_GETARG_INT32(2);
+        if (call.steps < 1)
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("migrate_apply: count must be a whole number, 1 or more")));
+    }
     return run_call(fcinfo, dir, call);
 }
 
@@ -183,9 +205,6 @@ static int baseline_op(const mig_engine *eng, void *arg, mig_error *err)
 Datum migrate_baseline(PG_FUNCTION_ARGS)
 {
     call_args a = {.version = pg_engine_text_arg(fcinfo, 0), .name = pg_engine_text_arg(fcinfo, 1)};
-    if (!a.version)
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("migrate_baseline needs a version")));
     pg_engine_call(fcinfo, baseline_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.version));
 }
@@ -289,4 +308,68 @@ Datum migrate_script(PG_FUNCTION_ARGS)
 Datum migrate_init(PG_FUNCTION_ARGS)
 {
     PG_RETURN_TEXT_P(cstring_to_text("ok"));
+}
+
+/* How many applied migrations history holds: those a revert could undo. */
+static int count_applied_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    mig_snapshot snap;
+    int rc = mig_snapshot_load(eng, NULL, &snap, err);
+    if (rc != MIG_OK)
+        return rc;
+    for (size_t i = 0; i < snap.status.count; i++)
+        if (snap.status.rows[i].record && snap.status.rows[i].state != MIG_STATE_PENDING)
+            (*(int *)arg)++;
+    mig_snapshot_free(&snap);
+    return MIG_OK;
+}
+
+/*
+ * Whether a DROP statement would drop the extension: by name, or with its schema (the schema of
+ * the trigger's own function) by CASCADE.
+ */
+static bool drop_reaches_extension(const DropStmt *drop, Oid fn_oid)
+{
+    char *schema = get_namespace_name(get_func_namespace(fn_oid));
+    ListCell *lc;
+    foreach (lc, drop->objects) {
+        Node *object = lfirst(lc);
+        if (!IsA(object, String))
+            continue;
+        if (drop->removeType == OBJECT_EXTENSION && strcmp(strVal(object), "migrate") == 0)
+            return true;
+        if (drop->removeType == OBJECT_SCHEMA && drop->behavior == DROP_CASCADE && schema &&
+            strcmp(strVal(object), schema) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Event trigger on DROP EXTENSION and DROP SCHEMA: dropping the extension drops migrate_history
+ * with it, and a later CREATE EXTENSION would show every applied migration as pending again.
+ * Refused while history records applied migrations, unless migrate.drop_history = allow.
+ */
+Datum migrate_guard_drop(PG_FUNCTION_ARGS)
+{
+    if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+                        errmsg("migrate_guard_drop is called only as an event trigger")));
+    EventTriggerData *trigger = (EventTriggerData *)fcinfo->context;
+    if (drop_history_setting == 1 || !IsA(trigger->parsetree, DropStmt) ||
+        !drop_reaches_extension((DropStmt *)trigger->parsetree, fcinfo->flinfo->fn_oid))
+        PG_RETURN_VOID();
+    int applied = 0;
+    pg_engine_call(fcinfo, count_applied_op, &applied);
+    if (applied > 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+                 errmsg("cannot drop extension migrate: migrate_history records %d applied "
+                        "migration%s, and would be dropped with it",
+                        applied, applied == 1 ? "" : "s"),
+                 errdetail("After a DROP and CREATE EXTENSION every applied migration would show "
+                           "as pending, and the next migrate_apply would run them again."),
+                 errhint("Keep a copy of the history first (pg_dump --table=migrate_history), then "
+                         "SET migrate.drop_history = 'allow' and drop the extension again.")));
+    PG_RETURN_VOID();
 }

@@ -39,7 +39,9 @@ COMMENT ON TABLE @extschema@.migrate_scripts IS
     'Migrations inserted with plain SQL; used by every migrate function given a NULL dir';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_scripts', '');
 
--- The same row inserted again is a no-op; the same version with other content is refused.
+-- A version must be a version (the rule of common/mig_version.c), or every later call would fail
+-- on the row. The same row inserted again is a no-op; the same version with other content is
+-- refused.
 CREATE FUNCTION @extschema@.migrate_scripts_unchanged()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -48,6 +50,13 @@ AS $$
 DECLARE
     existing @extschema@.migrate_scripts;
 BEGIN
+    IF NEW.version IS NULL OR NEW.version !~ '^[vV]?[0-9]+([._-][0-9]+)*$' THEN
+        RAISE EXCEPTION 'migrate_scripts: version is not a version (expected digits joined by ''.'', ''_'' or ''-'', such as 20240101 or 2.15.0)'
+            USING ERRCODE = 'check_violation', DETAIL = format('The version given was %L.', NEW.version);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        RETURN NEW;
+    END IF;
     SELECT * INTO existing FROM @extschema@.migrate_scripts s WHERE s.version = NEW.version;
     IF NOT FOUND THEN
         RETURN NEW;
@@ -61,8 +70,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.migrate_scripts_unchanged() IS
-    'Trigger of migrate_scripts: refuses a version that already exists with other content';
-CREATE TRIGGER migrate_scripts_unchanged BEFORE INSERT ON @extschema@.migrate_scripts
+    'Trigger of migrate_scripts: refuses a version that is not a version, or that already exists with other content';
+CREATE TRIGGER migrate_scripts_unchanged BEFORE INSERT OR UPDATE OF version ON @extschema@.migrate_scripts
     FOR EACH ROW EXECUTE FUNCTION @extschema@.migrate_scripts_unchanged();
 
 -- In migrate_script's output: refuses a migration whose predecessor in the same script was not
@@ -96,12 +105,12 @@ $$;
 COMMENT ON FUNCTION @extschema@.migrate_script_guard(text, text) IS
     'Used by migrate_script output: stops a migration whose predecessor failed or that is already applied';
 
-CREATE FUNCTION @extschema@.migrate_apply(dir text, target text DEFAULT NULL)
+CREATE FUNCTION @extschema@.migrate_apply(dir text, target text DEFAULT NULL, count integer DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'migrate_apply'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.migrate_apply(text, text) IS
-    'Apply every pending migration of the folder (up to target) inside the current transaction; returns how many';
+COMMENT ON FUNCTION @extschema@.migrate_apply(text, text, integer) IS
+    'Apply the pending migrations of the folder (up to target, at most count of them) inside the current transaction; returns how many';
 
 CREATE FUNCTION @extschema@.migrate_to(dir text, version text)
 RETURNS integer
@@ -192,13 +201,27 @@ LANGUAGE C STABLE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrations_status() IS
     'Where every recorded migration stands, from migrate_history alone';
 
+-- DROP EXTENSION would drop the history with it: refused while history records applied
+-- migrations, unless migrate.drop_history = 'allow' (the README's Uninstalling section).
+CREATE FUNCTION @extschema@.migrate_guard_drop()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_guard_drop'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.migrate_guard_drop() IS
+    'Event trigger: refuses DROP EXTENSION migrate (or DROP SCHEMA ... CASCADE of its schema) while migrate_history records applied migrations';
+CREATE EVENT TRIGGER migrate_guard_drop ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
+    EXECUTE FUNCTION @extschema@.migrate_guard_drop();
+COMMENT ON EVENT TRIGGER migrate_guard_drop IS
+    'Refuses to drop the extension, and with it migrate_history, while history records applied migrations';
+
 CREATE VIEW @extschema@.migrations_status AS
     SELECT * FROM @extschema@.migrations_status();
 COMMENT ON VIEW @extschema@.migrations_status IS
     'migrations_status() as a view: SELECT * FROM migrations_status works as on SQLite';
 
 -- Functions that read server files or change the schema are for the roles a DBA grants.
-REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrations_status(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_to(text, text) FROM PUBLIC;
@@ -208,3 +231,4 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_repair(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_script(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;

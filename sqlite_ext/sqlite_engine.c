@@ -242,6 +242,18 @@ static int engine_scripts_prepare(void *h, mig_error *err)
     return rc;
 }
 
+/*
+ * NEW.version is a version: [vV] digits, then runs of digits each after one of . _ -; the
+ * grammar of mig_version_valid, in GLOB (the same rule is a regular expression on PostgreSQL).
+ */
+#define SCRIPTS_VERSION_VALID                                                                      \
+    "NEW.version IS NOT NULL AND (NEW.version GLOB '[0-9]*' OR NEW.version GLOB '[vV][0-9]*') "    \
+    "AND NOT substr(NEW.version, 2) GLOB '*[^0-9._-]*' AND NOT NEW.version GLOB '*[._-]' "         \
+    "AND NOT NEW.version GLOB '*[._-][._-]*'"
+#define SCRIPTS_VERSION_MESSAGE                                                                    \
+    "migrate_scripts: version is not a version (expected digits joined by ''.'', ''_'' or ''-'', " \
+    "such as 20240101 or 2.15.0)"
+
 /* Create the tables migrate keeps, as migrate_init() does. */
 int sqlite_engine_init_tables(sqlite3 *db, mig_error *err)
 {
@@ -264,7 +276,14 @@ int sqlite_engine_init_tables(sqlite3 *db, mig_error *err)
         "    THEN RAISE(IGNORE)\n"
         "    ELSE RAISE(ABORT, 'migrate_scripts: this version already exists with other content')\n"
         "  END;\n"
-        "END;",
+        "END;\n"
+        /* a version must be one (common/mig_version.c), or every later call fails on the row */
+        "CREATE TRIGGER IF NOT EXISTS \"main\".\"migrate_scripts_version\"\n"
+        "BEFORE INSERT ON \"migrate_scripts\" WHEN NOT (" SCRIPTS_VERSION_VALID ")\n"
+        "BEGIN SELECT RAISE(ABORT, '" SCRIPTS_VERSION_MESSAGE "'); END;\n"
+        "CREATE TRIGGER IF NOT EXISTS \"main\".\"migrate_scripts_version_update\"\n"
+        "BEFORE UPDATE OF version ON \"migrate_scripts\" WHEN NOT (" SCRIPTS_VERSION_VALID ")\n"
+        "BEGIN SELECT RAISE(ABORT, '" SCRIPTS_VERSION_MESSAGE "'); END;",
         err);
 }
 

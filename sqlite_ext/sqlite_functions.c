@@ -133,11 +133,33 @@ static void run_call(sqlite3_context *ctx, const char *name, const char *dir, mi
         sqlite3_result_int(ctx, count);
 }
 
-/* migrate_apply(dir [, target]): apply pending migrations; returns how many. */
+/*
+ * A whole-number argument at least min: *out keeps its default when the argument is absent or
+ * NULL. Returns 0 (after setting the error) for anything else.
+ */
+static int count_arg(sqlite3_context *ctx, int argc, sqlite3_value **argv, int i, long min,
+                     const char *message, long *out)
+{
+    if (i >= argc || sqlite3_value_type(argv[i]) == SQLITE_NULL)
+        return 1;
+    const char *text = (const char *)sqlite3_value_text(argv[i]);
+    char *end = NULL;
+    long value = text ? strtol(text, &end, 10) : min - 1;
+    if (!text || end == text || *end || value < min) {
+        sqlite3_result_error(ctx, message, -1);
+        return 0;
+    }
+    *out = value;
+    return 1;
+}
+
+/* migrate_apply(dir [, target [, count]]): apply pending migrations; returns how many. */
 static void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     mig_call call = {MIG_PLAN_APPLY, text_arg(argc, argv, 1), 0, {false, false}};
-    run_call(ctx, "migrate_apply", text_arg(argc, argv, 0), &call);
+    if (count_arg(ctx, argc, argv, 2, 1, "migrate_apply: count must be a whole number, 1 or more",
+                  &call.steps))
+        run_call(ctx, "migrate_apply", text_arg(argc, argv, 0), &call);
 }
 
 /* migrate_to(dir, version): apply or revert until exactly version is the newest applied. */
@@ -154,19 +176,10 @@ static void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv
 /* migrate_rollback(dir [, steps]): revert the newest applied migrations (1 by default). */
 static void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    long steps = 1;
-    if (argc > 1 && sqlite3_value_type(argv[1]) != SQLITE_NULL) {
-        const char *text = (const char *)sqlite3_value_text(argv[1]);
-        char *end = NULL;
-        steps = text ? strtol(text, &end, 10) : -1;
-        if (!text || end == text || *end || steps < 0) {
-            sqlite3_result_error(ctx, "migrate_rollback: steps must be a whole number, 0 or more",
-                                 -1);
-            return;
-        }
-    }
-    mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false}};
-    run_call(ctx, "migrate_rollback", text_arg(argc, argv, 0), &call);
+    mig_call call = {MIG_PLAN_ROLLBACK, NULL, 1, {false, false}};
+    if (count_arg(ctx, argc, argv, 1, 0,
+                  "migrate_rollback: steps must be a whole number, 0 or more", &call.steps))
+        run_call(ctx, "migrate_rollback", text_arg(argc, argv, 0), &call);
 }
 
 /* A core operation whose SQL result is text: it reads the call's arguments. */
@@ -307,6 +320,7 @@ int migrate_register_functions(sqlite3 *db, migrate_conn *conn)
     static const function_def functions[] = {
         {"migrate_apply", 1, migrate_apply_func},
         {"migrate_apply", 2, migrate_apply_func},
+        {"migrate_apply", 3, migrate_apply_func},
         {"migrate_to", 2, migrate_to_func},
         {"migrate_rollback", 1, migrate_rollback_func},
         {"migrate_rollback", 2, migrate_rollback_func},

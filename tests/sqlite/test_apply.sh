@@ -109,7 +109,6 @@ test_apply_with_target() {
 SELECT migrate_apply('m', '2');
 SELECT version, state FROM migrations_status('m');
 SELECT name FROM sqlite_schema WHERE name <> 'migrate_history' ORDER BY 1;
-SELECT migrate_apply('m', '5');
 SELECT migrate_apply('m', '1');
 SELECT migrate_apply('m', '10.0');
 SELECT migrate_apply('m');
@@ -123,13 +122,21 @@ EOF
 a
 b
 0
-0
 1
 1
 1
 2
 10
 20240101"
+  # a target that names no migration is refused, with the versions on each side of it
+  sq db <<<"SELECT migrate_apply('m', '5');"
+  expect_error "target 5 is not the version of any migration, in the source or in history; nothing was changed
+The nearest versions are 2 (below) and 10 (above).
+HINT: give the version of an existing migration; '0' means before every migration"
+  sq db <<<"SELECT * FROM migrate_plan('m', '2024010');"
+  expect_error "target 2024010 is not the version of any migration, in the source or in history; nothing was changed
+The nearest versions are 10 (below) and 20240101 (above).
+HINT: give the version of an existing migration; '0' means before every migration"
   sq db <<<"SELECT migrate_apply('m', 'latest');"
   expect_error "target \"latest\" is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
 }
@@ -465,4 +472,27 @@ INV-2024-0001|paid
 INV-2024-0002|open
 1
 migrate_history"
+}
+
+# migrate_apply(dir, target, count): only the next count pending migrations, in order; a count
+# that is not a whole number of at least 1 is refused.
+test_apply_count() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
+  put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
+  put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
+  put m/4_d.up.sql <<<'CREATE TABLE d (x INTEGER);'
+  q db "SELECT migrate_apply('m', NULL, 2);
+SELECT group_concat(version || ':' || state, ' ') FROM migrations_status('m');
+SELECT migrate_apply('m', '4', 1);
+SELECT migrate_apply('m', NULL, NULL);
+SELECT group_concat(version, ' ') FROM migrate_history;" "2
+1:applied 2:applied 3:pending 4:pending
+1
+1
+1 2 3 4"
+  local bad
+  for bad in 0 -1 "'two'" 1.5; do
+    sq db <<<"SELECT migrate_apply('m', NULL, $bad);"
+    expect_error "migrate_apply: count must be a whole number, 1 or more"
+  done
 }

@@ -54,9 +54,17 @@ a
 3|pending|1
 4|pending|1
 1"
-  # more steps than applied migrations: everything left; then there is nothing to revert
+  # more steps than applied migrations would revert everything: refused, nothing changes
+  dump db
+  local before=$DUMP
+  sq db <<<"SELECT migrate_rollback('m', 10);"
+  expect_error "migrate_rollback of 10 steps would revert every applied migration (1 in force); nothing was reverted
+HINT: to revert everything, say so: migrate_to(dir, '0')"
+  dump db
+  expect_eq "dump after the refused rollback" "$before" "$DUMP"
+  # the one migration left goes with one step; then there is nothing to revert
   sq db <<EOF
-SELECT migrate_rollback('m', 10);
+SELECT migrate_rollback('m');
 SELECT migrate_rollback('m');
 SELECT migrate_rollback('m', NULL);
 SELECT migrate_rollback('m', 0);
@@ -98,8 +106,8 @@ EOF
 1
 DROP TABLE c;"
   q db "SELECT DISTINCT down_checksum FROM migrate_history WHERE version = '3';" "$(sha m/3_c/down.sql)"
-  # reverted migrations apply again; rolling back exactly as many as are applied reverts all
-  q db "SELECT migrate_apply('m'); SELECT migrate_rollback('m', 4); $COUNT_TABLES
+  # reverted migrations apply again; reverting all of them takes migrate_to '0'
+  q db "SELECT migrate_apply('m'); SELECT migrate_to('m', '0'); $COUNT_TABLES
 SELECT count(*) FROM migrate_history;" "4
 4
 0
@@ -131,7 +139,7 @@ EOF
 2|applied
 3|applied"
   sq db <<EOF
-SELECT migrate_rollback('m', 3);
+SELECT migrate_to('m', '0');
 $TABLES
 SELECT version, direction, script, down_sql, down_checksum FROM migrate_history
  WHERE direction = 'down' ORDER BY id;
@@ -166,7 +174,8 @@ test_rollback_refused_without_down_script() {
   sq db <<<"SELECT migrate_rollback('m', 2);"
   expect_error "$refused" ""
   sq db <<<"SELECT migrate_rollback('m', 3);"
-  expect_error "$refused" ""
+  expect_error "migrate_rollback of 3 steps would revert every applied migration (3 in force); nothing was reverted
+HINT: to revert everything, say so: migrate_to(dir, '0')" ""
   sq db <<<"SELECT migrate_to('m', '1');"
   expect_error "$refused" ""
   sq db <<<"SELECT migrate_to('m', '0');"
@@ -227,7 +236,7 @@ EOF
   put noop/4_t.down.sql <<<'DROP TABLE t;'
   q db "SELECT migrate_apply('noop');" "4"
   sq db <<EOF
-SELECT migrate_rollback('noop', 4);
+SELECT migrate_to('noop', '0');
 $TABLES
 SELECT version, state FROM migrations_status('noop');
 SELECT version, direction, script FROM migrate_history WHERE direction = 'down' ORDER BY id;
@@ -286,7 +295,7 @@ users
 SELECT migrate_to('m', '2.9.0');
 $TABLES
 SELECT version, state FROM migrations_status('m');
-SELECT migrate_to('m', '2.12');
+SELECT migrate_to('m', '2.10.0');
 $TABLES
 EOF
   expect_ok "2
@@ -301,6 +310,15 @@ users
 tags
 teams
 users"
+  # a version that no migration has is refused, naming its neighbours; nothing changes
+  dump db
+  local before=$DUMP
+  sq db <<<"SELECT migrate_to('m', '2.12');"
+  expect_error "target 2.12 is not the version of any migration, in the source or in history; nothing was changed
+The nearest versions are 2.10.0 (below) and 2.15.0 (above).
+HINT: give the version of an existing migration; '0' means before every migration" ""
+  dump db
+  expect_eq "schema and history after the refused target" "$before" "$DUMP"
   sq db <<EOF
 SELECT migrate_to('m', '3');
 SELECT migrate_to('m', '0');
@@ -608,7 +626,7 @@ c
 2|applied
 3|applied"
   # reverting the missing migration runs the down script history kept
-  q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_rollback('m', 3); $COUNT_TABLES
+  q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_to('m', '0'); $COUNT_TABLES
 SELECT version, state FROM migrations_status('m');" "ignore
 3
 0
@@ -636,7 +654,7 @@ EOF
   dump db
   local before=$DUMP
   local failed="migration 2 (2_b.sql, line 6): no such table: nope"
-  sq db <<<"SELECT migrate_rollback('m', 3);"
+  sq db <<<"SELECT migrate_rollback('m', 2);"
   expect_error "$failed" ""
   sq db <<<"SELECT migrate_to('m', '0');"
   expect_error "$failed" ""
@@ -682,7 +700,7 @@ EOF
   expect_err "migrate_rollback: steps must be a whole number, 0 or more
 migrate_rollback: steps must be a whole number, 0 or more
 migrate_rollback: steps must be a whole number, 0 or more
-migrations folder \"nope\" does not exist
+migrations folder \"nope\" (relative to the working directory \"$PWD\") does not exist
 migrate_to needs a target version
 target \"latest\" is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)
 target \"\" is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"

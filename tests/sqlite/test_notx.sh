@@ -582,7 +582,9 @@ SELECT name FROM sqlite_schema WHERE name LIKE 'migrate%' ORDER BY 1;" "ok
 ok
 migrate_history
 migrate_scripts
-migrate_scripts_unchanged"
+migrate_scripts_unchanged
+migrate_scripts_version
+migrate_scripts_version_update"
   sq db <<'EOF'
 INSERT INTO migrate_scripts VALUES ('20240101', 'users', 'CREATE TABLE users (id INTEGER PRIMARY KEY);', 'DROP TABLE users;');
 INSERT INTO migrate_scripts VALUES ('20240102', 'posts', readfile('20240102_posts.up.sql'),
@@ -660,21 +662,23 @@ EXCEPT SELECT version, name, direction, checksum, down_checksum, up_sql, down_sq
 0"
 }
 
-# When a row is gone from migrate_scripts, rollback runs the down script history kept.
+# When a row is gone from migrate_scripts, reverting runs the down script history kept.
 test_stored_rollback_with_row_gone() {
   q db "SELECT migrate_init();
 INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a; CREATE TABLE gone_a (x INTEGER);');
+INSERT INTO migrate_scripts VALUES ('2', 'b', 'CREATE TABLE b (x INTEGER);', 'DROP TABLE b;');
 SELECT migrate_apply(NULL);
-DELETE FROM migrate_scripts;
+DELETE FROM migrate_scripts WHERE version = '1';
 SELECT version, state FROM migrations_status(NULL);" "ok
-1
-1|missing"
-  sq db <<<"SELECT migrate_rollback(NULL);"
+2
+1|missing
+2|applied"
+  sq db <<<"SELECT migrate_to(NULL, '0');"
   expect_error "migrate_scripts:1: migration 1 was applied but its file is missing from the folder
 HINT: restore the missing file, or forget it with migrate_repair"
-  q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_rollback(NULL);
-SELECT name FROM sqlite_schema WHERE name LIKE '%a' ORDER BY 1;" "ignore
-1
+  q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_to(NULL, '0');
+SELECT name FROM sqlite_schema WHERE name LIKE '%a' OR name = 'b' ORDER BY 1;" "ignore
+2
 gone_a"
 }
 
@@ -733,8 +737,9 @@ $dup"
   sq db <<<"SELECT migrate_validate(NULL);"
   expect_rc 1
   expect_match "validate names both" "duplicate version (01|1): migrate_scripts:(01|1) and migrate_scripts:(01|1)" "$ERR"
-  # a version that is not one
+  # a version that is not one, in a table made before versions were checked at INSERT
   q db "DELETE FROM migrate_scripts WHERE version = '01';
+DROP TRIGGER migrate_scripts_version;
 INSERT INTO migrate_scripts VALUES ('2024-01-x', 'c', 'CREATE TABLE c (x INTEGER);', NULL);" ""
   sq --no-bail db <<'EOF'
 SELECT migrate_apply(NULL);
@@ -746,4 +751,34 @@ EOF
   expect_err "$bad
 $bad"
   expect_out "0"
+}
+
+# A version that is not one is refused when the row is inserted or updated, by the rule the
+# folder's names follow, instead of making every later call fail on the row.
+test_stored_version_refused_at_insert() {
+  q db "SELECT migrate_init();" "ok"
+  local bad good
+  for bad in abc 1. 1..2 v 1v2 -1 "" "1 "; do
+    sq db <<<"INSERT INTO migrate_scripts VALUES ('$bad', 'a', 'SELECT 1;', NULL);"
+    expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
+  done
+  sq db <<<"INSERT INTO migrate_scripts VALUES (NULL, 'a', 'SELECT 1;', NULL);"
+  expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
+  for good in 1 v2 V3 2.15.0 20240101_1 4-5; do
+    q db "INSERT INTO migrate_scripts VALUES ('$good', 'a', 'SELECT 1;', NULL);" ""
+  done
+  sq db <<<"UPDATE migrate_scripts SET version = 'x1' WHERE version = '1';"
+  expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
+  q db "SELECT group_concat(version, ' ') FROM (SELECT version FROM migrate_scripts ORDER BY rowid);
+SELECT count(*) FROM migrations_status(NULL);" "1 v2 V3 2.15.0 20240101_1 4-5
+6"
+}
+
+# The 32 MiB limit on a script holds for migrate_scripts rows as for files.
+test_stored_script_size_limit() {
+  q db "SELECT migrate_init();
+INSERT INTO migrate_scripts VALUES ('1', 'big', 'SELECT 1;' || replace(hex(zeroblob(16777216)), '0', ' '), NULL);" "ok"
+  sq db <<<"SELECT migrate_apply(NULL);"
+  expect_error "migrate_scripts:1: is 33554441 bytes; scripts over 32 MiB are refused"
+  q db "SELECT count(*) FROM migrate_history;" "0"
 }

@@ -35,9 +35,9 @@ SELECT count(*) FROM pragma_function_list WHERE name LIKE 'migrat%' AND (flags &
 --
 $EXPECTED_MODULES
 --
-1,2
+1,2,3
 0"
-  sq db <<<"SELECT migrate_apply('m', '1', 'x');"
+  sq db <<<"SELECT migrate_apply('m', '1', 1, 'x');"
   expect_error "wrong number of arguments to function migrate_apply()"
   sq db <<<"SELECT migrate_apply();"
   expect_error "wrong number of arguments to function migrate_apply()"
@@ -86,20 +86,63 @@ SELECT count(*) FROM sqlite_schema;
 EOF
   expect_rc 1
   # a NULL folder means the migrate_scripts table, which this database does not have
-  expect_err 'migrations folder "nope" does not exist
-migrations folder "afile.txt" is not a folder
+  # a relative path says what it was resolved against
+  expect_err "migrations folder \"nope\" (relative to the working directory \"$PWD\") does not exist
+migrations folder \"afile.txt\" (relative to the working directory \"$PWD\") is not a folder
 no migrations folder given, and there is no migrate_scripts table
 HINT: SELECT migrate_init() creates migrate_scripts; insert migrations into it, or give a folder
 no migrations folder given
-migrations folder "nope" does not exist
-migrations folder "afile.txt" is not a folder
+migrations folder \"nope\" (relative to the working directory \"$PWD\") does not exist
+migrations folder \"afile.txt\" (relative to the working directory \"$PWD\") is not a folder
 no migrations folder given, and there is no migrate_scripts table
-HINT: SELECT migrate_init() creates migrate_scripts; insert migrations into it, or give a folder'
+HINT: SELECT migrate_init() creates migrate_scripts; insert migrations into it, or give a folder"
   expect_out "0"
-  # an empty folder is fine: nothing to do
+  sq db <<<"SELECT migrate_apply('$PWD/nope');"
+  expect_error "migrations folder \"$PWD/nope\" does not exist"
+}
+
+# A folder without migrations (a mistyped path, a folder of other files) is refused as dbmate and
+# goose refuse it, by every call that reads a source, and changes nothing.
+test_empty_folder_refused() {
   mkdir empty
-  q db "SELECT migrate_apply('empty'); SELECT count(*) FROM migrations_status('empty');" "0
-0"
+  put other/README.md <<<'# not migrations'
+  put other/notes.txt <<<'SELECT 1;'
+  local dir fn
+  for dir in empty other "$PWD/empty"; do
+    local where="\"$dir\" (relative to the working directory \"$PWD\")"
+    [ "${dir:0:1}" = / ] && where="\"$dir\""
+    for fn in "SELECT migrate_apply('$dir')" "SELECT migrate_to('$dir', '0')" \
+      "SELECT migrate_rollback('$dir')" "SELECT migrate_validate('$dir')" \
+      "SELECT migrate_repair('$dir')" "SELECT * FROM migrations_status('$dir')" \
+      "SELECT * FROM migrate_plan('$dir')" "SELECT * FROM migrate_script('$dir')"; do
+      sq db <<<"$fn;"
+      expect_error "no migration files found in $where; nothing was changed
+HINT: check the folder; migration files are named like 20240101120000_create_users.sql, V1__create_users.sql or 1_create_users.up.sql"
+    done
+  done
+  q db "SELECT count(*) FROM sqlite_schema;" "0"
+}
+
+# migrate_scripts without a row, while history holds applied migrations (the folder was meant,
+# and NULL was given): every call refuses, and nothing is forgotten or applied again.
+test_empty_scripts_table_refused() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
+  put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
+  q db "SELECT migrate_init(); SELECT migrate_apply('m');" "ok
+2"
+  dump db
+  local before=$DUMP fn
+  for fn in "SELECT migrate_repair(NULL)" "SELECT migrate_apply(NULL)" \
+    "SELECT migrate_validate(NULL)" "SELECT migrate_to(NULL, '0')" \
+    "SELECT * FROM migrations_status(NULL)" "SELECT * FROM migrate_plan(NULL)"; do
+    sq db <<<"$fn;"
+    expect_error "no migrations found in migrate_scripts; nothing was changed
+HINT: a NULL folder means the migrate_scripts table: give the migrations folder, or insert the migrations into migrate_scripts"
+  done
+  dump db
+  expect_eq "schema and history after the refused calls" "$before" "$DUMP"
+  q db "SELECT version, state FROM migrations_status('m');" "1|applied
+2|applied"
 }
 
 # Two files with the same version: the error names both; nothing is read further or applied.

@@ -536,8 +536,8 @@ START_TEST(plan_target)
     static const struct {
         const char *target;
         size_t count;
-    } cases[] = {{"2", 1}, {"v2", 1}, {"2.5", 1}, {"10", 2}, {"10.0", 2},    {"010", 2},
-                 {"1", 0}, {"0", 0},  {"11", 3},  {"99", 3}, {"20240101", 3}};
+    } cases[] = {{"2", 1},   {"v2", 1}, {"10", 2}, {"10.0", 2},
+                 {"010", 2}, {"1", 0},  {"0", 0},  {"11", 3}};
     world w;
     world_init(&w);
     add_file(&w, "1", "a", "c1");
@@ -553,6 +553,20 @@ START_TEST(plan_target)
         if (w.plan.count)
             ck_assert_str_eq(w.plan.steps[0].row->version, "2");
         mig_plan_free(&w.plan);
+    }
+    /* a target that names no migration is refused, naming the versions on each side */
+    static const struct {
+        const char *target, *detail;
+    } absent[] = {{"2.5", "2 (below) and 10 (above)"},
+                  {"99", "11 (below) and none (above)"},
+                  {"20240101", "11 (below) and none (above)"},
+                  {"0.5", "none (below) and 1 (above)"}};
+    for (size_t i = 0; i < sizeof absent / sizeof *absent; i++) {
+        ck_assert_int_eq(mig_plan_build(&w.status, absent[i].target, &w.plan, &w.err), MIG_ERR);
+        ck_assert_str_contains(w.err.message, "is not the version of any migration");
+        ck_assert_str_contains(w.err.detail, absent[i].detail);
+        ck_assert_uint_eq(w.plan.count, 0);
+        mig_error_clear(&w.err);
     }
     world_free(&w);
 }
@@ -597,6 +611,32 @@ static void expect_plan(const mig_plan *plan, const char *want)
     ck_assert_str_eq(got, want);
 }
 
+/* An apply with a count runs at most that many pending migrations, in order. */
+START_TEST(plan_apply_count)
+{
+    world w;
+    world_init(&w);
+    add_file(&w, "1", "a", "c1");
+    add_file(&w, "2", "b", "c2");
+    add_file(&w, "3", "c", "c3");
+    add_file(&w, "4", "d", "c4");
+    add_row(&w, "1", "up", "c1", true);
+    build(&w, true);
+    ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_APPLY, NULL, 2, &w.plan, &w.err),
+                     MIG_OK);
+    expect_plan(&w.plan, "up:2 up:3");
+    mig_plan_free(&w.plan);
+    ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_APPLY, "2", 5, &w.plan, &w.err),
+                     MIG_OK);
+    expect_plan(&w.plan, "up:2");
+    mig_plan_free(&w.plan);
+    ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_APPLY, NULL, 0, &w.plan, &w.err),
+                     MIG_OK);
+    expect_plan(&w.plan, "up:2 up:3 up:4");
+    world_free(&w);
+}
+END_TEST
+
 /* A rollback plan reverts the newest applied migrations first, as many as asked. */
 START_TEST(plan_rollback)
 {
@@ -619,13 +659,19 @@ START_TEST(plan_rollback)
                      MIG_OK);
     expect_plan(&w.plan, "");
     mig_plan_free(&w.plan);
-    ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, 99, &w.plan, &w.err),
-                     MIG_OK);
-    expect_plan(&w.plan, "down:3 down:2 down:1");
-    mig_plan_free(&w.plan);
+    /* reverting every migration in force takes the explicit migrate_to '0' */
+    for (long steps = 3; steps <= 99; steps += 96) {
+        ck_assert_int_eq(
+            mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, steps, &w.plan, &w.err),
+            MIG_ERR);
+        ck_assert_str_contains(w.err.message, "would revert every applied migration (3 in force)");
+        ck_assert_str_contains(w.err.hint, "migrate_to(dir, '0')");
+        ck_assert_uint_eq(w.plan.count, 0);
+        mig_error_clear(&w.err);
+    }
     ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, -1, &w.plan, &w.err),
                      MIG_ERR);
-    ck_assert_str_contains(w.err.message, "-1");
+    ck_assert_str_contains(w.err.message, "steps must be a whole number");
     world_free(&w);
 }
 END_TEST
@@ -645,8 +691,7 @@ START_TEST(plan_to)
     build(&w, true);
     static const struct {
         const char *target, *plan;
-    } cases[] = {{"1", "down:3 down:2"}, {"3", ""},      {"2.5", "down:3"},
-                 {"4", "up:4"},          {"99", "up:4"}, {"0", "down:3 down:2 down:1"}};
+    } cases[] = {{"1", "down:3 down:2"}, {"3", ""}, {"4", "up:4"}, {"0", "down:3 down:2 down:1"}};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         ck_assert_int_eq(
             mig_plan_make(&w.status, NULL, MIG_PLAN_TO, cases[i].target, 0, &w.plan, &w.err),
@@ -657,6 +702,14 @@ START_TEST(plan_to)
     ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_TO, NULL, 0, &w.plan, &w.err),
                      MIG_ERR);
     ck_assert_str_contains(w.err.message, "needs a target");
+    /* one digit short of a real version sorts below them all: refused, not a revert of all */
+    for (size_t i = 0; i < 2; i++) {
+        const char *target = i ? "99" : "2.5";
+        ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_TO, target, 0, &w.plan, &w.err),
+                         MIG_ERR);
+        ck_assert_str_contains(w.err.message, "is not the version of any migration");
+        mig_error_clear(&w.err);
+    }
     ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_TO, "x", 0, &w.plan, &w.err), MIG_ERR);
     ck_assert_str_contains(w.err.message, "\"x\"");
     world_free(&w);
@@ -754,8 +807,12 @@ START_TEST(baseline_state)
     mig_plan_free(&w.plan);
     /* the baseline marker has no script: a rollback reverts only migrations with files */
     ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, 99, &w.plan, &w.err),
+                     MIG_ERR);
+    ck_assert_str_contains(w.err.message, "(2 in force)");
+    mig_error_clear(&w.err);
+    ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, 1, &w.plan, &w.err),
                      MIG_OK);
-    expect_plan(&w.plan, "down:2 down:1");
+    expect_plan(&w.plan, "down:2");
     world_free(&w);
 }
 END_TEST
@@ -786,6 +843,7 @@ Suite *state_suite(void)
     tc = tcase_create("plan");
     tcase_add_test(tc, plan_all);
     tcase_add_test(tc, plan_target);
+    tcase_add_test(tc, plan_apply_count);
     tcase_add_test(tc, plan_bad_target);
     suite_add_tcase(s, tc);
     tc = tcase_create("lifecycle");

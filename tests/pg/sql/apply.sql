@@ -15,8 +15,14 @@ SELECT version, name, state, script, applied_checksum FROM migrations_status(:'d
 -- A target applies up to and including that version.
 SELECT migrate_apply(:'dir', '2') AS applied;
 SELECT version, state FROM migrations_status(:'dir');
--- A target between two versions: 3 is applied, 4 is not.
+-- A target that names no migration is refused, naming the versions on each side of it: one
+-- digit too few would sort below every migration, and migrate_to would revert them all.
 SELECT migrate_apply(:'dir', '3.5') AS applied;
+SELECT * FROM migrate_plan(:'dir', '35');
+SELECT migrate_to(:'dir', '0.5');
+-- A count applies at most that many: 3 is applied, 4 is not.
+SELECT migrate_apply(:'dir', NULL, 1) AS applied;
+SELECT migrate_apply(:'dir', count => 0) AS applied;
 -- A target older than what is applied applies nothing.
 SELECT migrate_apply(:'dir', '1') AS applied;
 -- No target (or NULL): everything else.
@@ -51,11 +57,24 @@ SELECT count(*) - :rows_before AS new_history_rows FROM migrate_history;
 -- Bad arguments are refused with clear errors.
 SELECT migrate_apply(:'dir', 'latest');
 SELECT migrate_apply(:'dir', '');
+-- NULL means migrate_scripts, which is empty here: refused, rather than every applied
+-- migration looking missing (and forgotten by a repair).
 SELECT migrate_apply(NULL);
-SELECT migrate_apply('no/such/folder');
+SELECT migrate_repair(NULL);
 SELECT migrate_apply('');
--- (a relative path is read from the server's data directory, where PG_VERSION is a file)
-SELECT migrate_apply('PG_VERSION');
+-- A relative path is read from the server's data directory, and errors say so: PG_VERSION is
+-- a file there, and pg_tblspc a folder without migrations.
+CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE statement;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN replace(SQLERRM, current_setting('data_directory'), '$PGDATA');
+END $$;
+SELECT pg_temp.error_of($$SELECT migrate_apply('no/such/folder')$$);
+SELECT pg_temp.error_of($$SELECT migrate_apply('PG_VERSION')$$);
+SELECT pg_temp.error_of($$SELECT migrate_apply('pg_tblspc')$$);
+SELECT pg_temp.error_of($$SELECT * FROM migrations_status('pg_tblspc')$$);
 SELECT count(*) - :rows_before AS new_history_rows FROM migrate_history;
 
 RESET search_path;

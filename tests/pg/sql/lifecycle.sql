@@ -34,7 +34,11 @@ SELECT migrate_rollback(:'dir') AS reverted, lc_tables();
 SELECT migrate_rollback(:'dir', 2) AS reverted, lc_tables();
 SELECT version, state, applied_checksum IS NULL AS no_applied_checksum FROM migrations_status(:'dir');
 SELECT version, state FROM migrations_status;
+-- More steps than are applied would revert everything: refused, nothing changes.
+SELECT lc_state() AS before \gset
 SELECT migrate_rollback(:'dir', 10) AS reverted, lc_tables();
+SELECT lc_state() = :'before' AS unchanged;
+SELECT migrate_rollback(:'dir') AS reverted, lc_tables();
 SELECT migrate_rollback(:'dir') AS reverted;
 SELECT migrate_rollback(:'dir', NULL) AS reverted;
 SELECT migrate_rollback(:'dir', 0) AS reverted;
@@ -50,16 +54,16 @@ SELECT d.version, d.checksum = u.checksum AS same_checksum,
        d.down_checksum = encode(sha256(convert_to(d.down_sql, 'UTF8')), 'hex') AS checksum_of_down_sql
   FROM migrate_history d JOIN migrate_history u ON u.version = d.version AND u.direction = 'up'
  WHERE d.direction = 'down' ORDER BY d.id;
--- Reverted migrations apply again; rolling back exactly as many as are applied reverts all.
+-- Reverted migrations apply again; reverting all of them takes migrate_to '0'.
 SELECT migrate_apply(:'dir') AS applied;
-SELECT migrate_rollback(:'dir', 4) AS reverted, lc_tables();
+SELECT migrate_to(:'dir', '0') AS reverted, lc_tables();
 SELECT count(*) AS history_rows FROM migrate_history;
 
 -- Bad arguments are refused and change nothing.
 SELECT migrate_apply(:'dir') AS applied;
 SELECT lc_state() AS before \gset
 SELECT migrate_rollback(:'dir', -1);
-SELECT migrate_rollback('no/such/folder');
+SELECT migrate_rollback('/no/such/folder');
 SELECT migrate_to(:'dir', NULL);
 SELECT migrate_to(:'dir', 'latest');
 SELECT migrate_to(:'dir', '');
@@ -74,7 +78,7 @@ TRUNCATE migrate_history;
 SELECT migrate_apply(:'dir') AS applied;
 \set dir :fixtures '/lifecycle_gone/ups_only'
 SELECT version, state FROM migrations_status(:'dir');
-SELECT migrate_rollback(:'dir', 3) AS reverted, lc_tables();
+SELECT migrate_to(:'dir', '0') AS reverted, lc_tables();
 SELECT version, direction, script, down_sql,
        down_checksum = encode(sha256(convert_to(down_sql, 'UTF8')), 'hex') AS checksum_of_down_sql
   FROM migrate_history WHERE direction = 'down' ORDER BY id;
@@ -129,7 +133,7 @@ TRUNCATE migrate_history;
 -- empty sections; migration 4 is an ordinary one.
 \set dir :fixtures '/lifecycle_blank/noop'
 SELECT migrate_apply(:'dir') AS applied;
-SELECT migrate_rollback(:'dir', 4) AS reverted, lc_tables();
+SELECT migrate_to(:'dir', '0') AS reverted, lc_tables();
 SELECT version, state FROM migrations_status(:'dir');
 SELECT version, direction, script FROM migrate_history WHERE direction = 'down' ORDER BY id;
 TRUNCATE migrate_history;
@@ -148,8 +152,9 @@ SELECT version, name, state FROM migrations_status(:'dir');
 SELECT * FROM migrate_plan(:'dir', '2.9.0');
 SELECT migrate_to(:'dir', '2.9.0') AS ran, lc_tables();
 SELECT version, state FROM migrations_status(:'dir');
--- A target between two versions.
+-- A target that is no migration's version is refused, naming its neighbours.
 SELECT migrate_to(:'dir', '2.12') AS ran, lc_tables();
+SELECT migrate_to(:'dir', '2.10.0') AS ran, lc_tables();
 SELECT migrate_to(:'dir', '3') AS ran;
 SELECT migrate_to(:'dir', '0') AS ran, lc_tables();
 SELECT count(*) AS pending FROM migrations_status(:'dir') WHERE state = 'pending';
@@ -308,7 +313,7 @@ SELECT * FROM migrate_plan(:'dir');
 SELECT migrate_apply(:'dir') AS applied, lc_tables();
 SELECT version, state FROM migrations_status(:'dir');
 -- Reverting the missing migration runs the down script history kept.
-SELECT migrate_rollback(:'dir', 3) AS reverted, lc_tables();
+SELECT migrate_to(:'dir', '0') AS reverted, lc_tables();
 SELECT version, state FROM migrations_status(:'dir');
 RESET migrate.missing;
 TRUNCATE migrate_history;
@@ -321,7 +326,7 @@ TRUNCATE migrate_history;
 SELECT migrate_apply(:'dir') AS applied;
 INSERT INTO lc_b VALUES (1);
 SELECT lc_state() AS before \gset
-SELECT migrate_rollback(:'dir', 3);
+SELECT migrate_rollback(:'dir', 2);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 SELECT migrate_to(:'dir', '0');
 SELECT migrate_to(:'dir', '1');

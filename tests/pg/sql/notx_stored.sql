@@ -93,8 +93,17 @@ SELECT version, state, script FROM migrations_status(NULL);
 SELECT indexrelid::regclass AS index, indisvalid FROM pg_index WHERE indrelid = 's_users'::regclass ORDER BY indexrelid::regclass::text;
 SELECT migrate_validate(NULL);
 
--- a row whose version is not one: every call naming the table errors, nothing runs
+-- a version that is not one is refused at INSERT and at UPDATE, by the rule of the folder's names
 INSERT INTO migrate_scripts VALUES ('2024-01-x', 'bad', 'CREATE TABLE s_bad (x integer);', NULL);
+INSERT INTO migrate_scripts VALUES ('abc', 'bad', 'CREATE TABLE s_bad (x integer);', NULL);
+INSERT INTO migrate_scripts VALUES ('1..2', 'bad', 'CREATE TABLE s_bad (x integer);', NULL);
+UPDATE migrate_scripts SET version = 'x' || version WHERE version = '20240101';
+SELECT count(*) AS rows, count(*) FILTER (WHERE version = '20240101') AS kept FROM migrate_scripts;
+-- such a row in a table filled before that rule (here: past the trigger): every call naming
+-- the table errors, nothing runs
+ALTER TABLE migrate_scripts DISABLE TRIGGER migrate_scripts_unchanged;
+INSERT INTO migrate_scripts VALUES ('2024-01-x', 'bad', 'CREATE TABLE s_bad (x integer);', NULL);
+ALTER TABLE migrate_scripts ENABLE TRIGGER migrate_scripts_unchanged;
 SELECT migrate_apply(NULL);
 SELECT * FROM migrations_status(NULL);
 SELECT * FROM migrate_plan(NULL);

@@ -33,7 +33,7 @@ SELECT count(*) AS history_rows, to_regclass('comments') AS comments FROM migrat
 -- Bad arguments.
 SELECT * FROM migrate_plan(:'dir', 'v2-final');
 SELECT * FROM migrate_plan(NULL);
-SELECT * FROM migrate_plan('no/such/folder');
+SELECT * FROM migrate_plan('/no/such/folder');
 
 RESET search_path;
 DROP SCHEMA t_plan CASCADE;

@@ -18,7 +18,7 @@ RESET ROLE;
 
 -- With EXECUTE (and everything else) but without pg_read_server_files: the extension's own
 -- check, naming the role.
-GRANT EXECUTE ON FUNCTION migrate_apply(text, text), migrate_plan(text, text),
+GRANT EXECUTE ON FUNCTION migrate_apply(text, text, integer), migrate_plan(text, text),
     migrations_status(text) TO migrate_deployer;
 GRANT USAGE, CREATE ON SCHEMA public TO migrate_deployer;
 GRANT SELECT, INSERT ON migrate_history TO migrate_deployer;
@@ -60,7 +60,7 @@ REVOKE ALL ON migrate_history FROM migrate_deployer;
 REVOKE ALL ON SEQUENCE migrate_history_id_seq FROM migrate_deployer;
 REVOKE ALL ON SCHEMA public FROM migrate_deployer;
 REVOKE pg_read_server_files FROM migrate_deployer;
-REVOKE EXECUTE ON FUNCTION migrate_apply(text, text), migrate_plan(text, text),
+REVOKE EXECUTE ON FUNCTION migrate_apply(text, text, integer), migrate_plan(text, text),
     migrations_status(text) FROM migrate_deployer;
 DROP ROLE migrate_deployer;
 DROP ROLE migrate_monitor;
