@@ -56,10 +56,38 @@ static void note(mig_buf *list, int *count, const char *version)
     mig_buf_printf(list, "%s%s", (*count)++ ? ", " : "", version);
 }
 
+/*
+ * Refuse a repair that would forget every applied migration: a folder that shares none of them
+ * is the wrong folder far more often than a history to throw away.
+ */
+static int check_forgets_some(const mig_status *status, mig_error *err)
+{
+    size_t applied = 0, missing = 0;
+    for (size_t i = 0; i < status->count; i++) {
+        const mig_status_row *row = &status->rows[i];
+        if (!row->record || row->baselined)
+            continue;
+        applied++;
+        missing += row->state == MIG_STATE_MISSING;
+    }
+    if (applied == 0 || missing < applied)
+        return MIG_OK;
+    mig_fail(err, MIG_ERR,
+             "migrate_repair would forget every applied migration (%zu): the source holds none "
+             "of them; nothing was changed",
+             applied);
+    mig_error_set_hint(err, "check that this is the migrations folder of this database (a NULL "
+                            "folder means the migrate_scripts table)");
+    return err->code;
+}
+
 /* Repair inside the call: one 'repair' row per modified, missing or failed migration. */
 static int repair_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_error *err)
 {
     repair_state *st = ctx;
+    int refused = check_forgets_some(&snap->status, err);
+    if (refused != MIG_OK)
+        return refused;
     for (size_t i = 0; i < snap->status.count; i++) {
         const mig_status_row *row = &snap->status.rows[i];
         int rc = MIG_OK;

@@ -797,3 +797,21 @@ EOF
 1|down|DROP TABLE a;
 1|pending"
 }
+
+# A folder that holds none of the applied migrations (another project's folder) would make a
+# repair forget them all: refused, history unchanged; a repair that forgets some still works.
+test_repair_refuses_to_forget_everything() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
+  put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
+  put other/7_x.up.sql <<<'CREATE TABLE x (x INTEGER);'
+  q db "SELECT migrate_apply('m');" "2"
+  dump db
+  local before=$DUMP
+  sq db <<<"SELECT migrate_repair('other');"
+  expect_error "migrate_repair would forget every applied migration (2): the source holds none of them; nothing was changed
+HINT: check that this is the migrations folder of this database (a NULL folder means the migrate_scripts table)"
+  dump db
+  expect_eq "schema and history after the refused repair" "$before" "$DUMP"
+  rm m/1_a.up.sql
+  q db "SELECT migrate_repair('m');" "forgot 1 missing migration (1)"
+}
