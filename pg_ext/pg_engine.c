@@ -16,6 +16,7 @@
 #include "parser/parser.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -421,27 +422,57 @@ static void infer_params_setup(ParseState *pstate, void *arg)
     setup_parse_variable_parameters(pstate, &p->types, &p->count);
 }
 
-/* engine.query: text parameters converted by the input functions of their inferred types. */
-static int engine_query(void *h, const char *sql, int nparams, const char *const *params,
-                        mig_row_fn fn, void *ctx, mig_error *err)
+/*
+ * Run fn(arg) with search_path set to pg_catalog, pg_temp, as PostgreSQL runs a function with a
+ * SET clause: the extension's own SQL then resolves every operator and function in pg_catalog,
+ * so nothing a less privileged role creates in a schema on the caller's search_path runs with
+ * the caller's rights. The setting is put back on every exit, an ERROR included.
+ */
+static void with_pinned_search_path(void (*fn)(void *arg), void *arg)
 {
-    pg_engine *pe = h;
-    if (pe->aborted)
-        return aborted_refusal(err);
+    int nestlevel = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
+    PG_TRY();
+    {
+        fn(arg);
+    }
+    PG_FINALLY();
+    {
+        AtEOXact_GUC(false, nestlevel);
+    }
+    PG_END_TRY();
+}
+
+typedef struct query_job {
+    pg_engine *pe;
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    mig_row_fn fn;
+    void *ctx;
+    int result;
+} query_job;
+
+/* Prepare, bind and run one internal query, handing each row to the core. */
+static void query_body(void *arg)
+{
+    query_job *job = arg;
+    int nparams = job->nparams;
     /*
      * Sized up front in our own context: the parser then writes the types into this array in
      * place, instead of allocating one in SPI's executor context, which SPI resets on return.
      */
     inferred_params inferred = {
         nparams ? MemoryContextAllocZero(core_cxt, sizeof(Oid) * nparams) : NULL, nparams};
-    SPIPlanPtr plan = SPI_prepare_params(sql, infer_params_setup, &inferred, 0);
+    SPIPlanPtr plan = SPI_prepare_params(job->sql, infer_params_setup, &inferred, 0);
     if (!plan)
         elog(ERROR, "migrate: could not prepare an internal query: %s",
              SPI_result_code_string(SPI_result));
     ParamListInfo list = inferred.count ? makeParamList(inferred.count) : NULL;
     for (int i = 0; i < inferred.count; i++) {
         ParamExternData *prm = &list->params[i];
-        const char *text = i < nparams ? params[i] : NULL;
+        const char *text = i < nparams ? job->params[i] : NULL;
         Oid input, ioparam;
         prm->ptype = OidIsValid(inferred.types[i]) ? inferred.types[i] : TEXTOID; /* unused */
         prm->pflags = PARAM_FLAG_CONST;
@@ -453,24 +484,39 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
     if (rc < 0)
         elog(ERROR, "migrate: internal query failed: %s", SPI_result_code_string(rc));
     int result = MIG_OK;
-    if (fn && SPI_tuptable) {
+    if (job->fn && SPI_tuptable) {
         TupleDesc desc = SPI_tuptable->tupdesc;
         const char **values = palloc0(sizeof(char *) * (desc->natts + 1));
         for (uint64 r = 0; r < SPI_processed && result == MIG_OK; r++) {
             for (int c = 0; c < desc->natts; c++)
                 values[c] = SPI_getvalue(SPI_tuptable->vals[r], desc, c + 1);
-            result = fn(ctx, desc->natts, values);
+            result = job->fn(job->ctx, desc->natts, values);
         }
         pfree(values);
     }
     SPI_freetuptable(SPI_tuptable);
     SPI_freeplan(plan);
-    core_cxt = pe->cxt; /* triggers on the tables queried could have called migrate */
+    core_cxt = job->pe->cxt; /* triggers on the tables queried could have called migrate */
     if (inferred.types)
         pfree(inferred.types);
-    if (result == MIG_NOMEM)
+    job->result = result;
+}
+
+/*
+ * engine.query: text parameters converted by the input functions of their inferred types,
+ * under a pinned search_path (the core's own SQL, never a migration's).
+ */
+static int engine_query(void *h, const char *sql, int nparams, const char *const *params,
+                        mig_row_fn fn, void *ctx, mig_error *err)
+{
+    pg_engine *pe = h;
+    if (pe->aborted)
+        return aborted_refusal(err);
+    query_job job = {pe, sql, nparams, params, fn, ctx, MIG_OK};
+    with_pinned_search_path(query_body, &job);
+    if (job.result == MIG_NOMEM)
         return mig_fail_nomem(err);
-    return result;
+    return job.result;
 }
 
 /* engine.history_prepare: the extension's script created the table. */
