@@ -1,6 +1,7 @@
 -- Reading a migrations folder is reading server files: a role needs EXECUTE and superuser or
--- pg_read_server_files. A refused role changes nothing; with the grants the README lists for a
--- deploy role it applies, and a monitoring role reads history-only status.
+-- pg_read_server_files. A refused role changes nothing; with migrate_grant's deploy grants and
+-- pg_read_server_files it applies, and cannot write history itself; a monitoring role reads
+-- history-only status.
 \set VERBOSITY default
 \getenv fixtures MIGRATE_FIXTURES
 \set dir :fixtures '/security'
