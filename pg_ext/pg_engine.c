@@ -614,9 +614,43 @@ static void mac_value(mig_sha256 *ctx, const char *value)
     mig_sha256_update(ctx, value, len);
 }
 
-/* HMAC-SHA256 (RFC 2104) under the database's key of the values of one record, in hex. */
+/* Keep a count. */
+static int on_count_row(void *ctx, int ncols, const char *const *values)
+{
+    if (ncols != 1 || !values[0])
+        return MIG_ERR;
+    strlcpy(ctx, values[0], 24);
+    return MIG_OK;
+}
+
+/*
+ * How many history rows the version has: part of what a token vouches for, so a token is good
+ * only while nothing else happens to that migration (it cannot be replayed after a revert).
+ */
+static void version_rows(pg_engine *pe, const char *version, char out[24])
+{
+    const char *params[1] = {version};
+    char *sql =
+        psprintf("SELECT pg_catalog.count(*) FROM %s h WHERE h.version = $1", pe->history_table);
+    mig_error err;
+    mig_error_init(&err);
+    strlcpy(out, "?", 24);
+    if (engine_query(pe, sql, 1, params, on_count_row, out, &err) != MIG_OK) {
+        mig_error_clear(&err);
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                        errmsg("migrate: could not read %s", pe->history_table)));
+    }
+    pfree(sql);
+}
+
+/*
+ * HMAC-SHA256 (RFC 2104) under the database's key of the values of one record and of how many
+ * history rows its version has now, in hex.
+ */
 static void record_token(pg_engine *pe, const char *const values[7], char out[65])
 {
+    char rows[24];
+    version_rows(pe, values[0], rows);
     const char *key = script_key(pe);
     unsigned char block[64] = {0}, inner[32], outer[32];
     size_t klen = strlen(key);
@@ -635,6 +669,7 @@ static void record_token(pg_engine *pe, const char *const values[7], char out[65
     mig_sha256_update(&ctx, "migrate_record", 14);
     for (int i = 0; i < 7; i++)
         mac_value(&ctx, values[i]);
+    mac_value(&ctx, rows);
     mig_sha256_final(&ctx, inner);
     for (int i = 0; i < 64; i++)
         pad[i] = block[i] ^ 0x5c;
@@ -683,9 +718,10 @@ int pg_engine_check_token(const mig_engine *eng, const char *const values[7], co
         return MIG_OK;
     mig_fail(err, MIG_PRIVILEGE,
              "migrate_record: the token does not match these values: only the statements "
-             "migrate_script wrote can record a migration");
-    mig_error_set_hint(err, "apply migrations with migrate_apply, or run migrate_script's "
-                            "output as it is");
+             "migrate_script wrote can record a migration, and only while its history is as "
+             "it was then");
+    mig_error_set_hint(err, "apply migrations with migrate_apply, or run the output of a new "
+                            "migrate_script call as it is");
     strcpy(err->sqlstate, "42501"); /* insufficient_privilege */
     return err->code;
 }

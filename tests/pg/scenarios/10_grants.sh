@@ -68,11 +68,20 @@ applied
 pending
 pending
 1" "$OUT"
+# the record statement of migration 4, kept to be replayed later
+REC4=$(psql -X -q -At -U deployer -d "$DB" -c "SELECT statement FROM migrate_script('$DIR') WHERE statement LIKE '%migrate_record(''4''%'")
 OUT=$(printf "SELECT statement FROM migrate_script('%s') \\\\gexec\n" "$DIR" |
   psql -X -q -At -U deployer -v ON_ERROR_STOP=1 -d "$DB" 2>&1)
 expect_eq "psql's exit status running migrate_script's output as the deploy role ($OUT)" 0 "$?"
 expect_eq "history written for the deploy role" "1|up|deployer 2|up|deployer 2|down|deployer 2|up|deployer 3|up|deployer 4|up|deployer" \
   "$(q -d "$DB" -c "SELECT string_agg(version || '|' || direction || '|' || applied_by, ' ' ORDER BY id) FROM migrate_history")"
+
+# a token is good once: replayed after migration 4 was reverted, it records nothing
+expect_eq "the deploy role reverts 4" 1 "$(as deployer "$DB" "SELECT migrate_rollback(:'dir');")"
+OUT=$(as deployer "$DB" "$REC4")
+expect_match "a replayed record statement is refused ($REC4)" 'ERROR:  migrate_record: the token does not match these values' "$OUT"
+expect_eq "4 stays reverted" "pending" \
+  "$(q -d "$DB" -c "SELECT state FROM migrations_status('$DIR') WHERE version = '4'")"
 
 # --- the deploy role cannot write history --------------------------------------------------
 OUT=$(as deployer "$DB" "
@@ -95,9 +104,11 @@ expect_match "no write privilege on migrate_history" '^f$' "$OUT"
 printf 'CREATE TABLE g_five (id integer);\n' >"$DIR/5_five.up.sql"
 printf 'DROP TABLE g_five;\n' >"$DIR/5_five.down.sql"
 publish
-REAL=$(psql -X -q -At -U deployer -d "$DB" -c "SELECT statement FROM migrate_script('$DIR') WHERE statement LIKE '%migrate_record(%'")
+REAL=$(psql -X -q -At -U deployer -d "$DB" -c "SELECT statement FROM migrate_script('$DIR') WHERE statement LIKE '%migrate_record(''5''%'")
 expect_match "migrate_script records through migrate_record" "migrate_record\\('5', 'five', " "$REAL"
-FORGED=${REAL//DROP TABLE g_five;/ALTER ROLE deployer SUPERUSER;}
+# without its guard (migration 4 before it is pending), with another down script
+FORGED="${REAL%% FROM (SELECT *};"
+FORGED=${FORGED//DROP TABLE g_five;/ALTER ROLE deployer SUPERUSER;}
 [ "$FORGED" != "$REAL" ] || fail "could not alter the record statement: $REAL"
 OUT=$(as deployer "$DB" "$FORGED")
 expect_match "a real token with another down script is refused" 'ERROR:  migrate_record: the token does not match these values' "$OUT"
@@ -105,8 +116,8 @@ expect_eq "history has no row for 5" 0 "$(q -d "$DB" -c "SELECT count(*) FROM mi
 rm "$DIR/5_five.up.sql" "$DIR/5_five.down.sql"
 
 # --- a superuser's rollback afterwards runs only the real down scripts ----------------------
-OUT=$(PGOPTIONS='-c client_min_messages=warning' q -d "$DB" -c "SELECT migrate_rollback('$DIR', 4)" 2>&1)
-expect_eq "superuser's rollback ($OUT)" 4 "$OUT"
+OUT=$(PGOPTIONS='-c client_min_messages=warning' q -d "$DB" -c "SELECT migrate_rollback('$DIR', 3)" 2>&1)
+expect_eq "superuser's rollback ($OUT)" 3 "$OUT"
 expect_eq "deployer is still not a superuser" f "$(q -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'deployer'")"
 
 # --- migrate_scripts as the deploy role, and the monitoring role ---------------------------
