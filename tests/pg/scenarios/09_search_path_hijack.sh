@@ -11,9 +11,10 @@ source "$(dirname "$0")/lib.sh"
 scenario_begin search_path_hijack
 
 LOW=mig_hijack_low_$$
-CLEANUP_HOOKS+=("psql -X -q -c 'DROP ROLE IF EXISTS $LOW'")
 new_db DB || { fail "could not create the database"; scenario_end; }
 new_db DB_BASE || { fail "could not create the database"; scenario_end; }
+# the role owns the hostile schemas: dropped after the databases holding them
+CLEANUP_HOOKS+=("dropdb --if-exists --force $DB; dropdb --if-exists --force $DB_BASE; psql -X -q -c 'DROP ROLE IF EXISTS $LOW'")
 q -c "CREATE ROLE $LOW LOGIN" || fail "could not create role $LOW"
 
 # hostile_setup <db>: the low role's schema, owned by it.
