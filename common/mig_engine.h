@@ -129,6 +129,17 @@ typedef struct mig_engine {
     mig_script_dialect script;
     /* Tell the DBA about progress (PostgreSQL: NOTICE); may be NULL. */
     void (*progress)(void *h, const char *message);
+    /*
+     * Run the history INSERT (sql with its parameters, as for query) with the rights of the
+     * history's owner, so callers need no privilege to write history themselves; NULL: query.
+     */
+    int (*record)(void *h, const char *sql, int nparams, const char *const *params, mig_error *err);
+    /*
+     * migrate_script: the statement that records one migration, given its values (version,
+     * name, checksum, down_checksum, up_sql, down_sql, script; NULL for SQL NULL) and the guard
+     * expression (may be NULL); caller frees. NULL: an INSERT into history_table.
+     */
+    char *(*script_record)(void *h, const char *const values[7], const char *guard);
 } mig_engine;
 
 #endif

@@ -58,6 +58,8 @@ static char *record_statement(const mig_engine *eng, const mig_migration *m, con
     const char *values[7] = {
         m->version, m->name,      m->checksum, *m->down_checksum ? m->down_checksum : NULL,
         m->up_text, m->down_text, script};
+    if (eng->script_record) /* the engine writes history its own way */
+        return eng->script_record(eng->handle, values, guard);
     mig_buf b = {0};
     mig_buf_printf(&b,
                    "INSERT INTO %s (version, name, direction, checksum, down_checksum, up_sql, "

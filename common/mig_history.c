@@ -78,7 +78,7 @@ char *mig_history_timestamp(long long unix_ms)
                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(unix_ms % 1000));
 }
 
-/* Append one row, stamped with the engine's clock and user. */
+/* Append one row, stamped with the engine's clock and user, through the engine's record. */
 int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_error *err)
 {
     char *at = eng->now_utc(eng->handle);
@@ -104,8 +104,9 @@ int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_er
                               ms,
                               e->success ? "1" : "0",
                               e->success ? NULL : done};
-    int rc = (at && sql) ? eng->query(eng->handle, sql, 13, params, NULL, NULL, err)
-                         : mig_fail_nomem(err);
+    int rc = !(at && sql)  ? mig_fail_nomem(err)
+             : eng->record ? eng->record(eng->handle, sql, 13, params, err)
+                           : eng->query(eng->handle, sql, 13, params, NULL, NULL, err);
     mig_free(at);
     mig_free(by);
     mig_free(sql);

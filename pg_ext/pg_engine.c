@@ -4,18 +4,22 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "utils/syscache.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_param.h"
 #include "parser/parser.h"
+#include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -26,6 +30,7 @@
 #include "../common/mig_history.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_script.h"
+#include "../common/mig_sha256.h"
 
 #include <time.h>
 
@@ -421,27 +426,57 @@ static void infer_params_setup(ParseState *pstate, void *arg)
     setup_parse_variable_parameters(pstate, &p->types, &p->count);
 }
 
-/* engine.query: text parameters converted by the input functions of their inferred types. */
-static int engine_query(void *h, const char *sql, int nparams, const char *const *params,
-                        mig_row_fn fn, void *ctx, mig_error *err)
+/*
+ * Run fn(arg) with search_path set to pg_catalog, pg_temp, as PostgreSQL runs a function with a
+ * SET clause: the extension's own SQL then resolves every operator and function in pg_catalog,
+ * so nothing a less privileged role creates in a schema on the caller's search_path runs with
+ * the caller's rights. The setting is put back on every exit, an ERROR included.
+ */
+static void with_pinned_search_path(void (*fn)(void *arg), void *arg)
 {
-    pg_engine *pe = h;
-    if (pe->aborted)
-        return aborted_refusal(err);
+    int nestlevel = NewGUCNestLevel();
+    (void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                            GUC_ACTION_SAVE, true, 0, false);
+    PG_TRY();
+    {
+        fn(arg);
+    }
+    PG_FINALLY();
+    {
+        AtEOXact_GUC(false, nestlevel);
+    }
+    PG_END_TRY();
+}
+
+typedef struct query_job {
+    pg_engine *pe;
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    mig_row_fn fn;
+    void *ctx;
+    int result;
+} query_job;
+
+/* Prepare, bind and run one internal query, handing each row to the core. */
+static void query_body(void *arg)
+{
+    query_job *job = arg;
+    int nparams = job->nparams;
     /*
      * Sized up front in our own context: the parser then writes the types into this array in
      * place, instead of allocating one in SPI's executor context, which SPI resets on return.
      */
     inferred_params inferred = {
         nparams ? MemoryContextAllocZero(core_cxt, sizeof(Oid) * nparams) : NULL, nparams};
-    SPIPlanPtr plan = SPI_prepare_params(sql, infer_params_setup, &inferred, 0);
+    SPIPlanPtr plan = SPI_prepare_params(job->sql, infer_params_setup, &inferred, 0);
     if (!plan)
         elog(ERROR, "migrate: could not prepare an internal query: %s",
              SPI_result_code_string(SPI_result));
     ParamListInfo list = inferred.count ? makeParamList(inferred.count) : NULL;
     for (int i = 0; i < inferred.count; i++) {
         ParamExternData *prm = &list->params[i];
-        const char *text = i < nparams ? params[i] : NULL;
+        const char *text = i < nparams ? job->params[i] : NULL;
         Oid input, ioparam;
         prm->ptype = OidIsValid(inferred.types[i]) ? inferred.types[i] : TEXTOID; /* unused */
         prm->pflags = PARAM_FLAG_CONST;
@@ -453,24 +488,39 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
     if (rc < 0)
         elog(ERROR, "migrate: internal query failed: %s", SPI_result_code_string(rc));
     int result = MIG_OK;
-    if (fn && SPI_tuptable) {
+    if (job->fn && SPI_tuptable) {
         TupleDesc desc = SPI_tuptable->tupdesc;
         const char **values = palloc0(sizeof(char *) * (desc->natts + 1));
         for (uint64 r = 0; r < SPI_processed && result == MIG_OK; r++) {
             for (int c = 0; c < desc->natts; c++)
                 values[c] = SPI_getvalue(SPI_tuptable->vals[r], desc, c + 1);
-            result = fn(ctx, desc->natts, values);
+            result = job->fn(job->ctx, desc->natts, values);
         }
         pfree(values);
     }
     SPI_freetuptable(SPI_tuptable);
     SPI_freeplan(plan);
-    core_cxt = pe->cxt; /* triggers on the tables queried could have called migrate */
+    core_cxt = job->pe->cxt; /* triggers on the tables queried could have called migrate */
     if (inferred.types)
         pfree(inferred.types);
-    if (result == MIG_NOMEM)
+    job->result = result;
+}
+
+/*
+ * engine.query: text parameters converted by the input functions of their inferred types,
+ * under a pinned search_path (the core's own SQL, never a migration's).
+ */
+static int engine_query(void *h, const char *sql, int nparams, const char *const *params,
+                        mig_row_fn fn, void *ctx, mig_error *err)
+{
+    pg_engine *pe = h;
+    if (pe->aborted)
+        return aborted_refusal(err);
+    query_job job = {pe, sql, nparams, params, fn, ctx, MIG_OK};
+    with_pinned_search_path(query_body, &job);
+    if (job.result == MIG_NOMEM)
         return mig_fail_nomem(err);
-    return result;
+    return job.result;
 }
 
 /* engine.history_prepare: the extension's script created the table. */
@@ -479,6 +529,201 @@ static int engine_history_prepare(void *h, bool create, bool *exists, mig_error 
     (void)h, (void)create, (void)err;
     *exists = true;
     return MIG_OK;
+}
+
+/*
+ * engine.query with the rights of the owner of migrate_history (the extension's owner): history
+ * is written only through the extension, so no role needs INSERT on it, and no role that may
+ * deploy can forge a row whose down script a later, more privileged call would run. As
+ * PostgreSQL runs a maintenance command as a table's owner: SET ROLE and the like are refused
+ * while it runs (SECURITY_RESTRICTED_OPERATION), and the caller's identity comes back on every
+ * exit.
+ */
+static int run_as_owner(pg_engine *pe, const char *sql, int nparams, const char *const *params,
+                        mig_row_fn fn, void *ctx, mig_error *err)
+{
+    Oid save_user;
+    int save_sec;
+    volatile int rc = MIG_OK;
+    if (!OidIsValid(pe->history_owner))
+        return mig_fail(err, MIG_ERR, "migrate: table %s is missing", pe->history_table);
+    GetUserIdAndSecContext(&save_user, &save_sec);
+    SetUserIdAndSecContext(pe->history_owner,
+                           save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+    PG_TRY();
+    {
+        rc = engine_query(pe, sql, nparams, params, fn, ctx, err);
+    }
+    PG_FINALLY();
+    {
+        SetUserIdAndSecContext(save_user, save_sec);
+    }
+    PG_END_TRY();
+    return rc;
+}
+
+/* engine.record: the history INSERT, as the history's owner. */
+static int engine_record(void *h, const char *sql, int nparams, const char *const *params,
+                         mig_error *err)
+{
+    return run_as_owner(h, sql, nparams, params, NULL, NULL, err);
+}
+
+/* Keep the one row of migrate_key. */
+static int on_key_row(void *ctx, int ncols, const char *const *values)
+{
+    char **key = ctx;
+    if (ncols != 1 || !values[0])
+        return MIG_ERR;
+    *key = mig_strdup(values[0]);
+    return *key ? MIG_OK : MIG_NOMEM;
+}
+
+/*
+ * The database's secret for migrate_script's record tokens, read as the history's owner (no
+ * other role may read migrate_key), once per call.
+ */
+static const char *script_key(pg_engine *pe)
+{
+    if (pe->key)
+        return pe->key;
+    char *sql = psprintf("SELECT key FROM %s", pe->key_table);
+    mig_error err;
+    mig_error_init(&err);
+    int rc = run_as_owner(pe, sql, 0, NULL, on_key_row, &pe->key, &err);
+    mig_error_clear(&err);
+    if (rc != MIG_OK || !pe->key)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("migrate: %s holds no key; DROP and CREATE EXTENSION migrate "
+                               "again",
+                               pe->key_table)));
+    return pe->key;
+}
+
+/* Feed one value to the MAC: N for NULL, else S<length>: and the bytes, so nothing is ambiguous. */
+static void mac_value(mig_sha256 *ctx, const char *value)
+{
+    char head[32];
+    if (!value) {
+        mig_sha256_update(ctx, "N", 1);
+        return;
+    }
+    size_t len = strlen(value);
+    snprintf(head, sizeof head, "S%zu:", len);
+    mig_sha256_update(ctx, head, strlen(head));
+    mig_sha256_update(ctx, value, len);
+}
+
+/* Keep a count. */
+static int on_count_row(void *ctx, int ncols, const char *const *values)
+{
+    if (ncols != 1 || !values[0])
+        return MIG_ERR;
+    strlcpy(ctx, values[0], 24);
+    return MIG_OK;
+}
+
+/*
+ * How many history rows the version has: part of what a token vouches for, so a token is good
+ * only while nothing else happens to that migration (it cannot be replayed after a revert).
+ */
+static void version_rows(pg_engine *pe, const char *version, char out[24])
+{
+    const char *params[1] = {version};
+    char *sql =
+        psprintf("SELECT pg_catalog.count(*) FROM %s h WHERE h.version = $1", pe->history_table);
+    mig_error err;
+    mig_error_init(&err);
+    strlcpy(out, "?", 24);
+    if (engine_query(pe, sql, 1, params, on_count_row, out, &err) != MIG_OK) {
+        mig_error_clear(&err);
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                        errmsg("migrate: could not read %s", pe->history_table)));
+    }
+    pfree(sql);
+}
+
+/*
+ * HMAC-SHA256 (RFC 2104) under the database's key of the values of one record and of how many
+ * history rows its version has now, in hex.
+ */
+static void record_token(pg_engine *pe, const char *const values[7], char out[65])
+{
+    char rows[24];
+    version_rows(pe, values[0], rows);
+    const char *key = script_key(pe);
+    unsigned char block[64] = {0}, inner[32], outer[32];
+    size_t klen = strlen(key);
+    unsigned char pad[64];
+    mig_sha256 ctx;
+    if (klen > sizeof block) { /* a longer key is hashed first, as RFC 2104 says */
+        mig_sha256_init(&ctx);
+        mig_sha256_update(&ctx, key, klen);
+        mig_sha256_final(&ctx, block);
+    } else
+        memcpy(block, key, klen);
+    for (int i = 0; i < 64; i++)
+        pad[i] = block[i] ^ 0x36;
+    mig_sha256_init(&ctx);
+    mig_sha256_update(&ctx, pad, sizeof pad);
+    mig_sha256_update(&ctx, "migrate_record", 14);
+    for (int i = 0; i < 7; i++)
+        mac_value(&ctx, values[i]);
+    mac_value(&ctx, rows);
+    mig_sha256_final(&ctx, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = block[i] ^ 0x5c;
+    mig_sha256_init(&ctx);
+    mig_sha256_update(&ctx, pad, sizeof pad);
+    mig_sha256_update(&ctx, inner, sizeof inner);
+    mig_sha256_final(&ctx, outer);
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", outer[i]);
+}
+
+/*
+ * engine.script_record: migrate_script records a migration through migrate_record, whose token
+ * proves that migrate_script wrote these values: a role that may run the script cannot record
+ * anything else with it.
+ */
+static char *engine_script_record(void *h, const char *const values[7], const char *guard)
+{
+    pg_engine *pe = h;
+    char token[65];
+    StringInfoData b;
+    record_token(pe, values, token);
+    initStringInfo(&b);
+    appendStringInfo(&b, "SELECT %s(", pe->record_function);
+    for (int i = 0; i < 7; i++)
+        appendStringInfo(&b, "%s, ", values[i] ? quote_literal_cstr(values[i]) : "NULL");
+    appendStringInfo(&b, "'%s')", token);
+    if (guard) /* never recorded out of turn, whatever ran before */
+        appendStringInfo(&b, " FROM (SELECT %s) AS migrate_guard", guard);
+    appendStringInfoChar(&b, ';');
+    char *statement = mig_strdup(b.data);
+    pfree(b.data);
+    return statement;
+}
+
+/* Refuse a record whose token migrate_script did not write for exactly these values. */
+int pg_engine_check_token(const mig_engine *eng, const char *const values[7], const char *token,
+                          mig_error *err)
+{
+    char expected[65];
+    record_token(eng->handle, values, expected);
+    int diff = token ? (int)strlen(token) ^ 64 : 1;
+    for (int i = 0; token && i < 64 && token[i]; i++)
+        diff |= token[i] ^ expected[i];
+    if (diff == 0)
+        return MIG_OK;
+    mig_fail(err, MIG_PRIVILEGE,
+             "migrate_record: the token does not match these values: only the statements "
+             "migrate_script wrote can record a migration, and only while its history is as "
+             "it was then");
+    mig_error_set_hint(err, "apply migrations with migrate_apply, or run the output of a new "
+                            "migrate_script call as it is");
+    strcpy(err->sqlstate, "42501"); /* insufficient_privilege */
+    return err->code;
 }
 
 /* engine.savepoint: a subtransaction, keeping the caller's memory context. */
@@ -524,10 +769,111 @@ static int engine_release(void *h, const char *name, mig_error *err)
     return MIG_OK;
 }
 
-/* engine.lock: one transaction-scoped advisory lock serialises every apply of the database. */
+/* Who holds a lock migrate waits for: "pid 123 (role alice), ...", and whether any may use it. */
+typedef struct lock_holders {
+    StringInfoData names;
+    bool any_may_migrate;
+} lock_holders;
+
+/* One holder: pid, role, whether the role may run a function that takes the migration lock. */
+static int on_holder_row(void *ctx, int ncols, const char *const *values)
+{
+    lock_holders *holders = ctx;
+    if (ncols != 3)
+        return MIG_ERR;
+    appendStringInfo(&holders->names, "%spid %s (role %s)", holders->names.len ? ", " : "",
+                     values[0] ? values[0] : "?", values[1] ? values[1] : "unknown");
+    if (values[2] && strcmp(values[2], "t") == 0)
+        holders->any_may_migrate = true;
+    return MIG_OK;
+}
+
+/*
+ * Find the other sessions holding the migration's advisory key (advisory) or a lock on
+ * migrate_history that conflicts with the one an apply takes. A role may use migrate when it
+ * may run any of the functions that take the lock.
+ */
+static void find_holders(pg_engine *pe, bool advisory, lock_holders *out)
+{
+    const char *may = psprintf(
+        "pg_catalog.has_function_privilege(a.usesysid, '%1$s.migrate_apply(text, text, integer)', "
+        "'EXECUTE') OR pg_catalog.has_function_privilege(a.usesysid, "
+        "'%1$s.migrate_script(text, text)', 'EXECUTE') OR "
+        "pg_catalog.has_function_privilege(a.usesysid, '%1$s.migrate_to(text, text)', "
+        "'EXECUTE') OR pg_catalog.has_function_privilege(a.usesysid, "
+        "'%1$s.migrate_rollback(text, integer)', 'EXECUTE') OR "
+        "pg_catalog.has_function_privilege(a.usesysid, '%1$s.migrate_repair(text)', "
+        "'EXECUTE') OR pg_catalog.has_function_privilege(a.usesysid, "
+        "'%1$s.migrate_baseline(text, text)', 'EXECUTE')",
+        pe->schema);
+    const char *which =
+        advisory ? psprintf("l.locktype = 'advisory' AND l.database = %u AND l.classid = %u AND "
+                            "l.objid = %u AND l.objsubid = 1",
+                            MyDatabaseId, (uint32)(MIG_PG_LOCK_KEY >> 32),
+                            (uint32)(MIG_PG_LOCK_KEY & 0xFFFFFFFF))
+                 : psprintf("l.locktype = 'relation' AND l.database = %u AND l.relation = %u AND "
+                            "l.mode IN ('RowExclusiveLock', 'ShareUpdateExclusiveLock', "
+                            "'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', "
+                            "'AccessExclusiveLock')",
+                            MyDatabaseId, pe->history_relid);
+    char *sql = psprintf("SELECT l.pid, a.usename, %s FROM pg_catalog.pg_locks l "
+                         "LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid "
+                         "WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid() AND %s "
+                         "ORDER BY l.pid",
+                         may, which);
+    mig_error err;
+    mig_error_init(&err);
+    initStringInfo(&out->names);
+    out->any_may_migrate = false;
+    if (engine_query(pe, sql, 0, NULL, on_holder_row, out, &err) != MIG_OK)
+        out->any_may_migrate = true; /* could not tell: wait, as before */
+    mig_error_clear(&err);
+}
+
+typedef struct lock_wait {
+    bool advisory;
+    Oid relid;
+} lock_wait;
+
+/*
+ * Wait for the lock; when the wait fails (lock_timeout, a cancel), the ERROR says who holds it,
+ * so the DBA knows which session to look at.
+ */
+static void wait_for_lock(pg_engine *pe, const lock_wait *w, const char *holders)
+{
+    PG_TRY();
+    {
+        if (w->advisory)
+            DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(MIG_PG_LOCK_KEY));
+        else
+            LockRelationOid(w->relid, ShareRowExclusiveLock);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(pe->cxt);
+        ErrorData *edata = CopyErrorData();
+        FlushErrorState();
+        if (!edata->detail && holders && *holders)
+            edata->detail =
+                psprintf("migrate was waiting for the migration lock, held by %s.", holders);
+        ReThrowError(edata);
+    }
+    PG_END_TRY();
+}
+
+/*
+ * engine.lock. Every apply, revert, repair and baseline of the database takes SHARE ROW
+ * EXCLUSIVE on migrate_history for the rest of the transaction: it conflicts with itself, not
+ * with readers, and only roles with rights on that table (which PUBLIC has none of) can take a
+ * conflicting lock, so no role that merely connects can hold deploys up. migrate_script's
+ * output runs across transactions, which a table lock cannot span, so it holds the advisory
+ * key for its session, and an apply takes that key too, waiting for it when a role that may
+ * use migrate holds it. Anyone can take an advisory key: when only roles that may not use
+ * migrate hold it, the apply goes on without it (the table lock still serialises applies).
+ */
 static int engine_lock(void *h, mig_error *err)
 {
-    (void)h;
+    pg_engine *pe = h;
     /*
      * History must be read after the lock is held. Under REPEATABLE READ or SERIALIZABLE the
      * transaction keeps the snapshot it took before waiting, so it would not see what another
@@ -543,7 +889,32 @@ static int engine_lock(void *h, mig_error *err)
         strcpy(err->sqlstate, "25000"); /* invalid_transaction_state */
         return err->code;
     }
-    DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(MIG_PG_LOCK_KEY));
+    if (!OidIsValid(pe->history_relid))
+        return mig_fail(err, MIG_ERR, "migrate: table %s is missing", pe->history_table);
+    while (!DatumGetBool(
+        DirectFunctionCall1(pg_try_advisory_xact_lock_int8, Int64GetDatum(MIG_PG_LOCK_KEY)))) {
+        lock_holders holders;
+        lock_wait w = {true, InvalidOid};
+        find_holders(pe, true, &holders);
+        if (holders.names.len == 0) { /* let go of meanwhile: try again */
+            CHECK_FOR_INTERRUPTS();
+            continue;
+        }
+        if (holders.any_may_migrate)
+            wait_for_lock(pe, &w, holders.names.data);
+        else
+            ereport(WARNING,
+                    (errmsg("migrate: advisory lock " INT64_FORMAT " is held by %s, which may "
+                            "not use migrate; going on under the lock on %s",
+                            MIG_PG_LOCK_KEY, holders.names.data, pe->history_table)));
+        break;
+    }
+    if (!ConditionalLockRelationOid(pe->history_relid, ShareRowExclusiveLock)) {
+        lock_holders holders;
+        lock_wait w = {false, pe->history_relid};
+        find_holders(pe, false, &holders);
+        wait_for_lock(pe, &w, holders.names.data);
+    }
     return MIG_OK;
 }
 
@@ -585,6 +956,22 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         MemoryContextStrdup(pe->cxt, quote_qualified_identifier(nsp, "migrate_history"));
     pe->scripts_table =
         MemoryContextStrdup(pe->cxt, quote_qualified_identifier(nsp, "migrate_scripts"));
+    pe->key_table = MemoryContextStrdup(pe->cxt, quote_qualified_identifier(nsp, "migrate_key"));
+    pe->key = NULL;
+    pe->record_function =
+        MemoryContextStrdup(pe->cxt, quote_qualified_identifier(nsp, "migrate_record"));
+    /* history is written as its owner: the role that created the extension */
+    pe->history_owner = InvalidOid;
+    pe->schema = MemoryContextStrdup(pe->cxt, quote_identifier(nsp));
+    Oid history = get_relname_relid("migrate_history", schema);
+    pe->history_relid = history;
+    if (OidIsValid(history)) {
+        HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(history));
+        if (HeapTupleIsValid(tup)) {
+            pe->history_owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
+            ReleaseSysCache(tup);
+        }
+    }
     /* migrate_script's run spans transactions, so it holds the session-level lock */
     pe->lock_statement = MemoryContextStrdup(
         pe->cxt,
@@ -633,6 +1020,8 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
                 .user_sql = "CURRENT_USER",
             },
         .progress = engine_progress,
+        .record = engine_record,
+        .script_record = engine_script_record,
     };
 }
 

@@ -19,6 +19,12 @@ typedef struct pg_engine {
     MemoryContext caller_cxt;   /* the context current when the call began (survives rollbacks) */
     char *history_table;        /* "schema".migrate_history */
     char *scripts_table;        /* "schema".migrate_scripts */
+    char *key_table;            /* "schema".migrate_key: the secret of migrate_script's tokens */
+    char *key;                  /* its key, once read in this call */
+    char *record_function;      /* "schema".migrate_record */
+    Oid history_owner;          /* who writes history: the owner of migrate_history */
+    Oid history_relid;          /* migrate_history: its lock serialises every apply */
+    char *schema;               /* the extension's schema, quoted */
     char *lock_statement, *unlock_statement, *guard_fmt; /* migrate_script's frame */
     int depth;                                           /* savepoints opened and not yet closed */
     ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */
@@ -64,6 +70,14 @@ void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg);
 char *pg_engine_keep(const mig_engine *eng, const char *s);
 /* Text argument i as a C string, or NULL when SQL NULL or absent. */
 char *pg_engine_text_arg(FunctionCallInfo fcinfo, int i);
+
+/*
+ * migrate_record: refuse (MIG_PRIVILEGE, SQLSTATE 42501) unless token is the one migrate_script
+ * wrote for exactly these values (version, name, checksum, down_checksum, up_sql, down_sql,
+ * script).
+ */
+int pg_engine_check_token(const mig_engine *eng, const char *const values[7], const char *token,
+                          mig_error *err);
 
 /* Raise err as a PostgreSQL ERROR, keeping the engine's SQLSTATE; never returns. */
 void pg_engine_raise(const mig_error *err) pg_attribute_noreturn();

@@ -12,6 +12,7 @@
 #include "pg_engine.h"
 
 #include "../common/mig_export.h"
+#include "../common/mig_history.h"
 #include "../common/mig_record.h"
 
 PG_MODULE_MAGIC;
@@ -27,6 +28,7 @@ PG_FUNCTION_INFO_V1(migrate_baseline);
 PG_FUNCTION_INFO_V1(migrate_script);
 PG_FUNCTION_INFO_V1(migrate_init);
 PG_FUNCTION_INFO_V1(migrate_guard_drop);
+PG_FUNCTION_INFO_V1(migrate_record);
 
 void _PG_init(void);
 
@@ -371,5 +373,53 @@ Datum migrate_guard_drop(PG_FUNCTION_ARGS)
                            "as pending, and the next migrate_apply would run them again."),
                  errhint("Keep a copy of the history first (pg_dump --table=migrate_history), then "
                          "SET migrate.drop_history = 'allow' and drop the extension again.")));
+    PG_RETURN_VOID();
+}
+
+/* What migrate_record is asked to record, and the token that vouches for it. */
+typedef struct record_args {
+    const char *values[7]; /* version, name, checksum, down_checksum, up_sql, down_sql, script */
+    const char *token;
+} record_args;
+
+/* Check the token, then append the 'up' row as the history's owner. */
+static int record_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    record_args *a = arg;
+    int rc = pg_engine_check_token(eng, a->values, a->token, err);
+    if (rc != MIG_OK)
+        return rc;
+    mig_history_entry entry = {
+        .version = a->values[0],
+        .name = a->values[1],
+        .direction = "up",
+        .checksum = a->values[2],
+        .down_checksum = a->values[3],
+        .up_sql = a->values[4],
+        .down_sql = a->values[5],
+        .script = a->values[6],
+        .execution_ms = 0,
+        .success = true,
+        .completed = -1,
+    };
+    return mig_history_append(eng, &entry, err);
+}
+
+/*
+ * migrate_record(version, name, checksum, down_checksum, up_sql, down_sql, script, token)
+ * RETURNS void: how migrate_script's output records a migration it ran. The row is written
+ * with the history owner's rights, and only when token is the one migrate_script wrote for
+ * exactly these values, so no role can forge a row with it.
+ */
+Datum migrate_record(PG_FUNCTION_ARGS)
+{
+    record_args a;
+    for (int i = 0; i < 7; i++)
+        a.values[i] = pg_engine_text_arg(fcinfo, i);
+    a.token = pg_engine_text_arg(fcinfo, 7);
+    if (!a.values[0] || !a.values[1])
+        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+                        errmsg("migrate_record needs a version and a name")));
+    pg_engine_call(fcinfo, record_op, &a);
     PG_RETURN_VOID();
 }

@@ -220,6 +220,98 @@ CREATE VIEW @extschema@.migrations_status AS
 COMMENT ON VIEW @extschema@.migrations_status IS
     'migrations_status() as a view: SELECT * FROM migrations_status works as on SQLite';
 
+-- The secret behind migrate_script's record tokens (see migrate_record): no role but the
+-- extension's owner reads it, and it is never dumped (a restored database makes its own).
+CREATE TABLE @extschema@.migrate_key (key text NOT NULL);
+INSERT INTO @extschema@.migrate_key
+    SELECT pg_catalog.replace(pg_catalog.gen_random_uuid()::text OPERATOR(pg_catalog.||)
+                              pg_catalog.gen_random_uuid()::text, '-', '');
+REVOKE ALL ON @extschema@.migrate_key FROM PUBLIC;
+COMMENT ON TABLE @extschema@.migrate_key IS
+    'Secret of the tokens with which migrate_script''s output records migrations; readable by the extension''s owner only';
+
+CREATE FUNCTION @extschema@.migrate_record(version text, name text, checksum text,
+    down_checksum text, up_sql text, down_sql text, script text, token text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_record'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) IS
+    'Used by migrate_script output: records a migration it ran, when token is the one migrate_script wrote for these values';
+
+-- Grants what a role needs to deploy or to watch: kind 'deploy' or 'monitor'.
+CREATE FUNCTION @extschema@.migrate_grant(role name, kind text DEFAULT 'deploy')
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL OR kind IS NULL OR kind NOT IN ('deploy', 'monitor') THEN
+        RAISE EXCEPTION 'migrate_grant: kind must be ''deploy'' or ''monitor'', not %',
+            coalesce(quote_literal(kind), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF '@extschema@' <> 'public' THEN -- PUBLIC may use schema public unless a DBA said otherwise
+        EXECUTE format('GRANT USAGE ON SCHEMA %s TO %I', '@extschema@', role);
+    END IF;
+    EXECUTE format('GRANT SELECT ON @extschema@.migrate_history, @extschema@.migrations_status, '
+                   '@extschema@.migrate_scripts TO %I', role);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrations_status(), '
+                   '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
+                   '@extschema@.migrate_validate(text) TO %I', role);
+    IF kind = 'monitor' THEN
+        RETURN format('granted monitor to %I: migrations_status, migrate_plan, migrate_validate '
+                      'and reading migrate_history; reading a migrations folder also needs '
+                      'GRANT pg_read_server_files TO %I', role, role);
+    END IF;
+    EXECUTE format('GRANT INSERT ON @extschema@.migrate_scripts TO %I', role);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrate_apply(text, text, integer), '
+                   '@extschema@.migrate_to(text, text), @extschema@.migrate_rollback(text, integer), '
+                   '@extschema@.migrate_script(text, text), '
+                   '@extschema@.migrate_script_guard(text, text), '
+                   '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
+                   '@extschema@.migrate_add_unique(text, text, text, text), '
+                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init() TO %I',
+                   role);
+    RETURN format('granted deploy to %I: applying, reverting, migrate_script, migrate_add_unique, '
+                  'migrate_duplicates, writing migrate_scripts; reading a migrations folder also '
+                  'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
+                  'are granted on their own', role, role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_grant(name, text) IS
+    'Grant a role what it needs to deploy (kind deploy) or to read status (kind monitor); never pg_read_server_files';
+
+-- Takes back everything migrate_grant gave, of either kind.
+CREATE FUNCTION @extschema@.migrate_revoke(role name)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'migrate_revoke needs a role' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE format('REVOKE SELECT, INSERT ON @extschema@.migrate_history, '
+                   '@extschema@.migrations_status, @extschema@.migrate_scripts FROM %I', role);
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION @extschema@.migrations_status(), '
+                   '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
+                   '@extschema@.migrate_validate(text), @extschema@.migrate_apply(text, text, integer), '
+                   '@extschema@.migrate_to(text, text), @extschema@.migrate_rollback(text, integer), '
+                   '@extschema@.migrate_script(text, text), '
+                   '@extschema@.migrate_script_guard(text, text), '
+                   '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
+                   '@extschema@.migrate_add_unique(text, text, text, text), '
+                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init() FROM %I',
+                   role);
+    IF '@extschema@' <> 'public' THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA %s FROM %I', '@extschema@', role);
+    END IF;
+    RETURN format('revoked deploy and monitor from %I', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_revoke(name) IS
+    'Take back what migrate_grant gave a role, of either kind (pg_read_server_files is left as it is)';
+
 -- Functions that read server files or change the schema are for the roles a DBA grants.
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;
@@ -232,3 +324,6 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_script(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_grant(name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_revoke(name) FROM PUBLIC;

@@ -33,5 +33,6 @@ SELECT p.oid::regprocedure AS function,
  ORDER BY p.oid::regprocedure::text;
 SELECT has_table_privilege('migrate_fresh_role', 'migrate_history', 'SELECT') AS can_read_history,
        has_table_privilege('migrate_fresh_role', 'migrate_history', 'INSERT') AS can_write_history,
-       has_table_privilege('migrate_fresh_role', 'migrations_status', 'SELECT') AS can_read_view;
+       has_table_privilege('migrate_fresh_role', 'migrations_status', 'SELECT') AS can_read_view,
+       has_table_privilege('migrate_fresh_role', 'migrate_key', 'SELECT') AS can_read_key;
 DROP ROLE migrate_fresh_role;

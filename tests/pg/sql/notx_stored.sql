@@ -6,6 +6,8 @@
 SET client_min_messages = warning;
 TRUNCATE migrate_history;
 TRUNCATE migrate_scripts;
+-- a known key, so the record tokens in migrate_script's output are the same on every run
+UPDATE migrate_key SET key = repeat('0', 64);
 CREATE SCHEMA t_stored;
 SET search_path = t_stored, public;
 

@@ -1,6 +1,7 @@
 -- Reading a migrations folder is reading server files: a role needs EXECUTE and superuser or
--- pg_read_server_files. A refused role changes nothing; with the grants the README lists for a
--- deploy role it applies, and a monitoring role reads history-only status.
+-- pg_read_server_files. A refused role changes nothing; with migrate_grant's deploy grants and
+-- pg_read_server_files it applies, and cannot write history itself; a monitoring role reads
+-- history-only status.
 \set VERBOSITY default
 \getenv fixtures MIGRATE_FIXTURES
 \set dir :fixtures '/security'
@@ -18,11 +19,9 @@ RESET ROLE;
 
 -- With EXECUTE (and everything else) but without pg_read_server_files: the extension's own
 -- check, naming the role.
-GRANT EXECUTE ON FUNCTION migrate_apply(text, text, integer), migrate_plan(text, text),
-    migrations_status(text) TO migrate_deployer;
+SELECT migrate_grant('migrate_deployer', 'deploy');
+SELECT migrate_grant('migrate_deployer', 'builder');
 GRANT USAGE, CREATE ON SCHEMA public TO migrate_deployer;
-GRANT SELECT, INSERT ON migrate_history TO migrate_deployer;
-GRANT USAGE ON SEQUENCE migrate_history_id_seq TO migrate_deployer;
 SET ROLE migrate_deployer;
 SELECT migrate_apply(:'dir');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
@@ -45,8 +44,26 @@ RESET ROLE;
 SELECT version, name, applied_by, success FROM migrate_history ORDER BY id;
 SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'sec_t';
 
+-- The deploy role wrote history through the extension, and cannot write it itself: not with
+-- INSERT, UPDATE or DELETE, nor through migrate_record without the token migrate_script wrote.
+SET ROLE migrate_deployer;
+INSERT INTO migrate_history (version, name, direction, down_sql, applied_at, success)
+    VALUES ('2', 'forged', 'up', 'ALTER ROLE migrate_deployer SUPERUSER', now(), true);
+UPDATE migrate_history SET down_sql = 'ALTER ROLE migrate_deployer SUPERUSER';
+DELETE FROM migrate_history;
+SELECT migrate_record('2', 'forged', NULL, NULL, 'SELECT 1', 'ALTER ROLE migrate_deployer SUPERUSER',
+                      '2_forged.sql', repeat('0', 64));
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT key FROM migrate_key;
+RESET ROLE;
+SELECT count(*) AS history_rows FROM migrate_history;
+-- migrate_grant and migrate_revoke are not for PUBLIC
+SET ROLE migrate_deployer;
+SELECT migrate_grant('migrate_monitor', 'deploy');
+RESET ROLE;
+
 -- A monitoring role reads the history-only status, and nothing that reads files.
-GRANT SELECT ON migrate_history, migrations_status TO migrate_monitor;
+SELECT migrate_grant('migrate_monitor', 'monitor');
 SET ROLE migrate_monitor;
 SELECT version, name, state FROM migrations_status;
 SELECT version, name, state FROM migrations_status();
@@ -55,12 +72,9 @@ RESET ROLE;
 
 DROP TABLE public.sec_t;
 TRUNCATE migrate_history;
-REVOKE ALL ON migrate_history, migrations_status FROM migrate_monitor;
-REVOKE ALL ON migrate_history FROM migrate_deployer;
-REVOKE ALL ON SEQUENCE migrate_history_id_seq FROM migrate_deployer;
+SELECT migrate_revoke('migrate_monitor');
+SELECT migrate_revoke('migrate_deployer');
 REVOKE ALL ON SCHEMA public FROM migrate_deployer;
 REVOKE pg_read_server_files FROM migrate_deployer;
-REVOKE EXECUTE ON FUNCTION migrate_apply(text, text, integer), migrate_plan(text, text),
-    migrations_status(text) FROM migrate_deployer;
 DROP ROLE migrate_deployer;
 DROP ROLE migrate_monitor;
