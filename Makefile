@@ -1,6 +1,6 @@
 # migrate: one C core, a SQLite loadable extension and a PostgreSQL extension.
 #   make          build the SQLite module (sqlite_ext/migrate.so) and the PostgreSQL module
-#   make demo     install what is missing, build, apply examples/ to demo.db, show status
+#   make demo     install what the demo is missing (a compiler, SQLite), build, apply examples/ to demo.db, show status
 #   make check    install what is missing and run every test (unit, SQLite, PostgreSQL)
 #   make sanitize the unit and SQLite tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind the unit and SQLite tests under valgrind (no leaks, no errors)
@@ -19,7 +19,7 @@ SQLITE_HDR := $(wildcard sqlite_ext/*.h)
 BUILD   ?= build
 SO      := sqlite_ext/migrate.so
 
-.PHONY: all sqlite pg deps demo check test unit sqlite-test pg-test sanitize valgrind clean format
+.PHONY: all sqlite pg deps deps-demo demo check test unit sqlite-test pg-test sanitize valgrind clean format
 
 all: sqlite pg
 
@@ -35,6 +35,9 @@ pg:
 
 deps:
 	@scripts/install-deps.sh
+
+deps-demo:
+	@scripts/install-deps.sh demo
 
 # --- unit tests of common/ (check) ---
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -63,7 +66,7 @@ check: deps
 	$(MAKE) reliability
 	$(MAKE) fuzz-ci
 
-demo: deps
+demo: deps-demo
 	$(MAKE) sqlite
 	scripts/demo.sh
 

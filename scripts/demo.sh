@@ -12,7 +12,7 @@ if [ ! -f "$SO.so" ]; then
   exit 1
 fi
 if ! command -v "$SQLITE3" >/dev/null; then
-  echo "demo: the sqlite3 shell ($SQLITE3) is missing; make deps installs it" >&2
+  echo "demo: the sqlite3 shell ($SQLITE3) is missing; make deps-demo installs it" >&2
   exit 1
 fi
 

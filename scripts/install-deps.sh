@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Install the Debian packages the build and the tests need, when any is missing.
+# Install the Debian packages a make target needs, when any is missing:
+#   install-deps.sh demo   what `make demo` needs: a compiler and SQLite
+#   install-deps.sh        everything `make check` needs as well: check, PostgreSQL, valgrind, clang
 set -euo pipefail
-packages=(build-essential libsqlite3-dev sqlite3 check pkg-config postgresql postgresql-server-dev-15 valgrind clang libclang-rt-14-dev)
+packages=(build-essential libsqlite3-dev sqlite3)
+if [ "${1:-all}" != demo ]; then
+  packages+=(check pkg-config postgresql postgresql-server-dev-15 valgrind clang libclang-rt-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
