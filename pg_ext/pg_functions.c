@@ -312,7 +312,10 @@ Datum migrate_init(PG_FUNCTION_ARGS)
     PG_RETURN_TEXT_P(cstring_to_text("ok"));
 }
 
-/* How many applied migrations history holds: those a revert could undo. */
+/*
+ * How many migrations history holds as applied or baselined: a baseline counts too (unlike for
+ * a rollback), since without it the next apply would run everything over the existing schema.
+ */
 static int count_applied_op(const mig_engine *eng, void *arg, mig_error *err)
 {
     mig_snapshot snap;

@@ -372,9 +372,9 @@ hc_down_script_that_fails() {
 )*migration 2 \(2_teams\.down\.sql, line 1\)'
 }
 hc_second_down_script_fails() {
-  # 2 reverts fine, then 1's down fails: the revert of 2 is undone too
+  # 2 reverts fine, then 1's down fails: the revert of 2 is undone too (migrate_to '0' reverts both)
   sed -i 's/^DROP TABLE users;$/DROP TABLE users_typo;/' "$F/1_users.sql"
-  CALL='SELECT migrate_rollback(%D, 2)'
+  CALL="SELECT migrate_to(%D, '0')"
   EXPECT_SQLITE='migration 1 \(1_users\.sql, line [0-9]+\): no such table: users_typo'
   EXPECT_PG='table "users_typo" does not exist(.|
 )*migration 1 \(1_users\.sql, line [0-9]+\)'
@@ -395,6 +395,15 @@ hc_target_not_a_version() {
 hc_target_with_sql_injection() {
   CALL="SELECT migrate_apply(%D, '3''); DROP TABLE users; --')"
   EXPECT="target \"3'\\); DROP TABLE users; --\" is not a version"
+}
+hc_target_names_no_migration() {
+  # one digit short of a real version would sort below every migration: refused, not a revert
+  CALL="SELECT migrate_to(%D, '0.5')"
+  EXPECT='target 0.5 is not the version of any migration'
+}
+hc_rollback_of_everything() {
+  CALL='SELECT migrate_rollback(%D, 99)'
+  EXPECT='would revert every applied migration'
 }
 hc_applied_migration_modified() {
   printf 'CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT, extra TEXT);\n' >"$F/2_teams.up.sql"
