@@ -130,6 +130,17 @@ static int export_step(const mig_engine *eng, const mig_step *step, const char *
     return rc;
 }
 
+/* The one line written when nothing is pending: an SQL comment, harmless to run. */
+static char *nothing_to_apply(const mig_status *status, const char *target)
+{
+    const char *at = status->newest ? status->newest : "0";
+    if (target)
+        return mig_printf("-- migrate: nothing to apply up to version %s; the database is at "
+                          "version %s",
+                          target, at);
+    return mig_printf("-- migrate: nothing to apply; the database is at version %s", at);
+}
+
 /* Write the pending work out. */
 int mig_export(const mig_engine *eng, const char *dir, const char *target, const mig_policy *policy,
                mig_sql_lines *out, mig_error *err)
@@ -155,14 +166,17 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
                           snap.plan.steps[i].script, snap.plan.steps[i].row->version);
     if (rc == MIG_OK)
         rc = mig_check_leftovers(eng, &snap.plan, err);
-    for (int i = 0; rc == MIG_OK && eng->script.prologue[i]; i++)
+    /* an empty result would look like a failure to whoever pipes it: say why there is none */
+    if (rc == MIG_OK && snap.plan.count == 0)
+        rc = push_line(out, nothing_to_apply(&snap.status, target), err);
+    for (int i = 0; rc == MIG_OK && snap.plan.count && eng->script.prologue[i]; i++)
         rc = push_line(out, mig_strdup(eng->script.prologue[i]), err);
     const char *previous = NULL;
     for (size_t i = 0; rc == MIG_OK && i < snap.plan.count; i++) {
         rc = export_step(eng, &snap.plan.steps[i], previous, out, err);
         previous = snap.plan.steps[i].row->version;
     }
-    for (int i = 0; rc == MIG_OK && eng->script.epilogue[i]; i++)
+    for (int i = 0; rc == MIG_OK && snap.plan.count && eng->script.epilogue[i]; i++)
         rc = push_line(out, mig_strdup(eng->script.epilogue[i]), err);
     mig_snapshot_free(&snap);
     if (rc != MIG_OK)

@@ -16,6 +16,7 @@
 #include "nodes/parsenodes.h"
 #include "parser/parse_param.h"
 #include "parser/parser.h"
+#include "pgstat.h"
 #include "storage/lmgr.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -783,7 +784,9 @@ static int on_holder_row(void *ctx, int ncols, const char *const *values)
         return MIG_ERR;
     appendStringInfo(&holders->names, "%spid %s (role %s)", holders->names.len ? ", " : "",
                      values[0] ? values[0] : "?", values[1] ? values[1] : "unknown");
-    if (values[2] && strcmp(values[2], "t") == 0)
+    /* a holder whose role cannot be seen (it started after this transaction's statistics
+     * snapshot, or is ending) is taken as one that may migrate: waiting is always safe */
+    if (!values[2] || strcmp(values[2], "t") == 0)
         holders->any_may_migrate = true;
     return MIG_OK;
 }
@@ -825,6 +828,9 @@ static void find_holders(pg_engine *pe, bool advisory, lock_holders *out)
     mig_error_init(&err);
     initStringInfo(&out->names);
     out->any_may_migrate = false;
+    /* pg_stat_activity is read once per transaction: read it afresh, or a session that
+     * connected since would show no role */
+    pgstat_clear_snapshot();
     if (engine_query(pe, sql, 0, NULL, on_holder_row, out, &err) != MIG_OK)
         out->any_may_migrate = true; /* could not tell: wait, as before */
     mig_error_clear(&err);

@@ -52,8 +52,9 @@ SELECT version, up_sql, down_sql, down_checksum FROM migrate_history ORDER BY id
 \pset format aligned
 -- the epilogue released the session lock
 SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
--- up to date: the frame alone
+-- up to date: one comment saying so, which \gexec runs harmlessly
 SELECT * FROM migrate_script(:'mixed');
+SELECT statement FROM migrate_script(:'mixed') \gexec
 
 -- 3. The same history as migrate_apply: ordinary migrations of every layout (sections, a folder,
 -- Flyway, goose; a literal with a backslash, a dollar-quoted body, a trailing comment) run
