@@ -15,18 +15,31 @@ COMMON_SRC := $(sort $(wildcard common/*.c))
 COMMON_HDR := $(wildcard common/*.h)
 SQLITE_SRC := $(sort $(wildcard sqlite_ext/*.c))
 SQLITE_HDR := $(wildcard sqlite_ext/*.h)
+# Every C file of the project, for make format and make format-check.
+C_FILES := $(sort $(wildcard common/*.[ch] sqlite_ext/*.[ch] pg_ext/*.[ch] tests/unit/*.[ch] \
+             tests/reliability/*.c tests/pg/client/*.c fuzz/*.c bench/*.c))
 
+# BUILD holds the objects of one set of flags: build/ for the normal build, build/asan/ for
+# the sanitizer build, which runs this same Makefile with its own CFLAGS.
 BUILD   ?= build
 SO      := sqlite_ext/migrate.so
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC))
+SQLITE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SQLITE_SRC))
 
-.PHONY: all sqlite pg deps deps-demo demo check test unit sqlite-test pg-test sanitize valgrind clean format
+.PHONY: all sqlite pg deps deps-demo demo check test unit sqlite-test pg-test sanitize valgrind clean format format-check
 
 all: sqlite pg
 
 sqlite: $(SO)
 
-$(SO): $(COMMON_SRC) $(COMMON_HDR) $(SQLITE_SRC) $(SQLITE_HDR)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS_ALL) -fPIC -shared -o $@ $(COMMON_SRC) $(SQLITE_SRC) $(LDFLAGS)
+# One rule compiles every object; position-independent, so the same objects link the module
+# and the unit tests.
+$(BUILD)/obj/%.o: %.c $(COMMON_HDR) $(SQLITE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS_ALL) -fPIC -c -o $@ $<
+
+$(SO): $(COMMON_OBJ) $(SQLITE_OBJ)
+	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDFLAGS)
 
 pg:
 	@if command -v pg_config >/dev/null && [ -f "$$(pg_config --pgxs)" ] && [ -d "$$(pg_config --includedir-server)" ]; then \
@@ -43,9 +56,9 @@ deps-demo:
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN := $(BUILD)/unit_tests
 
-$(UNIT_BIN): $(UNIT_SRC) $(COMMON_SRC) $(COMMON_HDR) $(wildcard tests/unit/*.h)
+$(UNIT_BIN): $(UNIT_SRC) $(COMMON_OBJ) $(wildcard tests/unit/*.h)
 	@mkdir -p $(BUILD)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS_ALL) -Icommon -o $@ $(UNIT_SRC) $(COMMON_SRC) $$(pkg-config --cflags --libs check) $(LDFLAGS)
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS_ALL) -Icommon -o $@ $(UNIT_SRC) $(COMMON_OBJ) $$(pkg-config --cflags --libs check) $(LDFLAGS)
 
 unit: $(UNIT_BIN)
 	$(UNIT_RUNNER) $(UNIT_BIN)
@@ -59,6 +72,7 @@ pg-test: pg
 test: unit sqlite-test pg-test
 
 check: deps
+	$(MAKE) format-check
 	$(MAKE) all
 	$(MAKE) test
 	$(MAKE) sanitize
@@ -70,25 +84,26 @@ demo: deps-demo
 	$(MAKE) sqlite
 	scripts/demo.sh
 
-# Sanitizers: a separate build of everything the SQLite side runs.
+# Sanitizers: the same objects and module built again under build/asan/ with the sanitizers'
+# flags, then the unit and SQLite tests run against them.
+ASAN_FLAGS := BUILD=build/asan SO=build/asan/migrate.so \
+  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+  LDFLAGS="-fsanitize=address,undefined"
 sanitize:
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" build/asan/unit_tests
+	$(MAKE) $(ASAN_FLAGS) build/asan/unit_tests build/asan/migrate.so
 	build/asan/unit_tests
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" SO=build/asan/migrate.so build/asan/migrate.so
 	MIGRATE_SANITIZE=1 MIGRATE_SO="$(CURDIR)/build/asan/migrate" tests/sqlite/run.sh
-
-build/asan/migrate.so: $(COMMON_SRC) $(COMMON_HDR) $(SQLITE_SRC) $(SQLITE_HDR)
-	@mkdir -p build/asan
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS_ALL) -fPIC -shared -o $@ $(COMMON_SRC) $(SQLITE_SRC) $(LDFLAGS)
 
 valgrind: $(UNIT_BIN) $(SO)
 	CK_FORK=no valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible $(UNIT_BIN)
 	MIGRATE_VALGRIND=1 MIGRATE_SO="$(CURDIR)/sqlite_ext/migrate" tests/sqlite/run.sh
 
 format:
-	clang-format -i common/*.[ch] sqlite_ext/*.[ch] pg_ext/*.[ch] tests/unit/*.[ch]
+	clang-format -i $(C_FILES)
+
+# Fails, naming the file and line, when any C file is not as clang-format (.clang-format) writes it.
+format-check:
+	clang-format --dry-run --Werror $(C_FILES)
 
 clean:
 	rm -rf $(BUILD) build $(SO) demo.db
@@ -109,7 +124,7 @@ bench-quick:
 .PHONY: reliability fuzz fuzz-build fuzz-ci
 reliability: $(SO)
 	@mkdir -p build/reliability
-	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -g -o build/reliability/crash_driver tests/reliability/crash_driver.c -lsqlite3
+	$(CC) $(WARN) -O2 -g $(CPPFLAGS_ALL) -o build/reliability/crash_driver tests/reliability/crash_driver.c -lsqlite3
 	SQLITE3="$(SQLITE3)" MIGRATE_SO="$(CURDIR)/sqlite_ext/migrate" CRASH_DRIVER="$(CURDIR)/build/reliability/crash_driver" tests/reliability/run.sh
 
 # Fuzzing (fuzz/): libFuzzer targets over the core, under ASan and UBSan. FUZZ_SECONDS per target.
@@ -121,7 +136,7 @@ fuzz-build:
 	@mkdir -p build/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "$(FUZZ_CC) ... -o build/fuzz/$$t fuzz/$$t.c common/*.c"; \
-	  $(FUZZ_CC) -std=c11 -Wall -Wextra -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	  $(FUZZ_CC) $(WARN) -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Icommon \
 	    -o build/fuzz/$$t fuzz/$$t.c $(COMMON_SRC) || exit 1; \
 	done

@@ -21,7 +21,6 @@
 
 #include "fuzz_check.h"
 
-
 static int sign(int x)
 {
     return (x > 0) - (x < 0);

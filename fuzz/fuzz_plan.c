@@ -36,7 +36,6 @@
 
 #include "fuzz_check.h"
 
-
 typedef struct input {
     const uint8_t *p;
     size_t n;
@@ -363,9 +362,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             rc = mig_plan_make(&st, &policy, MIG_PLAN_APPLY, target, 0, &plan, &err);
             CHECK(rc == MIG_OK, "second plan");
-            CHECK(steps > 0 || plan.count == 0,
-                  "a second apply plan would run %zu more, first %s", plan.count,
-                  plan.count ? plan.steps[0].row->version : "");
+            CHECK(steps > 0 || plan.count == 0, "a second apply plan would run %zu more, first %s",
+                  plan.count, plan.count ? plan.steps[0].row->version : "");
             for (size_t k = 0; k < before_count; k++)
                 free(versions[k]);
             free(versions);

@@ -25,7 +25,6 @@
 
 #include "fuzz_check.h"
 
-
 /* Well-formed UTF-8 (Unicode table 3-7) without NUL: an independent reference. */
 static bool reference_utf8(const unsigned char *s, size_t len)
 {
