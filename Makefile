@@ -4,11 +4,15 @@
 #   make check    install what is missing and run every test (unit, SQLite, PostgreSQL)
 #   make sanitize the unit and SQLite tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make valgrind the unit and SQLite tests under valgrind (no leaks, no errors)
+#   make install  install both modules: the SQLite one where the dynamic loader finds it by name
+#                 (PREFIX, SQLITE_LIBDIR, DESTDIR), the PostgreSQL one through PGXS; make uninstall
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -Wall -Wextra -Werror
-CPPFLAGS_ALL := -D_GNU_SOURCE $(CPPFLAGS)
+# The release lives in the PostgreSQL control file alone; the SQLite module is built with it.
+RELEASE := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" pg_ext/migrate.control)
+CPPFLAGS_ALL := -D_GNU_SOURCE -DMIGRATE_RELEASE='"$(RELEASE)"' $(CPPFLAGS)
 SQLITE3 ?= sqlite3
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
@@ -26,6 +30,7 @@ SO      := sqlite_ext/migrate.so
 COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC))
 SQLITE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SQLITE_SRC))
 
+.PHONY: install uninstall install-sqlite uninstall-sqlite install-pg uninstall-pg install-test
 .PHONY: all sqlite pg deps deps-demo demo check test unit sqlite-test pg-test sanitize valgrind clean format format-check
 
 all: sqlite pg
@@ -38,6 +43,8 @@ $(BUILD)/obj/%.o: %.c $(COMMON_HDR) $(SQLITE_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS_ALL) -fPIC -c -o $@ $<
 
+$(BUILD)/obj/sqlite_ext/migrate.o: pg_ext/migrate.control
+
 $(SO): $(COMMON_OBJ) $(SQLITE_OBJ)
 	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDFLAGS)
 
@@ -45,6 +52,31 @@ pg:
 	@if command -v pg_config >/dev/null && [ -f "$$(pg_config --pgxs)" ] && [ -d "$$(pg_config --includedir-server)" ]; then \
 	  $(MAKE) -C pg_ext; \
 	else echo "pg_config or the PostgreSQL server headers are missing: skipping the PostgreSQL module (make deps installs them)"; fi
+
+# The SQLite module goes where the dynamic loader looks without being told: a shell's
+# ".load migrate" and Python's load_extension("migrate") find migrate.so by name only in the
+# loader's default directories (/usr/lib/<multiarch> on Debian). ldconfig's cache holds only
+# lib*.so names, so /usr/local/lib is not one of them: with another PREFIX, load it by path or
+# add its directory to LD_LIBRARY_PATH.
+PREFIX        ?= /usr
+MULTIARCH     := $(shell $(CC) -print-multiarch 2>/dev/null)
+SQLITE_LIBDIR ?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+
+install: install-sqlite install-pg
+uninstall: uninstall-sqlite uninstall-pg
+
+install-sqlite: $(SO)
+	install -d "$(DESTDIR)$(SQLITE_LIBDIR)"
+	install -m 0644 $(SO) "$(DESTDIR)$(SQLITE_LIBDIR)/migrate.so"
+
+uninstall-sqlite:
+	rm -f "$(DESTDIR)$(SQLITE_LIBDIR)/migrate.so"
+
+# PGXS installs into the server's directories (pg_config); DESTDIR is honoured there too.
+install-pg uninstall-pg: pg
+	@if command -v pg_config >/dev/null && [ -f "$$(pg_config --pgxs)" ]; then \
+	  $(MAKE) -C pg_ext $(@:-pg=); \
+	else echo "pg_config is missing: skipping the PostgreSQL module"; fi
 
 deps:
 	@scripts/install-deps.sh
@@ -69,7 +101,11 @@ sqlite-test: $(SO)
 pg-test: pg
 	tests/pg/run.sh
 
-test: unit sqlite-test pg-test
+test: unit sqlite-test pg-test install-test
+
+# make install and make uninstall for real (as root or through sudo), and one version everywhere.
+install-test: all
+	SQLITE3="$(SQLITE3)" tests/install/run.sh
 
 check: deps
 	$(MAKE) format-check

@@ -4,6 +4,14 @@ SQLITE_EXTENSION_INIT1
 
 #include "sqlite_functions.h"
 
+/* migrate_version(): the release of this module, the PostgreSQL extension's version. */
+static void migrate_version_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    sqlite3_result_text(ctx, MIGRATE_RELEASE, -1, SQLITE_STATIC);
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
@@ -20,7 +28,11 @@ __declspec(dllexport)
     if (!conn)
         return SQLITE_NOMEM;
     migrate_conn_ref(conn); /* held while registering, so a failure half-way cannot free it */
-    int rc = migrate_register_functions(db, conn);
+    int rc = sqlite3_create_function_v2(db, "migrate_version", 0,
+                                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                        migrate_version_func, NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = migrate_register_functions(db, conn);
     if (rc == SQLITE_OK)
         rc = migrate_register_tables(db, conn);
     migrate_conn_unref(conn);

@@ -11,7 +11,8 @@ migrate_repair
 migrate_rollback
 migrate_set
 migrate_to
-migrate_validate"
+migrate_validate
+migrate_version"
 EXPECTED_MODULES="migrate_duplicates
 migrate_plan
 migrate_script
@@ -30,13 +31,17 @@ SELECT name FROM pragma_module_list WHERE name LIKE 'migrat%' ORDER BY 1;"
 SELECT '--';
 SELECT group_concat(narg, ',')
 FROM (SELECT narg FROM pragma_function_list WHERE name = 'migrate_apply' ORDER BY narg);
-SELECT count(*) FROM pragma_function_list WHERE name LIKE 'migrat%' AND (flags & 524288) = 0;"
+SELECT count(*) FROM pragma_function_list WHERE name LIKE 'migrat%' AND name <> 'migrate_version'
+  AND (flags & 524288) = 0;
+SELECT (flags & 2097152) <> 0, (flags & 524288) = 0 FROM pragma_function_list WHERE name = 'migrate_version';"
+  # migrate_version alone changes and reads nothing: innocuous (2097152), usable anywhere
   expect_ok "$EXPECTED_FUNCTIONS
 --
 $EXPECTED_MODULES
 --
 1,2,3
-0"
+0
+1|1"
   sq db <<<"SELECT migrate_apply('m', '1', 1, 'x');"
   expect_error "wrong number of arguments to function migrate_apply()"
   sq db <<<"SELECT migrate_apply();"
