@@ -29,6 +29,7 @@ PG_FUNCTION_INFO_V1(migrate_script);
 PG_FUNCTION_INFO_V1(migrate_init);
 PG_FUNCTION_INFO_V1(migrate_guard_drop);
 PG_FUNCTION_INFO_V1(migrate_record);
+PG_FUNCTION_INFO_V1(migrate_version);
 
 void _PG_init(void);
 
@@ -425,4 +426,10 @@ Datum migrate_record(PG_FUNCTION_ARGS)
                         errmsg("migrate_record needs a version and a name")));
     pg_engine_call(fcinfo, record_op, &a);
     PG_RETURN_VOID();
+}
+
+/* migrate_version(): the release of the loaded module, as on SQLite. */
+Datum migrate_version(PG_FUNCTION_ARGS)
+{
+    PG_RETURN_TEXT_P(cstring_to_text(MIGRATE_RELEASE));
 }

@@ -312,6 +312,13 @@ $$;
 COMMENT ON FUNCTION @extschema@.migrate_revoke(name) IS
     'Take back what migrate_grant gave a role, of either kind (pg_read_server_files is left as it is)';
 
+CREATE FUNCTION @extschema@.migrate_version()
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_version'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.migrate_version() IS
+    'The release of the loaded migrate module (the same function on SQLite)';
+
 -- Functions that read server files or change the schema are for the roles a DBA grants.
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;

@@ -38,7 +38,8 @@ if ! pg_restore --exit-on-error -d "$DST" "$WORK/src.dump" 2>"$WORK/restore.err"
   fail "pg_restore failed: $(cat "$WORK/restore.err")"
   scenario_end
 fi
-expect_eq "extension created by the restore" "0.1.0" \
+expect_eq "extension created by the restore" \
+  "$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$REPO_DIR/pg_ext/migrate.control")" \
   "$(q -d "$DST" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")"
 
 q -d "$DST" -F'|' -c "$STATUS_SQL" >"$WORK/status.after"

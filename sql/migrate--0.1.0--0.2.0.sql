@@ -1,0 +1,202 @@
+-- migrate 0.1.0 to 0.2.0 (ALTER EXTENSION migrate UPDATE). Afterwards the catalog is what a
+-- fresh CREATE EXTENSION migrate of 0.2.0 (sql/migrate.sql) makes, which
+-- tests/pg/scenarios/12_upgrade.sh checks object by object; history and status are untouched.
+\echo Use "ALTER EXTENSION migrate UPDATE" to load this file. \quit
+
+-- History is written by the extension alone from now on (as its owner): a deploy role that
+-- 0.1.0's README told DBAs to give INSERT could forge rows a later rollback trusts, so every
+-- right on it but reading, and every right on its id sequence, is taken back from every role
+-- but the owner.
+DO $$
+DECLARE
+    target record;
+BEGIN
+    FOR target IN
+        SELECT DISTINCT c.relkind,
+               CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                    ELSE pg_catalog.quote_ident(r.rolname) END AS grantee
+          FROM pg_catalog.pg_class c
+         CROSS JOIN LATERAL pg_catalog.aclexplode(c.relacl) a
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) a.grantee
+         WHERE c.oid OPERATOR(pg_catalog.=) ANY (ARRAY['@extschema@.migrate_history'::pg_catalog.regclass,
+                                                       '@extschema@.migrate_history_id_seq'::pg_catalog.regclass])
+           AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+           AND (c.relkind OPERATOR(pg_catalog.=) 'S' OR a.privilege_type OPERATOR(pg_catalog.<>) 'SELECT')
+    LOOP
+        IF target.relkind OPERATOR(pg_catalog.=) 'S' THEN
+            EXECUTE pg_catalog.format('REVOKE ALL ON SEQUENCE @extschema@.migrate_history_id_seq FROM %s',
+                                      target.grantee);
+        ELSE
+            EXECUTE pg_catalog.format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER '
+                                      'ON @extschema@.migrate_history FROM %s', target.grantee);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- A version must be a version (the rule of common/mig_version.c), or every later call would fail
+-- on the row. The same row inserted again is a no-op; the same version with other content is
+-- refused.
+CREATE OR REPLACE FUNCTION @extschema@.migrate_scripts_unchanged()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    existing @extschema@.migrate_scripts;
+BEGIN
+    IF NEW.version IS NULL OR NEW.version !~ '^[vV]?[0-9]+([._-][0-9]+)*$' THEN
+        RAISE EXCEPTION 'migrate_scripts: version is not a version (expected digits joined by ''.'', ''_'' or ''-'', such as 20240101 or 2.15.0)'
+            USING ERRCODE = 'check_violation', DETAIL = format('The version given was %L.', NEW.version);
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        RETURN NEW;
+    END IF;
+    SELECT * INTO existing FROM @extschema@.migrate_scripts s WHERE s.version = NEW.version;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    IF existing.name IS NOT DISTINCT FROM NEW.name AND existing.up_sql IS NOT DISTINCT FROM NEW.up_sql
+       AND existing.down_sql IS NOT DISTINCT FROM NEW.down_sql THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'migrate_scripts: version % already exists with other content', NEW.version
+        USING ERRCODE = 'unique_violation';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_scripts_unchanged() IS
+    'Trigger of migrate_scripts: refuses a version that is not a version, or that already exists with other content';
+
+DROP TRIGGER migrate_scripts_unchanged ON @extschema@.migrate_scripts;
+CREATE TRIGGER migrate_scripts_unchanged BEFORE INSERT OR UPDATE OF version ON @extschema@.migrate_scripts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.migrate_scripts_unchanged();
+
+-- migrate_apply takes a count: the two-argument form goes (grants on it with it: migrate_grant
+-- gives them again).
+DROP FUNCTION @extschema@.migrate_apply(text, text);
+
+CREATE FUNCTION @extschema@.migrate_apply(dir text, target text DEFAULT NULL, count integer DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_apply(text, text, integer) IS
+    'Apply the pending migrations of the folder (up to target, at most count of them) inside the current transaction; returns how many';
+
+-- DROP EXTENSION would drop the history with it: refused while history records applied
+-- migrations, unless migrate.drop_history = 'allow' (the README's Uninstalling section).
+CREATE FUNCTION @extschema@.migrate_guard_drop()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'migrate_guard_drop'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.migrate_guard_drop() IS
+    'Event trigger: refuses DROP EXTENSION migrate (or DROP SCHEMA ... CASCADE of its schema) while migrate_history records applied migrations';
+CREATE EVENT TRIGGER migrate_guard_drop ON ddl_command_start
+    WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA')
+    EXECUTE FUNCTION @extschema@.migrate_guard_drop();
+COMMENT ON EVENT TRIGGER migrate_guard_drop IS
+    'Refuses to drop the extension, and with it migrate_history, while history records applied migrations';
+
+-- The secret behind migrate_script's record tokens (see migrate_record): no role but the
+-- extension's owner reads it, and it is never dumped (a restored database makes its own).
+CREATE TABLE @extschema@.migrate_key (key text NOT NULL);
+INSERT INTO @extschema@.migrate_key
+    SELECT pg_catalog.replace(pg_catalog.gen_random_uuid()::text OPERATOR(pg_catalog.||)
+                              pg_catalog.gen_random_uuid()::text, '-', '');
+REVOKE ALL ON @extschema@.migrate_key FROM PUBLIC;
+COMMENT ON TABLE @extschema@.migrate_key IS
+    'Secret of the tokens with which migrate_script''s output records migrations; readable by the extension''s owner only';
+
+CREATE FUNCTION @extschema@.migrate_record(version text, name text, checksum text,
+    down_checksum text, up_sql text, down_sql text, script text, token text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'migrate_record'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) IS
+    'Used by migrate_script output: records a migration it ran, when token is the one migrate_script wrote for these values';
+
+-- Grants what a role needs to deploy or to watch: kind 'deploy' or 'monitor'.
+CREATE FUNCTION @extschema@.migrate_grant(role name, kind text DEFAULT 'deploy')
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL OR kind IS NULL OR kind NOT IN ('deploy', 'monitor') THEN
+        RAISE EXCEPTION 'migrate_grant: kind must be ''deploy'' or ''monitor'', not %',
+            coalesce(quote_literal(kind), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF '@extschema@' <> 'public' THEN -- PUBLIC may use schema public unless a DBA said otherwise
+        EXECUTE format('GRANT USAGE ON SCHEMA %s TO %I', '@extschema@', role);
+    END IF;
+    EXECUTE format('GRANT SELECT ON @extschema@.migrate_history, @extschema@.migrations_status, '
+                   '@extschema@.migrate_scripts TO %I', role);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrations_status(), '
+                   '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
+                   '@extschema@.migrate_validate(text) TO %I', role);
+    IF kind = 'monitor' THEN
+        RETURN format('granted monitor to %I: migrations_status, migrate_plan, migrate_validate '
+                      'and reading migrate_history; reading a migrations folder also needs '
+                      'GRANT pg_read_server_files TO %I', role, role);
+    END IF;
+    EXECUTE format('GRANT INSERT ON @extschema@.migrate_scripts TO %I', role);
+    EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrate_apply(text, text, integer), '
+                   '@extschema@.migrate_to(text, text), @extschema@.migrate_rollback(text, integer), '
+                   '@extschema@.migrate_script(text, text), '
+                   '@extschema@.migrate_script_guard(text, text), '
+                   '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
+                   '@extschema@.migrate_add_unique(text, text, text, text), '
+                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init() TO %I',
+                   role);
+    RETURN format('granted deploy to %I: applying, reverting, migrate_script, migrate_add_unique, '
+                  'migrate_duplicates, writing migrate_scripts; reading a migrations folder also '
+                  'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
+                  'are granted on their own', role, role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_grant(name, text) IS
+    'Grant a role what it needs to deploy (kind deploy) or to read status (kind monitor); never pg_read_server_files';
+
+-- Takes back everything migrate_grant gave, of either kind.
+CREATE FUNCTION @extschema@.migrate_revoke(role name)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'migrate_revoke needs a role' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE format('REVOKE SELECT, INSERT ON @extschema@.migrate_history, '
+                   '@extschema@.migrations_status, @extschema@.migrate_scripts FROM %I', role);
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION @extschema@.migrations_status(), '
+                   '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
+                   '@extschema@.migrate_validate(text), @extschema@.migrate_apply(text, text, integer), '
+                   '@extschema@.migrate_to(text, text), @extschema@.migrate_rollback(text, integer), '
+                   '@extschema@.migrate_script(text, text), '
+                   '@extschema@.migrate_script_guard(text, text), '
+                   '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
+                   '@extschema@.migrate_add_unique(text, text, text, text), '
+                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init() FROM %I',
+                   role);
+    IF '@extschema@' <> 'public' THEN
+        EXECUTE format('REVOKE USAGE ON SCHEMA %s FROM %I', '@extschema@', role);
+    END IF;
+    RETURN format('revoked deploy and monitor from %I', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_revoke(name) IS
+    'Take back what migrate_grant gave a role, of either kind (pg_read_server_files is left as it is)';
+
+CREATE FUNCTION @extschema@.migrate_version()
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_version'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.migrate_version() IS
+    'The release of the loaded migrate module (the same function on SQLite)';
+
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_grant(name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_revoke(name) FROM PUBLIC;

@@ -1,0 +1,212 @@
+-- migrate 0.1.0 as released: kept unchanged, so CREATE EXTENSION migrate VERSION '0.1.0' and the
+-- upgrade path from it can be tested. The current release is sql/migrate.sql.
+-- migrate: versioned, checksummed schema migrations applied inside the database.
+\echo Use "CREATE EXTENSION migrate" to load this file. \quit
+
+-- The append-only record of everything migrate did; the same columns as on SQLite.
+CREATE TABLE @extschema@.migrate_history (
+    id            bigserial PRIMARY KEY,
+    version       text NOT NULL,
+    name          text NOT NULL,
+    direction     text NOT NULL CHECK (direction IN ('up', 'down', 'baseline', 'repair')),
+    checksum      text,
+    down_checksum text,
+    up_sql        text,
+    down_sql      text,
+    script        text,
+    applied_at    timestamptz NOT NULL,
+    applied_by    text,
+    execution_ms  bigint NOT NULL DEFAULT 0,
+    success       boolean NOT NULL,
+    completed_statements integer
+);
+COMMENT ON TABLE @extschema@.migrate_history IS
+    'Append-only record of every migration applied, reverted, baselined or repaired';
+
+-- pg_dump keeps the history: it describes the schema the dump restores.
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_history', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_history_id_seq', '');
+COMMENT ON COLUMN @extschema@.migrate_history.completed_statements IS
+    'For a failed no-transaction migration: how many of its statements completed';
+
+-- Migrations kept in the database, for servers where no folder can be put: every function
+-- that takes dir reads this table when dir is NULL.
+CREATE TABLE @extschema@.migrate_scripts (
+    version  text PRIMARY KEY,
+    name     text NOT NULL DEFAULT '',
+    up_sql   text NOT NULL,
+    down_sql text
+);
+COMMENT ON TABLE @extschema@.migrate_scripts IS
+    'Migrations inserted with plain SQL; used by every migrate function given a NULL dir';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_scripts', '');
+
+-- The same row inserted again is a no-op; the same version with other content is refused.
+CREATE FUNCTION @extschema@.migrate_scripts_unchanged()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    existing @extschema@.migrate_scripts;
+BEGIN
+    SELECT * INTO existing FROM @extschema@.migrate_scripts s WHERE s.version = NEW.version;
+    IF NOT FOUND THEN
+        RETURN NEW;
+    END IF;
+    IF existing.name IS NOT DISTINCT FROM NEW.name AND existing.up_sql IS NOT DISTINCT FROM NEW.up_sql
+       AND existing.down_sql IS NOT DISTINCT FROM NEW.down_sql THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'migrate_scripts: version % already exists with other content', NEW.version
+        USING ERRCODE = 'unique_violation';
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_scripts_unchanged() IS
+    'Trigger of migrate_scripts: refuses a version that already exists with other content';
+CREATE TRIGGER migrate_scripts_unchanged BEFORE INSERT ON @extschema@.migrate_scripts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.migrate_scripts_unchanged();
+
+-- In migrate_script's output: refuses a migration whose predecessor in the same script was not
+-- applied (it failed), or that is already applied, so nothing runs out of turn.
+CREATE FUNCTION @extschema@.migrate_script_guard(version text, previous text)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    applied boolean;
+BEGIN
+    IF previous IS NOT NULL THEN
+        SELECT h.direction = 'up' INTO applied FROM @extschema@.migrate_history h
+         WHERE h.version = previous AND h.success AND h.direction IN ('up', 'down')
+         ORDER BY h.id DESC LIMIT 1;
+        IF applied IS NOT TRUE THEN
+            RAISE EXCEPTION 'migration % does not run: migration % before it in this script was not applied', version, previous
+                USING ERRCODE = 'object_not_in_prerequisite_state';
+        END IF;
+    END IF;
+    SELECT h.direction = 'up' INTO applied FROM @extschema@.migrate_history h
+     WHERE h.version = migrate_script_guard.version AND h.success AND h.direction IN ('up', 'down')
+     ORDER BY h.id DESC LIMIT 1;
+    IF applied THEN
+        RAISE EXCEPTION 'migration % is already applied', version
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.migrate_script_guard(text, text) IS
+    'Used by migrate_script output: stops a migration whose predecessor failed or that is already applied';
+
+CREATE FUNCTION @extschema@.migrate_apply(dir text, target text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_apply'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_apply(text, text) IS
+    'Apply every pending migration of the folder (up to target) inside the current transaction; returns how many';
+
+CREATE FUNCTION @extschema@.migrate_to(dir text, version text)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_to'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_to(text, text) IS
+    'Bring the database to exactly version: apply pending migrations up to it, or revert newer ones, newest first; returns how many ran';
+
+CREATE FUNCTION @extschema@.migrate_rollback(dir text, steps integer DEFAULT 1)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'migrate_rollback'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_rollback(text, integer) IS
+    'Revert the newest applied migrations (default 1) with their down scripts; returns how many';
+
+CREATE FUNCTION @extschema@.migrate_validate(dir text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_validate'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_validate(text) IS
+    'ok, or one error listing every problem: modified, missing, out of order, duplicate versions, failed';
+
+CREATE FUNCTION @extschema@.migrate_repair(dir text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_repair'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_repair(text) IS
+    'Accept modified checksums, forget missing migrations, clear failed ones (repair rows); never runs migration SQL';
+
+CREATE FUNCTION @extschema@.migrate_baseline(version text, name text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_baseline'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_baseline(text, text) IS
+    'Declare that a database built before migrate is at version: migrations up to it count as applied';
+
+CREATE FUNCTION @extschema@.migrate_plan(dir text, target text DEFAULT NULL)
+RETURNS TABLE (step integer, direction text, version text, name text, script text)
+AS 'MODULE_PATHNAME', 'migrate_plan'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_plan(text, text) IS
+    'The steps migrate_apply(dir) or migrate_to(dir, target) would run, in order, without running them';
+
+CREATE FUNCTION @extschema@.migrate_add_unique(
+    "table" text, columns text, index_name text DEFAULT NULL, on_duplicate text DEFAULT 'fail')
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_add_unique'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) IS
+    'Add a UNIQUE constraint to a table that already has data: reports duplicates (fail) or moves them to <table>_duplicates (keep_first, keep_last)';
+
+CREATE FUNCTION @extschema@.migrate_duplicates("table" text, columns text)
+RETURNS TABLE (key text, count bigint, "rows" text)
+AS 'MODULE_PATHNAME', 'migrate_duplicates'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_duplicates(text, text) IS
+    'Each group of rows that a unique index on these columns would reject: the key, how many rows, their identities';
+
+CREATE FUNCTION @extschema@.migrate_script(dir text, target text DEFAULT NULL)
+RETURNS TABLE (seq integer, statement text)
+AS 'MODULE_PATHNAME', 'migrate_script'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_script(text, text) IS
+    'The pending work as SQL statements in order, for review or for psql: SELECT statement FROM migrate_script(dir) \gexec';
+
+CREATE FUNCTION @extschema@.migrate_init()
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_init'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_init() IS
+    'Creates migrate_history and migrate_scripts; CREATE EXTENSION already did on PostgreSQL (as on SQLite, it returns ok)';
+
+CREATE FUNCTION @extschema@.migrations_status(dir text)
+RETURNS TABLE (version text, name text, state text, script text, checksum text,
+               applied_checksum text, applied_at timestamptz, applied_by text,
+               execution_ms bigint)
+AS 'MODULE_PATHNAME', 'migrations_status'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrations_status(text) IS
+    'Where every migration of the folder stands: applied, pending, modified, missing, out_of_order or failed';
+
+CREATE FUNCTION @extschema@.migrations_status()
+RETURNS TABLE (version text, name text, state text, script text, checksum text,
+               applied_checksum text, applied_at timestamptz, applied_by text,
+               execution_ms bigint)
+AS 'MODULE_PATHNAME', 'migrations_status'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrations_status() IS
+    'Where every recorded migration stands, from migrate_history alone';
+
+CREATE VIEW @extschema@.migrations_status AS
+    SELECT * FROM @extschema@.migrations_status();
+COMMENT ON VIEW @extschema@.migrations_status IS
+    'migrations_status() as a view: SELECT * FROM migrations_status works as on SQLite';
+
+-- Functions that read server files or change the schema are for the roles a DBA grants.
+REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrations_status(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_to(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_rollback(text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_validate(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_repair(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_script(text, text) FROM PUBLIC;
