@@ -384,10 +384,12 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
 }
 
 /* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
-static int engine_check_script(void *h, const char *sql, size_t len, mig_error *err)
+static int engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err)
 {
     script_job job = {sql, NULL, -1, false};
     (void)len;
+    if (outside) /* check_outside_steps has refused it: PostgreSQL functions cannot run one */
+        return MIG_OK;
     if (((pg_engine *)h)->aborted)
         return aborted_refusal(err);
     int rc = run_guarded(script_body, &job, sql, err);
