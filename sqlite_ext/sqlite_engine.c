@@ -226,8 +226,7 @@ static bool changes_wal(sqlite_engine *se, const char *sql, size_t len, size_t p
 }
 
 #define RUN_IT_THROUGH_THE_SHELL                                                                   \
-    "mark the migration -- migrate:no-transaction and run the pending work through the sqlite3 "   \
-    "shell: sqlite3 DB \".load migrate\" \"SELECT statement FROM migrate_script('DIR')\" | "        \
+    "run the pending work through the sqlite3 shell: sqlite3 DB \".load migrate\" \"SELECT statement FROM migrate_script('DIR')\" | "        \
     "sqlite3 DB"
 
 /*
@@ -261,8 +260,11 @@ static int engine_check_script(void *h, const char *sql, size_t len, bool outsid
         }
         if (why) {
             rc = mig_fail(err, MIG_ERR, "%s", why);
-            if (outside || strcmp(word, "VACUUM") == 0)
+            if (outside)
                 mig_error_set_hint(err, RUN_IT_THROUGH_THE_SHELL);
+            else if (strcmp(word, "VACUUM") == 0)
+                mig_error_set_hint(err, "mark the migration -- migrate:no-transaction and "
+                                        "%s", RUN_IT_THROUGH_THE_SHELL);
             else
                 mig_error_set_hint(err, "mark the migration -- migrate:no-transaction");
             err->offset = (long)stmts[i].offset;
