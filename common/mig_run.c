@@ -111,10 +111,9 @@ static int check_closed(const mig_engine *eng, const mig_set *set, mig_error *er
             const char *what = eng->unclosed ? eng->unclosed(eng->handle, texts[k], len, &at)
                                              : mig_script_unclosed(texts[k], len, &at);
             if (what)
-                return mig_script_unclosed_error(texts[k], len, files[k],
-                                                 spans[k]->first_line > 0 ? spans[k]->first_line
-                                                                          : 1,
-                                                 what, at, err);
+                return mig_script_unclosed_error(
+                    texts[k], len, files[k], spans[k]->first_line > 0 ? spans[k]->first_line : 1,
+                    what, at, err);
         }
     }
     return MIG_OK;
@@ -348,8 +347,8 @@ static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error 
         return MIG_OK;
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
-        int rc = eng->check_script(eng->handle, step->text, strlen(step->text), is_outside(step),
-                                   err);
+        int rc =
+            eng->check_script(eng->handle, step->text, strlen(step->text), is_outside(step), err);
         if (rc != MIG_OK) {
             locate_error(err, step);
             return rc;

@@ -193,7 +193,8 @@ static int engine_check_export(void *h, const char *sql, size_t len, const mig_s
     return sqlite_script_check_statement(sql, len, st, err);
 }
 
-/* True when PRAGMA [schema.]journal_mode is set to WAL, or away from it, by the statement at pos. */
+/* True when PRAGMA [schema.]journal_mode is set to WAL, or away from it, by the statement at pos.
+ */
 static bool changes_wal(sqlite_engine *se, const char *sql, size_t len, size_t pos)
 {
     char word[32], schema[32] = "main";
@@ -226,7 +227,8 @@ static bool changes_wal(sqlite_engine *se, const char *sql, size_t len, size_t p
 }
 
 #define RUN_IT_THROUGH_THE_SHELL                                                                   \
-    "run the pending work through the sqlite3 shell: sqlite3 DB \".load migrate\" \"SELECT statement FROM migrate_script('DIR')\" | "        \
+    "run the pending work through the sqlite3 shell: sqlite3 DB \".load migrate\" \"SELECT "       \
+    "statement FROM migrate_script('DIR')\" | "                                                    \
     "sqlite3 DB"
 
 /*
@@ -246,10 +248,11 @@ static int engine_check_script(void *h, const char *sql, size_t len, bool outsid
         sqlite_script_keyword(sql, len, stmts[i].offset, word, sizeof word, &after);
         const char *why = NULL;
         if (strcmp(word, "VACUUM") == 0)
-            why = outside ? "VACUUM cannot run from inside a function call: SQLite refuses it while "
-                            "the calling statement (SELECT migrate_apply(...)) runs"
-                          : "VACUUM cannot run inside a transaction, and migrate_apply runs "
-                            "every migration inside one";
+            why = outside
+                      ? "VACUUM cannot run from inside a function call: SQLite refuses it while "
+                        "the calling statement (SELECT migrate_apply(...)) runs"
+                      : "VACUUM cannot run inside a transaction, and migrate_apply runs "
+                        "every migration inside one";
         else if (!outside && strcmp(word, "PRAGMA") == 0 && changes_wal(se, sql, len, after))
             why = "changing journal_mode to or from WAL cannot run inside a transaction, and "
                   "migrate_apply runs every migration inside one";
@@ -263,8 +266,10 @@ static int engine_check_script(void *h, const char *sql, size_t len, bool outsid
             if (outside)
                 mig_error_set_hint(err, RUN_IT_THROUGH_THE_SHELL);
             else if (strcmp(word, "VACUUM") == 0)
-                mig_error_set_hint(err, "mark the migration -- migrate:no-transaction and "
-                                        "%s", RUN_IT_THROUGH_THE_SHELL);
+                mig_error_set_hint(err,
+                                   "mark the migration -- migrate:no-transaction and "
+                                   "%s",
+                                   RUN_IT_THROUGH_THE_SHELL);
             else
                 mig_error_set_hint(err, "mark the migration -- migrate:no-transaction");
             err->offset = (long)stmts[i].offset;
