@@ -66,8 +66,11 @@ typedef struct mig_engine {
      * SQLSTATE) and err->offset the byte offset of the failing statement in sql.
      */
     int (*exec_script)(void *h, const char *sql, size_t len, mig_error *err);
-    /* Refuse, before anything runs, a script the engine cannot run here; may be NULL. */
-    int (*check_script)(void *h, const char *sql, size_t len, mig_error *err);
+    /*
+     * Refuse, before anything runs, a script the engine cannot run here: inside the call's
+     * transaction, or (outside) as a no-transaction migration from inside the call. May be NULL.
+     */
+    int (*check_script)(void *h, const char *sql, size_t len, bool outside, mig_error *err);
     /* Run one statement with text parameters $1..$n whose types the engine infers. */
     int (*query)(void *h, const char *sql, int nparams, const char *const *params, mig_row_fn fn,
                  void *ctx, mig_error *err);
@@ -119,6 +122,17 @@ typedef struct mig_engine {
      */
     bool (*caller_in_transaction)(void *h);
     int (*exec_autocommit)(void *h, const char *sql, size_t len, int *completed, mig_error *err);
+    /*
+     * What a script ends inside by the engine's quoting rules ("string literal", ...), *at
+     * where it starts, or NULL when all is closed. NULL: PostgreSQL's (mig_script.h).
+     */
+    const char *(*unclosed)(void *h, const char *sql, size_t len, size_t *at);
+    /*
+     * migrate_script: refuse a statement the engine's client cannot be handed safely (err->offset
+     * says where); may be NULL.
+     */
+    int (*check_export)(void *h, const char *sql, size_t len, const mig_statement *st,
+                        mig_error *err);
     /* Split a script into its statements (*out freed by the caller with mig_free). */
     int (*split_statements)(void *h, const char *sql, size_t len, mig_statement **out,
                             size_t *count, mig_error *err);

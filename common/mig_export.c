@@ -90,6 +90,19 @@ static char *guard_expression(const mig_engine *eng, const char *version, const 
     return guard;
 }
 
+/* Name the migration and the line of err->offset in its up script. */
+static void locate_export_error(mig_error *err, const mig_migration *m)
+{
+    if (err->offset >= 0) {
+        size_t len = strlen(m->up_text);
+        size_t at = (size_t)err->offset < len ? (size_t)err->offset : len;
+        mig_error_set_context(err, "migration %s (%s, line %d)", m->version, m->script,
+                              m->up.first_line - 1 + mig_script_line_at(m->up_text, len, at));
+    } else {
+        mig_error_set_context(err, "migration %s (%s)", m->version, m->script);
+    }
+}
+
 /* Push a fixed statement of the dialect when it has one. */
 static int push_optional(mig_sql_lines *out, const char *statement, mig_error *err)
 {
@@ -114,11 +127,16 @@ static int export_step(const mig_engine *eng, const mig_step *step, const char *
     if (rc == MIG_OK && outside)
         rc = push_optional(out, eng->script.outside_begin, err);
     mig_statement *stmts = NULL;
-    size_t n = 0;
+    size_t n = 0, len = strlen(m->up_text);
     if (rc == MIG_OK)
-        rc = eng->split_statements(eng->handle, m->up_text, strlen(m->up_text), &stmts, &n, err);
-    for (size_t i = 0; rc == MIG_OK && i < n; i++)
-        rc = push_line(out, statement_text(m->up_text, &stmts[i]), err);
+        rc = eng->split_statements(eng->handle, m->up_text, len, &stmts, &n, err);
+    for (size_t i = 0; rc == MIG_OK && i < n; i++) {
+        if (eng->check_export &&
+            (rc = eng->check_export(eng->handle, m->up_text, len, &stmts[i], err)) != MIG_OK)
+            locate_export_error(err, m);
+        else
+            rc = push_line(out, statement_text(m->up_text, &stmts[i]), err);
+    }
     mig_free(stmts);
     if (rc == MIG_OK && outside)
         rc = push_optional(out, eng->script.outside_end, err);
@@ -166,6 +184,14 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
                           snap.plan.steps[i].script, snap.plan.steps[i].row->version);
     if (rc == MIG_OK)
         rc = mig_check_leftovers(eng, &snap.plan, err);
+    /* what cannot run inside a transaction is refused here too: the script would fail half-way */
+    for (size_t i = 0; rc == MIG_OK && eng->check_script && i < snap.plan.count; i++) {
+        const mig_migration *m = snap.plan.steps[i].row->file;
+        if (!m->up.no_transaction &&
+            (rc = eng->check_script(eng->handle, m->up_text, strlen(m->up_text), false, err)) !=
+                MIG_OK)
+            locate_export_error(err, m);
+    }
     /* an empty result would look like a failure to whoever pipes it: say why there is none */
     if (rc == MIG_OK && snap.plan.count == 0)
         rc = push_line(out, nothing_to_apply(&snap.status, target), err);

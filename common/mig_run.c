@@ -96,6 +96,29 @@ static int refuse_empty_source(const char *dir, mig_error *err)
     return err->code;
 }
 
+/* The first script of the set that ends inside a quote or comment, by the engine's rules. */
+static int check_closed(const mig_engine *eng, const mig_set *set, mig_error *err)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        const mig_migration *m = &set->items[i];
+        const char *texts[2] = {m->up_text, m->down_text};
+        const char *files[2] = {m->script, m->down_script ? m->down_script : m->script};
+        const mig_span *spans[2] = {&m->up, &m->down};
+        for (int k = 0; k < 2; k++) {
+            if (!texts[k])
+                continue;
+            size_t len = strlen(texts[k]), at;
+            const char *what = eng->unclosed ? eng->unclosed(eng->handle, texts[k], len, &at)
+                                             : mig_script_unclosed(texts[k], len, &at);
+            if (what)
+                return mig_script_unclosed_error(
+                    texts[k], len, files[k], spans[k]->first_line > 0 ? spans[k]->first_line : 1,
+                    what, at, err);
+        }
+    }
+    return MIG_OK;
+}
+
 /* The migrations of a call: the folder, or migrate_scripts when dir is NULL; never none. */
 int mig_load_source(const mig_engine *eng, const char *dir, mig_set *out, char **dups,
                     mig_error *err)
@@ -109,6 +132,14 @@ int mig_load_source(const mig_engine *eng, const char *dir, mig_set *out, char *
         rc = mig_source_read_all(dir, out, dups, err);
     else
         rc = mig_source_read(dir, out, err);
+    if (rc == MIG_OK && (rc = check_closed(eng, out, err)) != MIG_OK) {
+        if (dups) {
+            mig_free(*dups);
+            *dups = NULL;
+        }
+        mig_set_free(out);
+        return rc;
+    }
     if (rc == MIG_OK && out->count == 0) {
         if (dups) {
             mig_free(*dups);
@@ -316,9 +347,8 @@ static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error 
         return MIG_OK;
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
-        if (is_outside(step))
-            continue; /* its statements run outside a transaction: nothing to refuse here */
-        int rc = eng->check_script(eng->handle, step->text, strlen(step->text), err);
+        int rc =
+            eng->check_script(eng->handle, step->text, strlen(step->text), is_outside(step), err);
         if (rc != MIG_OK) {
             locate_error(err, step);
             return rc;

@@ -140,8 +140,8 @@ static size_t skip_quoted(const char *text, size_t len, size_t pos)
     return token_end(text, len, pos, &closed);
 }
 
-/* Refuse a script that ends inside a quoted token or a block comment. */
-int mig_script_check_closed(const char *text, size_t len, const char *file, mig_error *err)
+/* The first quoted token or block comment that never ends, by PostgreSQL's rules. */
+const char *mig_script_unclosed(const char *text, size_t len, size_t *at)
 {
     for (size_t i = 0; i < len;) {
         bool closed;
@@ -151,20 +151,34 @@ int mig_script_check_closed(const char *text, size_t len, const char *file, mig_
             i = nl ? (size_t)(nl - text) : len;
         } else if ((next = token_end(text, len, i, &closed)) != i) {
             if (!closed) {
-                const char *what = text[i] == '/'    ? "block comment"
-                                   : text[i] == '$'  ? "dollar-quoted string"
-                                   : text[i] == '\'' ? "string literal"
-                                                     : "quoted identifier";
-                return mig_fail(err, MIG_ERR,
-                                "%s: line %d: the script ends inside the %s that starts here", file,
-                                mig_script_line_at(text, len, i), what);
+                *at = i;
+                return text[i] == '/'    ? "block comment"
+                       : text[i] == '$'  ? "dollar-quoted string"
+                       : text[i] == '\'' ? "string literal"
+                                         : "quoted identifier";
             }
             i = next;
         } else {
             i++;
         }
     }
-    return MIG_OK;
+    return NULL;
+}
+
+/* The error for a script that ends inside what starts at offset at (first_line: its line 1). */
+int mig_script_unclosed_error(const char *text, size_t len, const char *file, int first_line,
+                              const char *what, size_t at, mig_error *err)
+{
+    return mig_fail(err, MIG_ERR, "%s: line %d: the script ends inside the %s that starts here",
+                    file, first_line - 1 + mig_script_line_at(text, len, at), what);
+}
+
+/* Refuse a script that ends inside a quoted token or a block comment. */
+int mig_script_check_closed(const char *text, size_t len, const char *file, mig_error *err)
+{
+    size_t at;
+    const char *what = mig_script_unclosed(text, len, &at);
+    return what ? mig_script_unclosed_error(text, len, file, 1, what, at, err) : MIG_OK;
 }
 
 /* The next top-level ';' from pos. */

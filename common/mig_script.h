@@ -50,6 +50,13 @@ size_t mig_script_statement_start(const char *text, size_t len, size_t pos);
  */
 int mig_script_check_closed(const char *text, size_t len, const char *file, mig_error *err);
 
+/* What the script ends inside by PostgreSQL's rules, *at where it starts; NULL when closed. */
+const char *mig_script_unclosed(const char *text, size_t len, size_t *at);
+
+/* The error mig_script_check_closed raises, for what starts at at; first_line: text's line 1. */
+int mig_script_unclosed_error(const char *text, size_t len, const char *file, int first_line,
+                              const char *what, size_t at, mig_error *err);
+
 /* A copy of s with bytes that are not valid UTF-8 written as \xHH, for messages. */
 char *mig_escape_utf8(const char *s);
 

@@ -99,10 +99,8 @@ static int read_script(const char *full, const char *rel, char **out, size_t *ou
         }
     }
     close(fd);
-    if (rc == MIG_OK)
+    if (rc == MIG_OK) /* quotes are checked by the engine's rules when the source is loaded */
         rc = mig_script_check_text(text, len, rel, err);
-    if (rc == MIG_OK)
-        rc = mig_script_check_closed(text, len, rel, err);
     if (rc != MIG_OK) {
         mig_free(text);
         return rc;
@@ -524,8 +522,6 @@ static int copy_stored(const char *text, const char *label, char **out, mig_erro
         return mig_fail(err, MIG_ERR, "%s: is %zu bytes; scripts over %u MiB are refused", label,
                         len, MIG_MAX_SCRIPT_BYTES / (1024u * 1024u));
     int rc = mig_script_check_text(text, len, label, err);
-    if (rc == MIG_OK)
-        rc = mig_script_check_closed(text, len, label, err);
     if (rc != MIG_OK)
         return rc;
     if (!(*out = mig_strndup(text, len)))

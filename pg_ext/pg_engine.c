@@ -30,6 +30,7 @@
 #include "../common/mig_alloc.h"
 #include "../common/mig_history.h"
 #include "../common/mig_messages.h"
+#include "../common/mig_reentry.h"
 #include "../common/mig_script.h"
 #include "../common/mig_sha256.h"
 
@@ -385,10 +386,12 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
 }
 
 /* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
-static int engine_check_script(void *h, const char *sql, size_t len, mig_error *err)
+static int engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err)
 {
     script_job job = {sql, NULL, -1, false};
     (void)len;
+    if (outside) /* check_outside_steps has refused it: PostgreSQL functions cannot run one */
+        return MIG_OK;
     if (((pg_engine *)h)->aborted)
         return aborted_refusal(err);
     int rc = run_guarded(script_body, &job, sql, err);
@@ -1032,7 +1035,7 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
 }
 
 /* One call of an SQL function around a core operation. */
-void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
+static void call_op(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
 {
     MemoryContext function_cxt = CurrentMemoryContext;
     pg_engine pe;
@@ -1047,6 +1050,29 @@ void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
     if (rc != MIG_OK)
         pg_engine_raise(&err);
     SPI_finish();
+}
+
+/*
+ * One call of an SQL function around a core operation, unless it re-enters the call running in
+ * this backend (a migration calling migrate_apply would recurse until the stack runs out).
+ */
+void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
+{
+    static mig_reentry running;
+    char *name = get_func_name(fcinfo->flinfo->fn_oid);
+    mig_error err;
+    mig_error_init(&err);
+    if (mig_reentry_enter(&running, name ? name : "this function", &err) != MIG_OK)
+        pg_engine_raise(&err);
+    PG_TRY();
+    {
+        call_op(fcinfo, op, arg);
+    }
+    PG_FINALLY();
+    {
+        mig_reentry_leave(&running);
+    }
+    PG_END_TRY();
 }
 
 /* Copy a result where it outlives SPI_finish. */

@@ -1,6 +1,7 @@
 #include "sqlite_engine.h"
 SQLITE_EXTENSION_INIT3
 
+#include "sqlite_script.h"
 #include "sqlite_unique.h"
 
 #include "../common/mig_alloc.h"
@@ -70,7 +71,7 @@ static int engine_history_prepare(void *h, bool create, bool *exists, mig_error 
 /* The statement's first keyword, upper-cased into buf. */
 static void leading_keyword(const char *sql, size_t len, char *buf, size_t size)
 {
-    size_t i = mig_script_skip_blank(sql, len, 0), n = 0;
+    size_t i = sqlite_script_skip_blank(sql, len, 0), n = 0;
     while (i < len && n + 1 < size &&
            ((sql[i] >= 'a' && sql[i] <= 'z') || (sql[i] >= 'A' && sql[i] <= 'Z')))
         buf[n++] = (char)(sql[i++] & ~0x20);
@@ -84,10 +85,10 @@ static bool ends_transaction(const char *sql, size_t len)
     leading_keyword(sql, len, word, sizeof word);
     if (strcmp(word, "ROLLBACK") == 0) {
         /* ROLLBACK TO a savepoint of the script's own is fine */
-        size_t i = mig_script_skip_blank(sql, len, 0) + 8;
-        i = mig_script_skip_blank(sql, len, i);
+        size_t i = sqlite_script_skip_blank(sql, len, 0) + 8;
+        i = sqlite_script_skip_blank(sql, len, i);
         if (i + 11 <= len && strncasecmp(sql + i, "TRANSACTION", 11) == 0)
-            i = mig_script_skip_blank(sql, len, i + 11);
+            i = sqlite_script_skip_blank(sql, len, i + 11);
         return !(i + 2 <= len && strncasecmp(sql + i, "TO", 2) == 0);
     }
     return strcmp(word, "BEGIN") == 0 || strcmp(word, "COMMIT") == 0 || strcmp(word, "END") == 0;
@@ -169,62 +170,135 @@ static bool engine_caller_in_transaction(void *h)
     return !se->began && !sqlite3_get_autocommit(se->db);
 }
 
-/*
- * engine.split_statements: a statement ends at a ';' outside quotes and comments where SQLite
- * says the text so far is complete (a trigger body's inner ';' are not its end).
- */
+/* engine.split_statements: by SQLite's own rules, in one pass (sqlite_script.c). */
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
     (void)h;
-    size_t cap = 16, n = 0;
-    mig_statement *list = mig_malloc(cap * sizeof *list);
-    if (!list)
-        return mig_fail_nomem(err);
-    size_t start = mig_script_skip_blank(sql, len, 0), pos = start;
-    while (start < len) {
-        size_t semi = mig_script_next_semicolon(sql, len, pos);
-        bool complete = semi >= len;
-        if (!complete) {
-            char *candidate = mig_strndup(sql + start, semi + 1 - start);
-            if (!candidate) {
-                mig_free(list);
-                return mig_fail_nomem(err);
-            }
-            complete = sqlite3_complete(candidate);
-            mig_free(candidate);
-        }
-        if (!complete) {
-            pos = semi + 1;
-            continue;
-        }
-        if (n == cap) {
-            mig_statement *bigger = mig_realloc(list, (cap *= 2) * sizeof *list);
-            if (!bigger) {
-                mig_free(list);
-                return mig_fail_nomem(err);
-            }
-            list = bigger;
-        }
-        size_t stop = semi < len ? semi + 1 : len;
-        /* an empty statement (";") is skipped, as running the script skips it */
-        if (mig_script_skip_blank(sql, semi < len ? semi : len, start) < (semi < len ? semi : len))
-            list[n++] = (mig_statement){start, stop - start};
-        start = pos = mig_script_skip_blank(sql, len, stop);
-    }
-    *out = list;
-    *count = n;
-    return MIG_OK;
+    return sqlite_script_split(sql, len, out, count, err);
 }
 
-/* engine.literal */
+/* engine.unclosed: SQLite's quotes and comments (block comments do not nest; no dollar quotes). */
+static const char *engine_unclosed(void *h, const char *sql, size_t len, size_t *at)
+{
+    (void)h;
+    return sqlite_script_unclosed(sql, len, at);
+}
+
+/* engine.check_export: what the sqlite3 shell would not read as the SQL it is. */
+static int engine_check_export(void *h, const char *sql, size_t len, const mig_statement *st,
+                               mig_error *err)
+{
+    (void)h;
+    return sqlite_script_check_statement(sql, len, st, err);
+}
+
+/* True when PRAGMA [schema.]journal_mode is set to WAL, or away from it, by the statement at pos.
+ */
+static bool changes_wal(sqlite_engine *se, const char *sql, size_t len, size_t pos)
+{
+    char word[32], schema[32] = "main";
+    size_t i;
+    sqlite_script_keyword(sql, len, pos, word, sizeof word, &i);
+    i = sqlite_script_skip_blank(sql, len, i);
+    if (i < len && sql[i] == '.') {
+        memcpy(schema, word, sizeof word);
+        sqlite_script_keyword(sql, len, i + 1, word, sizeof word, &i);
+        i = sqlite_script_skip_blank(sql, len, i);
+    }
+    if (strcmp(word, "JOURNAL_MODE") != 0 || i >= len || (sql[i] != '=' && sql[i] != '('))
+        return false;
+    i = sqlite_script_skip_blank(sql, len, i + 1);
+    if (i < len && (sql[i] == '\'' || sql[i] == '"'))
+        i++;
+    sqlite_script_keyword(sql, len, i, word, sizeof word, NULL);
+    if (strcmp(word, "WAL") == 0)
+        return true;
+    /* away from WAL: the database's current mode decides */
+    char *query = sqlite3_mprintf("PRAGMA \"%w\".journal_mode", schema);
+    sqlite3_stmt *st = NULL;
+    bool wal = false;
+    if (query && sqlite3_prepare_v2(se->db, query, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        wal = sqlite3_strnicmp((const char *)sqlite3_column_text(st, 0), "wal", 4) == 0;
+    sqlite3_finalize(st);
+    sqlite3_free(query);
+    return wal;
+}
+
+#define RUN_IT_THROUGH_THE_SHELL                                                                   \
+    "run the pending work through the sqlite3 shell: sqlite3 DB \".load migrate\" \"SELECT "       \
+    "statement FROM migrate_script('DIR')\" | "                                                    \
+    "sqlite3 DB"
+
+/*
+ * engine.check_script: refuse, before anything runs, statements SQLite cannot run where the
+ * migration would run them: VACUUM never from inside a function call, a change of journal mode
+ * to or from WAL never inside a transaction, transaction control never inside the call's.
+ */
+static int engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err)
+{
+    sqlite_engine *se = h;
+    mig_statement *stmts = NULL;
+    size_t n = 0;
+    int rc = sqlite_script_split(sql, len, &stmts, &n, err);
+    for (size_t i = 0; rc == MIG_OK && i < n; i++) {
+        char word[16];
+        size_t after;
+        sqlite_script_keyword(sql, len, stmts[i].offset, word, sizeof word, &after);
+        const char *why = NULL;
+        if (strcmp(word, "VACUUM") == 0)
+            why = outside
+                      ? "VACUUM cannot run from inside a function call: SQLite refuses it while "
+                        "the calling statement (SELECT migrate_apply(...)) runs"
+                      : "VACUUM cannot run inside a transaction, and migrate_apply runs "
+                        "every migration inside one";
+        else if (!outside && strcmp(word, "PRAGMA") == 0 && changes_wal(se, sql, len, after))
+            why = "changing journal_mode to or from WAL cannot run inside a transaction, and "
+                  "migrate_apply runs every migration inside one";
+        else if (!outside && ends_transaction(sql + stmts[i].offset, stmts[i].len)) {
+            rc = mig_fail(err, MIG_ERR, MIG_MSG_TRANSACTION_CONTROL);
+            err->offset = (long)stmts[i].offset;
+            break;
+        }
+        if (why) {
+            rc = mig_fail(err, MIG_ERR, "%s", why);
+            if (outside)
+                mig_error_set_hint(err, RUN_IT_THROUGH_THE_SHELL);
+            else if (strcmp(word, "VACUUM") == 0)
+                mig_error_set_hint(err,
+                                   "mark the migration -- migrate:no-transaction and "
+                                   "%s",
+                                   RUN_IT_THROUGH_THE_SHELL);
+            else
+                mig_error_set_hint(err, "mark the migration -- migrate:no-transaction");
+            err->offset = (long)stmts[i].offset;
+        }
+    }
+    mig_free(stmts);
+    return rc;
+}
+
+/*
+ * engine.literal: a line of migrate_script's output must never begin with '.', which the
+ * sqlite3 shell could read as a command; a newline before one is written as char(10).
+ */
 static char *engine_literal(void *h, const char *text)
 {
     (void)h;
-    char *q = sqlite3_mprintf("%Q", text);
-    char *copy = q ? mig_strdup(q) : NULL;
-    sqlite3_free(q);
-    return copy;
+    mig_buf b = {0};
+    mig_buf_puts(&b, "'");
+    for (const char *p = text; *p; p++) {
+        if (*p == '\'') {
+            mig_buf_puts(&b, "''");
+        } else if (*p == '\n' && p[1 + strspn(p + 1, " \t")] == '.') {
+            mig_buf_puts(&b, "' || char(10) || '");
+        } else {
+            mig_buf_append(&b, p, 1);
+        }
+    }
+    mig_buf_puts(&b, "'");
+    return mig_buf_take(&b);
 }
 
 /* engine.scripts_prepare: migrate_scripts must exist for calls given no folder. */
@@ -554,7 +628,7 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .history_table = HISTORY_TABLE,
         .history_prepare = engine_history_prepare,
         .exec_script = engine_exec_script,
-        .check_script = NULL,
+        .check_script = engine_check_script,
         .query = engine_query,
         .savepoint = engine_savepoint,
         .release = engine_release,
@@ -573,6 +647,8 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .caller_in_transaction = engine_caller_in_transaction,
         .exec_autocommit = engine_exec_autocommit,
         .split_statements = engine_split_statements,
+        .unclosed = engine_unclosed,
+        .check_export = engine_check_export,
         .check_leftovers = NULL,
         .literal = engine_literal,
         .script =

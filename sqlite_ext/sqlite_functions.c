@@ -6,6 +6,7 @@ SQLITE_EXTENSION_INIT3
 #include "sqlite_unique.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_messages.h"
 #include "../common/mig_record.h"
 #include "../common/mig_unique.h"
 
@@ -112,11 +113,51 @@ static int changing_call_ok(sqlite3_context *ctx, const char *name)
     return 0;
 }
 
+/* Let call name start on the connection, or set the error and return 0 (mig_reentry.h). */
+static int enter_call(sqlite3_context *ctx, const char *name)
+{
+    migrate_conn *conn = sqlite3_user_data(ctx);
+    mig_error err;
+    mig_error_init(&err);
+    if (mig_reentry_enter(&conn->running, name, &err) == MIG_OK)
+        return 1;
+    result_error(ctx, &err);
+    return 0;
+}
+
+static void leave_call(sqlite3_context *ctx)
+{
+    migrate_conn *conn = sqlite3_user_data(ctx);
+    mig_reentry_leave(&conn->running);
+}
+
+/*
+ * Start a call that reads files or changes a setting: SQLite lets a CHECK constraint or a
+ * DEFAULT call even a DIRECTONLY function, and those run only in statements that write a table,
+ * so a calling statement that reads or writes no table is what a plain SELECT looks like.
+ */
+static int reading_call_ok(sqlite3_context *ctx, const char *name)
+{
+    if (!caller_reads_tables(sqlite3_context_db_handle(ctx)))
+        return 1;
+    char *msg = sqlite3_mprintf("%s must be called as a plain SELECT %s(...): the calling "
+                                "statement reads or writes a table, and schema code (a CHECK "
+                                "constraint, a default, a trigger, a view) may not call it",
+                                name, name);
+    sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
+    sqlite3_free(msg);
+    return 0;
+}
+
 /* Run one apply / to / rollback call and return how many migrations it ran. */
 static void run_call(sqlite3_context *ctx, const char *name, const char *dir, mig_call *call)
 {
-    if (!changing_call_ok(ctx, name)) /* dir NULL: migrate_scripts */
+    if (!enter_call(ctx, name))
         return;
+    if (!changing_call_ok(ctx, name)) { /* dir NULL: migrate_scripts */
+        leave_call(ctx);
+        return;
+    }
     migrate_conn *conn = sqlite3_user_data(ctx);
     call->policy = conn->policy;
     sqlite_engine se;
@@ -127,6 +168,7 @@ static void run_call(sqlite3_context *ctx, const char *name, const char *dir, mi
     int count = 0;
     int rc = mig_run(&eng, dir, call, &count, &err);
     sqlite_engine_free(&se);
+    leave_call(ctx);
     if (rc != MIG_OK)
         result_error(ctx, &err);
     else
@@ -187,8 +229,11 @@ typedef int (*text_op)(const mig_engine *eng, const migrate_conn *conn, int argc
                        sqlite3_value **argv, char **result, mig_error *err);
 
 /* Run op on an engine bound to the calling connection; its text, or its error, is the result. */
-static void run_text_op(sqlite3_context *ctx, text_op op, int argc, sqlite3_value **argv)
+static void run_text_op(sqlite3_context *ctx, const char *name, text_op op, int argc,
+                        sqlite3_value **argv)
 {
+    if (!enter_call(ctx, name))
+        return;
     sqlite_engine se;
     mig_engine eng;
     mig_error err;
@@ -197,6 +242,7 @@ static void run_text_op(sqlite3_context *ctx, text_op op, int argc, sqlite3_valu
     sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
     int rc = op(&eng, sqlite3_user_data(ctx), argc, argv, &result, &err);
     sqlite_engine_free(&se);
+    leave_call(ctx);
     if (rc != MIG_OK)
         result_error(ctx, &err);
     else
@@ -214,7 +260,9 @@ static int validate_op(const mig_engine *eng, const migrate_conn *conn, int argc
 /* migrate_validate(dir): 'ok', or one error listing every problem (NULL: migrate_scripts). */
 static void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    run_text_op(ctx, validate_op, argc, argv);
+    /* it reads files: never from a statement that reads a table, as a CHECK constraint's is */
+    if (reading_call_ok(ctx, "migrate_validate"))
+        run_text_op(ctx, "migrate_validate", validate_op, argc, argv);
 }
 
 static int repair_op(const mig_engine *eng, const migrate_conn *conn, int argc,
@@ -228,7 +276,7 @@ static int repair_op(const mig_engine *eng, const migrate_conn *conn, int argc,
 static void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (changing_call_ok(ctx, "migrate_repair"))
-        run_text_op(ctx, repair_op, argc, argv);
+        run_text_op(ctx, "migrate_repair", repair_op, argc, argv);
 }
 
 static int baseline_op(const mig_engine *eng, const migrate_conn *conn, int argc,
@@ -246,7 +294,7 @@ static int baseline_op(const mig_engine *eng, const migrate_conn *conn, int argc
 static void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (changing_call_ok(ctx, "migrate_baseline"))
-        run_text_op(ctx, baseline_op, argc, argv);
+        run_text_op(ctx, "migrate_baseline", baseline_op, argc, argv);
 }
 
 static int add_unique_op(const mig_engine *eng, const migrate_conn *conn, int argc,
@@ -264,18 +312,24 @@ static int add_unique_op(const mig_engine *eng, const migrate_conn *conn, int ar
 static void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (changing_call_ok(ctx, "migrate_add_unique"))
-        run_text_op(ctx, add_unique_op, argc, argv);
+        run_text_op(ctx, "migrate_add_unique", add_unique_op, argc, argv);
 }
 
 /* migrate_init(): create migrate_history and migrate_scripts, so scripts can be inserted. */
 static void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc, (void)argv;
-    if (!changing_call_ok(ctx, "migrate_init"))
+    if (!enter_call(ctx, "migrate_init"))
         return;
+    if (!changing_call_ok(ctx, "migrate_init")) {
+        leave_call(ctx);
+        return;
+    }
     mig_error err;
     mig_error_init(&err);
-    if (sqlite_engine_init_tables(sqlite3_context_db_handle(ctx), &err) != MIG_OK)
+    int rc = sqlite_engine_init_tables(sqlite3_context_db_handle(ctx), &err);
+    leave_call(ctx);
+    if (rc != MIG_OK)
         result_error(ctx, &err);
     else
         sqlite3_result_text(ctx, "ok", -1, SQLITE_STATIC);
@@ -300,11 +354,25 @@ static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
         sqlite3_free(msg);
         return;
     }
-    if (value && strcmp(value, on) == 0)
+    if (argc < 2) { /* reading the setting changes nothing */
+        sqlite3_result_text(ctx, *flag ? on : off, -1, SQLITE_STATIC);
+        return;
+    }
+    if (!value) {
+        char *msg = sqlite3_mprintf(MIG_MSG_SET_NULL, name, off, on);
+        sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
+        sqlite3_free(msg);
+        return;
+    }
+    /* a change of setting: never from schema code, nor from a migration of a running call */
+    if (!reading_call_ok(ctx, "migrate_set") || !enter_call(ctx, "migrate_set"))
+        return;
+    leave_call(ctx);
+    if (strcmp(value, on) == 0)
         *flag = true;
-    else if (value && strcmp(value, off) == 0)
+    else if (strcmp(value, off) == 0)
         *flag = false;
-    else if (value) {
+    else {
         char *msg =
             sqlite3_mprintf("migrate_set: %s must be '%s' or '%s', not '%s'", name, off, on, value);
         sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);

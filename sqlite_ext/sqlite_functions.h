@@ -4,12 +4,14 @@
 
 #include "sqlite3ext.h"
 
+#include "../common/mig_reentry.h"
 #include "../common/mig_state.h"
 
 /* Per-connection state shared by every function and table of one load. */
 typedef struct migrate_conn {
-    mig_policy policy; /* set with migrate_set() */
-    int refs;          /* registrations still holding it */
+    mig_policy policy;   /* set with migrate_set() */
+    mig_reentry running; /* the call running on this connection, which a migration may re-enter */
+    int refs;            /* registrations still holding it */
 } migrate_conn;
 
 migrate_conn *migrate_conn_new(void);

@@ -398,9 +398,13 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     mig_engine eng;
     mig_error err;
     mig_error_init(&err);
-    sqlite_engine_init(&se, vt->db, &eng);
-    int rc = vt->kind->load(&eng, cur->args, idxNum, &vt->conn->policy, &cur->data, &err);
-    sqlite_engine_free(&se);
+    int rc = mig_reentry_enter(&vt->conn->running, vt->kind->name, &err);
+    if (rc == MIG_OK) {
+        sqlite_engine_init(&se, vt->db, &eng);
+        rc = vt->kind->load(&eng, cur->args, idxNum, &vt->conn->policy, &cur->data, &err);
+        sqlite_engine_free(&se);
+        mig_reentry_leave(&vt->conn->running);
+    }
     if (rc == MIG_OK) {
         cur->loaded = 1;
         return SQLITE_OK;

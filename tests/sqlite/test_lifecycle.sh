@@ -708,8 +708,8 @@ target \"\" is not a version (expected digits joined by '.', '_' or '-', such as
   expect_eq "schema and history after the bad calls" "$before" "$DUMP"
 }
 
-# migrate_set: unknown names and values are errors that change nothing; a NULL or absent value
-# reads the setting.
+# migrate_set: unknown names and values, and a NULL value, are errors that change nothing; an
+# absent value reads the setting.
 test_migrate_set_errors() {
   sq --no-bail db <<'EOF'
 SELECT migrate_set('out_of_order', 'allow');
@@ -733,9 +733,9 @@ migrate_set: out_of_order must be 'error' or 'allow', not 'Allow'
 migrate_set: out_of_order must be 'error' or 'allow', not 'ignore'
 migrate_set: out_of_order must be 'error' or 'allow', not ''
 migrate_set: missing must be 'error' or 'ignore', not 'allow'
-migrate_set: missing must be 'error' or 'ignore', not 'yes'"
+migrate_set: missing must be 'error' or 'ignore', not 'yes'
+migrate_set: out_of_order cannot be set to NULL (values: 'error' or 'allow')"
   expect_out "allow
-allow
 allow
 error"
 }

@@ -151,9 +151,10 @@ static int fake_exec(void *h, const char *sql, size_t len, mig_error *err)
 }
 
 /* Refuse a script holding refuse_check_on, pointing at the statement. */
-int fake_check(void *h, const char *sql, size_t len, mig_error *err)
+int fake_check(void *h, const char *sql, size_t len, bool outside, mig_error *err)
 {
     fake *f = h;
+    (void)outside;
     note(f, "check");
     const char *bad = f->refuse_check_on
                           ? memmem(sql, len, f->refuse_check_on, strlen(f->refuse_check_on))

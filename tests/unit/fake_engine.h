@@ -36,7 +36,7 @@ typedef struct fake {
 
 /* The engine whose calls go to f (check_script is NULL; fake_check can be put there). */
 mig_engine fake_engine(fake *f);
-int fake_check(void *h, const char *sql, size_t len, mig_error *err);
+int fake_check(void *h, const char *sql, size_t len, bool outside, mig_error *err);
 /* A row already in history before the call (script "<version>_<name>.sql", up_sql "SELECT 1;"). */
 void fake_add_row(fake *f, const char *version, const char *name, const char *direction,
                   const char *checksum, bool success);

@@ -1,0 +1,29 @@
+#include "mig_reentry.h"
+
+#include "mig_messages.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+/* Calls a migration's statements may make: they act on the tables the migration is changing. */
+static bool allowed_inside(const char *name)
+{
+    return strcmp(name, "migrate_add_unique") == 0 || strcmp(name, "migrate_duplicates") == 0;
+}
+
+/* Refuse a call made from inside another one, unless it is one a migration may make. */
+int mig_reentry_enter(mig_reentry *r, const char *name, mig_error *err)
+{
+    if (r->depth > 0 && !allowed_inside(name))
+        return mig_fail(err, MIG_ERR, MIG_MSG_REENTRY, name, r->running);
+    if (r->depth++ == 0)
+        r->running = name;
+    return MIG_OK;
+}
+
+/* Forget the call once the outermost one ends. */
+void mig_reentry_leave(mig_reentry *r)
+{
+    if (r->depth > 0 && --r->depth == 0)
+        r->running = NULL;
+}
