@@ -623,7 +623,7 @@ SELECT migrate_apply(NULL);" "20240101|users|applied|migrate_scripts:20240101|1
 20240103||up|migrate_scripts:v20240103|1|1
 1|
 ok
-2
+1
 0"
   # rollback runs the stored down_sql, newest first
   q db "SELECT migrate_rollback(NULL, 2); SELECT * FROM reverted;
