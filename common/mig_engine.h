@@ -20,8 +20,8 @@ typedef struct mig_table_desc {
     char *referenced_by; /* a table whose foreign key references this one, or NULL */
     char **columns;      /* every column of the table, plain names, in the catalog's order */
     int ncolumns;
-    bool own;            /* one of the extension's (or the tool's) own tables */
-    unsigned int relid;  /* the engine's own id of the table (PostgreSQL: its OID), or 0 */
+    bool own;           /* one of the extension's (or the tool's) own tables */
+    unsigned int relid; /* the engine's own id of the table (PostgreSQL: its OID), or 0 */
 } mig_table_desc;
 
 /*
@@ -100,10 +100,10 @@ typedef struct mig_engine {
      * migrate_add_unique. table_describe resolves the table (an error names a missing table
      * or column) and, where the engine has locks and privileges, locks it until the end of the
      * transaction for what the call does (change: the whole schema change, else reading) and
-     * checks that the caller may do it; index_state compares an existing index of that name (*detail, when
-     * DIFFERENT, says how it differs; when EQUIVALENT, names the other index; caller frees);
-     * unique_create makes the unique index (and
-     * on PostgreSQL the constraint). A unique violation sets err->sqlstate to "23505".
+     * checks that the caller may do it; index_state compares an existing index of that name
+     * (*detail, when DIFFERENT, says how it differs; when EQUIVALENT, names the other index; caller
+     * frees); unique_create makes the unique index (and on PostgreSQL the constraint). A unique
+     * violation sets err->sqlstate to "23505".
      */
     int (*table_describe)(void *h, const char *table, bool change, const char *const *columns,
                           int ncolumns, mig_table_desc *out, mig_error *err);

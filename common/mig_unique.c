@@ -328,8 +328,8 @@ static void from_duplicate_rows(mig_buf *b, const unique_request *req)
 }
 
 /* Run one statement built in b (taking its text), handing each row to fn when not NULL. */
-static int run_built(const unique_request *req, mig_buf *b, int nparams,
-                     const char *const *params, mig_row_fn fn, void *ctx, mig_error *err)
+static int run_built(const unique_request *req, mig_buf *b, int nparams, const char *const *params,
+                     mig_row_fn fn, void *ctx, mig_error *err)
 {
     const mig_engine *eng = req->eng;
     char *sql = mig_buf_take(b);

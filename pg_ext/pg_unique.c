@@ -99,7 +99,7 @@ static int catalog_gone(mig_error *err, const char *what, Oid oid)
  */
 static int find_identity(Oid relid, mig_table_desc *out, mig_error *err)
 {
-    Relation rel = table_open(relid, NoLock); /* locked by find_table */
+    Relation rel = table_open(relid, NoLock);  /* locked by find_table */
     List *indexes = RelationGetIndexList(rel); /* also fills rd_pkindex */
     Oid pk = rel->rd_pkindex;
     bool partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
@@ -191,7 +191,8 @@ int pg_table_describe(void *h, const char *table, bool change, const char *const
         return catalog_gone(err, "table", relid);
     Oid extension = get_extension_oid("migrate", true);
     out->relid = relid;
-    out->own = OidIsValid(extension) && getExtensionOfObject(RelationRelationId, relid) == extension;
+    out->own =
+        OidIsValid(extension) && getExtensionOfObject(RelationRelationId, relid) == extension;
     out->name = mig_strdup(table);
     out->schema = mig_strdup(schema);
     out->table = mig_strdup(name);
@@ -221,7 +222,8 @@ static int64 catalog_rows(const char *sql, Oid relid, mig_error *err)
         return -1;
     }
     bool isnull;
-    int64 n = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    int64 n =
+        DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
     SPI_freetuptable(SPI_tuptable);
     return isnull ? 0 : n;
 }
@@ -246,7 +248,8 @@ int pg_quarantine_state(void *h, const mig_table_desc *t, bool *exists, const ch
     LockRelationOid(qid, ShareRowExclusiveLock);
     HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(qid));
     if (!HeapTupleIsValid(tup)) { /* dropped while we waited for the lock */
-        mig_fail(err, MIG_ERR, "table %s was dropped while migrate waited for it; nothing was changed",
+        mig_fail(err, MIG_ERR,
+                 "table %s was dropped while migrate waited for it; nothing was changed",
                  t->quarantine_name);
         strcpy(err->sqlstate, "40001");
         return err->code;
@@ -264,14 +267,16 @@ int pg_quarantine_state(void *h, const mig_table_desc *t, bool *exists, const ch
     int64 triggers = catalog_rows("SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger "
                                   "WHERE tgrelid OPERATOR(pg_catalog.=) $1",
                                   qid, err);
-    int64 rules = triggers < 0 ? -1
-                               : catalog_rows("SELECT pg_catalog.count(*) FROM pg_catalog.pg_rewrite "
-                                              "WHERE ev_class OPERATOR(pg_catalog.=) $1",
-                                              qid, err);
-    int64 policies = rules < 0 ? -1
-                               : catalog_rows("SELECT pg_catalog.count(*) FROM pg_catalog.pg_policy "
-                                              "WHERE polrelid OPERATOR(pg_catalog.=) $1",
-                                              qid, err);
+    int64 rules = triggers < 0
+                      ? -1
+                      : catalog_rows("SELECT pg_catalog.count(*) FROM pg_catalog.pg_rewrite "
+                                     "WHERE ev_class OPERATOR(pg_catalog.=) $1",
+                                     qid, err);
+    int64 policies = rules < 0
+                         ? -1
+                         : catalog_rows("SELECT pg_catalog.count(*) FROM pg_catalog.pg_policy "
+                                        "WHERE polrelid OPERATOR(pg_catalog.=) $1",
+                                        qid, err);
     if (policies < 0)
         return err->code;
     if (kind != RELKIND_RELATION)

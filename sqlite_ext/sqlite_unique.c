@@ -178,7 +178,8 @@ static int list_columns(sqlite3 *db, const char *schema, const char *table, char
     *count = 0;
     sqlite3_stmt *q = prepare_owned(
         db,
-        sqlite3_mprintf("SELECT name FROM pragma_table_xinfo(?1, ?2) WHERE hidden <> 1 ORDER BY cid"),
+        sqlite3_mprintf(
+            "SELECT name FROM pragma_table_xinfo(?1, ?2) WHERE hidden <> 1 ORDER BY cid"),
         err);
     if (!q)
         return err->code;
