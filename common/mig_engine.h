@@ -18,6 +18,10 @@ typedef struct mig_table_desc {
     char **identity;       /* quoted expressions that identify a row: rowid, primary key, ctid */
     int nidentity;
     char *referenced_by; /* a table whose foreign key references this one, or NULL */
+    char **columns;      /* every column of the table, plain names, in the catalog's order */
+    int ncolumns;
+    bool own;           /* one of the extension's (or the tool's) own tables */
+    unsigned int relid; /* the engine's own id of the table (PostgreSQL: its OID), or 0 */
 } mig_table_desc;
 
 /*
@@ -97,13 +101,24 @@ typedef struct mig_engine {
     char *(*current_user)(void *h);
     /*
      * migrate_add_unique. table_describe resolves the table (an error names a missing table
-     * or column); index_state compares an existing index of that name (*detail, when
-     * DIFFERENT, says how it differs; when EQUIVALENT, names the other index; caller frees);
-     * unique_create makes the unique index (and
-     * on PostgreSQL the constraint). A unique violation sets err->sqlstate to "23505".
+     * or column) and, where the engine has locks and privileges, locks it until the end of the
+     * transaction for what the call does (change: the whole schema change, else reading) and
+     * checks that the caller may do it; index_state compares an existing index of that name
+     * (*detail, when DIFFERENT, says how it differs; when EQUIVALENT, names the other index; caller
+     * frees); unique_create makes the unique index (and on PostgreSQL the constraint). A unique
+     * violation sets err->sqlstate to "23505".
      */
-    int (*table_describe)(void *h, const char *table, const char *const *columns, int ncolumns,
-                          mig_table_desc *out, mig_error *err);
+    int (*table_describe)(void *h, const char *table, bool change, const char *const *columns,
+                          int ncolumns, mig_table_desc *out, mig_error *err);
+    /*
+     * The quarantine table t->quarantine as it stands: *exists false when there is none; else
+     * *why (static text) says why it may not be written into (another owner, triggers, rules,
+     * policies), or is NULL, and *columns (plain names, caller frees with
+     * mig_unique_columns_free) lists its columns. An existing table stays locked against
+     * changes until the end of the transaction.
+     */
+    int (*quarantine_state)(void *h, const mig_table_desc *t, bool *exists, const char **why,
+                            char ***columns, int *ncolumns, mig_error *err);
     int (*index_state)(void *h, const mig_table_desc *t, const char *index,
                        const char *const *columns, int ncolumns, int *state, char **detail,
                        mig_error *err);

@@ -28,12 +28,13 @@ static bool is_blank_char(char c)
 }
 
 /* Split a comma-separated column list, trimming white space around each name. */
-int mig_unique_columns(const char *list, char ***names, int *count, mig_error *err)
+int mig_unique_columns(const char *function, const char *list, char ***names, int *count,
+                       mig_error *err)
 {
     *names = NULL;
     *count = 0;
     if (!list)
-        return mig_fail(err, MIG_ERR, "migrate_add_unique needs a list of columns");
+        return mig_fail(err, MIG_ERR, "%s needs a list of columns", function);
     int cap = 1;
     for (const char *p = list; *p; p++)
         cap += *p == ',';
@@ -151,6 +152,7 @@ void mig_table_desc_free(mig_table_desc *t)
         mig_free(t->identity[i]);
     mig_free(t->identity);
     mig_free(t->referenced_by);
+    mig_unique_columns_free(t->columns, t->ncolumns);
     memset(t, 0, sizeof *t);
 }
 
@@ -169,6 +171,7 @@ void mig_dup_report_free(mig_dup_report *report)
 /* The parsed arguments and resolved table of one request. */
 typedef struct unique_request {
     const mig_engine *eng;
+    const char *function; /* migrate_add_unique or migrate_duplicates, for messages */
     char **columns;
     int ncolumns;
     char **quoted; /* the columns, quoted */
@@ -183,14 +186,15 @@ static void request_free(unique_request *req)
 }
 
 /* Parse the columns and resolve the table through the engine. */
-static int request_open(const mig_engine *eng, const char *table, const char *columns,
-                        unique_request *req, mig_error *err)
+static int request_open(const mig_engine *eng, const char *function, const char *table,
+                        const char *columns, unique_request *req, mig_error *err)
 {
     memset(req, 0, sizeof *req);
     req->eng = eng;
+    req->function = function;
     if (!table)
-        return mig_fail(err, MIG_ERR, "migrate_add_unique needs a table name");
-    int rc = mig_unique_columns(columns, &req->columns, &req->ncolumns, err);
+        return mig_fail(err, MIG_ERR, "%s needs a table name", function);
+    int rc = mig_unique_columns(function, columns, &req->columns, &req->ncolumns, err);
     if (rc != MIG_OK)
         return rc;
     req->quoted = mig_calloc((size_t)req->ncolumns, sizeof *req->quoted);
@@ -199,8 +203,15 @@ static int request_open(const mig_engine *eng, const char *table, const char *co
     for (int i = 0; i < req->ncolumns; i++)
         if (!(req->quoted[i] = mig_quote_ident(req->columns[i])))
             return mig_fail_nomem(err);
-    return eng->table_describe(eng->handle, table, (const char *const *)req->columns, req->ncolumns,
-                               &req->table, err);
+    bool change = strcmp(function, "migrate_add_unique") == 0;
+    rc = eng->table_describe(eng->handle, table, change, (const char *const *)req->columns,
+                             req->ncolumns, &req->table, err);
+    if (rc == MIG_OK && req->table.own) /* its rows are the extension's, not data to clean */
+        return mig_fail(err, MIG_ERR,
+                        "%s refuses table %s: it is one of migrate's own tables, which only "
+                        "migrate itself changes; nothing was changed",
+                        function, req->table.name);
+    return rc;
 }
 
 /* Append "a, b, c" built from the request's quoted columns, each wrapped by fmt ("%s" plain). */
@@ -317,9 +328,10 @@ static void from_duplicate_rows(mig_buf *b, const unique_request *req)
 }
 
 /* Run one statement built in b (taking its text), handing each row to fn when not NULL. */
-static int run_built(const mig_engine *eng, mig_buf *b, int nparams, const char *const *params,
+static int run_built(const unique_request *req, mig_buf *b, int nparams, const char *const *params,
                      mig_row_fn fn, void *ctx, mig_error *err)
 {
+    const mig_engine *eng = req->eng;
     char *sql = mig_buf_take(b);
     if (!sql)
         return mig_fail_nomem(err);
@@ -329,8 +341,9 @@ static int run_built(const mig_engine *eng, mig_buf *b, int nparams, const char 
         return mig_fail_nomem(err);
     if (rc != MIG_OK && !err->message) /* a row callback refused a row it cannot read */
         return mig_fail(err, MIG_ERR,
-                        "an internal query of migrate_add_unique returned rows of "
-                        "an unexpected shape; nothing was changed");
+                        "an internal query of %s returned rows of an unexpected shape; nothing "
+                        "was changed",
+                        req->function);
     return rc;
 }
 
@@ -394,7 +407,7 @@ static int summarize_duplicates(const unique_request *req, dup_summary *out, mig
     list_columns(&b, req, "", "");
     mig_buf_puts(&b, " HAVING count(*) > 1 ORDER BY ");
     list_columns(&b, req, "", "");
-    int rc = run_built(req->eng, &b, 0, NULL, on_summary_row, out, err);
+    int rc = run_built(req, &b, 0, NULL, on_summary_row, out, err);
     if (rc != MIG_OK)
         dup_summary_free(out);
     return rc;
@@ -426,7 +439,7 @@ static int find_duplicates(const unique_request *req, mig_dup_report *out, mig_e
     for (int i = 0; i < t->nidentity; i++)
         mig_buf_printf(&b, ", migrate_groups.migrate_id%d", i + 1);
     report_state st = {out, req->ncolumns, t->nidentity, -1};
-    int rc = run_built(req->eng, &b, 0, NULL, on_duplicate_row, &st, err);
+    int rc = run_built(req, &b, 0, NULL, on_duplicate_row, &st, err);
     if (rc != MIG_OK)
         mig_dup_report_free(out);
     return rc;
@@ -497,7 +510,54 @@ static void rows_to_move(mig_buf *b, const unique_request *req, bool keep_last)
     mig_buf_puts(b, ") AS migrate_ranked WHERE migrate_rank > 1)");
 }
 
-/* Move the extra rows of each group to <table>_duplicates, then delete them from the table. */
+/* The quarantine's columns in order: every column of the table, then migrate_moved_at. */
+static void list_quarantine_columns(mig_buf *b, const mig_table_desc *t, const char *prefix)
+{
+    for (int i = 0; i < t->ncolumns; i++) {
+        char *q = mig_quote_ident(t->columns[i]);
+        mig_buf_printf(b, "%s%s%s", i ? ", " : "", prefix, q ? q : "");
+        mig_free(q);
+    }
+}
+
+/*
+ * Whether an existing quarantine table may be written into: only one that nobody else could
+ * have prepared (same owner, no trigger, rule or policy, which would run with the caller's
+ * rights) and whose columns are exactly the table's plus migrate_moved_at (the INSERT names
+ * them, so their order does not matter).
+ */
+static int check_quarantine(const unique_request *req, bool *exists, mig_error *err)
+{
+    const mig_engine *eng = req->eng;
+    const mig_table_desc *t = &req->table;
+    const char *why = NULL;
+    char **cols = NULL;
+    int ncols = 0;
+    int rc = eng->quarantine_state(eng->handle, t, exists, &why, &cols, &ncols, err);
+    if (rc != MIG_OK || !*exists)
+        return rc;
+    if (!why && ncols != t->ncolumns + 1)
+        why = "its columns are not the columns of the table plus migrate_moved_at";
+    for (int i = 0; !why && i < ncols; i++) {
+        bool expected = strcmp(cols[i], "migrate_moved_at") == 0;
+        for (int c = 0; !expected && c < t->ncolumns; c++)
+            expected = strcmp(cols[i], t->columns[c]) == 0;
+        if (!expected)
+            why = "its columns are not the columns of the table plus migrate_moved_at";
+    }
+    mig_unique_columns_free(cols, ncols);
+    if (why)
+        return mig_fail(err, MIG_ERR,
+                        "refusing to move duplicate rows of %s into the existing table %s: %s; "
+                        "nothing was changed",
+                        t->name, t->quarantine_name, why);
+    return MIG_OK;
+}
+
+/*
+ * Move the extra rows of each group to <table>_duplicates, then delete them from the table.
+ * The quarantine is created by this call, or is an existing one check_quarantine accepts.
+ */
 static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_error *err)
 {
     const mig_engine *eng = req->eng;
@@ -507,28 +567,39 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
                         "refusing to delete duplicate rows of %s: table %s references it with a "
                         "foreign key, and deleting could cascade to its rows; nothing was changed",
                         t->name, t->referenced_by);
-    mig_buf b = {0};
-    mig_buf_printf(&b,
-                   "CREATE TABLE IF NOT EXISTS %s AS SELECT migrate_source.*, CAST(NULL AS %s) "
-                   "AS migrate_moved_at FROM %s AS migrate_source WHERE 1 = 0",
-                   t->quarantine, eng->timestamp_type, t->qualified);
-    int rc = run_built(eng, &b, 0, NULL, NULL, NULL, err);
+    bool exists = false;
+    int rc = check_quarantine(req, &exists, err);
     if (rc != MIG_OK)
         return rc;
+    mig_buf b = {0};
+    if (!exists) { /* a table created in between makes CREATE fail: never adopted */
+        mig_buf_printf(&b, "CREATE TABLE %s AS SELECT ", t->quarantine);
+        list_quarantine_columns(&b, t, "migrate_source.");
+        mig_buf_printf(&b,
+                       ", CAST(NULL AS %s) AS migrate_moved_at FROM %s AS migrate_source "
+                       "WHERE 1 = 0",
+                       eng->timestamp_type, t->qualified);
+        rc = run_built(req, &b, 0, NULL, NULL, NULL, err);
+        if (rc != MIG_OK)
+            return rc;
+    }
     char *now = eng->now_utc(eng->handle);
     if (!now)
         return mig_fail_nomem(err);
     const char *params[1] = {now};
-    mig_buf_printf(&b, "INSERT INTO %s SELECT migrate_source.*, $1 FROM %s AS migrate_source",
-                   t->quarantine, t->qualified);
+    mig_buf_printf(&b, "INSERT INTO %s (", t->quarantine);
+    list_quarantine_columns(&b, t, "");
+    mig_buf_puts(&b, ", migrate_moved_at) SELECT ");
+    list_quarantine_columns(&b, t, "migrate_source.");
+    mig_buf_printf(&b, ", $1 FROM %s AS migrate_source", t->qualified);
     rows_to_move(&b, req, keep_last);
-    rc = run_built(eng, &b, 1, params, NULL, NULL, err);
+    rc = run_built(req, &b, 1, params, NULL, NULL, err);
     mig_free(now);
     if (rc != MIG_OK)
         return rc;
     mig_buf_printf(&b, "DELETE FROM %s", t->qualified);
     rows_to_move(&b, req, keep_last);
-    return run_built(eng, &b, 0, NULL, NULL, NULL, err);
+    return run_built(req, &b, 0, NULL, NULL, NULL, err);
 }
 
 /* The whole request inside its savepoint. */
@@ -606,7 +677,7 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
     if (rc != MIG_OK)
         return rc;
     unique_request req;
-    rc = request_open(eng, table, columns, &req, err);
+    rc = request_open(eng, "migrate_add_unique", table, columns, &req, err);
     char *index = NULL;
     if (rc == MIG_OK) {
         index = index_name ? mig_strdup(index_name)
@@ -638,7 +709,7 @@ int mig_duplicates(const mig_engine *eng, const char *table, const char *columns
 {
     memset(out, 0, sizeof *out);
     unique_request req;
-    int rc = request_open(eng, table, columns, &req, err);
+    int rc = request_open(eng, "migrate_duplicates", table, columns, &req, err);
     if (rc == MIG_OK)
         rc = find_duplicates(&req, out, err);
     request_free(&req);

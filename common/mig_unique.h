@@ -27,8 +27,12 @@ typedef struct mig_dup_report {
     long long rows; /* rows in all groups */
 } mig_dup_report;
 
-/* Split "a, b ,c" into trimmed names; an empty name or a repeated one is an error. */
-int mig_unique_columns(const char *list, char ***names, int *count, mig_error *err);
+/*
+ * Split "a, b ,c" into trimmed names; an empty name or a repeated one is an error, and a NULL
+ * list one that names function.
+ */
+int mig_unique_columns(const char *function, const char *list, char ***names, int *count,
+                       mig_error *err);
 void mig_unique_columns_free(char **names, int count);
 /* The default index name: <table>_<col>..._key, shortened with a hash past 63 bytes. */
 char *mig_unique_index_name(const char *table, char *const *columns, int count);

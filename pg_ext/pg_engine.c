@@ -1007,6 +1007,7 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         .current_user = engine_current_user,
         .table_describe = pg_table_describe,
         .index_state = pg_index_state,
+        .quarantine_state = pg_quarantine_state,
         .unique_create = pg_unique_create,
         .timestamp_type = "timestamptz",
         .scripts_table = pe->scripts_table,

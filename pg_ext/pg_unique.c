@@ -8,13 +8,19 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "commands/extension.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "commands/defrem.h"
 #include "executor/spi.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -28,10 +34,47 @@
 #include "../common/mig_buf.h"
 #include "../common/mig_unique.h"
 
-/* The table's OID, looked up by exact name through search_path, or an error. */
-static Oid find_table(const char *table, mig_error *err)
+/* What the lookup of a table checks: whether the call changes it or only reads it. */
+typedef struct table_access {
+    bool change;
+} table_access;
+
+/*
+ * RangeVarGetRelidExtended's callback, run before the lock is taken: changing a table takes
+ * its owner (as ALTER TABLE does), reading it SELECT. Other kinds are left to the caller's
+ * "does not exist".
+ */
+static void check_table_access(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
 {
-    Oid relid = RangeVarGetRelid(makeRangeVar(NULL, pstrdup(table), -1), NoLock, true);
+    const table_access *access = arg;
+    (void)oldrelid;
+    if (!OidIsValid(relid))
+        return;
+    char kind = get_rel_relkind(relid);
+    if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
+        return;
+    if (access->change) {
+        if (!pg_class_ownercheck(relid, GetUserId()))
+            aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(kind), rv->relname);
+    } else {
+        AclResult acl = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+        if (acl != ACLCHECK_OK)
+            aclcheck_error(acl, get_relkind_objtype(kind), rv->relname);
+    }
+}
+
+/*
+ * The table's OID, looked up by exact name through search_path, or an error. It stays locked
+ * until the end of the transaction: for a change, with the lock the whole change needs
+ * (ShareRowExclusiveLock keeps out every concurrent DDL and write, not readers), so nothing can
+ * change the table between the checks and the ALTER; for reading, AccessShareLock.
+ */
+static Oid find_table(const char *table, bool change, mig_error *err)
+{
+    table_access access = {change};
+    Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, pstrdup(table), -1),
+                                         change ? ShareRowExclusiveLock : AccessShareLock,
+                                         RVR_MISSING_OK, check_table_access, &access);
     char kind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
     if (!OidIsValid(relid) || (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)) {
         mig_fail(err, MIG_ERR, "table \"%s\" does not exist", table);
@@ -41,28 +84,70 @@ static Oid find_table(const char *table, mig_error *err)
     return relid;
 }
 
-/* Row identity: the primary key's columns, or ctid for a table without one. */
+/* The error for a catalog entry that is gone although its table is locked. */
+static int catalog_gone(mig_error *err, const char *what, Oid oid)
+{
+    mig_fail(err, MIG_ENGINE, "migrate: the catalog entry of %s %u is gone", what, oid);
+    strcpy(err->sqlstate, "XX000");
+    return err->code;
+}
+
+/*
+ * Row identity: the primary key's columns; for a table without one, ctid, which is unique only
+ * within one relation: where the rows of partitions or child tables are read through it
+ * (ctids repeat across them), tableoid and ctid together.
+ */
 static int find_identity(Oid relid, mig_table_desc *out, mig_error *err)
 {
-    Relation rel = table_open(relid, AccessShareLock);
+    Relation rel = table_open(relid, NoLock);  /* locked by find_table */
     List *indexes = RelationGetIndexList(rel); /* also fills rd_pkindex */
     Oid pk = rel->rd_pkindex;
+    bool partitioned = rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE;
     list_free(indexes);
-    table_close(rel, AccessShareLock);
+    table_close(rel, NoLock);
     out->identity = mig_calloc(INDEX_MAX_KEYS, sizeof *out->identity);
     if (!out->identity)
         return mig_fail_nomem(err);
     if (OidIsValid(pk)) {
         HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(pk));
+        if (!HeapTupleIsValid(tup))
+            return catalog_gone(err, "index", pk);
         Form_pg_index index = (Form_pg_index)GETSTRUCT(tup);
         for (int i = 0; i < index->indnkeyatts; i++)
             out->identity[out->nidentity++] =
                 mig_strdup(quote_identifier(get_attname(relid, index->indkey.values[i], false)));
         ReleaseSysCache(tup);
+    } else if (partitioned || has_subclass(relid)) {
+        out->identity[out->nidentity++] = mig_strdup("tableoid::pg_catalog.regclass");
+        out->identity[out->nidentity++] = mig_strdup("ctid");
     } else {
         out->identity[out->nidentity++] = mig_strdup("ctid");
     }
+    for (int i = 0; i < out->nidentity; i++)
+        if (!out->identity[i])
+            return mig_fail_nomem(err);
     return MIG_OK;
+}
+
+/* The plain names of a relation's columns, in order (dropped ones left out). */
+static int list_columns(Oid relid, char ***names, int *count, mig_error *err)
+{
+    Relation rel = table_open(relid, NoLock); /* locked by the caller */
+    TupleDesc desc = RelationGetDescr(rel);
+    *count = 0;
+    *names = mig_calloc((size_t)desc->natts + 1, sizeof **names);
+    int rc = *names ? MIG_OK : mig_fail_nomem(err);
+    for (int i = 0; rc == MIG_OK && i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped)
+            continue;
+        if (!((*names)[*count] = mig_strdup(NameStr(att->attname))))
+            rc = mig_fail_nomem(err);
+        else
+            (*count)++;
+    }
+    table_close(rel, NoLock);
+    return rc;
 }
 
 /* A table whose foreign key references relid (itself included), or none. */
@@ -84,13 +169,13 @@ static int find_referencing(Oid relid, mig_table_desc *out, mig_error *err)
     return MIG_OK;
 }
 
-/* engine.table_describe */
-int pg_table_describe(void *h, const char *table, const char *const *columns, int ncolumns,
-                      mig_table_desc *out, mig_error *err)
+/* engine.table_describe: the table is locked and its privileges checked (find_table). */
+int pg_table_describe(void *h, const char *table, bool change, const char *const *columns,
+                      int ncolumns, mig_table_desc *out, mig_error *err)
 {
     (void)h;
     memset(out, 0, sizeof *out);
-    Oid relid = find_table(table, err);
+    Oid relid = find_table(table, change, err);
     if (!OidIsValid(relid))
         return err->code;
     for (int i = 0; i < ncolumns; i++)
@@ -102,22 +187,118 @@ int pg_table_describe(void *h, const char *table, const char *const *columns, in
         }
     char *schema = get_namespace_name(get_rel_namespace(relid));
     char *name = get_rel_name(relid);
+    if (!schema || !name)
+        return catalog_gone(err, "table", relid);
+    Oid extension = get_extension_oid("migrate", true);
+    out->relid = relid;
+    out->own =
+        OidIsValid(extension) && getExtensionOfObject(RelationRelationId, relid) == extension;
     out->name = mig_strdup(table);
     out->schema = mig_strdup(schema);
     out->table = mig_strdup(name);
     out->qualified = mig_strdup(quote_qualified_identifier(schema, name));
     out->quarantine_name = mig_unique_quarantine_name(name);
-    out->quarantine = mig_strdup(quote_qualified_identifier(schema, out->quarantine_name));
-    int rc = find_identity(relid, out, err);
+    out->quarantine = out->quarantine_name
+                          ? mig_strdup(quote_qualified_identifier(schema, out->quarantine_name))
+                          : NULL;
+    if (!out->name || !out->schema || !out->table || !out->qualified || !out->quarantine)
+        return mig_fail_nomem(err);
+    int rc = list_columns(relid, &out->columns, &out->ncolumns, err);
+    if (rc == MIG_OK)
+        rc = find_identity(relid, out, err);
     if (rc == MIG_OK)
         rc = find_referencing(relid, out, err);
     return rc;
 }
 
+/* How many rows of a catalog name relid in column (triggers, rules, policies). */
+static int64 catalog_rows(const char *sql, Oid relid, mig_error *err)
+{
+    Oid argtypes[1] = {OIDOID};
+    Datum values[1] = {ObjectIdGetDatum(relid)};
+    int rc = SPI_execute_with_args(sql, 1, argtypes, values, NULL, true, 1);
+    if (rc != SPI_OK_SELECT || SPI_processed != 1) {
+        mig_fail(err, MIG_ENGINE, "migrate: could not read the catalog");
+        return -1;
+    }
+    bool isnull;
+    int64 n =
+        DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    SPI_freetuptable(SPI_tuptable);
+    return isnull ? 0 : n;
+}
+
+/*
+ * engine.quarantine_state: an existing table is locked (ShareRowExclusiveLock keeps out
+ * CREATE TRIGGER, CREATE RULE, CREATE POLICY, ALTER TABLE until the end of the transaction),
+ * then checked: a plain table, owned by the owner of the table, with no trigger, rule or
+ * policy, any of which would run or apply with the caller's rights.
+ */
+int pg_quarantine_state(void *h, const mig_table_desc *t, bool *exists, const char **why,
+                        char ***columns, int *ncolumns, mig_error *err)
+{
+    (void)h;
+    *exists = false;
+    *why = NULL;
+    *columns = NULL;
+    *ncolumns = 0;
+    Oid qid = get_relname_relid(t->quarantine_name, get_rel_namespace(t->relid));
+    if (!OidIsValid(qid))
+        return MIG_OK; /* CREATE TABLE (never IF NOT EXISTS) fails if one appears meanwhile */
+    LockRelationOid(qid, ShareRowExclusiveLock);
+    HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(qid));
+    if (!HeapTupleIsValid(tup)) { /* dropped while we waited for the lock */
+        mig_fail(err, MIG_ERR,
+                 "table %s was dropped while migrate waited for it; nothing was changed",
+                 t->quarantine_name);
+        strcpy(err->sqlstate, "40001");
+        return err->code;
+    }
+    Form_pg_class rel = (Form_pg_class)GETSTRUCT(tup);
+    char kind = rel->relkind;
+    Oid owner = rel->relowner;
+    ReleaseSysCache(tup);
+    HeapTuple own = SearchSysCache1(RELOID, ObjectIdGetDatum(t->relid));
+    if (!HeapTupleIsValid(own))
+        return catalog_gone(err, "table", t->relid);
+    Oid table_owner = ((Form_pg_class)GETSTRUCT(own))->relowner;
+    ReleaseSysCache(own);
+    *exists = true;
+    int64 triggers = catalog_rows("SELECT pg_catalog.count(*) FROM pg_catalog.pg_trigger "
+                                  "WHERE tgrelid OPERATOR(pg_catalog.=) $1",
+                                  qid, err);
+    int64 rules = triggers < 0
+                      ? -1
+                      : catalog_rows("SELECT pg_catalog.count(*) FROM pg_catalog.pg_rewrite "
+                                     "WHERE ev_class OPERATOR(pg_catalog.=) $1",
+                                     qid, err);
+    int64 policies = rules < 0
+                         ? -1
+                         : catalog_rows("SELECT pg_catalog.count(*) FROM pg_catalog.pg_policy "
+                                        "WHERE polrelid OPERATOR(pg_catalog.=) $1",
+                                        qid, err);
+    if (policies < 0)
+        return err->code;
+    if (kind != RELKIND_RELATION)
+        *why = "it is not a plain table";
+    else if (owner != table_owner)
+        *why = "its owner is not the owner of the table, and it could have been prepared by "
+               "another role";
+    else if (triggers > 0)
+        *why = "it has triggers, which would run with the caller's rights";
+    else if (rules > 0)
+        *why = "it has rules, which would run with the caller's rights";
+    else if (policies > 0)
+        *why = "it has row security policies";
+    if (*why)
+        return MIG_OK;
+    return list_columns(qid, columns, ncolumns, err);
+}
+
 /* The index of that name in the table's schema, or InvalidOid. */
 static Oid find_index(const mig_table_desc *t, const char *index)
 {
-    return get_relname_relid(index, get_namespace_oid(t->schema, false));
+    return get_relname_relid(index, get_rel_namespace(t->relid));
 }
 
 /* Why an existing index differs from a plain unique index on columns, or NULL when it does not. */
@@ -128,11 +309,12 @@ static const char *index_difference(Oid indexoid, const mig_table_desc *t,
         get_rel_relkind(indexoid) != RELKIND_PARTITIONED_INDEX)
         return "it is not an index";
     HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+    if (!HeapTupleIsValid(tup)) /* an index of another table, dropped meanwhile */
+        return "it is not an index";
     Form_pg_index index = (Form_pg_index)GETSTRUCT(tup);
     Oid relid = index->indrelid;
     const char *why = NULL;
-    if (strcmp(get_rel_name(relid), t->table) != 0 ||
-        strcmp(get_namespace_name(get_rel_namespace(relid)), t->schema) != 0)
+    if (relid != (Oid)t->relid)
         why = "it is on another table";
     else if (!index->indisunique)
         why = "it is not unique";
@@ -199,7 +381,7 @@ static bool index_equivalent(Oid relid, Oid indexoid, const char *const *columns
 /* The name of an index of relid that already makes columns unique, or NULL. */
 static char *find_equivalent(Oid relid, const char *const *columns, int ncolumns)
 {
-    Relation rel = table_open(relid, AccessShareLock);
+    Relation rel = table_open(relid, NoLock); /* locked by find_table */
     List *indexes = RelationGetIndexList(rel);
     table_close(rel, NoLock);
     ListCell *lc;
@@ -223,8 +405,7 @@ int pg_index_state(void *h, const mig_table_desc *t, const char *index, const ch
     *detail = NULL;
     Oid indexoid = find_index(t, index);
     if (!OidIsValid(indexoid)) {
-        Oid relid = get_relname_relid(t->table, get_namespace_oid(t->schema, false));
-        char *other = find_equivalent(relid, columns, ncolumns);
+        char *other = find_equivalent(t->relid, columns, ncolumns);
         if (other) {
             *state = MIG_INDEX_EQUIVALENT;
             *detail = mig_strdup(other);
@@ -248,8 +429,7 @@ int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
     (void)h;
     const char *qi = quote_identifier(index);
     mig_buf b = {0};
-    Oid relid = get_relname_relid(t->table, get_namespace_oid(t->schema, false));
-    if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE) {
+    if (get_rel_relkind(t->relid) == RELKIND_PARTITIONED_TABLE) {
         /* USING INDEX is not supported there; the constraint builds the index on each partition */
         mig_buf_printf(&b, "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE (", t->qualified, qi);
         for (int i = 0; i < ncolumns; i++)

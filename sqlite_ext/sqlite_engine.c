@@ -640,6 +640,7 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .current_user = engine_current_user,
         .table_describe = sqlite_table_describe,
         .index_state = sqlite_index_state,
+        .quarantine_state = sqlite_quarantine_state,
         .unique_create = sqlite_unique_create,
         .timestamp_type = "TEXT",
         .scripts_table = SCRIPTS_TABLE,

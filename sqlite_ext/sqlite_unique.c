@@ -170,10 +170,54 @@ static int find_referencing(sqlite3 *db, const char *schema, const char *table, 
     return MIG_OK;
 }
 
-/* engine.table_describe */
-int sqlite_table_describe(void *h, const char *table, const char *const *columns, int ncolumns,
-                          mig_table_desc *out, mig_error *err)
+/* The plain names of a table's columns, in order (virtual tables' hidden columns left out). */
+static int list_columns(sqlite3 *db, const char *schema, const char *table, char ***names,
+                        int *count, mig_error *err)
 {
+    *names = NULL;
+    *count = 0;
+    sqlite3_stmt *q = prepare_owned(
+        db,
+        sqlite3_mprintf(
+            "SELECT name FROM pragma_table_xinfo(?1, ?2) WHERE hidden <> 1 ORDER BY cid"),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
+    int cap = 0, rc = MIG_OK;
+    while (rc == MIG_OK && sqlite3_step(q) == SQLITE_ROW) {
+        if (*count == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **grown = mig_realloc(*names, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                rc = mig_fail_nomem(err);
+                break;
+            }
+            *names = grown;
+        }
+        if (!((*names)[*count] = mig_strdup((const char *)sqlite3_column_text(q, 0))))
+            rc = mig_fail_nomem(err);
+        else
+            (*count)++;
+    }
+    if (sqlite3_finalize(q) != SQLITE_OK && rc == MIG_OK)
+        rc = db_error(db, err);
+    return rc;
+}
+
+/* The tool's own tables: migrate_history and migrate_scripts of the main schema. */
+static bool is_own_table(const char *schema, const char *table)
+{
+    return strcmp(schema, "main") == 0 &&
+           (strcasecmp(table, "migrate_history") == 0 || strcasecmp(table, "migrate_scripts") == 0);
+}
+
+/* engine.table_describe (SQLite has no table locks or privileges: change is not needed) */
+int sqlite_table_describe(void *h, const char *table, bool change, const char *const *columns,
+                          int ncolumns, mig_table_desc *out, mig_error *err)
+{
+    (void)change;
     sqlite3 *db = ((sqlite_engine *)h)->db;
     memset(out, 0, sizeof *out);
     char *schema = NULL, *stored = NULL;
@@ -194,7 +238,11 @@ int sqlite_table_describe(void *h, const char *table, const char *const *columns
         mig_free(qq);
         if (!out->name || !out->schema || !out->table || !out->qualified || !out->quarantine)
             rc = mig_fail_nomem(err);
+        else
+            out->own = is_own_table(schema, stored);
     }
+    if (rc == MIG_OK)
+        rc = list_columns(db, schema, stored, &out->columns, &out->ncolumns, err);
     if (rc == MIG_OK)
         rc = find_identity(db, schema, stored, out, err);
     if (rc == MIG_OK)
@@ -203,6 +251,48 @@ int sqlite_table_describe(void *h, const char *table, const char *const *columns
     mig_free(stored);
     if (rc != MIG_OK)
         mig_table_desc_free(out);
+    return rc;
+}
+
+/*
+ * engine.quarantine_state: an existing table is refused when a trigger (of its schema, or a
+ * temporary one) is on it, since the INSERT would run it.
+ */
+int sqlite_quarantine_state(void *h, const mig_table_desc *t, bool *exists, const char **why,
+                            char ***columns, int *ncolumns, mig_error *err)
+{
+    sqlite3 *db = ((sqlite_engine *)h)->db;
+    *exists = false;
+    *why = NULL;
+    *columns = NULL;
+    *ncolumns = 0;
+    sqlite3_stmt *q = prepare_owned(
+        db,
+        sqlite3_mprintf("SELECT name, (SELECT count(*) FROM \"%w\".sqlite_schema AS g WHERE "
+                        "g.type = 'trigger' AND g.tbl_name = ?1 COLLATE NOCASE) + (SELECT "
+                        "count(*) FROM temp.sqlite_schema AS g WHERE g.type = 'trigger' AND "
+                        "g.tbl_name = ?1 COLLATE NOCASE) FROM \"%w\".sqlite_schema WHERE type "
+                        "= 'table' AND name = ?1 COLLATE NOCASE",
+                        t->schema, t->schema),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, t->quarantine_name, -1, SQLITE_STATIC);
+    int step = sqlite3_step(q);
+    char *stored = NULL;
+    if (step == SQLITE_ROW) {
+        *exists = true;
+        stored = mig_strdup((const char *)sqlite3_column_text(q, 0));
+        if (sqlite3_column_int64(q, 1) > 0)
+            *why = "it has triggers, which would run with the caller's rights";
+    }
+    sqlite3_finalize(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_error(db, err);
+    if (*exists && !stored)
+        return mig_fail_nomem(err);
+    int rc = *exists ? list_columns(db, t->schema, stored, columns, ncolumns, err) : MIG_OK;
+    mig_free(stored);
     return rc;
 }
 

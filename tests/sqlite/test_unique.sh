@@ -755,3 +755,78 @@ u_ab
 u_name_binary
 u_name_key"
 }
+
+# A users_duplicates the call did not create is written into only when nothing of it would run
+# or land elsewhere: one with a trigger is refused, naming it and why, and nothing changes (the
+# trigger does not run); one whose columns are another set is refused; one with the same
+# columns in another order is filled by column name.
+test_unique_precreated_quarantine() {
+  unique_users
+  sq db <<'EOF2'
+CREATE TABLE spy (n INTEGER);
+CREATE TABLE users_duplicates (id INTEGER, email TEXT, name TEXT, migrate_moved_at TEXT);
+CREATE TRIGGER users_duplicates_spy AFTER INSERT ON users_duplicates
+  BEGIN INSERT INTO spy VALUES (NEW.id); END;
+EOF2
+  expect_ok ""
+  dump db
+  local before=$DUMP
+  sq db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');"
+  expect_error "refusing to move duplicate rows of users into the existing table users_duplicates: it has triggers, which would run with the caller's rights; nothing was changed"
+  dump db
+  expect_eq "database after the refusal" "$before" "$DUMP"
+  q db "SELECT count(*) FROM spy;" "0"
+
+  # a temporary trigger on it counts as well
+  sq db <<'EOF2'
+DROP TRIGGER users_duplicates_spy;
+CREATE TEMP TRIGGER users_duplicates_tspy AFTER INSERT ON main.users_duplicates
+  BEGIN INSERT INTO spy VALUES (NEW.id); END;
+SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
+EOF2
+  expect_error "refusing to move duplicate rows of users into the existing table users_duplicates: it has triggers, which would run with the caller's rights; nothing was changed"
+
+  # another set of columns
+  sq db <<'EOF2'
+DROP TABLE users_duplicates;
+CREATE TABLE users_duplicates (id INTEGER, email TEXT, migrate_moved_at TEXT, extra TEXT);
+SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
+EOF2
+  expect_error "refusing to move duplicate rows of users into the existing table users_duplicates: its columns are not the columns of the table plus migrate_moved_at; nothing was changed"
+
+  # the same columns in another order: each value lands in its own column
+  sq db <<'EOF2'
+DROP TABLE users_duplicates;
+CREATE TABLE users_duplicates (name TEXT, migrate_moved_at TEXT, email TEXT, id INTEGER);
+SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
+SELECT id, email, name FROM users_duplicates ORDER BY id;
+SELECT count(*) FROM spy;
+EOF2
+  expect_ok "moved 3 duplicate rows of users to users_duplicates; created unique index users_email_key
+3|a@x.com|a3
+6|a@x.com|a6
+7|b@x.com|b7
+0"
+}
+
+# Each function names itself when an argument is missing, and both refuse the tool's own tables.
+test_unique_names_and_own_tables() {
+  unique_users
+  sq db <<<"SELECT * FROM migrate_duplicates(NULL, NULL);"
+  expect_error 'migrate_duplicates needs a table name'
+  sq db <<<"SELECT * FROM migrate_duplicates('users', NULL);"
+  expect_error 'migrate_duplicates needs a list of columns'
+  sq db <<<"SELECT * FROM migrate_duplicates('users', 'email,');"
+  expect_error 'column list "email," has an empty column name'
+  q db "SELECT migrate_init();" "ok"
+  dump db
+  local before=$DUMP
+  sq db <<<"SELECT migrate_add_unique('migrate_history', 'name', NULL, 'keep_first');"
+  expect_error "migrate_add_unique refuses table migrate_history: it is one of migrate's own tables, which only migrate itself changes; nothing was changed"
+  sq db <<<"SELECT migrate_add_unique('MIGRATE_SCRIPTS', 'name');"
+  expect_error "migrate_add_unique refuses table MIGRATE_SCRIPTS: it is one of migrate's own tables, which only migrate itself changes; nothing was changed"
+  sq db <<<"SELECT * FROM migrate_duplicates('migrate_scripts', 'name');"
+  expect_error "migrate_duplicates refuses table migrate_scripts: it is one of migrate's own tables, which only migrate itself changes; nothing was changed"
+  dump db
+  expect_eq "database after the refusals" "$before" "$DUMP"
+}

@@ -14,7 +14,7 @@ static void expect_columns(const char *list, const char *const *want)
     int count = -1;
     mig_error err;
     mig_error_init(&err);
-    ck_assert_int_eq(mig_unique_columns(list, &names, &count, &err), MIG_OK);
+    ck_assert_int_eq(mig_unique_columns("migrate_add_unique", list, &names, &count, &err), MIG_OK);
     int n = 0;
     while (want[n])
         n++;
@@ -32,7 +32,7 @@ static void expect_columns_refused(const char *list, const char *fragment)
     int count = -1;
     mig_error err;
     mig_error_init(&err);
-    ck_assert_int_ne(mig_unique_columns(list, &names, &count, &err), MIG_OK);
+    ck_assert_int_ne(mig_unique_columns("migrate_add_unique", list, &names, &count, &err), MIG_OK);
     ck_assert_ptr_null(names);
     ck_assert_msg(err.message && strstr(err.message, fragment), "\"%s\": got \"%s\"", list,
                   err.message ? err.message : "(none)");
@@ -58,7 +58,7 @@ START_TEST(columns_refused)
     int count = 0;
     mig_error err;
     mig_error_init(&err);
-    ck_assert_int_ne(mig_unique_columns(NULL, &names, &count, &err), MIG_OK);
+    ck_assert_int_ne(mig_unique_columns("migrate_add_unique", NULL, &names, &count, &err), MIG_OK);
     ck_assert_str_eq(err.message, "migrate_add_unique needs a list of columns");
     mig_error_clear(&err);
 }

@@ -42,12 +42,13 @@ expect_eq() {
 
 # expect_match <what> <extended regex> <text>
 expect_match() {
-  printf '%s\n' "$3" | grep -Eq -- "$2" || fail "$1: no line matches /$2/ in: $(printf '%s' "$3" | head -c 2000)"
+  # a here-string, not a pipe: with pipefail, grep -q quitting early fails printf with SIGPIPE
+  grep -Eq -- "$2" <<<"$3" || fail "$1: no line matches /$2/ in: $(printf '%s' "$3" | head -c 2000)"
 }
 
 # expect_no_match <what> <extended regex> <text>
 expect_no_match() {
-  if printf '%s\n' "$3" | grep -Eq -- "$2"; then
+  if grep -Eq -- "$2" <<<"$3"; then
     fail "$1: unexpected /$2/ in: $(printf '%s' "$3" | head -c 2000)"
   fi
 }

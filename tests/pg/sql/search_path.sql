@@ -52,6 +52,23 @@ SELECT version, state FROM tools.migrations_status(:'dir');
 SELECT version, state FROM tools.migrations_status;
 SELECT * FROM tools.migrate_plan(:'dir');
 
+-- A migration run by the extension in its own schema calls migrate_add_unique qualified with
+-- that schema, as the README says: the migration runs with the caller's search_path, on which
+-- the extension's schema is not. Unqualified, the function is not found and nothing is applied.
+TRUNCATE tools.migrate_history; -- this source holds none of the folder's migrations
+INSERT INTO tools.migrate_scripts VALUES ('900', 'unique_qualified',
+    'CREATE TABLE app.people (id integer PRIMARY KEY, email text);
+     INSERT INTO app.people VALUES (1, ''a''), (2, ''a''), (3, ''b'');
+     SELECT tools.migrate_add_unique(''people'', ''email'', NULL, ''keep_first'');');
+SELECT tools.migrate_apply(NULL) AS applied;
+SELECT id, email FROM app.people ORDER BY id;
+SELECT id, email FROM app.people_duplicates ORDER BY id;
+INSERT INTO tools.migrate_scripts VALUES ('901', 'unique_unqualified',
+    'SELECT migrate_add_unique(''people'', ''id'');');
+SELECT tools.migrate_apply(NULL) AS applied;
+SELECT version, state FROM tools.migrations_status WHERE version IN ('900', '901');
+DELETE FROM tools.migrate_scripts WHERE version = '901';
+
 -- Back to the extension in public for the tests that follow.
 RESET search_path;
 DROP TABLE public.migrate_history;

@@ -394,5 +394,62 @@ SELECT migrate_add_unique('a_table_whose_name_is_close_to_the_sixty_three_byte_l
 SELECT relname, length(relname) FROM pg_class
  WHERE relname LIKE 'a\_table\_whose%' AND relkind = 'r' ORDER BY relname;
 
+---------------------------------------------------------------------------------------------
+-- A partitioned table without a primary key: ctids repeat across partitions, so rows are
+-- identified by tableoid and ctid. Each partition has rows at (0,1), (0,2), (0,3); only the
+-- two extra 'dup' rows of part_eu are duplicates, and only they move.
+CREATE TABLE parted (region text, email text, note text) PARTITION BY LIST (region);
+CREATE TABLE parted_eu PARTITION OF parted FOR VALUES IN ('eu');
+CREATE TABLE parted_us PARTITION OF parted FOR VALUES IN ('us');
+INSERT INTO parted VALUES ('eu', 'x', 'eu1'), ('eu', 'dup', 'eu2'), ('eu', 'dup', 'eu3'),
+                          ('us', 'y1', 'us1'), ('us', 'y2', 'us2'), ('us', 'y3', 'us3');
+SELECT tableoid::regclass, ctid, * FROM parted ORDER BY 1, 2;
+SELECT key, count, "rows" FROM migrate_duplicates('parted', 'region, email');
+SELECT migrate_add_unique('parted', 'region, email', NULL, 'keep_first');
+SELECT region, email, note FROM parted ORDER BY note;
+SELECT region, email, note FROM parted_duplicates ORDER BY note;
+
+---------------------------------------------------------------------------------------------
+-- A <table>_duplicates the call did not create is written into only when nothing of it would
+-- run or apply (same owner, no trigger, rule or policy) and its columns are the table's plus
+-- migrate_moved_at: refused otherwise, naming it and why, and nothing changes (the trigger
+-- does not run); the same columns in another order are filled by name.
+CREATE TABLE pre (id integer PRIMARY KEY, email text, name text);
+INSERT INTO pre VALUES (1, 'a', 'n1'), (2, 'a', 'n2'), (3, 'b', 'n3'), (4, 'b', 'n4');
+CREATE TABLE spy (n integer);
+CREATE TABLE pre_duplicates (id integer, email text, name text, migrate_moved_at timestamptz);
+CREATE FUNCTION spy_insert() RETURNS trigger LANGUAGE plpgsql AS
+    $$BEGIN INSERT INTO t_unique.spy VALUES (NEW.id); RETURN NEW; END$$;
+CREATE TRIGGER pre_spy AFTER INSERT ON pre_duplicates FOR EACH ROW EXECUTE FUNCTION spy_insert();
+SELECT migrate_add_unique('pre', 'email', NULL, 'keep_first');
+SELECT count(*) AS spied, (SELECT count(*) FROM pre) AS rows_left,
+       (SELECT count(*) FROM pre_duplicates) AS moved FROM spy;
+DROP TRIGGER pre_spy ON pre_duplicates;
+CREATE RULE pre_rule AS ON INSERT TO pre_duplicates DO ALSO INSERT INTO t_unique.spy VALUES (NEW.id);
+SELECT migrate_add_unique('pre', 'email', NULL, 'keep_first');
+DROP RULE pre_rule ON pre_duplicates;
+CREATE POLICY pre_policy ON pre_duplicates USING (true);
+SELECT migrate_add_unique('pre', 'email', NULL, 'keep_first');
+DROP TABLE pre_duplicates;
+CREATE TABLE pre_duplicates (id integer, email text, migrate_moved_at timestamptz, extra text);
+SELECT migrate_add_unique('pre', 'email', NULL, 'keep_first');
+DROP TABLE pre_duplicates;
+CREATE VIEW pre_duplicates AS SELECT * FROM pre;
+SELECT migrate_add_unique('pre', 'email', NULL, 'keep_first');
+DROP VIEW pre_duplicates;
+CREATE TABLE pre_duplicates (name text, migrate_moved_at timestamptz, email text, id integer);
+SELECT migrate_add_unique('pre', 'email', NULL, 'keep_first');
+SELECT id, email, name FROM pre_duplicates ORDER BY id;
+SELECT count(*) AS spied FROM spy;
+
+---------------------------------------------------------------------------------------------
+-- Each function names itself in its errors; both refuse the extension's own tables.
+SELECT * FROM migrate_duplicates(NULL, NULL);
+SELECT * FROM migrate_duplicates('users', NULL);
+SELECT migrate_add_unique('migrate_history', 'version', NULL, 'keep_first');
+SELECT * FROM migrate_duplicates('migrate_scripts', 'name');
+SELECT * FROM migrate_duplicates('migrate_key', 'key');
+SELECT count(*) AS history_indexes FROM pg_index WHERE indrelid = 'public.migrate_history'::regclass;
+
 RESET search_path;
 DROP SCHEMA t_unique CASCADE;
