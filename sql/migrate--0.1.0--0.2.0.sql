@@ -133,11 +133,13 @@ BEGIN
                    '@extschema@.migrate_scripts TO %I', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrations_status(), '
                    '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
-                   '@extschema@.migrate_validate(text) TO %I', role);
+                   '@extschema@.migrate_validate(text), @extschema@.migrate_duplicates(text, text) '
+                   'TO %I', role);
     IF kind = 'monitor' THEN
-        RETURN format('granted monitor to %I: migrations_status, migrate_plan, migrate_validate '
-                      'and reading migrate_history; reading a migrations folder also needs '
-                      'GRANT pg_read_server_files TO %I', role, role);
+        RETURN format('granted monitor to %I: migrations_status, migrate_plan, migrate_validate, '
+                      'migrate_duplicates (on tables it may read) and reading migrate_history; '
+                      'reading a migrations folder also needs GRANT pg_read_server_files TO %I',
+                      role, role);
     END IF;
     EXECUTE format('GRANT INSERT ON @extschema@.migrate_scripts TO %I', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrate_apply(text, text, integer), '
@@ -146,7 +148,7 @@ BEGIN
                    '@extschema@.migrate_script_guard(text, text), '
                    '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
                    '@extschema@.migrate_add_unique(text, text, text, text), '
-                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init() TO %I',
+                   '@extschema@.migrate_init() TO %I',
                    role);
     RETURN format('granted deploy to %I: applying, reverting, migrate_script, migrate_add_unique, '
                   'migrate_duplicates, writing migrate_scripts; reading a migrations folder also '
@@ -196,6 +198,7 @@ COMMENT ON FUNCTION @extschema@.migrate_version() IS
     'The release of the loaded migrate module (the same function on SQLite)';
 
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_duplicates(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_grant(name, text) FROM PUBLIC;
