@@ -154,14 +154,25 @@ bench:
 bench-quick:
 	bench/run.sh --quick
 
-# Reliability (tests/reliability/): crashes (SIGKILL at exact points), concurrent callers,
+# Reliability (tests/reliability/): crashes (SIGKILL at exact points), failing allocations and
+# file operations (fault injection), concurrent callers,
 # hostile input, on SQLite and PostgreSQL; writes tests/reliability/REPORT.md
 # (tests/reliability/update-readme.sh copies it into README.md).
-.PHONY: reliability fuzz fuzz-build fuzz-ci
-reliability: $(SO)
+# make reliability-full runs the fault-injection loops thoroughly (every point, WAL too).
+.PHONY: reliability reliability-full reliability-drivers fuzz fuzz-build fuzz-ci
+reliability-drivers:
 	@mkdir -p build/reliability
 	$(CC) $(WARN) -O2 -g $(CPPFLAGS_ALL) -o build/reliability/crash_driver tests/reliability/crash_driver.c -lsqlite3
-	SQLITE3="$(SQLITE3)" MIGRATE_SO="$(CURDIR)/sqlite_ext/migrate" CRASH_DRIVER="$(CURDIR)/build/reliability/crash_driver" tests/reliability/run.sh
+	$(CC) $(WARN) -O2 -g $(CPPFLAGS_ALL) -o build/reliability/fault_driver tests/reliability/fault_driver.c -lsqlite3
+
+RELIABILITY_ENV = SQLITE3="$(SQLITE3)" MIGRATE_SO="$(CURDIR)/sqlite_ext/migrate" \
+  CRASH_DRIVER="$(CURDIR)/build/reliability/crash_driver" FAULT_DRIVER="$(CURDIR)/build/reliability/fault_driver"
+
+reliability: $(SO) reliability-drivers
+	$(RELIABILITY_ENV) tests/reliability/run.sh
+
+reliability-full: $(SO) reliability-drivers
+	$(RELIABILITY_ENV) REL_FAULTS_FULL=1 REL_PART_TIMEOUT=3600 tests/reliability/run.sh
 
 # Fuzzing (fuzz/): libFuzzer targets over the core, under ASan and UBSan. FUZZ_SECONDS per target.
 FUZZ_CC      ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo clang-14)

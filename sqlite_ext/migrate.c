@@ -4,6 +4,32 @@ SQLITE_EXTENSION_INIT1
 
 #include "sqlite_functions.h"
 
+#include "../common/mig_alloc.h"
+
+/*
+ * The core allocates through SQLite's allocator, so its memory obeys the same limits and
+ * statistics (sqlite3_soft_heap_limit64, sqlite3_memory_used) and a failing allocator fails the
+ * core's allocations too. SQLite returns NULL for a zero-byte request: ask for one byte instead.
+ */
+static void *sqlite_alloc(size_t size)
+{
+    return sqlite3_malloc64(size ? size : 1);
+}
+
+/* Resize through SQLite; zero would free the block, so it is one byte. */
+static void *sqlite_resize(void *ptr, size_t size)
+{
+    return sqlite3_realloc64(ptr, size ? size : 1);
+}
+
+/* Release through SQLite. */
+static void sqlite_release(void *ptr)
+{
+    sqlite3_free(ptr);
+}
+
+static const mig_allocator sqlite_allocator = {sqlite_alloc, sqlite_resize, sqlite_release};
+
 /* migrate_version(): the release of this module, the PostgreSQL extension's version. */
 static void migrate_version_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -24,6 +50,7 @@ __declspec(dllexport)
                                   sqlite3_libversion());
         return SQLITE_ERROR;
     }
+    mig_set_allocator(&sqlite_allocator);
     migrate_conn *conn = migrate_conn_new();
     if (!conn)
         return SQLITE_NOMEM;

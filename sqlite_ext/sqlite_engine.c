@@ -396,11 +396,57 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
     return result;
 }
 
+/* Put foreign key enforcement back as the connection had it. */
+static void restore_foreign_keys(sqlite_engine *se)
+{
+    if (se->fk_restore) {
+        int fk;
+        sqlite3_db_config(se->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &fk);
+        se->fk_restore = 0;
+    }
+}
+
+/* Finalize the prepared undo statements. */
+static void forget_undo(sqlite_engine *se)
+{
+    for (int i = 0; i < 2; i++) {
+        sqlite3_finalize(se->undo[i]);
+        se->undo[i] = NULL;
+    }
+}
+
+/*
+ * Prepare what undoes the savepoint name: ROLLBACK when this call begins the transaction,
+ * ROLLBACK TO and RELEASE inside the caller's. Preparing allocates; running them later does not
+ * need to, so a call that fails for want of memory can still undo its work.
+ */
+static int prepare_undo(sqlite_engine *se, const char *name, bool whole, mig_error *err)
+{
+    forget_undo(se);
+    char *to = whole ? NULL : sqlite3_mprintf("ROLLBACK TO \"%w\"", name);
+    char *release = whole ? NULL : sqlite3_mprintf("RELEASE \"%w\"", name);
+    int rc = MIG_OK;
+    if (!whole && (!to || !release))
+        rc = mig_fail_nomem(err);
+    else if (sqlite3_prepare_v2(se->db, whole ? "ROLLBACK" : to, -1, &se->undo[0], NULL) !=
+                 SQLITE_OK ||
+             (!whole && sqlite3_prepare_v2(se->db, release, -1, &se->undo[1], NULL) != SQLITE_OK))
+        rc = engine_error(se->db, err);
+    sqlite3_free(to);
+    sqlite3_free(release);
+    if (rc != MIG_OK)
+        forget_undo(se);
+    return rc;
+}
+
 /* Open the call's savepoint; outside a transaction, BEGIN IMMEDIATE first so the lock is ours. */
 static int engine_savepoint(void *h, const char *name, mig_error *err)
 {
     sqlite_engine *se = h;
-    if (sqlite3_get_autocommit(se->db)) {
+    bool whole = sqlite3_get_autocommit(se->db);
+    if (prepare_undo(se, name, whole, err) != MIG_OK)
+        return err->code;
+    if (whole) {
         int fk = 0;
         sqlite3_db_config(se->db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &fk);
         /* the pragma is a no-op inside a transaction, so it must be switched now */
@@ -412,6 +458,7 @@ static int engine_savepoint(void *h, const char *name, mig_error *err)
             if (se->fk_restore)
                 sqlite3_db_config(se->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &fk);
             se->fk_restore = 0;
+            forget_undo(se);
             return err->code;
         }
         se->began = 1;
@@ -419,24 +466,26 @@ static int engine_savepoint(void *h, const char *name, mig_error *err)
     char *sql = sqlite3_mprintf("SAVEPOINT \"%w\"", name);
     int rc = sql ? exec_simple(se->db, sql, err) : mig_fail_nomem(err);
     sqlite3_free(sql);
-    return rc;
-}
-
-/* Put foreign key enforcement back as the connection had it. */
-static void restore_foreign_keys(sqlite_engine *se)
-{
-    if (se->fk_restore) {
-        int fk;
-        sqlite3_db_config(se->db, SQLITE_DBCONFIG_ENABLE_FKEY, 1, &fk);
-        se->fk_restore = 0;
+    if (rc != MIG_OK && se->began) { /* the transaction this call began goes too */
+        sqlite3_step(se->undo[0]);
+        se->began = 0;
+        restore_foreign_keys(se);
     }
+    if (rc != MIG_OK)
+        forget_undo(se);
+    return rc;
 }
 
 /* Undo everything since the savepoint, and the transaction when the savepoint began it. */
 static void engine_rollback(void *h, const char *name)
 {
     sqlite_engine *se = h;
-    if (se->began) {
+    if (se->undo[0]) { /* prepared when the savepoint opened */
+        if (!sqlite3_get_autocommit(se->db))
+            for (int i = 0; i < 2 && se->undo[i]; i++)
+                sqlite3_step(se->undo[i]);
+        se->began = 0;
+    } else if (se->began) {
         if (!sqlite3_get_autocommit(se->db))
             exec_simple(se->db, "ROLLBACK", NULL);
         se->began = 0;
@@ -446,6 +495,7 @@ static void engine_rollback(void *h, const char *name)
             exec_simple(se->db, sql, NULL);
         sqlite3_free(sql);
     }
+    forget_undo(se);
     restore_foreign_keys(se);
 }
 
@@ -463,6 +513,7 @@ static int engine_release(void *h, const char *name, mig_error *err)
         return rc;
     }
     se->began = 0;
+    forget_undo(se);
     restore_foreign_keys(se);
     return MIG_OK;
 }
@@ -681,4 +732,5 @@ void sqlite_engine_free(sqlite_engine *se)
     free_strings(se->fk_known, se->fk_known_count);
     se->fk_known = NULL;
     se->fk_known_count = 0;
+    forget_undo(se);
 }

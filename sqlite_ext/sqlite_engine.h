@@ -14,6 +14,11 @@ typedef struct sqlite_engine {
     size_t fk_known_count;
     char *user;         /* applied_by: looked up once per call */
     char *user_literal; /* the same quoted, for migrate_script's output */
+    /*
+     * How to undo the open savepoint: ROLLBACK (or ROLLBACK TO and RELEASE), prepared when the
+     * savepoint opens, so undoing needs no memory when memory is what ran out.
+     */
+    sqlite3_stmt *undo[2];
 } sqlite_engine;
 
 /* The tables migrate keeps, as SQLite creates them. */

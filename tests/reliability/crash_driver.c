@@ -35,36 +35,20 @@
 
 #define TICK 1000
 
+#include "count_vfs.h"
+
+#define TICK 1000
+
 static enum { KILL_NONE, KILL_STMT, KILL_VM, KILL_IO } kill_kind = KILL_NONE;
 static long long kill_at;
 static long long n_stmts, n_vm, n_io, io_commit = -1, vm_commit = -1;
-static FILE *stmt_log;
+static FILE *stmt_log, *io_log;
 
 static void die_here(void)
 {
     fflush(NULL);
     raise(SIGKILL);
 }
-
-static void log_io(const char *op, const char *kind);
-
-static void count_io(const char *op, const char *kind)
-{
-    n_io++;
-    log_io(op, kind);
-    if (kill_kind == KILL_IO && n_io == kill_at)
-        die_here();
-}
-
-/* --- a VFS that forwards to the default one and counts what changes files --- */
-
-typedef struct count_file {
-    sqlite3_file base;
-    sqlite3_file *real; /* allocated right after this struct */
-    const char *kind;   /* db, journal, wal, other: for IO_LOG */
-} count_file;
-
-static FILE *io_log;
 
 /* Log one file operation once the COMMIT statement has started. */
 static void log_io(const char *op, const char *kind)
@@ -73,176 +57,18 @@ static void log_io(const char *op, const char *kind)
         fprintf(io_log, "%lld\t%s\t%s\n", n_io, op, kind);
 }
 
-static sqlite3_vfs *real_vfs;
-
-#define REAL(f) (((count_file *)(f))->real)
-
-static int c_close(sqlite3_file *f)
+/* The VFS hook: count what changes files (writes, truncations, syncs, deletions); kill at one. */
+static int count_io(const char *op, const char *kind)
 {
-    return REAL(f)->pMethods->xClose(REAL(f));
+    if (strcmp(op, "write") != 0 && strcmp(op, "truncate") != 0 && strcmp(op, "sync") != 0 &&
+        strcmp(op, "delete") != 0)
+        return SQLITE_OK;
+    n_io++;
+    log_io(op, kind);
+    if (kill_kind == KILL_IO && n_io == kill_at)
+        die_here();
+    return SQLITE_OK;
 }
-static int c_read(sqlite3_file *f, void *b, int n, sqlite3_int64 o)
-{
-    return REAL(f)->pMethods->xRead(REAL(f), b, n, o);
-}
-static int c_write(sqlite3_file *f, const void *b, int n, sqlite3_int64 o)
-{
-    count_io("write", ((count_file *)f)->kind);
-    return REAL(f)->pMethods->xWrite(REAL(f), b, n, o);
-}
-static int c_truncate(sqlite3_file *f, sqlite3_int64 size)
-{
-    count_io("truncate", ((count_file *)f)->kind);
-    return REAL(f)->pMethods->xTruncate(REAL(f), size);
-}
-static int c_sync(sqlite3_file *f, int flags)
-{
-    count_io("sync", ((count_file *)f)->kind);
-    return REAL(f)->pMethods->xSync(REAL(f), flags);
-}
-static int c_size(sqlite3_file *f, sqlite3_int64 *s)
-{
-    return REAL(f)->pMethods->xFileSize(REAL(f), s);
-}
-static int c_lock(sqlite3_file *f, int l)
-{
-    return REAL(f)->pMethods->xLock(REAL(f), l);
-}
-static int c_unlock(sqlite3_file *f, int l)
-{
-    return REAL(f)->pMethods->xUnlock(REAL(f), l);
-}
-static int c_check(sqlite3_file *f, int *r)
-{
-    return REAL(f)->pMethods->xCheckReservedLock(REAL(f), r);
-}
-static int c_fcntl(sqlite3_file *f, int op, void *arg)
-{
-    return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
-}
-static int c_sector(sqlite3_file *f)
-{
-    return REAL(f)->pMethods->xSectorSize(REAL(f));
-}
-static int c_devchar(sqlite3_file *f)
-{
-    return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
-}
-static int c_shmmap(sqlite3_file *f, int pg, int sz, int ext, void volatile **pp)
-{
-    return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, ext, pp);
-}
-static int c_shmlock(sqlite3_file *f, int off, int n, int flags)
-{
-    return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
-}
-static void c_shmbarrier(sqlite3_file *f)
-{
-    REAL(f)->pMethods->xShmBarrier(REAL(f));
-}
-static int c_shmunmap(sqlite3_file *f, int del)
-{
-    return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
-}
-static int c_fetch(sqlite3_file *f, sqlite3_int64 o, int n, void **pp)
-{
-    return REAL(f)->pMethods->xFetch(REAL(f), o, n, pp);
-}
-static int c_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
-{
-    return REAL(f)->pMethods->xUnfetch(REAL(f), o, p);
-}
-
-static sqlite3_io_methods count_methods = {
-    3,         c_close,      c_read,     c_write, c_truncate, c_sync,    c_size,
-    c_lock,    c_unlock,     c_check,    c_fcntl, c_sector,   c_devchar, c_shmmap,
-    c_shmlock, c_shmbarrier, c_shmunmap, c_fetch, c_unfetch,
-};
-
-static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
-{
-    (void)vfs;
-    count_file *cf = (count_file *)f;
-    cf->real = (sqlite3_file *)(cf + 1);
-    cf->kind = (flags & SQLITE_OPEN_MAIN_DB)        ? "db"
-               : (flags & SQLITE_OPEN_MAIN_JOURNAL) ? "journal"
-               : (flags & SQLITE_OPEN_WAL)          ? "wal"
-                                                    : "other";
-    int rc = real_vfs->xOpen(real_vfs, name, cf->real, flags, out);
-    /* SQLite calls xClose when pMethods is set, even after a failed open */
-    cf->base.pMethods = cf->real->pMethods ? &count_methods : NULL;
-    return rc;
-}
-static int v_delete(sqlite3_vfs *vfs, const char *name, int sync)
-{
-    (void)vfs;
-    size_t n = strlen(name);
-    count_io("delete", n > 8 && strcmp(name + n - 8, "-journal") == 0 ? "journal"
-                       : n > 4 && strcmp(name + n - 4, "-wal") == 0   ? "wal"
-                                                                      : "other");
-    return real_vfs->xDelete(real_vfs, name, sync);
-}
-static int v_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
-{
-    (void)vfs;
-    return real_vfs->xAccess(real_vfs, name, flags, out);
-}
-static int v_full(sqlite3_vfs *vfs, const char *name, int n, char *out)
-{
-    (void)vfs;
-    return real_vfs->xFullPathname(real_vfs, name, n, out);
-}
-static void *v_dlopen(sqlite3_vfs *vfs, const char *name)
-{
-    (void)vfs;
-    return real_vfs->xDlOpen(real_vfs, name);
-}
-static void v_dlerror(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    real_vfs->xDlError(real_vfs, n, out);
-}
-static void (*v_dlsym(sqlite3_vfs *vfs, void *h, const char *sym))(void)
-{
-    (void)vfs;
-    return real_vfs->xDlSym(real_vfs, h, sym);
-}
-static void v_dlclose(sqlite3_vfs *vfs, void *h)
-{
-    (void)vfs;
-    real_vfs->xDlClose(real_vfs, h);
-}
-static int v_random(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    return real_vfs->xRandomness(real_vfs, n, out);
-}
-static int v_sleep(sqlite3_vfs *vfs, int us)
-{
-    (void)vfs;
-    return real_vfs->xSleep(real_vfs, us);
-}
-static int v_time(sqlite3_vfs *vfs, double *out)
-{
-    (void)vfs;
-    return real_vfs->xCurrentTime(real_vfs, out);
-}
-static int v_lasterr(sqlite3_vfs *vfs, int n, char *out)
-{
-    (void)vfs;
-    return real_vfs->xGetLastError ? real_vfs->xGetLastError(real_vfs, n, out) : 0;
-}
-static int v_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
-{
-    (void)vfs;
-    return real_vfs->xCurrentTimeInt64(real_vfs, out);
-}
-
-static sqlite3_vfs count_vfs = {
-    2,        0,         0,        NULL,      "crash_count", NULL,      v_open,   v_delete,
-    v_access, v_full,    v_dlopen, v_dlerror, v_dlsym,       v_dlclose, v_random, v_sleep,
-    v_time,   v_lasterr, v_time64, NULL,      NULL,          NULL,
-};
 
 /* --- statement and progress hooks --- */
 
@@ -313,10 +139,8 @@ int main(int argc, char **argv)
         perror(iolog);
         return 2;
     }
-    real_vfs = sqlite3_vfs_find(NULL);
-    count_vfs.szOsFile = (int)sizeof(count_file) + real_vfs->szOsFile;
-    count_vfs.mxPathname = real_vfs->mxPathname;
-    if (sqlite3_vfs_register(&count_vfs, 1) != SQLITE_OK) {
+    count_vfs_hook = count_io;
+    if (count_vfs_register() != SQLITE_OK) {
         fprintf(stderr, "cannot register the counting VFS\n");
         return 2;
     }

@@ -53,6 +53,19 @@ case ${1:-} in
       echo "| PostgreSQL, SIGKILL to the backend (the postmaster restarts every backend and recovers) | $(v pg_crash_migrations) | $(v pg_crash_sigkill_points) | $(v pg_crash_sigkill_survived) | $(v pg_crash_sigkill_before) / $(v pg_crash_sigkill_after) |"
       echo "| PostgreSQL, \`pg_terminate_backend\` from another session | $(v pg_crash_migrations) | $(v pg_crash_terminate_points) | $(v pg_crash_terminate_survived) | $(v pg_crash_terminate_before) / $(v pg_crash_terminate_after) |"
       echo
+      echo "**Failing allocations and file operations** (SQLite, $(v sqlite_faults_mode) mode: \`make reliability\` tries every I/O point and about 150 allocation points spread over each call; \`make reliability-full\` every point, allocations failing once too, and WAL). Each call is run again and again on a fresh copy, failing its Nth allocation (from the Nth on), its Nth file operation (SQLITE_IOERR_*) or its Nth write (SQLITE_FULL), N = 1, 2, ... until it runs whole; after each run the call must have succeeded or failed with a message, \`PRAGMA integrity_check\` be ok, the database be exactly as before the call or as after a clean run, the same call again end where a clean run ends, and every allocation be freed ($(v sqlite_faults_points) injection points in all; $(v sqlite_faults_valgrind_points) of them again under valgrind)."
+      echo
+      echo "| call (rollback journal) | allocation points | file-operation points | SQLITE_FULL points |"
+      echo "|---|---|---|---|"
+      fault_row() { # label key
+        echo "| $1 | $(v sqlite_faults_"$2"_malloc_points) | $(v sqlite_faults_"$2"_io_points) | $(v sqlite_faults_"$2"_full_points) |"
+      }
+      fault_row "\`migrate_apply\`, 10 migrations in the three layouts" apply_10_migrations
+      fault_row "\`migrate_to\` down to \`'0'\`" migrate_to_0
+      fault_row "\`migrate_to\` down to a middle version" migrate_to_0005
+      fault_row "\`migrate_to\` back up after \`'0'\`" migrate_to_0010_after_0
+      fault_row "\`migrate_add_unique\`, \`keep_first\`, 50 duplicates" add_unique_keep_first
+      echo
       echo "**Concurrency.** Several processes call \`migrate_apply\` on one database while migration files appear; a reader checks throughout that it never sees half of a call (a pair of migrations added together appears together, history agrees with the schema, tables are never partly filled)."
       echo
       echo "| engine | run | callers × calls | migrations | each applied exactly once | caller errors | reader checks |"

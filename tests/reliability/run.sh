@@ -3,10 +3,11 @@
 #
 #   tests/reliability/run.sh [PART...]
 #
-# PART is one of crash-sqlite concurrency-sqlite crash-pg concurrency-pg races hostile (default:
+# PART is one of crash-sqlite faults-sqlite concurrency-sqlite crash-pg concurrency-pg races hostile (default:
 # all; races and hostile use both engines).
 # Needs the SQLite module (make sqlite; MIGRATE_SO overrides, without .so), the crash driver
-# (build/reliability/crash_driver, built here when missing), and for the PostgreSQL parts the
+# (build/reliability/crash_driver, built here when missing), the fault driver (likewise,
+# build/reliability/fault_driver; REL_FAULTS_FULL=1 runs its thorough loops), and for the PostgreSQL parts the
 # server: the extension is built and installed (REL_NO_INSTALL=1 skips that) and a throwaway
 # cluster is started with tests/pg/cluster.sh and always stopped.
 #
@@ -27,10 +28,11 @@ export REL_SEED=${REL_SEED:-20240601}
 export SQLITE3=${SQLITE3:-sqlite3}
 export MIGRATE_SO=${MIGRATE_SO:-$ROOT/sqlite_ext/migrate}
 export CRASH_DRIVER=${CRASH_DRIVER:-$ROOT/build/reliability/crash_driver}
+export FAULT_DRIVER=${FAULT_DRIVER:-$ROOT/build/reliability/fault_driver}
 PART_TIMEOUT=${REL_PART_TIMEOUT:-420}
 START=$(date +%s)
 
-ALL_PARTS=(crash-sqlite concurrency-sqlite crash-pg concurrency-pg races hostile)
+ALL_PARTS=(crash-sqlite faults-sqlite concurrency-sqlite crash-pg concurrency-pg races hostile)
 PARTS=("$@")
 [ ${#PARTS[@]} -eq 0 ] && PARTS=("${ALL_PARTS[@]}")
 
@@ -54,6 +56,11 @@ if [ ! -x "$CRASH_DRIVER" ]; then
   mkdir -p "$(dirname "$CRASH_DRIVER")"
   ${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 -g -o "$CRASH_DRIVER" "$HERE/crash_driver.c" -lsqlite3 ||
     die "setup: cannot build the crash driver"
+fi
+if [ ! -x "$FAULT_DRIVER" ]; then
+  mkdir -p "$(dirname "$FAULT_DRIVER")"
+  ${CC:-cc} -std=c11 -Wall -Wextra -Werror -O2 -g -o "$FAULT_DRIVER" "$HERE/fault_driver.c" -lsqlite3 ||
+    die "setup: cannot build the fault driver"
 fi
 
 needs_pg=0
@@ -98,6 +105,7 @@ run_part() {
   local name=$1 rc=0
   case $name in
     crash-sqlite) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/crash_sqlite.sh" ;;
+    faults-sqlite) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/faults_sqlite.sh" ;;
     crash-pg) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/crash_pg.sh" ;;
     concurrency-sqlite)
       timeout -k 10 "$PART_TIMEOUT" bash "$HERE/concurrency.sh" sqlite delete || rc=$?
