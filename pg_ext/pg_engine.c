@@ -96,6 +96,28 @@ static char *inner_context(const char *context, const char *sql, stmt_span at)
 }
 
 /*
+ * Where in the script an error's internal query lies, or -1: the statement itself (SPI reports
+ * its errors so), or, when no function frame stands between (framed is false), text written
+ * once inside it, such as the body of a CREATE FUNCTION whose PL/pgSQL does not compile. A
+ * query of a function the statement ran is not the file's text: it stays a QUERY.
+ */
+static long query_in_statement(const char *query, const char *sql, stmt_span at, bool framed)
+{
+    if (at.start < 0 || !sql)
+        return -1;
+    size_t n = strlen(query);
+    if (n == (size_t)at.len && strncmp(query, sql + at.start, at.len) == 0)
+        return at.start;
+    if (framed || n == 0)
+        return -1;
+    char *one = pnstrdup(sql + at.start, at.len);
+    char *hit = strstr(one, query);
+    long found = hit && !strstr(hit + 1, query) ? at.start + (hit - one) : -1;
+    pfree(one);
+    return found;
+}
+
+/*
  * Copy a caught ERROR into err, every field a client can read: SQLSTATE, message, detail, hint,
  * context, the names of the schema, table, column, constraint and type, and where it happened.
  * sql is the script and at the statement that was running: PostgreSQL's parser gives a
@@ -123,13 +145,15 @@ static void error_from_edata(const ErrorData *edata, const char *sql, stmt_span 
         if (at.start < 0)
             err->offset = (long)mig_script_statement_start(sql, (size_t)len, (size_t)err->position);
     }
-    if (edata->internalquery && at.start >= 0 && sql &&
-        strlen(edata->internalquery) == (size_t)at.len &&
-        strncmp(edata->internalquery, sql + at.start, at.len) == 0) {
-        /* the script's own statement: the position becomes one in the file */
+    long inner = edata->internalquery ? query_in_statement(edata->internalquery, sql, at,
+                                                           err->engine_context != NULL)
+                                      : -1;
+    if (inner >= 0) {
+        /* text of the script's own statement: the position becomes one in the file */
         if (edata->internalpos > 0)
             err->position =
-                at.start + pg_mbcharcliplen(edata->internalquery, at.len, edata->internalpos - 1);
+                inner + pg_mbcharcliplen(edata->internalquery, (int)strlen(edata->internalquery),
+                                         edata->internalpos - 1);
     } else if (edata->internalquery) {
         err->internal_query = mig_strdup(edata->internalquery);
         err->internal_position = edata->internalpos;

@@ -3,9 +3,10 @@
 # libpq client (tests/pg/client/errfields.c) runs migrate_apply on fixture folders
 # (tests/pg/migrations/errfields_*) and prints every PQresultErrorField. Checked: SQLSTATE,
 # message, DETAIL, HINT; schema, table, column, constraint and type names (unique and not-null
-# violations, a domain cast); a syntax error's and a bad literal's position as the file's line
-# and column with the line and a caret; PL/pgSQL frames of nested functions and of a DO block
-# before the migration's own context line; a function's failing query and its position.
+# violations, a domain cast); the position of a syntax error, of a bad literal and of a syntax
+# error in a CREATE FUNCTION's PL/pgSQL body as the file's line and column with the line and a
+# caret; PL/pgSQL frames of nested functions and of a DO block before the migration's own
+# context line; a function's failing query and its position.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 scenario_begin error_fields
@@ -18,7 +19,7 @@ if ! cc -std=c11 -Wall -Wextra -Werror -I"$(pg_config --includedir)" -o "$CLIENT
 fi
 new_db DB || { fail "could not create the database"; scenario_end; }
 FIXTURES=${MIGRATE_FIXTURES:-$REPO_DIR/tests/pg/migrations}
-cases=(unique notnull domain syntax badinput plpgsql do internal)
+cases=(unique notnull domain syntax badinput compile plpgsql do internal)
 for c in "${cases[@]}"; do
   cp -R "$FIXTURES/errfields_$c" "$WORK/$c"
 done
@@ -73,6 +74,13 @@ message: invalid input syntax for type integer: "twelve"
 context: migration 1 (1_ages.sql, line 3, column 15)
 context: LINE 3: ${TAB}VALUES (1), ('twelve');
 context:         ${TAB}             ^
+== compile
+severity: ERROR
+sqlstate: 42601
+message: syntax error at or near "SELEC"
+context: migration 1 (1_function.sql, line 5, column 5)
+context: LINE 5:     SELEC 1;
+context:             ^
 == plpgsql
 severity: ERROR
 sqlstate: MG042
