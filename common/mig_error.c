@@ -11,6 +11,7 @@ void mig_error_init(mig_error *err)
 {
     memset(err, 0, sizeof *err);
     err->offset = -1;
+    err->position = -1;
 }
 
 /* Release what the error holds and reset it. */
@@ -20,6 +21,14 @@ void mig_error_clear(mig_error *err)
     mig_free(err->detail);
     mig_free(err->hint);
     mig_free(err->context);
+    mig_free(err->excerpt);
+    mig_free(err->engine_context);
+    mig_free(err->schema_name);
+    mig_free(err->table_name);
+    mig_free(err->column_name);
+    mig_free(err->constraint_name);
+    mig_free(err->datatype_name);
+    mig_free(err->internal_query);
     mig_error_init(err);
 }
 

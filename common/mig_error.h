@@ -20,8 +20,22 @@ typedef struct mig_error {
     char *message;    /* primary message, one line */
     char *detail;     /* further lines: each problem found, the engine's own message */
     char *hint;       /* what to do about it */
-    char *context;    /* where it happened: migration, file, line */
+    char *context;    /* where it happened: migration, file, line, column */
     long offset;      /* byte offset in the script of the failing statement, or -1 */
+    /*
+     * What the engine said beyond the message, kept so the caller's client sees every field
+     * (PostgreSQL's error fields; SQLite has only the position).
+     */
+    long position;        /* byte offset in the script of the failing token, or -1 */
+    char *excerpt;        /* the file's line at position with a caret under it (set by the core) */
+    char *engine_context; /* the engine's own context lines (PL/pgSQL frames), innermost first */
+    char *schema_name;    /* the object the error concerns, when the engine names it */
+    char *table_name;
+    char *column_name;
+    char *constraint_name;
+    char *datatype_name;
+    char *internal_query;  /* a query inside the script's statement (a function's) that failed */
+    int internal_position; /* 1-based character position in internal_query, or 0 */
 } mig_error;
 
 void mig_error_init(mig_error *err);

@@ -1,6 +1,7 @@
 #include "mig_run.h"
 
 #include "mig_alloc.h"
+#include "mig_position.h"
 #include "mig_script.h"
 #include "mig_sha256.h"
 
@@ -276,14 +277,26 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
     return MIG_OK;
 }
 
-/* Say which migration, file and line an engine error came from. */
+/*
+ * Say which migration, file and line an engine error came from: the line and column of the
+ * failing token with that line shown, when the engine gave one, else the line where the failing
+ * statement starts.
+ */
 static void locate_error(mig_error *err, const mig_step *step)
 {
     const char *text = step->text;
     const char *file = step->script ? step->script : "?";
     const char *stored = step->stored ? "the down script kept in migrate_history for " : "";
-    if (err->offset >= 0) {
-        size_t len = strlen(text);
+    size_t len = strlen(text);
+    if (err->position >= 0 && (size_t)err->position <= len) {
+        int line, column;
+        mig_position_at(text, len, (size_t)err->position, &line, &column);
+        line += step->first_line - 1;
+        mig_error_set_context(err, "migration %s (%s%s, line %d, column %d)", step->row->version,
+                              stored, file, line, column);
+        mig_free(err->excerpt);
+        err->excerpt = mig_position_excerpt(text, len, (size_t)err->position, line);
+    } else if (err->offset >= 0) {
         size_t at = mig_script_skip_blank(text, len, (size_t)err->offset);
         if (at >= len)
             at = (size_t)err->offset < len ? (size_t)err->offset : len;
@@ -573,6 +586,8 @@ static int run_outside(const mig_engine *eng, const mig_step *step, mig_error *e
     if (rc != MIG_OK) {
         if (err->offset >= 0)
             err->offset += (long)start;
+        if (err->position >= 0)
+            err->position += (long)start;
         locate_error(err, step);
         mig_error ignored;
         mig_error_init(&ignored);

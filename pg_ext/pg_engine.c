@@ -56,8 +56,77 @@ static void core_release(void *ptr)
 
 static const mig_allocator pg_allocator = {core_alloc, core_resize, core_release};
 
-/* Copy a caught ERROR into err: SQLSTATE, message, detail, hint. */
-static void error_from_edata(const ErrorData *edata, mig_error *err)
+/* Where in the script the statement running now lies: start -1 while none is. */
+typedef struct stmt_span {
+    int start;
+    int len;
+} stmt_span;
+
+/* A copy of s for err, or NULL. */
+static char *copy_field(const char *s)
+{
+    return s ? mig_strdup(s) : NULL;
+}
+
+/*
+ * The context lines of an ERROR raised by the script's statement at, without the frame SPI adds
+ * for that statement ("SQL statement ..."), which is the migration itself: the core names it
+ * better (file, line, column). What remains are the frames of PL/pgSQL and SQL functions the
+ * statement ran, innermost first. NULL when none remain.
+ */
+static char *inner_context(const char *context, const char *sql, stmt_span at)
+{
+    if (!context || !*context)
+        return NULL;
+    size_t keep = strlen(context);
+    if (at.start >= 0 && sql) {
+        char *one = pnstrdup(sql + at.start, at.len);
+        char *frame = psprintf(_("SQL statement \"%s\""), one);
+        size_t n = strlen(frame);
+        if (n <= keep && strcmp(context + keep - n, frame) == 0 &&
+            (n == keep || context[keep - n - 1] == '\n'))
+            keep = n == keep ? 0 : keep - n - 1;
+        pfree(frame);
+        pfree(one);
+    }
+    if (keep == 0)
+        return NULL;
+    char *out = mig_malloc(keep + 1);
+    memcpy(out, context, keep);
+    out[keep] = '\0';
+    return out;
+}
+
+/*
+ * Where in the script an error's internal query lies, or -1: the statement itself (SPI reports
+ * its errors so), or, when no function frame stands between (framed is false), text written
+ * once inside it, such as the body of a CREATE FUNCTION whose PL/pgSQL does not compile. A
+ * query of a function the statement ran is not the file's text: it stays a QUERY.
+ */
+static long query_in_statement(const char *query, const char *sql, stmt_span at, bool framed)
+{
+    if (at.start < 0 || !sql)
+        return -1;
+    size_t n = strlen(query);
+    if (n == (size_t)at.len && strncmp(query, sql + at.start, at.len) == 0)
+        return at.start;
+    if (framed || n == 0)
+        return -1;
+    char *one = pnstrdup(sql + at.start, at.len);
+    char *hit = strstr(one, query);
+    long found = hit && !strstr(hit + 1, query) ? at.start + (hit - one) : -1;
+    pfree(one);
+    return found;
+}
+
+/*
+ * Copy a caught ERROR into err, every field a client can read: SQLSTATE, message, detail, hint,
+ * context, the names of the schema, table, column, constraint and type, and where it happened.
+ * sql is the script and at the statement that was running: PostgreSQL's parser gives a
+ * character position in the script (a syntax error), SPI one in the statement (an unknown
+ * relation), and an error in a function's query comes with that query and a position in it.
+ */
+static void error_from_edata(const ErrorData *edata, const char *sql, stmt_span at, mig_error *err)
 {
     mig_fail(err, MIG_ENGINE, "%s", edata->message ? edata->message : "unknown error");
     strlcpy(err->sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof err->sqlstate);
@@ -65,19 +134,32 @@ static void error_from_edata(const ErrorData *edata, mig_error *err)
         mig_error_set_detail(err, mig_strdup(edata->detail));
     if (edata->hint)
         mig_error_set_hint(err, "%s", edata->hint);
-}
-
-/* Where in sql the statement that raised edata starts: body's note, else the syntax error's. */
-static long error_offset(const ErrorData *edata, const char *sql, int offset)
-{
-    if (offset >= 0)
-        return offset;
+    err->engine_context = inner_context(edata->context, sql, at);
+    err->schema_name = copy_field(edata->schema_name);
+    err->table_name = copy_field(edata->table_name);
+    err->column_name = copy_field(edata->column_name);
+    err->constraint_name = copy_field(edata->constraint_name);
+    err->datatype_name = copy_field(edata->datatype_name);
+    err->offset = at.start;
     if (edata->cursorpos > 0 && sql) {
-        size_t len = strlen(sql);
-        size_t at = (size_t)pg_mbcharcliplen(sql, (int)len, edata->cursorpos - 1);
-        return (long)mig_script_statement_start(sql, len, at);
+        int len = (int)strlen(sql);
+        err->position = pg_mbcharcliplen(sql, len, edata->cursorpos - 1);
+        if (at.start < 0)
+            err->offset = (long)mig_script_statement_start(sql, (size_t)len, (size_t)err->position);
     }
-    return -1;
+    long inner = edata->internalquery ? query_in_statement(edata->internalquery, sql, at,
+                                                           err->engine_context != NULL)
+                                      : -1;
+    if (inner >= 0) {
+        /* text of the script's own statement: the position becomes one in the file */
+        if (edata->internalpos > 0)
+            err->position =
+                inner + pg_mbcharcliplen(edata->internalquery, (int)strlen(edata->internalquery),
+                                         edata->internalpos - 1);
+    } else if (edata->internalquery) {
+        err->internal_query = mig_strdup(edata->internalquery);
+        err->internal_position = edata->internalpos;
+    }
 }
 
 /* What every operation but a rollback answers once a script's ERROR is pending in a call. */
@@ -90,10 +172,12 @@ static int aborted_refusal(mig_error *err)
  * Run body(arg) catching its ERROR into err. With own_subtransaction, as PL/pgSQL runs an
  * exception block: body runs in a subtransaction of its own, rolled back on ERROR, so the
  * caller can go on. Without, the ERROR leaves the enclosing subtransaction failed, and the
- * caller must roll that back before anything else touches the database. *offset (when body
- * sets it) says where in the script the failing statement starts.
+ * caller must roll that back before anything else touches the database. *at (when body sets
+ * it) says which statement of the script was running. Body runs without the caller's error
+ * context callbacks, so the ERROR caught holds only the frames inside the script; the caller's
+ * frames join once, when the error is raised again.
  */
-static int run_caught(void (*body)(void *arg, volatile int *offset), void *arg, const char *sql,
+static int run_caught(void (*body)(void *arg, volatile stmt_span *at), void *arg, const char *sql,
                       bool own_subtransaction, mig_error *err)
 {
     MemoryContext oldcxt = CurrentMemoryContext;
@@ -103,7 +187,8 @@ static int run_caught(void (*body)(void *arg, volatile int *offset), void *arg, 
      * core_cxt at its own context, which the rollback frees.
      */
     MemoryContext mine = core_cxt;
-    volatile int offset = -1;
+    ErrorContextCallback *outer_frames = error_context_stack;
+    volatile stmt_span at = {-1, 0};
     volatile int rc = MIG_OK;
     if (own_subtransaction) {
         BeginInternalSubTransaction(NULL);
@@ -111,7 +196,9 @@ static int run_caught(void (*body)(void *arg, volatile int *offset), void *arg, 
     }
     PG_TRY();
     {
-        body(arg, &offset);
+        error_context_stack = NULL;
+        body(arg, &at);
+        error_context_stack = outer_frames;
         if (own_subtransaction)
             ReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
@@ -129,8 +216,7 @@ static int run_caught(void (*body)(void *arg, volatile int *offset), void *arg, 
             RollbackAndReleaseCurrentSubTransaction();
         MemoryContextSwitchTo(oldcxt);
         CurrentResourceOwner = oldowner;
-        error_from_edata(edata, err);
-        err->offset = error_offset(edata, sql, offset);
+        error_from_edata(edata, sql, (stmt_span){at.start, at.len}, err);
         FreeErrorData(edata);
         rc = MIG_ENGINE;
     }
@@ -139,7 +225,7 @@ static int run_caught(void (*body)(void *arg, volatile int *offset), void *arg, 
 }
 
 /* Run body(arg) in its own subtransaction; see run_caught. */
-static int run_guarded(void (*body)(void *arg, volatile int *offset), void *arg, const char *sql,
+static int run_guarded(void (*body)(void *arg, volatile stmt_span *at), void *arg, const char *sql,
                        mig_error *err)
 {
     return run_caught(body, arg, sql, true, err);
@@ -203,7 +289,7 @@ typedef struct script_job {
 } script_job;
 
 /* Split the script with PostgreSQL's own parser, then check or run each statement. */
-static void script_body(void *arg, volatile int *offset)
+static void script_body(void *arg, volatile stmt_span *at)
 {
     script_job *job = arg;
     List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
@@ -211,7 +297,9 @@ static void script_body(void *arg, volatile int *offset)
     foreach (lc, stmts) {
         RawStmt *raw = lfirst_node(RawStmt, lc);
         int start = raw->stmt_location < 0 ? 0 : raw->stmt_location;
-        *offset = start;
+        int len = raw->stmt_len ? raw->stmt_len : (int)strlen(job->sql + start);
+        at->start = start;
+        at->len = len;
         if (!job->execute) {
             const char *why = refusal_reason(raw->stmt);
             if (why && !job->refusal) {
@@ -220,7 +308,6 @@ static void script_body(void *arg, volatile int *offset)
             }
             continue;
         }
-        int len = raw->stmt_len ? raw->stmt_len : (int)strlen(job->sql + start);
         char *one = pnstrdup(job->sql + start, len);
         int rc = SPI_execute(one, false, 0);
         if (rc < 0)
@@ -229,7 +316,7 @@ static void script_body(void *arg, volatile int *offset)
         SPI_freetuptable(SPI_tuptable);
         pfree(one);
     }
-    *offset = -1;
+    at->start = -1;
 }
 
 /* Run a script in a subtransaction of its own, catching its ERROR into err. */
@@ -246,12 +333,12 @@ typedef struct split_job {
 } split_job;
 
 /* Split with PostgreSQL's own parser. */
-static void split_body(void *arg, volatile int *offset)
+static void split_body(void *arg, volatile stmt_span *at)
 {
     split_job *job = arg;
     List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
     ListCell *lc;
-    (void)offset;
+    (void)at;
     job->list = mig_calloc(list_length(stmts) + 1, sizeof *job->list);
     foreach (lc, stmts) {
         RawStmt *raw = lfirst_node(RawStmt, lc);
@@ -304,12 +391,12 @@ static bool index_build_running(Oid indexoid)
 }
 
 /* Find indexes the script builds concurrently that exist but are not valid. */
-static void leftover_body(void *arg, volatile int *offset)
+static void leftover_body(void *arg, volatile stmt_span *at)
 {
     leftover_job *job = arg;
     List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
     ListCell *lc;
-    (void)offset;
+    (void)at;
     foreach (lc, stmts) {
         Node *stmt = lfirst_node(RawStmt, lc)->stmt;
         if (!IsA(stmt, IndexStmt) || !((IndexStmt *)stmt)->concurrent ||
@@ -1120,14 +1207,31 @@ static int error_code_of(const mig_error *err)
     return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
 }
 
-/* Raise the core's error with the engine's SQLSTATE, message, detail and hint, plus where. */
+/*
+ * Raise the core's error with every field the engine gave: SQLSTATE, message, detail, hint,
+ * the object names drivers read (PG_DIAG_*_NAME), a function's failing query and position, and
+ * as context the engine's frames (innermost first), then the migration, file, line and column,
+ * then the failing line of the file with a caret under the column.
+ */
 void pg_engine_raise(const mig_error *err)
 {
-    ereport(ERROR, (errcode(error_code_of(err)),
-                    errmsg_internal("%s", err->message ? err->message : "out of memory"),
-                    err->detail ? errdetail_internal("%s", err->detail) : 0,
-                    err->hint ? errhint("%s", err->hint) : 0,
-                    err->context ? errcontext("%s", err->context) : 0));
+    ereport(ERROR,
+            (errcode(error_code_of(err)),
+             errmsg_internal("%s", err->message ? err->message : "out of memory"),
+             err->detail ? errdetail_internal("%s", err->detail) : 0,
+             err->hint ? errhint("%s", err->hint) : 0,
+             err->engine_context ? errcontext("%s", err->engine_context) : 0,
+             err->context ? errcontext("%s", err->context) : 0,
+             err->excerpt ? errcontext("%s", err->excerpt) : 0,
+             err->schema_name ? err_generic_string(PG_DIAG_SCHEMA_NAME, err->schema_name) : 0,
+             err->table_name ? err_generic_string(PG_DIAG_TABLE_NAME, err->table_name) : 0,
+             err->column_name ? err_generic_string(PG_DIAG_COLUMN_NAME, err->column_name) : 0,
+             err->constraint_name
+                 ? err_generic_string(PG_DIAG_CONSTRAINT_NAME, err->constraint_name)
+                 : 0,
+             err->datatype_name ? err_generic_string(PG_DIAG_DATATYPE_NAME, err->datatype_name) : 0,
+             err->internal_query ? internalerrquery(err->internal_query) : 0,
+             err->internal_position > 0 ? internalerrposition(err->internal_position) : 0));
     pg_unreachable();
 }
 

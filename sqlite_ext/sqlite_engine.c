@@ -29,6 +29,24 @@ static int engine_error(sqlite3 *db, mig_error *err)
     return err->code;
 }
 
+/*
+ * Where in sql, which started at byte start of the script, SQLite's last error points (the
+ * token sqlite3_error_offset names), as a byte offset in the script; -1 when it names none.
+ */
+static long error_position(sqlite3 *db, long start)
+{
+#if SQLITE_VERSION_NUMBER >= 3038000
+    if (sqlite3_libversion_number() >= 3038000) { /* older libraries lack the routine */
+        int at = sqlite3_error_offset(db);
+        if (at >= 0)
+            return start + at;
+    }
+#else
+    (void)db, (void)start;
+#endif
+    return -1;
+}
+
 /* Run SQL that returns no rows we need. */
 static int exec_simple(sqlite3 *db, const char *sql, mig_error *err)
 {
@@ -109,6 +127,7 @@ static int run_statements(sqlite_engine *se, const char *sql, size_t len, bool i
         if (rc != SQLITE_OK) {
             engine_error(se->db, err);
             err->offset = pos - sql;
+            err->position = error_position(se->db, pos - sql);
             return err->code;
         }
         if (!st) { /* only white space or comments were left */
@@ -125,6 +144,7 @@ static int run_statements(sqlite_engine *se, const char *sql, size_t len, bool i
             ;
         if (rc != SQLITE_DONE) {
             engine_error(se->db, err);
+            err->position = error_position(se->db, pos - sql);
             sqlite3_finalize(st);
             err->offset = pos - sql;
             return err->code;

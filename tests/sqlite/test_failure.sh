@@ -88,7 +88,7 @@ FROM g;
 DROP TABLE g;
 EOF
   sq db <<<"SELECT migrate_apply('m');"
-  expect_error "migration 2 (2_g.sql, line 6): no such column: missing_column"
+  expect_error "migration 2 (2_g.sql, line 6, column 8): no such column: missing_column"
   q db "SELECT count(*) FROM sqlite_schema WHERE name = 'g';" "0"
 
   # CRLF line endings and a BOM do not shift the line

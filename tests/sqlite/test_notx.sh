@@ -311,7 +311,7 @@ SELECT id, version, direction, success FROM migrate_history WHERE id > 2;" "clea
   # from the start: its first statement fails now, since b exists
   cp db db.before
   sq db <<<"SELECT migrate_apply('m');"
-  expect_error "migration 2 (2_nt.up.sql, line 2): table b already exists
+  expect_error "migration 2 (2_nt.up.sql, line 2, column 14): table b already exists
 HINT: migration 2 ran outside a transaction and is recorded as failed after 0 completed statements; fix the script and apply again to resume from statement 1, or clear it with migrate_repair" ""
   cp db.before db
   q db "DROP TABLE b; SELECT migrate_apply('m'); SELECT * FROM log;

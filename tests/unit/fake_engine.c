@@ -137,12 +137,16 @@ static int fake_exec(void *h, const char *sql, size_t len, mig_error *err)
     while (start < len) {
         const char *semi = memchr(sql + start, ';', len - start);
         size_t end = semi ? (size_t)(semi - sql) + 1 : len;
-        if (f->fail_exec_on &&
-            memmem(sql + start, end - start, f->fail_exec_on, strlen(f->fail_exec_on))) {
+        const char *hit = f->fail_exec_on ? memmem(sql + start, end - start, f->fail_exec_on,
+                                                   strlen(f->fail_exec_on))
+                                          : NULL;
+        if (hit) {
             mig_fail(err, MIG_ENGINE, "near \"%s\": syntax error", f->fail_exec_on);
             snprintf(err->sqlstate, sizeof err->sqlstate, "42601");
             err->engine_code = 1;
             err->offset = f->fail_exec_without_offset ? -1 : (long)start;
+            if (f->fail_exec_with_position)
+                err->position = hit - sql;
             return MIG_ENGINE;
         }
         start = end;

@@ -28,6 +28,7 @@ typedef struct fake {
     long long next_id;
     const char *fail_exec_on;      /* a statement holding this text fails */
     bool fail_exec_without_offset; /* ... and says no offset */
+    bool fail_exec_with_position;  /* ... and gives the failing text's position too */
     const char *refuse_check_on;   /* check_script refuses a script holding this */
     const char *fail_call;         /* "lock", "release", "insert", "prepare", "steps_end" */
     char *progress[FAKE_MAX_PROGRESS];

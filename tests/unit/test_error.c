@@ -5,6 +5,9 @@
 #include "mig_alloc.h"
 #include "mig_buf.h"
 #include "mig_error.h"
+#include "mig_position.h"
+
+#include <string.h>
 
 /* mig_fail records code and formatted message and replaces an earlier error entirely. */
 START_TEST(fail_records_and_replaces)
@@ -122,12 +125,86 @@ START_TEST(strings)
 }
 END_TEST
 
+/* Line and column of a byte offset: columns count characters, not bytes. */
+START_TEST(position_at)
+{
+    const char *text = "SELECT 1;\nSELECT 'é', x;\n";
+    int line, column;
+    mig_position_at(text, strlen(text), 0, &line, &column);
+    ck_assert_int_eq(line, 1);
+    ck_assert_int_eq(column, 1);
+    mig_position_at(text, strlen(text), 10, &line, &column);
+    ck_assert_int_eq(line, 2);
+    ck_assert_int_eq(column, 1);
+    const char *x = strchr(text, 'x');
+    mig_position_at(text, strlen(text), (size_t)(x - text), &line, &column);
+    ck_assert_int_eq(line, 2);
+    ck_assert_int_eq(column, 13);
+    mig_position_at(text, strlen(text), 999, &line, &column); /* past the end: the end */
+    ck_assert_int_eq(line, 3);
+    ck_assert_int_eq(column, 1);
+}
+END_TEST
+
+/* The excerpt: the line (CRLF dropped), a caret under the character, long lines cut. */
+START_TEST(position_excerpt)
+{
+    const char *text = "SELECT 1;\r\nSELECT 'é', x;\r\n";
+    const char *x = strchr(text, 'x');
+    char *s = mig_position_excerpt(text, strlen(text), (size_t)(x - text), 12);
+    ck_assert_str_eq(s, "LINE 12: SELECT 'é', x;\n                     ^");
+    mig_free(s);
+    s = mig_position_excerpt(text, strlen(text), 0, 1);
+    ck_assert_str_eq(s, "LINE 1: SELECT 1;\n        ^");
+    mig_free(s);
+    char long_line[301];
+    memset(long_line, 'a', 300);
+    long_line[300] = '\0';
+    long_line[150] = 'X';
+    s = mig_position_excerpt(long_line, 300, 150, 1);
+    ck_assert_int_eq((int)strlen(s), 8 + 3 + 120 + 3 + 1 + 8 + 3 + 60 + 1);
+    ck_assert_ptr_nonnull(strstr(s, "LINE 1: ...aaa"));
+    ck_assert_ptr_nonnull(strstr(s, "aaa...\n"));
+    ck_assert_int_eq(strchr(s, 'X') - s, 8 + 3 + 60);
+    ck_assert_int_eq(strchr(s, '^') - strchr(s, '\n') - 1, 8 + 3 + 60);
+    mig_free(s);
+}
+END_TEST
+
+/* Clearing releases every field an engine fills (valgrind and ASan check nothing leaks). */
+START_TEST(clear_releases_engine_fields)
+{
+    mig_error err;
+    mig_error_init(&err);
+    ck_assert_int_eq(err.position, -1);
+    mig_fail(&err, MIG_ENGINE, "duplicate key");
+    err.position = 3;
+    err.excerpt = mig_strdup("LINE 1: x\n        ^");
+    err.engine_context = mig_strdup("PL/pgSQL function f() line 3 at RAISE");
+    err.schema_name = mig_strdup("s");
+    err.table_name = mig_strdup("t");
+    err.column_name = mig_strdup("c");
+    err.constraint_name = mig_strdup("k");
+    err.datatype_name = mig_strdup("d");
+    err.internal_query = mig_strdup("SELECT 1");
+    err.internal_position = 8;
+    mig_error_clear(&err);
+    ck_assert_ptr_null(err.schema_name);
+    ck_assert_ptr_null(err.internal_query);
+    ck_assert_int_eq(err.internal_position, 0);
+    ck_assert_int_eq(err.position, -1);
+}
+END_TEST
+
 Suite *error_suite(void)
 {
     Suite *s = suite_create("error");
     TCase *tc = tcase_create("error");
     tcase_add_test(tc, fail_records_and_replaces);
     tcase_add_test(tc, render);
+    tcase_add_test(tc, position_at);
+    tcase_add_test(tc, position_excerpt);
+    tcase_add_test(tc, clear_releases_engine_fields);
     tcase_add_test(tc, move);
     tcase_add_test(tc, buffer);
     tcase_add_test(tc, strings);

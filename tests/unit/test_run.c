@@ -254,6 +254,30 @@ START_TEST(apply_exec_failure_pair_and_folder)
 }
 END_TEST
 
+/*
+ * With the failing token's position the context names its line in the file and its column,
+ * and the excerpt shows that line with a caret under it (a dbmate section: lines of the file).
+ */
+START_TEST(apply_exec_failure_with_position)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "20240102_b.sql",
+               "-- adds b\n-- migrate:up\nCREATE TABLE b (x int);\nINSERT INTO b\n\tSELECT FAIL;\n"
+               "-- migrate:down\nDROP TABLE b;\n");
+    fake f = {.fail_exec_on = "FAIL", .fail_exec_with_position = true};
+    mig_engine eng = fake_engine(&f);
+    mig_error err;
+    mig_error_init(&err);
+    int applied = 0;
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ENGINE);
+    ck_assert_str_eq(err.context, "migration 20240102 (20240102_b.sql, line 5, column 9)");
+    ck_assert_str_eq(err.excerpt, "LINE 5: \tSELECT FAIL;\n        \t       ^");
+    mig_error_clear(&err);
+    fake_free(&f);
+    tmp_dir_free(dir);
+}
+END_TEST
+
 /* Without an offset from the engine the context names migration and file only. */
 START_TEST(apply_exec_failure_without_offset)
 {
@@ -526,6 +550,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, apply_partial_and_target);
     tcase_add_test(tc, apply_exec_failure_sectioned);
     tcase_add_test(tc, apply_exec_failure_after_comment);
+    tcase_add_test(tc, apply_exec_failure_with_position);
     tcase_add_test(tc, apply_exec_failure_pair_and_folder);
     tcase_add_test(tc, apply_exec_failure_without_offset);
     tcase_add_test(tc, apply_check_script_refuses);

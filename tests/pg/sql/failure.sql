@@ -1,6 +1,6 @@
 -- A failing statement: the whole call is undone, the ERROR keeps PostgreSQL's SQLSTATE and
--- message, CONTEXT names the migration, the file and the line where the statement starts, and
--- the session stays usable.
+-- message, CONTEXT names the migration, the file, the line and column of the failing token and
+-- shows that line with a caret (as psql shows a syntax error), and the session stays usable.
 \set VERBOSITY default
 \getenv fixtures MIGRATE_FIXTURES
 \set dir :fixtures '/scratch_failure'
@@ -11,7 +11,7 @@ SET search_path = t_failure, public;
 \! rm -rf "$MIGRATE_FIXTURES/scratch_failure" && cp -R "$MIGRATE_FIXTURES/failure" "$MIGRATE_FIXTURES/scratch_failure" && chmod -R a+rX "$MIGRATE_FIXTURES/scratch_failure"
 
 -- 1 is fine; the third statement of 2 (a dbmate file whose up section starts on line 4)
--- starts on line 8 of 2_second.sql and reads a table that does not exist.
+-- starts on line 8 of 2_second.sql and reads a table that does not exist, named on line 9.
 SELECT migrate_apply(:'dir');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
 -- No trace of migration 1, nor of the statements of 2 that ran before the failure.
@@ -49,7 +49,7 @@ SELECT version, state FROM migrations_status(:'dir');
 SELECT id FROM f_second ORDER BY id;
 
 -- A syntax error: the whole script is parsed before any of it runs, and CONTEXT gives the
--- line where the failing statement starts (line 3 of 2_typo.sql; the bad token is on line 5).
+-- line and column of the bad token (line 5 of 2_typo.sql; its statement starts on line 3).
 \set dir :fixtures '/syntax'
 TRUNCATE migrate_history;
 SELECT migrate_apply(:'dir');

@@ -28,7 +28,7 @@ SELECT version, position(E'\r' IN up_sql) = 0 AS no_cr, left(up_sql, 6) AS start
   FROM migrate_history ORDER BY id;
 SELECT id FROM txt2;
 
--- A CRLF/BOM file with an error: CONTEXT counts lines as an editor does (line 4).
+-- A CRLF/BOM file with an error: CONTEXT counts lines as an editor does (line 5, column 3).
 \! printf '\357\273\277-- first line\r\n\r\nSELECT 1;\r\nSELECT * FROM\r\n  txt_nowhere;\r\n' > "$MIGRATE_FIXTURES/scratch_text/3_bad.sql" && chmod a+r "$MIGRATE_FIXTURES/scratch_text/3_bad.sql"
 SELECT migrate_apply(:'dir');
 

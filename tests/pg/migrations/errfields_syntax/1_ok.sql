@@ -1,0 +1,1 @@
+CREATE TABLE ef_syntax_ok (id integer);
