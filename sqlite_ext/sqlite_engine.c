@@ -496,14 +496,39 @@ static int engine_savepoint(void *h, const char *name, mig_error *err)
     return rc;
 }
 
+/*
+ * When a call could not undo its work, the connection's next COMMIT must not keep it. Once an
+ * allocation of SQLite fails inside the call, the connection stays out of memory until the
+ * calling statement ends, so every statement fails, the call's ROLLBACK too, and the
+ * transaction is left open holding half a migration. Until that transaction ends, a commit hook
+ * turns its COMMIT into a ROLLBACK (the COMMIT fails with SQLITE_CONSTRAINT_COMMITHOOK); a
+ * ROLLBACK, or closing the connection, ends it. Both hooks then take themselves away. Neither
+ * allocates. The connection's own hooks, when the application had set any, are replaced:
+ * SQLite cannot give their functions back.
+ */
+static int refuse_commit(void *db)
+{
+    sqlite3_commit_hook(db, NULL, NULL);
+    sqlite3_rollback_hook(db, NULL, NULL);
+    return 1;
+}
+
+/* The rollback hook of the guard above: the transaction ended, the guard goes. */
+static void guard_ended(void *db)
+{
+    sqlite3_commit_hook(db, NULL, NULL);
+    sqlite3_rollback_hook(db, NULL, NULL);
+}
+
 /* Undo everything since the savepoint, and the transaction when the savepoint began it. */
 static void engine_rollback(void *h, const char *name)
 {
     sqlite_engine *se = h;
+    bool undone = true;
     if (se->undo[0]) { /* prepared when the savepoint opened */
         if (!sqlite3_get_autocommit(se->db))
             for (int i = 0; i < 2 && se->undo[i]; i++)
-                sqlite3_step(se->undo[i]);
+                undone = sqlite3_step(se->undo[i]) == SQLITE_DONE && undone;
         se->began = 0;
     } else if (se->began) {
         if (!sqlite3_get_autocommit(se->db))
@@ -514,6 +539,11 @@ static void engine_rollback(void *h, const char *name)
         if (sql)
             exec_simple(se->db, sql, NULL);
         sqlite3_free(sql);
+    }
+    if (!undone && !sqlite3_get_autocommit(se->db)) {
+        sqlite3_commit_hook(se->db, refuse_commit, se->db);
+        sqlite3_rollback_hook(se->db, guard_ended, se->db);
+        se->left_open = 1;
     }
     forget_undo(se);
     restore_foreign_keys(se);

@@ -9,6 +9,7 @@
 typedef struct sqlite_engine {
     sqlite3 *db;
     int began;       /* savepoint() opened the transaction with BEGIN IMMEDIATE */
+    int left_open;   /* the call's work could not be undone: its COMMIT is refused (rollback) */
     int fk_restore;  /* foreign keys were on and are switched off for the call */
     char **fk_known; /* violations present before the migrations ran, sorted */
     size_t fk_known_count;

@@ -30,8 +30,9 @@
  *   - the same call again, without faults, ends where a clean run ends, with its result;
  *   - closing the connection succeeds (no statement left open) and every allocation of SQLite
  *     and of the module has been freed.
- * A call that ran out of SQLite's memory and left its transaction open is a known limit, printed
- * as "KNOWN N: ..." and counted as left_open (the checks then run after a ROLLBACK).
+ * A call that ran out of SQLite's memory cannot roll back before its calling statement ends,
+ * so it leaves its transaction open; it is counted as left_open, and then a COMMIT must fail
+ * and end the transaction, keeping nothing of the call (the module's commit hook).
  * The last line is "points P errors E succeeded S before B after A left_open L failed F".
  * Exit status: 0 when no run failed a check, 1 when one did, 2 when the setup failed.
  */
@@ -496,11 +497,16 @@ int main(int argc, char **argv)
         if (!sqlite3_get_autocommit(db) && !o.ok && o.error &&
             strcmp(o.error, "out of memory") == 0) {
             /*
-             * Known: once an allocation of SQLite fails inside the call, the connection stays
-             * out of memory until the calling statement ends, so the call's ROLLBACK fails too.
-             * Counted apart; the checks below run after the driver's own ROLLBACK.
+             * Once an allocation of SQLite fails inside the call, the connection stays out of
+             * memory until the calling statement ends, so the call's ROLLBACK fails too and its
+             * transaction is left open. The module then turns that transaction's COMMIT into a
+             * ROLLBACK: committing must fail, end the transaction, and keep nothing of the call
+             * (the checks below see the database as before it).
              */
-            printf("KNOWN %lld: the call ran out of memory and left its transaction open\n", point);
+            int commit_rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+            CHECK(commit_rc != SQLITE_OK && sqlite3_get_autocommit(db),
+                  "the call ran out of memory, left its transaction open, and a COMMIT %s",
+                  commit_rc == SQLITE_OK ? "kept its work" : "left the transaction open");
             n_open++;
         } else {
             CHECK(sqlite3_get_autocommit(db), "the call left a transaction open (%s)",
