@@ -72,6 +72,8 @@ static int table_exists(sqlite3 *db, const char *name, bool *exists, mig_error *
     return MIG_OK;
 }
 
+static int add_missing_triggers(sqlite_engine *se, mig_error *err);
+
 /* Create or look for migrate_history in the main database. */
 static int engine_history_prepare(void *h, bool create, bool *exists, mig_error *err)
 {
@@ -79,8 +81,10 @@ static int engine_history_prepare(void *h, bool create, bool *exists, mig_error 
     int rc = table_exists(se->db, "migrate_history", exists, err);
     if (rc != MIG_OK)
         return rc;
-    if (*exists || !create)
+    if (!create)
         return MIG_OK;
+    if (*exists)
+        return add_missing_triggers(se, err);
     rc = exec_simple(se->db, "CREATE TABLE " HISTORY_TABLE " " SQLITE_HISTORY_COLUMNS, err);
     *exists = rc == MIG_OK;
     return rc;
@@ -347,6 +351,13 @@ static int engine_scripts_prepare(void *h, mig_error *err)
 #define SCRIPTS_VERSION_MESSAGE                                                                    \
     "migrate_scripts: version is not a version (expected digits joined by ''.'', ''_'' or ''-'', " \
     "such as 20240101 or 2.15.0)"
+#define SCRIPTS_VERSION_TRIGGERS                                                                   \
+    "CREATE TRIGGER IF NOT EXISTS \"main\".\"migrate_scripts_version\"\n"                          \
+    "BEFORE INSERT ON \"migrate_scripts\" WHEN NOT (" SCRIPTS_VERSION_VALID ")\n"                  \
+    "BEGIN SELECT RAISE(ABORT, '" SCRIPTS_VERSION_MESSAGE "'); END;\n"                             \
+    "CREATE TRIGGER IF NOT EXISTS \"main\".\"migrate_scripts_version_update\"\n"                   \
+    "BEFORE UPDATE OF version ON \"migrate_scripts\" WHEN NOT (" SCRIPTS_VERSION_VALID ")\n"       \
+    "BEGIN SELECT RAISE(ABORT, '" SCRIPTS_VERSION_MESSAGE "'); END;"
 
 /* Create the tables migrate keeps, as migrate_init() does. */
 int sqlite_engine_init_tables(sqlite3 *db, mig_error *err)
@@ -372,13 +383,30 @@ int sqlite_engine_init_tables(sqlite3 *db, mig_error *err)
         "  END;\n"
         "END;\n"
         /* a version must be one (common/mig_version.c), or every later call fails on the row */
-        "CREATE TRIGGER IF NOT EXISTS \"main\".\"migrate_scripts_version\"\n"
-        "BEFORE INSERT ON \"migrate_scripts\" WHEN NOT (" SCRIPTS_VERSION_VALID ")\n"
-        "BEGIN SELECT RAISE(ABORT, '" SCRIPTS_VERSION_MESSAGE "'); END;\n"
-        "CREATE TRIGGER IF NOT EXISTS \"main\".\"migrate_scripts_version_update\"\n"
-        "BEFORE UPDATE OF version ON \"migrate_scripts\" WHEN NOT (" SCRIPTS_VERSION_VALID ")\n"
-        "BEGIN SELECT RAISE(ABORT, '" SCRIPTS_VERSION_MESSAGE "'); END;",
+        SCRIPTS_VERSION_TRIGGERS,
         err);
+}
+
+/*
+ * A database set up by 0.1.0 has migrate_scripts without the version triggers: the first call
+ * that changes the database adds them, inside its own transaction (what else 0.2.0 keeps is
+ * the same as 0.1.0's).
+ */
+static int add_missing_triggers(sqlite_engine *se, mig_error *err)
+{
+    bool scripts = false, triggers = false;
+    int rc = table_exists(se->db, "migrate_scripts", &scripts, err);
+    if (rc != MIG_OK || !scripts)
+        return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(se->db,
+                           "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'trigger' AND "
+                           "name = 'migrate_scripts_version_update'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return engine_error(se->db, err);
+    triggers = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return triggers ? MIG_OK : exec_simple(se->db, SCRIPTS_VERSION_TRIGGERS, err);
 }
 
 /* Run one statement with text parameters named $1..$n, handing each row to fn. */
