@@ -147,6 +147,7 @@ typedef struct inferred_params {
     int count;
 } inferred_params;
 
+/* SPI's parser setup: collect the parameters' types into p as the parser infers them. */
 static void infer_params_setup(ParseState *pstate, void *arg)
 {
     inferred_params *p = arg;
