@@ -1,4 +1,10 @@
-/* The core's engine interface implemented over SPI inside the caller's transaction. */
+/*
+ * The core's engine interface implemented over SPI inside the caller's transaction, as the SQL
+ * functions see it. Defined in pg_engine.c (the hooks, pg_engine_begin, pg_engine_run_guarded),
+ * pg_call.c (the call harness: pg_engine_call, keep, text_arg, unwind, raise) and pg_privilege.c
+ * (pg_engine_check_token, pg_engine_check_file_access); pg_engine_internal.h holds what those
+ * files share among themselves.
+ */
 #ifndef PG_ENGINE_H
 #define PG_ENGINE_H
 

@@ -1,0 +1,360 @@
+/*
+ * The call harness: how one SQL function call of the extension runs the core, and how ERRORs
+ * cross between PostgreSQL and the core.
+ *
+ *   pg_engine_call(fcinfo, op, arg)   connect SPI, set up the engine, run op, raise its error
+ *   pg_engine_run_catching_error(...) run a body, its ERROR copied into a mig_error
+ *   pg_engine_raise(err)              a mig_error raised as an ERROR, every field kept
+ *   pg_engine_unwind(pe)              roll back the call's subtransactions, re-throw
+ *
+ * Memory: the core allocates (mig_malloc) in one context per call, made by pg_engine_begin under
+ * the function's context and pointed at here; a backend runs one call at a time, so one static
+ * pointer is enough. A migrate function that a migration calls re-points it at its own context,
+ * so whatever catches an ERROR puts the caller's back. An ERROR caught is copied into the
+ * caller's core context before the error state is flushed and the subtransaction rolled back,
+ * since the rollback frees the contexts the ERROR was raised in.
+ *
+ * The core's errors come back as PostgreSQL ERRORs with the engine's SQLSTATE and fields, and a
+ * script's ERROR keeps its fields on the way through the core: the file's line and column of a
+ * syntax error, the frames of the functions the statement ran, a function's failing query.
+ */
+#include "pg_engine_internal.h"
+
+#include "access/xact.h"
+#include "mb/pg_wchar.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "../common/mig_alloc.h"
+#include "../common/mig_reentry.h"
+#include "../common/mig_script.h"
+
+/* The context the core allocates in during one call (a backend runs one call at a time). */
+static MemoryContext core_cxt = NULL;
+
+/* mig_malloc: in the call's core context. */
+static void *core_alloc(size_t size)
+{
+    return MemoryContextAlloc(core_cxt, size);
+}
+
+/* mig_realloc: in the context the block came from. */
+static void *core_resize(void *ptr, size_t size)
+{
+    return repalloc(ptr, size);
+}
+
+/* mig_free */
+static void core_release(void *ptr)
+{
+    pfree(ptr);
+}
+
+static const mig_allocator pg_allocator = {core_alloc, core_resize, core_release};
+
+/* Route the core's allocations to cxt. */
+void pg_engine_core_memory(MemoryContext cxt)
+{
+    core_cxt = cxt;
+    mig_set_allocator(&pg_allocator);
+}
+
+/* The context the core allocates in now. */
+MemoryContext pg_engine_core_context(void)
+{
+    return core_cxt;
+}
+
+/* A copy of s for err, or NULL. */
+static char *copy_field(const char *s)
+{
+    return s ? mig_strdup(s) : NULL;
+}
+
+/*
+ * The context lines of an ERROR raised by the script's statement at, without the frame SPI adds
+ * for that statement ("SQL statement ..."), which is the migration itself: the core names it
+ * better (file, line, column). What remains are the frames of PL/pgSQL and SQL functions the
+ * statement ran, innermost first. NULL when none remain.
+ */
+static char *inner_context(const char *context, const char *sql, stmt_span at)
+{
+    if (!context || !*context)
+        return NULL;
+    size_t keep = strlen(context);
+    if (at.start >= 0 && sql) {
+        char *one = pnstrdup(sql + at.start, at.len);
+        char *frame = psprintf(_("SQL statement \"%s\""), one);
+        size_t n = strlen(frame);
+        if (n <= keep && strcmp(context + keep - n, frame) == 0 &&
+            (n == keep || context[keep - n - 1] == '\n'))
+            keep = n == keep ? 0 : keep - n - 1;
+        pfree(frame);
+        pfree(one);
+    }
+    if (keep == 0)
+        return NULL;
+    char *out = mig_malloc(keep + 1);
+    memcpy(out, context, keep);
+    out[keep] = '\0';
+    return out;
+}
+
+/*
+ * Where in the script an error's internal query lies, or -1: the statement itself (SPI reports
+ * its errors so), or, when no function frame stands between (framed is false), text written
+ * once inside it, such as the body of a CREATE FUNCTION whose PL/pgSQL does not compile. A
+ * query of a function the statement ran is not the file's text: it stays a QUERY.
+ */
+static long query_in_statement(const char *query, const char *sql, stmt_span at, bool framed)
+{
+    if (at.start < 0 || !sql)
+        return -1;
+    size_t n = strlen(query);
+    if (n == (size_t)at.len && strncmp(query, sql + at.start, at.len) == 0)
+        return at.start;
+    if (framed || n == 0)
+        return -1;
+    char *one = pnstrdup(sql + at.start, at.len);
+    char *hit = strstr(one, query);
+    long found = hit && !strstr(hit + 1, query) ? at.start + (hit - one) : -1;
+    pfree(one);
+    return found;
+}
+
+/*
+ * Copy a caught ERROR into err, every field a client can read: SQLSTATE, message, detail, hint,
+ * context, the names of the schema, table, column, constraint and type, and where it happened.
+ * sql is the script and at the statement that was running: PostgreSQL's parser gives a
+ * character position in the script (a syntax error), SPI one in the statement (an unknown
+ * relation), and an error in a function's query comes with that query and a position in it.
+ */
+static void error_from_edata(const ErrorData *edata, const char *sql, stmt_span at, mig_error *err)
+{
+    mig_fail(err, MIG_ENGINE, "%s", edata->message ? edata->message : "unknown error");
+    strlcpy(err->sqlstate, unpack_sql_state(edata->sqlerrcode), sizeof err->sqlstate);
+    if (edata->detail)
+        mig_error_set_detail(err, mig_strdup(edata->detail));
+    if (edata->hint)
+        mig_error_set_hint(err, "%s", edata->hint);
+    err->engine_context = inner_context(edata->context, sql, at);
+    err->schema_name = copy_field(edata->schema_name);
+    err->table_name = copy_field(edata->table_name);
+    err->column_name = copy_field(edata->column_name);
+    err->constraint_name = copy_field(edata->constraint_name);
+    err->datatype_name = copy_field(edata->datatype_name);
+    err->offset = at.start;
+    if (edata->cursorpos > 0 && sql) {
+        int len = (int)strlen(sql);
+        err->position = pg_mbcharcliplen(sql, len, edata->cursorpos - 1);
+        if (at.start < 0)
+            err->offset = (long)mig_script_statement_start(sql, (size_t)len, (size_t)err->position);
+    }
+    long inner = edata->internalquery ? query_in_statement(edata->internalquery, sql, at,
+                                                           err->engine_context != NULL)
+                                      : -1;
+    if (inner >= 0) {
+        /* text of the script's own statement: the position becomes one in the file */
+        if (edata->internalpos > 0)
+            err->position =
+                inner + pg_mbcharcliplen(edata->internalquery, (int)strlen(edata->internalquery),
+                                         edata->internalpos - 1);
+    } else if (edata->internalquery) {
+        err->internal_query = mig_strdup(edata->internalquery);
+        err->internal_position = edata->internalpos;
+    }
+}
+
+/* What the caller had in force when a body started, put back however the body ends. */
+typedef struct caller_state {
+    MemoryContext cxt;   /* its current context */
+    ResourceOwner owner; /* its resource owner (a subtransaction replaces it) */
+    /* its core context: a migrate function the body calls re-points core_cxt at its own
+     * context, which the rollback frees */
+    MemoryContext core;
+} caller_state;
+
+/* Put the caller's contexts and resource owner back. */
+static void restore_caller(const caller_state *caller)
+{
+    core_cxt = caller->core;
+    MemoryContextSwitchTo(caller->cxt);
+    CurrentResourceOwner = caller->owner;
+}
+
+/*
+ * Run body(arg) catching its ERROR into err. With own_subtransaction, as PL/pgSQL runs an
+ * exception block: body runs in a subtransaction of its own, rolled back on ERROR, so the
+ * caller can go on. Without, the ERROR leaves the enclosing subtransaction failed, and the
+ * caller must roll that back before anything else touches the database. *at (when body sets
+ * it) says which statement of the script was running. Body runs without the caller's error
+ * context callbacks, so the ERROR caught holds only the frames inside the script; the caller's
+ * frames join once, when the error is raised again.
+ */
+int pg_engine_run_catching_error(pg_caught_body body, void *arg, const char *sql,
+                                 bool own_subtransaction, mig_error *err)
+{
+    caller_state caller = {CurrentMemoryContext, CurrentResourceOwner, core_cxt};
+    ErrorContextCallback *caller_frames = error_context_stack;
+    /* written by body before an ERROR jumps back here: volatile keeps what it wrote */
+    volatile stmt_span at = {-1, 0};
+    ErrorData *volatile caught = NULL;
+
+    if (own_subtransaction) {
+        BeginInternalSubTransaction(NULL);
+        MemoryContextSwitchTo(caller.cxt);
+    }
+    PG_TRY();
+    {
+        error_context_stack = NULL;
+        body(arg, &at);
+        error_context_stack = caller_frames;
+        if (own_subtransaction)
+            ReleaseCurrentSubTransaction();
+    }
+    PG_CATCH();
+    {
+        /* copied first, into a context the rollback keeps; then the error is handled */
+        core_cxt = caller.core;
+        MemoryContextSwitchTo(caller.core);
+        caught = CopyErrorData();
+        FlushErrorState();
+        if (own_subtransaction)
+            RollbackAndReleaseCurrentSubTransaction();
+    }
+    PG_END_TRY();
+    restore_caller(&caller);
+
+    if (!caught)
+        return MIG_OK;
+    error_from_edata(caught, sql, (stmt_span){at.start, at.len}, err);
+    FreeErrorData(caught);
+    return MIG_ENGINE;
+}
+
+/* Run body(arg) in its own subtransaction; see pg_engine_run_catching_error. */
+int pg_engine_run_in_subtransaction(pg_caught_body body, void *arg, const char *sql, mig_error *err)
+{
+    return pg_engine_run_catching_error(body, arg, sql, true, err);
+}
+
+/* What every operation but a rollback answers once a script's ERROR is pending in a call. */
+int pg_engine_aborted_refusal(mig_error *err)
+{
+    return mig_fail(err, MIG_ERR, "migrate: the call's transaction failed and must be rolled back");
+}
+
+/* One call of an SQL function around a core operation. */
+static void call_op(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
+{
+    MemoryContext function_cxt = CurrentMemoryContext;
+    pg_engine pe;
+    mig_engine eng;
+    mig_error err;
+    int rc = MIG_OK;
+    SPI_connect();
+    pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
+    pe.function_cxt = function_cxt;
+    mig_error_init(&err);
+    PG_ENGINE_GUARD(&pe, rc = op(&eng, arg, &err));
+    if (rc != MIG_OK)
+        pg_engine_raise(&err);
+    SPI_finish();
+}
+
+/*
+ * One call of an SQL function around a core operation, unless it re-enters the call running in
+ * this backend (a migration calling migrate_apply would recurse until the stack runs out).
+ */
+void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
+{
+    static mig_reentry running;
+    char *name = get_func_name(fcinfo->flinfo->fn_oid);
+    mig_error err;
+    mig_error_init(&err);
+    if (mig_reentry_enter(&running, name ? name : "this function", &err) != MIG_OK)
+        pg_engine_raise(&err);
+    PG_TRY();
+    {
+        call_op(fcinfo, op, arg);
+    }
+    PG_FINALLY();
+    {
+        mig_reentry_leave(&running);
+    }
+    PG_END_TRY();
+}
+
+/* Copy a result where it outlives SPI_finish. */
+char *pg_engine_keep(const mig_engine *eng, const char *s)
+{
+    const pg_engine *pe = eng->handle;
+    return s ? MemoryContextStrdup(pe->function_cxt, s) : NULL;
+}
+
+/* Text argument i, or NULL. */
+char *pg_engine_text_arg(FunctionCallInfo fcinfo, int i)
+{
+    if (PG_NARGS() <= i || PG_ARGISNULL(i))
+        return NULL;
+    return text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
+/* Roll back the call's open subtransactions and re-throw the pending error. */
+void pg_engine_unwind(pg_engine *pe)
+{
+    if (pe->depth == 0)
+        PG_RE_THROW();
+    MemoryContextSwitchTo(pe->caller_cxt);
+    ErrorData *edata = CopyErrorData();
+    FlushErrorState();
+    while (pe->depth > 0) {
+        RollbackAndReleaseCurrentSubTransaction();
+        CurrentResourceOwner = pe->owners[--pe->depth];
+    }
+    MemoryContextSwitchTo(pe->caller_cxt);
+    ReThrowError(edata);
+}
+
+/* SQLSTATE for the core's own refusals, which carry none. */
+static int error_code_of(const mig_error *err)
+{
+    if (err->sqlstate[0])
+        return MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1], err->sqlstate[2], err->sqlstate[3],
+                             err->sqlstate[4]);
+    if (err->code == MIG_NOMEM)
+        return ERRCODE_OUT_OF_MEMORY;
+    if (err->code == MIG_PRIVILEGE)
+        return ERRCODE_INSUFFICIENT_PRIVILEGE;
+    return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+}
+
+/*
+ * Raise the core's error with every field the engine gave: SQLSTATE, message, detail, hint,
+ * the object names drivers read (PG_DIAG_*_NAME), a function's failing query and position, and
+ * as context the engine's frames (innermost first), then the migration, file, line and column,
+ * then the failing line of the file with a caret under the column.
+ */
+void pg_engine_raise(const mig_error *err)
+{
+    ereport(ERROR,
+            (errcode(error_code_of(err)),
+             errmsg_internal("%s", err->message ? err->message : "out of memory"),
+             err->detail ? errdetail_internal("%s", err->detail) : 0,
+             err->hint ? errhint("%s", err->hint) : 0,
+             err->engine_context ? errcontext("%s", err->engine_context) : 0,
+             err->context ? errcontext("%s", err->context) : 0,
+             err->excerpt ? errcontext("%s", err->excerpt) : 0,
+             err->schema_name ? err_generic_string(PG_DIAG_SCHEMA_NAME, err->schema_name) : 0,
+             err->table_name ? err_generic_string(PG_DIAG_TABLE_NAME, err->table_name) : 0,
+             err->column_name ? err_generic_string(PG_DIAG_COLUMN_NAME, err->column_name) : 0,
+             err->constraint_name
+                 ? err_generic_string(PG_DIAG_CONSTRAINT_NAME, err->constraint_name)
+                 : 0,
+             err->datatype_name ? err_generic_string(PG_DIAG_DATATYPE_NAME, err->datatype_name) : 0,
+             err->internal_query ? internalerrquery(err->internal_query) : 0,
+             err->internal_position > 0 ? internalerrposition(err->internal_position) : 0));
+    pg_unreachable();
+}

@@ -1,0 +1,79 @@
+/*
+ * What the files of the PostgreSQL engine share among themselves, and nothing else includes:
+ *
+ *   pg_call.c           the call harness: the core's memory, catching an ERROR into a mig_error,
+ *                       raising one back, unwinding the call's subtransactions
+ *   pg_engine.c         the mig_engine hooks: scripts, queries, savepoints, the lock, clock, user
+ *   pg_script_policy.c  what a migration may not run here, and the INVALID indexes it left
+ *   pg_privilege.c      whose rights each step runs with: file access, history written as its
+ *                       owner, migrate_record's token, the pinned search_path
+ *
+ * The public side (the SQL functions' view of the engine) is pg_engine.h.
+ */
+#ifndef PG_ENGINE_INTERNAL_H
+#define PG_ENGINE_INTERNAL_H
+
+#include "pg_engine.h"
+
+#include "nodes/parsenodes.h"
+
+/* Where in the script the statement running now lies: start -1 while none is. */
+typedef struct stmt_span {
+    int start;
+    int len;
+} stmt_span;
+
+/* Work run with its ERROR caught; it sets *at to the statement of the script it is running. */
+typedef void (*pg_caught_body)(void *arg, volatile stmt_span *at);
+
+/* Where a statement PostgreSQL's parser split off lies in sql (the last one may run to the end). */
+static inline stmt_span pg_statement_span(const char *sql, const RawStmt *raw)
+{
+    int start = raw->stmt_location < 0 ? 0 : raw->stmt_location;
+    int len = raw->stmt_len ? raw->stmt_len : (int)strlen(sql + start);
+    return (stmt_span){start, len};
+}
+
+/* pg_call.c */
+
+/* Route the core's allocations (mig_malloc) to cxt, until the next call of this. */
+void pg_engine_core_memory(MemoryContext cxt);
+/* The context the core allocates in now. */
+MemoryContext pg_engine_core_context(void);
+/*
+ * Run body(arg); an ERROR it raises comes back in err (MIG_ENGINE) instead of unwinding the
+ * stack. own_subtransaction: body runs in a subtransaction of its own, rolled back on ERROR;
+ * without, the enclosing subtransaction is left failed and the caller must roll it back.
+ */
+int pg_engine_run_catching_error(pg_caught_body body, void *arg, const char *sql,
+                                 bool own_subtransaction, mig_error *err);
+/* pg_engine_run_catching_error in a subtransaction of its own. */
+int pg_engine_run_in_subtransaction(pg_caught_body body, void *arg, const char *sql,
+                                    mig_error *err);
+/* What every operation but a rollback answers once a script's ERROR is pending in a call. */
+int pg_engine_aborted_refusal(mig_error *err);
+
+/* pg_engine.c */
+
+/* engine.query: the core's own SQL, under the pinned search_path. */
+int pg_engine_query(void *h, const char *sql, int nparams, const char *const *params, mig_row_fn fn,
+                    void *ctx, mig_error *err);
+
+/* pg_script_policy.c */
+
+/* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
+int pg_engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err);
+/* engine.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
+int pg_engine_check_leftovers(void *h, const char *sql, mig_error *err);
+
+/* pg_privilege.c */
+
+/* Run fn(arg) with search_path pg_catalog, pg_temp; put back on every exit. */
+void pg_engine_with_pinned_search_path(void (*fn)(void *arg), void *arg);
+/* engine.record: the history INSERT, as the history's owner. */
+int pg_engine_record(void *h, const char *sql, int nparams, const char *const *params,
+                     mig_error *err);
+/* engine.script_record: the migrate_record call, with its token, that migrate_script writes. */
+char *pg_engine_script_record(void *h, const char *const values[7], const char *guard);
+
+#endif
