@@ -89,5 +89,7 @@ int pg_engine_check_token(const mig_engine *eng, const char *const values[7], co
 void pg_engine_raise(const mig_error *err) pg_attribute_noreturn();
 /* Refuse unless the caller may read server files (superuser or pg_read_server_files). */
 void pg_engine_check_file_access(const char *function);
+/* Refuse unless the caller may write server files (superuser or pg_write_server_files). */
+void pg_engine_check_file_write(const char *function);
 
 #endif

@@ -8,11 +8,14 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
 #include "pg_engine.h"
 
+#include "../common/mig_alloc.h"
 #include "../common/mig_export.h"
 #include "../common/mig_history.h"
+#include "../common/mig_new.h"
 #include "../common/mig_record.h"
 
 PG_MODULE_MAGIC;
@@ -30,6 +33,7 @@ PG_FUNCTION_INFO_V1(migrate_init);
 PG_FUNCTION_INFO_V1(migrate_guard_drop);
 PG_FUNCTION_INFO_V1(migrate_record);
 PG_FUNCTION_INFO_V1(migrate_version);
+PG_FUNCTION_INFO_V1(migrate_new);
 
 void _PG_init(void);
 
@@ -432,4 +436,41 @@ Datum migrate_record(PG_FUNCTION_ARGS)
 Datum migrate_version(PG_FUNCTION_ARGS)
 {
     PG_RETURN_TEXT_P(cstring_to_text(MIGRATE_RELEASE));
+}
+
+/* What migrate_new is asked, and the paths it created. */
+typedef struct new_args {
+    const char *dir, *name, *layout;
+    long long unix_ms;
+    char *paths;
+} new_args;
+
+/* migrate_new's core call. */
+static int new_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    new_args *a = arg;
+    char *paths = NULL;
+    int rc = mig_new_files(a->dir, a->name, a->layout, a->unix_ms, &paths, err);
+    a->paths = pg_engine_keep(eng, paths);
+    mig_free(paths);
+    return rc;
+}
+
+/*
+ * migrate_new(dir text, name text, layout text) RETURNS text: create a new migration's files
+ * in the server folder (reading and writing server files); the paths, one per line.
+ */
+Datum migrate_new(PG_FUNCTION_ARGS)
+{
+    new_args a = {.dir = pg_engine_text_arg(fcinfo, 0),
+                  .name = pg_engine_text_arg(fcinfo, 1),
+                  .layout = pg_engine_text_arg(fcinfo, 2)};
+    if (a.dir) {
+        pg_engine_check_file_access("migrate_new");
+        pg_engine_check_file_write("migrate_new");
+    }
+    TimestampTz now = GetCurrentTimestamp();
+    a.unix_ms = (now + (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) / 1000;
+    pg_engine_call(fcinfo, new_op, &a);
+    PG_RETURN_TEXT_P(cstring_to_text(a.paths));
 }

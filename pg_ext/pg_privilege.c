@@ -42,6 +42,20 @@ void pg_engine_check_file_access(const char *function)
                  errhint("GRANT pg_read_server_files TO the role that deploys migrations.")));
 }
 
+/* Creating files in a server folder is writing server files: the rule of pg_write_server_files. */
+void pg_engine_check_file_write(const char *function)
+{
+    if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
+        ereport(ERROR,
+                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                 errmsg("permission denied for function %s", function),
+                 errdetail("Role \"%s\" may not write server files: only superusers and members "
+                           "of pg_write_server_files may.",
+                           GetUserNameFromId(GetUserId(), false)),
+                 errhint("Create the files where the migrations are kept, or give a NULL folder "
+                         "for the INSERT into migrate_scripts that stands for them.")));
+}
+
 /*
  * Run fn(arg) with search_path set to pg_catalog, pg_temp, as PostgreSQL runs a function with a
  * SET clause: the extension's own SQL then resolves every operator and function in pg_catalog,

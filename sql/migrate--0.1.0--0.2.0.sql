@@ -190,6 +190,13 @@ $$;
 COMMENT ON FUNCTION @extschema@.migrate_revoke(name) IS
     'Take back what migrate_grant gave a role, of either kind (pg_read_server_files is left as it is)';
 
+CREATE FUNCTION @extschema@.migrate_new(dir text, name text, layout text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_new'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_new(text, text, text) IS
+    'Create the files of a new migration named with the current UTC time, in the folder''s layout; returns their paths';
+
 CREATE FUNCTION @extschema@.migrate_version()
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_version'
@@ -200,6 +207,7 @@ COMMENT ON FUNCTION @extschema@.migrate_version() IS
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_duplicates(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_new(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_grant(name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_revoke(name) FROM PUBLIC;

@@ -7,11 +7,13 @@ SQLITE_EXTENSION_INIT3
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
+#include "../common/mig_new.h"
 #include "../common/mig_record.h"
 #include "../common/mig_unique.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Fresh per-connection state with the default policy. */
 migrate_conn *migrate_conn_new(void)
@@ -335,6 +337,24 @@ static void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **ar
         sqlite3_result_text(ctx, "ok", -1, SQLITE_STATIC);
 }
 
+/* migrate_new(dir, name [, layout]): create a new migration's files; returns their paths. */
+static void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    if (!enter_call(ctx, "migrate_new"))
+        return;
+    mig_error err;
+    mig_error_init(&err);
+    char *paths = NULL;
+    int rc = mig_new_files(text_arg(argc, argv, 0), text_arg(argc, argv, 1),
+                           text_arg(argc, argv, 2), (long long)time(NULL) * 1000, &paths, &err);
+    leave_call(ctx);
+    if (rc != MIG_OK)
+        result_error(ctx, &err);
+    else
+        sqlite3_result_text(ctx, paths, -1, SQLITE_TRANSIENT);
+    mig_free(paths);
+}
+
 /* migrate_set(name, value): a per-connection setting; returns the value now in force. */
 static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -402,6 +422,8 @@ int migrate_register_functions(sqlite3 *db, migrate_conn *conn)
         {"migrate_add_unique", 3, migrate_add_unique_func},
         {"migrate_add_unique", 4, migrate_add_unique_func},
         {"migrate_init", 0, migrate_init_func},
+        {"migrate_new", 2, migrate_new_func},
+        {"migrate_new", 3, migrate_new_func},
     };
     for (size_t i = 0; i < sizeof functions / sizeof *functions; i++) {
         migrate_conn_ref(conn);

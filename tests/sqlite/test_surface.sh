@@ -7,6 +7,7 @@ EXPECTED_FUNCTIONS="migrate_add_unique
 migrate_apply
 migrate_baseline
 migrate_init
+migrate_new
 migrate_repair
 migrate_rollback
 migrate_set

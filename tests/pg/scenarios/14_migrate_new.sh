@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# migrate_new on PostgreSQL: a superuser creates a new migration's files in a server folder (in
+# the folder's layout), and they apply; a role that may read but not write server files is
+# refused before anything is created; NULL says what to insert into migrate_scripts instead.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+scenario_begin migrate_new
+
+ROLE="mig_new_reader_$$"
+CLEANUP_HOOKS+=("psql -X -q -c 'DROP ROLE IF EXISTS $ROLE'")
+new_db DB || { fail "could not create the database"; scenario_end; }
+q -c "CREATE ROLE $ROLE LOGIN IN ROLE pg_read_server_files" || fail "could not create the role"
+q -d "$DB" -c "GRANT EXECUTE ON FUNCTION migrate_new(text, text, text) TO $ROLE" || fail "grant failed"
+
+DIR=$(new_dir newm)
+printf -- '-- migrate:up\nCREATE TABLE n_a (x integer);\n-- migrate:down\nDROP TABLE n_a;\n' >"$DIR/20240101000000_a.sql"
+publish
+chmod 777 "$DIR" # the server's OS user creates the files
+
+OUT=$(q -d "$DB" -c "SELECT migrate_new('$DIR', 'add_users')" 2>&1) || fail "migrate_new failed: $OUT"
+expect_match "the path of the new file, in the folder's layout (sections)" "^$DIR/20[0-9]{12}_add_users\.sql$" "$OUT"
+[ -f "$OUT" ] && expect_eq "its text" "-- migrate:up
+
+-- migrate:down" "$(cat "$OUT")"
+expect_eq "the folder applies, the new migration with it" "2" \
+  "$(PGOPTIONS='-c client_min_messages=warning' q -d "$DB" -c "SELECT migrate_apply('$DIR')")"
+
+# may read server files, may not write them: refused, nothing created
+before=$(find "$DIR" -type f | sort)
+OUT=$(psql -X -q -At -d "$DB" -U "$ROLE" -c "SELECT migrate_new('$DIR', 'sneaky')" 2>&1)
+expect_match "a role that may not write server files" "permission denied for function migrate_new" "$OUT"
+expect_match "the reason" "may not write server files" "$OUT"
+expect_eq "files after the refusal" "$before" "$(find "$DIR" -type f | sort)"
+
+# NULL: the hint gives the INSERT into migrate_scripts
+OUT=$(q -d "$DB" -c "SELECT migrate_new(NULL, 'stored')" 2>&1)
+expect_match "NULL folder" "a NULL folder means the migrate_scripts table, which holds no files" "$OUT"
+expect_match "its hint" "INSERT INTO migrate_scripts \(version, name, up_sql, down_sql\) VALUES \('20[0-9]{12}', 'stored'" "$OUT"
+
+# PUBLIC cannot call it
+expect_eq "PUBLIC's right to call migrate_new" "f" \
+  "$(q -d "$DB" -c "SELECT has_function_privilege('public', 'migrate_new(text, text, text)', 'EXECUTE')")"
+
+scenario_end
