@@ -14,6 +14,7 @@
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_export.h"
+#include "../common/mig_help.h"
 #include "../common/mig_history.h"
 #include "../common/mig_new.h"
 #include "../common/mig_record.h"
@@ -34,6 +35,7 @@ PG_FUNCTION_INFO_V1(migrate_guard_drop);
 PG_FUNCTION_INFO_V1(migrate_record);
 PG_FUNCTION_INFO_V1(migrate_version);
 PG_FUNCTION_INFO_V1(migrate_new);
+PG_FUNCTION_INFO_V1(migrate_help);
 
 void _PG_init(void);
 
@@ -473,4 +475,23 @@ Datum migrate_new(PG_FUNCTION_ARGS)
     a.unix_ms = (now + (int64)(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY) / 1000;
     pg_engine_call(fcinfo, new_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.paths));
+}
+
+/* migrate_help() RETURNS TABLE (name, arguments, returns, description, engines): the core's list.
+ */
+Datum migrate_help(PG_FUNCTION_ARGS)
+{
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo *rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+    int count;
+    const mig_help_entry *entries = mig_help_entries(&count);
+    for (int i = 0; i < count; i++) {
+        Datum values[5] = {
+            CStringGetTextDatum(entries[i].name), CStringGetTextDatum(entries[i].arguments),
+            CStringGetTextDatum(entries[i].returns), CStringGetTextDatum(entries[i].description),
+            CStringGetTextDatum(mig_help_engines_name(entries[i].engines))};
+        bool nulls[5] = {false, false, false, false, false};
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return (Datum)0;
 }

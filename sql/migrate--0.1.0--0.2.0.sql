@@ -197,6 +197,13 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_new(text, text, text) IS
     'Create the files of a new migration named with the current UTC time, in the folder''s layout; returns their paths';
 
+CREATE FUNCTION @extschema@.migrate_help()
+RETURNS TABLE (name text, arguments text, returns text, description text, engines text)
+AS 'MODULE_PATHNAME', 'migrate_help'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.migrate_help() IS
+    'Every function of migrate with its arguments, what it returns and what it does (the same list on SQLite)';
+
 CREATE FUNCTION @extschema@.migrate_version()
 RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_version'

@@ -1,0 +1,90 @@
+/*
+ * The table behind migrate_help(): one row per SQL function (overloads with optional arguments
+ * are one row), the same text on both engines.
+ */
+#include "mig_help.h"
+
+static const mig_help_entry entries[] = {
+    {"migrate_apply", "dir [, target [, count]]", "integer",
+     "Apply the pending migrations in version order, up to target, at most count of them, in "
+     "one transaction; returns how many ran",
+     MIG_HELP_BOTH},
+    {"migrations_status", "[dir]",
+     "table (version, name, state, script, checksum, "
+     "applied_checksum, applied_at, applied_by, execution_ms)",
+     "Where every migration stands: applied, pending, modified, missing, out_of_order or "
+     "failed; without dir, from history alone",
+     MIG_HELP_BOTH},
+    {"migrate_plan", "dir [, target]", "table (step, direction, version, name, script)",
+     "The steps migrate_apply would run, in order, without running them", MIG_HELP_BOTH},
+    {"migrate_script", "dir [, target]", "table (seq, statement)",
+     "The pending work as SQL statements for the shell (sqlite3, psql's \\gexec), each "
+     "migration recorded after its own statements",
+     MIG_HELP_BOTH},
+    {"migrate_to", "dir, version", "integer",
+     "Bring the database to exactly version, applying or reverting; '0' reverts everything",
+     MIG_HELP_BOTH},
+    {"migrate_rollback", "dir [, steps]", "integer",
+     "Revert the newest applied migrations (1 by default) with their down scripts", MIG_HELP_BOTH},
+    {"migrate_validate", "dir", "text",
+     "'ok', or one error listing every problem: modified, missing, out of order, duplicate "
+     "versions, failed",
+     MIG_HELP_BOTH},
+    {"migrate_repair", "dir", "text",
+     "Accept modified checksums, forget missing migrations and clear failed ones, each with a "
+     "'repair' row",
+     MIG_HELP_BOTH},
+    {"migrate_baseline", "version [, name]", "text",
+     "Declare that a database built before migrate is at version", MIG_HELP_BOTH},
+    {"migrate_add_unique", "table, columns [, index_name [, on_duplicate]]", "text",
+     "Add a UNIQUE constraint to a table that has data, checking the rows first; on_duplicate "
+     "'fail' or 'keep_first'",
+     MIG_HELP_BOTH},
+    {"migrate_duplicates", "table, columns", "table (key, count, rows)",
+     "The groups of rows that would break a UNIQUE constraint on columns", MIG_HELP_BOTH},
+    {"migrate_init", "", "text",
+     "Create migrate_history and migrate_scripts (PostgreSQL: CREATE EXTENSION did)",
+     MIG_HELP_BOTH},
+    {"migrate_new", "dir, name [, layout]", "text",
+     "Create the files of a new migration named with the current UTC time, in the folder's "
+     "layout; returns their paths",
+     MIG_HELP_BOTH},
+    {"migrate_version", "", "text", "The release of the loaded module", MIG_HELP_BOTH},
+    {"migrate_help", "", "table (name, arguments, returns, description, engines)",
+     "Every function of migrate: its arguments, what it returns, what it does", MIG_HELP_BOTH},
+    {"migrate_set", "name [, value]", "text",
+     "A setting of this connection (out_of_order, missing); PostgreSQL: SET migrate.<name>",
+     MIG_HELP_SQLITE},
+    {"migrate_grant", "role [, kind]", "text",
+     "Grant a role what it needs to deploy (kind 'deploy') or to watch (kind 'monitor')",
+     MIG_HELP_POSTGRESQL},
+    {"migrate_revoke", "role", "text", "Take back what migrate_grant gave a role",
+     MIG_HELP_POSTGRESQL},
+    {"migrate_record", "version, name, checksum, down_checksum, up_sql, down_sql, script, token",
+     "void", "Used by migrate_script's output: records a migration it ran, checked by its token",
+     MIG_HELP_POSTGRESQL},
+    {"migrate_script_guard", "version, previous", "void",
+     "Used by migrate_script's output: stops a migration whose predecessor was not applied",
+     MIG_HELP_POSTGRESQL},
+};
+
+/* The functions, in the README's order. */
+const mig_help_entry *mig_help_entries(int *count)
+{
+    *count = (int)(sizeof entries / sizeof *entries);
+    return entries;
+}
+
+/* The engine names the help lists. */
+const char *mig_help_engines_name(mig_help_engines engines)
+{
+    switch (engines) {
+    case MIG_HELP_SQLITE:
+        return "sqlite";
+    case MIG_HELP_POSTGRESQL:
+        return "postgresql";
+    case MIG_HELP_BOTH:
+        break;
+    }
+    return "both";
+}
