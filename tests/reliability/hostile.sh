@@ -356,7 +356,7 @@ hc_failing_statement_after_good_ones() {
   printf 'CREATE TABLE g2 (a INTEGER);\nINSERT INTO g2 VALUES (1);\nINSERT INTO no_such_table VALUES (1);\n' >"$F/6_bad.sql"
   EXPECT_SQLITE='migration 6 \(6_bad\.sql, line 3\): no such table: no_such_table'
   EXPECT_PG='relation "no_such_table" does not exist(.|
-)*migration 6 \(6_bad\.sql, line 3\)'
+)*migration 6 \(6_bad\.sql, line 3, column 13\)'
 }
 hc_transaction_control_in_script() {
   printf 'CREATE TABLE tc (a INTEGER);\nCOMMIT;\nCREATE TABLE tc2 (a INTEGER);\n' >"$F/5_commit.sql"
