@@ -3,6 +3,7 @@
 #include "mig_alloc.h"
 #include "mig_buf.h"
 #include "mig_script.h"
+#include "mig_vec.h"
 
 #include <string.h>
 
@@ -11,15 +12,9 @@ static int push_line(mig_sql_lines *out, char *line, mig_error *err)
 {
     if (!line)
         return mig_fail_nomem(err);
-    if (out->count == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 64;
-        char **lines = mig_realloc(out->lines, cap * sizeof *lines);
-        if (!lines) {
-            mig_free(line);
-            return mig_fail_nomem(err);
-        }
-        out->lines = lines;
-        out->cap = cap;
+    if (mig_grow((void **)&out->lines, &out->cap, out->count + 1, sizeof *out->lines) != MIG_OK) {
+        mig_free(line);
+        return mig_fail_nomem(err);
     }
     out->lines[out->count++] = line;
     return MIG_OK;

@@ -4,6 +4,7 @@
 #include "mig_buf.h"
 #include "mig_name.h"
 #include "mig_sha256.h"
+#include "mig_vec.h"
 #include "mig_version.h"
 #include "mig_script.h"
 
@@ -113,15 +114,10 @@ static int read_script(const char *full, const char *rel, char **out, size_t *ou
 /* Add a piece, taking ownership of its strings. */
 static int pieces_push(piece_list *list, piece *p, mig_error *err)
 {
-    if (list->count == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        piece *items = mig_realloc(list->items, cap * sizeof *items);
-        if (!items) {
-            piece_free(p);
-            return mig_fail_nomem(err);
-        }
-        list->items = items;
-        list->cap = cap;
+    if (mig_grow((void **)&list->items, &list->cap, list->count + 1, sizeof *list->items) !=
+        MIG_OK) {
+        piece_free(p);
+        return mig_fail_nomem(err);
     }
     list->items[list->count++] = *p;
     return MIG_OK;
@@ -279,14 +275,9 @@ static int list_entries(const char *dir, folder_entry **entries, size_t *count, 
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue; /* ., .., .gitkeep, editors' lock and swap files, hidden folders */
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            folder_entry *bigger = mig_realloc(list, cap * sizeof *list);
-            if (!bigger) {
-                rc = mig_fail_nomem(err);
-                break;
-            }
-            list = bigger;
+        if (mig_grow((void **)&list, &cap, n + 1, sizeof *list) != MIG_OK) {
+            rc = mig_fail_nomem(err);
+            break;
         }
         if (!(list[n].name = mig_strdup(e->d_name))) {
             rc = mig_fail_nomem(err);
@@ -584,6 +575,64 @@ int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out,
         rc = mig_fail_nomem(err);
     }
     mig_buf_free(&dups);
+    return rc;
+}
+
+/* migrate_scripts rows as the engine returned them, before they become a set. */
+typedef struct table_rows {
+    mig_source_row *rows;
+    size_t count, cap;
+} table_rows;
+
+/* Copy one migrate_scripts row. */
+static int on_script_row(void *ctx, int ncols, const char *const *v)
+{
+    table_rows *st = ctx;
+    if (ncols != 4)
+        return MIG_ERR;
+    if (mig_grow((void **)&st->rows, &st->cap, st->count + 1, sizeof *st->rows) != MIG_OK)
+        return MIG_NOMEM;
+    mig_source_row *r = &st->rows[st->count++];
+    memset(r, 0, sizeof *r);
+    const char **fields[4] = {&r->version, &r->name, &r->up_sql, &r->down_sql};
+    for (int i = 0; i < 4; i++)
+        if (v[i] && !(*fields[i] = mig_strdup(v[i])))
+            return MIG_NOMEM;
+    return MIG_OK;
+}
+
+/* Release the copied rows. */
+static void table_rows_free(table_rows *st)
+{
+    for (size_t i = 0; i < st->count; i++) {
+        mig_free((char *)st->rows[i].version);
+        mig_free((char *)st->rows[i].name);
+        mig_free((char *)st->rows[i].up_sql);
+        mig_free((char *)st->rows[i].down_sql);
+    }
+    mig_free(st->rows);
+}
+
+/* Read the migrations held in migrate_scripts. */
+int mig_source_read_table(const mig_engine *eng, mig_set *out, char **duplicates, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!eng->scripts_table)
+        return mig_fail(err, MIG_ERR, "no migrations folder given");
+    int rc = eng->scripts_prepare ? eng->scripts_prepare(eng->handle, err) : MIG_OK;
+    if (rc != MIG_OK)
+        return rc;
+    char *sql = mig_printf("SELECT version, name, up_sql, down_sql FROM %s", eng->scripts_table);
+    if (!sql)
+        return mig_fail_nomem(err);
+    table_rows st = {0};
+    rc = eng->query(eng->handle, sql, 0, NULL, on_script_row, &st, err);
+    mig_free(sql);
+    if (rc == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
+    if (rc == MIG_OK)
+        rc = mig_source_from_rows(st.rows, st.count, out, duplicates, err);
+    table_rows_free(&st);
     return rc;
 }
 

@@ -3,6 +3,7 @@
 #include "mig_alloc.h"
 #include "mig_buf.h"
 #include "mig_sha256.h"
+#include "mig_vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -279,15 +280,9 @@ static int on_duplicate_row(void *ctx, int ncols, const char *const *v)
     if (!id)
         return MIG_NOMEM;
     if (group != st->current) {
-        if (r->count == r->cap) {
-            size_t cap = r->cap ? r->cap * 2 : 16;
-            mig_dup_group *g = mig_realloc(r->groups, cap * sizeof *g);
-            if (!g) {
-                mig_free(id);
-                return MIG_NOMEM;
-            }
-            r->groups = g;
-            r->cap = cap;
+        if (mig_grow((void **)&r->groups, &r->cap, r->count + 1, sizeof *r->groups) != MIG_OK) {
+            mig_free(id);
+            return MIG_NOMEM;
         }
         mig_dup_group *g = &r->groups[r->count++];
         g->count = strtoll(v[1], NULL, 10);
