@@ -99,9 +99,13 @@ int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_er
                               ms,
                               e->success ? "1" : "0",
                               e->success ? NULL : done};
-    int rc = !(at && sql)  ? mig_fail_nomem(err)
-             : eng->record ? eng->record(eng->handle, sql, 13, params, err)
-                           : eng->query(eng->handle, sql, 13, params, NULL, NULL, err);
+    int rc;
+    if (!at || !sql)
+        rc = mig_fail_nomem(err);
+    else if (eng->record)
+        rc = eng->record(eng->handle, sql, 13, params, err);
+    else
+        rc = eng->query(eng->handle, sql, 13, params, NULL, NULL, err);
     mig_free(at);
     mig_free(by);
     mig_free(sql);

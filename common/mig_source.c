@@ -304,47 +304,52 @@ static bool sql_name(const char *name)
     return len >= 4 && strcasecmp(name + len - 4, ".sql") == 0;
 }
 
+/* What an entry of the folder is to the reader. */
+typedef enum entry_class {
+    ENTRY_SCRIPT,     /* named .sql and not a folder: read as a script */
+    ENTRY_FOLDER,     /* a folder: a <version>_<name>/ migration, or ignored by its name */
+    ENTRY_IGNORED,    /* cannot be a migration */
+    ENTRY_UNREADABLE, /* err says why */
+} entry_class;
+
 /*
- * Whether an entry is a folder. Only what could be a migration is looked at: a plain file not
- * named .sql is ignored unseen, and an entry that vanished or dangles while the folder is read
- * (an editor's or uploader's temporary file) is ignored unless it is named like a migration.
- * Returns MIG_OK with *skip set for such entries.
+ * Classify an entry. Only what could be a migration is looked at: a plain file not named .sql
+ * is ignored unseen, and an entry that vanished or dangles while the folder is read (an
+ * editor's or uploader's temporary file) is ignored unless it is named like a migration.
  */
-static int entry_kind(const char *dir, const folder_entry *e, bool *is_folder, bool *skip,
-                      mig_error *err)
+static entry_class classify_entry(const char *dir, const folder_entry *e, mig_error *err)
 {
-    *is_folder = e->type == DT_DIR;
-    *skip = false;
     bool script = sql_name(e->name);
-    /* a folder named <version>_<name> is a migration too */
-    bool could_be = script || mig_version_prefix(e->name, strlen(e->name), NULL) > 0;
-    if (e->type == DT_REG || (e->type == DT_DIR && !script)) {
-        *skip = e->type == DT_REG && !script;
-        return MIG_OK;
-    }
+    if (e->type == DT_REG)
+        return script ? ENTRY_SCRIPT : ENTRY_IGNORED;
+    if (e->type == DT_DIR && !script)
+        return ENTRY_FOLDER;
+    /* readdir did not say, or said a link or a folder named .sql: ask stat */
     char *full = mig_printf("%s/%s", dir, e->name);
-    if (!full)
-        return mig_fail_nomem(err);
+    if (!full) {
+        mig_fail_nomem(err);
+        return ENTRY_UNREADABLE;
+    }
     struct stat st;
     int failed = stat(full, &st) != 0 ? errno : 0;
     mig_free(full);
-    if (!failed) {
-        *is_folder = S_ISDIR(st.st_mode);
-        *skip = !*is_folder && !script;
-        return MIG_OK;
-    }
-    if (!could_be && (failed == ENOENT || failed == ELOOP)) {
-        *skip = true;
-        return MIG_OK;
-    }
+    if (!failed && S_ISDIR(st.st_mode))
+        return ENTRY_FOLDER;
+    if (!failed)
+        return script ? ENTRY_SCRIPT : ENTRY_IGNORED;
+    /* a folder named <version>_<name> is a migration too */
+    bool could_be = script || mig_version_prefix(e->name, strlen(e->name), NULL) > 0;
+    if (!could_be && (failed == ENOENT || failed == ELOOP))
+        return ENTRY_IGNORED;
     if (failed == ELOOP)
-        return mig_fail(err, MIG_ERR, "%s: is a symbolic link loop", e->name);
-    if (failed == ENOENT)
-        return mig_fail(err, MIG_ERR,
-                        "%s: is a dangling symbolic link, or was removed while the folder was "
-                        "read",
-                        e->name);
-    return mig_fail(err, MIG_ERR, "%s: cannot be read: %s", e->name, strerror(failed));
+        mig_fail(err, MIG_ERR, "%s: is a symbolic link loop", e->name);
+    else if (failed == ENOENT)
+        mig_fail(err, MIG_ERR,
+                 "%s: is a dangling symbolic link, or was removed while the folder was read",
+                 e->name);
+    else
+        mig_fail(err, MIG_ERR, "%s: cannot be read: %s", e->name, strerror(failed));
+    return ENTRY_UNREADABLE;
 }
 
 /* Classify and read every entry of the folder into pieces. */
@@ -355,12 +360,15 @@ static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
     int rc = list_entries(dir, &entries, &count, err);
     for (size_t i = 0; rc == MIG_OK && i < count; i++) {
         const char *name = entries[i].name;
-        bool is_folder, skip;
-        rc = entry_kind(dir, &entries[i], &is_folder, &skip, err);
-        if (rc != MIG_OK || skip)
+        entry_class class = classify_entry(dir, &entries[i], err);
+        if (class == ENTRY_UNREADABLE) {
+            rc = err->code;
+            break;
+        }
+        if (class == ENTRY_IGNORED)
             continue;
         mig_name_info info;
-        rc = mig_name_parse(name, is_folder, &info, err);
+        rc = mig_name_parse(name, class == ENTRY_FOLDER, &info, err);
         if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED &&
             !mig_text_is_utf8(name, strlen(name))) {
             char *shown = mig_escape_utf8(name);
