@@ -1,3 +1,8 @@
+/*
+ * A growable, always NUL-terminated text buffer for building messages and SQL. Appends grow
+ * it through mig_grow; once an allocation fails the buffer remembers it, ignores later
+ * appends, and mig_buf_take returns NULL, so a builder checks for memory once, at the end.
+ */
 #include "mig_buf.h"
 
 #include "mig_alloc.h"

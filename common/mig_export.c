@@ -1,3 +1,9 @@
+/*
+ * migrate_script: the pending work of a folder written out as SQL statements, one per row, for
+ * a shell or psql to run. The plan is made and checked as migrate_apply would; each step
+ * becomes its statements (split by the engine) inside the engine's transaction frame, a guard
+ * that refuses to run out of turn, and the INSERT that records it in migrate_history.
+ */
 #include "mig_export.h"
 
 #include "mig_alloc.h"

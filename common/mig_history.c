@@ -1,3 +1,9 @@
+/*
+ * migrate_history through the engine: loading every row (without the stored scripts) in id
+ * order, fetching the scripts one row kept, and appending a row stamped with the engine's
+ * clock and user. All SQL is built here with the engine's qualified table name and $n
+ * parameters; the engine only runs it.
+ */
 #include "mig_history.h"
 
 #include "mig_alloc.h"

@@ -1,3 +1,11 @@
+/*
+ * The runner: migrate_apply, migrate_to, migrate_rollback, migrate_plan and migrations_status,
+ * engine-neutral. A call takes the migration lock inside one savepoint, loads the source and
+ * history (mig_source, mig_history), compares them (mig_state), plans, checks every script
+ * before anything runs, then runs each step and records it. A no-transaction step ends the
+ * transaction: what came before commits, the step runs statement by statement in autocommit,
+ * and the rest is planned again under the lock taken anew.
+ */
 #include "mig_run.h"
 
 #include "mig_alloc.h"

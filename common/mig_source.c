@@ -1,3 +1,10 @@
+/*
+ * The source of migrations: a folder, or the migrate_scripts table. A folder's entries are
+ * listed in name order, classified by name (mig_name) and read into pieces (an up or down
+ * half, or a file with sections); pieces are sorted by version and joined into migrations,
+ * each with its checksums. migrate_scripts rows become the same pieces, so both sources share
+ * the version rules, ordering, duplicate handling and errors. Every error names the file.
+ */
 #include "mig_source.h"
 
 #include "mig_alloc.h"

@@ -1,3 +1,10 @@
+/*
+ * Where each migration stands. History is replayed per version (up, down, baseline, repair
+ * rows, oldest first) into what is in force; the folder's migrations and those records are
+ * merged in version order into status rows, each with its state (applied, pending, modified,
+ * missing, out of order, failed). The policy check and the plan of a call (the steps up or
+ * down, in order) are made from those rows.
+ */
 #include "mig_state.h"
 
 #include "mig_alloc.h"

@@ -1,3 +1,9 @@
+/*
+ * migrate_add_unique and migrate_duplicates: the SQL that finds duplicate keys, reports them,
+ * and moves the extra rows of each group to <table>_duplicates, built here for both engines.
+ * The engine resolves and locks the table, compares existing indexes and creates the index;
+ * the index is tried first, and the duplicates are looked for only when it is refused.
+ */
 #include "mig_unique.h"
 
 #include "mig_alloc.h"
