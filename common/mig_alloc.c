@@ -1,3 +1,9 @@
+/*
+ * The core's memory and string helpers. Every allocation of common/ goes through the
+ * allocator installed here: the C library's by default, palloc and friends on PostgreSQL, so
+ * an ERROR raised by the server cannot leak what the core holds. The string helpers (copies,
+ * printf into a fresh allocation) are built on the same three functions.
+ */
 #include "mig_alloc.h"
 
 #include <stdio.h>

@@ -1,6 +1,13 @@
+/*
+ * A growable, always NUL-terminated text buffer for building messages and SQL. Appends grow
+ * it through mig_grow; once an allocation fails the buffer remembers it, ignores later
+ * appends, and mig_buf_take returns NULL, so a builder checks for memory once, at the end.
+ */
 #include "mig_buf.h"
 
 #include "mig_alloc.h"
+#include "mig_error.h"
+#include "mig_vec.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,18 +18,11 @@ static bool buf_reserve(mig_buf *b, size_t n)
 {
     if (b->failed)
         return false;
-    if (b->len + n + 1 <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + n + 1)
-        cap *= 2;
-    char *p = mig_realloc(b->data, cap);
-    if (!p) {
+    if (n > (size_t)-1 - b->len - 1 ||
+        mig_grow((void **)&b->data, &b->cap, b->len + n + 1, 1) != MIG_OK) {
         b->failed = true;
         return false;
     }
-    b->data = p;
-    b->cap = cap;
     return true;
 }
 

@@ -1,3 +1,9 @@
+/*
+ * The error every core function reports into: a code, the DBA's message with its detail, hint
+ * and context (which migration, file and line), and whatever the engine said (SQLSTATE,
+ * position, the object concerned). mig_fail replaces what was there, so the last failure is
+ * the one reported; mig_error_render joins it all for engines with a single error text.
+ */
 #include "mig_error.h"
 
 #include "mig_alloc.h"

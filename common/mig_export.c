@@ -1,8 +1,15 @@
+/*
+ * migrate_script: the pending work of a folder written out as SQL statements, one per row, for
+ * a shell or psql to run. The plan is made and checked as migrate_apply would; each step
+ * becomes its statements (split by the engine) inside the engine's transaction frame, a guard
+ * that refuses to run out of turn, and the INSERT that records it in migrate_history.
+ */
 #include "mig_export.h"
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
 #include "mig_script.h"
+#include "mig_vec.h"
 
 #include <string.h>
 
@@ -11,15 +18,9 @@ static int push_line(mig_sql_lines *out, char *line, mig_error *err)
 {
     if (!line)
         return mig_fail_nomem(err);
-    if (out->count == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 64;
-        char **lines = mig_realloc(out->lines, cap * sizeof *lines);
-        if (!lines) {
-            mig_free(line);
-            return mig_fail_nomem(err);
-        }
-        out->lines = lines;
-        out->cap = cap;
+    if (mig_grow((void **)&out->lines, &out->cap, out->count + 1, sizeof *out->lines) != MIG_OK) {
+        mig_free(line);
+        return mig_fail_nomem(err);
     }
     out->lines[out->count++] = line;
     return MIG_OK;

@@ -1,6 +1,13 @@
+/*
+ * migrate_history through the engine: loading every row (without the stored scripts) in id
+ * order, fetching the scripts one row kept, and appending a row stamped with the engine's
+ * clock and user. All SQL is built here with the engine's qualified table name and $n
+ * parameters; the engine only runs it.
+ */
 #include "mig_history.h"
 
 #include "mig_alloc.h"
+#include "mig_vec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +28,8 @@ static int on_history_row(void *ctx, int ncols, const char *const *v)
     mig_history *hist = ctx;
     if (ncols != HISTORY_COLUMNS)
         return MIG_ERR;
-    if (hist->count == hist->cap) {
-        size_t cap = hist->cap ? hist->cap * 2 : 16;
-        mig_history_row *rows = mig_realloc(hist->rows, cap * sizeof *rows);
-        if (!rows)
-            return MIG_NOMEM;
-        hist->rows = rows;
-        hist->cap = cap;
-    }
+    if (mig_grow((void **)&hist->rows, &hist->cap, hist->count + 1, sizeof *hist->rows) != MIG_OK)
+        return MIG_NOMEM;
     mig_history_row *r = &hist->rows[hist->count];
     memset(r, 0, sizeof *r);
     hist->count++;
@@ -104,13 +105,58 @@ int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_er
                               ms,
                               e->success ? "1" : "0",
                               e->success ? NULL : done};
-    int rc = !(at && sql)  ? mig_fail_nomem(err)
-             : eng->record ? eng->record(eng->handle, sql, 13, params, err)
-                           : eng->query(eng->handle, sql, 13, params, NULL, NULL, err);
+    int rc;
+    if (!at || !sql)
+        rc = mig_fail_nomem(err);
+    else if (eng->record)
+        rc = eng->record(eng->handle, sql, 13, params, err);
+    else
+        rc = eng->query(eng->handle, sql, 13, params, NULL, NULL, err);
     mig_free(at);
     mig_free(by);
     mig_free(sql);
     return rc;
+}
+
+/* Copy the stored scripts of the one row asked for. */
+static int on_stored_scripts(void *ctx, int ncols, const char *const *v)
+{
+    mig_stored_scripts *s = ctx;
+    if (ncols != 3)
+        return MIG_ERR;
+    s->completed = v[2] ? atoi(v[2]) : 0;
+    if ((v[0] && !(s->up_sql = mig_strdup(v[0]))) || (v[1] && !(s->down_sql = mig_strdup(v[1]))))
+        return MIG_NOMEM;
+    return MIG_OK;
+}
+
+/* Fetch the scripts migrate_history kept for the row with this id. */
+int mig_history_load_scripts(const mig_engine *eng, long long id, mig_stored_scripts *out,
+                             mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char idtext[32];
+    snprintf(idtext, sizeof idtext, "%lld", id);
+    const char *params[1] = {idtext};
+    char *sql = mig_printf("SELECT up_sql, down_sql, completed_statements FROM %s WHERE id = $1",
+                           eng->history_table);
+    if (!sql)
+        return mig_fail_nomem(err);
+    int rc = eng->query(eng->handle, sql, 1, params, on_stored_scripts, out, err);
+    mig_free(sql);
+    if (rc == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
+    if (rc != MIG_OK)
+        mig_stored_scripts_free(out);
+    return rc;
+}
+
+/* Release the stored scripts. */
+void mig_stored_scripts_free(mig_stored_scripts *s)
+{
+    mig_free(s->up_sql);
+    mig_free(s->down_sql);
+    memset(s, 0, sizeof *s);
 }
 
 /* Release the loaded rows. */

@@ -1,3 +1,9 @@
+/*
+ * What a name in a migrations folder says, by the name alone: a <version>_<name>/ folder, a
+ * <version>_<name>.up.sql or .down.sql half, a Flyway V<version>__<name>.sql, or a
+ * <version>_<name>.sql file with up and down sections. Names that cannot be migrations are
+ * ignored; a .sql name without a version is an error naming the file and the forms expected.
+ */
 #include "mig_name.h"
 
 #include "mig_alloc.h"

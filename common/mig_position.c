@@ -1,3 +1,8 @@
+/*
+ * An error's place in a script as people read it: the line and column of a byte offset
+ * (columns count characters, not bytes), and an excerpt of that line with a caret under the
+ * column, as psql shows a syntax error.
+ */
 #include "mig_position.h"
 
 #include "mig_buf.h"

@@ -1,3 +1,10 @@
+/*
+ * The calls that work on migrate_history alone: migrate_validate (the folder against the
+ * record, changing nothing), migrate_repair (accept modified files, forget missing ones, clear
+ * failures) and migrate_baseline (mark everything up to a version as applied). None runs
+ * migration SQL; repair and baseline write their rows inside mig_in_call, under the migration
+ * lock, and validate only reads.
+ */
 #include "mig_record.h"
 
 #include "mig_alloc.h"

@@ -1,3 +1,8 @@
+/*
+ * The guard against calls made from inside a running call on the same connection: a depth
+ * counter and the name of the outermost call. A migration's SQL may call migrate_add_unique
+ * and migrate_duplicates; anything else is refused, naming both calls.
+ */
 #include "mig_reentry.h"
 
 #include "mig_messages.h"

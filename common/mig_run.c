@@ -1,3 +1,11 @@
+/*
+ * The runner: migrate_apply, migrate_to, migrate_rollback, migrate_plan and migrations_status,
+ * engine-neutral. A call takes the migration lock inside one savepoint, loads the source and
+ * history (mig_source, mig_history), compares them (mig_state), plans, checks every script
+ * before anything runs, then runs each step and records it. A no-transaction step ends the
+ * transaction: what came before commits, the step runs statement by statement in autocommit,
+ * and the rest is planned again under the lock taken anew.
+ */
 #include "mig_run.h"
 
 #include "mig_alloc.h"
@@ -5,8 +13,6 @@
 #include "mig_script.h"
 #include "mig_sha256.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -16,63 +22,6 @@ static long long monotonic_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-typedef struct stored_rows {
-    mig_source_row *rows;
-    size_t count, cap;
-} stored_rows;
-
-/* Copy one migrate_scripts row. */
-static int on_script_row(void *ctx, int ncols, const char *const *v)
-{
-    stored_rows *st = ctx;
-    if (ncols != 4)
-        return MIG_ERR;
-    if (st->count == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 32;
-        mig_source_row *rows = mig_realloc(st->rows, cap * sizeof *rows);
-        if (!rows)
-            return MIG_NOMEM;
-        st->rows = rows;
-        st->cap = cap;
-    }
-    mig_source_row *r = &st->rows[st->count++];
-    memset(r, 0, sizeof *r);
-    const char **fields[4] = {&r->version, &r->name, &r->up_sql, &r->down_sql};
-    for (int i = 0; i < 4; i++)
-        if (v[i] && !(*fields[i] = mig_strdup(v[i])))
-            return MIG_NOMEM;
-    return MIG_OK;
-}
-
-/* Read the migrations held in migrate_scripts. */
-static int read_scripts_table(const mig_engine *eng, mig_set *out, char **dups, mig_error *err)
-{
-    memset(out, 0, sizeof *out);
-    if (!eng->scripts_table)
-        return mig_fail(err, MIG_ERR, "no migrations folder given");
-    int rc = eng->scripts_prepare ? eng->scripts_prepare(eng->handle, err) : MIG_OK;
-    if (rc != MIG_OK)
-        return rc;
-    char *sql = mig_printf("SELECT version, name, up_sql, down_sql FROM %s", eng->scripts_table);
-    if (!sql)
-        return mig_fail_nomem(err);
-    stored_rows st = {0};
-    rc = eng->query(eng->handle, sql, 0, NULL, on_script_row, &st, err);
-    mig_free(sql);
-    if (rc == MIG_NOMEM)
-        rc = mig_fail_nomem(err);
-    if (rc == MIG_OK)
-        rc = mig_source_from_rows(st.rows, st.count, out, dups, err);
-    for (size_t i = 0; i < st.count; i++) {
-        mig_free((char *)st.rows[i].version);
-        mig_free((char *)st.rows[i].name);
-        mig_free((char *)st.rows[i].up_sql);
-        mig_free((char *)st.rows[i].down_sql);
-    }
-    mig_free(st.rows);
-    return rc;
 }
 
 /*
@@ -128,7 +77,7 @@ int mig_load_source(const mig_engine *eng, const char *dir, mig_set *out, char *
     if (dups)
         *dups = NULL;
     if (!dir)
-        rc = read_scripts_table(eng, out, dups, err);
+        rc = mig_source_read_table(eng, out, dups, err);
     else if (dups)
         rc = mig_source_read_all(dir, out, dups, err);
     else
@@ -200,43 +149,6 @@ void mig_snapshot_free(mig_snapshot *snap)
     snap->has_files = false;
 }
 
-/* The stored scripts of one history row. */
-typedef struct stored_scripts {
-    char *up_sql;
-    char *down_sql;
-    int completed; /* statements a failed no-transaction run completed */
-} stored_scripts;
-
-static int on_stored_scripts(void *ctx, int ncols, const char *const *v)
-{
-    stored_scripts *s = ctx;
-    if (ncols != 3)
-        return MIG_ERR;
-    s->completed = v[2] ? atoi(v[2]) : 0;
-    if ((v[0] && !(s->up_sql = mig_strdup(v[0]))) || (v[1] && !(s->down_sql = mig_strdup(v[1]))))
-        return MIG_NOMEM;
-    return MIG_OK;
-}
-
-/* Fetch the scripts migrate_history kept for the row with this id. */
-static int load_stored_scripts(const mig_engine *eng, long long id, stored_scripts *out,
-                               mig_error *err)
-{
-    memset(out, 0, sizeof *out);
-    char idtext[32];
-    snprintf(idtext, sizeof idtext, "%lld", id);
-    const char *params[1] = {idtext};
-    char *sql = mig_printf("SELECT up_sql, down_sql, completed_statements FROM %s WHERE id = $1",
-                           eng->history_table);
-    if (!sql)
-        return mig_fail_nomem(err);
-    int rc = eng->query(eng->handle, sql, 1, params, on_stored_scripts, out, err);
-    mig_free(sql);
-    if (rc == MIG_NOMEM)
-        rc = mig_fail_nomem(err);
-    return rc;
-}
-
 /*
  * Find the script of every down step: the folder's down script, or the one history kept when
  * the file is gone. A missing or blank down script (unless the up script is blank too) refuses
@@ -251,11 +163,11 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
         const mig_status_row *row = step->row;
         const mig_migration *m = row->file;
         const char *up = m ? m->up_text : NULL;
-        stored_scripts stored = {0};
+        mig_stored_scripts stored = {0};
         if (m && m->down_text) {
             step->text = m->down_text;
         } else if (!row->baselined && row->scripts_record) {
-            int rc = load_stored_scripts(eng, row->scripts_record->id, &stored, err);
+            int rc = mig_history_load_scripts(eng, row->scripts_record->id, &stored, err);
             if (rc != MIG_OK)
                 return rc;
             if (!up)
@@ -522,10 +434,10 @@ static bool same_statement(const char *a, const mig_statement *sa, const char *b
 static int resume_point(const mig_engine *eng, const mig_step *step, size_t *offset, int *done,
                         mig_error *err)
 {
-    stored_scripts stored = {0};
+    mig_stored_scripts stored = {0};
     mig_statement *now = NULL, *then = NULL;
     size_t nnow = 0, nthen = 0;
-    int rc = load_stored_scripts(eng, step->row->failed_record->id, &stored, err);
+    int rc = mig_history_load_scripts(eng, step->row->failed_record->id, &stored, err);
     if (rc == MIG_OK && !stored.up_sql)
         rc = mig_fail(err, MIG_ERR, "%s: the failed run of migration %s kept no script",
                       step->script, step->row->version);
@@ -551,8 +463,7 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
     }
     mig_free(now);
     mig_free(then);
-    mig_free(stored.up_sql);
-    mig_free(stored.down_sql);
+    mig_stored_scripts_free(&stored);
     return rc;
 }
 

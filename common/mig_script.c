@@ -1,3 +1,9 @@
+/*
+ * Reading a script's text without an SQL parser: comments, quotes and dollar quotes are
+ * skipped by a small scanner so that markers (-- migrate:up, -- migrate:down,
+ * no-transaction) are found only at the start of a line outside them. Also line numbers,
+ * blank scripts, unclosed quotes and the UTF-8 check every script passes before it is used.
+ */
 #include "mig_script.h"
 
 #include "mig_buf.h"

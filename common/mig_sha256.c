@@ -1,3 +1,8 @@
+/*
+ * SHA-256 (FIPS 180-4), self-contained so that both engines compute the same checksums, and
+ * the script checksum: the hash of a script read as if it had no BOM and LF line endings, so
+ * a file checked out with CRLF is not seen as modified.
+ */
 #include "mig_sha256.h"
 
 #include <string.h>

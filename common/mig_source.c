@@ -1,9 +1,17 @@
+/*
+ * The source of migrations: a folder, or the migrate_scripts table. A folder's entries are
+ * listed in name order, classified by name (mig_name) and read into pieces (an up or down
+ * half, or a file with sections); pieces are sorted by version and joined into migrations,
+ * each with its checksums. migrate_scripts rows become the same pieces, so both sources share
+ * the version rules, ordering, duplicate handling and errors. Every error names the file.
+ */
 #include "mig_source.h"
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
 #include "mig_name.h"
 #include "mig_sha256.h"
+#include "mig_vec.h"
 #include "mig_version.h"
 #include "mig_script.h"
 
@@ -113,15 +121,10 @@ static int read_script(const char *full, const char *rel, char **out, size_t *ou
 /* Add a piece, taking ownership of its strings. */
 static int pieces_push(piece_list *list, piece *p, mig_error *err)
 {
-    if (list->count == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        piece *items = mig_realloc(list->items, cap * sizeof *items);
-        if (!items) {
-            piece_free(p);
-            return mig_fail_nomem(err);
-        }
-        list->items = items;
-        list->cap = cap;
+    if (mig_grow((void **)&list->items, &list->cap, list->count + 1, sizeof *list->items) !=
+        MIG_OK) {
+        piece_free(p);
+        return mig_fail_nomem(err);
     }
     list->items[list->count++] = *p;
     return MIG_OK;
@@ -279,14 +282,9 @@ static int list_entries(const char *dir, folder_entry **entries, size_t *count, 
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue; /* ., .., .gitkeep, editors' lock and swap files, hidden folders */
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            folder_entry *bigger = mig_realloc(list, cap * sizeof *list);
-            if (!bigger) {
-                rc = mig_fail_nomem(err);
-                break;
-            }
-            list = bigger;
+        if (mig_grow((void **)&list, &cap, n + 1, sizeof *list) != MIG_OK) {
+            rc = mig_fail_nomem(err);
+            break;
         }
         if (!(list[n].name = mig_strdup(e->d_name))) {
             rc = mig_fail_nomem(err);
@@ -313,47 +311,52 @@ static bool sql_name(const char *name)
     return len >= 4 && strcasecmp(name + len - 4, ".sql") == 0;
 }
 
+/* What an entry of the folder is to the reader. */
+typedef enum entry_class {
+    ENTRY_SCRIPT,     /* named .sql and not a folder: read as a script */
+    ENTRY_FOLDER,     /* a folder: a <version>_<name>/ migration, or ignored by its name */
+    ENTRY_IGNORED,    /* cannot be a migration */
+    ENTRY_UNREADABLE, /* err says why */
+} entry_class;
+
 /*
- * Whether an entry is a folder. Only what could be a migration is looked at: a plain file not
- * named .sql is ignored unseen, and an entry that vanished or dangles while the folder is read
- * (an editor's or uploader's temporary file) is ignored unless it is named like a migration.
- * Returns MIG_OK with *skip set for such entries.
+ * Classify an entry. Only what could be a migration is looked at: a plain file not named .sql
+ * is ignored unseen, and an entry that vanished or dangles while the folder is read (an
+ * editor's or uploader's temporary file) is ignored unless it is named like a migration.
  */
-static int entry_kind(const char *dir, const folder_entry *e, bool *is_folder, bool *skip,
-                      mig_error *err)
+static entry_class classify_entry(const char *dir, const folder_entry *e, mig_error *err)
 {
-    *is_folder = e->type == DT_DIR;
-    *skip = false;
     bool script = sql_name(e->name);
-    /* a folder named <version>_<name> is a migration too */
-    bool could_be = script || mig_version_prefix(e->name, strlen(e->name), NULL) > 0;
-    if (e->type == DT_REG || (e->type == DT_DIR && !script)) {
-        *skip = e->type == DT_REG && !script;
-        return MIG_OK;
-    }
+    if (e->type == DT_REG)
+        return script ? ENTRY_SCRIPT : ENTRY_IGNORED;
+    if (e->type == DT_DIR && !script)
+        return ENTRY_FOLDER;
+    /* readdir did not say, or said a link or a folder named .sql: ask stat */
     char *full = mig_printf("%s/%s", dir, e->name);
-    if (!full)
-        return mig_fail_nomem(err);
+    if (!full) {
+        mig_fail_nomem(err);
+        return ENTRY_UNREADABLE;
+    }
     struct stat st;
     int failed = stat(full, &st) != 0 ? errno : 0;
     mig_free(full);
-    if (!failed) {
-        *is_folder = S_ISDIR(st.st_mode);
-        *skip = !*is_folder && !script;
-        return MIG_OK;
-    }
-    if (!could_be && (failed == ENOENT || failed == ELOOP)) {
-        *skip = true;
-        return MIG_OK;
-    }
+    if (!failed && S_ISDIR(st.st_mode))
+        return ENTRY_FOLDER;
+    if (!failed)
+        return script ? ENTRY_SCRIPT : ENTRY_IGNORED;
+    /* a folder named <version>_<name> is a migration too */
+    bool could_be = script || mig_version_prefix(e->name, strlen(e->name), NULL) > 0;
+    if (!could_be && (failed == ENOENT || failed == ELOOP))
+        return ENTRY_IGNORED;
     if (failed == ELOOP)
-        return mig_fail(err, MIG_ERR, "%s: is a symbolic link loop", e->name);
-    if (failed == ENOENT)
-        return mig_fail(err, MIG_ERR,
-                        "%s: is a dangling symbolic link, or was removed while the folder was "
-                        "read",
-                        e->name);
-    return mig_fail(err, MIG_ERR, "%s: cannot be read: %s", e->name, strerror(failed));
+        mig_fail(err, MIG_ERR, "%s: is a symbolic link loop", e->name);
+    else if (failed == ENOENT)
+        mig_fail(err, MIG_ERR,
+                 "%s: is a dangling symbolic link, or was removed while the folder was read",
+                 e->name);
+    else
+        mig_fail(err, MIG_ERR, "%s: cannot be read: %s", e->name, strerror(failed));
+    return ENTRY_UNREADABLE;
 }
 
 /* Classify and read every entry of the folder into pieces. */
@@ -364,12 +367,15 @@ static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
     int rc = list_entries(dir, &entries, &count, err);
     for (size_t i = 0; rc == MIG_OK && i < count; i++) {
         const char *name = entries[i].name;
-        bool is_folder, skip;
-        rc = entry_kind(dir, &entries[i], &is_folder, &skip, err);
-        if (rc != MIG_OK || skip)
+        entry_class class = classify_entry(dir, &entries[i], err);
+        if (class == ENTRY_UNREADABLE) {
+            rc = err->code;
+            break;
+        }
+        if (class == ENTRY_IGNORED)
             continue;
         mig_name_info info;
-        rc = mig_name_parse(name, is_folder, &info, err);
+        rc = mig_name_parse(name, class == ENTRY_FOLDER, &info, err);
         if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED &&
             !mig_text_is_utf8(name, strlen(name))) {
             char *shown = mig_escape_utf8(name);
@@ -584,6 +590,64 @@ int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out,
         rc = mig_fail_nomem(err);
     }
     mig_buf_free(&dups);
+    return rc;
+}
+
+/* migrate_scripts rows as the engine returned them, before they become a set. */
+typedef struct table_rows {
+    mig_source_row *rows;
+    size_t count, cap;
+} table_rows;
+
+/* Copy one migrate_scripts row. */
+static int on_script_row(void *ctx, int ncols, const char *const *v)
+{
+    table_rows *st = ctx;
+    if (ncols != 4)
+        return MIG_ERR;
+    if (mig_grow((void **)&st->rows, &st->cap, st->count + 1, sizeof *st->rows) != MIG_OK)
+        return MIG_NOMEM;
+    mig_source_row *r = &st->rows[st->count++];
+    memset(r, 0, sizeof *r);
+    const char **fields[4] = {&r->version, &r->name, &r->up_sql, &r->down_sql};
+    for (int i = 0; i < 4; i++)
+        if (v[i] && !(*fields[i] = mig_strdup(v[i])))
+            return MIG_NOMEM;
+    return MIG_OK;
+}
+
+/* Release the copied rows. */
+static void table_rows_free(table_rows *st)
+{
+    for (size_t i = 0; i < st->count; i++) {
+        mig_free((char *)st->rows[i].version);
+        mig_free((char *)st->rows[i].name);
+        mig_free((char *)st->rows[i].up_sql);
+        mig_free((char *)st->rows[i].down_sql);
+    }
+    mig_free(st->rows);
+}
+
+/* Read the migrations held in migrate_scripts. */
+int mig_source_read_table(const mig_engine *eng, mig_set *out, char **duplicates, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!eng->scripts_table)
+        return mig_fail(err, MIG_ERR, "no migrations folder given");
+    int rc = eng->scripts_prepare ? eng->scripts_prepare(eng->handle, err) : MIG_OK;
+    if (rc != MIG_OK)
+        return rc;
+    char *sql = mig_printf("SELECT version, name, up_sql, down_sql FROM %s", eng->scripts_table);
+    if (!sql)
+        return mig_fail_nomem(err);
+    table_rows st = {0};
+    rc = eng->query(eng->handle, sql, 0, NULL, on_script_row, &st, err);
+    mig_free(sql);
+    if (rc == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
+    if (rc == MIG_OK)
+        rc = mig_source_from_rows(st.rows, st.count, out, duplicates, err);
+    table_rows_free(&st);
     return rc;
 }
 

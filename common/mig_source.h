@@ -2,6 +2,7 @@
 #ifndef MIG_SOURCE_H
 #define MIG_SOURCE_H
 
+#include "mig_engine.h"
 #include "mig_error.h"
 #include "mig_script.h"
 
@@ -56,6 +57,12 @@ typedef struct mig_source_row {
  */
 int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out, char **duplicates,
                          mig_error *err);
+
+/*
+ * Read the migrations held in the engine's migrate_scripts table (eng->scripts_table) as
+ * mig_source_from_rows does (duplicates: as there); an engine without one has no source.
+ */
+int mig_source_read_table(const mig_engine *eng, mig_set *out, char **duplicates, mig_error *err);
 
 /* Turn a file's bytes into script text: BOM removed, CRLF to LF, in place; returns the new length.
  */

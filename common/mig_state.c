@@ -1,3 +1,10 @@
+/*
+ * Where each migration stands. History is replayed per version (up, down, baseline, repair
+ * rows, oldest first) into what is in force; the folder's migrations and those records are
+ * merged in version order into status rows, each with its state (applied, pending, modified,
+ * missing, out of order, failed). The policy check and the plan of a call (the steps up or
+ * down, in order) are made from those rows.
+ */
 #include "mig_state.h"
 
 #include "mig_alloc.h"
@@ -165,7 +172,70 @@ static void assign_states(mig_status *out, bool have_files)
     }
 }
 
-/* Merge the ordered files with the ordered records into status rows. */
+/* Which of the next file and the next record comes first in version order. */
+typedef enum merge_next {
+    NEXT_FILE,   /* a file history says nothing of */
+    NEXT_RECORD, /* a record whose file is not in the folder (or no folder was read) */
+    NEXT_BOTH,   /* the file and the record of one version */
+} merge_next;
+
+/* Compare the next file and the next record; at most one of them is NULL. */
+static merge_next next_in_order(const mig_migration *m, const version_record *rec)
+{
+    if (!rec)
+        return NEXT_FILE;
+    if (!m)
+        return NEXT_RECORD;
+    int c = mig_version_compare(m->version, rec->version);
+    if (c < 0)
+        return NEXT_FILE;
+    if (c > 0)
+        return NEXT_RECORD;
+    return NEXT_BOTH;
+}
+
+/* Name a row after its file. */
+static void take_file(mig_status_row *row, const mig_migration *m)
+{
+    row->version = m->version;
+    row->name = m->name;
+    row->script = m->script;
+    row->checksum = m->checksum;
+    row->file = m;
+}
+
+/* Name a row without a file after the history row in force (applied, else failed). */
+static void take_record_names(mig_status_row *row, const version_record *rec)
+{
+    const mig_history_row *r = rec->applied ? rec->applied : rec->failed;
+    row->version = r->version;
+    row->name = r->name;
+    row->script = r->script;
+}
+
+/*
+ * Count a file that history leaves pending as applied by the baseline when its version is at
+ * or below the baseline's, unless history decided it after the baseline was set.
+ */
+static void apply_baseline(mig_status_row *row, const mig_history_row *base,
+                           bool decided_after_base)
+{
+    if (!base || decided_after_base || row->record || row->failed || !row->file)
+        return;
+    if (mig_version_compare(row->version, base->version) > 0)
+        return;
+    row->record = base; /* older than the baseline: counts as applied, never run */
+    row->baselined = true;
+    row->applied_at = base->applied_at;
+    row->applied_by = base->applied_by;
+    row->execution_ms = 0;
+    row->has_execution_ms = true;
+}
+
+/*
+ * Merge the ordered files with the ordered records into status rows: one row a version, the
+ * file's names where there is a file, history's otherwise; then decide each row's state.
+ */
 int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -185,40 +255,23 @@ int mig_status_build(const mig_set *files, const mig_history *hist, mig_status *
     while (fi < nfiles || ri < nrec) {
         const mig_migration *m = fi < nfiles ? &files->items[fi] : NULL;
         const version_record *rec = ri < nrec ? &recs[ri] : NULL;
-        int c = !m ? 1 : !rec ? -1 : mig_version_compare(m->version, rec->version);
-        if (c > 0 && !rec->applied && !rec->failed) {
+        merge_next next = next_in_order(m, rec);
+        if (next == NEXT_RECORD && !rec->applied && !rec->failed) {
             ri++; /* reverted and its file gone: nothing to show */
             continue;
         }
         mig_status_row *row = &out->rows[out->count++];
-        if (c <= 0) {
-            row->version = m->version;
-            row->name = m->name;
-            row->script = m->script;
-            row->checksum = m->checksum;
-            row->file = m;
+        if (next == NEXT_FILE || next == NEXT_BOTH) {
+            take_file(row, m);
             fi++;
         }
-        if (c >= 0) {
-            const mig_history_row *r = rec->applied ? rec->applied : rec->failed;
-            if (c > 0) {
-                row->version = r->version;
-                row->name = r->name;
-                row->script = r->script;
-            }
+        if (next == NEXT_RECORD)
+            take_record_names(row, rec);
+        if (next == NEXT_RECORD || next == NEXT_BOTH) {
             take_record(row, rec);
             ri++;
         }
-        bool decided_after_base = c == 0 && base && rec->last_id > base->id;
-        if (!row->record && !row->failed && row->file && base && !decided_after_base &&
-            mig_version_compare(row->version, base->version) <= 0) {
-            row->record = base; /* older than the baseline: counts as applied, never run */
-            row->baselined = true;
-            row->applied_at = base->applied_at;
-            row->applied_by = base->applied_by;
-            row->execution_ms = 0;
-            row->has_execution_ms = true;
-        }
+        apply_baseline(row, base, next == NEXT_BOTH && base && rec->last_id > base->id);
     }
     mig_free(recs);
     assign_states(out, files != NULL);

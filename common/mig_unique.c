@@ -1,8 +1,15 @@
+/*
+ * migrate_add_unique and migrate_duplicates: the SQL that finds duplicate keys, reports them,
+ * and moves the extra rows of each group to <table>_duplicates, built here for both engines.
+ * The engine resolves and locks the table, compares existing indexes and creates the index;
+ * the index is tried first, and the duplicates are looked for only when it is refused.
+ */
 #include "mig_unique.h"
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
 #include "mig_sha256.h"
+#include "mig_vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -279,15 +286,9 @@ static int on_duplicate_row(void *ctx, int ncols, const char *const *v)
     if (!id)
         return MIG_NOMEM;
     if (group != st->current) {
-        if (r->count == r->cap) {
-            size_t cap = r->cap ? r->cap * 2 : 16;
-            mig_dup_group *g = mig_realloc(r->groups, cap * sizeof *g);
-            if (!g) {
-                mig_free(id);
-                return MIG_NOMEM;
-            }
-            r->groups = g;
-            r->cap = cap;
+        if (mig_grow((void **)&r->groups, &r->cap, r->count + 1, sizeof *r->groups) != MIG_OK) {
+            mig_free(id);
+            return MIG_NOMEM;
         }
         mig_dup_group *g = &r->groups[r->count++];
         g->count = strtoll(v[1], NULL, 10);
@@ -602,9 +603,53 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
     return run_built(req, &b, 0, NULL, NULL, NULL, err);
 }
 
-/* The whole request inside its savepoint. */
-static int add_unique_locked(const unique_request *req, const char *index, mig_on_duplicate policy,
-                             char **result, mig_error *err)
+/*
+ * The index was refused for duplicate keys, and err holds the engine's error: fail listing the
+ * groups ('fail'), or move the extra rows aside and create the index (keep_first, keep_last).
+ * The engine's error stands when the query finds no duplicates (the index saw what it did
+ * not); the query reports into its own error, which replaces err only when the query fails.
+ */
+static int apply_duplicate_policy(const unique_request *req, const char *index,
+                                  mig_on_duplicate policy, char **result, mig_error *err)
+{
+    const mig_engine *eng = req->eng;
+    dup_summary report;
+    mig_error query_err;
+    mig_error_init(&query_err);
+    int rc = summarize_duplicates(req, &report, &query_err);
+    if (rc != MIG_OK) {
+        mig_error_move(err, &query_err);
+        return rc;
+    }
+    mig_error_clear(&query_err);
+    if (report.groups == 0)
+        rc = err->code;
+    else if (policy == MIG_DUP_FAIL)
+        rc = duplicates_error(req, &report, err);
+    else {
+        mig_error_clear(err);
+        rc = quarantine_duplicates(req, policy == MIG_DUP_KEEP_LAST, err);
+        if (rc == MIG_OK)
+            rc = eng->unique_create(eng->handle, &req->table, index,
+                                    (const char *const *)req->columns, req->ncolumns, err);
+        if (rc == MIG_OK)
+            *result = mig_printf("moved %lld duplicate rows of %s to %s; created unique index %s",
+                                 report.rows - (long long)report.groups, req->table.name,
+                                 req->table.quarantine_name, index);
+        if (rc == MIG_OK && !*result)
+            rc = mig_fail_nomem(err);
+    }
+    dup_summary_free(&report);
+    return rc;
+}
+
+/*
+ * Give the table its unique index, inside the savepoint mig_add_unique opened: nothing to do
+ * when an index already makes the columns unique, a refusal when the name is taken by another
+ * index, else the index, created at once on clean data or after the duplicate policy.
+ */
+static int add_unique_index(const unique_request *req, const char *index, mig_on_duplicate policy,
+                            char **result, mig_error *err)
 {
     const mig_engine *eng = req->eng;
     const char *const *cols = (const char *const *)req->columns;
@@ -641,30 +686,7 @@ static int add_unique_locked(const unique_request *req, const char *index, mig_o
     }
     if (strcmp(err->sqlstate, "23505") != 0)
         return rc;
-    dup_summary report;
-    mig_error engine_err;
-    mig_error_init(&engine_err);
-    mig_error_move(&engine_err, err);
-    rc = summarize_duplicates(req, &report, err);
-    if (rc == MIG_OK && report.groups == 0) { /* the index saw what the query did not */
-        mig_error_move(err, &engine_err);
-        rc = err->code;
-    } else if (rc == MIG_OK && policy == MIG_DUP_FAIL) {
-        rc = duplicates_error(req, &report, err);
-    } else if (rc == MIG_OK) {
-        rc = quarantine_duplicates(req, policy == MIG_DUP_KEEP_LAST, err);
-        if (rc == MIG_OK)
-            rc = eng->unique_create(eng->handle, &req->table, index, cols, req->ncolumns, err);
-        if (rc == MIG_OK)
-            *result = mig_printf("moved %lld duplicate rows of %s to %s; created unique index %s",
-                                 report.rows - (long long)report.groups, req->table.name,
-                                 req->table.quarantine_name, index);
-        if (rc == MIG_OK && !*result)
-            rc = mig_fail_nomem(err);
-    }
-    mig_error_clear(&engine_err);
-    dup_summary_free(&report);
-    return rc;
+    return apply_duplicate_policy(req, index, policy, result, err);
 }
 
 /* migrate_add_unique: everything it does happens in one savepoint, or not at all. */
@@ -688,7 +710,7 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
     if (rc == MIG_OK)
         rc = eng->savepoint(eng->handle, UNIQUE_SAVEPOINT, err);
     if (rc == MIG_OK) {
-        rc = add_unique_locked(&req, index, policy, result, err);
+        rc = add_unique_index(&req, index, policy, result, err);
         if (rc == MIG_OK)
             rc = eng->release(eng->handle, UNIQUE_SAVEPOINT, err);
         else

@@ -1,3 +1,8 @@
+/*
+ * Migration versions: the prefix of a name that is its version (digits joined by '.', '_' or
+ * '-', after an optional v or V), validation of a target, and ordering segment by segment as
+ * numbers, so 2.10 comes after 2.9 and 20240101 after 9.
+ */
 #include "mig_version.h"
 
 #include <string.h>

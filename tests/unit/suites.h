@@ -14,5 +14,6 @@ Suite *run_suite(void);
 Suite *lifecycle_suite(void);
 Suite *error_suite(void);
 Suite *unique_suite(void);
+Suite *vec_suite(void);
 
 #endif
