@@ -10,6 +10,8 @@
 #include "mig_alloc.h"
 #include "mig_error.h"
 
+#include <string.h>
+
 /* Make room for need items, doubling the capacity; MIG_NOMEM leaves the array untouched. */
 int mig_grow(void **items, size_t *cap, size_t need, size_t item_size)
 {
@@ -24,10 +26,16 @@ int mig_grow(void **items, size_t *cap, size_t need, size_t item_size)
         grown = most;
     while (grown < need)
         grown = grown > most / 2 ? most : grown * 2;
-    void *p = mig_realloc(*items, grown * item_size);
+    /*
+     * Callers pass the address of their own T * as void **: read and write it as bytes, which
+     * the aliasing rules allow, rather than as a void * object, which they do not.
+     */
+    void *old, *p;
+    memcpy(&old, items, sizeof old);
+    p = mig_realloc(old, grown * item_size);
     if (!p)
         return MIG_NOMEM;
-    *items = p;
+    memcpy(items, &p, sizeof p);
     *cap = grown;
     return MIG_OK;
 }
