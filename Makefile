@@ -31,6 +31,7 @@ COMMON_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRC))
 SQLITE_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(SQLITE_SRC))
 
 .PHONY: install uninstall install-sqlite uninstall-sqlite install-pg uninstall-pg install-test
+.PHONY: sqlite-test-latest
 .PHONY: all sqlite pg deps deps-demo demo check test unit sqlite-test pg-test sanitize valgrind clean format format-check
 
 all: sqlite pg
@@ -101,7 +102,12 @@ sqlite-test: $(SO)
 pg-test: pg
 	tests/pg/run.sh
 
-test: unit sqlite-test pg-test install-test
+# The SQLite suite again with the current SQLite release (fetched from npm, pinned), the module
+# built for the system's SQLite loaded into it.
+sqlite-test-latest: $(SO)
+	MIGRATE_SO="$(CURDIR)/sqlite_ext/migrate" tests/sqlite/latest.sh
+
+test: unit sqlite-test sqlite-test-latest pg-test install-test
 
 # make install and make uninstall for real (as root or through sudo), and one version everywhere.
 install-test: all

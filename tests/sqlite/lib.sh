@@ -108,7 +108,7 @@ expect_error() {
 # "Error: near line 3: X", "Error: X", a trailing " (19)" result code, and the quoted statement
 # with a "^--- error here" pointer that follows a parse error.
 normalize_errors() {
-  sed -E -e 's/^(Runtime|Parse) error near line [0-9]+: //' \
+  sed -E -e 's/^(Runtime |Parse )?[Ee]rror near line [0-9]+: //' \
          -e 's/^Error: near line [0-9]+: //' \
          -e 's/^Error: (stepping, )?//' \
          -e 's/ \([0-9]+\)$//' |

@@ -166,14 +166,20 @@ test_trust_schema_code_cannot_call() {
   for c in "${calls[@]}"; do
     i=$((i + 1))
     rm -f h.db
-    # the hostile database, as another connection left it
+    # the hostile database, as another connection left it: its schema written directly (a
+    # newer SQLite already refuses to create such schema code with the module loaded)
+    local lit=${c//\'/\'\'}
     sq h.db <<EOF2
 CREATE TABLE t (x INTEGER);
 CREATE TABLE c (x INTEGER);
 CREATE TABLE log (x);
-CREATE TABLE chk (x CHECK (length(coalesce($c, '')) >= 0));
-CREATE TRIGGER tr AFTER INSERT ON c BEGIN INSERT INTO log SELECT $c; END;
-CREATE VIEW v AS SELECT $c AS r;
+CREATE TABLE chk (x);
+.dbconfig defensive off
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema SET sql = 'CREATE TABLE chk (x CHECK (length(coalesce($lit, '''')) >= 0))' WHERE name = 'chk';
+INSERT INTO sqlite_schema (type, name, tbl_name, rootpage, sql) VALUES
+  ('trigger', 'tr', 'c', 0, 'CREATE TRIGGER tr AFTER INSERT ON c BEGIN INSERT INTO log SELECT $lit; END'),
+  ('view', 'v', 'v', 0, 'CREATE VIEW v AS SELECT $lit AS r');
 EOF2
     expect_rc 0
     sq h.db <<<"PRAGMA trusted_schema = ON; INSERT INTO chk VALUES (1);"
@@ -185,8 +191,10 @@ EOF2
     sq h.db <<<"PRAGMA trusted_schema = ON; SELECT * FROM v;"
     expect_rc 1
     expect_match "view calling $c" "unsafe use" "$ERR"
-    q h.db "SELECT migrate_set('out_of_order'); SELECT count(*) FROM log; SELECT count(*) FROM sqlite_schema WHERE name LIKE 'migrate%';" "error
-0
+    # nothing ran: no log row, no table of migrate's (read without the module, which a newer
+    # SQLite refuses to load such a schema with)
+    sq --no-load h.db <<<"SELECT count(*) FROM log; SELECT count(*) FROM sqlite_schema WHERE name LIKE 'migrate%';"
+    expect_ok "0
 0"
   done
 }
