@@ -1,3 +1,17 @@
+/*
+ * The core's engine interface (common/mig_engine.h) over one SQLite connection: what
+ * sqlite_functions.c and sqlite_tables.c bind for the length of one call
+ * (sqlite_engine_init ... sqlite_engine_free) and hand to the core.
+ *
+ * A call's work runs inside a savepoint; when the caller has no transaction open, the
+ * savepoint opens one with BEGIN IMMEDIATE, so the write lock is taken before anything is read.
+ * The statements that undo it are prepared when it opens, so undoing needs no memory; if even
+ * that fails, a commit hook refuses the transaction's COMMIT until it ends. Migration scripts
+ * run statement by statement (split by SQLite's own rules, sqlite_script.c), so an error names
+ * the statement and the place in it. Foreign key enforcement is off for the call, and the call
+ * fails if its migrations leave violations that were not there before. The record lives in
+ * main.migrate_history; main.migrate_scripts, when it exists, is a folder kept in the database.
+ */
 #include "sqlite_engine.h"
 SQLITE_EXTENSION_INIT3
 

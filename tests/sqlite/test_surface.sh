@@ -50,6 +50,15 @@ $EXPECTED_MODULES
   expect_error "no such module: migrations_status"
 }
 
+# A registration that fails stops the load and says which one: a second load from inside a
+# running statement may not replace the functions (SQLite refuses while statements are active).
+test_failed_registration_named() {
+  sq db <<<"SELECT load_extension('$MIGRATE_SO');"
+  expect_error "error during initialization: Error creating function migrate_version: unable to delete/modify user-function due to active statements"
+  sq db <<<"SELECT migrate_version() IS NOT NULL, count(*) FROM migrations_status;"
+  expect_ok "1|0"
+}
+
 # DIRECTONLY: not from a trigger, not through a view, whatever trusted_schema says.
 test_directonly_in_triggers_and_views() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
