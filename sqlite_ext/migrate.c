@@ -65,7 +65,8 @@ static void migrate_version_func(sqlite3_context *ctx, int argc, sqlite3_value *
 typedef struct registration {
     const char *name;
     int nargs; /* a scalar function's number of arguments; unused for a table */
-    int flags; /* SQLITE_DIRECTONLY, or SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS */
+    /* SQLITE_DIRECTONLY, or SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS; a table honours DIRECTONLY */
+    int flags;
     void (*fn)(sqlite3_context *, int, sqlite3_value **);
     const table_kind *table;
 } registration;

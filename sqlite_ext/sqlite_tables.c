@@ -51,9 +51,7 @@ typedef struct table_aux {
 typedef struct migrate_vtab {
     sqlite3_vtab base;
     sqlite3 *db;
-    const table_aux *reg; /* lives as long as the module, so as long as this table */
-    const table_kind *kind;
-    migrate_conn *conn;
+    const table_aux *reg; /* the registration: freed with the module, after its tables */
 } migrate_vtab;
 
 typedef struct migrate_cursor {
@@ -382,8 +380,6 @@ static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *
     memset(vt, 0, sizeof *vt);
     vt->db = db;
     vt->reg = ta;
-    vt->kind = ta->kind;
-    vt->conn = ta->conn;
     if (ta->flags & SQLITE_DIRECTONLY)
         sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
     *out = &vt->base;
@@ -413,7 +409,7 @@ static int migrate_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out)
 static void cursor_reset(migrate_cursor *cur)
 {
     if (cur->loaded)
-        ((migrate_vtab *)cur->base.pVtab)->kind->release(cur->data);
+        ((migrate_vtab *)cur->base.pVtab)->reg->kind->release(cur->data);
     cur->data = NULL;
     cur->loaded = 0;
     cur->row = 0;
@@ -438,35 +434,37 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     (void)idxStr;
     migrate_cursor *cur = (migrate_cursor *)base;
     migrate_vtab *vt = (migrate_vtab *)base->pVtab;
+    const table_aux *reg = vt->reg;
+    const table_kind *kind = reg->kind;
     cursor_reset(cur);
     int next = 0;
-    for (int i = 0; i < vt->kind->hidden; i++) {
+    for (int i = 0; i < kind->hidden; i++) {
         if (!(idxNum & (1 << i)) || next >= argc)
             continue;
         const unsigned char *v = sqlite3_value_text(argv[next++]);
         if (v && !(cur->args[i] = sqlite3_mprintf("%s", v)))
             return SQLITE_NOMEM;
     }
-    for (int i = 0; i < vt->kind->required; i++) {
+    for (int i = 0; i < kind->required; i++) {
         if (idxNum & (1 << i))
             continue;
         sqlite3_free(vt->base.zErrMsg);
         vt->base.zErrMsg =
-            i == 0 && vt->kind->required == 1
-                ? sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, vt->reg->name)
-                : sqlite3_mprintf("%s needs %d arguments", vt->reg->name, vt->kind->required);
+            i == 0 && kind->required == 1
+                ? sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, reg->name)
+                : sqlite3_mprintf("%s needs %d arguments", reg->name, kind->required);
         return SQLITE_ERROR;
     }
     sqlite_engine se;
     mig_engine eng;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_reentry_enter(&vt->conn->running, vt->reg->name, &err);
+    int rc = mig_reentry_enter(&reg->conn->running, reg->name, &err);
     if (rc == MIG_OK) {
         sqlite_engine_init(&se, vt->db, &eng);
-        rc = vt->kind->load(&eng, cur->args, idxNum, &vt->conn->policy, &cur->data, &err);
+        rc = kind->load(&eng, cur->args, idxNum, &reg->conn->policy, &cur->data, &err);
         sqlite_engine_free(&se);
-        mig_reentry_leave(&vt->conn->running);
+        mig_reentry_leave(&reg->conn->running);
     }
     if (rc == MIG_OK) {
         cur->loaded = 1;
@@ -495,7 +493,7 @@ static int migrate_next(sqlite3_vtab_cursor *base)
 static int migrate_eof(sqlite3_vtab_cursor *base)
 {
     migrate_cursor *cur = (migrate_cursor *)base;
-    const table_kind *kind = ((migrate_vtab *)base->pVtab)->kind;
+    const table_kind *kind = ((migrate_vtab *)base->pVtab)->reg->kind;
     return !cur->loaded || cur->row >= kind->rows(cur->data);
 }
 
@@ -503,7 +501,7 @@ static int migrate_eof(sqlite3_vtab_cursor *base)
 static int migrate_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
 {
     migrate_cursor *cur = (migrate_cursor *)base;
-    const table_kind *kind = ((migrate_vtab *)base->pVtab)->kind;
+    const table_kind *kind = ((migrate_vtab *)base->pVtab)->reg->kind;
     if (col < kind->visible)
         kind->column(ctx, cur->data, cur->row, col);
     else
@@ -524,7 +522,7 @@ static int migrate_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
  */
 static int migrate_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
 {
-    const table_kind *kind = ((migrate_vtab *)vtab)->kind;
+    const table_kind *kind = ((migrate_vtab *)vtab)->reg->kind;
     int given = 0, unusable = 0;
     int slot[MAX_HIDDEN] = {-1, -1};
     for (int i = 0; i < info->nConstraint; i++) {
