@@ -356,8 +356,7 @@ static int find_equivalent(sqlite3 *db, const mig_table_desc *t, const char *con
     return rc;
 }
 
-/* Whether index's key columns are exactly columns, in that order (names compared as SQLite does).
- */
+/* Whether index's key columns are exactly columns, in that order (ignoring case, as SQLite). */
 static int index_has_columns(sqlite3 *db, const char *schema, const char *index,
                              const char *const *columns, int ncolumns, bool *same, mig_error *err)
 {
