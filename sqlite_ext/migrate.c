@@ -1,4 +1,28 @@
-/* Entry point of the SQLite extension: .load ./migrate */
+/*
+ * The SQLite extension's entry point and the one table of everything it registers.
+ *
+ * Load it into a connection:
+ *
+ *     sqlite3 app.db
+ *     sqlite> .load ./migrate
+ *     sqlite> SELECT migrate_apply('migrations');
+ *
+ * (or sqlite3_load_extension(db, "./migrate", NULL, &errmsg) from C; the entry point is
+ * sqlite3_migrate_init). One load registers, for that connection only:
+ *
+ *   scalar functions   migrate_apply, migrate_to, migrate_rollback, migrate_validate,
+ *                      migrate_repair, migrate_baseline, migrate_add_unique, migrate_init,
+ *                      migrate_new,
+ *                      migrate_set (sqlite_functions.c) and migrate_version (here);
+ *   table-valued       migrations_status, migrate_plan, migrate_script, migrate_duplicates
+ *                      and migrate_help (sqlite_tables.c).
+ *
+ * Every one but migrate_version and migrate_help reads files or changes the schema or a setting, so
+ * it is DIRECTONLY: never from a trigger, a view or other schema code. They share one migrate_conn
+ * (the connection's settings and the call running on it), which each registration holds a
+ * reference to; SQLite drops a registration's reference when it replaces or drops it, or when
+ * registering fails. A registration that fails stops the load, and the error names it.
+ */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
 
@@ -38,10 +62,58 @@ static void migrate_version_func(sqlite3_context *ctx, int argc, sqlite3_value *
     sqlite3_result_text(ctx, MIGRATE_RELEASE, -1, SQLITE_STATIC);
 }
 
+/* One line of the registration table: a scalar function (fn) or a table-valued one (table). */
+typedef struct registration {
+    const char *name;
+    int nargs; /* a scalar function's number of arguments; unused for a table */
+    /* SQLITE_DIRECTONLY, or SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS; a table honours DIRECTONLY */
+    int flags;
+    void (*fn)(sqlite3_context *, int, sqlite3_value **);
+    const table_kind *table;
+} registration;
+
+/* Everything one load registers, in the order it is registered. */
+static const registration registrations[] = {
+    {"migrate_version", 0, SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, migrate_version_func, NULL},
+    {"migrate_apply", 1, SQLITE_DIRECTONLY, migrate_apply_func, NULL},
+    {"migrate_apply", 2, SQLITE_DIRECTONLY, migrate_apply_func, NULL},
+    {"migrate_apply", 3, SQLITE_DIRECTONLY, migrate_apply_func, NULL},
+    {"migrate_to", 2, SQLITE_DIRECTONLY, migrate_to_func, NULL},
+    {"migrate_rollback", 1, SQLITE_DIRECTONLY, migrate_rollback_func, NULL},
+    {"migrate_rollback", 2, SQLITE_DIRECTONLY, migrate_rollback_func, NULL},
+    {"migrate_validate", 1, SQLITE_DIRECTONLY, migrate_validate_func, NULL},
+    {"migrate_repair", 1, SQLITE_DIRECTONLY, migrate_repair_func, NULL},
+    {"migrate_baseline", 1, SQLITE_DIRECTONLY, migrate_baseline_func, NULL},
+    {"migrate_baseline", 2, SQLITE_DIRECTONLY, migrate_baseline_func, NULL},
+    {"migrate_set", 1, SQLITE_DIRECTONLY, migrate_set_func, NULL},
+    {"migrate_set", 2, SQLITE_DIRECTONLY, migrate_set_func, NULL},
+    {"migrate_add_unique", 2, SQLITE_DIRECTONLY, migrate_add_unique_func, NULL},
+    {"migrate_add_unique", 3, SQLITE_DIRECTONLY, migrate_add_unique_func, NULL},
+    {"migrate_add_unique", 4, SQLITE_DIRECTONLY, migrate_add_unique_func, NULL},
+    {"migrate_init", 0, SQLITE_DIRECTONLY, migrate_init_func, NULL},
+    {"migrate_new", 2, SQLITE_DIRECTONLY, migrate_new_func, NULL},
+    {"migrate_new", 3, SQLITE_DIRECTONLY, migrate_new_func, NULL},
+    {"migrations_status", 0, SQLITE_DIRECTONLY, NULL, &migrate_status_table},
+    {"migrate_plan", 0, SQLITE_DIRECTONLY, NULL, &migrate_plan_table},
+    {"migrate_script", 0, SQLITE_DIRECTONLY, NULL, &migrate_script_table},
+    {"migrate_duplicates", 0, SQLITE_DIRECTONLY, NULL, &migrate_duplicates_table},
+    {"migrate_help", 0, 0, NULL, &migrate_help_table},
+};
+
+/* Register one line on db with conn as its state; SQLite drops the reference on failure too. */
+static int register_one(sqlite3 *db, const registration *r, migrate_conn *conn)
+{
+    if (r->table)
+        return migrate_create_table_function(db, r->name, r->table, r->flags, conn);
+    migrate_conn_ref(conn);
+    return sqlite3_create_function_v2(db, r->name, r->nargs, SQLITE_UTF8 | r->flags, conn, r->fn,
+                                      NULL, NULL, migrate_conn_unref);
+}
+
 #ifdef _WIN32
 __declspec(dllexport)
 #endif
-    /* Register every function and table-valued function of migrate on db. */
+    /* Register every line of the registration table on db; *errmsg names the one that failed. */
     int sqlite3_migrate_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
 {
     SQLITE_EXTENSION_INIT2(api);
@@ -55,13 +127,15 @@ __declspec(dllexport)
     if (!conn)
         return SQLITE_NOMEM;
     migrate_conn_ref(conn); /* held while registering, so a failure half-way cannot free it */
-    int rc = sqlite3_create_function_v2(db, "migrate_version", 0,
-                                        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                        migrate_version_func, NULL, NULL, NULL);
-    if (rc == SQLITE_OK)
-        rc = migrate_register_functions(db, conn);
-    if (rc == SQLITE_OK)
-        rc = migrate_register_tables(db, conn);
+    int rc = SQLITE_OK;
+    for (size_t i = 0; rc == SQLITE_OK && i < sizeof registrations / sizeof *registrations; i++) {
+        const registration *r = &registrations[i];
+        rc = register_one(db, r, conn);
+        if (rc != SQLITE_OK)
+            *errmsg = sqlite3_mprintf("Error creating %s %s: %s",
+                                      r->table ? "table-valued function" : "function", r->name,
+                                      rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+    }
     migrate_conn_unref(conn);
     return rc;
 }

@@ -1,3 +1,17 @@
+/*
+ * The core's engine interface (common/mig_engine.h) over one SQLite connection: what
+ * sqlite_functions.c and sqlite_tables.c bind for the length of one call
+ * (sqlite_engine_init ... sqlite_engine_free) and hand to the core.
+ *
+ * A call's work runs inside a savepoint; when the caller has no transaction open, the
+ * savepoint opens one with BEGIN IMMEDIATE, so the write lock is taken before anything is read.
+ * The statements that undo it are prepared when it opens, so undoing needs no memory; if even
+ * that fails, a commit hook refuses the transaction's COMMIT until it ends. Migration scripts
+ * run statement by statement (split by SQLite's own rules, sqlite_script.c), so an error names
+ * the statement and the place in it. Foreign key enforcement is off for the call, and the call
+ * fails if its migrations leave violations that were not there before. The record lives in
+ * main.migrate_history; main.migrate_scripts, when it exists, is a folder kept in the database.
+ */
 #include "sqlite_engine.h"
 SQLITE_EXTENSION_INIT3
 
@@ -21,8 +35,8 @@ SQLITE_EXTENSION_INIT3
 #define HISTORY_TABLE "\"main\".\"migrate_history\""
 #define SCRIPTS_TABLE "\"main\".\"migrate_scripts\""
 
-/* Copy SQLite's current error into err. */
-static int engine_error(sqlite3 *db, mig_error *err)
+/* Copy SQLite's current error into err; returns err->code (MIG_ENGINE). */
+int sqlite_engine_error(sqlite3 *db, mig_error *err)
 {
     mig_fail(err, MIG_ENGINE, "%s", sqlite3_errmsg(db));
     err->engine_code = sqlite3_extended_errcode(db);
@@ -51,7 +65,7 @@ static long error_position(sqlite3 *db, long start)
 static int exec_simple(sqlite3 *db, const char *sql, mig_error *err)
 {
     if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return err ? engine_error(db, err) : MIG_ENGINE;
+        return err ? sqlite_engine_error(db, err) : MIG_ENGINE;
     return MIG_OK;
 }
 
@@ -62,12 +76,12 @@ static int table_exists(sqlite3 *db, const char *name, bool *exists, mig_error *
     if (sqlite3_prepare_v2(
             db, "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = ?1", -1, &st,
             NULL) != SQLITE_OK)
-        return engine_error(db, err);
+        return sqlite_engine_error(db, err);
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return engine_error(db, err);
+        return sqlite_engine_error(db, err);
     *exists = rc == SQLITE_ROW;
     return MIG_OK;
 }
@@ -129,7 +143,7 @@ static int run_statements(sqlite_engine *se, const char *sql, size_t len, bool i
         const char *tail = NULL;
         int rc = sqlite3_prepare_v2(se->db, pos, (int)(end - pos), &st, &tail);
         if (rc != SQLITE_OK) {
-            engine_error(se->db, err);
+            sqlite_engine_error(se->db, err);
             err->offset = pos - sql;
             err->position = error_position(se->db, pos - sql);
             return err->code;
@@ -147,7 +161,7 @@ static int run_statements(sqlite_engine *se, const char *sql, size_t len, bool i
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             ;
         if (rc != SQLITE_DONE) {
-            engine_error(se->db, err);
+            sqlite_engine_error(se->db, err);
             err->position = error_position(se->db, pos - sql);
             sqlite3_finalize(st);
             err->offset = pos - sql;
@@ -403,7 +417,7 @@ static int add_missing_triggers(sqlite_engine *se, mig_error *err)
                            "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'trigger' AND "
                            "name = 'migrate_scripts_version_update'",
                            -1, &st, NULL) != SQLITE_OK)
-        return engine_error(se->db, err);
+        return sqlite_engine_error(se->db, err);
     triggers = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_finalize(st);
     return triggers ? MIG_OK : exec_simple(se->db, SCRIPTS_VERSION_TRIGGERS, err);
@@ -416,7 +430,7 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
     sqlite_engine *se = h;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(se->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return engine_error(se->db, err);
+        return sqlite_engine_error(se->db, err);
     for (int i = 0; i < nparams; i++) {
         char name[16];
         snprintf(name, sizeof name, "$%d", i + 1);
@@ -438,7 +452,7 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
             break;
     }
     if (result == MIG_OK && rc != SQLITE_DONE)
-        result = engine_error(se->db, err);
+        result = sqlite_engine_error(se->db, err);
     mig_free(values);
     sqlite3_finalize(st);
     return result;
@@ -479,7 +493,7 @@ static int prepare_undo(sqlite_engine *se, const char *name, bool whole, mig_err
     else if (sqlite3_prepare_v2(se->db, whole ? "ROLLBACK" : to, -1, &se->undo[0], NULL) !=
                  SQLITE_OK ||
              (!whole && sqlite3_prepare_v2(se->db, release, -1, &se->undo[1], NULL) != SQLITE_OK))
-        rc = engine_error(se->db, err);
+        rc = sqlite_engine_error(se->db, err);
     sqlite3_free(to);
     sqlite3_free(release);
     if (rc != MIG_OK)
@@ -632,7 +646,7 @@ static int list_violations(sqlite_engine *se, char ***out, size_t *count, mig_er
     *out = NULL;
     *count = 0;
     if (sqlite3_prepare_v2(se->db, "PRAGMA main.foreign_key_check", -1, &st, NULL) != SQLITE_OK)
-        return engine_error(se->db, err);
+        return sqlite_engine_error(se->db, err);
     size_t cap = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -651,7 +665,7 @@ static int list_violations(sqlite_engine *se, char ***out, size_t *count, mig_er
     if (rc == SQLITE_ROW)
         return mig_fail_nomem(err);
     if (rc != SQLITE_DONE)
-        return engine_error(se->db, err);
+        return sqlite_engine_error(se->db, err);
     if (*count)
         qsort(*out, *count, sizeof **out, compare_strings);
     return MIG_OK;
@@ -768,7 +782,7 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .now_utc = engine_now_utc,
         .current_user = engine_current_user,
         .table_describe = sqlite_table_describe,
-        .index_state = sqlite_index_state,
+        .index_state = sqlite_compare_existing_index,
         .quarantine_state = sqlite_quarantine_state,
         .unique_create = sqlite_unique_create,
         .timestamp_type = "TEXT",

@@ -44,6 +44,9 @@ typedef struct sqlite_engine {
 /* Create migrate_history and migrate_scripts (with its guard) in main when missing. */
 int sqlite_engine_init_tables(sqlite3 *db, mig_error *err);
 
+/* Copy SQLite's current error on db (message and extended code) into err; returns err->code. */
+int sqlite_engine_error(sqlite3 *db, mig_error *err);
+
 /* Bind an engine to db; state lives in se, which must outlive eng. */
 void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng);
 void sqlite_engine_free(sqlite_engine *se);

@@ -1,4 +1,23 @@
-/* The scalar SQL functions: apply, to, rollback, validate, repair, baseline, settings. */
+/*
+ * The scalar SQL functions migrate.c registers, and the per-connection state they share:
+ *
+ *     SELECT migrate_apply(dir [, target [, count]]);   -- how many migrations ran
+ *     SELECT migrate_to(dir, version);
+ *     SELECT migrate_rollback(dir [, steps]);
+ *     SELECT migrate_validate(dir);                      -- 'ok' or the problems
+ *     SELECT migrate_repair(dir);
+ *     SELECT migrate_baseline(version [, name]);
+ *     SELECT migrate_add_unique(table, columns [, index_name [, on_duplicate]]);
+ *     SELECT migrate_init();
+ *     SELECT migrate_set(name [, value]);                -- out_of_order, missing
+ *
+ * A NULL dir reads the scripts from migrate_scripts. Each function binds an engine to the
+ * calling connection (sqlite_engine.c) and hands the work to the core. Calls that change the
+ * schema refuse to run from a statement that reads a table (SQLite cannot change the schema
+ * under it); calls that read files or change a setting refuse a statement that reads or writes
+ * one, since only schema code (a CHECK, a default) calls from there. A call a migration makes
+ * back into migrate while one runs on the connection is refused (mig_reentry.h).
+ */
 #include "sqlite_functions.h"
 SQLITE_EXTENSION_INIT3
 
@@ -24,11 +43,13 @@ migrate_conn *migrate_conn_new(void)
     return conn;
 }
 
+/* One more registration holds conn. */
 void migrate_conn_ref(migrate_conn *conn)
 {
     conn->refs++;
 }
 
+/* A registration lets go of conn (SQLite's xDestroy); the last one frees it. */
 void migrate_conn_unref(void *p)
 {
     migrate_conn *conn = p;
@@ -88,13 +109,6 @@ static const char *text_arg(int argc, sqlite3_value **argv, int i)
     return i < argc ? (const char *)sqlite3_value_text(argv[i]) : NULL;
 }
 
-/* The calling function's SQL name, for messages. */
-typedef struct function_def {
-    const char *name;
-    int nargs;
-    void (*fn)(sqlite3_context *, int, sqlite3_value **);
-} function_def;
-
 /*
  * Start a call that changes the schema or the record: the calling statement must read no
  * table. Returns 0 (after setting the error) to stop.
@@ -127,6 +141,7 @@ static int enter_call(sqlite3_context *ctx, const char *name)
     return 0;
 }
 
+/* The call started by enter_call is over. */
 static void leave_call(sqlite3_context *ctx)
 {
     migrate_conn *conn = sqlite3_user_data(ctx);
@@ -198,7 +213,7 @@ static int count_arg(sqlite3_context *ctx, int argc, sqlite3_value **argv, int i
 }
 
 /* migrate_apply(dir [, target [, count]]): apply pending migrations; returns how many. */
-static void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     mig_call call = {MIG_PLAN_APPLY, text_arg(argc, argv, 1), 0, {false, false}};
     if (count_arg(ctx, argc, argv, 2, 1, "migrate_apply: count must be a whole number, 1 or more",
@@ -207,7 +222,7 @@ static void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **a
 }
 
 /* migrate_to(dir, version): apply or revert until exactly version is the newest applied. */
-static void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     mig_call call = {MIG_PLAN_TO, text_arg(argc, argv, 1), 0, {false, false}};
     if (!call.target) {
@@ -218,7 +233,7 @@ static void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv
 }
 
 /* migrate_rollback(dir [, steps]): revert the newest applied migrations (1 by default). */
-static void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     mig_call call = {MIG_PLAN_ROLLBACK, NULL, 1, {false, false}};
     if (count_arg(ctx, argc, argv, 1, 0,
@@ -252,6 +267,7 @@ static void run_text_op(sqlite3_context *ctx, const char *name, text_op op, int 
     mig_free(result);
 }
 
+/* migrate_validate's work: check the folder against the record under the connection's policy. */
 static int validate_op(const mig_engine *eng, const migrate_conn *conn, int argc,
                        sqlite3_value **argv, char **result, mig_error *err)
 {
@@ -260,13 +276,14 @@ static int validate_op(const mig_engine *eng, const migrate_conn *conn, int argc
 }
 
 /* migrate_validate(dir): 'ok', or one error listing every problem (NULL: migrate_scripts). */
-static void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     /* it reads files: never from a statement that reads a table, as a CHECK constraint's is */
     if (reading_call_ok(ctx, "migrate_validate"))
         run_text_op(ctx, "migrate_validate", validate_op, argc, argv);
 }
 
+/* migrate_repair's work; *result says what it changed. */
 static int repair_op(const mig_engine *eng, const migrate_conn *conn, int argc,
                      sqlite3_value **argv, char **result, mig_error *err)
 {
@@ -275,12 +292,13 @@ static int repair_op(const mig_engine *eng, const migrate_conn *conn, int argc,
 }
 
 /* migrate_repair(dir): fix the record (never runs migration SQL); returns what it did. */
-static void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (changing_call_ok(ctx, "migrate_repair"))
         run_text_op(ctx, "migrate_repair", repair_op, argc, argv);
 }
 
+/* migrate_baseline's work; the result is the version. */
 static int baseline_op(const mig_engine *eng, const migrate_conn *conn, int argc,
                        sqlite3_value **argv, char **result, mig_error *err)
 {
@@ -293,12 +311,13 @@ static int baseline_op(const mig_engine *eng, const migrate_conn *conn, int argc
 }
 
 /* migrate_baseline(version [, name]): mark a pre-existing database as being at version. */
-static void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (changing_call_ok(ctx, "migrate_baseline"))
         run_text_op(ctx, "migrate_baseline", baseline_op, argc, argv);
 }
 
+/* migrate_add_unique's work, with helper threads allowed for its sort. */
 static int add_unique_op(const mig_engine *eng, const migrate_conn *conn, int argc,
                          sqlite3_value **argv, char **result, mig_error *err)
 {
@@ -311,14 +330,14 @@ static int add_unique_op(const mig_engine *eng, const migrate_conn *conn, int ar
 }
 
 /* migrate_add_unique(table, columns [, index_name [, on_duplicate]]): returns what it did. */
-static void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (changing_call_ok(ctx, "migrate_add_unique"))
         run_text_op(ctx, "migrate_add_unique", add_unique_op, argc, argv);
 }
 
 /* migrate_init(): create migrate_history and migrate_scripts, so scripts can be inserted. */
-static void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc, (void)argv;
     if (!enter_call(ctx, "migrate_init"))
@@ -338,7 +357,7 @@ static void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **ar
 }
 
 /* migrate_new(dir, name [, layout]): create a new migration's files; returns their paths. */
-static void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     if (!enter_call(ctx, "migrate_new"))
         return;
@@ -356,7 +375,7 @@ static void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
 }
 
 /* migrate_set(name, value): a per-connection setting; returns the value now in force. */
-static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     migrate_conn *conn = sqlite3_user_data(ctx);
     const char *name = text_arg(argc, argv, 0), *value = text_arg(argc, argv, 1);
@@ -400,38 +419,4 @@ static void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
         return;
     }
     sqlite3_result_text(ctx, *flag ? on : off, -1, SQLITE_STATIC);
-}
-
-/* Register the scalar functions; they read files and change the schema, hence DIRECTONLY. */
-int migrate_register_functions(sqlite3 *db, migrate_conn *conn)
-{
-    static const function_def functions[] = {
-        {"migrate_apply", 1, migrate_apply_func},
-        {"migrate_apply", 2, migrate_apply_func},
-        {"migrate_apply", 3, migrate_apply_func},
-        {"migrate_to", 2, migrate_to_func},
-        {"migrate_rollback", 1, migrate_rollback_func},
-        {"migrate_rollback", 2, migrate_rollback_func},
-        {"migrate_validate", 1, migrate_validate_func},
-        {"migrate_repair", 1, migrate_repair_func},
-        {"migrate_baseline", 1, migrate_baseline_func},
-        {"migrate_baseline", 2, migrate_baseline_func},
-        {"migrate_set", 1, migrate_set_func},
-        {"migrate_set", 2, migrate_set_func},
-        {"migrate_add_unique", 2, migrate_add_unique_func},
-        {"migrate_add_unique", 3, migrate_add_unique_func},
-        {"migrate_add_unique", 4, migrate_add_unique_func},
-        {"migrate_init", 0, migrate_init_func},
-        {"migrate_new", 2, migrate_new_func},
-        {"migrate_new", 3, migrate_new_func},
-    };
-    for (size_t i = 0; i < sizeof functions / sizeof *functions; i++) {
-        migrate_conn_ref(conn);
-        int rc = sqlite3_create_function_v2(db, functions[i].name, functions[i].nargs,
-                                            SQLITE_UTF8 | SQLITE_DIRECTONLY, conn, functions[i].fn,
-                                            NULL, NULL, migrate_conn_unref);
-        if (rc != SQLITE_OK)
-            return rc; /* on failure SQLite has already called the destructor */
-    }
-    return SQLITE_OK;
 }

@@ -1,4 +1,7 @@
-/* Registration of the SQLite adapter's SQL functions and table-valued functions. */
+/*
+ * What migrate.c registers: the per-connection state every registration shares, the scalar SQL
+ * functions (sqlite_functions.c) and the table-valued functions (sqlite_tables.c).
+ */
 #ifndef SQLITE_FUNCTIONS_H
 #define SQLITE_FUNCTIONS_H
 
@@ -19,7 +22,32 @@ migrate_conn *migrate_conn_new(void);
 void migrate_conn_ref(migrate_conn *conn);
 void migrate_conn_unref(void *conn);
 
-int migrate_register_functions(sqlite3 *db, migrate_conn *conn);
-int migrate_register_tables(sqlite3 *db, migrate_conn *conn);
+/* The scalar functions; each reads its migrate_conn from sqlite3_user_data. */
+void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
+/* The table-valued functions: which columns and rows each one has (sqlite_tables.c). */
+typedef struct table_kind table_kind;
+extern const table_kind migrate_status_table;
+extern const table_kind migrate_plan_table;
+extern const table_kind migrate_script_table;
+extern const table_kind migrate_duplicates_table;
+extern const table_kind migrate_help_table;
+
+/*
+ * Register kind as the eponymous table-valued function name on db. flags is
+ * SQLITE_DIRECTONLY or 0: with it, the table may not be used from a trigger or a view. On
+ * failure the reference taken on conn is already dropped.
+ */
+int migrate_create_table_function(sqlite3 *db, const char *name, const table_kind *kind, int flags,
+                                  migrate_conn *conn);
 
 #endif

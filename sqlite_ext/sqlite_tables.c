@@ -1,9 +1,16 @@
 /*
- * migrations_status(dir), migrate_plan(dir [, target]), migrate_script(dir [, target]) and
- * migrate_duplicates(table, columns):
- * eponymous table-valued functions. All are one module over a result the core computes; a
- * descriptor says which columns and rows. The arguments are hidden columns; xBestIndex hands
- * their equality constraints to xFilter.
+ * The table-valued functions migrate.c registers:
+ *
+ *     SELECT * FROM migrations_status([dir]);
+ *     SELECT * FROM migrate_plan(dir [, target]);
+ *     SELECT * FROM migrate_script(dir [, target]);
+ *     SELECT * FROM migrate_duplicates(table, columns);
+ *     SELECT * FROM migrate_help();
+ *
+ * All are eponymous tables of one module (no CREATE VIRTUAL TABLE) over a result the core
+ * computes in xFilter; a table_kind says which columns (its schema, with the *_COLUMN_*
+ * numbers next to it) and how to read the rows. The arguments are hidden columns after the
+ * visible ones; xBestIndex hands their equality constraints to xFilter, in order.
  */
 #include "sqlite_functions.h"
 SQLITE_EXTENSION_INIT3
@@ -14,6 +21,7 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_alloc.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_export.h"
+#include "../common/mig_help.h"
 #include "../common/mig_run.h"
 #include "../common/mig_unique.h"
 
@@ -21,8 +29,7 @@ SQLITE_EXTENSION_INIT3
 
 enum { MAX_HIDDEN = 2 };
 
-typedef struct table_kind {
-    const char *name;
+struct table_kind {
     const char *schema;
     int visible; /* visible columns; the hidden arguments follow */
     int hidden;
@@ -33,19 +40,20 @@ typedef struct table_kind {
     size_t (*rows)(const void *data);
     void (*column)(sqlite3_context *ctx, const void *data, size_t row, int col);
     void (*release)(void *data);
-} table_kind;
+};
 
-/* What a module registration carries: which table, and the connection's settings. */
+/* What a module registration carries: its name, which table, its flags, the connection's state. */
 typedef struct table_aux {
+    const char *name; /* static: the registration table's */
     const table_kind *kind;
+    int flags; /* SQLITE_DIRECTONLY or 0 */
     migrate_conn *conn;
 } table_aux;
 
 typedef struct migrate_vtab {
     sqlite3_vtab base;
     sqlite3 *db;
-    const table_kind *kind;
-    migrate_conn *conn;
+    const table_aux *reg; /* the registration: freed with the module, after its tables */
 } migrate_vtab;
 
 typedef struct migrate_cursor {
@@ -72,11 +80,29 @@ static int snapshot_new(mig_snapshot **out, mig_error *err)
     return *out ? MIG_OK : mig_fail_nomem(err);
 }
 
+/* Free a snapshot from snapshot_new. */
 static void snapshot_release(void *data)
 {
     mig_snapshot_free(data);
     mig_free(data);
 }
+
+/* migrations_status([dir]): the record and the folder side by side, one row a version. */
+#define STATUS_SCHEMA                                                                              \
+    "CREATE TABLE x(version TEXT, name TEXT, state TEXT, script TEXT, checksum TEXT, "             \
+    "applied_checksum TEXT, applied_at TEXT, applied_by TEXT, execution_ms INTEGER, dir HIDDEN)"
+enum {
+    STATUS_COLUMN_VERSION,
+    STATUS_COLUMN_NAME,
+    STATUS_COLUMN_STATE,
+    STATUS_COLUMN_SCRIPT,
+    STATUS_COLUMN_CHECKSUM,
+    STATUS_COLUMN_APPLIED_CHECKSUM,
+    STATUS_COLUMN_APPLIED_AT,
+    STATUS_COLUMN_APPLIED_BY,
+    STATUS_COLUMN_EXECUTION_MS,
+    STATUS_COLUMN_DIR /* hidden: the first argument */
+};
 
 /* migrations_status: no argument, history alone; dir, that folder; NULL, migrate_scripts. */
 static int status_load(const mig_engine *eng, char *const *args, int given,
@@ -92,41 +118,42 @@ static int status_load(const mig_engine *eng, char *const *args, int given,
     return rc;
 }
 
+/* One row a version. */
 static size_t status_rows(const void *data)
 {
     return ((const mig_snapshot *)data)->status.count;
 }
 
-/* version, name, state, script, checksum, applied_checksum, applied_at, applied_by, execution_ms */
+/* One visible column of migrations_status. */
 static void status_column(sqlite3_context *ctx, const void *data, size_t i, int col)
 {
     const mig_status_row *r = &((const mig_snapshot *)data)->status.rows[i];
     switch (col) {
-    case 0:
+    case STATUS_COLUMN_VERSION:
         result_text(ctx, r->version);
         break;
-    case 1:
+    case STATUS_COLUMN_NAME:
         result_text(ctx, r->name);
         break;
-    case 2:
+    case STATUS_COLUMN_STATE:
         result_text(ctx, mig_state_name(r->state));
         break;
-    case 3:
+    case STATUS_COLUMN_SCRIPT:
         result_text(ctx, r->script);
         break;
-    case 4:
+    case STATUS_COLUMN_CHECKSUM:
         result_text(ctx, r->checksum);
         break;
-    case 5:
+    case STATUS_COLUMN_APPLIED_CHECKSUM:
         result_text(ctx, r->applied_checksum);
         break;
-    case 6:
+    case STATUS_COLUMN_APPLIED_AT:
         result_text(ctx, r->applied_at);
         break;
-    case 7:
+    case STATUS_COLUMN_APPLIED_BY:
         result_text(ctx, r->applied_by);
         break;
-    case 8:
+    case STATUS_COLUMN_EXECUTION_MS:
         if (r->has_execution_ms)
             sqlite3_result_int64(ctx, r->execution_ms);
         else
@@ -134,6 +161,20 @@ static void status_column(sqlite3_context *ctx, const void *data, size_t i, int 
         break;
     }
 }
+
+/* migrate_plan(dir [, target]): the steps a call would run, in order. */
+#define PLAN_SCHEMA                                                                                \
+    "CREATE TABLE x(step INTEGER, direction TEXT, version TEXT, name TEXT, script TEXT, "          \
+    "dir HIDDEN, target HIDDEN)"
+enum {
+    PLAN_COLUMN_STEP,
+    PLAN_COLUMN_DIRECTION,
+    PLAN_COLUMN_VERSION,
+    PLAN_COLUMN_NAME,
+    PLAN_COLUMN_SCRIPT,
+    PLAN_COLUMN_DIR,   /* hidden: the first argument */
+    PLAN_COLUMN_TARGET /* hidden: the second */
+};
 
 /* migrate_plan(dir): an apply's steps; migrate_plan(dir, target): migrate_to's. */
 static int plan_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
@@ -149,33 +190,45 @@ static int plan_load(const mig_engine *eng, char *const *args, int given, const 
     return rc;
 }
 
+/* One row a step. */
 static size_t plan_rows(const void *data)
 {
     return ((const mig_snapshot *)data)->plan.count;
 }
 
-/* step, direction, version, name, script */
+/* One visible column of migrate_plan. */
 static void plan_column(sqlite3_context *ctx, const void *data, size_t i, int col)
 {
     const mig_step *s = &((const mig_snapshot *)data)->plan.steps[i];
     switch (col) {
-    case 0:
+    case PLAN_COLUMN_STEP:
         sqlite3_result_int64(ctx, (sqlite3_int64)i + 1);
         break;
-    case 1:
+    case PLAN_COLUMN_DIRECTION:
         result_text(ctx, s->direction);
         break;
-    case 2:
+    case PLAN_COLUMN_VERSION:
         result_text(ctx, s->row->version);
         break;
-    case 3:
+    case PLAN_COLUMN_NAME:
         result_text(ctx, s->row->name);
         break;
-    case 4:
+    case PLAN_COLUMN_SCRIPT:
         result_text(ctx, s->script);
         break;
     }
 }
+
+/* migrate_duplicates(table, columns): one row a group of rows sharing a key. */
+#define DUPLICATES_SCHEMA                                                                          \
+    "CREATE TABLE x(key TEXT, count INTEGER, rows TEXT, \"table\" HIDDEN, columns HIDDEN)"
+enum {
+    DUPLICATES_COLUMN_KEY,
+    DUPLICATES_COLUMN_COUNT,
+    DUPLICATES_COLUMN_ROWS,
+    DUPLICATES_COLUMN_TABLE,  /* hidden: the first argument */
+    DUPLICATES_COLUMN_COLUMNS /* hidden: the second */
+};
 
 /* migrate_duplicates(table, columns): the groups a unique index would reject. */
 static int duplicates_load(const mig_engine *eng, char *const *args, int given,
@@ -194,33 +247,44 @@ static int duplicates_load(const mig_engine *eng, char *const *args, int given,
     return rc;
 }
 
+/* One row a duplicated key. */
 static size_t duplicates_rows(const void *data)
 {
     return ((const mig_dup_report *)data)->count;
 }
 
-/* key, count, rows */
+/* One visible column of migrate_duplicates. */
 static void duplicates_column(sqlite3_context *ctx, const void *data, size_t i, int col)
 {
     const mig_dup_group *g = &((const mig_dup_report *)data)->groups[i];
     switch (col) {
-    case 0:
+    case DUPLICATES_COLUMN_KEY:
         result_text(ctx, g->key);
         break;
-    case 1:
+    case DUPLICATES_COLUMN_COUNT:
         sqlite3_result_int64(ctx, g->count);
         break;
-    case 2:
+    case DUPLICATES_COLUMN_ROWS:
         result_text(ctx, g->rows);
         break;
     }
 }
 
+/* Free what duplicates_load computed. */
 static void duplicates_release(void *data)
 {
     mig_dup_report_free(data);
     mig_free(data);
 }
+
+/* migrate_script(dir [, target]): one row a statement, in the order to run them. */
+#define SCRIPT_SCHEMA "CREATE TABLE x(seq INTEGER, statement TEXT, dir HIDDEN, target HIDDEN)"
+enum {
+    SCRIPT_COLUMN_SEQ,
+    SCRIPT_COLUMN_STATEMENT,
+    SCRIPT_COLUMN_DIR,   /* hidden: the first argument */
+    SCRIPT_COLUMN_TARGET /* hidden: the second */
+};
 
 /* migrate_script(dir [, target]): the pending work as statements for the sqlite3 shell. */
 static int script_load(const mig_engine *eng, char *const *args, int given,
@@ -237,82 +301,137 @@ static int script_load(const mig_engine *eng, char *const *args, int given,
     return rc;
 }
 
+/* One row a statement. */
 static size_t script_rows(const void *data)
 {
     return ((const mig_sql_lines *)data)->count;
 }
 
-/* seq, statement */
+/* One visible column of migrate_script. */
 static void script_column(sqlite3_context *ctx, const void *data, size_t i, int col)
 {
-    if (col == 0)
+    if (col == SCRIPT_COLUMN_SEQ)
         sqlite3_result_int64(ctx, (sqlite3_int64)i + 1);
     else
         result_text(ctx, ((const mig_sql_lines *)data)->lines[i]);
 }
 
+/* Free what script_load computed. */
 static void script_release(void *data)
 {
     mig_sql_lines_free(data);
     mig_free(data);
 }
 
-static const table_kind status_kind = {
-    "migrations_status",
-    "CREATE TABLE x(version TEXT, name TEXT, state TEXT, script TEXT, checksum TEXT, "
-    "applied_checksum TEXT, applied_at TEXT, applied_by TEXT, execution_ms INTEGER, "
-    "dir HIDDEN)",
-    9,
-    1,
-    0,
-    status_load,
-    status_rows,
-    status_column,
-    snapshot_release};
+/* migrate_help(): every function, from the core's one list (the same rows on PostgreSQL). */
+#define HELP_SCHEMA                                                                                \
+    "CREATE TABLE x(name TEXT, arguments TEXT, returns TEXT, description TEXT, engines TEXT)"
+enum {
+    HELP_COLUMN_NAME,
+    HELP_COLUMN_ARGUMENTS,
+    HELP_COLUMN_RETURNS,
+    HELP_COLUMN_DESCRIPTION,
+    HELP_COLUMN_ENGINES,
+    HELP_COLUMNS
+};
 
-static const table_kind plan_kind = {
-    "migrate_plan",
-    "CREATE TABLE x(step INTEGER, direction TEXT, version TEXT, name TEXT, script TEXT, "
-    "dir HIDDEN, target HIDDEN)",
-    5,
-    2,
-    1,
-    plan_load,
-    plan_rows,
-    plan_column,
-    snapshot_release};
+/* The list is static: the rows point into it. */
+static int help_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+                     void **data, mig_error *err)
+{
+    (void)eng, (void)args, (void)given, (void)policy, (void)err;
+    int count;
+    *data = (void *)mig_help_entries(&count);
+    return MIG_OK;
+}
 
-static const table_kind script_kind = {
-    "migrate_script",
-    "CREATE TABLE x(seq INTEGER, statement TEXT, dir HIDDEN, target HIDDEN)",
-    2,
-    2,
-    1,
-    script_load,
-    script_rows,
-    script_column,
-    script_release};
+/* One row a function. */
+static size_t help_rows(const void *data)
+{
+    (void)data;
+    int count;
+    mig_help_entries(&count);
+    return (size_t)count;
+}
 
-static const table_kind duplicates_kind = {
-    "migrate_duplicates",
-    "CREATE TABLE x(key TEXT, count INTEGER, rows TEXT, \"table\" HIDDEN, columns HIDDEN)",
-    3,
-    2,
-    2,
-    duplicates_load,
-    duplicates_rows,
-    duplicates_column,
-    duplicates_release};
+/* One column of migrate_help. */
+static void help_column(sqlite3_context *ctx, const void *data, size_t i, int col)
+{
+    const mig_help_entry *e = &((const mig_help_entry *)data)[i];
+    const char *text[HELP_COLUMNS] = {e->name, e->arguments, e->returns, e->description,
+                                      mig_help_engines_name(e->engines)};
+    if (col >= 0 && col < HELP_COLUMNS)
+        result_text(ctx, text[col]);
+}
 
-/* xConnect: declare the columns; these tables read server files, so never from triggers or views.
- */
+/* Nothing to free: the rows are the core's static list. */
+static void help_release(void *data)
+{
+    (void)data;
+}
+
+const table_kind migrate_help_table = {
+    .schema = HELP_SCHEMA,
+    .visible = HELP_COLUMNS,
+    .hidden = 0,
+    .required = 0,
+    .load = help_load,
+    .rows = help_rows,
+    .column = help_column,
+    .release = help_release,
+};
+
+const table_kind migrate_status_table = {
+    .schema = STATUS_SCHEMA,
+    .visible = STATUS_COLUMN_DIR,
+    .hidden = 1,
+    .required = 0,
+    .load = status_load,
+    .rows = status_rows,
+    .column = status_column,
+    .release = snapshot_release,
+};
+
+const table_kind migrate_plan_table = {
+    .schema = PLAN_SCHEMA,
+    .visible = PLAN_COLUMN_DIR,
+    .hidden = 2,
+    .required = 1,
+    .load = plan_load,
+    .rows = plan_rows,
+    .column = plan_column,
+    .release = snapshot_release,
+};
+
+const table_kind migrate_script_table = {
+    .schema = SCRIPT_SCHEMA,
+    .visible = SCRIPT_COLUMN_DIR,
+    .hidden = 2,
+    .required = 1,
+    .load = script_load,
+    .rows = script_rows,
+    .column = script_column,
+    .release = script_release,
+};
+
+const table_kind migrate_duplicates_table = {
+    .schema = DUPLICATES_SCHEMA,
+    .visible = DUPLICATES_COLUMN_TABLE,
+    .hidden = 2,
+    .required = 2,
+    .load = duplicates_load,
+    .rows = duplicates_rows,
+    .column = duplicates_column,
+    .release = duplicates_release,
+};
+
+/* xConnect: declare the columns; registered DIRECTONLY (they read files), never from a view. */
 static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
                            sqlite3_vtab **out, char **errmsg)
 {
     (void)argc, (void)argv, (void)errmsg;
     const table_aux *ta = aux;
-    const table_kind *kind = ta->kind;
-    int rc = sqlite3_declare_vtab(db, kind->schema);
+    int rc = sqlite3_declare_vtab(db, ta->kind->schema);
     if (rc != SQLITE_OK)
         return rc;
     migrate_vtab *vt = sqlite3_malloc(sizeof *vt);
@@ -320,9 +439,9 @@ static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *
         return SQLITE_NOMEM;
     memset(vt, 0, sizeof *vt);
     vt->db = db;
-    vt->kind = kind;
-    vt->conn = ta->conn;
-    sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    vt->reg = ta;
+    if (ta->flags & SQLITE_DIRECTONLY)
+        sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
     *out = &vt->base;
     return SQLITE_OK;
 }
@@ -350,7 +469,7 @@ static int migrate_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out)
 static void cursor_reset(migrate_cursor *cur)
 {
     if (cur->loaded)
-        ((migrate_vtab *)cur->base.pVtab)->kind->release(cur->data);
+        ((migrate_vtab *)cur->base.pVtab)->reg->kind->release(cur->data);
     cur->data = NULL;
     cur->loaded = 0;
     cur->row = 0;
@@ -375,35 +494,37 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     (void)idxStr;
     migrate_cursor *cur = (migrate_cursor *)base;
     migrate_vtab *vt = (migrate_vtab *)base->pVtab;
+    const table_aux *reg = vt->reg;
+    const table_kind *kind = reg->kind;
     cursor_reset(cur);
     int next = 0;
-    for (int i = 0; i < vt->kind->hidden; i++) {
+    for (int i = 0; i < kind->hidden; i++) {
         if (!(idxNum & (1 << i)) || next >= argc)
             continue;
         const unsigned char *v = sqlite3_value_text(argv[next++]);
         if (v && !(cur->args[i] = sqlite3_mprintf("%s", v)))
             return SQLITE_NOMEM;
     }
-    for (int i = 0; i < vt->kind->required; i++) {
+    for (int i = 0; i < kind->required; i++) {
         if (idxNum & (1 << i))
             continue;
         sqlite3_free(vt->base.zErrMsg);
         vt->base.zErrMsg =
-            i == 0 && vt->kind->required == 1
-                ? sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, vt->kind->name)
-                : sqlite3_mprintf("%s needs %d arguments", vt->kind->name, vt->kind->required);
+            i == 0 && kind->required == 1
+                ? sqlite3_mprintf(MIG_MSG_NEEDS_FOLDER, reg->name)
+                : sqlite3_mprintf("%s needs %d arguments", reg->name, kind->required);
         return SQLITE_ERROR;
     }
     sqlite_engine se;
     mig_engine eng;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_reentry_enter(&vt->conn->running, vt->kind->name, &err);
+    int rc = mig_reentry_enter(&reg->conn->running, reg->name, &err);
     if (rc == MIG_OK) {
         sqlite_engine_init(&se, vt->db, &eng);
-        rc = vt->kind->load(&eng, cur->args, idxNum, &vt->conn->policy, &cur->data, &err);
+        rc = kind->load(&eng, cur->args, idxNum, &reg->conn->policy, &cur->data, &err);
         sqlite_engine_free(&se);
-        mig_reentry_leave(&vt->conn->running);
+        mig_reentry_leave(&reg->conn->running);
     }
     if (rc == MIG_OK) {
         cur->loaded = 1;
@@ -432,7 +553,7 @@ static int migrate_next(sqlite3_vtab_cursor *base)
 static int migrate_eof(sqlite3_vtab_cursor *base)
 {
     migrate_cursor *cur = (migrate_cursor *)base;
-    const table_kind *kind = ((migrate_vtab *)base->pVtab)->kind;
+    const table_kind *kind = ((migrate_vtab *)base->pVtab)->reg->kind;
     return !cur->loaded || cur->row >= kind->rows(cur->data);
 }
 
@@ -440,7 +561,7 @@ static int migrate_eof(sqlite3_vtab_cursor *base)
 static int migrate_column(sqlite3_vtab_cursor *base, sqlite3_context *ctx, int col)
 {
     migrate_cursor *cur = (migrate_cursor *)base;
-    const table_kind *kind = ((migrate_vtab *)base->pVtab)->kind;
+    const table_kind *kind = ((migrate_vtab *)base->pVtab)->reg->kind;
     if (col < kind->visible)
         kind->column(ctx, cur->data, cur->row, col);
     else
@@ -461,7 +582,7 @@ static int migrate_rowid(sqlite3_vtab_cursor *base, sqlite3_int64 *rowid)
  */
 static int migrate_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
 {
-    const table_kind *kind = ((migrate_vtab *)vtab)->kind;
+    const table_kind *kind = ((migrate_vtab *)vtab)->reg->kind;
     int given = 0, unusable = 0;
     int slot[MAX_HIDDEN] = {-1, -1};
     for (int i = 0; i < info->nConstraint; i++) {
@@ -515,20 +636,17 @@ static void table_aux_free(void *p)
     sqlite3_free(ta);
 }
 
-/* Register migrations_status and migrate_plan. */
-int migrate_register_tables(sqlite3 *db, migrate_conn *conn)
+/* Register kind as name; SQLite frees the registration (and drops its reference) on failure too. */
+int migrate_create_table_function(sqlite3 *db, const char *name, const table_kind *kind, int flags,
+                                  migrate_conn *conn)
 {
-    const table_kind *kinds[] = {&status_kind, &plan_kind, &script_kind, &duplicates_kind};
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        table_aux *ta = sqlite3_malloc(sizeof *ta);
-        if (!ta)
-            return SQLITE_NOMEM;
-        ta->kind = kinds[i];
-        ta->conn = conn;
-        migrate_conn_ref(conn);
-        int rc = sqlite3_create_module_v2(db, kinds[i]->name, &migrate_module, ta, table_aux_free);
-        if (rc != SQLITE_OK)
-            return rc; /* SQLite has already called table_aux_free */
-    }
-    return SQLITE_OK;
+    table_aux *ta = sqlite3_malloc(sizeof *ta);
+    if (!ta)
+        return SQLITE_NOMEM;
+    ta->name = name;
+    ta->kind = kind;
+    ta->flags = flags;
+    ta->conn = conn;
+    migrate_conn_ref(conn);
+    return sqlite3_create_module_v2(db, name, &migrate_module, ta, table_aux_free);
 }

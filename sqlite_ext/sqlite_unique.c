@@ -17,14 +17,6 @@ SQLITE_EXTENSION_INIT3
 #include <strings.h>
 #include <unistd.h>
 
-/* Copy SQLite's error into err. */
-static int db_error(sqlite3 *db, mig_error *err)
-{
-    mig_fail(err, MIG_ENGINE, "%s", sqlite3_errmsg(db));
-    err->engine_code = sqlite3_extended_errcode(db);
-    return err->code;
-}
-
 /* Prepare sql (from sqlite3_mprintf, freed here) or report why not. */
 static sqlite3_stmt *prepare_owned(sqlite3 *db, char *sql, mig_error *err)
 {
@@ -32,7 +24,7 @@ static sqlite3_stmt *prepare_owned(sqlite3 *db, char *sql, mig_error *err)
     if (!sql)
         mig_fail_nomem(err);
     else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        db_error(db, err);
+        sqlite_engine_error(db, err);
     sqlite3_free(sql);
     return st;
 }
@@ -166,7 +158,7 @@ static int find_referencing(sqlite3 *db, const char *schema, const char *table, 
     if (rc == SQLITE_NOMEM)
         return mig_fail_nomem(err);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return db_error(db, err);
+        return sqlite_engine_error(db, err);
     return MIG_OK;
 }
 
@@ -202,7 +194,7 @@ static int list_columns(sqlite3 *db, const char *schema, const char *table, char
             (*count)++;
     }
     if (sqlite3_finalize(q) != SQLITE_OK && rc == MIG_OK)
-        rc = db_error(db, err);
+        rc = sqlite_engine_error(db, err);
     return rc;
 }
 
@@ -288,7 +280,7 @@ int sqlite_quarantine_state(void *h, const mig_table_desc *t, bool *exists, cons
     }
     sqlite3_finalize(q);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return db_error(db, err);
+        return sqlite_engine_error(db, err);
     if (*exists && !stored)
         return mig_fail_nomem(err);
     int rc = *exists ? list_columns(db, t->schema, stored, columns, ncolumns, err) : MIG_OK;
@@ -329,7 +321,7 @@ static int index_equivalent(sqlite3 *db, const mig_table_desc *t, const char *in
         n++;
     }
     if (sqlite3_finalize(q) != SQLITE_OK)
-        rc = db_error(db, err);
+        rc = sqlite_engine_error(db, err);
     *same = all && n == ncolumns;
     return rc;
 }
@@ -364,59 +356,91 @@ static int find_equivalent(sqlite3 *db, const mig_table_desc *t, const char *con
     return rc;
 }
 
-/* engine.index_state: is an index of that name already what we would create? */
-int sqlite_index_state(void *h, const mig_table_desc *t, const char *index,
-                       const char *const *columns, int ncolumns, int *state, char **detail,
-                       mig_error *err)
+/* Whether index's key columns are exactly columns, in that order (ignoring case, as SQLite). */
+static int index_has_columns(sqlite3 *db, const char *schema, const char *index,
+                             const char *const *columns, int ncolumns, bool *same, mig_error *err)
+{
+    sqlite3_stmt *q = prepare_owned(
+        db, sqlite3_mprintf("SELECT name FROM pragma_index_info(?1, ?2) ORDER BY seqno"), err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, index, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
+    int n = 0;
+    bool in_order = true;
+    while (in_order && sqlite3_step(q) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        in_order = n < ncolumns && name && strcasecmp(name, columns[n]) == 0;
+        n++;
+    }
+    sqlite3_finalize(q);
+    *same = in_order && n == ncolumns;
+    return MIG_OK;
+}
+
+/*
+ * How index, which exists in t's schema (q is on its row: the table it is on, unique,
+ * partial), differs from a plain unique index of t on columns: *how says it in words, NULL
+ * when it is that index.
+ */
+static int index_difference(sqlite3 *db, const mig_table_desc *t, sqlite3_stmt *q,
+                            const char *index, const char *const *columns, int ncolumns, char **how,
+                            mig_error *err)
+{
+    *how = NULL;
+    const char *on = (const char *)sqlite3_column_text(q, 0);
+    const char *reason = NULL;
+    if (strcasecmp(on, t->table) != 0) {
+        /* out of memory must not read as "no difference" */
+        *how = mig_printf("it is on table %s", on);
+        return *how ? MIG_OK : mig_fail_nomem(err);
+    }
+    if (!sqlite3_column_int(q, 1)) {
+        reason = "it is not unique";
+    } else if (sqlite3_column_int(q, 2)) {
+        reason = "it is partial";
+    } else {
+        bool same = false;
+        int rc = index_has_columns(db, t->schema, index, columns, ncolumns, &same, err);
+        if (rc != MIG_OK)
+            return rc;
+        if (!same)
+            reason = "it covers other columns";
+    }
+    if (reason && !(*how = mig_strdup(reason)))
+        return mig_fail_nomem(err);
+    return MIG_OK;
+}
+
+/*
+ * engine.index_state: compare the index named index with the plain unique index of t on
+ * columns that migrate_add_unique would create. SAME when it is that index, DIFFERENT (with
+ * *detail saying how) when it is another; with no index of that name, EQUIVALENT (with *detail
+ * naming it) when another index of t already makes columns unique, else ABSENT.
+ */
+int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const char *index,
+                                  const char *const *columns, int ncolumns, int *state,
+                                  char **detail, mig_error *err)
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
     *state = MIG_INDEX_ABSENT;
     *detail = NULL;
-    const char *schema = t->schema;
     sqlite3_stmt *q = prepare_owned(
         db,
         sqlite3_mprintf("SELECT i.tbl_name, l.\"unique\", l.partial FROM \"%w\".sqlite_schema AS i "
                         "LEFT JOIN pragma_index_list(i.tbl_name, ?2) AS l ON l.name = i.name "
                         "WHERE i.type = 'index' AND i.name = ?1 COLLATE NOCASE",
-                        schema),
+                        t->schema),
         err);
     if (!q)
         return err->code;
     sqlite3_bind_text(q, 1, index, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
-    int rc = MIG_OK;
+    sqlite3_bind_text(q, 2, t->schema, -1, SQLITE_STATIC);
+    int rc;
     if (sqlite3_step(q) == SQLITE_ROW) {
-        const char *on = (const char *)sqlite3_column_text(q, 0);
-        mig_buf how = {0};
-        if (strcasecmp(on, t->table) != 0)
-            mig_buf_printf(&how, "it is on table %s", on);
-        else if (!sqlite3_column_int(q, 1))
-            mig_buf_puts(&how, "it is not unique");
-        else if (sqlite3_column_int(q, 2))
-            mig_buf_puts(&how, "it is partial");
-        else {
-            sqlite3_stmt *c = prepare_owned(
-                db, sqlite3_mprintf("SELECT name FROM pragma_index_info(?1, ?2) ORDER BY seqno"),
-                err);
-            if (c) {
-                sqlite3_bind_text(c, 1, index, -1, SQLITE_STATIC);
-                sqlite3_bind_text(c, 2, schema, -1, SQLITE_STATIC);
-            }
-            int n = 0;
-            while (c && sqlite3_step(c) == SQLITE_ROW) {
-                const char *name = (const char *)sqlite3_column_text(c, 0);
-                if (n >= ncolumns || !name || strcasecmp(name, columns[n]) != 0)
-                    n = -1000;
-                n++;
-            }
-            sqlite3_finalize(c);
-            if (!c)
-                rc = err->code;
-            else if (n != ncolumns)
-                mig_buf_puts(&how, "it covers other columns");
-        }
-        *state = how.len ? MIG_INDEX_DIFFERENT : MIG_INDEX_SAME;
-        *detail = how.len ? mig_buf_take(&how) : (mig_buf_free(&how), NULL);
+        rc = index_difference(db, t, q, index, columns, ncolumns, detail, err);
+        if (rc == MIG_OK)
+            *state = *detail ? MIG_INDEX_DIFFERENT : MIG_INDEX_SAME;
     } else {
         rc = find_equivalent(db, t, columns, ncolumns, detail, err);
         if (rc == MIG_OK && *detail)
@@ -453,7 +477,7 @@ int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
     mig_free(sql);
     if (rc == SQLITE_OK)
         return MIG_OK;
-    db_error(db, err);
+    sqlite_engine_error(db, err);
     if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
         strcpy(err->sqlstate, "23505");
     return err->code;

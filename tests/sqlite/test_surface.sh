@@ -15,9 +15,29 @@ migrate_to
 migrate_validate
 migrate_version"
 EXPECTED_MODULES="migrate_duplicates
+migrate_help
 migrate_plan
 migrate_script
 migrations_status"
+
+# migrate_help() lists exactly what a load registers on SQLite (its rows for PostgreSQL alone
+# aside), each with a description; it reads nothing, so a view may use it.
+test_help_lists_what_is_registered() {
+  sq db <<<"WITH registered AS (
+  SELECT name FROM pragma_function_list WHERE name LIKE 'migrat%'
+  UNION SELECT name FROM pragma_module_list WHERE name LIKE 'migrat%'),
+listed AS (SELECT name FROM migrate_help() WHERE engines <> 'postgresql')
+SELECT 'registered, not listed: ' || name FROM (SELECT name FROM registered EXCEPT SELECT name FROM listed)
+UNION ALL
+SELECT 'listed, not registered: ' || name FROM (SELECT name FROM listed EXCEPT SELECT name FROM registered);
+SELECT count(*), count(DISTINCT name), min(length(description)) > 10 FROM migrate_help();
+SELECT group_concat(engines, ',') FROM (SELECT DISTINCT engines FROM migrate_help() ORDER BY 1);
+CREATE VIEW v AS SELECT name FROM migrate_help() WHERE name = 'migrate_apply';
+SELECT * FROM v;"
+  expect_ok "20|20|1
+both,postgresql,sqlite
+migrate_apply"
+}
 
 # Exactly these functions, every one DIRECTONLY, and these table-valued functions; nothing
 # before the load.
@@ -49,6 +69,15 @@ $EXPECTED_MODULES
   expect_error "wrong number of arguments to function migrate_apply()"
   sq db <<<"CREATE VIRTUAL TABLE s USING migrations_status;"
   expect_error "no such module: migrations_status"
+}
+
+# A registration that fails stops the load and says which one: a second load from inside a
+# running statement may not replace the functions (SQLite refuses while statements are active).
+test_failed_registration_named() {
+  sq db <<<"SELECT load_extension('$MIGRATE_SO');"
+  expect_error "error during initialization: Error creating function migrate_version: unable to delete/modify user-function due to active statements"
+  sq db <<<"SELECT migrate_version() IS NOT NULL, count(*) FROM migrations_status;"
+  expect_ok "1|0"
 }
 
 # DIRECTONLY: not from a trigger, not through a view, whatever trusted_schema says.
