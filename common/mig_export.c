@@ -219,3 +219,66 @@ void mig_sql_lines_free(mig_sql_lines *lines)
     mig_free(lines->lines);
     memset(lines, 0, sizeof *lines);
 }
+
+/* text as a standard SQL literal ('' for a quote), or NULL. */
+static char *standard_literal(const char *text)
+{
+    if (!text)
+        return mig_strdup("NULL");
+    mig_buf b = {0};
+    mig_buf_puts(&b, "'");
+    for (const char *q; (q = strchr(text, '\'')); text = q + 1) {
+        mig_buf_append(&b, text, (size_t)(q - text));
+        mig_buf_puts(&b, "''");
+    }
+    mig_buf_puts(&b, text);
+    mig_buf_puts(&b, "'");
+    return mig_buf_take(&b);
+}
+
+/* The INSERT of one migration into migrate_scripts. */
+static int push_migration(const mig_migration *m, mig_sql_lines *out, mig_error *err)
+{
+    mig_span in_text = {0};
+    mig_script_directives(m->up_text, strlen(m->up_text), &in_text);
+    if (m->up.no_transaction && !in_text.no_transaction)
+        return mig_fail(err, MIG_ERR,
+                        "%s: migration %s is marked no-transaction on its section line, which a "
+                        "migrate_scripts row cannot carry; nothing was written",
+                        m->script, m->version);
+    char *version = standard_literal(m->version), *name = standard_literal(m->name);
+    char *up = standard_literal(m->up_text), *down = standard_literal(m->down_text);
+    char *line = version && name && up && down
+                     ? mig_printf("INSERT INTO migrate_scripts (version, name, up_sql, down_sql) "
+                                  "VALUES (%s, %s, %s, %s);",
+                                  version, name, up, down)
+                     : NULL;
+    mig_free(version), mig_free(name), mig_free(up), mig_free(down);
+    return line ? push_line(out, line, err) : mig_fail_nomem(err);
+}
+
+/* The folder as INSERT statements into migrate_scripts. */
+int mig_export_push(const char *dir, mig_sql_lines *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!dir)
+        return mig_fail(err, MIG_ERR, "migrate_push needs a migrations folder");
+    mig_set set;
+    int rc = mig_source_read(dir, &set, err);
+    if (rc != MIG_OK)
+        return rc;
+    if (set.count == 0) {
+        char *label = mig_source_folder_label(dir);
+        rc = mig_fail(err, MIG_ERR, "no migration files found in %s; nothing was written",
+                      label ? label : dir);
+        mig_free(label);
+    }
+    if (rc == MIG_OK)
+        rc = push_line(out, mig_strdup("SET standard_conforming_strings = on;"), err);
+    for (size_t i = 0; rc == MIG_OK && i < set.count; i++)
+        rc = push_migration(&set.items[i], out, err);
+    mig_set_free(&set);
+    if (rc != MIG_OK)
+        mig_sql_lines_free(out);
+    return rc;
+}

@@ -19,4 +19,14 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
                mig_sql_lines *out, mig_error *err);
 void mig_sql_lines_free(mig_sql_lines *lines);
 
+/*
+ * migrate_push: the folder dir as INSERT statements into migrate_scripts, for a server that
+ * cannot read the folder: each row holds exactly the texts the folder's migration runs, so the
+ * server computes the same checksums and states. Standard SQL literals, after a SET of
+ * standard_conforming_strings; piped into psql, then migrate_apply(NULL). Refuses a migration
+ * whose no-transaction mark lives outside its text (dbmate's "-- migrate:up transaction:false"),
+ * which a row could not carry.
+ */
+int mig_export_push(const char *dir, mig_sql_lines *out, mig_error *err);
+
 #endif

@@ -49,6 +49,10 @@ static const mig_help_entry entries[] = {
      "Create the files of a new migration named with the current UTC time, in the folder's "
      "layout; returns their paths",
      MIG_HELP_BOTH},
+    {"migrate_push", "dir", "table (seq, statement)",
+     "The folder as INSERT statements into migrate_scripts, for psql on a client whose server "
+     "cannot read the folder",
+     MIG_HELP_SQLITE},
     {"migrate_version", "", "text", "The release of the loaded module", MIG_HELP_BOTH},
     {"migrate_help", "", "table (name, arguments, returns, description, engines)",
      "Every function of migrate: its arguments, what it returns, what it does", MIG_HELP_BOTH},

@@ -15,7 +15,7 @@
  *                      migrate_new,
  *                      migrate_set (sqlite_functions.c) and migrate_version (here);
  *   table-valued       migrations_status, migrate_plan, migrate_script, migrate_duplicates
- *                      and migrate_help (sqlite_tables.c).
+ *                      migrate_push and migrate_help (sqlite_tables.c).
  *
  * Every one but migrate_version and migrate_help reads files or changes the schema or a setting, so
  * it is DIRECTONLY: never from a trigger, a view or other schema code. They share one migrate_conn
@@ -97,6 +97,7 @@ static const registration registrations[] = {
     {"migrate_plan", 0, SQLITE_DIRECTONLY, NULL, &migrate_plan_table},
     {"migrate_script", 0, SQLITE_DIRECTONLY, NULL, &migrate_script_table},
     {"migrate_duplicates", 0, SQLITE_DIRECTONLY, NULL, &migrate_duplicates_table},
+    {"migrate_push", 0, SQLITE_DIRECTONLY, NULL, &migrate_push_table},
     {"migrate_help", 0, 0, NULL, &migrate_help_table},
 };
 

@@ -41,6 +41,7 @@ extern const table_kind migrate_plan_table;
 extern const table_kind migrate_script_table;
 extern const table_kind migrate_duplicates_table;
 extern const table_kind migrate_help_table;
+extern const table_kind migrate_push_table;
 
 /*
  * Register kind as the eponymous table-valued function name on db. flags is

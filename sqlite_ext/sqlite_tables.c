@@ -5,6 +5,7 @@
  *     SELECT * FROM migrate_plan(dir [, target]);
  *     SELECT * FROM migrate_script(dir [, target]);
  *     SELECT * FROM migrate_duplicates(table, columns);
+ *     SELECT * FROM migrate_push(dir);
  *     SELECT * FROM migrate_help();
  *
  * All are eponymous tables of one module (no CREATE VIRTUAL TABLE) over a result the core
@@ -322,6 +323,40 @@ static void script_release(void *data)
     mig_sql_lines_free(data);
     mig_free(data);
 }
+
+/* migrate_push(dir): the folder as INSERTs into migrate_scripts, for psql. */
+#define PUSH_SCHEMA "CREATE TABLE x(seq INTEGER, statement TEXT, dir HIDDEN)"
+enum {
+    PUSH_COLUMN_SEQ,
+    PUSH_COLUMN_STATEMENT,
+    PUSH_COLUMN_DIR /* hidden: the argument */
+};
+
+/* migrate_push(dir): the statements, computed from the folder alone (the database is not read). */
+static int push_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+                     void **data, mig_error *err)
+{
+    (void)eng, (void)given, (void)policy;
+    mig_sql_lines *lines = mig_calloc(1, sizeof *lines);
+    if (!lines)
+        return mig_fail_nomem(err);
+    int rc = mig_export_push(args[0], lines, err);
+    if (rc != MIG_OK)
+        mig_free(lines), lines = NULL;
+    *data = lines;
+    return rc;
+}
+
+const table_kind migrate_push_table = {
+    .schema = PUSH_SCHEMA,
+    .visible = PUSH_COLUMN_DIR,
+    .hidden = 1,
+    .required = 1,
+    .load = push_load,
+    .rows = script_rows,
+    .column = script_column,
+    .release = script_release,
+};
 
 /* migrate_help(): every function, from the core's one list (the same rows on PostgreSQL). */
 #define HELP_SCHEMA                                                                                \

@@ -17,6 +17,7 @@ migrate_version"
 EXPECTED_MODULES="migrate_duplicates
 migrate_help
 migrate_plan
+migrate_push
 migrate_script
 migrations_status"
 
@@ -34,7 +35,7 @@ SELECT count(*), count(DISTINCT name), min(length(description)) > 10 FROM migrat
 SELECT group_concat(engines, ',') FROM (SELECT DISTINCT engines FROM migrate_help() ORDER BY 1);
 CREATE VIEW v AS SELECT name FROM migrate_help() WHERE name = 'migrate_apply';
 SELECT * FROM v;"
-  expect_ok "20|20|1
+  expect_ok "21|21|1
 both,postgresql,sqlite
 migrate_apply"
 }
