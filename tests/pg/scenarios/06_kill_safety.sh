@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A migrate_apply whose second migration runs long (pg_sleep(5)) is terminated from another
+# A migrate_apply whose second migration runs long (pg_sleep(60), ended by the kill long before) is terminated from another
 # session with pg_terminate_backend() once pg_stat_activity shows it sleeping in that migration.
 # Afterwards the history has no row of that call, none of the call's tables exist, the
 # advisory lock is free, and a new migrate_apply completes the job.
@@ -14,7 +14,7 @@ echo 'CREATE TABLE ks_customers (id integer PRIMARY KEY, name text NOT NULL);' >
 cat >"$DIR/2_create_invoices.sql" <<'SQL'
 CREATE TABLE ks_invoices (id integer PRIMARY KEY, customer_id integer REFERENCES ks_customers (id));
 -- A long backfill.
-SELECT pg_sleep(5);
+SELECT pg_sleep(60);
 SQL
 echo 'CREATE INDEX ks_invoices_customer ON ks_invoices (customer_id);' >"$DIR/3_invoices_customer_index.sql"
 publish
