@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A migrate_apply whose second migration runs long (pg_sleep(60), ended by the kill long
-# before) is terminated from another session with pg_terminate_backend() once pg_stat_activity shows it sleeping in that migration.
+# before) is terminated from another session with pg_terminate_backend() once
+# pg_stat_activity shows it sleeping in that migration.
 # Afterwards the history has no row of that call, none of the call's tables exist, the
 # advisory lock is free, and a new migrate_apply completes the job.
 # shellcheck disable=SC2317 # functions called through wait_until and the cleanup hooks
