@@ -98,7 +98,7 @@ static const registration registrations[] = {
     {"migrate_script", 0, SQLITE_DIRECTONLY, NULL, &migrate_script_table},
     {"migrate_duplicates", 0, SQLITE_DIRECTONLY, NULL, &migrate_duplicates_table},
     {"migrate_push", 0, SQLITE_DIRECTONLY, NULL, &migrate_push_table},
-    {"migrate_help", 0, 0, NULL, &migrate_help_table},
+    {"migrate_help", 0, SQLITE_INNOCUOUS, NULL, &migrate_help_table},
 };
 
 /* Register one line on db with conn as its state; SQLite drops the reference on failure too. */

@@ -47,7 +47,7 @@ struct table_kind {
 typedef struct table_aux {
     const char *name; /* static: the registration table's */
     const table_kind *kind;
-    int flags; /* SQLITE_DIRECTONLY or 0 */
+    int flags; /* SQLITE_DIRECTONLY, or SQLITE_INNOCUOUS for a table that reads nothing */
     migrate_conn *conn;
 } table_aux;
 
@@ -477,6 +477,8 @@ static int migrate_connect(sqlite3 *db, void *aux, int argc, const char *const *
     vt->reg = ta;
     if (ta->flags & SQLITE_DIRECTONLY)
         sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    else if (ta->flags & SQLITE_INNOCUOUS) /* reads and changes nothing: usable anywhere */
+        sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
     *out = &vt->base;
     return SQLITE_OK;
 }
