@@ -29,31 +29,35 @@
 #include "../common/mig_alloc.h"
 #include "../common/mig_sha256.h"
 
+/*
+ * Refuse unless the caller has the privileges of role (superuser included), as pg_read_file
+ * and its kin check them; what names the action ("read", "write") and the role's name.
+ */
+static void require_file_role(const char *function, Oid role, const char *what,
+                              const char *role_name, const char *hint)
+{
+    if (!has_privs_of_role(GetUserId(), role))
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied for function %s", function),
+                        errdetail("Role \"%s\" may not %s server files: only superusers and "
+                                  "members of %s may.",
+                                  GetUserNameFromId(GetUserId(), false), what, role_name),
+                        errhint("%s", hint)));
+}
+
 /* Reading a server folder is reading server files: the rule pg_read_file follows. */
 void pg_engine_check_file_access(const char *function)
 {
-    if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
-        ereport(ERROR,
-                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                 errmsg("permission denied for function %s", function),
-                 errdetail("Role \"%s\" may not read server files: only superusers and members "
-                           "of pg_read_server_files may.",
-                           GetUserNameFromId(GetUserId(), false)),
-                 errhint("GRANT pg_read_server_files TO the role that deploys migrations.")));
+    require_file_role(function, ROLE_PG_READ_SERVER_FILES, "read", "pg_read_server_files",
+                      "GRANT pg_read_server_files TO the role that deploys migrations.");
 }
 
 /* Creating files in a server folder is writing server files: the rule of pg_write_server_files. */
 void pg_engine_check_file_write(const char *function)
 {
-    if (!has_privs_of_role(GetUserId(), ROLE_PG_WRITE_SERVER_FILES))
-        ereport(ERROR,
-                (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-                 errmsg("permission denied for function %s", function),
-                 errdetail("Role \"%s\" may not write server files: only superusers and members "
-                           "of pg_write_server_files may.",
-                           GetUserNameFromId(GetUserId(), false)),
-                 errhint("Create the files where the migrations are kept, or give a NULL folder "
-                         "for the INSERT into migrate_scripts that stands for them.")));
+    require_file_role(function, ROLE_PG_WRITE_SERVER_FILES, "write", "pg_write_server_files",
+                      "Create the files where the migrations are kept, or give a NULL folder "
+                      "for the INSERT into migrate_scripts that stands for them.");
 }
 
 /*
