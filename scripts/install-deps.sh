@@ -5,7 +5,7 @@
 set -euo pipefail
 packages=(build-essential libsqlite3-dev sqlite3)
 if [ "${1:-all}" != demo ]; then
-  packages+=(check pkg-config python3 curl ca-certificates postgresql postgresql-server-dev-15 valgrind clang libclang-rt-14-dev)
+  packages+=(check pkg-config python3 curl ca-certificates clang-format postgresql postgresql-server-dev-15 libpq-dev valgrind clang libclang-rt-14-dev)
 fi
 missing=()
 for p in "${packages[@]}"; do

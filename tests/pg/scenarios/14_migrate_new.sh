@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # migrate_new on PostgreSQL: a superuser creates a new migration's files in a server folder (in
 # the folder's layout), and they apply; a role that may read but not write server files is
-# refused before anything is created; NULL says what to insert into migrate_scripts instead.
+# refused before anything is created; NULL says what to insert into migrate_scripts instead; a
+# deploy role and a role without grants cannot call it, and both can call migrate_help and
+# migrate_version.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 scenario_begin migrate_new
@@ -36,6 +38,22 @@ expect_eq "files after the refusal" "$before" "$(find "$DIR" -type f | sort)"
 OUT=$(q -d "$DB" -c "SELECT migrate_new(NULL, 'stored')" 2>&1)
 expect_match "NULL folder" "a NULL folder means the migrate_scripts table, which holds no files" "$OUT"
 expect_match "its hint" "INSERT INTO migrate_scripts \(version, name, up_sql, down_sql\) VALUES \('20[0-9]{12}', 'stored'" "$OUT"
+
+# a deploy role (migrate_grant) is not given migrate_new, a role without any grant neither; both
+# may list the functions and read the release
+DEPLOY="mig_new_deployer_$$"
+CLEANUP_HOOKS+=("psql -X -q -d $DB -c 'SELECT migrate_revoke(''$DEPLOY'')'; psql -X -q -c 'DROP ROLE IF EXISTS $DEPLOY'")
+q -c "CREATE ROLE $DEPLOY LOGIN" || fail "could not create the deploy role"
+q -d "$DB" -c "SELECT migrate_grant('$DEPLOY', 'deploy')" >/dev/null || fail "migrate_grant failed"
+for r in "$DEPLOY" "$ROLE"; do
+  [ "$r" = "$ROLE" ] && q -d "$DB" -c "REVOKE EXECUTE ON FUNCTION migrate_new(text, text, text) FROM $ROLE"
+  OUT=$(psql -X -q -At -d "$DB" -U "$r" -c "SELECT migrate_new(NULL, 'x')" 2>&1)
+  expect_match "migrate_new as $r" "permission denied for function migrate_new" "$OUT"
+  expect_eq "migrate_help as $r" "19" \
+    "$(psql -X -q -At -d "$DB" -U "$r" -c "SELECT count(*) FROM migrate_help() WHERE engines <> 'sqlite'" 2>&1)"
+  expect_eq "migrate_version as $r" "$(q -d "$DB" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" \
+    "$(psql -X -q -At -d "$DB" -U "$r" -c "SELECT migrate_version()" 2>&1)"
+done
 
 # PUBLIC cannot call it
 expect_eq "PUBLIC's right to call migrate_new" "f" \
