@@ -7,6 +7,7 @@
 #include "mig_history.h"
 
 #include "mig_alloc.h"
+#include "mig_catalog.h"
 #include "mig_vec.h"
 
 #include <stdio.h>
@@ -84,10 +85,8 @@ int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_er
 {
     char *at = eng->now_utc(eng->handle);
     char *by = eng->current_user(eng->handle);
-    char *sql = mig_printf("INSERT INTO %s (version, name, direction, checksum, down_checksum, "
-                           "up_sql, down_sql, script, applied_at, applied_by, execution_ms, "
-                           "success, completed_statements) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                           "$8, $9, $10, $11, $12, $13)",
+    char *sql = mig_printf("INSERT INTO %s (" MIG_HISTORY_INSERT_LIST ") VALUES ($1, $2, $3, $4, "
+                           "$5, $6, $7, $8, $9, $10, $11, $12, $13)",
                            eng->history_table);
     char ms[32], done[32];
     snprintf(ms, sizeof ms, "%lld", e->execution_ms);

@@ -379,12 +379,7 @@ int sqlite_engine_init_tables(sqlite3 *db, mig_error *err)
     return exec_simple(
         db,
         "CREATE TABLE IF NOT EXISTS " HISTORY_TABLE " " SQLITE_HISTORY_COLUMNS ";\n"
-        "CREATE TABLE IF NOT EXISTS " SCRIPTS_TABLE " (\n"
-        "  version TEXT PRIMARY KEY,\n"
-        "  name TEXT NOT NULL DEFAULT '',\n"
-        "  up_sql TEXT NOT NULL,\n"
-        "  down_sql TEXT\n"
-        ");\n"
+        "CREATE TABLE IF NOT EXISTS " SCRIPTS_TABLE " " SQLITE_SCRIPTS_COLUMNS ";\n"
         /* the same row again is a no-op; the same version with other content is refused */
         "CREATE TRIGGER IF NOT EXISTS \"main\".\"migrate_scripts_unchanged\"\n"
         "BEFORE INSERT ON \"migrate_scripts\"\n"

@@ -4,6 +4,7 @@
 
 #include "sqlite3ext.h"
 
+#include "../common/mig_catalog.h"
 #include "../common/mig_engine.h"
 
 typedef struct sqlite_engine {
@@ -22,24 +23,26 @@ typedef struct sqlite_engine {
     sqlite3_stmt *undo[2];
 } sqlite_engine;
 
-/* The tables migrate keeps, as SQLite creates them. */
-#define SQLITE_HISTORY_COLUMNS                                                                     \
-    "(\n"                                                                                          \
-    "  id INTEGER PRIMARY KEY,\n"                                                                  \
-    "  version TEXT NOT NULL,\n"                                                                   \
-    "  name TEXT NOT NULL,\n"                                                                      \
-    "  direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'baseline', 'repair')),\n"       \
-    "  checksum TEXT,\n"                                                                           \
-    "  down_checksum TEXT,\n"                                                                      \
-    "  up_sql TEXT,\n"                                                                             \
-    "  down_sql TEXT,\n"                                                                           \
-    "  script TEXT,\n"                                                                             \
-    "  applied_at TEXT NOT NULL,\n"                                                                \
-    "  applied_by TEXT,\n"                                                                         \
-    "  execution_ms INTEGER NOT NULL DEFAULT 0,\n"                                                 \
-    "  success INTEGER NOT NULL CHECK (success IN (0, 1)),\n"                                      \
-    "  completed_statements INTEGER\n"                                                             \
-    ")"
+/* How SQLite spells each kind of column of migrate's own tables (common/mig_catalog.h). */
+#define SQLITE_TYPE_ID      "INTEGER PRIMARY KEY"
+#define SQLITE_TYPE_TEXT    "TEXT"
+#define SQLITE_TYPE_TIME    "TEXT"
+#define SQLITE_TYPE_BIGINT  "INTEGER"
+#define SQLITE_TYPE_INTEGER "INTEGER"
+#define SQLITE_TYPE_BOOLEAN "INTEGER"
+/* What a kind needs after its constraints: SQLite has no boolean, so 0 or 1 is checked. */
+#define SQLITE_AFTER_ID(name)      ""
+#define SQLITE_AFTER_TEXT(name)    ""
+#define SQLITE_AFTER_TIME(name)    ""
+#define SQLITE_AFTER_BIGINT(name)  ""
+#define SQLITE_AFTER_INTEGER(name) ""
+#define SQLITE_AFTER_BOOLEAN(name) " CHECK (" #name " IN (0, 1))"
+#define SQLITE_COLUMN(name, kind, constraints)                                                     \
+    "  " #name " " SQLITE_TYPE_##kind constraints SQLITE_AFTER_##kind(name)
+
+/* The column lists of migrate_history and migrate_scripts, for CREATE TABLE. */
+#define SQLITE_HISTORY_COLUMNS "(\n" MIG_HISTORY_COLUMNS(SQLITE_COLUMN, ",\n") "\n)"
+#define SQLITE_SCRIPTS_COLUMNS "(\n" MIG_SCRIPTS_COLUMNS(SQLITE_COLUMN, ",\n") "\n)"
 
 /* Create migrate_history and migrate_scripts (with its guard) in main when missing. */
 int sqlite_engine_init_tables(sqlite3 *db, mig_error *err);

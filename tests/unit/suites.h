@@ -15,5 +15,6 @@ Suite *lifecycle_suite(void);
 Suite *error_suite(void);
 Suite *unique_suite(void);
 Suite *vec_suite(void);
+Suite *catalog_suite(void);
 
 #endif
