@@ -20,6 +20,8 @@ SQLITE_EXTENSION_INIT3
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_buf.h"
+#include "../common/mig_engine_hooks.h"
+#include "../common/mig_engine_notx.h"
 #include "../common/mig_history.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_script.h"
@@ -759,43 +761,63 @@ static char *engine_current_user(void *h)
     return se->user ? mig_strdup(se->user) : os_user();
 }
 
+/* engine.record: the history INSERT, run as any other query of the core's. */
+static int engine_record(void *h, const char *sql, int nparams, const char *const *params,
+                         mig_error *err)
+{
+    return engine_query(h, sql, nparams, params, NULL, NULL, err);
+}
+
+static const mig_engine_hooks sqlite_hooks = {
+    .scripts_prepare = engine_scripts_prepare,
+    .unclosed = engine_unclosed,
+    .check_script = engine_check_script,
+    .check_leftovers = NULL,
+    .steps_begin = engine_steps_begin,
+    .steps_end = engine_steps_end,
+    .progress = NULL,
+};
+
+static const mig_engine_notx sqlite_notx = {
+    .caller_in_transaction = engine_caller_in_transaction,
+    .exec_autocommit = engine_exec_autocommit,
+    .split_statements = engine_split_statements,
+};
+
 /* Bind the interface to db. */
 void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
 {
     memset(se, 0, sizeof *se);
     se->db = db;
-    se->user = os_user();
-    se->user_literal = se->user ? engine_literal(se, se->user) : NULL;
     *eng = (mig_engine){
         .handle = se,
+        .alloc = &sqlite_allocator,
         .history_table = HISTORY_TABLE,
-        .history_prepare = engine_history_prepare,
+        .scripts_table = SCRIPTS_TABLE,
         .exec_script = engine_exec_script,
-        .check_script = engine_check_script,
         .query = engine_query,
         .savepoint = engine_savepoint,
         .release = engine_release,
         .rollback = engine_rollback,
         .lock = engine_lock,
-        .steps_begin = engine_steps_begin,
-        .steps_end = engine_steps_end,
         .now_utc = engine_now_utc,
         .current_user = engine_current_user,
-        .table_describe = sqlite_table_describe,
-        .index_state = sqlite_compare_existing_index,
-        .quarantine_state = sqlite_quarantine_state,
-        .unique_create = sqlite_unique_create,
-        .timestamp_type = "TEXT",
-        .scripts_table = SCRIPTS_TABLE,
-        .scripts_prepare = engine_scripts_prepare,
-        .caller_in_transaction = engine_caller_in_transaction,
-        .exec_autocommit = engine_exec_autocommit,
+        .history_prepare = engine_history_prepare,
+        .record = engine_record,
+        .hooks = &sqlite_hooks,
+        .unique = &sqlite_unique,
+        .notx = &sqlite_notx,
+        .export = &se->export,
+    };
+    se->outer = mig_engine_enter(eng);
+    se->user = os_user();
+    se->user_literal = se->user ? engine_literal(se, se->user) : NULL;
+    se->export = (mig_engine_export){
         .split_statements = engine_split_statements,
-        .unclosed = engine_unclosed,
-        .check_export = engine_check_export,
-        .check_leftovers = NULL,
         .literal = engine_literal,
-        .script =
+        .check_export = engine_check_export,
+        .script_record = NULL,
+        .dialect =
             {
                 /* the shell stops at the first error, so nothing runs after a failure */
                 .prologue = {".bail on",
@@ -811,7 +833,6 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
                 .now_sql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                 .user_sql = se->user_literal ? se->user_literal : "NULL",
             },
-        .progress = NULL,
     };
 }
 
@@ -825,4 +846,5 @@ void sqlite_engine_free(sqlite_engine *se)
     se->fk_known = NULL;
     se->fk_known_count = 0;
     forget_undo(se);
+    mig_engine_leave(se->outer);
 }

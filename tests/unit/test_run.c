@@ -305,7 +305,7 @@ START_TEST(apply_check_script_refuses)
                "-- migrate:up\nCREATE TABLE b (x int);\nCREATE INDEX CONCURRENTLY i ON b (x);\n");
     fake f = {.refuse_check_on = "CONCURRENTLY"};
     mig_engine eng = fake_engine(&f);
-    eng.check_script = fake_check;
+    eng.hooks = &fake_hooks_checking;
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
@@ -438,9 +438,7 @@ START_TEST(apply_without_optional_hooks)
     char *dir = standard_folder();
     fake f = {0};
     mig_engine eng = fake_engine(&f);
-    eng.steps_begin = NULL;
-    eng.steps_end = NULL;
-    eng.progress = NULL;
+    eng.hooks = NULL;
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
