@@ -96,7 +96,7 @@ static void split_body(void *arg, volatile stmt_span *at)
     }
 }
 
-/* engine.split_statements */
+/* export.split_statements */
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
@@ -112,7 +112,7 @@ static int engine_split_statements(void *h, const char *sql, size_t len, mig_sta
     return MIG_OK;
 }
 
-/* engine.literal: quote_literal, which writes E'...' when the text holds a backslash. */
+/* export.literal: quote_literal, which writes E'...' when the text holds a backslash. */
 static char *engine_literal(void *h, const char *text)
 {
     (void)h;
@@ -450,7 +450,7 @@ static char *engine_current_user(void *h)
     return mig_strdup(GetUserNameFromId(GetUserId(), false));
 }
 
-/* engine.progress: a NOTICE per migration, so psql shows progress. */
+/* hooks.progress: a NOTICE per migration, so psql shows progress. */
 static void engine_progress(void *h, const char *message)
 {
     (void)h;

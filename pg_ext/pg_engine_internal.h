@@ -59,9 +59,9 @@ int pg_engine_query(void *h, const char *sql, int nparams, const char *const *pa
 
 /* pg_script_policy.c */
 
-/* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
+/* hooks.check_script: refuse, before anything runs, what cannot run in a transaction. */
 int pg_engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err);
-/* engine.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
+/* hooks.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
 int pg_engine_check_leftovers(void *h, const char *sql, mig_error *err);
 
 /* pg_privilege.c */
@@ -71,7 +71,7 @@ void pg_engine_with_pinned_search_path(void (*fn)(void *arg), void *arg);
 /* engine.record: the history INSERT, as the history's owner. */
 int pg_engine_record(void *h, const char *sql, int nparams, const char *const *params,
                      mig_error *err);
-/* engine.script_record: the migrate_record call, with its token, that migrate_script writes. */
+/* export.script_record: the migrate_record call, with its token, that migrate_script writes. */
 char *pg_engine_script_record(void *h, const char *const values[7], const char *guard);
 
 #endif

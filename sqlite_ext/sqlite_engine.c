@@ -183,7 +183,7 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
     return run_statements(h, sql, len, true, &completed, err);
 }
 
-/* engine.exec_autocommit: a no-transaction migration, each statement on its own. */
+/* notx.exec_autocommit: a no-transaction migration, each statement on its own. */
 static int engine_exec_autocommit(void *h, const char *sql, size_t len, int *completed,
                                   mig_error *err)
 {
@@ -201,7 +201,7 @@ static int engine_exec_autocommit(void *h, const char *sql, size_t len, int *com
 }
 
 /*
- * engine.caller_in_transaction: a transaction is open that savepoint() did not begin (during a
+ * notx.caller_in_transaction: a transaction is open that savepoint() did not begin (during a
  * call, ours is open only when the caller had none; outside one, as migrate_plan asks).
  */
 static bool engine_caller_in_transaction(void *h)
@@ -210,7 +210,8 @@ static bool engine_caller_in_transaction(void *h)
     return !se->began && !sqlite3_get_autocommit(se->db);
 }
 
-/* engine.split_statements: by SQLite's own rules, in one pass (sqlite_script.c). */
+/* notx.split_statements, export.split_statements: by SQLite's own rules, in one pass
+ * (sqlite_script.c). */
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
@@ -218,14 +219,14 @@ static int engine_split_statements(void *h, const char *sql, size_t len, mig_sta
     return sqlite_script_split(sql, len, out, count, err);
 }
 
-/* engine.unclosed: SQLite's quotes and comments (block comments do not nest; no dollar quotes). */
+/* hooks.unclosed: SQLite's quotes and comments (block comments do not nest; no dollar quotes). */
 static const char *engine_unclosed(void *h, const char *sql, size_t len, size_t *at)
 {
     (void)h;
     return sqlite_script_unclosed(sql, len, at);
 }
 
-/* engine.check_export: what the sqlite3 shell would not read as the SQL it is. */
+/* export.check_export: what the sqlite3 shell would not read as the SQL it is. */
 static int engine_check_export(void *h, const char *sql, size_t len, const mig_statement *st,
                                mig_error *err)
 {
@@ -272,7 +273,7 @@ static bool changes_wal(sqlite_engine *se, const char *sql, size_t len, size_t p
     "sqlite3 DB"
 
 /*
- * engine.check_script: refuse, before anything runs, statements SQLite cannot run where the
+ * hooks.check_script: refuse, before anything runs, statements SQLite cannot run where the
  * migration would run them: VACUUM never from inside a function call, a change of journal mode
  * to or from WAL never inside a transaction, transaction control never inside the call's.
  */
@@ -320,7 +321,7 @@ static int engine_check_script(void *h, const char *sql, size_t len, bool outsid
 }
 
 /*
- * engine.literal: a line of migrate_script's output must never begin with '.', which the
+ * export.literal: a line of migrate_script's output must never begin with '.', which the
  * sqlite3 shell could read as a command; a newline before one is written as char(10).
  */
 static char *engine_literal(void *h, const char *text)
@@ -341,7 +342,7 @@ static char *engine_literal(void *h, const char *text)
     return mig_buf_take(&b);
 }
 
-/* engine.scripts_prepare: migrate_scripts must exist for calls given no folder. */
+/* hooks.scripts_prepare: migrate_scripts must exist for calls given no folder. */
 static int engine_scripts_prepare(void *h, mig_error *err)
 {
     sqlite_engine *se = h;
