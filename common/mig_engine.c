@@ -1,7 +1,8 @@
 /*
  * The core's side of the engine contract: putting an engine's allocator in force for a call,
  * and the hooks (mig_engine_hooks.h) with the core's default in place of any the engine left
- * out. This is the only file that tests a hook pointer.
+ * out. No other file tests these hooks. A capability is tested once, where its call starts
+ * (mig_engine_has_unique, ...); inside one, only a field its header says may be NULL is.
  */
 #include "mig_engine.h"
 
