@@ -1,8 +1,9 @@
 /*
  * The core's memory and string helpers. Every allocation of common/ goes through the
- * allocator installed here: the C library's by default, palloc and friends on PostgreSQL, so
- * an ERROR raised by the server cannot leak what the core holds. The string helpers (copies,
- * printf into a fresh allocation) are built on the same three functions.
+ * allocator in force: during a call the engine's (mig_engine_enter), palloc in the call's
+ * context on PostgreSQL, so an ERROR raised by the server cannot leak what the core holds;
+ * outside calls the C library's, or the one the adapter set at load (SQLite's). The string helpers
+ * (copies, printf into a fresh allocation) are built on the same three functions.
  */
 #include "mig_alloc.h"
 
@@ -10,29 +11,53 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *libc_alloc(size_t size)
+static void *libc_alloc(void *cxt, size_t size)
 {
+    (void)cxt;
     return malloc(size ? size : 1);
 }
 
-static void *libc_resize(void *ptr, size_t size)
+static void *libc_resize(void *cxt, void *ptr, size_t size)
 {
+    (void)cxt;
     return realloc(ptr, size ? size : 1);
 }
 
-static const mig_allocator libc_allocator = {libc_alloc, libc_resize, free};
-static const mig_allocator *current = &libc_allocator;
+static void libc_release(void *cxt, void *ptr)
+{
+    (void)cxt;
+    free(ptr);
+}
 
-/* Install the allocator every later core allocation uses. */
+const mig_allocator mig_libc_allocator = {libc_alloc, libc_resize, libc_release, NULL};
+/* The allocator in force outside calls, and the one in force now. */
+static const mig_allocator *outside = &mig_libc_allocator;
+static const mig_allocator *current = &mig_libc_allocator;
+
+/* Install the allocator in force outside calls (and now). */
 void mig_set_allocator(const mig_allocator *allocator)
 {
-    current = allocator ? allocator : &libc_allocator;
+    outside = current = allocator ? allocator : &mig_libc_allocator;
+}
+
+/* Put allocator in force (NULL: the one outside calls); returns the one it replaces. */
+const mig_allocator *mig_alloc_swap(const mig_allocator *allocator)
+{
+    const mig_allocator *was = current;
+    current = allocator ? allocator : outside;
+    return was;
+}
+
+/* The state of the allocator in force. */
+void *mig_alloc_context(void)
+{
+    return current->cxt;
 }
 
 /* Allocate size bytes; NULL only when memory is exhausted. */
 void *mig_malloc(size_t size)
 {
-    return current->alloc(size);
+    return current->alloc(current->cxt, size);
 }
 
 /* Allocate count zeroed elements, refusing sizes that overflow. */
@@ -40,7 +65,7 @@ void *mig_calloc(size_t count, size_t size)
 {
     if (size && count > (size_t)-1 / size)
         return NULL;
-    void *p = current->alloc(count * size);
+    void *p = current->alloc(current->cxt, count * size);
     if (p)
         memset(p, 0, count * size);
     return p;
@@ -49,14 +74,14 @@ void *mig_calloc(size_t count, size_t size)
 /* Resize ptr (which may be NULL) to size bytes. */
 void *mig_realloc(void *ptr, size_t size)
 {
-    return ptr ? current->resize(ptr, size) : current->alloc(size);
+    return ptr ? current->resize(current->cxt, ptr, size) : current->alloc(current->cxt, size);
 }
 
 /* Release ptr; NULL is a no-op. */
 void mig_free(void *ptr)
 {
     if (ptr)
-        current->release(ptr);
+        current->release(current->cxt, ptr);
 }
 
 /* Copy a NUL-terminated string. */

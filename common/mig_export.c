@@ -8,6 +8,8 @@
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
+#include "mig_engine_export.h"
+#include "mig_engine_hooks.h"
 #include "mig_script.h"
 #include "mig_vec.h"
 
@@ -49,7 +51,7 @@ static char *statement_text(const char *text, const mig_statement *st)
 /* A literal, or NULL when the value is NULL. */
 static char *literal_or_null(const mig_engine *eng, const char *text)
 {
-    return text ? eng->literal(eng->handle, text) : mig_strdup("NULL");
+    return text ? eng->export->literal(eng->handle, text) : mig_strdup("NULL");
 }
 
 /* The INSERT that records one applied migration; guard (may be NULL) must pass first. */
@@ -59,8 +61,8 @@ static char *record_statement(const mig_engine *eng, const mig_migration *m, con
     const char *values[7] = {
         m->version, m->name,      m->checksum, *m->down_checksum ? m->down_checksum : NULL,
         m->up_text, m->down_text, script};
-    if (eng->script_record) /* the engine writes history its own way */
-        return eng->script_record(eng->handle, values, guard);
+    if (eng->export->script_record) /* the engine writes history its own way */
+        return eng->export->script_record(eng->handle, values, guard);
     mig_buf b = {0};
     mig_buf_printf(&b,
                    "INSERT INTO %s (version, name, direction, checksum, down_checksum, up_sql, "
@@ -71,7 +73,8 @@ static char *record_statement(const mig_engine *eng, const mig_migration *m, con
         mig_buf_printf(&b, "%s%s", lit ? lit : "NULL", i == 1 ? ", 'up', " : ", ");
         mig_free(lit);
     }
-    mig_buf_printf(&b, "%s, %s, 0, '1'", eng->script.now_sql, eng->script.user_sql);
+    mig_buf_printf(&b, "%s, %s, 0, '1'", eng->export->dialect.now_sql,
+                   eng->export->dialect.user_sql);
     if (guard) /* never recorded out of turn, whatever ran before */
         mig_buf_printf(&b, " FROM (SELECT %s) AS migrate_guard", guard);
     mig_buf_puts(&b, ";");
@@ -81,11 +84,11 @@ static char *record_statement(const mig_engine *eng, const mig_migration *m, con
 /* The guard expression for a migration, or NULL when the engine has none. */
 static char *guard_expression(const mig_engine *eng, const char *version, const char *previous)
 {
-    if (!eng->script.guard_fmt)
+    if (!eng->export->dialect.guard_fmt)
         return NULL;
-    char *v = eng->literal(eng->handle, version);
+    char *v = eng->export->literal(eng->handle, version);
     char *p = literal_or_null(eng, previous);
-    char *guard = v && p ? mig_printf(eng->script.guard_fmt, v, p) : NULL;
+    char *guard = v && p ? mig_printf(eng->export->dialect.guard_fmt, v, p) : NULL;
     mig_free(v);
     mig_free(p);
     return guard;
@@ -120,31 +123,32 @@ static int export_step(const mig_engine *eng, const mig_step *step, const char *
     const mig_migration *m = step->row->file;
     bool outside = m->up.no_transaction;
     char *guard = guard_expression(eng, m->version, previous);
-    if (eng->script.guard_fmt && !guard)
+    if (eng->export->dialect.guard_fmt && !guard)
         return mig_fail_nomem(err);
-    int rc = push_optional(out, outside ? NULL : eng->script.begin, err);
+    int rc = push_optional(out, outside ? NULL : eng->export->dialect.begin, err);
     if (rc == MIG_OK && guard)
         rc = push_line(out, mig_printf("SELECT %s;", guard), err);
     if (rc == MIG_OK && outside)
-        rc = push_optional(out, eng->script.outside_begin, err);
+        rc = push_optional(out, eng->export->dialect.outside_begin, err);
     mig_statement *stmts = NULL;
     size_t n = 0, len = strlen(m->up_text);
     if (rc == MIG_OK)
-        rc = eng->split_statements(eng->handle, m->up_text, len, &stmts, &n, err);
+        rc = eng->export->split_statements(eng->handle, m->up_text, len, &stmts, &n, err);
     for (size_t i = 0; rc == MIG_OK && i < n; i++) {
-        if (eng->check_export &&
-            (rc = eng->check_export(eng->handle, m->up_text, len, &stmts[i], err)) != MIG_OK)
+        if (eng->export->check_export &&
+            (rc = eng->export->check_export(eng->handle, m->up_text, len, &stmts[i], err)) !=
+                MIG_OK)
             locate_export_error(err, m);
         else
             rc = push_line(out, statement_text(m->up_text, &stmts[i]), err);
     }
     mig_free(stmts);
     if (rc == MIG_OK && outside)
-        rc = push_optional(out, eng->script.outside_end, err);
+        rc = push_optional(out, eng->export->dialect.outside_end, err);
     if (rc == MIG_OK)
         rc = push_line(out, record_statement(eng, m, step->script, guard), err);
     if (rc == MIG_OK && !outside)
-        rc = push_optional(out, eng->script.commit, err);
+        rc = push_optional(out, eng->export->dialect.commit, err);
     mig_free(guard);
     return rc;
 }
@@ -165,7 +169,7 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
                mig_sql_lines *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (!eng->split_statements || !eng->literal)
+    if (!mig_engine_has_export(eng))
         return mig_fail(err, MIG_ERR, "migrate_script is not available on this engine");
     mig_snapshot snap;
     mig_call call = {MIG_PLAN_APPLY, target, 0, policy ? *policy : (mig_policy){false, false}};
@@ -186,25 +190,25 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
     if (rc == MIG_OK)
         rc = mig_check_leftovers(eng, &snap.plan, err);
     /* what cannot run inside a transaction is refused here too: the script would fail half-way */
-    for (size_t i = 0; rc == MIG_OK && eng->check_script && i < snap.plan.count; i++) {
+    for (size_t i = 0; rc == MIG_OK && i < snap.plan.count; i++) {
         const mig_migration *m = snap.plan.steps[i].row->file;
         if (!m->up.no_transaction &&
-            (rc = eng->check_script(eng->handle, m->up_text, strlen(m->up_text), false, err)) !=
+            (rc = mig_engine_check_script(eng, m->up_text, strlen(m->up_text), false, err)) !=
                 MIG_OK)
             locate_export_error(err, m);
     }
     /* an empty result would look like a failure to whoever pipes it: say why there is none */
     if (rc == MIG_OK && snap.plan.count == 0)
         rc = push_line(out, nothing_to_apply(&snap.status, target), err);
-    for (int i = 0; rc == MIG_OK && snap.plan.count && eng->script.prologue[i]; i++)
-        rc = push_line(out, mig_strdup(eng->script.prologue[i]), err);
+    for (int i = 0; rc == MIG_OK && snap.plan.count && eng->export->dialect.prologue[i]; i++)
+        rc = push_line(out, mig_strdup(eng->export->dialect.prologue[i]), err);
     const char *previous = NULL;
     for (size_t i = 0; rc == MIG_OK && i < snap.plan.count; i++) {
         rc = export_step(eng, &snap.plan.steps[i], previous, out, err);
         previous = snap.plan.steps[i].row->version;
     }
-    for (int i = 0; rc == MIG_OK && snap.plan.count && eng->script.epilogue[i]; i++)
-        rc = push_line(out, mig_strdup(eng->script.epilogue[i]), err);
+    for (int i = 0; rc == MIG_OK && snap.plan.count && eng->export->dialect.epilogue[i]; i++)
+        rc = push_line(out, mig_strdup(eng->export->dialect.epilogue[i]), err);
     mig_snapshot_free(&snap);
     if (rc != MIG_OK)
         mig_sql_lines_free(out);

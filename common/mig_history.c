@@ -107,10 +107,8 @@ int mig_history_append(const mig_engine *eng, const mig_history_entry *e, mig_er
     int rc;
     if (!at || !sql)
         rc = mig_fail_nomem(err);
-    else if (eng->record)
-        rc = eng->record(eng->handle, sql, 13, params, err);
     else
-        rc = eng->query(eng->handle, sql, 13, params, NULL, NULL, err);
+        rc = eng->record(eng->handle, sql, 13, params, err);
     mig_free(at);
     mig_free(by);
     mig_free(sql);

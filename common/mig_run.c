@@ -9,6 +9,8 @@
 #include "mig_run.h"
 
 #include "mig_alloc.h"
+#include "mig_engine_hooks.h"
+#include "mig_engine_notx.h"
 #include "mig_position.h"
 #include "mig_script.h"
 #include "mig_sha256.h"
@@ -58,8 +60,7 @@ static int check_closed(const mig_engine *eng, const mig_set *set, mig_error *er
             if (!texts[k])
                 continue;
             size_t len = strlen(texts[k]), at;
-            const char *what = eng->unclosed ? eng->unclosed(eng->handle, texts[k], len, &at)
-                                             : mig_script_unclosed(texts[k], len, &at);
+            const char *what = mig_engine_unclosed(eng, texts[k], len, &at);
             if (what)
                 return mig_script_unclosed_error(
                     texts[k], len, files[k], spans[k]->first_line > 0 ? spans[k]->first_line : 1,
@@ -230,11 +231,11 @@ static bool is_outside(const mig_step *step)
 /* Refuse to go on over what failed no-transaction migrations left behind (invalid indexes). */
 int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *err)
 {
-    for (size_t i = 0; eng->check_leftovers && i < plan->count; i++) {
+    for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
         if (!is_outside(step))
             continue;
-        int rc = eng->check_leftovers(eng->handle, step->text, err);
+        int rc = mig_engine_check_leftovers(eng, step->text, err);
         if (rc != MIG_OK) {
             mig_error_set_context(err, "migration %s (%s)", step->row->version, step->script);
             return rc;
@@ -250,13 +251,13 @@ static int check_outside_steps(const mig_engine *eng, const mig_plan *plan, mig_
         const mig_step *step = &plan->steps[i];
         if (!is_outside(step))
             continue;
-        if (!eng->exec_autocommit)
+        if (!mig_engine_has_notx(eng))
             return mig_fail(err, MIG_ERR,
                             "%s: migration %s is marked no-transaction, and a function always "
                             "runs inside a transaction; run the pending work with psql: SELECT "
                             "statement FROM migrate_script(...) \\gexec",
                             step->script, step->row->version);
-        if (eng->caller_in_transaction(eng->handle))
+        if (eng->notx->caller_in_transaction(eng->handle))
             return mig_fail(err, MIG_ERR,
                             "%s: migration %s is marked no-transaction and needs the connection "
                             "in autocommit mode, but a transaction is open; nothing was applied",
@@ -268,12 +269,10 @@ static int check_outside_steps(const mig_engine *eng, const mig_plan *plan, mig_
 /* Run the checks the engine makes on every script before any of them runs. */
 static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error *err)
 {
-    if (!eng->check_script)
-        return MIG_OK;
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
         int rc =
-            eng->check_script(eng->handle, step->text, strlen(step->text), is_outside(step), err);
+            mig_engine_check_script(eng, step->text, strlen(step->text), is_outside(step), err);
         if (rc != MIG_OK) {
             locate_error(err, step);
             return rc;
@@ -311,13 +310,13 @@ static int run_step(const mig_engine *eng, const mig_step *step, mig_error *err)
         .success = true,
     };
     rc = mig_history_append(eng, &entry, err);
-    if (rc == MIG_OK && eng->progress) {
+    if (rc == MIG_OK) {
         bool late = up && row->state == MIG_STATE_OUT_OF_ORDER;
         char *msg = mig_printf("%s %s %s (%lld ms)%s", up ? "applied" : "reverted", row->version,
                                row->name, entry.execution_ms,
                                late ? ", out of order: older than migrations already applied" : "");
         if (msg)
-            eng->progress(eng->handle, msg);
+            mig_engine_progress(eng, msg);
         mig_free(msg);
     }
     return rc;
@@ -406,8 +405,8 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
             st->outside = (long)i;
             break;
         }
-        if (ran == 0 && eng->steps_begin)
-            rc = eng->steps_begin(eng->handle, err);
+        if (ran == 0)
+            rc = mig_engine_steps_begin(eng, err);
         if (rc == MIG_OK)
             rc = run_step(eng, &snap->plan.steps[i], err);
         if (rc == MIG_OK) {
@@ -415,8 +414,8 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
             (*st->count)++;
         }
     }
-    if (rc == MIG_OK && ran && eng->steps_end)
-        rc = eng->steps_end(eng->handle, err);
+    if (rc == MIG_OK && ran)
+        rc = mig_engine_steps_end(eng, err);
     return rc;
 }
 
@@ -442,10 +441,11 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
         rc = mig_fail(err, MIG_ERR, "%s: the failed run of migration %s kept no script",
                       step->script, step->row->version);
     if (rc == MIG_OK)
-        rc = eng->split_statements(eng->handle, step->text, strlen(step->text), &now, &nnow, err);
+        rc = eng->notx->split_statements(eng->handle, step->text, strlen(step->text), &now, &nnow,
+                                         err);
     if (rc == MIG_OK)
-        rc = eng->split_statements(eng->handle, stored.up_sql, strlen(stored.up_sql), &then, &nthen,
-                                   err);
+        rc = eng->notx->split_statements(eng->handle, stored.up_sql, strlen(stored.up_sql), &then,
+                                         &nthen, err);
     size_t k = (size_t)stored.completed;
     for (size_t i = 0; rc == MIG_OK && i < k; i++)
         if (i >= nnow || i >= nthen ||
@@ -480,7 +480,7 @@ static int run_outside(const mig_engine *eng, const mig_step *step, mig_error *e
     if (rc != MIG_OK)
         return rc;
     long long started = monotonic_ms();
-    rc = eng->exec_autocommit(eng->handle, step->text + start, len - start, &completed, err);
+    rc = eng->notx->exec_autocommit(eng->handle, step->text + start, len - start, &completed, err);
     mig_history_entry entry = {
         .version = m->version,
         .name = m->name,
@@ -512,11 +512,11 @@ static int run_outside(const mig_engine *eng, const mig_step *step, mig_error *e
         return rc;
     }
     rc = mig_history_append(eng, &entry, err);
-    if (rc == MIG_OK && eng->progress) {
+    if (rc == MIG_OK) {
         char *msg = mig_printf("applied %s %s outside a transaction (%lld ms)", m->version, m->name,
                                entry.execution_ms);
         if (msg)
-            eng->progress(eng->handle, msg);
+            mig_engine_progress(eng, msg);
         mig_free(msg);
     }
     return rc;

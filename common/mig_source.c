@@ -9,6 +9,7 @@
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
+#include "mig_engine_hooks.h"
 #include "mig_name.h"
 #include "mig_sha256.h"
 #include "mig_vec.h"
@@ -634,7 +635,7 @@ int mig_source_read_table(const mig_engine *eng, mig_set *out, char **duplicates
     memset(out, 0, sizeof *out);
     if (!eng->scripts_table)
         return mig_fail(err, MIG_ERR, "no migrations folder given");
-    int rc = eng->scripts_prepare ? eng->scripts_prepare(eng->handle, err) : MIG_OK;
+    int rc = mig_engine_scripts_prepare(eng, err);
     if (rc != MIG_OK)
         return rc;
     char *sql = mig_printf("SELECT version, name, up_sql, down_sql FROM %s", eng->scripts_table);

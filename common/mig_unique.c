@@ -199,6 +199,8 @@ static int request_open(const mig_engine *eng, const char *function, const char 
     memset(req, 0, sizeof *req);
     req->eng = eng;
     req->function = function;
+    if (!mig_engine_has_unique(eng))
+        return mig_fail(err, MIG_ERR, "%s is not available on this engine", function);
     if (!table)
         return mig_fail(err, MIG_ERR, "%s needs a table name", function);
     int rc = mig_unique_columns(function, columns, &req->columns, &req->ncolumns, err);
@@ -211,8 +213,8 @@ static int request_open(const mig_engine *eng, const char *function, const char 
         if (!(req->quoted[i] = mig_quote_ident(req->columns[i])))
             return mig_fail_nomem(err);
     bool change = strcmp(function, "migrate_add_unique") == 0;
-    rc = eng->table_describe(eng->handle, table, change, (const char *const *)req->columns,
-                             req->ncolumns, &req->table, err);
+    rc = eng->unique->table_describe(eng->handle, table, change, (const char *const *)req->columns,
+                                     req->ncolumns, &req->table, err);
     if (rc == MIG_OK && req->table.own) /* its rows are the extension's, not data to clean */
         return mig_fail(err, MIG_ERR,
                         "%s refuses table %s: it is one of migrate's own tables, which only "
@@ -484,7 +486,7 @@ static int duplicates_error(const unique_request *req, const dup_summary *report
     mig_error_set_hint(err, "%s", hint_text ? hint_text : "");
     mig_free(hint_text);
     mig_buf_free(&cols);
-    strcpy(err->sqlstate, "23505");
+    strcpy(err->sqlstate, MIG_SQLSTATE_UNIQUE_VIOLATION);
     return err->code;
 }
 
@@ -534,7 +536,7 @@ static int check_quarantine(const unique_request *req, bool *exists, mig_error *
     const char *why = NULL;
     char **cols = NULL;
     int ncols = 0;
-    int rc = eng->quarantine_state(eng->handle, t, exists, &why, &cols, &ncols, err);
+    int rc = eng->unique->quarantine_state(eng->handle, t, exists, &why, &cols, &ncols, err);
     if (rc != MIG_OK || !*exists)
         return rc;
     if (!why && ncols != t->ncolumns + 1)
@@ -579,7 +581,7 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
         mig_buf_printf(&b,
                        ", CAST(NULL AS %s) AS migrate_moved_at FROM %s AS migrate_source "
                        "WHERE 1 = 0",
-                       eng->timestamp_type, t->qualified);
+                       eng->unique->timestamp_type, t->qualified);
         rc = run_built(req, &b, 0, NULL, NULL, NULL, err);
         if (rc != MIG_OK)
             return rc;
@@ -630,8 +632,8 @@ static int apply_duplicate_policy(const unique_request *req, const char *index,
         mig_error_clear(err);
         rc = quarantine_duplicates(req, policy == MIG_DUP_KEEP_LAST, err);
         if (rc == MIG_OK)
-            rc = eng->unique_create(eng->handle, &req->table, index,
-                                    (const char *const *)req->columns, req->ncolumns, err);
+            rc = eng->unique->unique_create(eng->handle, &req->table, index,
+                                            (const char *const *)req->columns, req->ncolumns, err);
         if (rc == MIG_OK)
             *result = mig_printf("moved %lld duplicate rows of %s to %s; created unique index %s",
                                  report.rows - (long long)report.groups, req->table.name,
@@ -655,8 +657,8 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
     const char *const *cols = (const char *const *)req->columns;
     int state = MIG_INDEX_ABSENT;
     char *how = NULL;
-    int rc =
-        eng->index_state(eng->handle, &req->table, index, cols, req->ncolumns, &state, &how, err);
+    int rc = eng->unique->index_state(eng->handle, &req->table, index, cols, req->ncolumns, &state,
+                                      &how, err);
     if (rc != MIG_OK)
         return rc;
     if (state == MIG_INDEX_SAME) {
@@ -679,12 +681,12 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
         mig_free(how);
         return rc;
     }
-    rc = eng->unique_create(eng->handle, &req->table, index, cols, req->ncolumns, err);
+    rc = eng->unique->unique_create(eng->handle, &req->table, index, cols, req->ncolumns, err);
     if (rc == MIG_OK) { /* the fast path: clean data */
         *result = mig_printf("created unique index %s on %s", index, req->table.name);
         return *result ? MIG_OK : mig_fail_nomem(err);
     }
-    if (strcmp(err->sqlstate, "23505") != 0)
+    if (strcmp(err->sqlstate, MIG_SQLSTATE_UNIQUE_VIOLATION) != 0)
         return rc;
     return apply_duplicate_policy(req, index, policy, result, err);
 }

@@ -2,7 +2,7 @@
 #ifndef MIG_UNIQUE_H
 #define MIG_UNIQUE_H
 
-#include "mig_engine.h"
+#include "mig_engine_unique.h"
 
 /* Longest index name both engines keep whole (PostgreSQL's NAMEDATALEN - 1). */
 #define MIG_MAX_IDENTIFIER 63

@@ -8,11 +8,11 @@
  *   pg_engine_unwind(pe)              roll back the call's subtransactions, re-throw
  *
  * Memory: the core allocates (mig_malloc) in one context per call, made by pg_engine_begin under
- * the function's context and pointed at here; a backend runs one call at a time, so one static
- * pointer is enough. A migrate function that a migration calls re-points it at its own context,
- * so whatever catches an ERROR puts the caller's back. An ERROR caught is copied into the
- * caller's core context before the error state is flushed and the subtransaction rolled back,
- * since the rollback frees the contexts the ERROR was raised in.
+ * the function's context and carried by the engine's allocator. pg_engine_call puts it in force
+ * (mig_engine_enter) and gives the one before back however the call ends, ERROR included, so a
+ * migrate function that a migration calls leaves its caller's allocator in force. An ERROR
+ * caught is copied into the core's context before the error state is flushed and the
+ * subtransaction rolled back, since the rollback frees the contexts the ERROR was raised in.
  *
  * The core's errors come back as PostgreSQL ERRORs with the engine's SQLSTATE and fields, and a
  * script's ERROR keeps its fields on the way through the core: the file's line and column of a
@@ -31,40 +31,30 @@
 #include "../common/mig_reentry.h"
 #include "../common/mig_script.h"
 
-/* The context the core allocates in during one call (a backend runs one call at a time). */
-static MemoryContext core_cxt = NULL;
-
 /* mig_malloc: in the call's core context. */
-static void *core_alloc(size_t size)
+static void *core_alloc(void *cxt, size_t size)
 {
-    return MemoryContextAlloc(core_cxt, size);
+    return MemoryContextAlloc(cxt, size);
 }
 
 /* mig_realloc: in the context the block came from. */
-static void *core_resize(void *ptr, size_t size)
+static void *core_resize(void *cxt, void *ptr, size_t size)
 {
+    (void)cxt;
     return repalloc(ptr, size);
 }
 
 /* mig_free */
-static void core_release(void *ptr)
+static void core_release(void *cxt, void *ptr)
 {
+    (void)cxt;
     pfree(ptr);
 }
 
-static const mig_allocator pg_allocator = {core_alloc, core_resize, core_release};
-
-/* Route the core's allocations to cxt. */
-void pg_engine_core_memory(MemoryContext cxt)
+/* The core's allocator for one call: palloc in cxt. */
+mig_allocator pg_engine_allocator(MemoryContext cxt)
 {
-    core_cxt = cxt;
-    mig_set_allocator(&pg_allocator);
-}
-
-/* The context the core allocates in now. */
-MemoryContext pg_engine_core_context(void)
-{
-    return core_cxt;
+    return (mig_allocator){core_alloc, core_resize, core_release, cxt};
 }
 
 /* A copy of s for err, or NULL. */
@@ -171,15 +161,12 @@ static void error_from_edata(const ErrorData *edata, const char *sql, stmt_span 
 typedef struct caller_state {
     MemoryContext cxt;   /* its current context */
     ResourceOwner owner; /* its resource owner (a subtransaction replaces it) */
-    /* its core context: a migrate function the body calls re-points core_cxt at its own
-     * context, which the rollback frees */
-    MemoryContext core;
+    MemoryContext core;  /* the core's context, where a caught ERROR is copied */
 } caller_state;
 
-/* Put the caller's contexts and resource owner back. */
+/* Put the caller's context and resource owner back. */
 static void restore_caller(const caller_state *caller)
 {
-    core_cxt = caller->core;
     MemoryContextSwitchTo(caller->cxt);
     CurrentResourceOwner = caller->owner;
 }
@@ -196,7 +183,7 @@ static void restore_caller(const caller_state *caller)
 int pg_engine_run_catching_error(pg_caught_body body, void *arg, const char *sql,
                                  bool own_subtransaction, mig_error *err)
 {
-    caller_state caller = {CurrentMemoryContext, CurrentResourceOwner, core_cxt};
+    caller_state caller = {CurrentMemoryContext, CurrentResourceOwner, mig_alloc_context()};
     ErrorContextCallback *caller_frames = error_context_stack;
     /* written by body before an ERROR jumps back here: volatile keeps what it wrote */
     volatile stmt_span at = {-1, 0};
@@ -217,7 +204,6 @@ int pg_engine_run_catching_error(pg_caught_body body, void *arg, const char *sql
     PG_CATCH();
     {
         /* copied first, into a context the rollback keeps; then the error is handled */
-        core_cxt = caller.core;
         MemoryContextSwitchTo(caller.core);
         caught = CopyErrorData();
         FlushErrorState();
@@ -246,21 +232,39 @@ int pg_engine_aborted_refusal(mig_error *err)
     return mig_fail(err, MIG_ERR, "migrate: the call's transaction failed and must be rolled back");
 }
 
-/* One call of an SQL function around a core operation. */
+/* Run op on the engine and raise its error; the engine's allocator is in force. */
+static void run_op(pg_engine *pe, const mig_engine *eng, pg_engine_op op, void *arg)
+{
+    mig_error err;
+    int rc = MIG_OK;
+    mig_error_init(&err);
+    PG_ENGINE_GUARD(pe, rc = op(eng, arg, &err));
+    if (rc != MIG_OK)
+        pg_engine_raise(&err);
+}
+
+/*
+ * One call of an SQL function around a core operation: the engine's allocator is in force for
+ * op, and the one before is back however op ends, an ERROR included.
+ */
 static void call_op(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
 {
     MemoryContext function_cxt = CurrentMemoryContext;
     pg_engine pe;
     mig_engine eng;
-    mig_error err;
-    int rc = MIG_OK;
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     pe.function_cxt = function_cxt;
-    mig_error_init(&err);
-    PG_ENGINE_GUARD(&pe, rc = op(&eng, arg, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
+    const mig_allocator *outer = mig_engine_enter(&eng);
+    PG_TRY();
+    {
+        run_op(&pe, &eng, op, arg);
+    }
+    PG_FINALLY();
+    {
+        mig_engine_leave(outer);
+    }
+    PG_END_TRY();
     SPI_finish();
 }
 

@@ -41,6 +41,7 @@
 #include "pg_unique.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_engine_hooks.h"
 #include "../common/mig_history.h"
 
 typedef struct exec_job {
@@ -95,7 +96,7 @@ static void split_body(void *arg, volatile stmt_span *at)
     }
 }
 
-/* engine.split_statements */
+/* export.split_statements */
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
@@ -111,7 +112,7 @@ static int engine_split_statements(void *h, const char *sql, size_t len, mig_sta
     return MIG_OK;
 }
 
-/* engine.literal: quote_literal, which writes E'...' when the text holds a backslash. */
+/* export.literal: quote_literal, which writes E'...' when the text holds a backslash. */
 static char *engine_literal(void *h, const char *text)
 {
     (void)h;
@@ -174,8 +175,7 @@ static void query_body(void *arg)
      * place, instead of allocating one in SPI's executor context, which SPI resets on return.
      */
     inferred_params inferred = {
-        nparams ? MemoryContextAllocZero(pg_engine_core_context(), sizeof(Oid) * nparams) : NULL,
-        nparams};
+        nparams ? MemoryContextAllocZero(job->pe->cxt, sizeof(Oid) * nparams) : NULL, nparams};
     SPIPlanPtr plan = SPI_prepare_params(job->sql, infer_params_setup, &inferred, 0);
     if (!plan)
         elog(ERROR, "migrate: could not prepare an internal query: %s",
@@ -207,8 +207,6 @@ static void query_body(void *arg)
     }
     SPI_freetuptable(SPI_tuptable);
     SPI_freeplan(plan);
-    pg_engine_core_memory(
-        job->pe->cxt); /* triggers on the tables queried could have called migrate */
     if (inferred.types)
         pfree(inferred.types);
     job->result = result;
@@ -452,19 +450,30 @@ static char *engine_current_user(void *h)
     return mig_strdup(GetUserNameFromId(GetUserId(), false));
 }
 
-/* engine.progress: a NOTICE per migration, so psql shows progress. */
+/* hooks.progress: a NOTICE per migration, so psql shows progress. */
 static void engine_progress(void *h, const char *message)
 {
     (void)h;
     ereport(NOTICE, (errmsg("%s", message)));
 }
 
+/* The hooks: the script policy (pg_script_policy.c) and a NOTICE per migration. */
+static const mig_engine_hooks pg_hooks = {
+    .scripts_prepare = NULL, /* the extension's script created migrate_scripts */
+    .unclosed = NULL,        /* the core's default is PostgreSQL's quoting */
+    .check_script = pg_engine_check_script,
+    .check_leftovers = pg_engine_check_leftovers,
+    .steps_begin = NULL,
+    .steps_end = NULL,
+    .progress = engine_progress,
+};
+
 /* Set up the engine for one call. */
 void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
 {
     pe->caller_cxt = CurrentMemoryContext;
     pe->cxt = AllocSetContextCreate(CurrentMemoryContext, "migrate", ALLOCSET_DEFAULT_SIZES);
-    pg_engine_core_memory(pe->cxt);
+    pe->alloc = pg_engine_allocator(pe->cxt);
     pe->depth = 0;
     pe->aborted = false;
     Oid schema = get_func_namespace(fn_oid);
@@ -498,34 +507,12 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         psprintf("SELECT pg_catalog.pg_advisory_unlock(" INT64_FORMAT ");", MIG_PG_LOCK_KEY));
     pe->guard_fmt = MemoryContextStrdup(
         pe->cxt, psprintf("%s.migrate_script_guard(%%s, %%s)", quote_identifier(nsp)));
-    *eng = (mig_engine){
-        .handle = pe,
-        .history_table = pe->history_table,
-        .history_prepare = engine_history_prepare,
-        .exec_script = engine_exec_script,
-        .check_script = pg_engine_check_script,
-        .query = pg_engine_query,
-        .savepoint = engine_savepoint,
-        .release = engine_release,
-        .rollback = engine_rollback,
-        .lock = engine_lock,
-        .steps_begin = NULL,
-        .steps_end = NULL,
-        .now_utc = engine_now_utc,
-        .current_user = engine_current_user,
-        .table_describe = pg_table_describe,
-        .index_state = pg_index_state,
-        .quarantine_state = pg_quarantine_state,
-        .unique_create = pg_unique_create,
-        .timestamp_type = "timestamptz",
-        .scripts_table = pe->scripts_table,
-        .scripts_prepare = NULL,
-        .caller_in_transaction = NULL,
-        .exec_autocommit = NULL,
+    pe->export = (mig_engine_export){
         .split_statements = engine_split_statements,
-        .check_leftovers = pg_engine_check_leftovers,
         .literal = engine_literal,
-        .script =
+        .check_export = NULL,
+        .script_record = pg_engine_script_record,
+        .dialect =
             {
                 .prologue = {pe->lock_statement, NULL},
                 .epilogue = {pe->unlock_statement, NULL},
@@ -537,8 +524,25 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
                 .now_sql = "pg_catalog.clock_timestamp()",
                 .user_sql = "CURRENT_USER",
             },
-        .progress = engine_progress,
+    };
+    *eng = (mig_engine){
+        .handle = pe,
+        .alloc = &pe->alloc,
+        .history_table = pe->history_table,
+        .scripts_table = pe->scripts_table,
+        .exec_script = engine_exec_script,
+        .query = pg_engine_query,
+        .savepoint = engine_savepoint,
+        .release = engine_release,
+        .rollback = engine_rollback,
+        .lock = engine_lock,
+        .now_utc = engine_now_utc,
+        .current_user = engine_current_user,
+        .history_prepare = engine_history_prepare,
         .record = pg_engine_record,
-        .script_record = pg_engine_script_record,
+        .hooks = &pg_hooks,
+        .unique = &pg_unique,
+        .notx = NULL, /* a function always runs inside a transaction */
+        .export = &pe->export,
     };
 }

@@ -15,6 +15,7 @@
 #include "utils/resowner.h"
 
 #include "../common/mig_engine.h"
+#include "../common/mig_engine_export.h"
 
 /* The advisory lock every apply takes before reading history: 'migrate' as a bigint. */
 #define MIG_PG_LOCK_KEY INT64CONST(30796665482998885)
@@ -35,11 +36,14 @@ typedef struct pg_engine {
     int depth;                                           /* savepoints opened and not yet closed */
     ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */
     bool aborted; /* a script's ERROR was caught in the innermost savepoint: only rollback now */
+    mig_allocator alloc;      /* the core's allocator: palloc in cxt */
+    mig_engine_export export; /* migrate_script's: its dialect names the extension's schema */
 } pg_engine;
 
 /*
- * Set up the engine and route the core's allocations to a fresh context under the current one.
- * fn_oid is the calling function: its schema is the extension's, where the history lives.
+ * Set up the engine, its allocator in a fresh context under the current one (put in force by
+ * pg_engine_call). fn_oid is the calling function: its schema is the extension's, where the
+ * history lives.
  */
 void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid);
 /*

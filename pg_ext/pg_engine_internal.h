@@ -1,7 +1,7 @@
 /*
  * What the files of the PostgreSQL engine share among themselves, and nothing else includes:
  *
- *   pg_call.c           the call harness: the core's memory, catching an ERROR into a mig_error,
+ *   pg_call.c           the call harness: the core's allocator, catching an ERROR into a mig_error,
  *                       raising one back, unwinding the call's subtransactions
  *   pg_engine.c         the mig_engine hooks: scripts, queries, savepoints, the lock, clock, user
  *   pg_script_policy.c  what a migration may not run here, and the INVALID indexes it left
@@ -36,10 +36,8 @@ static inline stmt_span pg_statement_span(const char *sql, const RawStmt *raw)
 
 /* pg_call.c */
 
-/* Route the core's allocations (mig_malloc) to cxt, until the next call of this. */
-void pg_engine_core_memory(MemoryContext cxt);
-/* The context the core allocates in now. */
-MemoryContext pg_engine_core_context(void);
+/* The core's allocator for one call: palloc in cxt. */
+mig_allocator pg_engine_allocator(MemoryContext cxt);
 /*
  * Run body(arg); an ERROR it raises comes back in err (MIG_ENGINE) instead of unwinding the
  * stack. own_subtransaction: body runs in a subtransaction of its own, rolled back on ERROR;
@@ -61,9 +59,9 @@ int pg_engine_query(void *h, const char *sql, int nparams, const char *const *pa
 
 /* pg_script_policy.c */
 
-/* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
+/* hooks.check_script: refuse, before anything runs, what cannot run in a transaction. */
 int pg_engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err);
-/* engine.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
+/* hooks.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
 int pg_engine_check_leftovers(void *h, const char *sql, mig_error *err);
 
 /* pg_privilege.c */
@@ -73,7 +71,7 @@ void pg_engine_with_pinned_search_path(void (*fn)(void *arg), void *arg);
 /* engine.record: the history INSERT, as the history's owner. */
 int pg_engine_record(void *h, const char *sql, int nparams, const char *const *params,
                      mig_error *err);
-/* engine.script_record: the migrate_record call, with its token, that migrate_script writes. */
+/* export.script_record: the migrate_record call, with its token, that migrate_script writes. */
 char *pg_engine_script_record(void *h, const char *const values[7], const char *guard);
 
 #endif

@@ -10,7 +10,7 @@
  *   engine.record                 the history INSERT runs as the owner of migrate_history
  *                                 (SetUserIdAndSecContext, restricted as a maintenance
  *                                 command is): no deploying role needs, or has, INSERT on it
- *   engine.script_record          migrate_script's output records each migration through
+ *   export.script_record          migrate_script's output records each migration through
  *   pg_engine_check_token         migrate_record with a token: an HMAC-SHA256, under the key in
  *                                 migrate_key (readable by its owner alone), of the record's
  *                                 values and of how many history rows its version has, so a
@@ -233,7 +233,7 @@ static void record_token(pg_engine *pe, const char *const values[7], char out[65
 }
 
 /*
- * engine.script_record: migrate_script records a migration through migrate_record, whose token
+ * export.script_record: migrate_script records a migration through migrate_record, whose token
  * proves that migrate_script wrote these values: a role that may run the script cannot record
  * anything else with it.
  */

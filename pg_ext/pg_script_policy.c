@@ -1,12 +1,12 @@
 /*
  * What a migration may not run on PostgreSQL, checked before anything of it runs.
  *
- *   engine.check_script      split the script with PostgreSQL's own parser and refuse
+ *   hooks.check_script       split the script with PostgreSQL's own parser and refuse
  *                            (SQLSTATE 25001) the first statement that cannot run inside
  *                            migrate_apply's transaction: transaction control, CREATE INDEX and
  *                            REINDEX CONCURRENTLY, VACUUM, CREATE/DROP DATABASE and TABLESPACE,
  *                            ALTER SYSTEM, COPY from or to the client
- *   engine.check_leftovers   an index the script builds CONCURRENTLY that exists but is INVALID
+ *   hooks.check_leftovers    an index the script builds CONCURRENTLY that exists but is INVALID
  *                            (a failed earlier run left it, 55000) or is being built right now in
  *                            another session (55006)
  *
@@ -106,7 +106,7 @@ static void check_body(void *arg, volatile stmt_span *at)
     at->start = -1;
 }
 
-/* engine.check_script: refuse, before anything runs, what cannot run in a transaction. */
+/* hooks.check_script: refuse, before anything runs, what cannot run in a transaction. */
 int pg_engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err)
 {
     check_job job = {sql, NULL, -1};
@@ -189,7 +189,7 @@ static void leftover_body(void *arg, volatile stmt_span *at)
     }
 }
 
-/* engine.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
+/* hooks.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
 int pg_engine_check_leftovers(void *h, const char *sql, mig_error *err)
 {
     leftover_job job = {sql, NULL, false};

@@ -169,9 +169,9 @@ static int find_referencing(Oid relid, mig_table_desc *out, mig_error *err)
     return MIG_OK;
 }
 
-/* engine.table_describe: the table is locked and its privileges checked (find_table). */
-int pg_table_describe(void *h, const char *table, bool change, const char *const *columns,
-                      int ncolumns, mig_table_desc *out, mig_error *err)
+/* unique.table_describe: the table is locked and its privileges checked (find_table). */
+static int pg_table_describe(void *h, const char *table, bool change, const char *const *columns,
+                             int ncolumns, mig_table_desc *out, mig_error *err)
 {
     (void)h;
     memset(out, 0, sizeof *out);
@@ -229,13 +229,13 @@ static int64 catalog_rows(const char *sql, Oid relid, mig_error *err)
 }
 
 /*
- * engine.quarantine_state: an existing table is locked (ShareRowExclusiveLock keeps out
+ * unique.quarantine_state: an existing table is locked (ShareRowExclusiveLock keeps out
  * CREATE TRIGGER, CREATE RULE, CREATE POLICY, ALTER TABLE until the end of the transaction),
  * then checked: a plain table, owned by the owner of the table, with no trigger, rule or
  * policy, any of which would run or apply with the caller's rights.
  */
-int pg_quarantine_state(void *h, const mig_table_desc *t, bool *exists, const char **why,
-                        char ***columns, int *ncolumns, mig_error *err)
+static int pg_quarantine_state(void *h, const mig_table_desc *t, bool *exists, const char **why,
+                               char ***columns, int *ncolumns, mig_error *err)
 {
     (void)h;
     *exists = false;
@@ -394,11 +394,12 @@ static char *find_equivalent(Oid relid, const char *const *columns, int ncolumns
 }
 
 /*
- * engine.index_state: SAME only when the index is there and attached as a constraint;
+ * unique.index_state: SAME only when the index is there and attached as a constraint;
  * EQUIVALENT when another index of the table already makes the columns unique.
  */
-int pg_index_state(void *h, const mig_table_desc *t, const char *index, const char *const *columns,
-                   int ncolumns, int *state, char **detail, mig_error *err)
+static int pg_index_state(void *h, const mig_table_desc *t, const char *index,
+                          const char *const *columns, int ncolumns, int *state, char **detail,
+                          mig_error *err)
 {
     (void)h, (void)err;
     *state = MIG_INDEX_ABSENT;
@@ -422,9 +423,9 @@ int pg_index_state(void *h, const mig_table_desc *t, const char *index, const ch
     return MIG_OK;
 }
 
-/* engine.unique_create: build the index (unless it is there) and attach it as a constraint. */
-int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
-                     const char *const *columns, int ncolumns, mig_error *err)
+/* unique.unique_create: build the index (unless it is there) and attach it as a constraint. */
+static int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
+                            const char *const *columns, int ncolumns, mig_error *err)
 {
     (void)h;
     const char *qi = quote_identifier(index);
@@ -455,3 +456,12 @@ int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
     mig_free(sql);
     return rc;
 }
+
+/* The unique capability (common/mig_engine_unique.h) on PostgreSQL. */
+const mig_engine_unique pg_unique = {
+    .table_describe = pg_table_describe,
+    .quarantine_state = pg_quarantine_state,
+    .index_state = pg_index_state,
+    .unique_create = pg_unique_create,
+    .timestamp_type = "timestamptz",
+};

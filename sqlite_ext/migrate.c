@@ -26,6 +26,7 @@
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
 
+#include "sqlite_engine.h"
 #include "sqlite_functions.h"
 
 #include "../common/mig_alloc.h"
@@ -35,24 +36,28 @@ SQLITE_EXTENSION_INIT1
  * statistics (sqlite3_soft_heap_limit64, sqlite3_memory_used) and a failing allocator fails the
  * core's allocations too. SQLite returns NULL for a zero-byte request: ask for one byte instead.
  */
-static void *sqlite_alloc(size_t size)
+static void *sqlite_alloc(void *cxt, size_t size)
 {
+    (void)cxt;
     return sqlite3_malloc64(size ? size : 1);
 }
 
 /* Resize through SQLite; zero would free the block, so it is one byte. */
-static void *sqlite_resize(void *ptr, size_t size)
+static void *sqlite_resize(void *cxt, void *ptr, size_t size)
 {
+    (void)cxt;
     return sqlite3_realloc64(ptr, size ? size : 1);
 }
 
 /* Release through SQLite. */
-static void sqlite_release(void *ptr)
+static void sqlite_release(void *cxt, void *ptr)
 {
+    (void)cxt;
     sqlite3_free(ptr);
 }
 
-static const mig_allocator sqlite_allocator = {sqlite_alloc, sqlite_resize, sqlite_release};
+/* The engine's allocator (sqlite_engine.c), in force outside calls too: set at load. */
+const mig_allocator sqlite_allocator = {sqlite_alloc, sqlite_resize, sqlite_release, NULL};
 
 /* migrate_version(): the release of this module, the PostgreSQL extension's version. */
 static void migrate_version_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)

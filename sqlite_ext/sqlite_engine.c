@@ -20,6 +20,8 @@ SQLITE_EXTENSION_INIT3
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_buf.h"
+#include "../common/mig_engine_hooks.h"
+#include "../common/mig_engine_notx.h"
 #include "../common/mig_history.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_script.h"
@@ -181,7 +183,7 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
     return run_statements(h, sql, len, true, &completed, err);
 }
 
-/* engine.exec_autocommit: a no-transaction migration, each statement on its own. */
+/* notx.exec_autocommit: a no-transaction migration, each statement on its own. */
 static int engine_exec_autocommit(void *h, const char *sql, size_t len, int *completed,
                                   mig_error *err)
 {
@@ -199,7 +201,7 @@ static int engine_exec_autocommit(void *h, const char *sql, size_t len, int *com
 }
 
 /*
- * engine.caller_in_transaction: a transaction is open that savepoint() did not begin (during a
+ * notx.caller_in_transaction: a transaction is open that savepoint() did not begin (during a
  * call, ours is open only when the caller had none; outside one, as migrate_plan asks).
  */
 static bool engine_caller_in_transaction(void *h)
@@ -208,7 +210,8 @@ static bool engine_caller_in_transaction(void *h)
     return !se->began && !sqlite3_get_autocommit(se->db);
 }
 
-/* engine.split_statements: by SQLite's own rules, in one pass (sqlite_script.c). */
+/* notx.split_statements, export.split_statements: by SQLite's own rules, in one pass
+ * (sqlite_script.c). */
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
@@ -216,14 +219,14 @@ static int engine_split_statements(void *h, const char *sql, size_t len, mig_sta
     return sqlite_script_split(sql, len, out, count, err);
 }
 
-/* engine.unclosed: SQLite's quotes and comments (block comments do not nest; no dollar quotes). */
+/* hooks.unclosed: SQLite's quotes and comments (block comments do not nest; no dollar quotes). */
 static const char *engine_unclosed(void *h, const char *sql, size_t len, size_t *at)
 {
     (void)h;
     return sqlite_script_unclosed(sql, len, at);
 }
 
-/* engine.check_export: what the sqlite3 shell would not read as the SQL it is. */
+/* export.check_export: what the sqlite3 shell would not read as the SQL it is. */
 static int engine_check_export(void *h, const char *sql, size_t len, const mig_statement *st,
                                mig_error *err)
 {
@@ -270,7 +273,7 @@ static bool changes_wal(sqlite_engine *se, const char *sql, size_t len, size_t p
     "sqlite3 DB"
 
 /*
- * engine.check_script: refuse, before anything runs, statements SQLite cannot run where the
+ * hooks.check_script: refuse, before anything runs, statements SQLite cannot run where the
  * migration would run them: VACUUM never from inside a function call, a change of journal mode
  * to or from WAL never inside a transaction, transaction control never inside the call's.
  */
@@ -318,7 +321,7 @@ static int engine_check_script(void *h, const char *sql, size_t len, bool outsid
 }
 
 /*
- * engine.literal: a line of migrate_script's output must never begin with '.', which the
+ * export.literal: a line of migrate_script's output must never begin with '.', which the
  * sqlite3 shell could read as a command; a newline before one is written as char(10).
  */
 static char *engine_literal(void *h, const char *text)
@@ -339,7 +342,7 @@ static char *engine_literal(void *h, const char *text)
     return mig_buf_take(&b);
 }
 
-/* engine.scripts_prepare: migrate_scripts must exist for calls given no folder. */
+/* hooks.scripts_prepare: migrate_scripts must exist for calls given no folder. */
 static int engine_scripts_prepare(void *h, mig_error *err)
 {
     sqlite_engine *se = h;
@@ -754,43 +757,63 @@ static char *engine_current_user(void *h)
     return se->user ? mig_strdup(se->user) : os_user();
 }
 
+/* engine.record: the history INSERT, run as any other query of the core's. */
+static int engine_record(void *h, const char *sql, int nparams, const char *const *params,
+                         mig_error *err)
+{
+    return engine_query(h, sql, nparams, params, NULL, NULL, err);
+}
+
+static const mig_engine_hooks sqlite_hooks = {
+    .scripts_prepare = engine_scripts_prepare,
+    .unclosed = engine_unclosed,
+    .check_script = engine_check_script,
+    .check_leftovers = NULL,
+    .steps_begin = engine_steps_begin,
+    .steps_end = engine_steps_end,
+    .progress = NULL,
+};
+
+static const mig_engine_notx sqlite_notx = {
+    .caller_in_transaction = engine_caller_in_transaction,
+    .exec_autocommit = engine_exec_autocommit,
+    .split_statements = engine_split_statements,
+};
+
 /* Bind the interface to db. */
 void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
 {
     memset(se, 0, sizeof *se);
     se->db = db;
-    se->user = os_user();
-    se->user_literal = se->user ? engine_literal(se, se->user) : NULL;
     *eng = (mig_engine){
         .handle = se,
+        .alloc = &sqlite_allocator,
         .history_table = HISTORY_TABLE,
-        .history_prepare = engine_history_prepare,
+        .scripts_table = SCRIPTS_TABLE,
         .exec_script = engine_exec_script,
-        .check_script = engine_check_script,
         .query = engine_query,
         .savepoint = engine_savepoint,
         .release = engine_release,
         .rollback = engine_rollback,
         .lock = engine_lock,
-        .steps_begin = engine_steps_begin,
-        .steps_end = engine_steps_end,
         .now_utc = engine_now_utc,
         .current_user = engine_current_user,
-        .table_describe = sqlite_table_describe,
-        .index_state = sqlite_compare_existing_index,
-        .quarantine_state = sqlite_quarantine_state,
-        .unique_create = sqlite_unique_create,
-        .timestamp_type = "TEXT",
-        .scripts_table = SCRIPTS_TABLE,
-        .scripts_prepare = engine_scripts_prepare,
-        .caller_in_transaction = engine_caller_in_transaction,
-        .exec_autocommit = engine_exec_autocommit,
+        .history_prepare = engine_history_prepare,
+        .record = engine_record,
+        .hooks = &sqlite_hooks,
+        .unique = &sqlite_unique,
+        .notx = &sqlite_notx,
+        .export = &se->export,
+    };
+    se->outer = mig_engine_enter(eng);
+    se->user = os_user();
+    se->user_literal = se->user ? engine_literal(se, se->user) : NULL;
+    se->export = (mig_engine_export){
         .split_statements = engine_split_statements,
-        .unclosed = engine_unclosed,
-        .check_export = engine_check_export,
-        .check_leftovers = NULL,
         .literal = engine_literal,
-        .script =
+        .check_export = engine_check_export,
+        .script_record = NULL,
+        .dialect =
             {
                 /* the shell stops at the first error, so nothing runs after a failure */
                 .prologue = {".bail on",
@@ -806,7 +829,6 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
                 .now_sql = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
                 .user_sql = se->user_literal ? se->user_literal : "NULL",
             },
-        .progress = NULL,
     };
 }
 
@@ -820,4 +842,5 @@ void sqlite_engine_free(sqlite_engine *se)
     se->fk_known = NULL;
     se->fk_known_count = 0;
     forget_undo(se);
+    mig_engine_leave(se->outer);
 }

@@ -6,6 +6,7 @@
 
 #include "../common/mig_catalog.h"
 #include "../common/mig_engine.h"
+#include "../common/mig_engine_export.h"
 
 typedef struct sqlite_engine {
     sqlite3 *db;
@@ -21,7 +22,12 @@ typedef struct sqlite_engine {
      * savepoint opens, so undoing needs no memory when memory is what ran out.
      */
     sqlite3_stmt *undo[2];
+    mig_engine_export export;   /* migrate_script's: its dialect names this call's user */
+    const mig_allocator *outer; /* the allocator in force before the call (mig_engine_enter) */
 } sqlite_engine;
+
+/* The core's allocator on SQLite: sqlite3_malloc64 and friends (migrate.c). */
+extern const mig_allocator sqlite_allocator;
 
 /* How SQLite spells each kind of column of migrate's own tables (common/mig_catalog.h). */
 #define SQLITE_TYPE_ID      "INTEGER PRIMARY KEY"
@@ -50,7 +56,10 @@ int sqlite_engine_init_tables(sqlite3 *db, mig_error *err);
 /* Copy SQLite's current error on db (message and extended code) into err; returns err->code. */
 int sqlite_engine_error(sqlite3 *db, mig_error *err);
 
-/* Bind an engine to db; state lives in se, which must outlive eng. */
+/*
+ * Bind an engine to db for one call, its allocator in force until sqlite_engine_free; state
+ * lives in se, which must outlive eng.
+ */
 void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng);
 void sqlite_engine_free(sqlite_engine *se);
 

@@ -205,9 +205,10 @@ static bool is_own_table(const char *schema, const char *table)
            (strcasecmp(table, "migrate_history") == 0 || strcasecmp(table, "migrate_scripts") == 0);
 }
 
-/* engine.table_describe (SQLite has no table locks or privileges: change is not needed) */
-int sqlite_table_describe(void *h, const char *table, bool change, const char *const *columns,
-                          int ncolumns, mig_table_desc *out, mig_error *err)
+/* unique.table_describe (SQLite has no table locks or privileges: change is not needed) */
+static int sqlite_table_describe(void *h, const char *table, bool change,
+                                 const char *const *columns, int ncolumns, mig_table_desc *out,
+                                 mig_error *err)
 {
     (void)change;
     sqlite3 *db = ((sqlite_engine *)h)->db;
@@ -247,11 +248,11 @@ int sqlite_table_describe(void *h, const char *table, bool change, const char *c
 }
 
 /*
- * engine.quarantine_state: an existing table is refused when a trigger (of its schema, or a
+ * unique.quarantine_state: an existing table is refused when a trigger (of its schema, or a
  * temporary one) is on it, since the INSERT would run it.
  */
-int sqlite_quarantine_state(void *h, const mig_table_desc *t, bool *exists, const char **why,
-                            char ***columns, int *ncolumns, mig_error *err)
+static int sqlite_quarantine_state(void *h, const mig_table_desc *t, bool *exists, const char **why,
+                                   char ***columns, int *ncolumns, mig_error *err)
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
     *exists = false;
@@ -413,14 +414,14 @@ static int index_difference(sqlite3 *db, const mig_table_desc *t, sqlite3_stmt *
 }
 
 /*
- * engine.index_state: compare the index named index with the plain unique index of t on
+ * unique.index_state: compare the index named index with the plain unique index of t on
  * columns that migrate_add_unique would create. SAME when it is that index, DIFFERENT (with
  * *detail saying how) when it is another; with no index of that name, EQUIVALENT (with *detail
  * naming it) when another index of t already makes columns unique, else ABSENT.
  */
-int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const char *index,
-                                  const char *const *columns, int ncolumns, int *state,
-                                  char **detail, mig_error *err)
+static int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const char *index,
+                                         const char *const *columns, int ncolumns, int *state,
+                                         char **detail, mig_error *err)
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
     *state = MIG_INDEX_ABSENT;
@@ -450,9 +451,9 @@ int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const char *
     return rc;
 }
 
-/* engine.unique_create: CREATE UNIQUE INDEX; a violation is reported as SQLSTATE 23505. */
-int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
-                         const char *const *columns, int ncolumns, mig_error *err)
+/* unique.unique_create: CREATE UNIQUE INDEX; a violation is reported as a unique violation. */
+static int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
+                                const char *const *columns, int ncolumns, mig_error *err)
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
     mig_buf b = {0};
@@ -479,7 +480,7 @@ int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
         return MIG_OK;
     sqlite_engine_error(db, err);
     if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
-        strcpy(err->sqlstate, "23505");
+        strcpy(err->sqlstate, MIG_SQLSTATE_UNIQUE_VIOLATION);
     return err->code;
 }
 
@@ -504,3 +505,12 @@ void sqlite_unique_threads_end(void *h, int previous)
 {
     sqlite3_limit(((sqlite_engine *)h)->db, SQLITE_LIMIT_WORKER_THREADS, previous);
 }
+
+/* The unique capability (common/mig_engine_unique.h) on SQLite. */
+const mig_engine_unique sqlite_unique = {
+    .table_describe = sqlite_table_describe,
+    .quarantine_state = sqlite_quarantine_state,
+    .index_state = sqlite_compare_existing_index,
+    .unique_create = sqlite_unique_create,
+    .timestamp_type = "TEXT",
+};

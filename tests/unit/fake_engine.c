@@ -155,7 +155,7 @@ static int fake_exec(void *h, const char *sql, size_t len, mig_error *err)
 }
 
 /* Refuse a script holding refuse_check_on, pointing at the statement. */
-int fake_check(void *h, const char *sql, size_t len, bool outside, mig_error *err)
+static int fake_check(void *h, const char *sql, size_t len, bool outside, mig_error *err)
 {
     fake *f = h;
     (void)outside;
@@ -283,25 +283,44 @@ static void fake_progress(void *h, const char *message)
     f->progress[f->nprogress++] = strdup(message);
 }
 
+/* engine.record: the history INSERT, as any query. */
+static int fake_record(void *h, const char *sql, int nparams, const char *const *params,
+                       mig_error *err)
+{
+    return fake_query(h, sql, nparams, params, NULL, NULL, err);
+}
+
+const mig_engine_hooks fake_hooks = {
+    .steps_begin = fake_steps_begin,
+    .steps_end = fake_steps_end,
+    .progress = fake_progress,
+};
+
+const mig_engine_hooks fake_hooks_checking = {
+    .check_script = fake_check,
+    .steps_begin = fake_steps_begin,
+    .steps_end = fake_steps_end,
+    .progress = fake_progress,
+};
+
 /* The engine whose calls go to f. */
 mig_engine fake_engine(fake *f)
 {
     mig_engine e = {
         .handle = f,
+        .alloc = &mig_libc_allocator,
         .history_table = "migrate_history",
-        .history_prepare = fake_prepare,
         .exec_script = fake_exec,
-        .check_script = NULL,
         .query = fake_query,
         .savepoint = fake_savepoint,
         .release = fake_release,
         .rollback = fake_rollback,
         .lock = fake_lock,
-        .steps_begin = fake_steps_begin,
-        .steps_end = fake_steps_end,
         .now_utc = fake_now,
         .current_user = fake_user,
-        .progress = fake_progress,
+        .history_prepare = fake_prepare,
+        .record = fake_record,
+        .hooks = &fake_hooks,
     };
     return e;
 }

@@ -2,7 +2,7 @@
 #ifndef UNIT_FAKE_ENGINE_H
 #define UNIT_FAKE_ENGINE_H
 
-#include "mig_engine.h"
+#include "mig_engine_hooks.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,9 +35,10 @@ typedef struct fake {
     size_t nprogress;
 } fake;
 
-/* The engine whose calls go to f (check_script is NULL; fake_check can be put there). */
+/* The engine whose calls go to f, with fake_hooks. */
 mig_engine fake_engine(fake *f);
-int fake_check(void *h, const char *sql, size_t len, bool outside, mig_error *err);
+/* Its hooks: steps_begin, steps_end, progress; the same with check_script (refuse_check_on). */
+extern const mig_engine_hooks fake_hooks, fake_hooks_checking;
 /* A row already in history before the call (script "<version>_<name>.sql", up_sql "SELECT 1;"). */
 void fake_add_row(fake *f, const char *version, const char *name, const char *direction,
                   const char *checksum, bool success);

@@ -4,8 +4,10 @@
 #include "suites.h"
 
 #include "mig_alloc.h"
+#include "mig_export.h"
 #include "mig_run.h"
 #include "mig_sha256.h"
+#include "mig_unique.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -305,7 +307,7 @@ START_TEST(apply_check_script_refuses)
                "-- migrate:up\nCREATE TABLE b (x int);\nCREATE INDEX CONCURRENTLY i ON b (x);\n");
     fake f = {.refuse_check_on = "CONCURRENTLY"};
     mig_engine eng = fake_engine(&f);
-    eng.check_script = fake_check;
+    eng.hooks = &fake_hooks_checking;
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
@@ -438,9 +440,7 @@ START_TEST(apply_without_optional_hooks)
     char *dir = standard_folder();
     fake f = {0};
     mig_engine eng = fake_engine(&f);
-    eng.steps_begin = NULL;
-    eng.steps_end = NULL;
-    eng.progress = NULL;
+    eng.hooks = NULL;
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
@@ -448,6 +448,49 @@ START_TEST(apply_without_optional_hooks)
     ck_assert_int_eq(applied, 3);
     ck_assert_str_eq(f.log, LOG_START " " LOG_A " " LOG_B " " LOG_C " release(migrate_call)");
     ck_assert_uint_eq(f.nprogress, 0);
+    fake_free(&f);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/*
+ * An engine without a capability (the fake has none) is refused at the entry of the call that
+ * needs it, before anything runs, with an error that says so.
+ */
+START_TEST(calls_without_capabilities)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "20240101_a.up.sql", A_UP);
+    write_file(dir, "20240102_i.sql",
+               "-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON a (x);\n");
+    fake f = {0};
+    mig_engine eng = fake_engine(&f);
+    mig_error err;
+    mig_error_init(&err);
+    int applied = 0;
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR);
+    ck_assert_int_eq(applied, 0);
+    ck_assert_str_contains(err.message, "migration 20240102 is marked no-transaction");
+    ck_assert_str_eq(f.log, LOG_START " rollback(migrate_call)");
+    mig_error_clear(&err);
+
+    fake_clear_log(&f);
+    mig_sql_lines lines;
+    ck_assert_int_eq(mig_export(&eng, dir, NULL, NULL, &lines, &err), MIG_ERR);
+    ck_assert_str_eq(err.message, "migrate_script is not available on this engine");
+    ck_assert_uint_eq(lines.count, 0);
+    mig_error_clear(&err);
+
+    char *result = NULL;
+    ck_assert_int_eq(mig_add_unique(&eng, "users", "email", NULL, NULL, &result, &err), MIG_ERR);
+    ck_assert_str_eq(err.message, "migrate_add_unique is not available on this engine");
+    ck_assert_ptr_null(result);
+    mig_error_clear(&err);
+    mig_dup_report report;
+    ck_assert_int_eq(mig_duplicates(&eng, "users", "email", &report, &err), MIG_ERR);
+    ck_assert_str_eq(err.message, "migrate_duplicates is not available on this engine");
+    mig_error_clear(&err);
+    ck_assert_str_eq(f.log, "");
     fake_free(&f);
     tmp_dir_free(dir);
 }
@@ -559,6 +602,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, apply_lock_failure);
     tcase_add_test(tc, apply_late_failures);
     tcase_add_test(tc, apply_without_optional_hooks);
+    tcase_add_test(tc, calls_without_capabilities);
     suite_add_tcase(s, tc);
     tc = tcase_create("snapshot");
     tcase_add_unchecked_fixture(tc, tmp_root_setup, tmp_root_teardown);

@@ -1,0 +1,77 @@
+/*
+ * The unique capability: what migrate_add_unique and migrate_duplicates need of an engine to
+ * make columns unique in a table that already has data. An engine without it leaves
+ * mig_engine.unique NULL; both calls then refuse at their entry (mig_unique.c).
+ */
+#ifndef MIG_ENGINE_UNIQUE_H
+#define MIG_ENGINE_UNIQUE_H
+
+#include "mig_engine.h"
+
+/* The SQLSTATE of a unique violation: unique_create reports one so, and so does the core. */
+#define MIG_SQLSTATE_UNIQUE_VIOLATION "23505"
+
+/* What migrate_add_unique needs to know of a table, as the engine resolved it. */
+typedef struct mig_table_desc {
+    char *name;            /* as the DBA named it, for messages */
+    char *schema;          /* plain name of the schema holding it */
+    char *table;           /* plain name of the table, as the catalog spells it */
+    char *qualified;       /* quoted, schema-qualified: "main"."users", "public"."users" */
+    char *quarantine;      /* quoted, qualified name of <table>_duplicates in the same schema */
+    char *quarantine_name; /* its plain name, for messages */
+    char **identity;       /* quoted expressions that identify a row: rowid, primary key, ctid */
+    int nidentity;
+    char *referenced_by; /* a table whose foreign key references this one, or NULL */
+    char **columns;      /* every column of the table, plain names, in the catalog's order */
+    int ncolumns;
+    bool own;           /* one of the extension's (or the tool's) own tables */
+    unsigned int relid; /* the engine's own id of the table (PostgreSQL: its OID), or 0 */
+} mig_table_desc;
+
+/*
+ * What an existing index of the requested name is; EQUIVALENT: there is none of that name, but
+ * another index of the table already enforces the same uniqueness.
+ */
+enum { MIG_INDEX_ABSENT, MIG_INDEX_SAME, MIG_INDEX_DIFFERENT, MIG_INDEX_EQUIVALENT };
+
+struct mig_engine_unique {
+    /*
+     * Resolve the table (an error names a missing table or column) and, where the engine has
+     * locks and privileges, lock it until the end of the transaction for what the call does
+     * (change: the whole schema change, else reading) and check that the caller may do it.
+     */
+    int (*table_describe)(void *h, const char *table, bool change, const char *const *columns,
+                          int ncolumns, mig_table_desc *out, mig_error *err);
+    /*
+     * The quarantine table t->quarantine as it stands: *exists false when there is none; else
+     * *why (static text) says why it may not be written into (another owner, triggers, rules,
+     * policies), or is NULL, and *columns (plain names, caller frees with
+     * mig_unique_columns_free) lists its columns. An existing table stays locked against
+     * changes until the end of the transaction.
+     */
+    int (*quarantine_state)(void *h, const mig_table_desc *t, bool *exists, const char **why,
+                            char ***columns, int *ncolumns, mig_error *err);
+    /*
+     * Compare an existing index of that name: *detail, when DIFFERENT, says how it differs;
+     * when EQUIVALENT, names the other index (caller frees).
+     */
+    int (*index_state)(void *h, const mig_table_desc *t, const char *index,
+                       const char *const *columns, int ncolumns, int *state, char **detail,
+                       mig_error *err);
+    /*
+     * Make the unique index (and on PostgreSQL the constraint). A violation sets err->sqlstate
+     * to MIG_SQLSTATE_UNIQUE_VIOLATION.
+     */
+    int (*unique_create)(void *h, const mig_table_desc *t, const char *index,
+                         const char *const *columns, int ncolumns, mig_error *err);
+    /* The engine's type for a point in time: quarantine tables record when rows moved. */
+    const char *timestamp_type;
+};
+
+/* Whether the engine can make columns unique. */
+static inline bool mig_engine_has_unique(const mig_engine *e)
+{
+    return e->unique != NULL;
+}
+
+#endif
