@@ -29,13 +29,19 @@ static void sha_of(const char *text, char out[65])
     mig_sha256_hex(text, strlen(text), out);
 }
 
+/* Read the folder dir through the loader, as migrate_new and migrate_push do (no engine). */
+static int source_read(const char *dir, mig_set *set, mig_error *err)
+{
+    return mig_source_load(NULL, FOLDER(dir), 0, set, NULL, err);
+}
+
 /* Read dir, which must succeed. */
 static mig_set read_ok(const char *dir)
 {
     mig_set set;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read(dir, &set, &err);
+    int rc = source_read(dir, &set, &err);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", err.message ? err.message : "");
     mig_error_clear(&err); /* nothing left to leak when the assertion fails */
@@ -49,7 +55,7 @@ static void read_refused(const char *dir, const char *also1, const char *also2)
     mig_set set;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read(dir, &set, &err);
+    int rc = source_read(dir, &set, &err);
     ck_assert_int_eq(rc, MIG_ERR);
     ck_assert_int_eq(err.code, MIG_ERR);
     if (also1)
@@ -71,19 +77,20 @@ static void expect_migration(const mig_migration *m, const char *version, const 
     ck_assert_str_eq(m->name, name);
     ck_assert_str_eq(m->script, script);
     ck_assert_pstr_eq(m->down_script, down_script);
-    ck_assert_str_eq(m->up_text, up_text);
-    ck_assert_pstr_eq(m->down_text, down_text);
+    ck_assert_str_eq(m->up.ptr, up_text);
+    ck_assert_uint_eq(m->up.len, strlen(up_text));
+    ck_assert_pstr_eq(m->down.ptr, down_text);
     sha_of(up_text, sum);
     ck_assert_str_eq(m->checksum, sum);
     if (down_text) {
         sha_of(down_text, sum);
         ck_assert_str_eq(m->down_checksum, sum);
-        ck_assert(m->down.present);
+        ck_assert_uint_eq(m->down.len, strlen(down_text));
     } else {
         ck_assert_str_eq(m->down_checksum, "");
-        ck_assert(!m->down.present);
+        ck_assert_ptr_null(m->down.ptr);
     }
-    ck_assert(m->up.present);
+    ck_assert_ptr_nonnull(m->up.ptr);
 }
 
 /* Every layout in one folder, with ignored entries, read into one set ordered by version. */
@@ -162,13 +169,13 @@ START_TEST(spans_and_directives)
     mig_set set = read_ok(dir);
     ck_assert_uint_eq(set.count, 2);
     ck_assert_int_eq(set.items[0].up.first_line, 3);
-    ck_assert(set.items[0].up.no_transaction);
+    ck_assert(mig_text_has(&set.items[0].up, MIG_TEXT_NO_TRANSACTION));
     ck_assert_int_eq(set.items[0].down.first_line, 5);
-    ck_assert(!set.items[0].down.no_transaction);
-    ck_assert(set.items[1].up.no_transaction);
+    ck_assert(!mig_text_has(&set.items[0].down, MIG_TEXT_NO_TRANSACTION));
+    ck_assert(mig_text_has(&set.items[1].up, MIG_TEXT_NO_TRANSACTION));
     ck_assert_int_eq(set.items[1].up.first_line, 1);
-    ck_assert_uint_eq(set.items[1].up.len, strlen(set.items[1].up_text));
-    ck_assert(!set.items[1].down.no_transaction);
+    ck_assert_uint_eq(set.items[1].up.len, strlen(set.items[1].up.ptr));
+    ck_assert(!mig_text_has(&set.items[1].down, MIG_TEXT_NO_TRANSACTION));
     mig_set_free(&set);
     tmp_dir_free(dir);
 }
@@ -311,12 +318,12 @@ START_TEST(crlf_twin)
     for (size_t i = 0; i < 2; i++) {
         ck_assert_str_eq(a.items[i].checksum, b.items[i].checksum);
         ck_assert_str_eq(a.items[i].down_checksum, b.items[i].down_checksum);
-        ck_assert_str_eq(a.items[i].up_text, b.items[i].up_text);
-        ck_assert_pstr_eq(a.items[i].down_text, b.items[i].down_text);
+        ck_assert_str_eq(a.items[i].up.ptr, b.items[i].up.ptr);
+        ck_assert_pstr_eq(a.items[i].down.ptr, b.items[i].down.ptr);
         ck_assert_int_eq(a.items[i].up.first_line, b.items[i].up.first_line);
     }
-    ck_assert_str_eq(b.items[0].up_text, "CREATE TABLE x (a int);\n");
-    ck_assert_str_eq(b.items[1].up_text, "SELECT 'a\rb';\n"); /* the lone CR stays */
+    ck_assert_str_eq(b.items[0].up.ptr, "CREATE TABLE x (a int);\n");
+    ck_assert_str_eq(b.items[1].up.ptr, "SELECT 'a\rb';\n"); /* the lone CR stays */
     mig_set_free(&a);
     mig_set_free(&b);
     tmp_dir_free(lf);
@@ -421,7 +428,7 @@ START_TEST(fifo_refused_without_blocking)
     mig_set set;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read(dir, &set, &err);
+    int rc = source_read(dir, &set, &err);
     close(done[1]);
     waitpid(watchdog, NULL, 0);
     char flag = 0;
@@ -501,12 +508,12 @@ START_TEST(largest_allowed)
     mig_set set;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read(dir, &set, &err);
+    int rc = source_read(dir, &set, &err);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", err.message ? err.message : "");
     mig_error_clear(&err);
     size_t count = rc == MIG_OK ? set.count : 0;
-    size_t len = count ? strlen(set.items[0].up_text) : 0;
+    size_t len = count ? set.items[0].up.len : 0;
     if (rc == MIG_OK)
         mig_set_free(&set);
     tmp_dir_free(dir);
