@@ -35,6 +35,7 @@ typedef struct pg_engine {
     int depth;                                           /* savepoints opened and not yet closed */
     ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */
     bool aborted; /* a script's ERROR was caught in the innermost savepoint: only rollback now */
+    struct HTAB *parsed; /* scripts check_script parsed, by address (pg_engine_keep_parse) */
 } pg_engine;
 
 /*
