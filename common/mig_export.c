@@ -57,8 +57,8 @@ static char *record_statement(const mig_engine *eng, const mig_migration *m, con
                               const char *guard)
 {
     const char *values[7] = {
-        m->version, m->name,      m->checksum, *m->down_checksum ? m->down_checksum : NULL,
-        m->up.ptr, m->down.ptr, script};
+        m->version, m->name,     m->checksum, *m->down_checksum ? m->down_checksum : NULL,
+        m->up.ptr,  m->down.ptr, script};
     if (eng->script_record) /* the engine writes history its own way */
         return eng->script_record(eng->handle, values, guard);
     mig_buf b = {0};

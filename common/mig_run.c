@@ -190,8 +190,8 @@ static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error 
         return MIG_OK;
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
-        int rc = eng->check_script(eng->handle, step->text.ptr, step->text.len, is_outside(step),
-                                   err);
+        int rc =
+            eng->check_script(eng->handle, step->text.ptr, step->text.len, is_outside(step), err);
         if (rc != MIG_OK) {
             locate_error(err, step);
             return rc;

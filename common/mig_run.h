@@ -34,8 +34,8 @@ void mig_snapshot_free(mig_snapshot *snap);
 
 /*
  * In all calls below, src is the call's source (a folder or migrate_scripts) as the adapter
- * decided it. The steps a call would run, refusing as it would: migrate_plan(dir) is an apply's plan,
- * migrate_plan(dir, target) the plan of migrate_to(dir, target).
+ * decided it. The steps a call would run, refusing as it would: migrate_plan(dir) is an apply's
+ * plan, migrate_plan(dir, target) the plan of migrate_to(dir, target).
  */
 int mig_plan_load_call(const mig_engine *eng, const mig_source *src, const mig_call *call,
                        mig_snapshot *snap, mig_error *err);

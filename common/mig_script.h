@@ -28,8 +28,8 @@ typedef struct mig_text {
 } mig_text;
 
 #define MIG_TEXT_NO_TRANSACTION 0x1u /* marked no-transaction: run outside any transaction */
-#define MIG_TEXT_BLANK 0x2u          /* nothing but white space and comments: a valid no-op */
-#define MIG_TEXT_HAD_CRLF 0x4u       /* its file ended lines with CRLF, now read as LF */
+#define MIG_TEXT_BLANK          0x2u /* nothing but white space and comments: a valid no-op */
+#define MIG_TEXT_HAD_CRLF       0x4u /* its file ended lines with CRLF, now read as LF */
 
 /* A text over len bytes of ptr (NUL-terminated there), beginning on its file's line first_line. */
 mig_text mig_text_make(const char *ptr, size_t len, int first_line);

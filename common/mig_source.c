@@ -671,8 +671,8 @@ static int check_closed(const mig_engine *eng, const mig_set *set, mig_error *er
             const char *what = eng->unclosed ? eng->unclosed(eng->handle, t->ptr, t->len, &at)
                                              : mig_script_unclosed(t->ptr, t->len, &at);
             if (what)
-                return mig_script_unclosed_error(t->ptr, t->len, files[k], t->first_line, what,
-                                                 at, err);
+                return mig_script_unclosed_error(t->ptr, t->len, files[k], t->first_line, what, at,
+                                                 err);
         }
     }
     return MIG_OK;

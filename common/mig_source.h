@@ -17,8 +17,8 @@ typedef struct mig_migration {
     char *name;
     char *script;      /* up script, relative to the folder */
     char *down_script; /* down script, relative to the folder; NULL when there is none */
-    mig_text up;       /* owned; BOM removed, CRLF read as LF; first_line: where it lies in its file */
-    mig_text down;     /* owned; ptr NULL when there is no down script */
+    mig_text up;   /* owned; BOM removed, CRLF read as LF; first_line: where it lies in its file */
+    mig_text down; /* owned; ptr NULL when there is no down script */
     char checksum[65];
     char down_checksum[65]; /* "" without a down script */
 } mig_migration;
@@ -77,7 +77,7 @@ static inline mig_source mig_source_of_folder_arg(const char *folder)
  * row) and the reason.
  */
 int mig_source_load(const mig_engine *eng, const mig_source *src, unsigned flags, mig_set *out,
-                     char **dups, mig_error *err);
+                    char **dups, mig_error *err);
 
 void mig_set_free(mig_set *set);
 

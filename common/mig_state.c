@@ -425,8 +425,12 @@ static mig_step down_step(const mig_status_row *row)
 {
     const mig_migration *m = row->file;
     int first_line = m && m->down.ptr ? m->down.first_line : 1;
-    return (mig_step){"down", row, m && m->down_script ? m->down_script : row->script,
-                      mig_text_make(NULL, 0, first_line), NULL, false};
+    return (mig_step){"down",
+                      row,
+                      m && m->down_script ? m->down_script : row->script,
+                      mig_text_make(NULL, 0, first_line),
+                      NULL,
+                      false};
 }
 
 /* True for the explicit target "0": before every migration (migrate_to reverts everything). */

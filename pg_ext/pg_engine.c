@@ -55,11 +55,10 @@ typedef struct parsed_script {
 void pg_engine_keep_parse(pg_engine *pe, const char *sql, size_t len, List *stmts)
 {
     if (!pe->parsed) {
-        HASHCTL ctl = {.keysize = sizeof(const char *),
-                       .entrysize = sizeof(parsed_script),
-                       .hcxt = pe->cxt};
-        pe->parsed = hash_create("migrate parsed scripts", 64, &ctl,
-                                 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        HASHCTL ctl = {
+            .keysize = sizeof(const char *), .entrysize = sizeof(parsed_script), .hcxt = pe->cxt};
+        pe->parsed =
+            hash_create("migrate parsed scripts", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
     }
     parsed_script *entry = hash_search(pe->parsed, &sql, HASH_ENTER, NULL);
     entry->len = len;

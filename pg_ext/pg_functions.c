@@ -105,7 +105,7 @@ typedef struct call_args {
     int count;           /* migrations run */
     const char *version; /* migrate_baseline */
     const char *name;
-    char *text;       /* a text result, kept in the function's context */
+    char *text;  /* a text result, kept in the function's context */
     bool status; /* migrations_status rather than migrate_plan */
     ReturnSetInfo *rsinfo;
     AttInMetadata *meta;
@@ -275,8 +275,8 @@ Datum migrate_plan(PG_FUNCTION_ARGS)
  */
 Datum migrations_status(PG_FUNCTION_ARGS)
 {
-    call_args a = {.src = PG_NARGS() > 0 ? source_arg(fcinfo, "migrations_status")
-                                         : mig_source_none(),
+    call_args a = {.src =
+                       PG_NARGS() > 0 ? source_arg(fcinfo, "migrations_status") : mig_source_none(),
                    .status = true};
     srf_begin(fcinfo, &a);
     pg_engine_call(fcinfo, snapshot_op, &a);

@@ -662,9 +662,9 @@ START_TEST(load_table)
     mig_engine eng = stub_engine(&t);
     mig_set set;
     char msg[512];
-    ck_assert_int_eq(load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, MIG_LOAD_REQUIRED, &set,
-                          NULL, msg),
-                     MIG_OK);
+    ck_assert_int_eq(
+        load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, MIG_LOAD_REQUIRED, &set, NULL, msg),
+        MIG_OK);
     ck_assert_uint_eq(set.count, 2);
     ck_assert_str_eq(set.items[0].version, "1");
     ck_assert_str_eq(set.items[0].script, "migrate_scripts:1");
@@ -688,9 +688,9 @@ START_TEST(load_table)
     ck_assert_str_eq(msg, "migrate_scripts:1: line 2: the script ends inside the string literal "
                           "that starts here");
     t.count = 0;
-    ck_assert_int_eq(load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, MIG_LOAD_REQUIRED, &set,
-                          NULL, msg),
-                     MIG_ERR);
+    ck_assert_int_eq(
+        load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, MIG_LOAD_REQUIRED, &set, NULL, msg),
+        MIG_ERR);
     ck_assert_str_eq(msg, "no migrations found in migrate_scripts; nothing was changed");
     ck_assert_int_eq(load(NULL, &(mig_source){MIG_SOURCE_TABLE, NULL}, 0, &set, NULL, msg),
                      MIG_ERR);
