@@ -644,6 +644,7 @@ START_TEST(load_folder)
     make_dir(dir, "");
     ck_assert_int_eq(load(NULL, FOLDER(dir), 0, &set, NULL, msg), MIG_OK);
     ck_assert_uint_eq(set.count, 0);
+    mig_set_free(&set);
     ck_assert_int_eq(load(NULL, FOLDER(dir), MIG_LOAD_REQUIRED, &set, NULL, msg), MIG_ERR);
     ck_assert_str_contains(msg, "no migration files found in \"");
     ck_assert_str_contains(msg, "nothing was changed");
