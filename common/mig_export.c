@@ -59,8 +59,8 @@ static char *record_statement(const mig_engine *eng, const mig_migration *m, con
                               const char *guard)
 {
     const char *values[7] = {
-        m->version, m->name,      m->checksum, *m->down_checksum ? m->down_checksum : NULL,
-        m->up_text, m->down_text, script};
+        m->version, m->name,     m->checksum, *m->down_checksum ? m->down_checksum : NULL,
+        m->up.ptr,  m->down.ptr, script};
     if (eng->export->script_record) /* the engine writes history its own way */
         return eng->export->script_record(eng->handle, values, guard);
     mig_buf b = {0};
@@ -98,10 +98,9 @@ static char *guard_expression(const mig_engine *eng, const char *version, const 
 static void locate_export_error(mig_error *err, const mig_migration *m)
 {
     if (err->offset >= 0) {
-        size_t len = strlen(m->up_text);
-        size_t at = (size_t)err->offset < len ? (size_t)err->offset : len;
+        size_t at = (size_t)err->offset < m->up.len ? (size_t)err->offset : m->up.len;
         mig_error_set_context(err, "migration %s (%s, line %d)", m->version, m->script,
-                              m->up.first_line - 1 + mig_script_line_at(m->up_text, len, at));
+                              m->up.first_line - 1 + mig_script_line_at(m->up.ptr, m->up.len, at));
     } else {
         mig_error_set_context(err, "migration %s (%s)", m->version, m->script);
     }
@@ -121,7 +120,7 @@ static int export_step(const mig_engine *eng, const mig_step *step, const char *
                        mig_sql_lines *out, mig_error *err)
 {
     const mig_migration *m = step->row->file;
-    bool outside = m->up.no_transaction;
+    bool outside = mig_text_has(&m->up, MIG_TEXT_NO_TRANSACTION);
     char *guard = guard_expression(eng, m->version, previous);
     if (eng->export->dialect.guard_fmt && !guard)
         return mig_fail_nomem(err);
@@ -131,16 +130,16 @@ static int export_step(const mig_engine *eng, const mig_step *step, const char *
     if (rc == MIG_OK && outside)
         rc = push_optional(out, eng->export->dialect.outside_begin, err);
     mig_statement *stmts = NULL;
-    size_t n = 0, len = strlen(m->up_text);
+    size_t n = 0;
     if (rc == MIG_OK)
-        rc = eng->export->split_statements(eng->handle, m->up_text, len, &stmts, &n, err);
+        rc = eng->export->split_statements(eng->handle, m->up.ptr, m->up.len, &stmts, &n, err);
     for (size_t i = 0; rc == MIG_OK && i < n; i++) {
         if (eng->export->check_export &&
-            (rc = eng->export->check_export(eng->handle, m->up_text, len, &stmts[i], err)) !=
+            (rc = eng->export->check_export(eng->handle, m->up.ptr, m->up.len, &stmts[i], err)) !=
                 MIG_OK)
             locate_export_error(err, m);
         else
-            rc = push_line(out, statement_text(m->up_text, &stmts[i]), err);
+            rc = push_line(out, statement_text(m->up.ptr, &stmts[i]), err);
     }
     mig_free(stmts);
     if (rc == MIG_OK && outside)
@@ -165,8 +164,8 @@ static char *nothing_to_apply(const mig_status *status, const char *target)
 }
 
 /* Write the pending work out. */
-int mig_export(const mig_engine *eng, const char *dir, const char *target, const mig_policy *policy,
-               mig_sql_lines *out, mig_error *err)
+int mig_export(const mig_engine *eng, const mig_source *src, const char *target,
+               const mig_policy *policy, mig_sql_lines *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!mig_engine_has_export(eng))
@@ -176,7 +175,7 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
     int rc = mig_target_check(target, err);
     memset(&snap, 0, sizeof snap);
     if (rc == MIG_OK)
-        rc = mig_snapshot_load_source(eng, dir, &snap, err);
+        rc = mig_snapshot_load(eng, src, &snap, err);
     if (rc == MIG_OK)
         rc = mig_status_check_policy(&snap.status, &call.policy, NULL, err);
     if (rc == MIG_OK)
@@ -192,9 +191,8 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
     /* what cannot run inside a transaction is refused here too: the script would fail half-way */
     for (size_t i = 0; rc == MIG_OK && i < snap.plan.count; i++) {
         const mig_migration *m = snap.plan.steps[i].row->file;
-        if (!m->up.no_transaction &&
-            (rc = mig_engine_check_script(eng, m->up_text, strlen(m->up_text), false, err)) !=
-                MIG_OK)
+        if (!mig_text_has(&m->up, MIG_TEXT_NO_TRANSACTION) &&
+            (rc = mig_engine_check_script(eng, m->up.ptr, m->up.len, false, err)) != MIG_OK)
             locate_export_error(err, m);
     }
     /* an empty result would look like a failure to whoever pipes it: say why there is none */
@@ -243,15 +241,16 @@ static char *standard_literal(const char *text)
 /* The INSERT of one migration into migrate_scripts. */
 static int push_migration(const mig_migration *m, mig_sql_lines *out, mig_error *err)
 {
-    mig_span in_text = {0};
-    mig_script_directives(m->up_text, strlen(m->up_text), &in_text);
-    if (m->up.no_transaction && !in_text.no_transaction)
+    mig_text in_text = mig_text_make(m->up.ptr, m->up.len, 1);
+    mig_text_read_directives(&in_text);
+    if (mig_text_has(&m->up, MIG_TEXT_NO_TRANSACTION) &&
+        !mig_text_has(&in_text, MIG_TEXT_NO_TRANSACTION))
         return mig_fail(err, MIG_ERR,
                         "%s: migration %s is marked no-transaction on its section line, which a "
                         "migrate_scripts row cannot carry; nothing was written",
                         m->script, m->version);
     char *version = standard_literal(m->version), *name = standard_literal(m->name);
-    char *up = standard_literal(m->up_text), *down = standard_literal(m->down_text);
+    char *up = standard_literal(m->up.ptr), *down = standard_literal(m->down.ptr);
     char *line = version && name && up && down
                      ? mig_printf("INSERT INTO migrate_scripts (version, name, up_sql, down_sql) "
                                   "VALUES (%s, %s, %s, %s);",
@@ -268,7 +267,8 @@ int mig_export_push(const char *dir, mig_sql_lines *out, mig_error *err)
     if (!dir)
         return mig_fail(err, MIG_ERR, "migrate_push needs a migrations folder");
     mig_set set;
-    int rc = mig_source_read(dir, &set, err);
+    mig_source src = mig_source_folder(dir);
+    int rc = mig_source_load(NULL, &src, 0, &set, NULL, err);
     if (rc != MIG_OK)
         return rc;
     if (set.count == 0) {

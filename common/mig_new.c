@@ -183,7 +183,8 @@ int mig_new_files(const char *dir, const char *name, const char *layout, long lo
         return mig_fail(err, MIG_ERR, "migrate_new: layout must be " MIG_NEW_LAYOUTS ", not \"%s\"",
                         layout);
     mig_set set;
-    int rc = mig_source_read(dir, &set, err);
+    mig_source src = mig_source_folder(dir);
+    int rc = mig_source_load(NULL, &src, 0, &set, NULL, err);
     if (rc != MIG_OK)
         return rc;
     char *version = mig_new_version(unix_ms);

@@ -14,12 +14,13 @@
 #include <string.h>
 
 /* Check the folder against history; duplicates are listed with the other problems. */
-int mig_validate(const mig_engine *eng, const char *dir, const mig_policy *policy, mig_error *err)
+int mig_validate(const mig_engine *eng, const mig_source *src, const mig_policy *policy,
+                 mig_error *err)
 {
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
     char *duplicates = NULL;
-    int rc = mig_load_source(eng, dir, &snap.files, &duplicates, err);
+    int rc = mig_source_load(eng, src, MIG_LOAD_REQUIRED, &snap.files, &duplicates, err);
     snap.has_files = rc == MIG_OK;
     if (rc == MIG_OK)
         rc = mig_history_load(eng, false, &snap.history, err);
@@ -48,8 +49,8 @@ static int record_repair(const mig_engine *eng, const mig_status_row *row, bool 
         .direction = "repair",
         .checksum = m ? m->checksum : NULL,
         .down_checksum = m ? m->down_checksum : NULL,
-        .up_sql = m ? m->up_text : NULL,
-        .down_sql = m ? m->down_text : NULL,
+        .up_sql = m ? m->up.ptr : NULL,
+        .down_sql = m ? m->down.ptr : NULL,
         .script = row->script,
         .execution_ms = 0,
         .success = true,
@@ -115,14 +116,14 @@ static int repair_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig
 }
 
 /* Repair the record and describe what changed. */
-int mig_repair(const mig_engine *eng, const char *dir, char **summary, mig_error *err)
+int mig_repair(const mig_engine *eng, const mig_source *src, char **summary, mig_error *err)
 {
     *summary = NULL;
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
     repair_state st;
     memset(&st, 0, sizeof st);
-    int rc = mig_in_call(eng, true, dir, &snap, repair_body, &st, err);
+    int rc = mig_in_call(eng, src, &snap, repair_body, &st, err);
     if (rc == MIG_OK) {
         mig_buf out = {0};
         if (st.n_accepted)
@@ -193,7 +194,8 @@ int mig_baseline(const mig_engine *eng, const char *version, const char *name, m
     baseline_request req = {version, name && *name ? name : "baseline"};
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
-    int rc = mig_in_call(eng, false, NULL, &snap, baseline_body, &req, err);
+    mig_source none = mig_source_none();
+    int rc = mig_in_call(eng, &none, &snap, baseline_body, &req, err);
     mig_snapshot_free(&snap);
     return rc;
 }

@@ -26,89 +26,13 @@ static long long monotonic_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Refuse a source that holds no migration: a mistyped path must not pass as "nothing to do",
- * and a NULL meant as a folder must not make every applied migration look missing.
- */
-static int refuse_empty_source(const char *dir, mig_error *err)
-{
-    if (!dir) {
-        mig_fail(err, MIG_ERR, "no migrations found in migrate_scripts; nothing was changed");
-        mig_error_set_hint(err, "a NULL folder means the migrate_scripts table: give the "
-                                "migrations folder, or insert the migrations into migrate_scripts");
-        return err->code;
-    }
-    char *where = mig_source_folder_label(dir);
-    mig_fail(err, MIG_ERR, "no migration files found in %s; nothing was changed",
-             where ? where : dir);
-    mig_free(where);
-    mig_error_set_hint(err, "check the folder; migration files are named like "
-                            "20240101120000_create_users.sql, V1__create_users.sql or "
-                            "1_create_users.up.sql");
-    return err->code;
-}
-
-/* The first script of the set that ends inside a quote or comment, by the engine's rules. */
-static int check_closed(const mig_engine *eng, const mig_set *set, mig_error *err)
-{
-    for (size_t i = 0; i < set->count; i++) {
-        const mig_migration *m = &set->items[i];
-        const char *texts[2] = {m->up_text, m->down_text};
-        const char *files[2] = {m->script, m->down_script ? m->down_script : m->script};
-        const mig_span *spans[2] = {&m->up, &m->down};
-        for (int k = 0; k < 2; k++) {
-            if (!texts[k])
-                continue;
-            size_t len = strlen(texts[k]), at;
-            const char *what = mig_engine_unclosed(eng, texts[k], len, &at);
-            if (what)
-                return mig_script_unclosed_error(
-                    texts[k], len, files[k], spans[k]->first_line > 0 ? spans[k]->first_line : 1,
-                    what, at, err);
-        }
-    }
-    return MIG_OK;
-}
-
-/* The migrations of a call: the folder, or migrate_scripts when dir is NULL; never none. */
-int mig_load_source(const mig_engine *eng, const char *dir, mig_set *out, char **dups,
-                    mig_error *err)
-{
-    int rc;
-    if (dups)
-        *dups = NULL;
-    if (!dir)
-        rc = mig_source_read_table(eng, out, dups, err);
-    else if (dups)
-        rc = mig_source_read_all(dir, out, dups, err);
-    else
-        rc = mig_source_read(dir, out, err);
-    if (rc == MIG_OK && (rc = check_closed(eng, out, err)) != MIG_OK) {
-        if (dups) {
-            mig_free(*dups);
-            *dups = NULL;
-        }
-        mig_set_free(out);
-        return rc;
-    }
-    if (rc == MIG_OK && out->count == 0) {
-        if (dups) {
-            mig_free(*dups);
-            *dups = NULL;
-        }
-        mig_set_free(out);
-        rc = refuse_empty_source(dir, err);
-    }
-    return rc;
-}
-
-/* Load the source (when asked) and the history and compare them. */
-static int snapshot_fill(const mig_engine *eng, bool with_source, const char *dir, bool create,
+/* Load the source (unless there is none) and the history and compare them. */
+static int snapshot_fill(const mig_engine *eng, const mig_source *src, bool create,
                          mig_snapshot *snap, mig_error *err)
 {
     int rc = MIG_OK;
-    if (with_source && !snap->has_files) {
-        rc = mig_load_source(eng, dir, &snap->files, NULL, err);
+    if (src->kind != MIG_SOURCE_NONE && !snap->has_files) {
+        rc = mig_source_load(eng, src, MIG_LOAD_REQUIRED, &snap->files, NULL, err);
         snap->has_files = rc == MIG_OK;
     }
     if (rc == MIG_OK)
@@ -119,22 +43,12 @@ static int snapshot_fill(const mig_engine *eng, bool with_source, const char *di
     return rc;
 }
 
-/* Read-only snapshot for migrations_status(dir); dir NULL: history alone. */
-int mig_snapshot_load(const mig_engine *eng, const char *dir, mig_snapshot *snap, mig_error *err)
+/* Read-only snapshot of src (history alone for MIG_SOURCE_NONE). */
+int mig_snapshot_load(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
+                      mig_error *err)
 {
     memset(snap, 0, sizeof *snap);
-    int rc = snapshot_fill(eng, dir != NULL, dir, false, snap, err);
-    if (rc != MIG_OK)
-        mig_snapshot_free(snap);
-    return rc;
-}
-
-/* Read-only snapshot of dir, or of migrate_scripts when dir is NULL. */
-int mig_snapshot_load_source(const mig_engine *eng, const char *dir, mig_snapshot *snap,
-                             mig_error *err)
-{
-    memset(snap, 0, sizeof *snap);
-    int rc = snapshot_fill(eng, true, dir, false, snap, err);
+    int rc = snapshot_fill(eng, src, false, snap, err);
     if (rc != MIG_OK)
         mig_snapshot_free(snap);
     return rc;
@@ -163,29 +77,34 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
             continue;
         const mig_status_row *row = step->row;
         const mig_migration *m = row->file;
-        const char *up = m ? m->up_text : NULL;
+        bool up_blank = m && mig_text_has(&m->up, MIG_TEXT_BLANK);
         mig_stored_scripts stored = {0};
-        if (m && m->down_text) {
-            step->text = m->down_text;
+        if (m && m->down.ptr) {
+            step->text = m->down;
         } else if (!row->baselined && row->scripts_record) {
             int rc = mig_history_load_scripts(eng, row->scripts_record->id, &stored, err);
             if (rc != MIG_OK)
                 return rc;
-            if (!up)
-                up = stored.up_sql;
-            step->text = step->owned_text = stored.down_sql;
+            int first_line = step->text.first_line;
+            step->text = mig_text_of_string(stored.down_sql);
+            step->text.first_line = first_line;
+            step->owned_text = stored.down_sql;
             step->stored = stored.down_sql != NULL;
+            mig_text stored_up = mig_text_of_string(stored.up_sql);
+            if (!m && stored_up.ptr)
+                up_blank = mig_script_is_blank(stored_up.ptr, stored_up.len);
+            if (stored.down_sql && mig_script_is_blank(step->text.ptr, step->text.len))
+                step->text.flags |= MIG_TEXT_BLANK;
         }
-        bool up_blank = up && mig_script_is_blank(up, strlen(up));
-        bool down_blank = !step->text || mig_script_is_blank(step->text, strlen(step->text));
+        bool down_blank = !step->text.ptr || mig_text_has(&step->text, MIG_TEXT_BLANK);
         mig_free(stored.up_sql);
         if (down_blank && !up_blank)
             return mig_fail(err, MIG_ERR,
                             "%s: migration %s has no down script, so it cannot be reverted; "
                             "nothing was reverted",
                             row->script ? row->script : row->version, row->version);
-        if (!step->text)
-            step->text = ""; /* a blank up script reverts as a no-op */
+        if (!step->text.ptr)
+            step->text.ptr = ""; /* a blank up script reverts as a no-op */
     }
     return MIG_OK;
 }
@@ -197,14 +116,14 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
  */
 static void locate_error(mig_error *err, const mig_step *step)
 {
-    const char *text = step->text;
+    const char *text = step->text.ptr;
+    size_t len = step->text.len;
     const char *file = step->script ? step->script : "?";
     const char *stored = step->stored ? "the down script kept in migrate_history for " : "";
-    size_t len = strlen(text);
     if (err->position >= 0 && (size_t)err->position <= len) {
         int line, column;
         mig_position_at(text, len, (size_t)err->position, &line, &column);
-        line += step->first_line - 1;
+        line += step->text.first_line - 1;
         mig_error_set_context(err, "migration %s (%s%s, line %d, column %d)", step->row->version,
                               stored, file, line, column);
         mig_free(err->excerpt);
@@ -213,7 +132,7 @@ static void locate_error(mig_error *err, const mig_step *step)
         size_t at = mig_script_skip_blank(text, len, (size_t)err->offset);
         if (at >= len)
             at = (size_t)err->offset < len ? (size_t)err->offset : len;
-        int line = step->first_line - 1 + mig_script_line_at(text, len, at);
+        int line = step->text.first_line - 1 + mig_script_line_at(text, len, at);
         mig_error_set_context(err, "migration %s (%s%s, line %d)", step->row->version, stored, file,
                               line);
     } else {
@@ -225,7 +144,7 @@ static void locate_error(mig_error *err, const mig_step *step)
 static bool is_outside(const mig_step *step)
 {
     return strcmp(step->direction, "up") == 0 && step->row->file &&
-           step->row->file->up.no_transaction;
+           mig_text_has(&step->row->file->up, MIG_TEXT_NO_TRANSACTION);
 }
 
 /* Refuse to go on over what failed no-transaction migrations left behind (invalid indexes). */
@@ -235,7 +154,7 @@ int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *
         const mig_step *step = &plan->steps[i];
         if (!is_outside(step))
             continue;
-        int rc = mig_engine_check_leftovers(eng, step->text, err);
+        int rc = mig_engine_check_leftovers(eng, step->text.ptr, err);
         if (rc != MIG_OK) {
             mig_error_set_context(err, "migration %s (%s)", step->row->version, step->script);
             return rc;
@@ -272,7 +191,7 @@ static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error 
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
         int rc =
-            mig_engine_check_script(eng, step->text, strlen(step->text), is_outside(step), err);
+            mig_engine_check_script(eng, step->text.ptr, step->text.len, is_outside(step), err);
         if (rc != MIG_OK) {
             locate_error(err, step);
             return rc;
@@ -288,14 +207,14 @@ static int run_step(const mig_engine *eng, const mig_step *step, mig_error *err)
     const mig_migration *m = row->file;
     bool up = strcmp(step->direction, "up") == 0;
     long long started = monotonic_ms();
-    int rc = eng->exec_script(eng->handle, step->text, strlen(step->text), err);
+    int rc = eng->exec_script(eng->handle, step->text.ptr, step->text.len, err);
     if (rc != MIG_OK) {
         locate_error(err, step);
         return rc;
     }
     char down_checksum[65] = "";
     if (!up)
-        mig_checksum(step->text, strlen(step->text), down_checksum);
+        mig_checksum(step->text.ptr, step->text.len, down_checksum);
     mig_history_entry entry = {
         .version = row->version,
         .name = row->name,
@@ -303,8 +222,8 @@ static int run_step(const mig_engine *eng, const mig_step *step, mig_error *err)
         .checksum = up ? m->checksum
                        : (row->applied_checksum ? row->applied_checksum : (m ? m->checksum : NULL)),
         .down_checksum = up ? m->down_checksum : down_checksum,
-        .up_sql = m ? m->up_text : NULL,
-        .down_sql = up ? m->down_text : step->text,
+        .up_sql = m ? m->up.ptr : NULL,
+        .down_sql = up ? m->down.ptr : step->text.ptr,
         .script = step->script,
         .execution_ms = monotonic_ms() - started,
         .success = true,
@@ -336,13 +255,13 @@ static int plan_call(const mig_engine *eng, mig_snapshot *snap, const mig_call *
 }
 
 /* The plan of a call, refusing as the call would; changes nothing. */
-int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *call,
+int mig_plan_load_call(const mig_engine *eng, const mig_source *src, const mig_call *call,
                        mig_snapshot *snap, mig_error *err)
 {
     memset(snap, 0, sizeof *snap);
     int rc = mig_target_check(call->target, err);
     if (rc == MIG_OK)
-        rc = snapshot_fill(eng, true, dir, false, snap, err);
+        rc = snapshot_fill(eng, src, false, snap, err);
     if (rc == MIG_OK)
         rc = plan_call(eng, snap, call, err);
     if (rc == MIG_OK) /* a plan shows nothing a call would refuse */
@@ -357,11 +276,11 @@ int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *c
 }
 
 /*
- * Run body in one transaction under the migration lock, with the history (and, with_source,
- * the folder dir or migrate_scripts) loaded into snap after the lock is held: a call that
- * waited sees what the call before it applied, files included.
+ * Run body in one transaction under the migration lock, with the history (and the source,
+ * unless there is none) loaded into snap after the lock is held: a call that waited sees what
+ * the call before it applied, files included.
  */
-int mig_in_call(const mig_engine *eng, bool with_source, const char *dir, mig_snapshot *snap,
+int mig_in_call(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
                 mig_call_body body, void *ctx, mig_error *err)
 {
     int rc = eng->savepoint(eng->handle, MIG_CALL_SAVEPOINT, err);
@@ -369,7 +288,7 @@ int mig_in_call(const mig_engine *eng, bool with_source, const char *dir, mig_sn
         return rc;
     rc = eng->lock(eng->handle, err); /* before reading anything, so no one else is mid-change */
     if (rc == MIG_OK)
-        rc = snapshot_fill(eng, with_source, dir, true, snap, err);
+        rc = snapshot_fill(eng, src, true, snap, err);
     if (rc == MIG_OK)
         rc = body(eng, snap, ctx, err);
     if (rc == MIG_OK)
@@ -440,16 +359,17 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
     if (rc == MIG_OK && !stored.up_sql)
         rc = mig_fail(err, MIG_ERR, "%s: the failed run of migration %s kept no script",
                       step->script, step->row->version);
+    mig_text then_text = mig_text_of_string(stored.up_sql);
     if (rc == MIG_OK)
-        rc = eng->notx->split_statements(eng->handle, step->text, strlen(step->text), &now, &nnow,
+        rc = eng->notx->split_statements(eng->handle, step->text.ptr, step->text.len, &now, &nnow,
                                          err);
     if (rc == MIG_OK)
-        rc = eng->notx->split_statements(eng->handle, stored.up_sql, strlen(stored.up_sql), &then,
-                                         &nthen, err);
+        rc = eng->notx->split_statements(eng->handle, then_text.ptr, then_text.len, &then, &nthen,
+                                         err);
     size_t k = (size_t)stored.completed;
     for (size_t i = 0; rc == MIG_OK && i < k; i++)
         if (i >= nnow || i >= nthen ||
-            !same_statement(step->text, &now[i], stored.up_sql, &then[i]))
+            !same_statement(step->text.ptr, &now[i], then_text.ptr, &then[i]))
             rc = mig_fail(err, MIG_ERR,
                           "%s: migration %s failed after %zu statements had run, and statement "
                           "%zu has changed since; nothing was run",
@@ -458,7 +378,7 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
         mig_error_set_hint(err, "restore the statements that already ran, or clear the failure "
                                 "with migrate_repair to run the migration from its start");
     if (rc == MIG_OK) {
-        *offset = k < nnow ? now[k].offset : strlen(step->text);
+        *offset = k < nnow ? now[k].offset : step->text.len;
         *done = (int)k;
     }
     mig_free(now);
@@ -474,21 +394,22 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
 static int run_outside(const mig_engine *eng, const mig_step *step, mig_error *err)
 {
     const mig_migration *m = step->row->file;
-    size_t start = 0, len = strlen(step->text);
+    size_t start = 0, len = step->text.len;
     int done = 0, completed = 0;
     int rc = step->row->resumable ? resume_point(eng, step, &start, &done, err) : MIG_OK;
     if (rc != MIG_OK)
         return rc;
     long long started = monotonic_ms();
-    rc = eng->notx->exec_autocommit(eng->handle, step->text + start, len - start, &completed, err);
+    rc = eng->notx->exec_autocommit(eng->handle, step->text.ptr + start, len - start, &completed,
+                                    err);
     mig_history_entry entry = {
         .version = m->version,
         .name = m->name,
         .direction = "up",
         .checksum = m->checksum,
         .down_checksum = m->down_checksum,
-        .up_sql = m->up_text,
-        .down_sql = m->down_text,
+        .up_sql = m->up.ptr,
+        .down_sql = m->down.ptr,
         .script = step->script,
         .execution_ms = monotonic_ms() - started,
         .success = rc == MIG_OK,
@@ -523,7 +444,7 @@ static int run_outside(const mig_engine *eng, const mig_step *step, mig_error *e
 }
 
 /* Run a call in one transaction. */
-int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *count,
+int mig_run(const mig_engine *eng, const mig_source *src, const mig_call *call, int *count,
             mig_error *err)
 {
     *count = 0;
@@ -532,7 +453,7 @@ int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *c
     int rc = mig_target_check(call->target, err);
     while (rc == MIG_OK) {
         run_state st = {call, count, -1};
-        rc = mig_in_call(eng, true, dir, &snap, run_body, &st, err);
+        rc = mig_in_call(eng, src, &snap, run_body, &st, err);
         if (rc != MIG_OK || st.outside < 0)
             break;
         /* what came before has committed; this one runs alone */

@@ -24,33 +24,27 @@ typedef struct mig_call {
 } mig_call;
 
 /*
- * The migrations of a call: the folder dir, or the migrate_scripts table when dir is NULL.
- * dups: as for mig_source_read_all, or NULL to make a duplicate version an error.
+ * Read the source (history alone for MIG_SOURCE_NONE) and the history, and compare them;
+ * creates nothing.
  */
-int mig_load_source(const mig_engine *eng, const char *dir, mig_set *out, char **dups,
-                    mig_error *err);
-
-/* Read dir (NULL: none) and the history, and compare them; creates nothing. */
-int mig_snapshot_load(const mig_engine *eng, const char *dir, mig_snapshot *snap, mig_error *err);
-/* The same for dir, or for migrate_scripts when dir is NULL. */
-int mig_snapshot_load_source(const mig_engine *eng, const char *dir, mig_snapshot *snap,
-                             mig_error *err);
+int mig_snapshot_load(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
+                      mig_error *err);
 
 void mig_snapshot_free(mig_snapshot *snap);
 
 /*
- * In all calls below, dir NULL means the migrate_scripts table.
- * The steps a call would run, refusing as it would: migrate_plan(dir) is an apply's plan,
- * migrate_plan(dir, target) the plan of migrate_to(dir, target).
+ * In all calls below, src is the call's source (a folder or migrate_scripts) as the adapter
+ * decided it. The steps a call would run, refusing as it would: migrate_plan(dir) is an apply's
+ * plan, migrate_plan(dir, target) the plan of migrate_to(dir, target).
  */
-int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *call,
+int mig_plan_load_call(const mig_engine *eng, const mig_source *src, const mig_call *call,
                        mig_snapshot *snap, mig_error *err);
 
 /*
  * Run a call in one transaction under the migration lock. On error nothing of the call remains
  * and err says which migration, file and line failed and why. *count: migrations run.
  */
-int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *count,
+int mig_run(const mig_engine *eng, const mig_source *src, const mig_call *call, int *count,
             mig_error *err);
 
 /* Work done inside one call, with the history loaded (and snap->files when it was read). */
@@ -58,10 +52,10 @@ typedef int (*mig_call_body)(const mig_engine *eng, mig_snapshot *snap, void *ct
 
 /*
  * Run body in one transaction (a savepoint) under the migration lock, after loading the
- * history (and, with_source, the folder dir or migrate_scripts when dir is NULL) into snap;
- * everything body did is undone when it fails.
+ * history (and the source src, unless it is MIG_SOURCE_NONE) into snap; everything body did is
+ * undone when it fails.
  */
-int mig_in_call(const mig_engine *eng, bool with_source, const char *dir, mig_snapshot *snap,
+int mig_in_call(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
                 mig_call_body body, void *ctx, mig_error *err);
 
 /* Refuse a plan over what failed no-transaction migrations left behind (invalid indexes). */

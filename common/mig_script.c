@@ -489,3 +489,58 @@ int mig_script_check_text(const char *text, size_t len, const char *file, mig_er
     }
     return MIG_OK;
 }
+
+/* A text over len bytes of ptr, flags to be read by whoever knows them. */
+mig_text mig_text_make(const char *ptr, size_t len, int first_line)
+{
+    return (mig_text){ptr, len, first_line, 0};
+}
+
+/* A database value as text: its one measurement, where it crosses into the core. */
+mig_text mig_text_of_string(const char *s)
+{
+    return mig_text_make(s, s ? strlen(s) : 0, 1);
+}
+
+/* Check, drop the BOM and fold CRLF, one byte sequence at a time. */
+int mig_text_clean(char *text, size_t *len, unsigned *flags, const char *file, mig_error *err)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = *len, r = 0, w = 0;
+    int line = 1;
+    if (n >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        r = 3;
+    while (r < n) {
+        if (s[r] == 0)
+            return mig_fail(err, MIG_ERR, "%s: line %d: contains a NUL byte; is it a binary file?",
+                            file, line);
+        size_t k = utf8_sequence(s + r, n - r);
+        if (!k)
+            return mig_fail(err, MIG_ERR,
+                            "%s: line %d: is not valid UTF-8 (byte 0x%02X at offset %zu)", file,
+                            line, s[r], r);
+        if (s[r] == '\r' && r + 1 < n && s[r + 1] == '\n') {
+            *flags |= MIG_TEXT_HAD_CRLF;
+            r++;
+            continue;
+        }
+        line += s[r] == '\n';
+        while (k--)
+            text[w++] = text[r++];
+    }
+    text[w] = '\0';
+    *len = w;
+    return MIG_OK;
+}
+
+/* Blank and no-transaction, from the part before the first statement. */
+void mig_text_read_directives(mig_text *t)
+{
+    size_t first = mig_script_skip_blank(t->ptr, t->len, 0);
+    if (first >= t->len)
+        t->flags |= MIG_TEXT_BLANK;
+    mig_span span = {0, t->len, t->first_line, false, true};
+    scan_markers(t->ptr, first, on_directive, &span);
+    if (span.no_transaction)
+        t->flags |= MIG_TEXT_NO_TRANSACTION;
+}

@@ -16,6 +16,46 @@ typedef struct mig_span {
     bool present;
 } mig_span;
 
+/*
+ * A script's text as it travels from the loader through checksum, split, check and execution:
+ * its length is known once it is read and never measured again.
+ */
+typedef struct mig_text {
+    const char *ptr; /* NUL-terminated at ptr[len]; NULL when there is no script */
+    size_t len;
+    int first_line; /* 1-based line of its file on which the text begins */
+    unsigned flags; /* MIG_TEXT_* */
+} mig_text;
+
+#define MIG_TEXT_NO_TRANSACTION 0x1u /* marked no-transaction: run outside any transaction */
+#define MIG_TEXT_BLANK          0x2u /* nothing but white space and comments: a valid no-op */
+#define MIG_TEXT_HAD_CRLF       0x4u /* its file ended lines with CRLF, now read as LF */
+
+/* A text over len bytes of ptr (NUL-terminated there), beginning on its file's line first_line. */
+mig_text mig_text_make(const char *ptr, size_t len, int first_line);
+
+/* A text over a NUL-terminated string that comes without its length (a database value). */
+mig_text mig_text_of_string(const char *s);
+
+/* Whether the text is there and has flag. */
+static inline bool mig_text_has(const mig_text *t, unsigned flag)
+{
+    return t->ptr && (t->flags & flag) != 0;
+}
+
+/*
+ * In one pass over a file's bytes: check they are text the engines can run (no NUL byte, valid
+ * UTF-8), drop a UTF-8 BOM and read CRLF as LF, in place; *len becomes the new length and
+ * *flags gets MIG_TEXT_HAD_CRLF when it applies. file names the file in the error.
+ */
+int mig_text_clean(char *text, size_t *len, unsigned *flags, const char *file, mig_error *err);
+
+/*
+ * Read a whole script's directives and blankness in one look at what comes before its first
+ * statement: sets MIG_TEXT_BLANK and MIG_TEXT_NO_TRANSACTION in t->flags.
+ */
+void mig_text_read_directives(mig_text *t);
+
 typedef struct mig_sections {
     mig_span up;
     mig_span down;

@@ -1,9 +1,17 @@
 /*
- * The source of migrations: a folder, or the migrate_scripts table. A folder's entries are
- * listed in name order, classified by name (mig_name) and read into pieces (an up or down
- * half, or a file with sections); pieces are sorted by version and joined into migrations,
- * each with its checksums. migrate_scripts rows become the same pieces, so both sources share
- * the version rules, ordering, duplicate handling and errors. Every error names the file.
+ * The source of migrations and its one loader, mig_source_load: the adapter says once per call
+ * whether the call reads none (history alone), a folder, or the migrate_scripts table.
+ *
+ * A folder is opened once; its entries are listed in name order through that handle, then
+ * classified (fstatat) and read (openat) relative to it, so no path is built but the one a
+ * message or history shows. Each entry is classified by name (mig_name) and read into pieces
+ * (an up or down half, or a file with sections); pieces are sorted by version and joined into
+ * migrations, each with its checksums. migrate_scripts rows become the same pieces, so both
+ * sources share the version rules, ordering, duplicate handling and errors. Every error names
+ * the file.
+ *
+ * A script's text is read into a mig_text: its bytes checked and normalised in one pass, its
+ * length and flags (no-transaction, blank) known from then on.
  */
 #include "mig_source.h"
 
@@ -31,10 +39,9 @@ typedef struct piece {
     mig_name_kind kind; /* UP, DOWN or SECTIONED (a folder yields an UP and maybe a DOWN) */
     char *version;
     char *name;
-    char *path; /* relative to the folder */
-    char *up_text;
-    char *down_text;
-    mig_span up, down;
+    char *path;  /* relative to the folder */
+    mig_text up; /* owned texts; ptr NULL when the piece has none */
+    mig_text down;
 } piece;
 
 typedef struct piece_list {
@@ -47,8 +54,8 @@ static void piece_free(piece *p)
     mig_free(p->version);
     mig_free(p->name);
     mig_free(p->path);
-    mig_free(p->up_text);
-    mig_free(p->down_text);
+    mig_free((char *)p->up.ptr);
+    mig_free((char *)p->down.ptr);
 }
 
 /* Normalise in place: drop a UTF-8 BOM, read CRLF as LF. */
@@ -66,12 +73,17 @@ size_t mig_text_normalize(char *text, size_t len)
     return w;
 }
 
-/* Read a whole file as normalised script text; rel names it in errors. */
-static int read_script(const char *full, const char *rel, char **out, size_t *outlen,
-                       mig_error *err)
+/*
+ * Read the file name of the folder dirfd as script text (checked and normalised in one pass,
+ * *flags told whether it had CRLF); rel names it in errors. Links are followed, as a listed
+ * link to a file is read like the file; what is opened is checked by fstat, so an entry swapped
+ * between listing and reading for a folder, a pipe or a growing file is refused, never hung on.
+ */
+static int read_script(int dirfd, const char *name, const char *rel, char **out, size_t *outlen,
+                       unsigned *flags, mig_error *err)
 {
     /* non-blocking, so a FIFO is refused by fstat below instead of hanging the open */
-    int fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return mig_fail(err, MIG_ERR, "%s: cannot be read: %s", rel, strerror(errno));
     struct stat st;
@@ -109,14 +121,47 @@ static int read_script(const char *full, const char *rel, char **out, size_t *ou
     }
     close(fd);
     if (rc == MIG_OK) /* quotes are checked by the engine's rules when the source is loaded */
-        rc = mig_script_check_text(text, len, rel, err);
+        rc = mig_text_clean(text, &len, flags, rel, err);
     if (rc != MIG_OK) {
         mig_free(text);
         return rc;
     }
-    *outlen = mig_text_normalize(text, len);
     *out = text;
+    *outlen = len;
     return MIG_OK;
+}
+
+/*
+ * A section of a file's text as a text of its own (the whole buffer is taken over when the
+ * section is all of it; else copied). Flags: its no-transaction mark, blankness, CRLF.
+ */
+static int section_text(char **buf, size_t len, const mig_span *span, unsigned flags, mig_text *out,
+                        mig_error *err)
+{
+    char *ptr;
+    if (span->offset == 0 && span->len == len) {
+        ptr = *buf;
+        *buf = NULL;
+    } else if (!(ptr = mig_strndup(*buf + span->offset, span->len))) {
+        return mig_fail_nomem(err);
+    }
+    *out = mig_text_make(ptr, span->len, span->first_line);
+    out->flags = flags | (span->no_transaction ? MIG_TEXT_NO_TRANSACTION : 0) |
+                 (mig_script_is_blank(ptr, span->len) ? MIG_TEXT_BLANK : 0);
+    return MIG_OK;
+}
+
+/* Split a file with sections into the piece's up and down texts; frees buf. */
+static int split_sections(char *buf, size_t len, unsigned flags, piece *p, mig_error *err)
+{
+    mig_sections sec;
+    int rc = mig_sections_parse(buf, len, p->path, &sec, err);
+    if (rc == MIG_OK && sec.down.present)
+        rc = section_text(&buf, len, &sec.down, flags, &p->down, err);
+    if (rc == MIG_OK)
+        rc = section_text(&buf, len, &sec.up, flags, &p->up, err);
+    mig_free(buf);
+    return rc;
 }
 
 /* Add a piece, taking ownership of its strings. */
@@ -131,49 +176,31 @@ static int pieces_push(piece_list *list, piece *p, mig_error *err)
     return MIG_OK;
 }
 
-/* Read one script file into a piece of the given kind. */
-static int read_piece(const char *dir, const char *rel, mig_name_kind kind, const char *version,
-                      const char *name, piece_list *list, mig_error *err)
+/*
+ * Read the file name of the folder dirfd into a piece of the given kind; rel (taken over) is
+ * the file relative to the migrations folder, as history and messages name it.
+ */
+static int read_piece(int dirfd, const char *name, char *rel, mig_name_kind kind,
+                      const char *version, const char *mig_name, piece_list *list, mig_error *err)
 {
-    piece p = {.kind = kind};
-    char *full = mig_printf("%s/%s", dir, rel);
+    piece p = {.kind = kind, .path = rel};
     p.version = mig_strdup(version);
-    p.name = mig_strdup(name);
-    p.path = mig_strdup(rel);
-    if (!full || !p.version || !p.name || !p.path) {
-        mig_free(full);
+    p.name = mig_strdup(mig_name);
+    if (!p.path || !p.version || !p.name) {
         piece_free(&p);
         return mig_fail_nomem(err);
     }
     char *text = NULL;
     size_t len = 0;
-    int rc = read_script(full, rel, &text, &len, err);
-    mig_free(full);
-    if (rc != MIG_OK) {
-        piece_free(&p);
-        return rc;
-    }
-    if (kind == MIG_NAME_SECTIONED) {
-        mig_sections sec;
-        rc = mig_sections_parse(text, len, rel, &sec, err);
-        if (rc == MIG_OK) {
-            p.up = sec.up;
-            p.down = sec.down;
-            p.up_text = mig_strndup(text + sec.up.offset, sec.up.len);
-            if (sec.down.present)
-                p.down_text = mig_strndup(text + sec.down.offset, sec.down.len);
-            if (!p.up_text || (sec.down.present && !p.down_text))
-                rc = mig_fail_nomem(err);
-        }
-        mig_free(text);
-    } else {
-        mig_span *span = kind == MIG_NAME_DOWN ? &p.down : &p.up;
-        *span = (mig_span){0, len, 1, false, true};
-        mig_script_directives(text, len, span);
-        if (kind == MIG_NAME_DOWN)
-            p.down_text = text;
-        else
-            p.up_text = text;
+    unsigned flags = 0;
+    int rc = read_script(dirfd, name, rel, &text, &len, &flags, err);
+    if (rc == MIG_OK && kind == MIG_NAME_SECTIONED) {
+        rc = split_sections(text, len, flags, &p, err);
+    } else if (rc == MIG_OK) {
+        mig_text *t = kind == MIG_NAME_DOWN ? &p.down : &p.up;
+        *t = mig_text_make(text, len, 1);
+        t->flags = flags;
+        mig_text_read_directives(t);
     }
     if (rc != MIG_OK) {
         piece_free(&p);
@@ -182,32 +209,32 @@ static int read_piece(const char *dir, const char *rel, mig_name_kind kind, cons
     return pieces_push(list, &p, err);
 }
 
-/* Read a <version>_<name>/ folder: up.sql is required, down.sql optional. */
-static int read_folder_migration(const char *dir, const char *entry, const mig_name_info *info,
+/* A file of a migration folder as messages and history name it: the one path built here. */
+static char *entry_path(const char *entry, const char *file)
+{
+    return mig_printf("%s/%s", entry, file);
+}
+
+/* Read a <version>_<name>/ folder of the folder dirfd: up.sql is required, down.sql optional. */
+static int read_folder_migration(int dirfd, const char *entry, const mig_name_info *info,
                                  piece_list *list, mig_error *err)
 {
     const char *halves[2] = {"up.sql", "down.sql"};
-    for (int i = 0; i < 2; i++) {
-        char *rel = mig_printf("%s/%s", entry, halves[i]);
-        char *full = rel ? mig_printf("%s/%s", dir, rel) : NULL;
-        if (!full) {
-            mig_free(rel);
-            return mig_fail_nomem(err);
-        }
+    int sub = openat(dirfd, entry, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = MIG_OK;
+    for (int i = 0; rc == MIG_OK && i < 2; i++) {
         struct stat st;
-        int found = stat(full, &st) == 0;
-        int rc = MIG_OK;
+        bool found = sub >= 0 && fstatat(sub, halves[i], &st, 0) == 0;
         if (!found && i == 0)
             rc = mig_fail(err, MIG_ERR, "%s/: a migration folder needs an up.sql", entry);
         else if (found)
-            rc = read_piece(dir, rel, i == 0 ? MIG_NAME_UP : MIG_NAME_DOWN, info->version,
-                            info->name, list, err);
-        mig_free(rel);
-        mig_free(full);
-        if (rc != MIG_OK)
-            return rc;
+            rc = read_piece(sub, halves[i], entry_path(entry, halves[i]),
+                            i == 0 ? MIG_NAME_UP : MIG_NAME_DOWN, info->version, info->name, list,
+                            err);
     }
-    return MIG_OK;
+    if (sub >= 0)
+        close(sub);
+    return rc;
 }
 
 /* One name of a folder, with what readdir said it is (DT_UNKNOWN when it did not say). */
@@ -260,27 +287,41 @@ static int folder_error(const char *dir, const char *why, mig_error *err)
     return rc;
 }
 
-/* List the folder's entries, sorted by name. */
-static int list_entries(const char *dir, folder_entry **entries, size_t *count, mig_error *err)
+/* Fail for a folder that open refused with errno e. */
+static int open_folder_error(const char *dir, int e, mig_error *err)
 {
     struct stat st;
-    if (stat(dir, &st) != 0) {
-        if (errno == ENOENT)
-            return folder_error(dir, "does not exist", err);
-        return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
-                        strerror(errno));
-    }
-    if (!S_ISDIR(st.st_mode))
+    if (e == ENOENT)
+        return folder_error(dir, "does not exist", err);
+    if (e == ENOTDIR && stat(dir, &st) == 0) /* the path is there, but not a folder */
         return folder_error(dir, "is not a folder", err);
-    DIR *d = opendir(dir);
-    if (!d)
+    if (e == ENOTDIR)
+        e = errno;
+    return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
+                    strerror(e));
+}
+
+/*
+ * Open the folder once and list its entries, sorted by name; *d stays open (the caller closes
+ * it) so every file is then opened relative to it, never by a path built again.
+ */
+static int list_entries(const char *dir, DIR **d, folder_entry **entries, size_t *count,
+                        mig_error *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return open_folder_error(dir, errno, err);
+    if (!(*d = fdopendir(fd))) {
+        int e = errno;
+        close(fd);
         return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
-                        strerror(errno));
+                        strerror(e));
+    }
     size_t n = 0, cap = 0;
     folder_entry *list = NULL;
     struct dirent *e;
     int rc = MIG_OK;
-    while ((e = readdir(d)) != NULL) {
+    while ((e = readdir(*d)) != NULL) {
         if (e->d_name[0] == '.')
             continue; /* ., .., .gitkeep, editors' lock and swap files, hidden folders */
         if (mig_grow((void **)&list, &cap, n + 1, sizeof *list) != MIG_OK) {
@@ -293,7 +334,6 @@ static int list_entries(const char *dir, folder_entry **entries, size_t *count, 
         }
         list[n++].type = e->d_type;
     }
-    closedir(d);
     if (rc != MIG_OK) {
         entries_free(list, n);
         return rc;
@@ -321,11 +361,12 @@ typedef enum entry_class {
 } entry_class;
 
 /*
- * Classify an entry. Only what could be a migration is looked at: a plain file not named .sql
- * is ignored unseen, and an entry that vanished or dangles while the folder is read (an
- * editor's or uploader's temporary file) is ignored unless it is named like a migration.
+ * Classify an entry of the folder dirfd. Only what could be a migration is looked at: a plain
+ * file not named .sql is ignored unseen, and an entry that vanished or dangles while the folder
+ * is read (an editor's or uploader's temporary file) is ignored unless it is named like a
+ * migration.
  */
-static entry_class classify_entry(const char *dir, const folder_entry *e, mig_error *err)
+static entry_class classify_entry(int dirfd, const folder_entry *e, mig_error *err)
 {
     bool script = sql_name(e->name);
     if (e->type == DT_REG)
@@ -333,14 +374,8 @@ static entry_class classify_entry(const char *dir, const folder_entry *e, mig_er
     if (e->type == DT_DIR && !script)
         return ENTRY_FOLDER;
     /* readdir did not say, or said a link or a folder named .sql: ask stat */
-    char *full = mig_printf("%s/%s", dir, e->name);
-    if (!full) {
-        mig_fail_nomem(err);
-        return ENTRY_UNREADABLE;
-    }
     struct stat st;
-    int failed = stat(full, &st) != 0 ? errno : 0;
-    mig_free(full);
+    int failed = fstatat(dirfd, e->name, &st, 0) != 0 ? errno : 0;
     if (!failed && S_ISDIR(st.st_mode))
         return ENTRY_FOLDER;
     if (!failed)
@@ -360,48 +395,55 @@ static entry_class classify_entry(const char *dir, const folder_entry *e, mig_er
     return ENTRY_UNREADABLE;
 }
 
-/* Classify and read every entry of the folder into pieces. */
+/* Classify and read one entry of the folder dirfd into pieces. */
+static int collect_entry(int dirfd, const folder_entry *entry, piece_list *list, mig_error *err)
+{
+    const char *name = entry->name;
+    entry_class class = classify_entry(dirfd, entry, err);
+    if (class == ENTRY_UNREADABLE)
+        return err->code;
+    if (class == ENTRY_IGNORED)
+        return MIG_OK;
+    mig_name_info info;
+    int rc = mig_name_parse(name, class == ENTRY_FOLDER, &info, err);
+    if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED && !mig_text_is_utf8(name, strlen(name))) {
+        char *shown = mig_escape_utf8(name);
+        rc = mig_fail(err, MIG_ERR,
+                      "%s: the name is not valid UTF-8; rename the file (history keeps "
+                      "names as text)",
+                      shown ? shown : "?");
+        mig_free(shown);
+    }
+    if (rc == MIG_OK && info.kind == MIG_NAME_FOLDER)
+        rc = read_folder_migration(dirfd, name, &info, list, err);
+    else if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED)
+        rc = read_piece(dirfd, name, mig_strdup(name), info.kind, info.version, info.name, list,
+                        err);
+    mig_name_info_free(&info);
+    return rc;
+}
+
+/* Open the folder once, then classify and read every entry relative to it. */
 static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
 {
+    DIR *d = NULL;
     folder_entry *entries = NULL;
     size_t count = 0;
-    int rc = list_entries(dir, &entries, &count, err);
-    for (size_t i = 0; rc == MIG_OK && i < count; i++) {
-        const char *name = entries[i].name;
-        entry_class class = classify_entry(dir, &entries[i], err);
-        if (class == ENTRY_UNREADABLE) {
-            rc = err->code;
-            break;
-        }
-        if (class == ENTRY_IGNORED)
-            continue;
-        mig_name_info info;
-        rc = mig_name_parse(name, class == ENTRY_FOLDER, &info, err);
-        if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED &&
-            !mig_text_is_utf8(name, strlen(name))) {
-            char *shown = mig_escape_utf8(name);
-            rc = mig_fail(err, MIG_ERR,
-                          "%s: the name is not valid UTF-8; rename the file (history keeps "
-                          "names as text)",
-                          shown ? shown : "?");
-            mig_free(shown);
-        }
-        if (rc == MIG_OK && info.kind == MIG_NAME_FOLDER)
-            rc = read_folder_migration(dir, name, &info, list, err);
-        else if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED)
-            rc = read_piece(dir, name, info.kind, info.version, info.name, list, err);
-        mig_name_info_free(&info);
-    }
+    int rc = list_entries(dir, &d, &entries, &count, err);
+    for (size_t i = 0; rc == MIG_OK && i < count; i++)
+        rc = collect_entry(dirfd(d), &entries[i], list, err);
     entries_free(entries, count);
+    if (d)
+        closedir(d);
     return rc;
 }
 
 /* Fill m's checksums from its texts. */
 static void checksum_migration(mig_migration *m)
 {
-    mig_checksum(m->up_text, strlen(m->up_text), m->checksum);
-    if (m->down_text)
-        mig_checksum(m->down_text, strlen(m->down_text), m->down_checksum);
+    mig_checksum(m->up.ptr, m->up.len, m->checksum);
+    if (m->down.ptr)
+        mig_checksum(m->down.ptr, m->down.len, m->down_checksum);
     else
         m->down_checksum[0] = '\0';
 }
@@ -412,16 +454,13 @@ static int take_migration(mig_migration *m, piece *up, piece *down, mig_error *e
     m->version = up->version, up->version = NULL;
     m->name = up->name, up->name = NULL;
     m->script = up->path, up->path = NULL;
-    m->up_text = up->up_text, up->up_text = NULL;
-    m->up = up->up;
+    m->up = up->up, up->up.ptr = NULL;
     if (down) {
         m->down_script = down->path, down->path = NULL;
-        m->down_text = down->down_text, down->down_text = NULL;
-        m->down = down->down;
-    } else if (up->down_text) { /* a file with sections holds its own down script */
+        m->down = down->down, down->down.ptr = NULL;
+    } else if (up->down.ptr) { /* a file with sections holds its own down script */
         m->down_script = mig_strdup(m->script);
-        m->down_text = up->down_text, up->down_text = NULL;
-        m->down = up->down;
+        m->down = up->down, up->down.ptr = NULL;
         if (!m->down_script)
             return mig_fail_nomem(err);
     }
@@ -493,7 +532,6 @@ static int finish_pieces(piece_list *list, int rc, mig_set *out, mig_buf *dups, 
 /* Read and order the migrations of dir; dups (may be NULL) collects duplicate versions. */
 static int read_folder(const char *dir, mig_set *out, mig_buf *dups, mig_error *err)
 {
-    memset(out, 0, sizeof *out);
     if (!dir || !*dir)
         return mig_fail(err, MIG_ERR, "no migrations folder given");
     piece_list list = {0};
@@ -501,44 +539,30 @@ static int read_folder(const char *dir, mig_set *out, mig_buf *dups, mig_error *
     return finish_pieces(&list, rc, out, dups, err);
 }
 
-/* Read and order every migration of dir; a duplicate version is an error. */
-int mig_source_read(const char *dir, mig_set *out, mig_error *err)
-{
-    return read_folder(dir, out, NULL, err);
-}
+/* One migrate_scripts row, its strings owned until a piece takes them. */
+typedef struct source_row {
+    char *version, *name, *up_sql, *down_sql;
+} source_row;
 
-/* Read every migration of dir, describing duplicate versions instead of failing on them. */
-int mig_source_read_all(const char *dir, mig_set *out, char **duplicates, mig_error *err)
+/* A stored script as script text, in place: checked as a file would be, CRLF read as LF. */
+static int stored_text(char **sql, const char *label, mig_text *out, mig_error *err)
 {
-    mig_buf dups = {0};
-    int rc = read_folder(dir, out, &dups, err);
-    *duplicates = NULL;
-    if (rc == MIG_OK && dups.len && !(*duplicates = mig_buf_take(&dups))) {
-        mig_set_free(out);
-        rc = mig_fail_nomem(err);
-    }
-    mig_buf_free(&dups);
-    return rc;
-}
-
-/* Copy a stored script as script text: checked as a file would be, CRLF read as LF. */
-static int copy_stored(const char *text, const char *label, char **out, mig_error *err)
-{
-    size_t len = strlen(text);
+    size_t len = strlen(*sql); /* a database value comes without its length */
+    unsigned flags = 0;
     if (len > MIG_MAX_SCRIPT_BYTES)
         return mig_fail(err, MIG_ERR, "%s: is %zu bytes; scripts over %u MiB are refused", label,
                         len, MIG_MAX_SCRIPT_BYTES / (1024u * 1024u));
-    int rc = mig_script_check_text(text, len, label, err);
+    int rc = mig_text_clean(*sql, &len, &flags, label, err);
     if (rc != MIG_OK)
         return rc;
-    if (!(*out = mig_strndup(text, len)))
-        return mig_fail_nomem(err);
-    mig_text_normalize(*out, len);
+    *out = mig_text_make(*sql, len, 1);
+    out->flags = flags;
+    *sql = NULL;
     return MIG_OK;
 }
 
 /* One migrate_scripts row as a piece holding its own down script, like a file with sections. */
-static int row_piece(const mig_source_row *row, piece_list *list, mig_error *err)
+static int row_piece(source_row *row, piece_list *list, mig_error *err)
 {
     if (!row->version || !mig_version_valid(row->version))
         return mig_fail(err, MIG_ERR,
@@ -559,44 +583,21 @@ static int row_piece(const mig_source_row *row, piece_list *list, mig_error *err
     if (!row->up_sql)
         rc = mig_fail(err, MIG_ERR, "%s: up_sql is NULL", p.path);
     if (rc == MIG_OK)
-        rc = copy_stored(row->up_sql, p.path, &p.up_text, err);
+        rc = stored_text(&row->up_sql, p.path, &p.up, err);
     if (rc == MIG_OK && row->down_sql)
-        rc = copy_stored(row->down_sql, p.path, &p.down_text, err);
+        rc = stored_text(&row->down_sql, p.path, &p.down, err);
     if (rc != MIG_OK) {
         piece_free(&p);
         return rc;
     }
-    p.up = (mig_span){0, strlen(p.up_text), 1, false, true};
-    mig_script_directives(p.up_text, p.up.len, &p.up);
-    if (p.down_text)
-        p.down = (mig_span){0, strlen(p.down_text), 1, false, true};
+    mig_text_read_directives(&p.up);
+    p.down.flags |= p.down.ptr && mig_script_is_blank(p.down.ptr, p.down.len) ? MIG_TEXT_BLANK : 0;
     return pieces_push(list, &p, err);
-}
-
-/* Order, pair and check rows as a folder's files are. */
-int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out, char **duplicates,
-                         mig_error *err)
-{
-    memset(out, 0, sizeof *out);
-    if (duplicates)
-        *duplicates = NULL;
-    piece_list list = {0};
-    mig_buf dups = {0};
-    int rc = MIG_OK;
-    for (size_t i = 0; rc == MIG_OK && i < count; i++)
-        rc = row_piece(&rows[i], &list, err);
-    rc = finish_pieces(&list, rc, out, duplicates ? &dups : NULL, err);
-    if (rc == MIG_OK && duplicates && dups.len && !(*duplicates = mig_buf_take(&dups))) {
-        mig_set_free(out);
-        rc = mig_fail_nomem(err);
-    }
-    mig_buf_free(&dups);
-    return rc;
 }
 
 /* migrate_scripts rows as the engine returned them, before they become a set. */
 typedef struct table_rows {
-    mig_source_row *rows;
+    source_row *rows;
     size_t count, cap;
 } table_rows;
 
@@ -608,32 +609,34 @@ static int on_script_row(void *ctx, int ncols, const char *const *v)
         return MIG_ERR;
     if (mig_grow((void **)&st->rows, &st->cap, st->count + 1, sizeof *st->rows) != MIG_OK)
         return MIG_NOMEM;
-    mig_source_row *r = &st->rows[st->count++];
+    source_row *r = &st->rows[st->count++];
     memset(r, 0, sizeof *r);
-    const char **fields[4] = {&r->version, &r->name, &r->up_sql, &r->down_sql};
+    char **fields[4] = {&r->version, &r->name, &r->up_sql, &r->down_sql};
     for (int i = 0; i < 4; i++)
         if (v[i] && !(*fields[i] = mig_strdup(v[i])))
             return MIG_NOMEM;
     return MIG_OK;
 }
 
-/* Release the copied rows. */
+/* Release the copied rows (what pieces did not take). */
 static void table_rows_free(table_rows *st)
 {
     for (size_t i = 0; i < st->count; i++) {
-        mig_free((char *)st->rows[i].version);
-        mig_free((char *)st->rows[i].name);
-        mig_free((char *)st->rows[i].up_sql);
-        mig_free((char *)st->rows[i].down_sql);
+        mig_free(st->rows[i].version);
+        mig_free(st->rows[i].name);
+        mig_free(st->rows[i].up_sql);
+        mig_free(st->rows[i].down_sql);
     }
     mig_free(st->rows);
 }
 
-/* Read the migrations held in migrate_scripts. */
-int mig_source_read_table(const mig_engine *eng, mig_set *out, char **duplicates, mig_error *err)
+/*
+ * Read the migrations held in migrate_scripts, with the same version rules, ordering,
+ * checksums and duplicate handling as a folder. Errors name the row as migrate_scripts:<version>.
+ */
+static int read_table(const mig_engine *eng, mig_set *out, mig_buf *dups, mig_error *err)
 {
-    memset(out, 0, sizeof *out);
-    if (!eng->scripts_table)
+    if (!eng || !eng->scripts_table)
         return mig_fail(err, MIG_ERR, "no migrations folder given");
     int rc = mig_engine_scripts_prepare(eng, err);
     if (rc != MIG_OK)
@@ -646,9 +649,79 @@ int mig_source_read_table(const mig_engine *eng, mig_set *out, char **duplicates
     mig_free(sql);
     if (rc == MIG_NOMEM)
         rc = mig_fail_nomem(err);
-    if (rc == MIG_OK)
-        rc = mig_source_from_rows(st.rows, st.count, out, duplicates, err);
+    piece_list list = {0};
+    for (size_t i = 0; rc == MIG_OK && i < st.count; i++)
+        rc = row_piece(&st.rows[i], &list, err);
+    rc = finish_pieces(&list, rc, out, dups, err);
     table_rows_free(&st);
+    return rc;
+}
+
+/* The first script of the set that ends inside a quote or comment, by the engine's rules. */
+static int check_closed(const mig_engine *eng, const mig_set *set, mig_error *err)
+{
+    for (size_t i = 0; i < set->count; i++) {
+        const mig_migration *m = &set->items[i];
+        const mig_text *texts[2] = {&m->up, &m->down};
+        const char *files[2] = {m->script, m->down_script ? m->down_script : m->script};
+        for (int k = 0; k < 2; k++) {
+            const mig_text *t = texts[k];
+            size_t at;
+            if (!t->ptr)
+                continue;
+            const char *what = mig_engine_unclosed(eng, t->ptr, t->len, &at);
+            if (what)
+                return mig_script_unclosed_error(t->ptr, t->len, files[k], t->first_line, what, at,
+                                                 err);
+        }
+    }
+    return MIG_OK;
+}
+
+/*
+ * Refuse a source that holds no migration: a mistyped path must not pass as "nothing to do",
+ * and a NULL meant as a folder must not make every applied migration look missing.
+ */
+static int refuse_empty(const mig_source *src, mig_error *err)
+{
+    if (src->kind == MIG_SOURCE_TABLE) {
+        mig_fail(err, MIG_ERR, "no migrations found in migrate_scripts; nothing was changed");
+        mig_error_set_hint(err, "a NULL folder means the migrate_scripts table: give the "
+                                "migrations folder, or insert the migrations into migrate_scripts");
+        return err->code;
+    }
+    char *where = mig_source_folder_label(src->folder);
+    mig_fail(err, MIG_ERR, "no migration files found in %s; nothing was changed",
+             where ? where : src->folder);
+    mig_free(where);
+    mig_error_set_hint(err, "check the folder; migration files are named like "
+                            "20240101120000_create_users.sql, V1__create_users.sql or "
+                            "1_create_users.up.sql");
+    return err->code;
+}
+
+/* Read the source the adapter chose, check it and order it. */
+int mig_source_load(const mig_engine *eng, const mig_source *src, unsigned flags, mig_set *out,
+                    char **dups, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (dups)
+        *dups = NULL;
+    if (src->kind == MIG_SOURCE_NONE)
+        return MIG_OK;
+    mig_buf found = {0};
+    mig_buf *list = dups ? &found : NULL;
+    int rc = src->kind == MIG_SOURCE_TABLE ? read_table(eng, out, list, err)
+                                           : read_folder(src->folder, out, list, err);
+    if (rc == MIG_OK && eng)
+        rc = check_closed(eng, out, err);
+    if (rc == MIG_OK && (flags & MIG_LOAD_REQUIRED) && out->count == 0)
+        rc = refuse_empty(src, err);
+    if (rc == MIG_OK && found.len && !(*dups = mig_buf_take(&found)))
+        rc = mig_fail_nomem(err);
+    mig_buf_free(&found);
+    if (rc != MIG_OK)
+        mig_set_free(out);
     return rc;
 }
 
@@ -661,8 +734,8 @@ void mig_set_free(mig_set *set)
         mig_free(m->name);
         mig_free(m->script);
         mig_free(m->down_script);
-        mig_free(m->up_text);
-        mig_free(m->down_text);
+        mig_free((char *)m->up.ptr);
+        mig_free((char *)m->down.ptr);
     }
     mig_free(set->items);
     memset(set, 0, sizeof *set);

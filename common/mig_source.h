@@ -1,4 +1,4 @@
-/* Reading a migrations folder into an ordered set of migrations. */
+/* The source of a call's migrations, and the one loader that reads it into an ordered set. */
 #ifndef MIG_SOURCE_H
 #define MIG_SOURCE_H
 
@@ -17,10 +17,8 @@ typedef struct mig_migration {
     char *name;
     char *script;      /* up script, relative to the folder */
     char *down_script; /* down script, relative to the folder; NULL when there is none */
-    char *up_text;     /* BOM removed, CRLF read as LF */
-    char *down_text;   /* NULL when there is no down script */
-    mig_span up;       /* where the up script lies in up_text's file (for line numbers) */
-    mig_span down;
+    mig_text up;   /* owned; BOM removed, CRLF read as LF; first_line: where it lies in its file */
+    mig_text down; /* owned; ptr NULL when there is no down script */
     char checksum[65];
     char down_checksum[65]; /* "" without a down script */
 } mig_migration;
@@ -30,39 +28,64 @@ typedef struct mig_set {
     size_t count;
 } mig_set;
 
+/* Where a call's migrations come from, decided once by the adapter from the call's arguments. */
+typedef enum mig_source_kind {
+    MIG_SOURCE_NONE,   /* no source: history alone (migrations_status without an argument) */
+    MIG_SOURCE_FOLDER, /* a migrations folder */
+    MIG_SOURCE_TABLE,  /* the engine's migrate_scripts table */
+} mig_source_kind;
+
+typedef struct mig_source {
+    mig_source_kind kind;
+    const char *folder; /* FOLDER: its path as the DBA gave it */
+} mig_source;
+
+/* No source: history alone. */
+static inline mig_source mig_source_none(void)
+{
+    return (mig_source){MIG_SOURCE_NONE, NULL};
+}
+
+/* The migrations folder folder. */
+static inline mig_source mig_source_folder(const char *folder)
+{
+    return (mig_source){MIG_SOURCE_FOLDER, folder};
+}
+
+/* The engine's migrate_scripts table. */
+static inline mig_source mig_source_table(void)
+{
+    return (mig_source){MIG_SOURCE_TABLE, NULL};
+}
+
+/* What a function's folder argument names, on both engines: NULL is migrate_scripts. */
+static inline mig_source mig_source_of_folder_arg(const char *folder)
+{
+    return folder ? mig_source_folder(folder) : mig_source_table();
+}
+
+/* Refuse a source that holds no migration (nothing was changed). */
+#define MIG_LOAD_REQUIRED 0x1u
+
+/*
+ * The one loader. Reads src into *out, ordered by version, each migration with its checksums.
+ * NONE gives an empty set. eng (may be NULL for a folder read outside any database, by
+ * migrate_new and migrate_push) reads TABLE and checks every script by its quoting rules.
+ * dups NULL: a duplicate version is an error; else each is described on a line of *dups (NULL
+ * when there are none) and only the first file of a version is kept. flags: MIG_LOAD_*. On
+ * error nothing is returned and the message names the file (migrate_scripts:<version> for a
+ * row) and the reason.
+ */
+int mig_source_load(const mig_engine *eng, const mig_source *src, unsigned flags, mig_set *out,
+                    char **dups, mig_error *err);
+
+void mig_set_free(mig_set *set);
+
 /*
  * The folder as messages name it: quoted, and for a relative path with the directory it was
  * resolved against (on PostgreSQL the server's data directory). Caller frees.
  */
 char *mig_source_folder_label(const char *dir);
-
-/* Read dir; on error nothing is returned and the message names the file and the reason. */
-int mig_source_read(const char *dir, mig_set *out, mig_error *err);
-/*
- * The same, but duplicate versions do not stop the reading: each is described on a line of
- * *duplicates (NULL when there are none) and only the first file of a version is kept.
- */
-int mig_source_read_all(const char *dir, mig_set *out, char **duplicates, mig_error *err);
-void mig_set_free(mig_set *set);
-
-/* One migration held in migrate_scripts. */
-typedef struct mig_source_row {
-    const char *version, *name, *up_sql, *down_sql;
-} mig_source_row;
-
-/*
- * Build a set from migrate_scripts rows, with the same version rules, ordering, checksums and
- * duplicate handling as a folder (duplicates: as in mig_source_read_all, or NULL for strict).
- * Errors name the row as migrate_scripts:<version>.
- */
-int mig_source_from_rows(const mig_source_row *rows, size_t count, mig_set *out, char **duplicates,
-                         mig_error *err);
-
-/*
- * Read the migrations held in the engine's migrate_scripts table (eng->scripts_table) as
- * mig_source_from_rows does (duplicates: as there); an engine without one has no source.
- */
-int mig_source_read_table(const mig_engine *eng, mig_set *out, char **duplicates, mig_error *err);
 
 /* Turn a file's bytes into script text: BOM removed, CRLF to LF, in place; returns the new length.
  */

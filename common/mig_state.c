@@ -162,7 +162,7 @@ static void assign_states(mig_status *out, bool have_files)
         else if (row->failed) {
             row->state = MIG_STATE_FAILED;
             /* fixed since it failed: the next apply resumes it, checking what already ran */
-            row->resumable = row->file && row->file->up.no_transaction &&
+            row->resumable = row->file && mig_text_has(&row->file->up, MIG_TEXT_NO_TRANSACTION) &&
                              row->failed_record->checksum &&
                              strcmp(row->failed_record->checksum, row->file->checksum) != 0;
         } else if (newest && mig_version_compare(row->version, newest) < 0)
@@ -417,16 +417,19 @@ static bool is_in_force(const mig_status_row *row)
 /* An up step for row. */
 static mig_step up_step(const mig_status_row *row)
 {
-    return (mig_step){"up", row, row->script, row->file->up_text, NULL, row->file->up.first_line,
-                      false};
+    return (mig_step){"up", row, row->script, row->file->up, NULL, false};
 }
 
 /* A down step for row; the runner finds its script. */
 static mig_step down_step(const mig_status_row *row)
 {
     const mig_migration *m = row->file;
-    return (mig_step){"down", row,  m && m->down_script ? m->down_script : row->script,
-                      NULL,   NULL, m && m->down_text ? m->down.first_line : 1,
+    int first_line = m && m->down.ptr ? m->down.first_line : 1;
+    return (mig_step){"down",
+                      row,
+                      m && m->down_script ? m->down_script : row->script,
+                      mig_text_make(NULL, 0, first_line),
+                      NULL,
                       false};
 }
 

@@ -65,9 +65,8 @@ typedef struct mig_step {
     const char *direction; /* "up" or "down" */
     const mig_status_row *row;
     const char *script; /* the file that runs, as shown in plans and errors */
-    const char *text;   /* the SQL to run (set by the runner for down steps) */
+    mig_text text;      /* the SQL to run (set by the runner for down steps), its first line */
     char *owned_text;   /* text fetched from history, freed with the plan */
-    int first_line;     /* line of its file on which text begins */
     bool stored;        /* text is the copy kept in migrate_history (the file is gone) */
 } mig_step;
 

@@ -199,7 +199,7 @@ static void check_plan(const mig_status *st, const mig_plan *plan, const mig_pol
         const mig_status_row *r = plan->steps[i].row;
         CHECK(strcmp(plan->steps[i].direction, "up") == 0, "a down step after up steps");
         CHECK(runs_up(r, policy), "applies %s, which is %s", r->version, state_name(r->state));
-        CHECK(r->file && plan->steps[i].text == r->file->up_text, "applies %s without its file",
+        CHECK(r->file && plan->steps[i].text.ptr == r->file->up.ptr, "applies %s without its file",
               r->version);
         CHECK(!target || mig_version_compare(r->version, target) <= 0, "applies %s above %s",
               r->version, target);
@@ -279,13 +279,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         m->name = strdup("f");
         m->script = malloc(strlen(v) + 8);
         sprintf(m->script, "%s_f.sql", v);
-        m->up_text = strdup(texts[t]);
-        m->up = (mig_span){0, strlen(texts[t]), 1, false, true};
+        m->up = mig_text_make(strdup(texts[t]), strlen(texts[t]), 1);
         memcpy(m->checksum, sums[t], 65);
         if (take(&in, 2)) {
             m->down_script = strdup(m->script);
-            m->down_text = strdup("DROP TABLE a;");
-            mig_checksum(m->down_text, strlen(m->down_text), m->down_checksum);
+            m->down = mig_text_make(strdup("DROP TABLE a;"), 13, 1);
+            mig_checksum(m->down.ptr, m->down.len, m->down_checksum);
         }
     }
     if (files.count)
@@ -384,8 +383,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(m->name);
         free(m->script);
         free(m->down_script);
-        free(m->up_text);
-        free(m->down_text);
+        free((char *)m->up.ptr);
+        free((char *)m->down.ptr);
     }
     free(files.items);
     return 0;

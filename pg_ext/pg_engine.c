@@ -33,6 +33,7 @@
 #include "pgstat.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -44,18 +45,66 @@
 #include "../common/mig_engine_hooks.h"
 #include "../common/mig_history.h"
 
+/* One script parse kept for the rest of the call, found by the text's address. */
+typedef struct parsed_script {
+    const char *sql; /* hash key */
+    size_t len;
+    List *stmts; /* RawStmts, in pe->cxt */
+} parsed_script;
+
+/* Keep the statements check_script split sql into. */
+void pg_engine_keep_parse(pg_engine *pe, const char *sql, size_t len, List *stmts)
+{
+    if (!pe->parsed) {
+        HASHCTL ctl = {
+            .keysize = sizeof(const char *), .entrysize = sizeof(parsed_script), .hcxt = pe->cxt};
+        pe->parsed =
+            hash_create("migrate parsed scripts", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+    }
+    parsed_script *entry = hash_search(pe->parsed, &sql, HASH_ENTER, NULL);
+    entry->len = len;
+    entry->stmts = stmts;
+}
+
+/* Take what check_script kept for sql. */
+bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stmts)
+{
+    parsed_script *entry = pe->parsed ? hash_search(pe->parsed, &sql, HASH_FIND, NULL) : NULL;
+    if (!entry || entry->len != len)
+        return false;
+    *stmts = entry->stmts;
+    hash_search(pe->parsed, &sql, HASH_REMOVE, NULL);
+    return true;
+}
+
+/* A script to run or split: its text, and its statements when check_script kept them. */
 typedef struct exec_job {
     const char *sql;
+    size_t len;
+    List *stmts;
+    bool parsed; /* stmts holds the script's parse */
 } exec_job;
 
-/* Split the script with PostgreSQL's own parser, then run each statement. */
+/* The script's statements: the parse check_script kept, or PostgreSQL's parser now. */
+static List *job_statements(const exec_job *job)
+{
+    return job->parsed ? job->stmts : raw_parser(job->sql, RAW_PARSE_DEFAULT);
+}
+
+/*
+ * Run each statement of the script. SPI takes a statement as text, so it parses each one
+ * again: running the RawStmt itself would need SPI's private plan struct, or the whole
+ * script as every statement's query text, which SPI then quotes in the CONTEXT of every
+ * error and NOTICE of each statement and against which it reports their positions. The
+ * script's own parse (the split) is the one check_script made.
+ */
 static void exec_body(void *arg, volatile stmt_span *at)
 {
     exec_job *job = arg;
-    List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    List *stmts = job_statements(job);
     ListCell *lc;
     foreach (lc, stmts) {
-        stmt_span span = pg_statement_span(job->sql, lfirst_node(RawStmt, lc));
+        stmt_span span = pg_statement_span(job->len, lfirst_node(RawStmt, lc));
         at->start = span.start;
         at->len = span.len;
         char *one = pnstrdup(job->sql + span.start, span.len);
@@ -72,26 +121,26 @@ static void exec_body(void *arg, volatile stmt_span *at)
 /* Run a script in a subtransaction of its own, catching its ERROR into err. */
 int pg_engine_run_guarded(const char *sql, mig_error *err)
 {
-    exec_job job = {sql};
+    exec_job job = {sql, strlen(sql), NIL, false}; /* the extension's own SQL, not a script */
     return pg_engine_run_in_subtransaction(exec_body, &job, sql, err);
 }
 
 typedef struct split_job {
-    const char *sql;
+    exec_job script;
     mig_statement *list;
     size_t count;
 } split_job;
 
-/* Split with PostgreSQL's own parser. */
+/* Split with PostgreSQL's own parser (or take the split check_script made). */
 static void split_body(void *arg, volatile stmt_span *at)
 {
     split_job *job = arg;
-    List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    List *stmts = job_statements(&job->script);
     ListCell *lc;
     (void)at;
     job->list = mig_calloc(list_length(stmts) + 1, sizeof *job->list);
     foreach (lc, stmts) {
-        stmt_span span = pg_statement_span(job->sql, lfirst_node(RawStmt, lc));
+        stmt_span span = pg_statement_span(job->script.len, lfirst_node(RawStmt, lc));
         job->list[job->count++] = (mig_statement){(size_t)span.start, (size_t)span.len};
     }
 }
@@ -100,8 +149,8 @@ static void split_body(void *arg, volatile stmt_span *at)
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
-    split_job job = {sql, NULL, 0};
-    (void)h, (void)len;
+    split_job job = {{sql, len, NIL, false}, NULL, 0};
+    job.script.parsed = pg_engine_take_parse(h, sql, len, &job.script.stmts);
     int rc = pg_engine_run_in_subtransaction(split_body, &job, sql, err);
     if (rc != MIG_OK) {
         mig_free(job.list);
@@ -131,10 +180,10 @@ static char *engine_literal(void *h, const char *text)
 static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
 {
     pg_engine *pe = h;
-    exec_job job = {sql};
-    (void)len;
+    exec_job job = {sql, len, NIL, false};
     if (pe->aborted)
         return pg_engine_aborted_refusal(err);
+    job.parsed = pg_engine_take_parse(pe, sql, len, &job.stmts);
     bool in_call = pe->depth > 0;
     int rc = pg_engine_run_catching_error(exec_body, &job, sql, !in_call, err);
     if (rc != MIG_OK && in_call)
@@ -476,6 +525,7 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
     pe->alloc = pg_engine_allocator(pe->cxt);
     pe->depth = 0;
     pe->aborted = false;
+    pe->parsed = NULL;
     Oid schema = get_func_namespace(fn_oid);
     const char *nsp = get_namespace_name(schema);
     pe->history_table =

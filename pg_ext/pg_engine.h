@@ -38,6 +38,7 @@ typedef struct pg_engine {
     bool aborted; /* a script's ERROR was caught in the innermost savepoint: only rollback now */
     mig_allocator alloc;      /* the core's allocator: palloc in cxt */
     mig_engine_export export; /* migrate_script's: its dialect names the extension's schema */
+    struct HTAB *parsed;      /* scripts check_script parsed, by address (pg_engine_keep_parse) */
 } pg_engine;
 
 /*

@@ -26,12 +26,15 @@ typedef struct stmt_span {
 /* Work run with its ERROR caught; it sets *at to the statement of the script it is running. */
 typedef void (*pg_caught_body)(void *arg, volatile stmt_span *at);
 
-/* Where a statement PostgreSQL's parser split off lies in sql (the last one may run to the end). */
-static inline stmt_span pg_statement_span(const char *sql, const RawStmt *raw)
+/*
+ * Where a statement PostgreSQL's parser split off lies in the len bytes of sql (the last one may
+ * run to the end).
+ */
+static inline stmt_span pg_statement_span(size_t len, const RawStmt *raw)
 {
     int start = raw->stmt_location < 0 ? 0 : raw->stmt_location;
-    int len = raw->stmt_len ? raw->stmt_len : (int)strlen(sql + start);
-    return (stmt_span){start, len};
+    int n = raw->stmt_len ? raw->stmt_len : (int)len - start;
+    return (stmt_span){start, n};
 }
 
 /* pg_call.c */
@@ -52,6 +55,15 @@ int pg_engine_run_in_subtransaction(pg_caught_body body, void *arg, const char *
 int pg_engine_aborted_refusal(mig_error *err);
 
 /* pg_engine.c */
+
+/*
+ * A script parsed once: check_script keeps the statements PostgreSQL's parser split sql into
+ * (allocated in pe->cxt) for exec_script or split_statements to take, so the script's raw parse
+ * is not repeated. The core checks every script of a plan before it runs or splits any.
+ */
+void pg_engine_keep_parse(pg_engine *pe, const char *sql, size_t len, List *stmts);
+/* The statements kept for sql, forgotten once taken; false when none were kept. */
+bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stmts);
 
 /* engine.query: the core's own SQL, under the pinned search_path. */
 int pg_engine_query(void *h, const char *sql, int nparams, const char *const *params, mig_row_fn fn,

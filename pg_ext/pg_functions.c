@@ -81,15 +81,15 @@ static mig_policy current_policy(void)
 }
 
 /*
- * The migrations folder argument: a folder is read only by those who may read server files;
- * NULL means the migrate_scripts table, which table privileges guard.
+ * The call's source, from its migrations folder argument: a folder is read only by those who
+ * may read server files; NULL means the migrate_scripts table, which table privileges guard.
  */
-static char *folder_arg(FunctionCallInfo fcinfo, const char *function)
+static mig_source source_arg(FunctionCallInfo fcinfo, const char *function)
 {
     char *dir = pg_engine_text_arg(fcinfo, 0);
     if (dir)
         pg_engine_check_file_access(function);
-    return dir;
+    return mig_source_of_folder_arg(dir);
 }
 
 /* A NULL for absent text, otherwise a copy for BuildTupleFromCStrings. */
@@ -100,14 +100,13 @@ static char *cell(const char *s)
 
 /* What one call is asked, and what it answers. */
 typedef struct call_args {
-    const char *dir;
+    mig_source src; /* decided once from the arguments */
     mig_call call;
     int count;           /* migrations run */
     const char *version; /* migrate_baseline */
     const char *name;
-    char *text;       /* a text result, kept in the function's context */
-    bool status;      /* migrations_status rather than migrate_plan */
-    bool with_source; /* status: compare a source with history, or history alone */
+    char *text;  /* a text result, kept in the function's context */
+    bool status; /* migrations_status rather than migrate_plan */
     ReturnSetInfo *rsinfo;
     AttInMetadata *meta;
 } call_args;
@@ -116,13 +115,13 @@ typedef struct call_args {
 static int run_op(const mig_engine *eng, void *arg, mig_error *err)
 {
     call_args *a = arg;
-    return mig_run(eng, a->dir, &a->call, &a->count, err);
+    return mig_run(eng, &a->src, &a->call, &a->count, err);
 }
 
 /* Run an apply / to / rollback call inside the caller's transaction; an ERROR undoes it all. */
-static Datum run_call(FunctionCallInfo fcinfo, const char *dir, mig_call call)
+static Datum run_call(FunctionCallInfo fcinfo, mig_source src, mig_call call)
 {
-    call_args a = {.dir = dir, .call = call};
+    call_args a = {.src = src, .call = call};
     a.call.policy = current_policy();
     pg_engine_call(fcinfo, run_op, &a);
     PG_RETURN_INT32(a.count);
@@ -134,7 +133,7 @@ static Datum run_call(FunctionCallInfo fcinfo, const char *dir, mig_call call)
  */
 Datum migrate_apply(PG_FUNCTION_ARGS)
 {
-    char *dir = folder_arg(fcinfo, "migrate_apply");
+    mig_source src = source_arg(fcinfo, "migrate_apply");
     mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
     if (PG_NARGS() > 2 && !PG_ARGISNULL(2)) {
         call.steps = PG_GETARG_INT32(2);
@@ -142,30 +141,30 @@ Datum migrate_apply(PG_FUNCTION_ARGS)
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("migrate_apply: count must be a whole number, 1 or more")));
     }
-    return run_call(fcinfo, dir, call);
+    return run_call(fcinfo, src, call);
 }
 
 /* migrate_to(dir text, version text) RETURNS integer: apply or revert to exactly version. */
 Datum migrate_to(PG_FUNCTION_ARGS)
 {
-    char *dir = folder_arg(fcinfo, "migrate_to");
+    mig_source src = source_arg(fcinfo, "migrate_to");
     mig_call call = {MIG_PLAN_TO, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
     if (!call.target)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("migrate_to needs a target version")));
-    return run_call(fcinfo, dir, call);
+    return run_call(fcinfo, src, call);
 }
 
 /* migrate_rollback(dir text, steps integer DEFAULT 1) RETURNS integer: revert the newest. */
 Datum migrate_rollback(PG_FUNCTION_ARGS)
 {
-    char *dir = folder_arg(fcinfo, "migrate_rollback");
+    mig_source src = source_arg(fcinfo, "migrate_rollback");
     int32 steps = PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_INT32(1) : 1;
     mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false}};
     if (steps < 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("migrate_rollback: steps must be a whole number, 0 or more")));
-    return run_call(fcinfo, dir, call);
+    return run_call(fcinfo, src, call);
 }
 
 /* validate: 'ok' or the error listing every problem. */
@@ -173,13 +172,13 @@ static int validate_op(const mig_engine *eng, void *arg, mig_error *err)
 {
     call_args *a = arg;
     a->text = pg_engine_keep(eng, "ok");
-    return mig_validate(eng, a->dir, &a->call.policy, err);
+    return mig_validate(eng, &a->src, &a->call.policy, err);
 }
 
 /* migrate_validate(dir text) RETURNS text: 'ok', or one ERROR listing every problem. */
 Datum migrate_validate(PG_FUNCTION_ARGS)
 {
-    call_args a = {.dir = folder_arg(fcinfo, "migrate_validate")};
+    call_args a = {.src = source_arg(fcinfo, "migrate_validate")};
     a.call.policy = current_policy();
     pg_engine_call(fcinfo, validate_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.text));
@@ -190,7 +189,7 @@ static int repair_op(const mig_engine *eng, void *arg, mig_error *err)
 {
     call_args *a = arg;
     char *summary = NULL;
-    int rc = mig_repair(eng, a->dir, &summary, err);
+    int rc = mig_repair(eng, &a->src, &summary, err);
     a->text = pg_engine_keep(eng, summary);
     return rc;
 }
@@ -198,7 +197,7 @@ static int repair_op(const mig_engine *eng, void *arg, mig_error *err)
 /* migrate_repair(dir text) RETURNS text: fix the record, never run migration SQL. */
 Datum migrate_repair(PG_FUNCTION_ARGS)
 {
-    call_args a = {.dir = folder_arg(fcinfo, "migrate_repair")};
+    call_args a = {.src = source_arg(fcinfo, "migrate_repair")};
     pg_engine_call(fcinfo, repair_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.text));
 }
@@ -224,9 +223,8 @@ static int snapshot_op(const mig_engine *eng, void *arg, mig_error *err)
     call_args *a = arg;
     mig_snapshot snap;
     bool plan = !a->status;
-    int rc = plan             ? mig_plan_load_call(eng, a->dir, &a->call, &snap, err)
-             : a->with_source ? mig_snapshot_load_source(eng, a->dir, &snap, err)
-                              : mig_snapshot_load(eng, NULL, &snap, err);
+    int rc = plan ? mig_plan_load_call(eng, &a->src, &a->call, &snap, err)
+                  : mig_snapshot_load(eng, &a->src, &snap, err);
     if (rc != MIG_OK)
         return rc;
     for (size_t i = 0; plan && i < snap.plan.count; i++) {
@@ -263,7 +261,7 @@ static void srf_begin(FunctionCallInfo fcinfo, call_args *a)
 /* migrate_plan(dir text, target text DEFAULT NULL): the steps apply or migrate_to would run. */
 Datum migrate_plan(PG_FUNCTION_ARGS)
 {
-    call_args a = {.dir = folder_arg(fcinfo, "migrate_plan")};
+    call_args a = {.src = source_arg(fcinfo, "migrate_plan")};
     const char *target = pg_engine_text_arg(fcinfo, 1);
     a.call = (mig_call){target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, current_policy()};
     srf_begin(fcinfo, &a);
@@ -277,9 +275,9 @@ Datum migrate_plan(PG_FUNCTION_ARGS)
  */
 Datum migrations_status(PG_FUNCTION_ARGS)
 {
-    call_args a = {.dir = PG_NARGS() > 0 ? folder_arg(fcinfo, "migrations_status") : NULL,
-                   .status = true,
-                   .with_source = PG_NARGS() > 0};
+    call_args a = {.src =
+                       PG_NARGS() > 0 ? source_arg(fcinfo, "migrations_status") : mig_source_none(),
+                   .status = true};
     srf_begin(fcinfo, &a);
     pg_engine_call(fcinfo, snapshot_op, &a);
     return (Datum)0;
@@ -290,7 +288,7 @@ static int script_op(const mig_engine *eng, void *arg, mig_error *err)
 {
     call_args *a = arg;
     mig_sql_lines lines;
-    int rc = mig_export(eng, a->dir, a->call.target, &a->call.policy, &lines, err);
+    int rc = mig_export(eng, &a->src, a->call.target, &a->call.policy, &lines, err);
     for (size_t i = 0; rc == MIG_OK && i < lines.count; i++) {
         char *values[2] = {psprintf("%zu", i + 1), pstrdup(lines.lines[i])};
         tuplestore_puttuple(a->rsinfo->setResult, BuildTupleFromCStrings(a->meta, values));
@@ -306,7 +304,7 @@ static int script_op(const mig_engine *eng, void *arg, mig_error *err)
  */
 Datum migrate_script(PG_FUNCTION_ARGS)
 {
-    call_args a = {.dir = folder_arg(fcinfo, "migrate_script")};
+    call_args a = {.src = source_arg(fcinfo, "migrate_script")};
     a.call = (mig_call){MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, current_policy()};
     srf_begin(fcinfo, &a);
     pg_engine_call(fcinfo, script_op, &a);
@@ -326,7 +324,8 @@ Datum migrate_init(PG_FUNCTION_ARGS)
 static int count_applied_op(const mig_engine *eng, void *arg, mig_error *err)
 {
     mig_snapshot snap;
-    int rc = mig_snapshot_load(eng, NULL, &snap, err);
+    mig_source none = mig_source_none(); /* history alone */
+    int rc = mig_snapshot_load(eng, &none, &snap, err);
     if (rc != MIG_OK)
         return rc;
     for (size_t i = 0; i < snap.status.count; i++)

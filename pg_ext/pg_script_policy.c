@@ -82,6 +82,9 @@ static const char *refusal_reason(Node *stmt)
 
 typedef struct check_job {
     const char *sql;
+    size_t len;
+    MemoryContext keep; /* where the parse is made to be kept for the call, or NULL */
+    List *stmts;
     const char *refusal; /* the first statement that cannot run, and why */
     int refused_at;
 } check_job;
@@ -90,11 +93,13 @@ typedef struct check_job {
 static void check_body(void *arg, volatile stmt_span *at)
 {
     check_job *job = arg;
-    List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    MemoryContext old = job->keep ? MemoryContextSwitchTo(job->keep) : CurrentMemoryContext;
+    job->stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    MemoryContextSwitchTo(old);
     ListCell *lc;
-    foreach (lc, stmts) {
+    foreach (lc, job->stmts) {
         RawStmt *raw = lfirst_node(RawStmt, lc);
-        stmt_span span = pg_statement_span(job->sql, raw);
+        stmt_span span = pg_statement_span(job->len, raw);
         at->start = span.start;
         at->len = span.len;
         const char *why = refusal_reason(raw->stmt);
@@ -106,23 +111,28 @@ static void check_body(void *arg, volatile stmt_span *at)
     at->start = -1;
 }
 
-/* hooks.check_script: refuse, before anything runs, what cannot run in a transaction. */
+/*
+ * hooks.check_script: refuse, before anything runs, what cannot run in a transaction. The
+ * parse is kept (pg_engine_keep_parse) for exec_script or split_statements to take.
+ */
 int pg_engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err)
 {
-    check_job job = {sql, NULL, -1};
-    (void)len;
+    pg_engine *pe = h;
+    check_job job = {sql, len, pe->cxt, NIL, NULL, -1};
     if (outside) /* check_outside_steps has refused it: PostgreSQL functions cannot run one */
         return MIG_OK;
-    if (((pg_engine *)h)->aborted)
+    if (pe->aborted)
         return pg_engine_aborted_refusal(err);
     int rc = pg_engine_run_in_subtransaction(check_body, &job, sql, err);
+    if (rc == MIG_OK && !job.refusal)
+        pg_engine_keep_parse(pe, sql, len, job.stmts);
     if (rc == MIG_ENGINE && strcmp(err->sqlstate, "42601") == 0 && err->offset > 0) {
         /*
          * A syntax error may be the data of a COPY ... FROM STDIN written as pg_dump writes it:
          * if what precedes the failing statement holds a statement we refuse, report that.
          */
         char *prefix = pnstrdup(sql, err->offset);
-        check_job before = {prefix, NULL, -1};
+        check_job before = {prefix, (size_t)err->offset, NULL, NIL, NULL, -1};
         mig_error ignored;
         mig_error_init(&ignored);
         if (pg_engine_run_in_subtransaction(check_body, &before, prefix, &ignored) == MIG_OK &&
@@ -163,6 +173,7 @@ static bool index_build_running(Oid indexoid)
 static void leftover_body(void *arg, volatile stmt_span *at)
 {
     leftover_job *job = arg;
+    /* only no-transaction scripts come here, and a PostgreSQL function refuses to run them */
     List *stmts = raw_parser(job->sql, RAW_PARSE_DEFAULT);
     ListCell *lc;
     (void)at;

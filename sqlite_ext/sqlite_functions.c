@@ -167,11 +167,11 @@ static int reading_call_ok(sqlite3_context *ctx, const char *name)
 }
 
 /* Run one apply / to / rollback call and return how many migrations it ran. */
-static void run_call(sqlite3_context *ctx, const char *name, const char *dir, mig_call *call)
+static void run_call(sqlite3_context *ctx, const char *name, const mig_source *src, mig_call *call)
 {
     if (!enter_call(ctx, name))
         return;
-    if (!changing_call_ok(ctx, name)) { /* dir NULL: migrate_scripts */
+    if (!changing_call_ok(ctx, name)) {
         leave_call(ctx);
         return;
     }
@@ -183,7 +183,7 @@ static void run_call(sqlite3_context *ctx, const char *name, const char *dir, mi
     mig_error_init(&err);
     sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
     int count = 0;
-    int rc = mig_run(&eng, dir, call, &count, &err);
+    int rc = mig_run(&eng, src, call, &count, &err);
     sqlite_engine_free(&se);
     leave_call(ctx);
     if (rc != MIG_OK)
@@ -216,29 +216,32 @@ static int count_arg(sqlite3_context *ctx, int argc, sqlite3_value **argv, int i
 void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     mig_call call = {MIG_PLAN_APPLY, text_arg(argc, argv, 1), 0, {false, false}};
+    mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0)); /* NULL: migrate_scripts */
     if (count_arg(ctx, argc, argv, 2, 1, "migrate_apply: count must be a whole number, 1 or more",
                   &call.steps))
-        run_call(ctx, "migrate_apply", text_arg(argc, argv, 0), &call);
+        run_call(ctx, "migrate_apply", &src, &call);
 }
 
 /* migrate_to(dir, version): apply or revert until exactly version is the newest applied. */
 void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     mig_call call = {MIG_PLAN_TO, text_arg(argc, argv, 1), 0, {false, false}};
+    mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0));
     if (!call.target) {
         sqlite3_result_error(ctx, "migrate_to needs a target version", -1);
         return;
     }
-    run_call(ctx, "migrate_to", text_arg(argc, argv, 0), &call);
+    run_call(ctx, "migrate_to", &src, &call);
 }
 
 /* migrate_rollback(dir [, steps]): revert the newest applied migrations (1 by default). */
 void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     mig_call call = {MIG_PLAN_ROLLBACK, NULL, 1, {false, false}};
+    mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0));
     if (count_arg(ctx, argc, argv, 1, 0,
                   "migrate_rollback: steps must be a whole number, 0 or more", &call.steps))
-        run_call(ctx, "migrate_rollback", text_arg(argc, argv, 0), &call);
+        run_call(ctx, "migrate_rollback", &src, &call);
 }
 
 /* A core operation whose SQL result is text: it reads the call's arguments. */
@@ -272,7 +275,8 @@ static int validate_op(const mig_engine *eng, const migrate_conn *conn, int argc
                        sqlite3_value **argv, char **result, mig_error *err)
 {
     (void)result;
-    return mig_validate(eng, text_arg(argc, argv, 0), &conn->policy, err);
+    mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0));
+    return mig_validate(eng, &src, &conn->policy, err);
 }
 
 /* migrate_validate(dir): 'ok', or one error listing every problem (NULL: migrate_scripts). */
@@ -288,7 +292,8 @@ static int repair_op(const mig_engine *eng, const migrate_conn *conn, int argc,
                      sqlite3_value **argv, char **result, mig_error *err)
 {
     (void)conn;
-    return mig_repair(eng, text_arg(argc, argv, 0), result, err);
+    mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0));
+    return mig_repair(eng, &src, result, err);
 }
 
 /* migrate_repair(dir): fix the record (never runs migration SQL); returns what it did. */

@@ -110,10 +110,10 @@ static int status_load(const mig_engine *eng, char *const *args, int given,
                        const mig_policy *policy, void **data, mig_error *err)
 {
     (void)policy;
+    mig_source src = (given & 1) ? mig_source_of_folder_arg(args[0]) : mig_source_none();
     mig_snapshot *snap;
     int rc = snapshot_new(&snap, err);
-    if (rc == MIG_OK && (rc = (given & 1) ? mig_snapshot_load_source(eng, args[0], snap, err)
-                                          : mig_snapshot_load(eng, NULL, snap, err)) != MIG_OK)
+    if (rc == MIG_OK && (rc = mig_snapshot_load(eng, &src, snap, err)) != MIG_OK)
         mig_free(snap), snap = NULL;
     *data = snap;
     return rc;
@@ -183,9 +183,10 @@ static int plan_load(const mig_engine *eng, char *const *args, int given, const 
 {
     (void)given;
     mig_call call = {args[1] ? MIG_PLAN_TO : MIG_PLAN_APPLY, args[1], 0, *policy};
+    mig_source src = mig_source_of_folder_arg(args[0]);
     mig_snapshot *snap;
     int rc = snapshot_new(&snap, err);
-    if (rc == MIG_OK && (rc = mig_plan_load_call(eng, args[0], &call, snap, err)) != MIG_OK)
+    if (rc == MIG_OK && (rc = mig_plan_load_call(eng, &src, &call, snap, err)) != MIG_OK)
         mig_free(snap), snap = NULL;
     *data = snap;
     return rc;
@@ -295,7 +296,8 @@ static int script_load(const mig_engine *eng, char *const *args, int given,
     mig_sql_lines *lines = mig_calloc(1, sizeof *lines);
     if (!lines)
         return mig_fail_nomem(err);
-    int rc = mig_export(eng, args[0], args[1], policy, lines, err);
+    mig_source src = mig_source_of_folder_arg(args[0]);
+    int rc = mig_export(eng, &src, args[1], policy, lines, err);
     if (rc != MIG_OK)
         mig_free(lines), lines = NULL;
     *data = lines;

@@ -97,7 +97,7 @@ int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *a
               mig_error *err)
 {
     mig_call call = {MIG_PLAN_APPLY, target, 0, {false, false}};
-    return mig_run(eng, dir, &call, applied, err);
+    return mig_run(eng, FOLDER(dir), &call, applied, err);
 }
 
 /* migrate_plan(dir [, target]) with the default policy. */
@@ -105,7 +105,7 @@ int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mi
                   mig_error *err)
 {
     mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, {false, false}};
-    return mig_plan_load_call(eng, dir, &call, snap, err);
+    return mig_plan_load_call(eng, FOLDER(dir), &call, snap, err);
 }
 
 /* Every problem of a status under the default policy. */

@@ -47,6 +47,11 @@ void rm_tree(const char *path);
 
 #include "mig_run.h"
 
+/* The migrations folder dir as a call's source. */
+#define FOLDER(dir) (&(mig_source){MIG_SOURCE_FOLDER, (dir)})
+/* No source: history alone. */
+#define NO_SOURCE (&(mig_source){MIG_SOURCE_NONE, NULL})
+
 /* Conveniences over the core's calls with the default policy, as the tests use them. */
 int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
               mig_error *err);

@@ -43,7 +43,7 @@ static int run_ok(const mig_engine *eng, const char *dir, mig_plan_kind kind, co
     mig_error err;
     mig_error_init(&err);
     int count = -1;
-    int rc = mig_run(eng, dir, &call, &count, &err);
+    int rc = mig_run(eng, FOLDER(dir), &call, &count, &err);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", err.message ? err.message : "");
     mig_error_clear(&err);
@@ -57,7 +57,7 @@ static void expect_states(const mig_engine *eng, const char *dir, const char *wa
     mig_snapshot snap;
     mig_error err;
     mig_error_init(&err);
-    ck_assert_int_eq(mig_snapshot_load(eng, dir, &snap, &err), MIG_OK);
+    ck_assert_int_eq(mig_snapshot_load(eng, FOLDER(dir), &snap, &err), MIG_OK);
     char got[256] = "";
     size_t used = 0;
     for (size_t i = 0; i < snap.status.count; i++)
@@ -119,7 +119,7 @@ START_TEST(rollback_failure_line)
     mig_error err;
     mig_error_init(&err);
     int count = 99;
-    ck_assert_int_eq(mig_run(&eng, dir, &call, &count, &err), MIG_ENGINE);
+    ck_assert_int_eq(mig_run(&eng, FOLDER(dir), &call, &count, &err), MIG_ENGINE);
     ck_assert_int_eq(count, 0);
     ck_assert_str_eq(err.context, "migration 20240102 (20240102_b.sql, line 7)");
     ck_assert_str_eq(f.log, LOG_START " steps_begin exec(DROP TABLE c;) insert(20240103 down 1)"
@@ -149,7 +149,7 @@ START_TEST(rollback_without_down)
     mig_error err;
     mig_error_init(&err);
     int count = 99;
-    ck_assert_int_eq(mig_run(&eng, dir, &call, &count, &err), MIG_ERR);
+    ck_assert_int_eq(mig_run(&eng, FOLDER(dir), &call, &count, &err), MIG_ERR);
     ck_assert_int_eq(count, 0);
     ck_assert_str_eq(err.message, "20240101_a.up.sql: migration 20240101 has no down script, so it "
                                   "cannot be reverted; nothing was reverted");
@@ -175,14 +175,14 @@ START_TEST(rollback_from_history)
     mig_error err;
     mig_error_init(&err);
     int count = 0;
-    ck_assert_int_eq(mig_run(&eng, dir, &call, &count, &err), MIG_ERR);
+    ck_assert_int_eq(mig_run(&eng, FOLDER(dir), &call, &count, &err), MIG_ERR);
     ck_assert_str_contains(err.message, "migration 20240103 was applied but its file is missing");
     mig_error_clear(&err);
 
     fake_clear_log(&f);
     call.policy.ignore_missing = true;
     f.fail_exec_on = "DROP TABLE c";
-    ck_assert_int_eq(mig_run(&eng, dir, &call, &count, &err), MIG_ENGINE);
+    ck_assert_int_eq(mig_run(&eng, FOLDER(dir), &call, &count, &err), MIG_ENGINE);
     ck_assert_str_eq(err.context, "migration 20240103 (the down script kept in migrate_history "
                                   "for 20240103_c/up.sql, line 1)");
     mig_error_clear(&err);
@@ -238,11 +238,11 @@ START_TEST(plan_load_to)
     ck_assert_uint_eq(snap.plan.count, 2);
     ck_assert_str_eq(snap.plan.steps[0].direction, "down");
     ck_assert_str_eq(snap.plan.steps[0].script, "20240103_c/down.sql");
-    ck_assert_str_eq(snap.plan.steps[0].text, C_DOWN);
-    ck_assert_int_eq(snap.plan.steps[0].first_line, 1);
+    ck_assert_str_eq(snap.plan.steps[0].text.ptr, C_DOWN);
+    ck_assert_int_eq(snap.plan.steps[0].text.first_line, 1);
     ck_assert_str_eq(snap.plan.steps[1].script, "20240102_b.sql");
-    ck_assert_str_eq(snap.plan.steps[1].text, B_DOWN);
-    ck_assert_int_eq(snap.plan.steps[1].first_line, 6);
+    ck_assert_str_eq(snap.plan.steps[1].text.ptr, B_DOWN);
+    ck_assert_int_eq(snap.plan.steps[1].text.first_line, 6);
     ck_assert_int_eq(f.nrows, 3); /* nothing changed */
     mig_snapshot_free(&snap);
     fake_free(&f);
@@ -304,7 +304,7 @@ START_TEST(baseline_rollback_round_trip)
     expect_states(&eng, dir, "applied applied applied applied");
     mig_call call = {MIG_PLAN_ROLLBACK, NULL, 1, no_policy};
     int count = 0;
-    int rc = mig_run(&eng, dir, &call, &count, &err);
+    int rc = mig_run(&eng, FOLDER(dir), &call, &count, &err);
     mig_error_clear(&err);
     if (rc == MIG_OK) {
         ck_assert_int_eq(count, 1); /* 20240103, the newest migration with a file */
@@ -331,17 +331,17 @@ START_TEST(validate)
     mig_engine eng = fake_engine(&f);
     mig_error err;
     mig_error_init(&err);
-    ck_assert_int_eq(mig_validate(&eng, dir, NULL, &err), MIG_OK); /* no table yet */
+    ck_assert_int_eq(mig_validate(&eng, FOLDER(dir), NULL, &err), MIG_OK); /* no table yet */
     ck_assert_str_eq(f.log, "prepare(nocreate)");
     ck_assert(!f.exists);
     ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 3);
     fake_clear_log(&f);
-    ck_assert_int_eq(mig_validate(&eng, dir, NULL, &err), MIG_OK);
+    ck_assert_int_eq(mig_validate(&eng, FOLDER(dir), NULL, &err), MIG_OK);
     ck_assert_str_eq(f.log, "prepare(nocreate) load");
 
     write_file(dir, "20240102_b.sql", "-- migrate:up\nCREATE TABLE b (y int);\n");
     write_file(dir, "20240102_other.sql", "SELECT 1;\n");
-    ck_assert_int_eq(mig_validate(&eng, dir, NULL, &err), MIG_ERR);
+    ck_assert_int_eq(mig_validate(&eng, FOLDER(dir), NULL, &err), MIG_ERR);
     ck_assert_str_eq(err.message, "2 problems with the migrations; nothing was changed");
     ck_assert_str_contains(err.detail,
                            "duplicate version 20240102: 20240102_b.sql and 20240102_other.sql\n"
@@ -372,7 +372,7 @@ START_TEST(repair)
     fake_clear_log(&f);
 
     char *summary = NULL;
-    ck_assert_int_eq(mig_repair(&eng, dir, &summary, &err), MIG_OK);
+    ck_assert_int_eq(mig_repair(&eng, FOLDER(dir), &summary, &err), MIG_OK);
     ck_assert_str_eq(summary, "accepted the new checksum of 1 modified migration (20240102); "
                               "forgot 1 missing migration (20240103); cleared 1 failed migration "
                               "(20240104)");
@@ -386,9 +386,9 @@ START_TEST(repair)
     ck_assert_ptr_null(f.rows[5].col[4]);
     fake_clear_log(&f);
     expect_states(&eng, dir, "applied applied pending");
-    ck_assert_int_eq(mig_validate(&eng, dir, NULL, &err), MIG_OK);
+    ck_assert_int_eq(mig_validate(&eng, FOLDER(dir), NULL, &err), MIG_OK);
 
-    ck_assert_int_eq(mig_repair(&eng, dir, &summary, &err), MIG_OK);
+    ck_assert_int_eq(mig_repair(&eng, FOLDER(dir), &summary, &err), MIG_OK);
     ck_assert_str_eq(summary, "nothing to repair");
     mig_free(summary);
     fake_free(&f);
@@ -409,7 +409,7 @@ START_TEST(read_all_duplicates)
     char *dups = NULL;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read_all(dir, &set, &dups, &err);
+    int rc = mig_source_load(NULL, FOLDER(dir), 0, &set, &dups, &err);
     char got[512];
     snprintf(got, sizeof got, "%s", dups ? dups : "(none)");
     const char *kept_down = rc == MIG_OK && set.count ? set.items[0].down_script : NULL;
@@ -428,7 +428,7 @@ START_TEST(read_all_duplicates)
 }
 END_TEST
 
-/* Without duplicates read_all says none and reads like mig_source_read. */
+/* Without duplicates the loader says none and reads as without a list. */
 START_TEST(read_all_clean)
 {
     char *dir = lifecycle_folder();
@@ -436,7 +436,7 @@ START_TEST(read_all_clean)
     char *dups = (char *)"not touched";
     mig_error err;
     mig_error_init(&err);
-    ck_assert_int_eq(mig_source_read_all(dir, &set, &dups, &err), MIG_OK);
+    ck_assert_int_eq(mig_source_load(NULL, FOLDER(dir), 0, &set, &dups, &err), MIG_OK);
     ck_assert_ptr_null(dups);
     ck_assert_uint_eq(set.count, 3);
     ck_assert_str_eq(set.items[0].down_script, "20240101_a.down.sql");

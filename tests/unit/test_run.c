@@ -476,7 +476,8 @@ START_TEST(calls_without_capabilities)
 
     fake_clear_log(&f);
     mig_sql_lines lines;
-    ck_assert_int_eq(mig_export(&eng, dir, NULL, NULL, &lines, &err), MIG_ERR);
+    mig_source src = mig_source_folder(dir);
+    ck_assert_int_eq(mig_export(&eng, &src, NULL, NULL, &lines, &err), MIG_ERR);
     ck_assert_str_eq(err.message, "migrate_script is not available on this engine");
     ck_assert_uint_eq(lines.count, 0);
     mig_error_clear(&err);
@@ -505,7 +506,7 @@ START_TEST(snapshot_without_table)
     mig_error err;
     mig_error_init(&err);
     mig_snapshot snap;
-    ck_assert_int_eq(mig_snapshot_load(&eng, dir, &snap, &err), MIG_OK);
+    ck_assert_int_eq(mig_snapshot_load(&eng, FOLDER(dir), &snap, &err), MIG_OK);
     ck_assert_str_eq(f.log, "prepare(nocreate)");
     ck_assert(!f.exists);
     ck_assert(snap.has_files);
@@ -529,7 +530,7 @@ START_TEST(snapshot_history_only)
     mig_error err;
     mig_error_init(&err);
     mig_snapshot snap;
-    ck_assert_int_eq(mig_snapshot_load(&eng, NULL, &snap, &err), MIG_OK);
+    ck_assert_int_eq(mig_snapshot_load(&eng, NO_SOURCE, &snap, &err), MIG_OK);
     ck_assert_str_eq(f.log, "prepare(nocreate) load");
     ck_assert(!snap.has_files);
     ck_assert_uint_eq(snap.history.count, 2);
@@ -563,7 +564,7 @@ START_TEST(plan_load)
     ck_assert_str_eq(f.log, "prepare(nocreate) load");
     ck_assert_uint_eq(snap.plan.count, 1);
     ck_assert_str_eq(snap.plan.steps[0].row->version, "20240102");
-    ck_assert_str_eq(snap.plan.steps[0].row->file->up_text, B_UP);
+    ck_assert_str_eq(snap.plan.steps[0].row->file->up.ptr, B_UP);
     mig_snapshot_free(&snap);
 
     ck_assert_int_eq(mig_plan_load(&eng, dir, "nope", &snap, &err), MIG_ERR);

@@ -2,6 +2,7 @@
 #include "helpers.h"
 #include "suites.h"
 
+#include "mig_alloc.h"
 #include "mig_sha256.h"
 #include "mig_source.h"
 
@@ -29,13 +30,19 @@ static void sha_of(const char *text, char out[65])
     mig_sha256_hex(text, strlen(text), out);
 }
 
+/* Read the folder dir through the loader, as migrate_new and migrate_push do (no engine). */
+static int source_read(const char *dir, mig_set *set, mig_error *err)
+{
+    return mig_source_load(NULL, FOLDER(dir), 0, set, NULL, err);
+}
+
 /* Read dir, which must succeed. */
 static mig_set read_ok(const char *dir)
 {
     mig_set set;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read(dir, &set, &err);
+    int rc = source_read(dir, &set, &err);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", err.message ? err.message : "");
     mig_error_clear(&err); /* nothing left to leak when the assertion fails */
@@ -49,7 +56,7 @@ static void read_refused(const char *dir, const char *also1, const char *also2)
     mig_set set;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read(dir, &set, &err);
+    int rc = source_read(dir, &set, &err);
     ck_assert_int_eq(rc, MIG_ERR);
     ck_assert_int_eq(err.code, MIG_ERR);
     if (also1)
@@ -71,19 +78,20 @@ static void expect_migration(const mig_migration *m, const char *version, const 
     ck_assert_str_eq(m->name, name);
     ck_assert_str_eq(m->script, script);
     ck_assert_pstr_eq(m->down_script, down_script);
-    ck_assert_str_eq(m->up_text, up_text);
-    ck_assert_pstr_eq(m->down_text, down_text);
+    ck_assert_str_eq(m->up.ptr, up_text);
+    ck_assert_uint_eq(m->up.len, strlen(up_text));
+    ck_assert_pstr_eq(m->down.ptr, down_text);
     sha_of(up_text, sum);
     ck_assert_str_eq(m->checksum, sum);
     if (down_text) {
         sha_of(down_text, sum);
         ck_assert_str_eq(m->down_checksum, sum);
-        ck_assert(m->down.present);
+        ck_assert_uint_eq(m->down.len, strlen(down_text));
     } else {
         ck_assert_str_eq(m->down_checksum, "");
-        ck_assert(!m->down.present);
+        ck_assert_ptr_null(m->down.ptr);
     }
-    ck_assert(m->up.present);
+    ck_assert_ptr_nonnull(m->up.ptr);
 }
 
 /* Every layout in one folder, with ignored entries, read into one set ordered by version. */
@@ -162,13 +170,13 @@ START_TEST(spans_and_directives)
     mig_set set = read_ok(dir);
     ck_assert_uint_eq(set.count, 2);
     ck_assert_int_eq(set.items[0].up.first_line, 3);
-    ck_assert(set.items[0].up.no_transaction);
+    ck_assert(mig_text_has(&set.items[0].up, MIG_TEXT_NO_TRANSACTION));
     ck_assert_int_eq(set.items[0].down.first_line, 5);
-    ck_assert(!set.items[0].down.no_transaction);
-    ck_assert(set.items[1].up.no_transaction);
+    ck_assert(!mig_text_has(&set.items[0].down, MIG_TEXT_NO_TRANSACTION));
+    ck_assert(mig_text_has(&set.items[1].up, MIG_TEXT_NO_TRANSACTION));
     ck_assert_int_eq(set.items[1].up.first_line, 1);
-    ck_assert_uint_eq(set.items[1].up.len, strlen(set.items[1].up_text));
-    ck_assert(!set.items[1].down.no_transaction);
+    ck_assert_uint_eq(set.items[1].up.len, strlen(set.items[1].up.ptr));
+    ck_assert(!mig_text_has(&set.items[1].down, MIG_TEXT_NO_TRANSACTION));
     mig_set_free(&set);
     tmp_dir_free(dir);
 }
@@ -311,12 +319,12 @@ START_TEST(crlf_twin)
     for (size_t i = 0; i < 2; i++) {
         ck_assert_str_eq(a.items[i].checksum, b.items[i].checksum);
         ck_assert_str_eq(a.items[i].down_checksum, b.items[i].down_checksum);
-        ck_assert_str_eq(a.items[i].up_text, b.items[i].up_text);
-        ck_assert_pstr_eq(a.items[i].down_text, b.items[i].down_text);
+        ck_assert_str_eq(a.items[i].up.ptr, b.items[i].up.ptr);
+        ck_assert_pstr_eq(a.items[i].down.ptr, b.items[i].down.ptr);
         ck_assert_int_eq(a.items[i].up.first_line, b.items[i].up.first_line);
     }
-    ck_assert_str_eq(b.items[0].up_text, "CREATE TABLE x (a int);\n");
-    ck_assert_str_eq(b.items[1].up_text, "SELECT 'a\rb';\n"); /* the lone CR stays */
+    ck_assert_str_eq(b.items[0].up.ptr, "CREATE TABLE x (a int);\n");
+    ck_assert_str_eq(b.items[1].up.ptr, "SELECT 'a\rb';\n"); /* the lone CR stays */
     mig_set_free(&a);
     mig_set_free(&b);
     tmp_dir_free(lf);
@@ -421,7 +429,7 @@ START_TEST(fifo_refused_without_blocking)
     mig_set set;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read(dir, &set, &err);
+    int rc = source_read(dir, &set, &err);
     close(done[1]);
     waitpid(watchdog, NULL, 0);
     char flag = 0;
@@ -501,12 +509,12 @@ START_TEST(largest_allowed)
     mig_set set;
     mig_error err;
     mig_error_init(&err);
-    int rc = mig_source_read(dir, &set, &err);
+    int rc = source_read(dir, &set, &err);
     char msg[512];
     snprintf(msg, sizeof msg, "%s", err.message ? err.message : "");
     mig_error_clear(&err);
     size_t count = rc == MIG_OK ? set.count : 0;
-    size_t len = count ? strlen(set.items[0].up_text) : 0;
+    size_t len = count ? set.items[0].up.len : 0;
     if (rc == MIG_OK)
         mig_set_free(&set);
     tmp_dir_free(dir);
@@ -552,6 +560,232 @@ START_TEST(text_normalize)
 }
 END_TEST
 
+/* The rows of a migrate_scripts table an engine answers with: version, name, up_sql, down_sql. */
+typedef struct table_stub {
+    const char *rows[4][4];
+    int count;
+    const char *query; /* the last query it was asked */
+} table_stub;
+
+/* engine.query over the stub's rows. */
+static int stub_query(void *h, const char *sql, int nparams, const char *const *params,
+                      mig_row_fn fn, void *ctx, mig_error *err)
+{
+    table_stub *t = h;
+    (void)nparams, (void)params, (void)err;
+    t->query = sql[0] ? "select" : "";
+    ck_assert_str_contains(sql, "FROM \"main\".\"migrate_scripts\"");
+    for (int i = 0; i < t->count; i++) {
+        int rc = fn(ctx, 4, t->rows[i]);
+        if (rc != MIG_OK)
+            return rc;
+    }
+    return MIG_OK;
+}
+
+/* An engine whose only source is the stub's migrate_scripts. */
+static mig_engine stub_engine(table_stub *t)
+{
+    mig_engine e = {.handle = t, .query = stub_query};
+    e.scripts_table = "\"main\".\"migrate_scripts\"";
+    return e;
+}
+
+/* Load src (with eng, flags); the message of a failure into msg. */
+static int load(const mig_engine *eng, const mig_source *src, unsigned flags, mig_set *set,
+                char **dups, char msg[512])
+{
+    mig_error err;
+    mig_error_init(&err);
+    int rc = mig_source_load(eng, src, flags, set, dups, &err);
+    snprintf(msg, 512, "%s", err.message ? err.message : "");
+    mig_error_clear(&err);
+    return rc;
+}
+
+/* No source: an empty set, nothing read, whatever the flags. */
+START_TEST(load_none)
+{
+    table_stub t = {.count = 0};
+    mig_engine eng = stub_engine(&t);
+    mig_set set;
+    char *dups = (char *)"untouched", msg[512];
+    ck_assert_int_eq(load(&eng, NO_SOURCE, MIG_LOAD_REQUIRED, &set, &dups, msg), MIG_OK);
+    ck_assert_uint_eq(set.count, 0);
+    ck_assert_ptr_null(set.items);
+    ck_assert_ptr_null(dups);
+    ck_assert_ptr_null(t.query); /* migrate_scripts was not read */
+}
+END_TEST
+
+/* A folder: read with or without an engine; required, an empty one is refused naming it. */
+START_TEST(load_folder)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "2_b.sql", "-- migrate:no-transaction\r\nCREATE INDEX i ON t (a);\r\n");
+    write_file(dir, "1_a.up.sql", "-- only a comment\n");
+    write_file(dir, "1_a.down.sql", "DROP TABLE a;\n");
+    write_file(dir, "1_dup.sql", "SELECT 1;\n");
+    mig_set set;
+    char *dups = NULL, msg[512];
+    ck_assert_int_eq(load(NULL, FOLDER(dir), MIG_LOAD_REQUIRED, &set, &dups, msg), MIG_OK);
+    ck_assert_uint_eq(set.count, 2);
+    ck_assert_str_eq(dups, "duplicate version 1: 1_a.up.sql and 1_dup.sql");
+    mig_free(dups);
+    ck_assert(mig_text_has(&set.items[0].up, MIG_TEXT_BLANK));
+    ck_assert(!mig_text_has(&set.items[0].down, MIG_TEXT_BLANK));
+    ck_assert_uint_eq(set.items[0].down.len, 14);
+    const mig_text *b = &set.items[1].up;
+    ck_assert_str_eq(b->ptr, "-- migrate:no-transaction\nCREATE INDEX i ON t (a);\n");
+    ck_assert_uint_eq(b->len, strlen(b->ptr));
+    ck_assert_uint_eq(b->flags, MIG_TEXT_NO_TRANSACTION | MIG_TEXT_HAD_CRLF);
+    mig_set_free(&set);
+    rm_tree(dir);
+    make_dir(dir, "");
+    ck_assert_int_eq(load(NULL, FOLDER(dir), 0, &set, NULL, msg), MIG_OK);
+    ck_assert_uint_eq(set.count, 0);
+    mig_set_free(&set);
+    ck_assert_int_eq(load(NULL, FOLDER(dir), MIG_LOAD_REQUIRED, &set, NULL, msg), MIG_ERR);
+    ck_assert_str_contains(msg, "no migration files found in \"");
+    ck_assert_str_contains(msg, "nothing was changed");
+    ck_assert_int_eq(load(NULL, FOLDER(NULL), 0, &set, NULL, msg), MIG_ERR);
+    ck_assert_str_eq(msg, "no migrations folder given");
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* migrate_scripts: rows become migrations as files would, named migrate_scripts:<version>. */
+START_TEST(load_table)
+{
+    table_stub t = {.rows = {{"v2", "b", "SELECT 2;\r\n", NULL},
+                             {"1", "a", "-- migrate:no-transaction\nSELECT 1;", "-- none\n"}},
+                    .count = 2};
+    mig_engine eng = stub_engine(&t);
+    mig_set set;
+    char msg[512];
+    ck_assert_int_eq(
+        load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, MIG_LOAD_REQUIRED, &set, NULL, msg),
+        MIG_OK);
+    ck_assert_uint_eq(set.count, 2);
+    ck_assert_str_eq(set.items[0].version, "1");
+    ck_assert_str_eq(set.items[0].script, "migrate_scripts:1");
+    ck_assert_str_eq(set.items[0].down_script, "migrate_scripts:1");
+    ck_assert(mig_text_has(&set.items[0].up, MIG_TEXT_NO_TRANSACTION));
+    ck_assert(mig_text_has(&set.items[0].down, MIG_TEXT_BLANK));
+    ck_assert_str_eq(set.items[1].version, "2");
+    ck_assert_str_eq(set.items[1].up.ptr, "SELECT 2;\n");
+    ck_assert_uint_eq(set.items[1].up.len, 10);
+    ck_assert_uint_eq(set.items[1].up.flags, MIG_TEXT_HAD_CRLF);
+    ck_assert_ptr_null(set.items[1].down.ptr);
+    char sum[65];
+    sha_of("SELECT 2;\n", sum);
+    ck_assert_str_eq(set.items[1].checksum, sum);
+    mig_set_free(&set);
+
+    /* a script ending inside a quote is refused by the engine's rules, naming row and line */
+    t.rows[1][2] = "SELECT 1;\nSELECT 'open;";
+    ck_assert_int_eq(load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, 0, &set, NULL, msg),
+                     MIG_ERR);
+    ck_assert_str_eq(msg, "migrate_scripts:1: line 2: the script ends inside the string literal "
+                          "that starts here");
+    t.count = 0;
+    ck_assert_int_eq(
+        load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, MIG_LOAD_REQUIRED, &set, NULL, msg),
+        MIG_ERR);
+    ck_assert_str_eq(msg, "no migrations found in migrate_scripts; nothing was changed");
+    ck_assert_int_eq(load(NULL, &(mig_source){MIG_SOURCE_TABLE, NULL}, 0, &set, NULL, msg),
+                     MIG_ERR);
+    ck_assert_str_eq(msg, "no migrations folder given");
+}
+END_TEST
+
+/* The quoting check needs the engine: without one (migrate_new, migrate_push) it is not made. */
+START_TEST(load_quotes_by_engine)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "1_a.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT $$x;\n");
+    table_stub t = {.count = 0};
+    mig_engine eng = stub_engine(&t);
+    mig_set set;
+    char msg[512];
+    ck_assert_int_eq(load(NULL, FOLDER(dir), 0, &set, NULL, msg), MIG_OK);
+    ck_assert_int_eq(set.items[0].down.first_line, 4);
+    mig_set_free(&set);
+    ck_assert_int_eq(load(&eng, FOLDER(dir), 0, &set, NULL, msg), MIG_ERR);
+    ck_assert_str_eq(msg, "1_a.sql: line 4: the script ends inside the dollar-quoted string "
+                          "that starts here");
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* mig_text_clean checks and normalises in one pass, with mig_script_check_text's messages. */
+START_TEST(text_clean)
+{
+    char a[] = "\xEF\xBB\xBF"
+               "a\r\nb\rc\r\n";
+    size_t len = strlen(a);
+    unsigned flags = 0;
+    mig_error err;
+    mig_error_init(&err);
+    ck_assert_int_eq(mig_text_clean(a, &len, &flags, "f.sql", &err), MIG_OK);
+    ck_assert_uint_eq(len, 6);
+    ck_assert_str_eq(a, "a\nb\rc\n");
+    ck_assert_uint_eq(flags, MIG_TEXT_HAD_CRLF);
+
+    char b[] = "x\n";
+    len = 2, flags = 0;
+    ck_assert_int_eq(mig_text_clean(b, &len, &flags, "f.sql", &err), MIG_OK);
+    ck_assert_uint_eq(flags, 0);
+    ck_assert_uint_eq(len, 2);
+
+    static const char *const bad[] = {"\xEF\xBB\xBFSELECT 1;\r\nSE\0LECT", "a\r\nb\n\xE9",
+                                      "ok\n\xC0\x80"};
+    static const size_t lens[] = {22, 6, 5};
+    for (size_t i = 0; i < 3; i++) {
+        char want[512], copy[32];
+        memcpy(copy, bad[i], lens[i]);
+        ck_assert_int_eq(mig_script_check_text(bad[i], lens[i], "f.sql", &err), MIG_ERR);
+        snprintf(want, sizeof want, "%s", err.message);
+        mig_error_clear(&err);
+        len = lens[i];
+        ck_assert_int_eq(mig_text_clean(copy, &len, &flags, "f.sql", &err), MIG_ERR);
+        ck_assert_str_eq(err.message, want);
+        mig_error_clear(&err);
+    }
+}
+END_TEST
+
+/* A text's flags come from what precedes its first statement, read once. */
+START_TEST(text_directives)
+{
+    static const struct {
+        const char *text;
+        unsigned flags;
+    } cases[] = {
+        {"", MIG_TEXT_BLANK},
+        {"-- c\n/* d */\n", MIG_TEXT_BLANK},
+        {"-- migrate:no-transaction\n", MIG_TEXT_BLANK | MIG_TEXT_NO_TRANSACTION},
+        {"-- +goose NO TRANSACTION\nCREATE INDEX CONCURRENTLY i ON t (a);",
+         MIG_TEXT_NO_TRANSACTION},
+        {"SELECT 1;\n-- migrate:no-transaction\n", 0},
+        {"SELECT '\n-- migrate:no-transaction';", 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        mig_text t = mig_text_make(cases[i].text, strlen(cases[i].text), 3);
+        mig_text_read_directives(&t);
+        ck_assert_msg(t.flags == cases[i].flags, "case %zu: flags %u", i, t.flags);
+        ck_assert_int_eq(t.first_line, 3);
+        ck_assert(mig_text_has(&t, MIG_TEXT_BLANK) == ((cases[i].flags & MIG_TEXT_BLANK) != 0));
+    }
+    mig_text none = mig_text_make(NULL, 0, 1);
+    none.flags = MIG_TEXT_BLANK;
+    ck_assert(!mig_text_has(&none, MIG_TEXT_BLANK)); /* no text has no flag */
+    mig_text s = mig_text_of_string("SELECT 1;");
+    ck_assert_uint_eq(s.len, 9);
+    ck_assert_int_eq(s.first_line, 1);
+}
+END_TEST
+
 Suite *source_suite(void)
 {
     Suite *s = suite_create("source");
@@ -574,8 +808,15 @@ Suite *source_suite(void)
     tcase_add_test(tc, too_large);
     tcase_add_test(tc, largest_allowed);
     suite_add_tcase(s, tc);
+    tcase_add_test(tc, load_none);
+    tcase_add_test(tc, load_folder);
+    tcase_add_test(tc, load_table);
+    tcase_add_test(tc, load_quotes_by_engine);
+    suite_add_tcase(s, tc);
     tc = tcase_create("normalize");
     tcase_add_test(tc, text_normalize);
+    tcase_add_test(tc, text_clean);
+    tcase_add_test(tc, text_directives);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -43,10 +43,9 @@ static void add_file(world *w, const char *version, const char *name, const char
     m->version = mig_strdup(version);
     m->name = mig_strdup(name);
     m->script = mig_printf("%s_%s.sql", version, name);
-    m->up_text = mig_strdup("SELECT 1;\n");
-    m->up = (mig_span){0, 10, 1, false, true};
+    m->up = mig_text_make(mig_strdup("SELECT 1;\n"), 10, 1);
     snprintf(m->checksum, sizeof m->checksum, "%s", checksum);
-    ck_assert(m->version && m->name && m->script && m->up_text);
+    ck_assert(m->version && m->name && m->script && m->up.ptr);
 }
 
 /* Append a history row (ids follow the order of the calls). */
