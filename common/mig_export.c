@@ -166,7 +166,7 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
 {
     memset(out, 0, sizeof *out);
     if (!eng->split_statements || !eng->literal)
-        return mig_fail(err, MIG_ERR, "migrate_script is not available on this engine");
+        return mig_fail(err, MIG_ERR_STATE, "migrate_script is not available on this engine");
     mig_snapshot snap;
     mig_call call = {MIG_PLAN_APPLY, target, 0, policy ? *policy : (mig_policy){false, false}};
     int rc = mig_target_check(target, err);
@@ -179,7 +179,7 @@ int mig_export(const mig_engine *eng, const char *dir, const char *target, const
         rc = mig_plan_make(&snap.status, &call.policy, MIG_PLAN_APPLY, target, 0, &snap.plan, err);
     for (size_t i = 0; rc == MIG_OK && i < snap.plan.count; i++)
         if (snap.plan.steps[i].row->resumable)
-            rc = mig_fail(err, MIG_ERR,
+            rc = mig_fail(err, MIG_ERR_STATE,
                           "%s: migration %s failed outside a transaction; resume it with "
                           "migrate_apply, or clear it with migrate_repair",
                           snap.plan.steps[i].script, snap.plan.steps[i].row->version);
@@ -242,7 +242,7 @@ static int push_migration(const mig_migration *m, mig_sql_lines *out, mig_error 
     mig_span in_text = {0};
     mig_script_directives(m->up_text, strlen(m->up_text), &in_text);
     if (m->up.no_transaction && !in_text.no_transaction)
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_ARGUMENT,
                         "%s: migration %s is marked no-transaction on its section line, which a "
                         "migrate_scripts row cannot carry; nothing was written",
                         m->script, m->version);
@@ -262,14 +262,14 @@ int mig_export_push(const char *dir, mig_sql_lines *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!dir)
-        return mig_fail(err, MIG_ERR, "migrate_push needs a migrations folder");
+        return mig_fail(err, MIG_ERR_NULL, "migrate_push needs a migrations folder");
     mig_set set;
     int rc = mig_source_read(dir, &set, err);
     if (rc != MIG_OK)
         return rc;
     if (set.count == 0) {
         char *label = mig_source_folder_label(dir);
-        rc = mig_fail(err, MIG_ERR, "no migration files found in %s; nothing was written",
+        rc = mig_fail(err, MIG_ERR_NO_FILE, "no migration files found in %s; nothing was written",
                       label ? label : dir);
         mig_free(label);
     }

@@ -31,13 +31,14 @@ static long long monotonic_ms(void)
 static int refuse_empty_source(const char *dir, mig_error *err)
 {
     if (!dir) {
-        mig_fail(err, MIG_ERR, "no migrations found in migrate_scripts; nothing was changed");
+        mig_fail(err, MIG_ERR_NOT_FOUND,
+                 "no migrations found in migrate_scripts; nothing was changed");
         mig_error_set_hint(err, "a NULL folder means the migrate_scripts table: give the "
                                 "migrations folder, or insert the migrations into migrate_scripts");
         return err->code;
     }
     char *where = mig_source_folder_label(dir);
-    mig_fail(err, MIG_ERR, "no migration files found in %s; nothing was changed",
+    mig_fail(err, MIG_ERR_NO_FILE, "no migration files found in %s; nothing was changed",
              where ? where : dir);
     mig_free(where);
     mig_error_set_hint(err, "check the folder; migration files are named like "
@@ -179,7 +180,7 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
         bool down_blank = !step->text || mig_script_is_blank(step->text, strlen(step->text));
         mig_free(stored.up_sql);
         if (down_blank && !up_blank)
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_NOT_FOUND,
                             "%s: migration %s has no down script, so it cannot be reverted; "
                             "nothing was reverted",
                             row->script ? row->script : row->version, row->version);
@@ -251,13 +252,13 @@ static int check_outside_steps(const mig_engine *eng, const mig_plan *plan, mig_
         if (!is_outside(step))
             continue;
         if (!eng->exec_autocommit)
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_STATE,
                             "%s: migration %s is marked no-transaction, and a function always "
                             "runs inside a transaction; run the pending work with psql: SELECT "
                             "statement FROM migrate_script(...) \\gexec",
                             step->script, step->row->version);
         if (eng->caller_in_transaction(eng->handle))
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_STATE,
                             "%s: migration %s is marked no-transaction and needs the connection "
                             "in autocommit mode, but a transaction is open; nothing was applied",
                             step->script, step->row->version);
@@ -341,7 +342,7 @@ int mig_plan_load_call(const mig_engine *eng, const char *dir, const mig_call *c
                        mig_snapshot *snap, mig_error *err)
 {
     memset(snap, 0, sizeof *snap);
-    int rc = mig_target_check(call->target, err);
+    int rc = mig_call_args_check(call->kind, call->target, call->steps, err);
     if (rc == MIG_OK)
         rc = snapshot_fill(eng, true, dir, false, snap, err);
     if (rc == MIG_OK)
@@ -439,7 +440,7 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
     size_t nnow = 0, nthen = 0;
     int rc = mig_history_load_scripts(eng, step->row->failed_record->id, &stored, err);
     if (rc == MIG_OK && !stored.up_sql)
-        rc = mig_fail(err, MIG_ERR, "%s: the failed run of migration %s kept no script",
+        rc = mig_fail(err, MIG_ERR_STATE, "%s: the failed run of migration %s kept no script",
                       step->script, step->row->version);
     if (rc == MIG_OK)
         rc = eng->split_statements(eng->handle, step->text, strlen(step->text), &now, &nnow, err);
@@ -450,11 +451,11 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
     for (size_t i = 0; rc == MIG_OK && i < k; i++)
         if (i >= nnow || i >= nthen ||
             !same_statement(step->text, &now[i], stored.up_sql, &then[i]))
-            rc = mig_fail(err, MIG_ERR,
+            rc = mig_fail(err, MIG_ERR_STATE,
                           "%s: migration %s failed after %zu statements had run, and statement "
                           "%zu has changed since; nothing was run",
                           step->script, step->row->version, k, i + 1);
-    if (rc != MIG_OK && err->code == MIG_ERR && !err->hint)
+    if (rc != MIG_OK && err->code != MIG_ENGINE && err->code != MIG_NOMEM && !err->hint)
         mig_error_set_hint(err, "restore the statements that already ran, or clear the failure "
                                 "with migrate_repair to run the migration from its start");
     if (rc == MIG_OK) {
@@ -529,7 +530,7 @@ int mig_run(const mig_engine *eng, const char *dir, const mig_call *call, int *c
     *count = 0;
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
-    int rc = mig_target_check(call->target, err);
+    int rc = mig_call_args_check(call->kind, call->target, call->steps, err);
     while (rc == MIG_OK) {
         run_state st = {call, count, -1};
         rc = mig_in_call(eng, true, dir, &snap, run_body, &st, err);

@@ -72,16 +72,16 @@ static int read_script(const char *full, const char *rel, char **out, size_t *ou
     /* non-blocking, so a FIFO is refused by fstat below instead of hanging the open */
     int fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return mig_fail(err, MIG_ERR, "%s: cannot be read: %s", rel, strerror(errno));
+        return mig_fail(err, mig_errno_code(errno), "%s: cannot be read: %s", rel, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return mig_fail(err, MIG_ERR, "%s: is not a regular file", rel);
+        return mig_fail(err, MIG_ERR_ARGUMENT, "%s: is not a regular file", rel);
     }
     if ((unsigned long long)st.st_size > MIG_MAX_SCRIPT_BYTES) {
         close(fd);
-        return mig_fail(err, MIG_ERR, "%s: is %lld bytes; scripts over %u MiB are refused", rel,
-                        (long long)st.st_size, MIG_MAX_SCRIPT_BYTES >> 20);
+        return mig_fail(err, MIG_ERR_LIMIT, "%s: is %lld bytes; scripts over %u MiB are refused",
+                        rel, (long long)st.st_size, MIG_MAX_SCRIPT_BYTES >> 20);
     }
     size_t cap = (size_t)st.st_size, len = 0;
     char *text = mig_malloc(cap + 2); /* one byte to notice growth, one for the terminator */
@@ -95,14 +95,15 @@ static int read_script(const char *full, const char *rel, char **out, size_t *ou
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = mig_fail(err, MIG_ERR, "%s: cannot be read: %s", rel, strerror(errno));
+            rc = mig_fail(err, mig_errno_code(errno), "%s: cannot be read: %s", rel,
+                          strerror(errno));
             break;
         }
         if (n == 0)
             break;
         len += (size_t)n;
         if (len > cap) {
-            rc = mig_fail(err, MIG_ERR, "%s: changed while it was being read", rel);
+            rc = mig_fail(err, MIG_ERR_STATE, "%s: changed while it was being read", rel);
             break;
         }
     }
@@ -197,7 +198,7 @@ static int read_folder_migration(const char *dir, const char *entry, const mig_n
         int found = stat(full, &st) == 0;
         int rc = MIG_OK;
         if (!found && i == 0)
-            rc = mig_fail(err, MIG_ERR, "%s/: a migration folder needs an up.sql", entry);
+            rc = mig_fail(err, MIG_ERR_NO_FILE, "%s/: a migration folder needs an up.sql", entry);
         else if (found)
             rc = read_piece(dir, rel, i == 0 ? MIG_NAME_UP : MIG_NAME_DOWN, info->version,
                             info->name, list, err);
@@ -251,10 +252,10 @@ char *mig_source_folder_label(const char *dir)
 }
 
 /* Fail naming the folder (with what a relative path meant) and why it cannot be read. */
-static int folder_error(const char *dir, const char *why, mig_error *err)
+static int folder_error(const char *dir, int code, const char *why, mig_error *err)
 {
     char *where = mig_source_folder_label(dir);
-    int rc = mig_fail(err, MIG_ERR, "migrations folder %s %s", where ? where : dir, why);
+    int rc = mig_fail(err, code, "migrations folder %s %s", where ? where : dir, why);
     mig_free(where);
     return rc;
 }
@@ -265,16 +266,16 @@ static int list_entries(const char *dir, folder_entry **entries, size_t *count, 
     struct stat st;
     if (stat(dir, &st) != 0) {
         if (errno == ENOENT)
-            return folder_error(dir, "does not exist", err);
-        return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
-                        strerror(errno));
+            return folder_error(dir, MIG_ERR_NO_FILE, "does not exist", err);
+        return mig_fail(err, mig_errno_code(errno), "migrations folder \"%s\" cannot be opened: %s",
+                        dir, strerror(errno));
     }
     if (!S_ISDIR(st.st_mode))
-        return folder_error(dir, "is not a folder", err);
+        return folder_error(dir, MIG_ERR_ARGUMENT, "is not a folder", err);
     DIR *d = opendir(dir);
     if (!d)
-        return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
-                        strerror(errno));
+        return mig_fail(err, mig_errno_code(errno), "migrations folder \"%s\" cannot be opened: %s",
+                        dir, strerror(errno));
     size_t n = 0, cap = 0;
     folder_entry *list = NULL;
     struct dirent *e;
@@ -349,13 +350,13 @@ static entry_class classify_entry(const char *dir, const folder_entry *e, mig_er
     if (!could_be && (failed == ENOENT || failed == ELOOP))
         return ENTRY_IGNORED;
     if (failed == ELOOP)
-        mig_fail(err, MIG_ERR, "%s: is a symbolic link loop", e->name);
+        mig_fail(err, MIG_ERR_ARGUMENT, "%s: is a symbolic link loop", e->name);
     else if (failed == ENOENT)
-        mig_fail(err, MIG_ERR,
+        mig_fail(err, MIG_ERR_NO_FILE,
                  "%s: is a dangling symbolic link, or was removed while the folder was read",
                  e->name);
     else
-        mig_fail(err, MIG_ERR, "%s: cannot be read: %s", e->name, strerror(failed));
+        mig_fail(err, mig_errno_code(failed), "%s: cannot be read: %s", e->name, strerror(failed));
     return ENTRY_UNREADABLE;
 }
 
@@ -379,7 +380,7 @@ static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
         if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED &&
             !mig_text_is_utf8(name, strlen(name))) {
             char *shown = mig_escape_utf8(name);
-            rc = mig_fail(err, MIG_ERR,
+            rc = mig_fail(err, MIG_ERR_ARGUMENT,
                           "%s: the name is not valid UTF-8; rename the file (history keeps "
                           "names as text)",
                           shown ? shown : "?");
@@ -445,7 +446,7 @@ static int join_pieces(piece_list *list, mig_set *out, mig_buf *dups, mig_error 
             end++;
         piece *up = list->items[i].kind != MIG_NAME_DOWN ? &list->items[i] : NULL;
         if (!up)
-            return mig_fail(err, MIG_ERR, "%s: down script of version %s has no up script",
+            return mig_fail(err, MIG_ERR_NO_FILE, "%s: down script of version %s has no up script",
                             list->items[i].path, list->items[i].version);
         piece *down = NULL;
         for (size_t k = i + 1; k < end && up->kind == MIG_NAME_UP; k++)
@@ -457,8 +458,8 @@ static int join_pieces(piece_list *list, mig_set *out, mig_buf *dups, mig_error 
             if (p == down)
                 continue;
             if (!dups)
-                return mig_fail(err, MIG_ERR, "duplicate version %s: %s and %s", up->version,
-                                up->path, p->path);
+                return mig_fail(err, MIG_ERR_CONFLICT, "duplicate version %s: %s and %s",
+                                up->version, up->path, p->path);
             mig_buf_printf(dups, "%sduplicate version %s: %s and %s", dups->len ? "\n" : "",
                            up->version, up->path, p->path);
         }
@@ -494,7 +495,7 @@ static int read_folder(const char *dir, mig_set *out, mig_buf *dups, mig_error *
 {
     memset(out, 0, sizeof *out);
     if (!dir || !*dir)
-        return mig_fail(err, MIG_ERR, "no migrations folder given");
+        return mig_fail(err, MIG_ERR_NULL, "no migrations folder given");
     piece_list list = {0};
     int rc = collect_pieces(dir, &list, err);
     return finish_pieces(&list, rc, out, dups, err);
@@ -525,8 +526,8 @@ static int copy_stored(const char *text, const char *label, char **out, mig_erro
 {
     size_t len = strlen(text);
     if (len > MIG_MAX_SCRIPT_BYTES)
-        return mig_fail(err, MIG_ERR, "%s: is %zu bytes; scripts over %u MiB are refused", label,
-                        len, MIG_MAX_SCRIPT_BYTES / (1024u * 1024u));
+        return mig_fail(err, MIG_ERR_LIMIT, "%s: is %zu bytes; scripts over %u MiB are refused",
+                        label, len, MIG_MAX_SCRIPT_BYTES / (1024u * 1024u));
     int rc = mig_script_check_text(text, len, label, err);
     if (rc != MIG_OK)
         return rc;
@@ -540,7 +541,7 @@ static int copy_stored(const char *text, const char *label, char **out, mig_erro
 static int row_piece(const mig_source_row *row, piece_list *list, mig_error *err)
 {
     if (!row->version || !mig_version_valid(row->version))
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_ARGUMENT,
                         "migrate_scripts: version \"%s\" is not a version (expected digits "
                         "joined by '.', '_' or '-', such as 20240101 or 2.15.0)",
                         row->version ? row->version : "(null)");
@@ -556,7 +557,7 @@ static int row_piece(const mig_source_row *row, piece_list *list, mig_error *err
     }
     int rc = MIG_OK;
     if (!row->up_sql)
-        rc = mig_fail(err, MIG_ERR, "%s: up_sql is NULL", p.path);
+        rc = mig_fail(err, MIG_ERR_ARGUMENT, "%s: up_sql is NULL", p.path);
     if (rc == MIG_OK)
         rc = copy_stored(row->up_sql, p.path, &p.up_text, err);
     if (rc == MIG_OK && row->down_sql)
@@ -604,7 +605,7 @@ static int on_script_row(void *ctx, int ncols, const char *const *v)
 {
     table_rows *st = ctx;
     if (ncols != 4)
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     if (mig_grow((void **)&st->rows, &st->cap, st->count + 1, sizeof *st->rows) != MIG_OK)
         return MIG_NOMEM;
     mig_source_row *r = &st->rows[st->count++];
@@ -633,7 +634,7 @@ int mig_source_read_table(const mig_engine *eng, mig_set *out, char **duplicates
 {
     memset(out, 0, sizeof *out);
     if (!eng->scripts_table)
-        return mig_fail(err, MIG_ERR, "no migrations folder given");
+        return mig_fail(err, MIG_ERR_NULL, "no migrations folder given");
     int rc = eng->scripts_prepare ? eng->scripts_prepare(eng->handle, err) : MIG_OK;
     if (rc != MIG_OK)
         return rc;

@@ -309,7 +309,7 @@ START_TEST(apply_check_script_refuses)
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
-    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR_STATE);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_eq(err.message, "CONCURRENTLY cannot run inside a transaction");
     ck_assert_str_eq(err.context, "migration 20240102 (20240102_b.sql, line 3)");
@@ -330,7 +330,7 @@ START_TEST(apply_refuses_modified)
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
-    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR_STATE);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_contains(err.message, "20240101_a.up.sql: migration 20240101 was modified");
     ck_assert_str_contains(err.message, "applied checksum 0000");
@@ -355,7 +355,7 @@ START_TEST(apply_refuses_before_engine)
     mig_error err;
     mig_error_init(&err);
     int applied = 99;
-    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR_ARGUMENT);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_contains(err.message, "oops.sql");
     ck_assert_str_eq(f.log, "savepoint(migrate_call) lock rollback(migrate_call)");
@@ -365,7 +365,7 @@ START_TEST(apply_refuses_before_engine)
 
     dir = standard_folder();
     applied = 99;
-    ck_assert_int_eq(mig_apply(&eng, dir, "latest", &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, "latest", &applied, &err), MIG_ERR_ARGUMENT);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_contains(err.message, "\"latest\"");
     ck_assert_str_eq(f.log, "");
@@ -523,13 +523,13 @@ START_TEST(plan_load)
     ck_assert_str_eq(snap.plan.steps[0].row->file->up_text, B_UP);
     mig_snapshot_free(&snap);
 
-    ck_assert_int_eq(mig_plan_load(&eng, dir, "nope", &snap, &err), MIG_ERR);
+    ck_assert_int_eq(mig_plan_load(&eng, dir, "nope", &snap, &err), MIG_ERR_ARGUMENT);
     ck_assert_str_contains(err.message, "\"nope\"");
     mig_error_clear(&err);
     fake_free(&f);
 
     fake_add_row(&f, "20240101", "a", "up", "changed", true);
-    ck_assert_int_eq(mig_plan_load(&eng, dir, NULL, &snap, &err), MIG_ERR);
+    ck_assert_int_eq(mig_plan_load(&eng, dir, NULL, &snap, &err), MIG_ERR_STATE);
     ck_assert_str_contains(err.message, "was modified");
     ck_assert_uint_eq(snap.status.count, 0);
     ck_assert_uint_eq(snap.plan.count, 0);

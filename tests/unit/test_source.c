@@ -43,15 +43,20 @@ static mig_set read_ok(const char *dir)
     return set;
 }
 
-/* Read dir, which must fail with MIG_ERR; the message must contain each of the given texts. */
-static void read_refused(const char *dir, const char *also1, const char *also2)
+/*
+ * Read dir, which must be refused (not an engine error); the message must contain each text.
+ * Returns the class it was refused with.
+ */
+static int read_refused(const char *dir, const char *also1, const char *also2)
 {
     mig_set set;
     mig_error err;
     mig_error_init(&err);
     int rc = mig_source_read(dir, &set, &err);
-    ck_assert_int_eq(rc, MIG_ERR);
-    ck_assert_int_eq(err.code, MIG_ERR);
+    ck_assert_int_ne(rc, MIG_OK);
+    ck_assert_int_ne(rc, MIG_ENGINE);
+    ck_assert_int_ne(rc, MIG_NOMEM);
+    ck_assert_int_eq(err.code, rc);
     if (also1)
         ck_assert_str_contains(err.message, also1);
     if (also2)
@@ -59,6 +64,7 @@ static void read_refused(const char *dir, const char *also1, const char *also2)
     ck_assert_uint_eq(set.count, 0);
     ck_assert_ptr_null(set.items);
     mig_error_clear(&err);
+    return rc;
 }
 
 /* Check one migration of a set: identity, scripts, texts and their checksums. */
@@ -329,12 +335,12 @@ START_TEST(bad_folders)
 {
     char *dir = tmp_dir();
     char *missing = path_join(dir, "no_such_folder");
-    read_refused(missing, missing, "does not exist");
+    ck_assert_int_eq(read_refused(missing, missing, "does not exist"), MIG_ERR_NO_FILE);
     write_file(dir, "plain_file", "x");
     char *file = path_join(dir, "plain_file");
-    read_refused(file, file, "is not a folder");
-    read_refused("", "no migrations folder", NULL);
-    read_refused(NULL, "no migrations folder", NULL);
+    ck_assert_int_eq(read_refused(file, file, "is not a folder"), MIG_ERR_ARGUMENT);
+    ck_assert_int_eq(read_refused("", "no migrations folder", NULL), MIG_ERR_NULL);
+    ck_assert_int_eq(read_refused(NULL, "no migrations folder", NULL), MIG_ERR_NULL);
     free(missing);
     free(file);
     tmp_dir_free(dir);
@@ -435,7 +441,7 @@ START_TEST(fifo_refused_without_blocking)
     free(fifo);
     tmp_dir_free(dir);
     ck_assert_msg(!blocked, "reading the folder blocked opening a named pipe");
-    ck_assert_int_eq(rc, MIG_ERR);
+    ck_assert_int_eq(rc, MIG_ERR_ARGUMENT);
     ck_assert_str_contains(msg, "20240101_pipe.sql");
     ck_assert_str_contains(msg, "not a regular file");
 }
@@ -479,7 +485,7 @@ START_TEST(too_large)
     char *path = path_join(dir, "1_big.up.sql");
     write_file(dir, "1_big.up.sql", "");
     ck_assert_int_eq(truncate(path, (off_t)MIG_MAX_SCRIPT_BYTES + 1), 0); /* sparse */
-    read_refused(dir, "1_big.up.sql", "MiB");
+    ck_assert_int_eq(read_refused(dir, "1_big.up.sql", "MiB"), MIG_ERR_LIMIT);
     free(path);
     tmp_dir_free(dir);
 }
