@@ -23,7 +23,7 @@ enum {
     MIG_ERR_STATE,     /* state: failed or modified history, inside a transaction, re-entry */
     MIG_PRIVILEGE,     /* privilege: the caller may not do this */
     MIG_NOMEM,         /* resource: memory is exhausted */
-    MIG_ERR_LIMIT,     /* resource: a limit is reached (a script over 64 MiB, nesting depth) */
+    MIG_ERR_LIMIT,     /* resource: a limit is reached (a script over 32 MiB, nesting depth) */
     MIG_ENGINE,        /* the engine raised an error while running SQL (its SQLSTATE / code) */
 };
 
