@@ -9,6 +9,7 @@
 #include "mig_alloc.h"
 #include "mig_buf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -56,6 +57,33 @@ int mig_fail_nomem(mig_error *err)
     mig_error_clear(err);
     err->code = MIG_NOMEM;
     return MIG_NOMEM;
+}
+
+/* Classify errno as PostgreSQL's errcode_for_file_access does, so both engines agree. */
+int mig_errno_code(int errnum)
+{
+    switch (errnum) {
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        return MIG_PRIVILEGE;
+    case EEXIST:
+        return MIG_ERR_CONFLICT;
+    case ENOTDIR:
+    case EISDIR:
+    case ELOOP:
+        return MIG_ERR_ARGUMENT;
+    case ENOMEM:
+        return MIG_NOMEM;
+    case ENOSPC:
+    case EDQUOT:
+    case EMFILE:
+    case ENFILE:
+    case EFBIG:
+        return MIG_ERR_LIMIT;
+    default: /* ENOENT, EIO and the rest: the file cannot be had */
+        return MIG_ERR_NO_FILE;
+    }
 }
 
 /* Take ownership of detail as the error's detail. */

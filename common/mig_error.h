@@ -4,13 +4,27 @@
 
 #include <stddef.h>
 
-/* Result codes of every core function. */
+/*
+ * Result codes of every core function: MIG_OK, or the class of the failure. Nonzero is failure,
+ * so `rc != MIG_OK` tests for any of them. Each adapter maps the class through one table to what
+ * its engine reports (pg_ext/pg_call.c: SQLSTATE; sqlite_ext/sqlite_functions.c: result code;
+ * README, "Error codes"), unless err->sqlstate names a finer SQLSTATE.
+ */
 enum {
     MIG_OK = 0,
-    MIG_ERR = 1,   /* bad input or a refused operation: the message says why */
-    MIG_ENGINE,    /* the engine raised an error while running SQL */
-    MIG_NOMEM,     /* memory is exhausted */
-    MIG_PRIVILEGE, /* the caller may not do this */
+    /* a bad argument or bad source text: a target that is not a version, a negative count, a
+     * file name without a version, a script that ends inside a string */
+    MIG_ERR_ARGUMENT = 1,
+    MIG_ERR_NULL,      /* argument: a value the call needs is NULL ("migrate_to needs a target") */
+    MIG_ERR_NOT_FOUND, /* not found: a migration, a version, a column, a down script */
+    MIG_ERR_NO_TABLE,  /* not found: a table (migrate_history, migrate_scripts, the user's) */
+    MIG_ERR_NO_FILE,   /* not found: a file or folder that is missing or cannot be read */
+    MIG_ERR_CONFLICT,  /* conflict: a duplicate version, an existing different index, duplicates */
+    MIG_ERR_STATE,     /* state: failed or modified history, inside a transaction, re-entry */
+    MIG_PRIVILEGE,     /* privilege: the caller may not do this */
+    MIG_NOMEM,         /* resource: memory is exhausted */
+    MIG_ERR_LIMIT,     /* resource: a limit is reached (a script over 32 MiB, nesting depth) */
+    MIG_ENGINE,        /* the engine raised an error while running SQL (its SQLSTATE / code) */
 };
 
 typedef struct mig_error {
@@ -43,6 +57,8 @@ void mig_error_clear(mig_error *err);
 /* Record an error; returns code so callers can `return mig_fail(...)`. */
 int mig_fail(mig_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int mig_fail_nomem(mig_error *err);
+/* The class of a failed file operation by its errno (ENOENT: no file, EACCES: privilege...). */
+int mig_errno_code(int errnum);
 void mig_error_set_detail(mig_error *err, char *detail);
 /* Say where the error happened (replacing any earlier context). */
 void mig_error_set_context(mig_error *err, const char *fmt, ...)

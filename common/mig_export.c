@@ -169,7 +169,7 @@ int mig_export(const mig_engine *eng, const mig_source *src, const char *target,
 {
     memset(out, 0, sizeof *out);
     if (!mig_engine_has_export(eng))
-        return mig_fail(err, MIG_ERR, "migrate_script is not available on this engine");
+        return mig_fail(err, MIG_ERR_STATE, "migrate_script is not available on this engine");
     mig_snapshot snap;
     mig_call call = {MIG_PLAN_APPLY, target, 0, policy ? *policy : (mig_policy){false, false}};
     int rc = mig_target_check(target, err);
@@ -182,7 +182,7 @@ int mig_export(const mig_engine *eng, const mig_source *src, const char *target,
         rc = mig_plan_make(&snap.status, &call.policy, MIG_PLAN_APPLY, target, 0, &snap.plan, err);
     for (size_t i = 0; rc == MIG_OK && i < snap.plan.count; i++)
         if (snap.plan.steps[i].row->resumable)
-            rc = mig_fail(err, MIG_ERR,
+            rc = mig_fail(err, MIG_ERR_STATE,
                           "%s: migration %s failed outside a transaction; resume it with "
                           "migrate_apply, or clear it with migrate_repair",
                           snap.plan.steps[i].script, snap.plan.steps[i].row->version);
@@ -245,7 +245,7 @@ static int push_migration(const mig_migration *m, mig_sql_lines *out, mig_error 
     mig_text_read_directives(&in_text);
     if (mig_text_has(&m->up, MIG_TEXT_NO_TRANSACTION) &&
         !mig_text_has(&in_text, MIG_TEXT_NO_TRANSACTION))
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_ARGUMENT,
                         "%s: migration %s is marked no-transaction on its section line, which a "
                         "migrate_scripts row cannot carry; nothing was written",
                         m->script, m->version);
@@ -265,7 +265,7 @@ int mig_export_push(const char *dir, mig_sql_lines *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!dir)
-        return mig_fail(err, MIG_ERR, "migrate_push needs a migrations folder");
+        return mig_fail(err, MIG_ERR_NULL, "migrate_push needs a migrations folder");
     mig_set set;
     mig_source src = mig_source_folder(dir);
     int rc = mig_source_load(NULL, &src, 0, &set, NULL, err);
@@ -273,7 +273,7 @@ int mig_export_push(const char *dir, mig_sql_lines *out, mig_error *err)
         return rc;
     if (set.count == 0) {
         char *label = mig_source_folder_label(dir);
-        rc = mig_fail(err, MIG_ERR, "no migration files found in %s; nothing was written",
+        rc = mig_fail(err, MIG_ERR_NO_FILE, "no migration files found in %s; nothing was written",
                       label ? label : dir);
         mig_free(label);
     }

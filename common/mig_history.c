@@ -28,7 +28,7 @@ static int on_history_row(void *ctx, int ncols, const char *const *v)
 {
     mig_history *hist = ctx;
     if (ncols != HISTORY_COLUMNS)
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     if (mig_grow((void **)&hist->rows, &hist->cap, hist->count + 1, sizeof *hist->rows) != MIG_OK)
         return MIG_NOMEM;
     mig_history_row *r = &hist->rows[hist->count];
@@ -43,7 +43,7 @@ static int on_history_row(void *ctx, int ncols, const char *const *v)
     r->execution_ms = v[9] ? strtoll(v[9], NULL, 10) : 0;
     r->success = text_is_true(v[10]);
     if (!r->version || !r->direction)
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     return MIG_OK;
 }
 
@@ -63,8 +63,8 @@ int mig_history_load(const mig_engine *eng, bool create, mig_history *out, mig_e
     mig_free(sql);
     if (rc == MIG_NOMEM)
         rc = mig_fail_nomem(err);
-    else if (rc == MIG_ERR && !err->message)
-        rc = mig_fail(err, MIG_ERR, "migrate_history has rows this version cannot read");
+    else if (rc == MIG_ERR_STATE && !err->message)
+        rc = mig_fail(err, MIG_ERR_STATE, "migrate_history has rows this version cannot read");
     if (rc != MIG_OK)
         mig_history_free(out);
     return rc;
@@ -120,7 +120,7 @@ static int on_stored_scripts(void *ctx, int ncols, const char *const *v)
 {
     mig_stored_scripts *s = ctx;
     if (ncols != 3)
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     s->completed = v[2] ? atoi(v[2]) : 0;
     if ((v[0] && !(s->up_sql = mig_strdup(v[0]))) || (v[1] && !(s->down_sql = mig_strdup(v[1]))))
         return MIG_NOMEM;

@@ -70,7 +70,7 @@ int mig_name_parse(const char *entry, bool is_folder, mig_name_info *out, mig_er
         bool up = ends_with_nocase(entry, len, ".up.sql");
         size_t stem = len - (up ? 7 : 9);
         if (!split_version(entry, stem, out))
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_ARGUMENT,
                             "%s: the file name has no version (expected <version>_<name>%s)", entry,
                             up ? ".up.sql" : ".down.sql");
         out->kind = up ? MIG_NAME_UP : MIG_NAME_DOWN;
@@ -78,11 +78,11 @@ int mig_name_parse(const char *entry, bool is_folder, mig_name_info *out, mig_er
         /* kind set by split_flyway */
     } else if (entry[0] == 'R' && entry[1] == '_' && entry[2] == '_') {
         return mig_fail(
-            err, MIG_ERR,
+            err, MIG_ERR_ARGUMENT,
             "%s: repeatable migrations (R__) are not supported; give the file a version", entry);
     } else {
         if (!split_version(entry, len - 4, out))
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_ARGUMENT,
                             "%s: the file name has no version (expected <version>_<name>.sql, "
                             "<version>_<name>.up.sql or V<version>__<name>.sql)",
                             entry);

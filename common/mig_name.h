@@ -22,8 +22,8 @@ typedef struct mig_name_info {
 
 /*
  * Classify one entry of a migrations folder. A .sql file without a version is an error
- * (MIG_ERR, naming the file); anything that is not .sql, and folders without a version, are
- * ignored.
+ * (MIG_ERR_ARGUMENT, naming the file); anything that is not .sql, and folders without a version,
+ * are ignored.
  */
 int mig_name_parse(const char *entry, bool is_folder, mig_name_info *out, mig_error *err);
 void mig_name_info_free(mig_name_info *info);

@@ -110,14 +110,16 @@ static int create_file(const char *path, const char *text, mig_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
-        return mig_fail(err, MIG_ERR, "migrate_new: cannot create %s: %s; nothing was created",
-                        path, errno == EEXIST ? "it exists" : strerror(errno));
+        return mig_fail(err, mig_errno_code(errno),
+                        "migrate_new: cannot create %s: %s; nothing was created", path,
+                        errno == EEXIST ? "it exists" : strerror(errno));
     size_t len = strlen(text);
     bool ok = write(fd, text, len) == (ssize_t)len;
     ok = close(fd) == 0 && ok;
     if (!ok) {
         unlink(path);
-        return mig_fail(err, MIG_ERR, "migrate_new: cannot write %s: %s; nothing was created", path,
+        return mig_fail(err, mig_errno_code(errno),
+                        "migrate_new: cannot write %s: %s; nothing was created", path,
                         strerror(errno));
     }
     return MIG_OK;
@@ -131,8 +133,9 @@ static int create_files(const char *dir, const new_file files[2], const char *ve
     char *made[2] = {NULL, NULL};
     int rc = in_folder && !folder ? mig_fail_nomem(err) : MIG_OK;
     if (rc == MIG_OK && folder && mkdir(folder, 0755) != 0)
-        rc = mig_fail(err, MIG_ERR, "migrate_new: cannot create %s: %s; nothing was created",
-                      folder, errno == EEXIST ? "it exists" : strerror(errno));
+        rc = mig_fail(err, mig_errno_code(errno),
+                      "migrate_new: cannot create %s: %s; nothing was created", folder,
+                      errno == EEXIST ? "it exists" : strerror(errno));
     for (int i = 0; rc == MIG_OK && i < 2 && files[i].relative; i++) {
         made[i] = mig_printf("%s/%s", dir, files[i].relative);
         rc = made[i] ? create_file(made[i], files[i].text, err) : mig_fail_nomem(err);
@@ -160,15 +163,15 @@ int mig_new_files(const char *dir, const char *name, const char *layout, long lo
 {
     *paths = NULL;
     if (!name)
-        return mig_fail(err, MIG_ERR, "migrate_new needs a name");
+        return mig_fail(err, MIG_ERR_NULL, "migrate_new needs a name");
     if (!name_is_plain(name))
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_ARGUMENT,
                         "migrate_new: name \"%s\" must be 1 to 200 letters, digits, '_' or '-'; "
                         "nothing was created",
                         name);
     if (!dir) { /* migrate_scripts holds no files: say what to insert instead */
         char *version = mig_new_version(unix_ms);
-        mig_fail(err, MIG_ERR,
+        mig_fail(err, MIG_ERR_NULL,
                  "migrate_new: a NULL folder means the migrate_scripts table, which holds no "
                  "files; nothing was created");
         mig_error_set_hint(err,
@@ -180,8 +183,8 @@ int mig_new_files(const char *dir, const char *name, const char *layout, long lo
     }
     new_layout chosen = LAYOUT_PAIRS;
     if (layout && !layout_from_name(layout, &chosen))
-        return mig_fail(err, MIG_ERR, "migrate_new: layout must be " MIG_NEW_LAYOUTS ", not \"%s\"",
-                        layout);
+        return mig_fail(err, MIG_ERR_ARGUMENT,
+                        "migrate_new: layout must be " MIG_NEW_LAYOUTS ", not \"%s\"", layout);
     mig_set set;
     mig_source src = mig_source_folder(dir);
     int rc = mig_source_load(NULL, &src, 0, &set, NULL, err);
@@ -192,7 +195,7 @@ int mig_new_files(const char *dir, const char *name, const char *layout, long lo
         rc = mig_fail_nomem(err);
     const mig_migration *newest = set.count ? &set.items[set.count - 1] : NULL;
     if (rc == MIG_OK && newest && mig_version_compare(version, newest->version) <= 0) {
-        rc = mig_fail(err, MIG_ERR,
+        rc = mig_fail(err, MIG_ERR_CONFLICT,
                       "migrate_new: the new version %s would not sort after %s (%s), the newest "
                       "migration in the folder; nothing was created",
                       version, newest->version, newest->script);

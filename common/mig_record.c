@@ -80,7 +80,7 @@ static int check_forgets_some(const mig_status *status, mig_error *err)
     }
     if (applied == 0 || missing < applied)
         return MIG_OK;
-    mig_fail(err, MIG_ERR,
+    mig_fail(err, MIG_ERR_STATE,
              "migrate_repair would forget every applied migration (%zu): the source holds none "
              "of them; nothing was changed",
              applied);
@@ -166,12 +166,12 @@ static int baseline_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, m
         if (snap->status.rows[i].record && !snap->status.rows[i].baselined)
             applied++;
     if (earlier)
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_CONFLICT,
                         "refusing to baseline at %s: migrate_history already has a baseline at "
                         "%s",
                         req->version, earlier);
     if (applied)
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_STATE,
                         "refusing to baseline at %s: migrate_history already records %zu "
                         "applied migration%s; a baseline only describes a database built before "
                         "migrate",
@@ -185,9 +185,9 @@ static int baseline_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, m
 int mig_baseline(const mig_engine *eng, const char *version, const char *name, mig_error *err)
 {
     if (!version)
-        return mig_fail(err, MIG_ERR, "migrate_baseline needs a version");
+        return mig_fail(err, MIG_ERR_NULL, "migrate_baseline needs a version");
     if (!mig_version_valid(version))
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_ARGUMENT,
                         "baseline version \"%s\" is not a version (expected digits joined by "
                         "'.', '_' or '-', such as 20240101 or 2.15.0)",
                         version);

@@ -20,7 +20,7 @@ static bool allowed_inside(const char *name)
 int mig_reentry_enter(mig_reentry *r, const char *name, mig_error *err)
 {
     if (r->depth > 0 && !allowed_inside(name))
-        return mig_fail(err, MIG_ERR, MIG_MSG_REENTRY, name, r->running);
+        return mig_fail(err, MIG_ERR_STATE, MIG_MSG_REENTRY, name, r->running);
     if (r->depth++ == 0)
         r->running = name;
     return MIG_OK;

@@ -13,7 +13,7 @@ typedef struct mig_reentry {
     int depth;
 } mig_reentry;
 
-/* Start call name, or refuse it (MIG_ERR) when it may not run inside the one running. */
+/* Start call name, or refuse it (MIG_ERR_STATE) when it may not run inside the one running. */
 int mig_reentry_enter(mig_reentry *r, const char *name, mig_error *err);
 
 /* The call that mig_reentry_enter let start has ended. */

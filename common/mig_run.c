@@ -99,7 +99,7 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
         bool down_blank = !step->text.ptr || mig_text_has(&step->text, MIG_TEXT_BLANK);
         mig_free(stored.up_sql);
         if (down_blank && !up_blank)
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_NOT_FOUND,
                             "%s: migration %s has no down script, so it cannot be reverted; "
                             "nothing was reverted",
                             row->script ? row->script : row->version, row->version);
@@ -171,13 +171,13 @@ static int check_outside_steps(const mig_engine *eng, const mig_plan *plan, mig_
         if (!is_outside(step))
             continue;
         if (!mig_engine_has_notx(eng))
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_STATE,
                             "%s: migration %s is marked no-transaction, and a function always "
                             "runs inside a transaction; run the pending work with psql: SELECT "
                             "statement FROM migrate_script(...) \\gexec",
                             step->script, step->row->version);
         if (eng->notx->caller_in_transaction(eng->handle))
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_STATE,
                             "%s: migration %s is marked no-transaction and needs the connection "
                             "in autocommit mode, but a transaction is open; nothing was applied",
                             step->script, step->row->version);
@@ -259,7 +259,7 @@ int mig_plan_load_call(const mig_engine *eng, const mig_source *src, const mig_c
                        mig_snapshot *snap, mig_error *err)
 {
     memset(snap, 0, sizeof *snap);
-    int rc = mig_target_check(call->target, err);
+    int rc = mig_call_args_check(call->kind, call->target, call->steps, err);
     if (rc == MIG_OK)
         rc = snapshot_fill(eng, src, false, snap, err);
     if (rc == MIG_OK)
@@ -357,7 +357,7 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
     size_t nnow = 0, nthen = 0;
     int rc = mig_history_load_scripts(eng, step->row->failed_record->id, &stored, err);
     if (rc == MIG_OK && !stored.up_sql)
-        rc = mig_fail(err, MIG_ERR, "%s: the failed run of migration %s kept no script",
+        rc = mig_fail(err, MIG_ERR_STATE, "%s: the failed run of migration %s kept no script",
                       step->script, step->row->version);
     mig_text then_text = mig_text_of_string(stored.up_sql);
     if (rc == MIG_OK)
@@ -370,11 +370,11 @@ static int resume_point(const mig_engine *eng, const mig_step *step, size_t *off
     for (size_t i = 0; rc == MIG_OK && i < k; i++)
         if (i >= nnow || i >= nthen ||
             !same_statement(step->text.ptr, &now[i], then_text.ptr, &then[i]))
-            rc = mig_fail(err, MIG_ERR,
+            rc = mig_fail(err, MIG_ERR_STATE,
                           "%s: migration %s failed after %zu statements had run, and statement "
                           "%zu has changed since; nothing was run",
                           step->script, step->row->version, k, i + 1);
-    if (rc != MIG_OK && err->code == MIG_ERR && !err->hint)
+    if (rc != MIG_OK && err->code != MIG_ENGINE && err->code != MIG_NOMEM && !err->hint)
         mig_error_set_hint(err, "restore the statements that already ran, or clear the failure "
                                 "with migrate_repair to run the migration from its start");
     if (rc == MIG_OK) {
@@ -450,7 +450,7 @@ int mig_run(const mig_engine *eng, const mig_source *src, const mig_call *call, 
     *count = 0;
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
-    int rc = mig_target_check(call->target, err);
+    int rc = mig_call_args_check(call->kind, call->target, call->steps, err);
     while (rc == MIG_OK) {
         run_state st = {call, count, -1};
         rc = mig_in_call(eng, src, &snap, run_body, &st, err);

@@ -19,7 +19,7 @@ typedef struct mig_snapshot {
 typedef struct mig_call {
     mig_plan_kind kind;
     const char *target; /* APPLY (optional) and TO */
-    long steps;         /* ROLLBACK: how many to revert; APPLY: at most this many (0: all) */
+    long steps; /* ROLLBACK: how many to revert; APPLY: at most this many (MIG_STEPS_ALL: all) */
     mig_policy policy;
 } mig_call;
 

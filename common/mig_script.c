@@ -175,8 +175,9 @@ const char *mig_script_unclosed(const char *text, size_t len, size_t *at)
 int mig_script_unclosed_error(const char *text, size_t len, const char *file, int first_line,
                               const char *what, size_t at, mig_error *err)
 {
-    return mig_fail(err, MIG_ERR, "%s: line %d: the script ends inside the %s that starts here",
-                    file, first_line - 1 + mig_script_line_at(text, len, at), what);
+    return mig_fail(err, MIG_ERR_ARGUMENT,
+                    "%s: line %d: the script ends inside the %s that starts here", file,
+                    first_line - 1 + mig_script_line_at(text, len, at), what);
 }
 
 /* Refuse a script that ends inside a quoted token or a block comment. */
@@ -360,8 +361,8 @@ static bool on_section_marker(void *ctx, marker_kind kind, bool no_tx, size_t li
     st->out->has_markers = true;
     mig_span *span = kind == MARK_UP ? &st->out->up : &st->out->down;
     if (span->present) {
-        st->rc = mig_fail(st->err, MIG_ERR, "%s: line %d: a second %s section marker", st->file,
-                          line, kind == MARK_UP ? "up" : "down");
+        st->rc = mig_fail(st->err, MIG_ERR_ARGUMENT, "%s: line %d: a second %s section marker",
+                          st->file, line, kind == MARK_UP ? "up" : "down");
         return false;
     }
     close_section(st, line_start);
@@ -390,10 +391,10 @@ int mig_sections_parse(const char *text, size_t len, const char *file, mig_secti
         return MIG_OK;
     }
     if (!out->up.present)
-        return mig_fail(err, MIG_ERR, "%s: has a down section marker but no up section marker",
-                        file);
+        return mig_fail(err, MIG_ERR_ARGUMENT,
+                        "%s: has a down section marker but no up section marker", file);
     if (!mig_script_is_blank(text, st.first_marker))
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_ARGUMENT,
                         "%s: line %d: SQL before the first section marker belongs to no section",
                         file, mig_script_line_at(text, len, mig_script_skip_blank(text, len, 0)));
     return MIG_OK;
@@ -478,11 +479,12 @@ int mig_script_check_text(const char *text, size_t len, const char *file, mig_er
     const unsigned char *s = (const unsigned char *)text;
     for (size_t i = 0; i < len;) {
         if (s[i] == 0)
-            return mig_fail(err, MIG_ERR, "%s: line %d: contains a NUL byte; is it a binary file?",
-                            file, mig_script_line_at(text, len, i));
+            return mig_fail(err, MIG_ERR_ARGUMENT,
+                            "%s: line %d: contains a NUL byte; is it a binary file?", file,
+                            mig_script_line_at(text, len, i));
         size_t n = utf8_sequence(s + i, len - i);
         if (!n)
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_ARGUMENT,
                             "%s: line %d: is not valid UTF-8 (byte 0x%02X at offset %zu)", file,
                             mig_script_line_at(text, len, i), s[i], i);
         i += n;
@@ -512,11 +514,11 @@ int mig_text_clean(char *text, size_t *len, unsigned *flags, const char *file, m
         r = 3;
     while (r < n) {
         if (s[r] == 0)
-            return mig_fail(err, MIG_ERR, "%s: line %d: contains a NUL byte; is it a binary file?",
-                            file, line);
+            return mig_fail(err, MIG_ERR_ARGUMENT,
+                            "%s: line %d: contains a NUL byte; is it a binary file?", file, line);
         size_t k = utf8_sequence(s + r, n - r);
         if (!k)
-            return mig_fail(err, MIG_ERR,
+            return mig_fail(err, MIG_ERR_ARGUMENT,
                             "%s: line %d: is not valid UTF-8 (byte 0x%02X at offset %zu)", file,
                             line, s[r], r);
         if (s[r] == '\r' && r + 1 < n && s[r + 1] == '\n') {

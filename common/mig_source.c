@@ -85,16 +85,16 @@ static int read_script(int dirfd, const char *name, const char *rel, char **out,
     /* non-blocking, so a FIFO is refused by fstat below instead of hanging the open */
     int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
-        return mig_fail(err, MIG_ERR, "%s: cannot be read: %s", rel, strerror(errno));
+        return mig_fail(err, mig_errno_code(errno), "%s: cannot be read: %s", rel, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
-        return mig_fail(err, MIG_ERR, "%s: is not a regular file", rel);
+        return mig_fail(err, MIG_ERR_ARGUMENT, "%s: is not a regular file", rel);
     }
     if ((unsigned long long)st.st_size > MIG_MAX_SCRIPT_BYTES) {
         close(fd);
-        return mig_fail(err, MIG_ERR, "%s: is %lld bytes; scripts over %u MiB are refused", rel,
-                        (long long)st.st_size, MIG_MAX_SCRIPT_BYTES >> 20);
+        return mig_fail(err, MIG_ERR_LIMIT, "%s: is %lld bytes; scripts over %u MiB are refused",
+                        rel, (long long)st.st_size, MIG_MAX_SCRIPT_BYTES >> 20);
     }
     size_t cap = (size_t)st.st_size, len = 0;
     char *text = mig_malloc(cap + 2); /* one byte to notice growth, one for the terminator */
@@ -108,14 +108,15 @@ static int read_script(int dirfd, const char *name, const char *rel, char **out,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            rc = mig_fail(err, MIG_ERR, "%s: cannot be read: %s", rel, strerror(errno));
+            rc = mig_fail(err, mig_errno_code(errno), "%s: cannot be read: %s", rel,
+                          strerror(errno));
             break;
         }
         if (n == 0)
             break;
         len += (size_t)n;
         if (len > cap) {
-            rc = mig_fail(err, MIG_ERR, "%s: changed while it was being read", rel);
+            rc = mig_fail(err, MIG_ERR_STATE, "%s: changed while it was being read", rel);
             break;
         }
     }
@@ -226,7 +227,7 @@ static int read_folder_migration(int dirfd, const char *entry, const mig_name_in
         struct stat st;
         bool found = sub >= 0 && fstatat(sub, halves[i], &st, 0) == 0;
         if (!found && i == 0)
-            rc = mig_fail(err, MIG_ERR, "%s/: a migration folder needs an up.sql", entry);
+            rc = mig_fail(err, MIG_ERR_NO_FILE, "%s/: a migration folder needs an up.sql", entry);
         else if (found)
             rc = read_piece(sub, halves[i], entry_path(entry, halves[i]),
                             i == 0 ? MIG_NAME_UP : MIG_NAME_DOWN, info->version, info->name, list,
@@ -279,10 +280,10 @@ char *mig_source_folder_label(const char *dir)
 }
 
 /* Fail naming the folder (with what a relative path meant) and why it cannot be read. */
-static int folder_error(const char *dir, const char *why, mig_error *err)
+static int folder_error(const char *dir, int code, const char *why, mig_error *err)
 {
     char *where = mig_source_folder_label(dir);
-    int rc = mig_fail(err, MIG_ERR, "migrations folder %s %s", where ? where : dir, why);
+    int rc = mig_fail(err, code, "migrations folder %s %s", where ? where : dir, why);
     mig_free(where);
     return rc;
 }
@@ -292,12 +293,12 @@ static int open_folder_error(const char *dir, int e, mig_error *err)
 {
     struct stat st;
     if (e == ENOENT)
-        return folder_error(dir, "does not exist", err);
+        return folder_error(dir, MIG_ERR_NO_FILE, "does not exist", err);
     if (e == ENOTDIR && stat(dir, &st) == 0) /* the path is there, but not a folder */
-        return folder_error(dir, "is not a folder", err);
+        return folder_error(dir, MIG_ERR_ARGUMENT, "is not a folder", err);
     if (e == ENOTDIR)
         e = errno;
-    return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
+    return mig_fail(err, mig_errno_code(e), "migrations folder \"%s\" cannot be opened: %s", dir,
                     strerror(e));
 }
 
@@ -314,8 +315,8 @@ static int list_entries(const char *dir, DIR **d, folder_entry **entries, size_t
     if (!(*d = fdopendir(fd))) {
         int e = errno;
         close(fd);
-        return mig_fail(err, MIG_ERR, "migrations folder \"%s\" cannot be opened: %s", dir,
-                        strerror(e));
+        return mig_fail(err, mig_errno_code(e), "migrations folder \"%s\" cannot be opened: %s",
+                        dir, strerror(e));
     }
     size_t n = 0, cap = 0;
     folder_entry *list = NULL;
@@ -385,13 +386,13 @@ static entry_class classify_entry(int dirfd, const folder_entry *e, mig_error *e
     if (!could_be && (failed == ENOENT || failed == ELOOP))
         return ENTRY_IGNORED;
     if (failed == ELOOP)
-        mig_fail(err, MIG_ERR, "%s: is a symbolic link loop", e->name);
+        mig_fail(err, MIG_ERR_ARGUMENT, "%s: is a symbolic link loop", e->name);
     else if (failed == ENOENT)
-        mig_fail(err, MIG_ERR,
+        mig_fail(err, MIG_ERR_NO_FILE,
                  "%s: is a dangling symbolic link, or was removed while the folder was read",
                  e->name);
     else
-        mig_fail(err, MIG_ERR, "%s: cannot be read: %s", e->name, strerror(failed));
+        mig_fail(err, mig_errno_code(failed), "%s: cannot be read: %s", e->name, strerror(failed));
     return ENTRY_UNREADABLE;
 }
 
@@ -408,7 +409,7 @@ static int collect_entry(int dirfd, const folder_entry *entry, piece_list *list,
     int rc = mig_name_parse(name, class == ENTRY_FOLDER, &info, err);
     if (rc == MIG_OK && info.kind != MIG_NAME_IGNORED && !mig_text_is_utf8(name, strlen(name))) {
         char *shown = mig_escape_utf8(name);
-        rc = mig_fail(err, MIG_ERR,
+        rc = mig_fail(err, MIG_ERR_ARGUMENT,
                       "%s: the name is not valid UTF-8; rename the file (history keeps "
                       "names as text)",
                       shown ? shown : "?");
@@ -485,7 +486,7 @@ static int join_pieces(piece_list *list, mig_set *out, mig_buf *dups, mig_error 
             end++;
         piece *up = list->items[i].kind != MIG_NAME_DOWN ? &list->items[i] : NULL;
         if (!up)
-            return mig_fail(err, MIG_ERR, "%s: down script of version %s has no up script",
+            return mig_fail(err, MIG_ERR_NO_FILE, "%s: down script of version %s has no up script",
                             list->items[i].path, list->items[i].version);
         piece *down = NULL;
         for (size_t k = i + 1; k < end && up->kind == MIG_NAME_UP; k++)
@@ -497,8 +498,8 @@ static int join_pieces(piece_list *list, mig_set *out, mig_buf *dups, mig_error 
             if (p == down)
                 continue;
             if (!dups)
-                return mig_fail(err, MIG_ERR, "duplicate version %s: %s and %s", up->version,
-                                up->path, p->path);
+                return mig_fail(err, MIG_ERR_CONFLICT, "duplicate version %s: %s and %s",
+                                up->version, up->path, p->path);
             mig_buf_printf(dups, "%sduplicate version %s: %s and %s", dups->len ? "\n" : "",
                            up->version, up->path, p->path);
         }
@@ -533,7 +534,7 @@ static int finish_pieces(piece_list *list, int rc, mig_set *out, mig_buf *dups, 
 static int read_folder(const char *dir, mig_set *out, mig_buf *dups, mig_error *err)
 {
     if (!dir || !*dir)
-        return mig_fail(err, MIG_ERR, "no migrations folder given");
+        return mig_fail(err, MIG_ERR_NULL, "no migrations folder given");
     piece_list list = {0};
     int rc = collect_pieces(dir, &list, err);
     return finish_pieces(&list, rc, out, dups, err);
@@ -550,8 +551,8 @@ static int stored_text(char **sql, const char *label, mig_text *out, mig_error *
     size_t len = strlen(*sql); /* a database value comes without its length */
     unsigned flags = 0;
     if (len > MIG_MAX_SCRIPT_BYTES)
-        return mig_fail(err, MIG_ERR, "%s: is %zu bytes; scripts over %u MiB are refused", label,
-                        len, MIG_MAX_SCRIPT_BYTES / (1024u * 1024u));
+        return mig_fail(err, MIG_ERR_LIMIT, "%s: is %zu bytes; scripts over %u MiB are refused",
+                        label, len, MIG_MAX_SCRIPT_BYTES / (1024u * 1024u));
     int rc = mig_text_clean(*sql, &len, &flags, label, err);
     if (rc != MIG_OK)
         return rc;
@@ -565,7 +566,7 @@ static int stored_text(char **sql, const char *label, mig_text *out, mig_error *
 static int row_piece(source_row *row, piece_list *list, mig_error *err)
 {
     if (!row->version || !mig_version_valid(row->version))
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_ARGUMENT,
                         "migrate_scripts: version \"%s\" is not a version (expected digits "
                         "joined by '.', '_' or '-', such as 20240101 or 2.15.0)",
                         row->version ? row->version : "(null)");
@@ -581,7 +582,7 @@ static int row_piece(source_row *row, piece_list *list, mig_error *err)
     }
     int rc = MIG_OK;
     if (!row->up_sql)
-        rc = mig_fail(err, MIG_ERR, "%s: up_sql is NULL", p.path);
+        rc = mig_fail(err, MIG_ERR_ARGUMENT, "%s: up_sql is NULL", p.path);
     if (rc == MIG_OK)
         rc = stored_text(&row->up_sql, p.path, &p.up, err);
     if (rc == MIG_OK && row->down_sql)
@@ -606,7 +607,7 @@ static int on_script_row(void *ctx, int ncols, const char *const *v)
 {
     table_rows *st = ctx;
     if (ncols != 4)
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     if (mig_grow((void **)&st->rows, &st->cap, st->count + 1, sizeof *st->rows) != MIG_OK)
         return MIG_NOMEM;
     source_row *r = &st->rows[st->count++];
@@ -637,7 +638,7 @@ static void table_rows_free(table_rows *st)
 static int read_table(const mig_engine *eng, mig_set *out, mig_buf *dups, mig_error *err)
 {
     if (!eng || !eng->scripts_table)
-        return mig_fail(err, MIG_ERR, "no migrations folder given");
+        return mig_fail(err, MIG_ERR_NULL, "no migrations folder given");
     int rc = mig_engine_scripts_prepare(eng, err);
     if (rc != MIG_OK)
         return rc;
@@ -685,13 +686,14 @@ static int check_closed(const mig_engine *eng, const mig_set *set, mig_error *er
 static int refuse_empty(const mig_source *src, mig_error *err)
 {
     if (src->kind == MIG_SOURCE_TABLE) {
-        mig_fail(err, MIG_ERR, "no migrations found in migrate_scripts; nothing was changed");
+        mig_fail(err, MIG_ERR_NOT_FOUND,
+                 "no migrations found in migrate_scripts; nothing was changed");
         mig_error_set_hint(err, "a NULL folder means the migrate_scripts table: give the "
                                 "migrations folder, or insert the migrations into migrate_scripts");
         return err->code;
     }
     char *where = mig_source_folder_label(src->folder);
-    mig_fail(err, MIG_ERR, "no migration files found in %s; nothing was changed",
+    mig_fail(err, MIG_ERR_NO_FILE, "no migration files found in %s; nothing was changed",
              where ? where : src->folder);
     mig_free(where);
     mig_error_set_hint(err, "check the folder; migration files are named like "

@@ -369,11 +369,13 @@ int mig_status_check_policy(const mig_status *status, const mig_policy *policy, 
         mig_free(lines);
         return MIG_OK;
     }
+    /* duplicates alone conflict; anything about history is its state */
+    int code = kinds ? MIG_ERR_STATE : MIG_ERR_CONFLICT;
     if (problems == 1) {
-        mig_fail(err, MIG_ERR, "%s", lines);
+        mig_fail(err, code, "%s", lines);
         mig_free(lines);
     } else {
-        mig_fail(err, MIG_ERR, "%zu problems with the migrations; nothing was changed", problems);
+        mig_fail(err, code, "%zu problems with the migrations; nothing was changed", problems);
         mig_error_set_detail(err, lines);
     }
     if (kinds & (1 << MIG_STATE_MODIFIED))
@@ -393,10 +395,27 @@ int mig_status_check_policy(const mig_status *status, const mig_policy *policy, 
 int mig_target_check(const char *target, mig_error *err)
 {
     if (target && !mig_version_valid(target))
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_ARGUMENT,
                         "target \"%s\" is not a version (expected digits joined by '.', '_' or "
                         "'-', such as 20240101 or 2.15.0)",
                         target);
+    return MIG_OK;
+}
+
+/* Check a call's arguments: the one place either engine's are refused. */
+int mig_call_args_check(mig_plan_kind kind, const char *target, long steps, mig_error *err)
+{
+    int rc = mig_target_check(target, err);
+    if (rc != MIG_OK)
+        return rc;
+    if (kind == MIG_PLAN_TO && !target)
+        return mig_fail(err, MIG_ERR_NULL, "migrate_to needs a target version");
+    if (kind == MIG_PLAN_ROLLBACK && steps < 0)
+        return mig_fail(err, MIG_ERR_ARGUMENT,
+                        "migrate_rollback: steps must be a whole number, 0 or more");
+    if (kind == MIG_PLAN_APPLY && steps < 1)
+        return mig_fail(err, MIG_ERR_ARGUMENT,
+                        "migrate_apply: count must be a whole number, 1 or more");
     return MIG_OK;
 }
 
@@ -458,7 +477,7 @@ static int check_target_exists(const mig_status *status, const char *target, mig
         else if (!above)
             above = status->rows[i].version;
     }
-    mig_fail(err, MIG_ERR,
+    mig_fail(err, MIG_ERR_NOT_FOUND,
              "target %s is not the version of any migration, in the source or in history; "
              "nothing was changed",
              target);
@@ -490,7 +509,7 @@ static int check_rollback_scope(const mig_status *status, long steps, mig_error 
     size_t in_force = count_in_force(status);
     if (in_force == 0 || (size_t)steps < in_force || (steps == 1 && in_force == 1))
         return MIG_OK;
-    mig_fail(err, MIG_ERR,
+    mig_fail(err, MIG_ERR_ARGUMENT,
              "migrate_rollback of %ld steps would revert every applied migration (%zu in force); "
              "nothing was reverted",
              steps, in_force);
@@ -503,15 +522,10 @@ int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_k
                   const char *target, long steps, mig_plan *out, mig_error *err)
 {
     memset(out, 0, sizeof *out);
-    int rc = mig_target_check(target, err);
+    int rc = mig_call_args_check(kind, target,
+                                 kind == MIG_PLAN_APPLY && steps == 0 ? MIG_STEPS_ALL : steps, err);
     if (rc != MIG_OK)
         return rc;
-    if (kind == MIG_PLAN_TO && !target)
-        return mig_fail(err, MIG_ERR, "migrate_to needs a target version");
-    if (kind == MIG_PLAN_ROLLBACK && steps < 0)
-        return mig_fail(err, MIG_ERR, "migrate_rollback: steps must be a whole number, 0 or more");
-    if (kind == MIG_PLAN_APPLY && steps < 0)
-        return mig_fail(err, MIG_ERR, "migrate_apply: count must be a whole number, 1 or more");
     rc = check_target_exists(status, target, err);
     if (rc == MIG_OK && kind == MIG_PLAN_ROLLBACK)
         rc = check_rollback_scope(status, steps, err);

@@ -5,6 +5,8 @@
 #include "mig_history.h"
 #include "mig_source.h"
 
+#include <limits.h>
+
 typedef enum mig_state {
     MIG_STATE_APPLIED,
     MIG_STATE_PENDING,
@@ -81,10 +83,23 @@ typedef enum mig_plan_kind {
     MIG_PLAN_ROLLBACK, /* revert the newest `steps` applied migrations */
 } mig_plan_kind;
 
+/* steps of an apply without a count: no limit. */
+#define MIG_STEPS_ALL LONG_MAX
+/* steps the DBA gave that are not a whole number (an engine without integer arguments). */
+#define MIG_STEPS_INVALID LONG_MIN
+
+/*
+ * Check the arguments of a call before anything is read, so both engines refuse them alike
+ * with one text: target must be a version (TO needs one); steps, ROLLBACK: how many to revert,
+ * 0 or more; APPLY: at most this many, 1 or more, or MIG_STEPS_ALL.
+ */
+int mig_call_args_check(mig_plan_kind kind, const char *target, long steps, mig_error *err);
+
 /*
  * Any kind of plan; policy may be NULL. target (APPLY, TO) must be the version of a migration of
  * the source or of history, or "0". steps: ROLLBACK, how many to revert (a rollback of every
- * migration in force is refused: migrate_to '0' says it); APPLY, at most this many (0: all).
+ * migration in force is refused: migrate_to '0' says it); APPLY, at most this many (0 or
+ * MIG_STEPS_ALL: all).
  */
 int mig_plan_make(const mig_status *status, const mig_policy *policy, mig_plan_kind kind,
                   const char *target, long steps, mig_plan *out, mig_error *err);

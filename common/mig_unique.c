@@ -41,7 +41,7 @@ int mig_unique_columns(const char *function, const char *list, char ***names, in
     *names = NULL;
     *count = 0;
     if (!list)
-        return mig_fail(err, MIG_ERR, "%s needs a list of columns", function);
+        return mig_fail(err, MIG_ERR_NULL, "%s needs a list of columns", function);
     int cap = 1;
     for (const char *p = list; *p; p++)
         cap += *p == ',';
@@ -61,7 +61,8 @@ int mig_unique_columns(const char *function, const char *list, char ***names, in
             b--;
         if (a == b) {
             mig_unique_columns_free(out, n);
-            return mig_fail(err, MIG_ERR, "column list \"%s\" has an empty column name", list);
+            return mig_fail(err, MIG_ERR_ARGUMENT, "column list \"%s\" has an empty column name",
+                            list);
         }
         if (!(out[n] = mig_strndup(a, (size_t)(b - a)))) {
             mig_unique_columns_free(out, n);
@@ -69,10 +70,10 @@ int mig_unique_columns(const char *function, const char *list, char ***names, in
         }
         for (int i = 0; i < n; i++)
             if (strcmp(out[i], out[n]) == 0) {
-                mig_fail(err, MIG_ERR, "column list \"%s\" names column \"%s\" twice", list,
-                         out[n]);
+                mig_fail(err, MIG_ERR_ARGUMENT, "column list \"%s\" names column \"%s\" twice",
+                         list, out[n]);
                 mig_unique_columns_free(out, n + 1);
-                return MIG_ERR;
+                return MIG_ERR_ARGUMENT;
             }
         n++;
         if (!*end)
@@ -138,9 +139,8 @@ int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *
     else if (strcmp(text, "keep_last") == 0)
         *out = MIG_DUP_KEEP_LAST;
     else {
-        mig_fail(err, MIG_ERR, "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not '%s'",
-                 text);
-        strcpy(err->sqlstate, "22023"); /* invalid_parameter_value */
+        mig_fail(err, MIG_ERR_ARGUMENT,
+                 "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not '%s'", text);
         return err->code;
     }
     return MIG_OK;
@@ -200,9 +200,9 @@ static int request_open(const mig_engine *eng, const char *function, const char 
     req->eng = eng;
     req->function = function;
     if (!mig_engine_has_unique(eng))
-        return mig_fail(err, MIG_ERR, "%s is not available on this engine", function);
+        return mig_fail(err, MIG_ERR_STATE, "%s is not available on this engine", function);
     if (!table)
-        return mig_fail(err, MIG_ERR, "%s needs a table name", function);
+        return mig_fail(err, MIG_ERR_NULL, "%s needs a table name", function);
     int rc = mig_unique_columns(function, columns, &req->columns, &req->ncolumns, err);
     if (rc != MIG_OK)
         return rc;
@@ -216,7 +216,7 @@ static int request_open(const mig_engine *eng, const char *function, const char 
     rc = eng->unique->table_describe(eng->handle, table, change, (const char *const *)req->columns,
                                      req->ncolumns, &req->table, err);
     if (rc == MIG_OK && req->table.own) /* its rows are the extension's, not data to clean */
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_PRIVILEGE,
                         "%s refuses table %s: it is one of migrate's own tables, which only "
                         "migrate itself changes; nothing was changed",
                         function, req->table.name);
@@ -282,7 +282,7 @@ static int on_duplicate_row(void *ctx, int ncols, const char *const *v)
     report_state *st = ctx;
     mig_dup_report *r = st->report;
     if (ncols != 2 + st->nkeys + st->nids || !v[0] || !v[1])
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     long long group = strtoll(v[0], NULL, 10);
     char *id = join_values(v, 2 + st->nkeys, st->nids, true, false);
     if (!id)
@@ -343,7 +343,7 @@ static int run_built(const unique_request *req, mig_buf *b, int nparams, const c
     if (rc == MIG_NOMEM)
         return mig_fail_nomem(err);
     if (rc != MIG_OK && !err->message) /* a row callback refused a row it cannot read */
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_STATE,
                         "an internal query of %s returned rows of an unexpected shape; nothing "
                         "was changed",
                         req->function);
@@ -373,7 +373,7 @@ static int on_summary_row(void *ctx, int ncols, const char *const *v)
     dup_summary *s = ctx;
     int nkeys = ncols - 1;
     if (nkeys < 1 || !v[nkeys])
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     long long count = strtoll(v[nkeys], NULL, 10);
     s->groups++;
     s->rows += count;
@@ -477,7 +477,7 @@ static int duplicates_error(const unique_request *req, const dup_summary *report
                    "') lists every group; on_duplicate 'keep_first' or 'keep_last' moves the "
                    "other rows of each group to %s",
                    req->table.quarantine_name);
-    mig_fail(err, MIG_ERR,
+    mig_fail(err, MIG_ERR_CONFLICT,
              "cannot make %s (%s) unique: %zu duplicate group%s, %lld rows; nothing was changed",
              req->table.name, cols.data ? cols.data : "", report->groups,
              report->groups == 1 ? "" : "s", report->rows);
@@ -550,7 +550,7 @@ static int check_quarantine(const unique_request *req, bool *exists, mig_error *
     }
     mig_unique_columns_free(cols, ncols);
     if (why)
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_CONFLICT,
                         "refusing to move duplicate rows of %s into the existing table %s: %s; "
                         "nothing was changed",
                         t->name, t->quarantine_name, why);
@@ -566,7 +566,7 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
     const mig_engine *eng = req->eng;
     const mig_table_desc *t = &req->table;
     if (t->referenced_by)
-        return mig_fail(err, MIG_ERR,
+        return mig_fail(err, MIG_ERR_STATE,
                         "refusing to delete duplicate rows of %s: table %s references it with a "
                         "foreign key, and deleting could cascade to its rows; nothing was changed",
                         t->name, t->referenced_by);
@@ -674,7 +674,7 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
         return *result ? MIG_OK : mig_fail_nomem(err);
     }
     if (state == MIG_INDEX_DIFFERENT) {
-        rc = mig_fail(err, MIG_ERR,
+        rc = mig_fail(err, MIG_ERR_CONFLICT,
                       "an index named %s already exists and is not a unique index "
                       "on %s of these columns%s%s",
                       index, req->table.name, how ? ": " : "", how ? how : "");

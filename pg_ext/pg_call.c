@@ -229,7 +229,8 @@ int pg_engine_run_in_subtransaction(pg_caught_body body, void *arg, const char *
 /* What every operation but a rollback answers once a script's ERROR is pending in a call. */
 int pg_engine_aborted_refusal(mig_error *err)
 {
-    return mig_fail(err, MIG_ERR, "migrate: the call's transaction failed and must be rolled back");
+    return mig_fail(err, MIG_ERR_STATE,
+                    "migrate: the call's transaction failed and must be rolled back");
 }
 
 /* Run op on the engine and raise its error; the engine's allocator is in force. */
@@ -322,17 +323,36 @@ void pg_engine_unwind(pg_engine *pe)
     ReThrowError(edata);
 }
 
-/* SQLSTATE for the core's own refusals, which carry none. */
+/*
+ * The SQLSTATE of each class of the core's errors (common/mig_error.h; README, "Error codes").
+ * An error that names its own SQLSTATE (the engine's, or a finer one the adapter set) keeps it.
+ */
+static const struct {
+    int code;
+    int sqlstate;
+} sqlstate_of_class[] = {
+    {MIG_ERR_ARGUMENT, ERRCODE_INVALID_PARAMETER_VALUE},       /* 22023 */
+    {MIG_ERR_NULL, ERRCODE_NULL_VALUE_NOT_ALLOWED},            /* 22004 */
+    {MIG_ERR_NOT_FOUND, ERRCODE_UNDEFINED_OBJECT},             /* 42704 */
+    {MIG_ERR_NO_TABLE, ERRCODE_UNDEFINED_TABLE},               /* 42P01 */
+    {MIG_ERR_NO_FILE, ERRCODE_UNDEFINED_FILE},                 /* 58P01 */
+    {MIG_ERR_CONFLICT, ERRCODE_DUPLICATE_OBJECT},              /* 42710 */
+    {MIG_ERR_STATE, ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE}, /* 55000 */
+    {MIG_PRIVILEGE, ERRCODE_INSUFFICIENT_PRIVILEGE},           /* 42501 */
+    {MIG_NOMEM, ERRCODE_OUT_OF_MEMORY},                        /* 53200 */
+    {MIG_ERR_LIMIT, ERRCODE_PROGRAM_LIMIT_EXCEEDED},           /* 54000 */
+};
+
+/* SQLSTATE of err: its own, or its class's; an engine error without one is internal. */
 static int error_code_of(const mig_error *err)
 {
     if (err->sqlstate[0])
         return MAKE_SQLSTATE(err->sqlstate[0], err->sqlstate[1], err->sqlstate[2], err->sqlstate[3],
                              err->sqlstate[4]);
-    if (err->code == MIG_NOMEM)
-        return ERRCODE_OUT_OF_MEMORY;
-    if (err->code == MIG_PRIVILEGE)
-        return ERRCODE_INSUFFICIENT_PRIVILEGE;
-    return ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE;
+    for (size_t i = 0; i < lengthof(sqlstate_of_class); i++)
+        if (sqlstate_of_class[i].code == err->code)
+            return sqlstate_of_class[i].sqlstate;
+    return ERRCODE_INTERNAL_ERROR;
 }
 
 /*

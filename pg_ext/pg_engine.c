@@ -294,7 +294,7 @@ static int engine_savepoint(void *h, const char *name, mig_error *err)
     if (pe->aborted)
         return pg_engine_aborted_refusal(err);
     if (pe->depth >= (int)lengthof(pe->owners))
-        return mig_fail(err, MIG_ERR, "migrate: savepoints nested too deeply");
+        return mig_fail(err, MIG_ERR_LIMIT, "migrate: savepoints nested too deeply");
     pe->owners[pe->depth++] = CurrentResourceOwner;
     BeginInternalSubTransaction(name);
     MemoryContextSwitchTo(oldcxt);
@@ -340,7 +340,7 @@ static int on_holder_row(void *ctx, int ncols, const char *const *values)
 {
     lock_holders *holders = ctx;
     if (ncols != 3)
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     appendStringInfo(&holders->names, "%spid %s (role %s)", holders->names.len ? ", " : "",
                      values[0] ? values[0] : "?", values[1] ? values[1] : "unknown");
     /* a holder whose role cannot be seen (it started after this transaction's statistics
@@ -445,7 +445,7 @@ static int engine_lock(void *h, mig_error *err)
      * session applied meanwhile, and would apply it again.
      */
     if (IsolationUsesXactSnapshot()) {
-        mig_fail(err, MIG_ERR,
+        mig_fail(err, MIG_ERR_STATE,
                  "migrate cannot apply, revert or repair migrations in a %s transaction: its "
                  "snapshot predates the migration lock, so it could not see what another "
                  "session applied meanwhile",
@@ -455,7 +455,7 @@ static int engine_lock(void *h, mig_error *err)
         return err->code;
     }
     if (!OidIsValid(pe->history_relid))
-        return mig_fail(err, MIG_ERR, "migrate: table %s is missing", pe->history_table);
+        return mig_fail(err, MIG_ERR_NO_TABLE, "migrate: table %s is missing", pe->history_table);
     while (!DatumGetBool(
         DirectFunctionCall1(pg_try_advisory_xact_lock_int8, Int64GetDatum(MIG_PG_LOCK_KEY)))) {
         lock_holders holders;

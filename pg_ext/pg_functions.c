@@ -134,13 +134,8 @@ static Datum run_call(FunctionCallInfo fcinfo, mig_source src, mig_call call)
 Datum migrate_apply(PG_FUNCTION_ARGS)
 {
     mig_source src = source_arg(fcinfo, "migrate_apply");
-    mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
-    if (PG_NARGS() > 2 && !PG_ARGISNULL(2)) {
-        call.steps = PG_GETARG_INT32(2);
-        if (call.steps < 1)
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                            errmsg("migrate_apply: count must be a whole number, 1 or more")));
-    }
+    long count = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT32(2) : MIG_STEPS_ALL;
+    mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), count, {false, false}};
     return run_call(fcinfo, src, call);
 }
 
@@ -149,9 +144,6 @@ Datum migrate_to(PG_FUNCTION_ARGS)
 {
     mig_source src = source_arg(fcinfo, "migrate_to");
     mig_call call = {MIG_PLAN_TO, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
-    if (!call.target)
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-                        errmsg("migrate_to needs a target version")));
     return run_call(fcinfo, src, call);
 }
 
@@ -161,9 +153,6 @@ Datum migrate_rollback(PG_FUNCTION_ARGS)
     mig_source src = source_arg(fcinfo, "migrate_rollback");
     int32 steps = PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_INT32(1) : 1;
     mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false}};
-    if (steps < 0)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("migrate_rollback: steps must be a whole number, 0 or more")));
     return run_call(fcinfo, src, call);
 }
 
@@ -263,7 +252,8 @@ Datum migrate_plan(PG_FUNCTION_ARGS)
 {
     call_args a = {.src = source_arg(fcinfo, "migrate_plan")};
     const char *target = pg_engine_text_arg(fcinfo, 1);
-    a.call = (mig_call){target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, 0, current_policy()};
+    a.call =
+        (mig_call){target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, MIG_STEPS_ALL, current_policy()};
     srf_begin(fcinfo, &a);
     pg_engine_call(fcinfo, snapshot_op, &a);
     return (Datum)0;

@@ -97,7 +97,7 @@ static int run_as_owner(pg_engine *pe, const char *sql, int nparams, const char 
     int save_sec;
     volatile int rc = MIG_OK;
     if (!OidIsValid(pe->history_owner))
-        return mig_fail(err, MIG_ERR, "migrate: table %s is missing", pe->history_table);
+        return mig_fail(err, MIG_ERR_NO_TABLE, "migrate: table %s is missing", pe->history_table);
     GetUserIdAndSecContext(&save_user, &save_sec);
     SetUserIdAndSecContext(pe->history_owner,
                            save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
@@ -125,7 +125,7 @@ static int on_key_row(void *ctx, int ncols, const char *const *values)
 {
     char **key = ctx;
     if (ncols != 1 || !values[0])
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     *key = mig_strdup(values[0]);
     return *key ? MIG_OK : MIG_NOMEM;
 }
@@ -169,7 +169,7 @@ static void mac_value(mig_sha256 *ctx, const char *value)
 static int on_count_row(void *ctx, int ncols, const char *const *values)
 {
     if (ncols != 1 || !values[0])
-        return MIG_ERR;
+        return MIG_ERR_STATE;
     strlcpy(ctx, values[0], 24);
     return MIG_OK;
 }

@@ -143,7 +143,7 @@ int pg_engine_check_script(void *h, const char *sql, size_t len, bool outside, m
         mig_error_clear(&ignored);
     }
     if (rc == MIG_OK && job.refusal) {
-        rc = mig_fail(err, MIG_ERR, "%s", job.refusal);
+        rc = mig_fail(err, MIG_ERR_STATE, "%s", job.refusal);
         strlcpy(err->sqlstate, "25001", sizeof err->sqlstate); /* active_sql_transaction */
         err->offset = job.refused_at;
     }
@@ -207,7 +207,7 @@ int pg_engine_check_leftovers(void *h, const char *sql, mig_error *err)
     (void)h;
     int rc = pg_engine_run_in_subtransaction(leftover_body, &job, sql, err);
     if (rc == MIG_OK && job.invalid && job.in_progress) {
-        mig_fail(err, MIG_ERR,
+        mig_fail(err, MIG_ERR_STATE,
                  "index %s is being built right now by a CREATE INDEX CONCURRENTLY of this "
                  "migration in another session",
                  job.invalid);
@@ -216,13 +216,12 @@ int pg_engine_check_leftovers(void *h, const char *sql, mig_error *err)
         mig_free(job.invalid);
         rc = err->code;
     } else if (rc == MIG_OK && job.invalid) {
-        mig_fail(err, MIG_ERR,
+        mig_fail(err, MIG_ERR_STATE,
                  "index %s is INVALID: a CREATE INDEX CONCURRENTLY of this migration failed "
                  "before and left it behind",
                  job.invalid);
         mig_error_set_hint(err, "DROP INDEX CONCURRENTLY %s; then run the migration again",
                            job.invalid);
-        strcpy(err->sqlstate, "55000");
         mig_free(job.invalid);
         rc = err->code;
     }

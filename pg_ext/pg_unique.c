@@ -77,8 +77,7 @@ static Oid find_table(const char *table, bool change, mig_error *err)
                                          RVR_MISSING_OK, check_table_access, &access);
     char kind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
     if (!OidIsValid(relid) || (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)) {
-        mig_fail(err, MIG_ERR, "table \"%s\" does not exist", table);
-        strcpy(err->sqlstate, "42P01");
+        mig_fail(err, MIG_ERR_NO_TABLE, "table \"%s\" does not exist", table);
         return InvalidOid;
     }
     return relid;
@@ -180,8 +179,8 @@ static int pg_table_describe(void *h, const char *table, bool change, const char
         return err->code;
     for (int i = 0; i < ncolumns; i++)
         if (get_attnum(relid, columns[i]) == InvalidAttrNumber) {
-            mig_fail(err, MIG_ERR, "column \"%s\" does not exist in table \"%s\"", columns[i],
-                     table);
+            mig_fail(err, MIG_ERR_NOT_FOUND, "column \"%s\" does not exist in table \"%s\"",
+                     columns[i], table);
             strcpy(err->sqlstate, "42703");
             return err->code;
         }
@@ -248,7 +247,7 @@ static int pg_quarantine_state(void *h, const mig_table_desc *t, bool *exists, c
     LockRelationOid(qid, ShareRowExclusiveLock);
     HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(qid));
     if (!HeapTupleIsValid(tup)) { /* dropped while we waited for the lock */
-        mig_fail(err, MIG_ERR,
+        mig_fail(err, MIG_ERR_STATE,
                  "table %s was dropped while migrate waited for it; nothing was changed",
                  t->quarantine_name);
         strcpy(err->sqlstate, "40001");

@@ -156,7 +156,7 @@ static int run_statements(sqlite_engine *se, const char *sql, size_t len, bool i
         }
         if (in_call && ends_transaction(pos, (size_t)(tail - pos))) {
             sqlite3_finalize(st);
-            mig_fail(err, MIG_ERR, MIG_MSG_TRANSACTION_CONTROL);
+            mig_fail(err, MIG_ERR_STATE, MIG_MSG_TRANSACTION_CONTROL);
             err->offset = pos - sql;
             return err->code;
         }
@@ -193,7 +193,7 @@ static int engine_exec_autocommit(void *h, const char *sql, size_t len, int *com
     if (!sqlite3_get_autocommit(se->db)) { /* its own BEGIN without COMMIT */
         exec_simple(se->db, "ROLLBACK", NULL);
         if (rc == MIG_OK)
-            rc = mig_fail(err, MIG_ERR,
+            rc = mig_fail(err, MIG_ERR_STATE,
                           "the script opened a transaction and did not end it; "
                           "it was rolled back");
     }
@@ -298,12 +298,12 @@ static int engine_check_script(void *h, const char *sql, size_t len, bool outsid
             why = "changing journal_mode to or from WAL cannot run inside a transaction, and "
                   "migrate_apply runs every migration inside one";
         else if (!outside && ends_transaction(sql + stmts[i].offset, stmts[i].len)) {
-            rc = mig_fail(err, MIG_ERR, MIG_MSG_TRANSACTION_CONTROL);
+            rc = mig_fail(err, MIG_ERR_STATE, MIG_MSG_TRANSACTION_CONTROL);
             err->offset = (long)stmts[i].offset;
             break;
         }
         if (why) {
-            rc = mig_fail(err, MIG_ERR, "%s", why);
+            rc = mig_fail(err, MIG_ERR_STATE, "%s", why);
             if (outside)
                 mig_error_set_hint(err, RUN_IT_THROUGH_THE_SHELL);
             else if (strcmp(word, "VACUUM") == 0)
@@ -349,7 +349,8 @@ static int engine_scripts_prepare(void *h, mig_error *err)
     bool found;
     int rc = table_exists(se->db, "migrate_scripts", &found, err);
     if (rc == MIG_OK && !found) {
-        mig_fail(err, MIG_ERR, "no migrations folder given, and there is no migrate_scripts table");
+        mig_fail(err, MIG_ERR_NO_TABLE,
+                 "no migrations folder given, and there is no migrate_scripts table");
         mig_error_set_hint(err, "SELECT migrate_init() creates migrate_scripts; insert migrations "
                                 "into it, or give a folder");
         rc = err->code;
@@ -713,7 +714,7 @@ static int engine_steps_end(void *h, mig_error *err)
     }
     if (fresh > 10)
         mig_buf_printf(&b, "\n... and %zu more", fresh - 10);
-    mig_fail(err, MIG_ERR,
+    mig_fail(err, MIG_ERR_CONFLICT,
              "the migrations would leave %zu foreign key violation%s; nothing was applied", fresh,
              fresh == 1 ? "" : "s");
     mig_error_set_detail(err, mig_buf_take(&b));

@@ -90,7 +90,61 @@ static int caller_reads_tables(sqlite3 *db)
     return 0;
 }
 
-/* Report err as the function's error and release it. */
+/*
+ * The result code of each class of the core's errors (common/mig_error.h; README, "Error
+ * codes"). SQLite's own functions report a bad argument as SQLITE_ERROR; SQLITE_MISUSE would
+ * tell drivers the calling program misused the library (Python raises InterfaceError for it).
+ */
+static const struct {
+    int code;
+    int result;
+} result_of_class[] = {
+    {MIG_ERR_ARGUMENT, SQLITE_ERROR},
+    {MIG_ERR_NULL, SQLITE_ERROR},
+    {MIG_ERR_NOT_FOUND, SQLITE_NOTFOUND},
+    {MIG_ERR_NO_TABLE, SQLITE_NOTFOUND},
+    {MIG_ERR_NO_FILE, SQLITE_CANTOPEN},
+    {MIG_ERR_CONFLICT, SQLITE_CONSTRAINT},
+    {MIG_ERR_STATE, SQLITE_ERROR},
+    {MIG_PRIVILEGE, SQLITE_AUTH},
+    {MIG_NOMEM, SQLITE_NOMEM},
+    {MIG_ERR_LIMIT, SQLITE_TOOBIG},
+};
+
+/*
+ * An engine error keeps SQLite's own code when that code only describes the statement: others
+ * change what the calling statement does (SQLITE_SCHEMA makes sqlite3_step run it again; IOERR
+ * and FULL roll back the caller's whole transaction), so they become SQLITE_ERROR.
+ */
+static int engine_result(int engine_code)
+{
+    switch (engine_code & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+    case SQLITE_TOOBIG:
+    case SQLITE_MISMATCH:
+    case SQLITE_AUTH:
+    case SQLITE_PERM:
+        return engine_code;
+    default:
+        return SQLITE_ERROR;
+    }
+}
+
+/* The result code SQLite reports for err. */
+int migrate_result_code(const mig_error *err)
+{
+    if (err->code == MIG_ENGINE)
+        return engine_result(err->engine_code);
+    for (size_t i = 0; i < sizeof result_of_class / sizeof *result_of_class; i++)
+        if (result_of_class[i].code == err->code)
+            return result_of_class[i].result;
+    return SQLITE_ERROR;
+}
+
+/* Report err as the function's error, with its class's result code, and release it. */
 static void result_error(sqlite3_context *ctx, mig_error *err)
 {
     if (err->code == MIG_NOMEM) {
@@ -98,6 +152,8 @@ static void result_error(sqlite3_context *ctx, mig_error *err)
     } else {
         char *text = mig_error_render(err);
         sqlite3_result_error(ctx, text ? text : "out of memory", -1);
+        if (text)
+            sqlite3_result_error_code(ctx, migrate_result_code(err));
         mig_free(text);
     }
     mig_error_clear(err);
@@ -118,7 +174,7 @@ static int changing_call_ok(sqlite3_context *ctx, const char *name)
     mig_error err;
     mig_error_init(&err);
     if (caller_reads_tables(sqlite3_context_db_handle(ctx)))
-        mig_fail(&err, MIG_ERR,
+        mig_fail(&err, MIG_ERR_STATE,
                  "%s must be called as a plain SELECT %s(...): the calling statement (or another "
                  "one still running on this connection) reads a table, and SQLite cannot change "
                  "the schema while it does",
@@ -193,33 +249,28 @@ static void run_call(sqlite3_context *ctx, const char *name, const mig_source *s
 }
 
 /*
- * A whole-number argument at least min: *out keeps its default when the argument is absent or
- * NULL. Returns 0 (after setting the error) for anything else.
+ * A whole-number argument as the core takes it: fallback when absent or NULL, MIG_STEPS_INVALID
+ * when it is not a whole number (the core refuses it, and a number out of range, with one text).
  */
-static int count_arg(sqlite3_context *ctx, int argc, sqlite3_value **argv, int i, long min,
-                     const char *message, long *out)
+static long count_arg(int argc, sqlite3_value **argv, int i, long fallback)
 {
     if (i >= argc || sqlite3_value_type(argv[i]) == SQLITE_NULL)
-        return 1;
+        return fallback;
     const char *text = (const char *)sqlite3_value_text(argv[i]);
     char *end = NULL;
-    long value = text ? strtol(text, &end, 10) : min - 1;
-    if (!text || end == text || *end || value < min) {
-        sqlite3_result_error(ctx, message, -1);
-        return 0;
-    }
-    *out = value;
-    return 1;
+    long value = text ? strtol(text, &end, 10) : 0;
+    return !text || end == text || *end ? MIG_STEPS_INVALID : value;
 }
 
 /* migrate_apply(dir [, target [, count]]): apply pending migrations; returns how many. */
 void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    mig_call call = {MIG_PLAN_APPLY, text_arg(argc, argv, 1), 0, {false, false}};
+    mig_call call = {MIG_PLAN_APPLY,
+                     text_arg(argc, argv, 1),
+                     count_arg(argc, argv, 2, MIG_STEPS_ALL),
+                     {false, false}};
     mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0)); /* NULL: migrate_scripts */
-    if (count_arg(ctx, argc, argv, 2, 1, "migrate_apply: count must be a whole number, 1 or more",
-                  &call.steps))
-        run_call(ctx, "migrate_apply", &src, &call);
+    run_call(ctx, "migrate_apply", &src, &call);
 }
 
 /* migrate_to(dir, version): apply or revert until exactly version is the newest applied. */
@@ -227,21 +278,15 @@ void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     mig_call call = {MIG_PLAN_TO, text_arg(argc, argv, 1), 0, {false, false}};
     mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0));
-    if (!call.target) {
-        sqlite3_result_error(ctx, "migrate_to needs a target version", -1);
-        return;
-    }
     run_call(ctx, "migrate_to", &src, &call);
 }
 
 /* migrate_rollback(dir [, steps]): revert the newest applied migrations (1 by default). */
 void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    mig_call call = {MIG_PLAN_ROLLBACK, NULL, 1, {false, false}};
+    mig_call call = {MIG_PLAN_ROLLBACK, NULL, count_arg(argc, argv, 1, 1), {false, false}};
     mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0));
-    if (count_arg(ctx, argc, argv, 1, 0,
-                  "migrate_rollback: steps must be a whole number, 0 or more", &call.steps))
-        run_call(ctx, "migrate_rollback", &src, &call);
+    run_call(ctx, "migrate_rollback", &src, &call);
 }
 
 /* A core operation whose SQL result is text: it reads the call's arguments. */

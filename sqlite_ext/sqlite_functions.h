@@ -18,6 +18,8 @@ typedef struct migrate_conn {
 } migrate_conn;
 
 migrate_conn *migrate_conn_new(void);
+/* The result code SQLite reports for a core error: one table per class (README, Error codes). */
+int migrate_result_code(const mig_error *err);
 /* Take or drop a reference; the last drop frees it (an xDestroy callback). */
 void migrate_conn_ref(migrate_conn *conn);
 void migrate_conn_unref(void *conn);

@@ -196,11 +196,12 @@ int sqlite_script_check_statement(const char *sql, size_t len, const mig_stateme
     char c = st->len ? p[0] : ' ';
     if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) {
         if (c == '.')
-            mig_fail(err, MIG_ERR,
+            mig_fail(err, MIG_ERR_ARGUMENT,
                      "this is not SQL: a line that begins with '.' is a command of the sqlite3 "
                      "shell, and a migration holds SQL only");
         else
-            mig_fail(err, MIG_ERR, "this is not SQL: a statement cannot begin with '%c'", c);
+            mig_fail(err, MIG_ERR_ARGUMENT, "this is not SQL: a statement cannot begin with '%c'",
+                     c);
         err->offset = (long)st->offset;
         return err->code;
     }
@@ -211,7 +212,7 @@ int sqlite_script_check_statement(const char *sql, size_t len, const mig_stateme
         while (j < st->len && (p[j] == ' ' || p[j] == '\t'))
             j++;
         if (j < st->len && p[j] == '.') {
-            mig_fail(err, MIG_ERR,
+            mig_fail(err, MIG_ERR_ARGUMENT,
                      "a line of this statement begins with '.', which the sqlite3 shell could "
                      "read as one of its commands: migrate_script cannot write it safely");
             mig_error_set_hint(err, "start the line with something else, or run the migration "

@@ -182,7 +182,7 @@ static int plan_load(const mig_engine *eng, char *const *args, int given, const 
                      void **data, mig_error *err)
 {
     (void)given;
-    mig_call call = {args[1] ? MIG_PLAN_TO : MIG_PLAN_APPLY, args[1], 0, *policy};
+    mig_call call = {args[1] ? MIG_PLAN_TO : MIG_PLAN_APPLY, args[1], MIG_STEPS_ALL, *policy};
     mig_source src = mig_source_of_folder_arg(args[0]);
     mig_snapshot *snap;
     int rc = snapshot_new(&snap, err);
@@ -576,9 +576,10 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     char *text = mig_error_render(&err);
     sqlite3_free(vt->base.zErrMsg);
     vt->base.zErrMsg = sqlite3_mprintf("%s", text ? text : "out of memory");
+    rc = text ? migrate_result_code(&err) : SQLITE_ERROR;
     mig_free(text);
     mig_error_clear(&err);
-    return SQLITE_ERROR;
+    return rc;
 }
 
 /* xNext */

@@ -59,7 +59,7 @@ static int find_schema(sqlite3 *db, const char *table, char **schema, char **sto
     if (err->code)
         return err->code;
     if (!*schema)
-        return mig_fail(err, MIG_ERR, "table \"%s\" does not exist", table);
+        return mig_fail(err, MIG_ERR_NO_TABLE, "table \"%s\" does not exist", table);
     return MIG_OK;
 }
 
@@ -81,7 +81,7 @@ static int check_columns(sqlite3 *db, const char *schema, const char *table,
         int found = sqlite3_step(q) == SQLITE_ROW;
         sqlite3_finalize(q);
         if (!found)
-            return mig_fail(err, MIG_ERR, "column \"%s\" does not exist in table \"%s\"",
+            return mig_fail(err, MIG_ERR_NOT_FOUND, "column \"%s\" does not exist in table \"%s\"",
                             columns[i], table);
     }
     return MIG_OK;
@@ -132,7 +132,7 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
     }
     sqlite3_finalize(q);
     return out->nidentity ? MIG_OK
-                          : mig_fail(err, MIG_ERR, "table \"%s\" has no row identity", table);
+                          : mig_fail(err, MIG_ERR_STATE, "table \"%s\" has no row identity", table);
 }
 
 /* A table of the schema whose foreign key references table (itself included), if any. */

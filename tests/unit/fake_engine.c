@@ -165,12 +165,12 @@ static int fake_check(void *h, const char *sql, size_t len, bool outside, mig_er
                           : NULL;
     if (!bad)
         return MIG_OK;
-    mig_fail(err, MIG_ERR, "%s cannot run inside a transaction", f->refuse_check_on);
+    mig_fail(err, MIG_ERR_STATE, "%s cannot run inside a transaction", f->refuse_check_on);
     size_t at = (size_t)(bad - sql);
     while (at > 0 && sql[at - 1] != ';')
         at--;
     err->offset = (long)at;
-    return MIG_ERR;
+    return MIG_ERR_STATE;
 }
 
 static int fake_query(void *h, const char *sql, int nparams, const char *const *params,

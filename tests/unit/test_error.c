@@ -7,6 +7,7 @@
 #include "mig_error.h"
 #include "mig_position.h"
 
+#include <errno.h>
 #include <string.h>
 
 /* mig_fail records code and formatted message and replaces an earlier error entirely. */
@@ -24,7 +25,7 @@ START_TEST(fail_records_and_replaces)
     mig_error_set_hint(&err, "h%d", 1);
     mig_error_set_context(&err, "c%d", 1);
     err.offset = 12;
-    ck_assert_int_eq(mig_fail(&err, MIG_ERR, "second"), MIG_ERR);
+    ck_assert_int_eq(mig_fail(&err, MIG_ERR_STATE, "second"), MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "second");
     ck_assert_ptr_null(err.detail);
     ck_assert_ptr_null(err.hint);
@@ -42,7 +43,7 @@ START_TEST(render)
 {
     mig_error err;
     mig_error_init(&err);
-    mig_fail(&err, MIG_ERR, "2 problems");
+    mig_fail(&err, MIG_ERR_STATE, "2 problems");
     char *s = mig_error_render(&err);
     ck_assert_str_eq(s, "2 problems");
     mig_free(s);
@@ -68,7 +69,7 @@ START_TEST(move)
     mig_error a, b;
     mig_error_init(&a);
     mig_error_init(&b);
-    mig_fail(&b, MIG_ERR, "old");
+    mig_fail(&b, MIG_ERR_STATE, "old");
     mig_fail(&a, MIG_ENGINE, "engine said no");
     a.offset = 5;
     mig_error_move(&b, &a);
@@ -79,6 +80,19 @@ START_TEST(move)
     ck_assert_ptr_null(a.message);
     ck_assert_int_eq(a.offset, -1);
     mig_error_clear(&b);
+}
+END_TEST
+
+/* A failed file operation is classed by its errno as PostgreSQL classes it. */
+START_TEST(errno_classes)
+{
+    ck_assert_int_eq(mig_errno_code(ENOENT), MIG_ERR_NO_FILE);
+    ck_assert_int_eq(mig_errno_code(EIO), MIG_ERR_NO_FILE);
+    ck_assert_int_eq(mig_errno_code(EACCES), MIG_PRIVILEGE);
+    ck_assert_int_eq(mig_errno_code(EEXIST), MIG_ERR_CONFLICT);
+    ck_assert_int_eq(mig_errno_code(ENOTDIR), MIG_ERR_ARGUMENT);
+    ck_assert_int_eq(mig_errno_code(ENOMEM), MIG_NOMEM);
+    ck_assert_int_eq(mig_errno_code(ENOSPC), MIG_ERR_LIMIT);
 }
 END_TEST
 
@@ -202,6 +216,7 @@ Suite *error_suite(void)
     TCase *tc = tcase_create("error");
     tcase_add_test(tc, fail_records_and_replaces);
     tcase_add_test(tc, render);
+    tcase_add_test(tc, errno_classes);
     tcase_add_test(tc, position_at);
     tcase_add_test(tc, position_excerpt);
     tcase_add_test(tc, clear_releases_engine_fields);

@@ -75,7 +75,7 @@ START_TEST(rollback_steps)
     char *dir = lifecycle_folder();
     fake f = {0};
     mig_engine eng = fake_engine(&f);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 3);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 3);
     fake_clear_log(&f);
     ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_ROLLBACK, NULL, 2, no_policy), 2);
     ck_assert_str_eq(f.log, LOG_START " steps_begin exec(DROP TABLE c;) insert(20240103 down 1)"
@@ -97,7 +97,7 @@ START_TEST(rollback_steps)
     fake_clear_log(&f);
     expect_states(&eng, dir, "applied pending pending");
     /* and apply brings them back */
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 2);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 2);
     expect_states(&eng, dir, "applied applied applied");
     fake_free(&f);
     tmp_dir_free(dir);
@@ -112,7 +112,7 @@ START_TEST(rollback_failure_line)
                "-- adds b\n-- migrate:up\n" B_UP "\n-- migrate:down\n" B_DOWN "DROP FAIL;\n");
     fake f = {0};
     mig_engine eng = fake_engine(&f);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 3);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 3);
     fake_clear_log(&f);
     f.fail_exec_on = "FAIL";
     mig_call call = {MIG_PLAN_ROLLBACK, NULL, 2, no_policy};
@@ -139,7 +139,7 @@ START_TEST(rollback_without_down)
     write_file(dir, "20240102_noop.up.sql", "-- nothing to do\n");
     fake f = {0};
     mig_engine eng = fake_engine(&f);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 2);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 2);
     fake_clear_log(&f);
     ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_ROLLBACK, NULL, 1, no_policy), 1);
     ck_assert_str_eq(f.log, LOG_START " load_scripts(2) steps_begin exec() insert(20240102 down 1)"
@@ -149,7 +149,7 @@ START_TEST(rollback_without_down)
     mig_error err;
     mig_error_init(&err);
     int count = 99;
-    ck_assert_int_eq(mig_run(&eng, FOLDER(dir), &call, &count, &err), MIG_ERR);
+    ck_assert_int_eq(mig_run(&eng, FOLDER(dir), &call, &count, &err), MIG_ERR_NOT_FOUND);
     ck_assert_int_eq(count, 0);
     ck_assert_str_eq(err.message, "20240101_a.up.sql: migration 20240101 has no down script, so it "
                                   "cannot be reverted; nothing was reverted");
@@ -166,7 +166,7 @@ START_TEST(rollback_from_history)
     char *dir = lifecycle_folder();
     fake f = {0};
     mig_engine eng = fake_engine(&f);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 3);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 3);
     char *gone = path_join(dir, "20240103_c");
     rm_tree(gone);
     free(gone);
@@ -175,7 +175,7 @@ START_TEST(rollback_from_history)
     mig_error err;
     mig_error_init(&err);
     int count = 0;
-    ck_assert_int_eq(mig_run(&eng, FOLDER(dir), &call, &count, &err), MIG_ERR);
+    ck_assert_int_eq(mig_run(&eng, FOLDER(dir), &call, &count, &err), MIG_ERR_STATE);
     ck_assert_str_contains(err.message, "migration 20240103 was applied but its file is missing");
     mig_error_clear(&err);
 
@@ -204,7 +204,7 @@ START_TEST(migrate_to)
     char *dir = lifecycle_folder();
     fake f = {0};
     mig_engine eng = fake_engine(&f);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 3);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 3);
     fake_clear_log(&f);
     ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_TO, "20240101", 0, no_policy), 2);
     ck_assert_str_eq(f.log, LOG_START " steps_begin exec(DROP TABLE c;) insert(20240103 down 1)"
@@ -228,7 +228,7 @@ START_TEST(plan_load_to)
     char *dir = lifecycle_folder();
     fake f = {0};
     mig_engine eng = fake_engine(&f);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 3);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 3);
     fake_clear_log(&f);
     mig_snapshot snap;
     mig_error err;
@@ -266,12 +266,12 @@ START_TEST(baseline)
     fake_clear_log(&f);
     expect_states(&eng, dir, "applied applied pending");
     fake_clear_log(&f);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 1);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 1);
     ck_assert_str_eq(f.log, LOG_START " steps_begin exec(CREATE TABLE c (x int);)"
                                       " insert(20240103 up 1) steps_end release(migrate_call)");
 
     fake_clear_log(&f);
-    ck_assert_int_eq(mig_baseline(&eng, "20240104", NULL, &err), MIG_ERR);
+    ck_assert_int_eq(mig_baseline(&eng, "20240104", NULL, &err), MIG_ERR_CONFLICT);
     ck_assert_str_contains(err.message, "refusing to baseline at 20240104");
     ck_assert_str_eq(f.log, LOG_START " rollback(migrate_call)");
     mig_error_clear(&err);
@@ -279,9 +279,9 @@ START_TEST(baseline)
 
     /* bad versions never reach the engine; the name defaults to "baseline" */
     fake_clear_log(&f);
-    ck_assert_int_eq(mig_baseline(&eng, "abc", NULL, &err), MIG_ERR);
+    ck_assert_int_eq(mig_baseline(&eng, "abc", NULL, &err), MIG_ERR_ARGUMENT);
     ck_assert_str_contains(err.message, "\"abc\"");
-    ck_assert_int_eq(mig_baseline(&eng, NULL, NULL, &err), MIG_ERR);
+    ck_assert_int_eq(mig_baseline(&eng, NULL, NULL, &err), MIG_ERR_NULL);
     ck_assert_str_eq(f.log, "");
     ck_assert_int_eq(mig_baseline(&eng, "v7", "", &err), MIG_OK);
     ck_assert_str_eq(f.rows[0].col[1], "v7");
@@ -334,14 +334,14 @@ START_TEST(validate)
     ck_assert_int_eq(mig_validate(&eng, FOLDER(dir), NULL, &err), MIG_OK); /* no table yet */
     ck_assert_str_eq(f.log, "prepare(nocreate)");
     ck_assert(!f.exists);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 3);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 3);
     fake_clear_log(&f);
     ck_assert_int_eq(mig_validate(&eng, FOLDER(dir), NULL, &err), MIG_OK);
     ck_assert_str_eq(f.log, "prepare(nocreate) load");
 
     write_file(dir, "20240102_b.sql", "-- migrate:up\nCREATE TABLE b (y int);\n");
     write_file(dir, "20240102_other.sql", "SELECT 1;\n");
-    ck_assert_int_eq(mig_validate(&eng, FOLDER(dir), NULL, &err), MIG_ERR);
+    ck_assert_int_eq(mig_validate(&eng, FOLDER(dir), NULL, &err), MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "2 problems with the migrations; nothing was changed");
     ck_assert_str_contains(err.detail,
                            "duplicate version 20240102: 20240102_b.sql and 20240102_other.sql\n"
@@ -361,7 +361,7 @@ START_TEST(repair)
     mig_engine eng = fake_engine(&f);
     mig_error err;
     mig_error_init(&err);
-    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, 0, no_policy), 3);
+    ck_assert_int_eq(run_ok(&eng, dir, MIG_PLAN_APPLY, NULL, MIG_STEPS_ALL, no_policy), 3);
     write_file(dir, "20240102_b.sql", "-- migrate:up\nCREATE TABLE b (y int);\n");
     char *gone = path_join(dir, "20240103_c");
     rm_tree(gone);

@@ -68,8 +68,8 @@ static void expect_refused(const char *entry, const char *also)
     mig_error_init(&err);
     mig_name_info info;
     int rc = mig_name_parse(entry, false, &info, &err);
-    ck_assert_msg(rc == MIG_ERR, "%s: rc %d, want MIG_ERR", entry, rc);
-    ck_assert_int_eq(err.code, MIG_ERR);
+    ck_assert_msg(rc == MIG_ERR_ARGUMENT, "%s: rc %d, want MIG_ERR_ARGUMENT", entry, rc);
+    ck_assert_int_eq(err.code, MIG_ERR_ARGUMENT);
     ck_assert_str_contains(err.message, entry);
     if (also)
         ck_assert_str_contains(err.message, also);

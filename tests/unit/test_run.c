@@ -311,7 +311,7 @@ START_TEST(apply_check_script_refuses)
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
-    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR_STATE);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_eq(err.message, "CONCURRENTLY cannot run inside a transaction");
     ck_assert_str_eq(err.context, "migration 20240102 (20240102_b.sql, line 3)");
@@ -332,7 +332,7 @@ START_TEST(apply_refuses_modified)
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
-    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR_STATE);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_contains(err.message, "20240101_a.up.sql: migration 20240101 was modified");
     ck_assert_str_contains(err.message, "applied checksum 0000");
@@ -357,7 +357,7 @@ START_TEST(apply_refuses_before_engine)
     mig_error err;
     mig_error_init(&err);
     int applied = 99;
-    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR_ARGUMENT);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_contains(err.message, "oops.sql");
     ck_assert_str_eq(f.log, "savepoint(migrate_call) lock rollback(migrate_call)");
@@ -367,7 +367,7 @@ START_TEST(apply_refuses_before_engine)
 
     dir = standard_folder();
     applied = 99;
-    ck_assert_int_eq(mig_apply(&eng, dir, "latest", &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, "latest", &applied, &err), MIG_ERR_ARGUMENT);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_contains(err.message, "\"latest\"");
     ck_assert_str_eq(f.log, "");
@@ -468,7 +468,7 @@ START_TEST(calls_without_capabilities)
     mig_error err;
     mig_error_init(&err);
     int applied = 0;
-    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR);
+    ck_assert_int_eq(mig_apply(&eng, dir, NULL, &applied, &err), MIG_ERR_STATE);
     ck_assert_int_eq(applied, 0);
     ck_assert_str_contains(err.message, "migration 20240102 is marked no-transaction");
     ck_assert_str_eq(f.log, LOG_START " rollback(migrate_call)");
@@ -477,18 +477,19 @@ START_TEST(calls_without_capabilities)
     fake_clear_log(&f);
     mig_sql_lines lines;
     mig_source src = mig_source_folder(dir);
-    ck_assert_int_eq(mig_export(&eng, &src, NULL, NULL, &lines, &err), MIG_ERR);
+    ck_assert_int_eq(mig_export(&eng, &src, NULL, NULL, &lines, &err), MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "migrate_script is not available on this engine");
     ck_assert_uint_eq(lines.count, 0);
     mig_error_clear(&err);
 
     char *result = NULL;
-    ck_assert_int_eq(mig_add_unique(&eng, "users", "email", NULL, NULL, &result, &err), MIG_ERR);
+    ck_assert_int_eq(mig_add_unique(&eng, "users", "email", NULL, NULL, &result, &err),
+                     MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "migrate_add_unique is not available on this engine");
     ck_assert_ptr_null(result);
     mig_error_clear(&err);
     mig_dup_report report;
-    ck_assert_int_eq(mig_duplicates(&eng, "users", "email", &report, &err), MIG_ERR);
+    ck_assert_int_eq(mig_duplicates(&eng, "users", "email", &report, &err), MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "migrate_duplicates is not available on this engine");
     mig_error_clear(&err);
     ck_assert_str_eq(f.log, "");
@@ -567,13 +568,13 @@ START_TEST(plan_load)
     ck_assert_str_eq(snap.plan.steps[0].row->file->up.ptr, B_UP);
     mig_snapshot_free(&snap);
 
-    ck_assert_int_eq(mig_plan_load(&eng, dir, "nope", &snap, &err), MIG_ERR);
+    ck_assert_int_eq(mig_plan_load(&eng, dir, "nope", &snap, &err), MIG_ERR_ARGUMENT);
     ck_assert_str_contains(err.message, "\"nope\"");
     mig_error_clear(&err);
     fake_free(&f);
 
     fake_add_row(&f, "20240101", "a", "up", "changed", true);
-    ck_assert_int_eq(mig_plan_load(&eng, dir, NULL, &snap, &err), MIG_ERR);
+    ck_assert_int_eq(mig_plan_load(&eng, dir, NULL, &snap, &err), MIG_ERR_STATE);
     ck_assert_str_contains(err.message, "was modified");
     ck_assert_uint_eq(snap.status.count, 0);
     ck_assert_uint_eq(snap.plan.count, 0);

@@ -35,8 +35,8 @@ static void parse_refused(const char *text, const char *also1, const char *also2
     mig_error err;
     mig_error_init(&err);
     int rc = mig_sections_parse(text, strlen(text), FILE_NAME, &sec, &err);
-    ck_assert_int_eq(rc, MIG_ERR);
-    ck_assert_int_eq(err.code, MIG_ERR);
+    ck_assert_int_eq(rc, MIG_ERR_ARGUMENT);
+    ck_assert_int_eq(err.code, MIG_ERR_ARGUMENT);
     ck_assert_str_contains(err.message, FILE_NAME);
     if (also1)
         ck_assert_str_contains(err.message, also1);
@@ -483,14 +483,14 @@ START_TEST(check_text_nul)
     const char t[] = "SELECT 1;\nSELECT 2;\nSE\0LECT 3;\n";
     mig_error err;
     mig_error_init(&err);
-    ck_assert_int_eq(mig_script_check_text(t, sizeof t - 1, FILE_NAME, &err), MIG_ERR);
-    ck_assert_int_eq(err.code, MIG_ERR);
+    ck_assert_int_eq(mig_script_check_text(t, sizeof t - 1, FILE_NAME, &err), MIG_ERR_ARGUMENT);
+    ck_assert_int_eq(err.code, MIG_ERR_ARGUMENT);
     ck_assert_str_contains(err.message, FILE_NAME);
     ck_assert_str_contains(err.message, "line 3");
     ck_assert_str_contains(err.message, "NUL");
     mig_error_clear(&err);
 
-    ck_assert_int_eq(mig_script_check_text("\0", 1, "a.sql", &err), MIG_ERR);
+    ck_assert_int_eq(mig_script_check_text("\0", 1, "a.sql", &err), MIG_ERR_ARGUMENT);
     ck_assert_str_contains(err.message, "a.sql: line 1");
     mig_error_clear(&err);
 }
@@ -519,7 +519,7 @@ START_TEST(check_text_invalid_utf8)
         mig_error err;
         mig_error_init(&err);
         int rc = mig_script_check_text(bad[i].text, strlen(bad[i].text), FILE_NAME, &err);
-        ck_assert_msg(rc == MIG_ERR, "case %zu accepted", i);
+        ck_assert_msg(rc == MIG_ERR_ARGUMENT, "case %zu accepted", i);
         ck_assert_str_contains(err.message, FILE_NAME);
         ck_assert_str_contains(err.message, bad[i].line);
         ck_assert_str_contains(err.message, "UTF-8");

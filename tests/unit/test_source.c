@@ -50,15 +50,20 @@ static mig_set read_ok(const char *dir)
     return set;
 }
 
-/* Read dir, which must fail with MIG_ERR; the message must contain each of the given texts. */
-static void read_refused(const char *dir, const char *also1, const char *also2)
+/*
+ * Read dir, which must be refused (not an engine error); the message must contain each text.
+ * Returns the class it was refused with.
+ */
+static int read_refused(const char *dir, const char *also1, const char *also2)
 {
     mig_set set;
     mig_error err;
     mig_error_init(&err);
     int rc = source_read(dir, &set, &err);
-    ck_assert_int_eq(rc, MIG_ERR);
-    ck_assert_int_eq(err.code, MIG_ERR);
+    ck_assert_int_ne(rc, MIG_OK);
+    ck_assert_int_ne(rc, MIG_ENGINE);
+    ck_assert_int_ne(rc, MIG_NOMEM);
+    ck_assert_int_eq(err.code, rc);
     if (also1)
         ck_assert_str_contains(err.message, also1);
     if (also2)
@@ -66,6 +71,7 @@ static void read_refused(const char *dir, const char *also1, const char *also2)
     ck_assert_uint_eq(set.count, 0);
     ck_assert_ptr_null(set.items);
     mig_error_clear(&err);
+    return rc;
 }
 
 /* Check one migration of a set: identity, scripts, texts and their checksums. */
@@ -337,12 +343,12 @@ START_TEST(bad_folders)
 {
     char *dir = tmp_dir();
     char *missing = path_join(dir, "no_such_folder");
-    read_refused(missing, missing, "does not exist");
+    ck_assert_int_eq(read_refused(missing, missing, "does not exist"), MIG_ERR_NO_FILE);
     write_file(dir, "plain_file", "x");
     char *file = path_join(dir, "plain_file");
-    read_refused(file, file, "is not a folder");
-    read_refused("", "no migrations folder", NULL);
-    read_refused(NULL, "no migrations folder", NULL);
+    ck_assert_int_eq(read_refused(file, file, "is not a folder"), MIG_ERR_ARGUMENT);
+    ck_assert_int_eq(read_refused("", "no migrations folder", NULL), MIG_ERR_NULL);
+    ck_assert_int_eq(read_refused(NULL, "no migrations folder", NULL), MIG_ERR_NULL);
     free(missing);
     free(file);
     tmp_dir_free(dir);
@@ -443,7 +449,7 @@ START_TEST(fifo_refused_without_blocking)
     free(fifo);
     tmp_dir_free(dir);
     ck_assert_msg(!blocked, "reading the folder blocked opening a named pipe");
-    ck_assert_int_eq(rc, MIG_ERR);
+    ck_assert_int_eq(rc, MIG_ERR_ARGUMENT);
     ck_assert_str_contains(msg, "20240101_pipe.sql");
     ck_assert_str_contains(msg, "not a regular file");
 }
@@ -487,7 +493,7 @@ START_TEST(too_large)
     char *path = path_join(dir, "1_big.up.sql");
     write_file(dir, "1_big.up.sql", "");
     ck_assert_int_eq(truncate(path, (off_t)MIG_MAX_SCRIPT_BYTES + 1), 0); /* sparse */
-    read_refused(dir, "1_big.up.sql", "MiB");
+    ck_assert_int_eq(read_refused(dir, "1_big.up.sql", "MiB"), MIG_ERR_LIMIT);
     free(path);
     tmp_dir_free(dir);
 }
@@ -645,10 +651,10 @@ START_TEST(load_folder)
     ck_assert_int_eq(load(NULL, FOLDER(dir), 0, &set, NULL, msg), MIG_OK);
     ck_assert_uint_eq(set.count, 0);
     mig_set_free(&set);
-    ck_assert_int_eq(load(NULL, FOLDER(dir), MIG_LOAD_REQUIRED, &set, NULL, msg), MIG_ERR);
+    ck_assert_int_eq(load(NULL, FOLDER(dir), MIG_LOAD_REQUIRED, &set, NULL, msg), MIG_ERR_NO_FILE);
     ck_assert_str_contains(msg, "no migration files found in \"");
     ck_assert_str_contains(msg, "nothing was changed");
-    ck_assert_int_eq(load(NULL, FOLDER(NULL), 0, &set, NULL, msg), MIG_ERR);
+    ck_assert_int_eq(load(NULL, FOLDER(NULL), 0, &set, NULL, msg), MIG_ERR_NULL);
     ck_assert_str_eq(msg, "no migrations folder given");
     tmp_dir_free(dir);
 }
@@ -685,16 +691,16 @@ START_TEST(load_table)
     /* a script ending inside a quote is refused by the engine's rules, naming row and line */
     t.rows[1][2] = "SELECT 1;\nSELECT 'open;";
     ck_assert_int_eq(load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, 0, &set, NULL, msg),
-                     MIG_ERR);
+                     MIG_ERR_ARGUMENT);
     ck_assert_str_eq(msg, "migrate_scripts:1: line 2: the script ends inside the string literal "
                           "that starts here");
     t.count = 0;
     ck_assert_int_eq(
         load(&eng, &(mig_source){MIG_SOURCE_TABLE, NULL}, MIG_LOAD_REQUIRED, &set, NULL, msg),
-        MIG_ERR);
+        MIG_ERR_NOT_FOUND);
     ck_assert_str_eq(msg, "no migrations found in migrate_scripts; nothing was changed");
     ck_assert_int_eq(load(NULL, &(mig_source){MIG_SOURCE_TABLE, NULL}, 0, &set, NULL, msg),
-                     MIG_ERR);
+                     MIG_ERR_NULL);
     ck_assert_str_eq(msg, "no migrations folder given");
 }
 END_TEST
@@ -711,7 +717,7 @@ START_TEST(load_quotes_by_engine)
     ck_assert_int_eq(load(NULL, FOLDER(dir), 0, &set, NULL, msg), MIG_OK);
     ck_assert_int_eq(set.items[0].down.first_line, 4);
     mig_set_free(&set);
-    ck_assert_int_eq(load(&eng, FOLDER(dir), 0, &set, NULL, msg), MIG_ERR);
+    ck_assert_int_eq(load(&eng, FOLDER(dir), 0, &set, NULL, msg), MIG_ERR_ARGUMENT);
     ck_assert_str_eq(msg, "1_a.sql: line 4: the script ends inside the dollar-quoted string "
                           "that starts here");
     tmp_dir_free(dir);
@@ -744,11 +750,11 @@ START_TEST(text_clean)
     for (size_t i = 0; i < 3; i++) {
         char want[512], copy[32];
         memcpy(copy, bad[i], lens[i]);
-        ck_assert_int_eq(mig_script_check_text(bad[i], lens[i], "f.sql", &err), MIG_ERR);
+        ck_assert_int_eq(mig_script_check_text(bad[i], lens[i], "f.sql", &err), MIG_ERR_ARGUMENT);
         snprintf(want, sizeof want, "%s", err.message);
         mig_error_clear(&err);
         len = lens[i];
-        ck_assert_int_eq(mig_text_clean(copy, &len, &flags, "f.sql", &err), MIG_ERR);
+        ck_assert_int_eq(mig_text_clean(copy, &len, &flags, "f.sql", &err), MIG_ERR_ARGUMENT);
         ck_assert_str_eq(err.message, want);
         mig_error_clear(&err);
     }

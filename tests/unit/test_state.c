@@ -407,8 +407,8 @@ START_TEST(check_one_modified)
     add_row(&w, "1", "up", "c1", true);
     add_row(&w, "2", "up", "c2-old", true);
     build(&w, true);
-    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR);
-    ck_assert_int_eq(w.err.code, MIG_ERR);
+    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR_STATE);
+    ck_assert_int_eq(w.err.code, MIG_ERR_STATE);
     ck_assert_str_eq(w.err.message, "2_b.sql: migration 2 was modified after it was applied "
                                     "(applied checksum c2-old, file checksum c2-new)");
     ck_assert_ptr_null(w.err.detail);
@@ -426,7 +426,7 @@ START_TEST(check_one_problem_each)
     add_row(&w, "1", "up", "c1", true);
     add_row(&w, "2", "up", "c2", true);
     build(&w, true);
-    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR_STATE);
     ck_assert_str_eq(w.err.message,
                      "2_hist.sql: migration 2 was applied but its file is missing from the folder");
     ck_assert_str_contains(w.err.hint, "restore the missing file");
@@ -437,7 +437,7 @@ START_TEST(check_one_problem_each)
     add_file(&w, "2", "b", "c2");
     add_row(&w, "2", "up", "c2", true);
     build(&w, true);
-    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR_STATE);
     ck_assert_str_eq(w.err.message, "1_a.sql: migration 1 is out of order: it is pending but older "
                                     "than the newest applied migration 2");
     ck_assert_str_contains(w.err.hint, "newer than the newest applied");
@@ -447,7 +447,7 @@ START_TEST(check_one_problem_each)
     add_file(&w, "1", "a", "c1");
     add_row(&w, "1", "up", "c1", false);
     build(&w, true);
-    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR_STATE);
     ck_assert_str_eq(
         w.err.message,
         "1_a.sql: migration 1 failed when it last ran and its script has not changed since");
@@ -479,8 +479,8 @@ START_TEST(check_several_problems)
     expect_row(&w, 3, "4", MIG_STATE_FAILED);
     expect_row(&w, 4, "5", MIG_STATE_APPLIED);
     expect_row(&w, 5, "6", MIG_STATE_PENDING);
-    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR);
-    ck_assert_int_eq(w.err.code, MIG_ERR);
+    ck_assert_int_eq(mig_status_check(&w.status, &w.err), MIG_ERR_STATE);
+    ck_assert_int_eq(w.err.code, MIG_ERR_STATE);
     ck_assert_str_eq(w.err.message, "4 problems with the migrations; nothing was changed");
     ck_assert_str_eq(
         w.err.detail,
@@ -561,7 +561,8 @@ START_TEST(plan_target)
                   {"20240101", "11 (below) and none (above)"},
                   {"0.5", "none (below) and 1 (above)"}};
     for (size_t i = 0; i < sizeof absent / sizeof *absent; i++) {
-        ck_assert_int_eq(mig_plan_build(&w.status, absent[i].target, &w.plan, &w.err), MIG_ERR);
+        ck_assert_int_eq(mig_plan_build(&w.status, absent[i].target, &w.plan, &w.err),
+                         MIG_ERR_NOT_FOUND);
         ck_assert_str_contains(w.err.message, "is not the version of any migration");
         ck_assert_str_contains(w.err.detail, absent[i].detail);
         ck_assert_uint_eq(w.plan.count, 0);
@@ -580,8 +581,8 @@ START_TEST(plan_bad_target)
     add_file(&w, "1", "a", "c1");
     build(&w, true);
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        ck_assert_int_eq(mig_plan_build(&w.status, bad[i], &w.plan, &w.err), MIG_ERR);
-        ck_assert_int_eq(w.err.code, MIG_ERR);
+        ck_assert_int_eq(mig_plan_build(&w.status, bad[i], &w.plan, &w.err), MIG_ERR_ARGUMENT);
+        ck_assert_int_eq(w.err.code, MIG_ERR_ARGUMENT);
         char quoted[32];
         snprintf(quoted, sizeof quoted, "\"%s\"", bad[i]);
         ck_assert_str_contains(w.err.message, quoted);
@@ -589,7 +590,7 @@ START_TEST(plan_bad_target)
         ck_assert_uint_eq(w.plan.count, 0);
         ck_assert_ptr_null(w.plan.steps);
         mig_error_clear(&w.err);
-        ck_assert_int_eq(mig_target_check(bad[i], &w.err), MIG_ERR);
+        ck_assert_int_eq(mig_target_check(bad[i], &w.err), MIG_ERR_ARGUMENT);
         mig_error_clear(&w.err);
     }
     ck_assert_int_eq(mig_target_check(NULL, &w.err), MIG_OK);
@@ -662,14 +663,14 @@ START_TEST(plan_rollback)
     for (long steps = 3; steps <= 99; steps += 96) {
         ck_assert_int_eq(
             mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, steps, &w.plan, &w.err),
-            MIG_ERR);
+            MIG_ERR_ARGUMENT);
         ck_assert_str_contains(w.err.message, "would revert every applied migration (3 in force)");
         ck_assert_str_contains(w.err.hint, "migrate_to(dir, '0')");
         ck_assert_uint_eq(w.plan.count, 0);
         mig_error_clear(&w.err);
     }
     ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, -1, &w.plan, &w.err),
-                     MIG_ERR);
+                     MIG_ERR_ARGUMENT);
     ck_assert_str_contains(w.err.message, "steps must be a whole number");
     world_free(&w);
 }
@@ -699,17 +700,18 @@ START_TEST(plan_to)
         mig_plan_free(&w.plan);
     }
     ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_TO, NULL, 0, &w.plan, &w.err),
-                     MIG_ERR);
+                     MIG_ERR_NULL);
     ck_assert_str_contains(w.err.message, "needs a target");
     /* one digit short of a real version sorts below them all: refused, not a revert of all */
     for (size_t i = 0; i < 2; i++) {
         const char *target = i ? "99" : "2.5";
         ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_TO, target, 0, &w.plan, &w.err),
-                         MIG_ERR);
+                         MIG_ERR_NOT_FOUND);
         ck_assert_str_contains(w.err.message, "is not the version of any migration");
         mig_error_clear(&w.err);
     }
-    ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_TO, "x", 0, &w.plan, &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_TO, "x", 0, &w.plan, &w.err),
+                     MIG_ERR_ARGUMENT);
     ck_assert_str_contains(w.err.message, "\"x\"");
     world_free(&w);
 }
@@ -731,11 +733,11 @@ START_TEST(policies)
     expect_row(&w, 2, "3", MIG_STATE_MISSING);
     mig_policy none = {false, false}, late = {true, false}, missing = {false, true},
                both = {true, true};
-    ck_assert_int_eq(mig_status_check_policy(&w.status, &none, NULL, &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_status_check_policy(&w.status, &none, NULL, &w.err), MIG_ERR_STATE);
     ck_assert_str_eq(w.err.message, "2 problems with the migrations; nothing was changed");
-    ck_assert_int_eq(mig_status_check_policy(&w.status, &late, NULL, &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_status_check_policy(&w.status, &late, NULL, &w.err), MIG_ERR_STATE);
     ck_assert_str_contains(w.err.message, "migration 3 was applied but its file is missing");
-    ck_assert_int_eq(mig_status_check_policy(&w.status, &missing, NULL, &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_status_check_policy(&w.status, &missing, NULL, &w.err), MIG_ERR_STATE);
     ck_assert_str_contains(w.err.message, "migration 2 is out of order");
     mig_error_clear(&w.err);
     ck_assert_int_eq(mig_status_check_policy(&w.status, &both, NULL, &w.err), MIG_OK);
@@ -760,9 +762,11 @@ START_TEST(check_with_extra_lines)
     add_file(&w, "1", "a", "c1");
     build(&w, true);
     ck_assert_int_eq(
-        mig_status_check_policy(&w.status, NULL, "duplicate version 5: x and y", &w.err), MIG_ERR);
+        mig_status_check_policy(&w.status, NULL, "duplicate version 5: x and y", &w.err),
+        MIG_ERR_CONFLICT);
     ck_assert_str_eq(w.err.message, "duplicate version 5: x and y");
-    ck_assert_int_eq(mig_status_check_policy(&w.status, NULL, "dup one\ndup two", &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_status_check_policy(&w.status, NULL, "dup one\ndup two", &w.err),
+                     MIG_ERR_CONFLICT);
     ck_assert_str_eq(w.err.message, "2 problems with the migrations; nothing was changed");
     ck_assert_str_eq(w.err.detail, "dup one\ndup two");
     mig_status_free(&w.status);
@@ -770,7 +774,7 @@ START_TEST(check_with_extra_lines)
     add_file(&w, "1", "a", "c1-new");
     add_row(&w, "1", "up", "c1", true);
     build(&w, true);
-    ck_assert_int_eq(mig_status_check_policy(&w.status, NULL, "dup one", &w.err), MIG_ERR);
+    ck_assert_int_eq(mig_status_check_policy(&w.status, NULL, "dup one", &w.err), MIG_ERR_STATE);
     ck_assert_str_eq(w.err.message, "2 problems with the migrations; nothing was changed");
     ck_assert_str_eq(w.err.detail, "dup one\n1_a.sql: migration 1 was modified after it was "
                                    "applied (applied checksum c1, file checksum c1-new)");
@@ -806,7 +810,7 @@ START_TEST(baseline_state)
     mig_plan_free(&w.plan);
     /* the baseline marker has no script: a rollback reverts only migrations with files */
     ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, 99, &w.plan, &w.err),
-                     MIG_ERR);
+                     MIG_ERR_ARGUMENT);
     ck_assert_str_contains(w.err.message, "(2 in force)");
     mig_error_clear(&w.err);
     ck_assert_int_eq(mig_plan_make(&w.status, NULL, MIG_PLAN_ROLLBACK, NULL, 1, &w.plan, &w.err),

@@ -1,0 +1,2 @@
+CREATE TABLE ec_f (x int);
+CREATE TABLE ec_f (x int);

@@ -1,0 +1,1 @@
+CREATE TABLE ec_b (x int);

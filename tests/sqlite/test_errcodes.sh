@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# Error codes: each class of refusal reaches the caller with its own SQLite result code (README,
+# "Error codes"), and an engine error keeps SQLite's own code. The shell run with the SQL on its
+# command line exits with the result code and appends a code other than 1 to the message.
+
+# sq_code DB SQL: run SQL as the shell's argument; sets RC (its exit status: the result code),
+# ERR (the message, normalised) and RAW (stderr as the shell printed it).
+sq_code() {
+  SQ_RUNS=$((${SQ_RUNS:-0} + 1))
+  SQ_WHAT="sqlite3 run $SQ_RUNS: $2"
+  local tool=("${RUNNER[@]}")
+  # with -bail, the shell exits on a failed argument without closing the database, so what
+  # SQLite holds then is "possibly lost" to valgrind: the shell's exit, not a leak of the module
+  # (every other case checks leaks); memory errors are still reported
+  [ "$MIGRATE_VALGRIND" = 1 ] && tool=(valgrind -q --error-exitcode=99 --leak-check=no)
+  timeout "$SQ_TIME_LIMIT" "${tool[@]}" "$SQLITE3" -batch -bail -cmd ".load $MIGRATE_SO" \
+    "$1" "$2" >.sq.out 2>.sq.err
+  RC=$?
+  check_tool_errors .sq.err "$RC"
+  read_results .sq.out .sq.err
+  RAW=$(grep -Ev '^==[0-9]+==|^\*\*[0-9]+\*\*' .sq.err)
+}
+
+# expect_code CODE MESSAGE-REGEX: the last sq_code failed with result code CODE and a message
+# matching MESSAGE-REGEX; a code other than 1 ends the shell's text as " (CODE)".
+expect_code() {
+  expect_rc "$1"
+  expect_match "message" "$2" "$ERR"
+  if [ "$1" != 1 ]; then
+    expect_match "the shell shows the code" " \\($1\\)\$" "$RAW"
+  elif [[ $RAW =~ \ \([0-9]+\)$ ]]; then
+    fail "the shell shows a code for SQLITE_ERROR (${SQ_WHAT:-}): $RAW"
+  fi
+}
+
+# One refusal of each class, and an engine error, each with its code; nothing was applied.
+test_errcodes_each_class() {
+  put m/1_a.sql <<<'CREATE TABLE a (x INTEGER);'
+  put m/2_b.sql <<<'CREATE TABLE b (x INTEGER);'
+  put dup/1_a.sql <<<'SELECT 1;'
+  put dup/01_b.sql <<<'SELECT 1;'
+  put uniq/1_u.sql <<<'CREATE TABLE u (x INTEGER UNIQUE); INSERT INTO u VALUES (1), (1);'
+  mkdir big
+  : >big/1_big.sql
+  truncate -s $((32 * 1024 * 1024 + 1)) big/1_big.sql # sparse: no 32 MiB written
+
+  # argument: SQLITE_ERROR, as SQLite's own functions report a bad argument
+  sq_code db "SELECT migrate_apply('m', NULL, 0);"
+  expect_code 1 '^migrate_apply: count must be a whole number, 1 or more$'
+  sq_code db "SELECT migrate_apply('m', NULL, 'abc');"
+  expect_code 1 '^migrate_apply: count must be a whole number, 1 or more$'
+  sq_code db "SELECT migrate_rollback('m', -1);"
+  expect_code 1 '^migrate_rollback: steps must be a whole number, 0 or more$'
+  sq_code db "SELECT migrate_to('m', NULL);"
+  expect_code 1 '^migrate_to needs a target version$'
+  sq_code db "SELECT migrate_apply('m', 'latest');"
+  expect_code 1 '^target "latest" is not a version'
+  # not found: SQLITE_NOTFOUND for a migration or a table, SQLITE_CANTOPEN for a folder
+  sq_code db "SELECT migrate_to('m', '9');"
+  expect_code 12 '^target 9 is not the version of any migration'
+  sq_code db "SELECT migrate_add_unique('nope', 'x');"
+  expect_code 12 '^table "nope" does not exist$'
+  sq_code db "SELECT migrate_apply('gone');"
+  expect_code 14 '^migrations folder "gone" .* does not exist$'
+  sq_code db "SELECT * FROM migrate_plan('gone');"
+  expect_code 14 '^migrations folder "gone" .* does not exist$'
+  # conflict: SQLITE_CONSTRAINT
+  sq_code db "SELECT migrate_validate('dup');"
+  expect_code 19 '^duplicate version 01: 01_b.sql and 1_a.sql$'
+  # resource: SQLITE_TOOBIG
+  sq_code db "SELECT migrate_validate('big');"
+  expect_code 18 '^1_big.sql: is 33554433 bytes; scripts over 32 MiB are refused$'
+  # an engine error keeps SQLite's code: the UNIQUE violation of a migration
+  sq_code db "SELECT migrate_apply('uniq');"
+  expect_code 19 'UNIQUE constraint failed: u.x$'
+  # state: SQLITE_ERROR (a baseline over applied migrations)
+  q db "SELECT migrate_apply('m');" 2
+  sq_code db "SELECT migrate_baseline('3');"
+  expect_code 1 '^refusing to baseline at 3: migrate_history already records 2 applied'
+  # privilege: SQLITE_AUTH (migrate's own tables are migrate's to change)
+  sq_code db "SELECT migrate_add_unique('migrate_history', 'version');"
+  expect_code 23 "^migrate_add_unique refuses table migrate_history: it is one of migrate's own"
+  q db "SELECT group_concat(version || ':' || direction, ' ') FROM migrate_history;" "1:up 2:up"
+}
