@@ -26,7 +26,10 @@
 #           exactly the state a clean piped run reaches at the version history ends at (every
 #           transactional migration whole or absent, with or without its history row), apart
 #           from what the marked migration did when it was ended inside it (it is idempotent and
-#           never recorded then); the same pipe again ends where a clean piped run ends.
+#           never recorded then); the same pipe again ends where a clean piped run ends. Ended
+#           inside CREATE INDEX CONCURRENTLY, the INVALID index it leaves is named by the next
+#           run, which changes nothing (as the README says); after the DROP INDEX CONCURRENTLY
+#           its hint gives, the pipe ends where a clean run ends.
 #
 # REL_CRASH_FULL=1 adds more gates (every fifth migration's start, more history rows and
 # commits) to each way of dying.
@@ -238,7 +241,20 @@ server_immediate_restart() {
   local data=$CLUSTER_DIR/data opts
   opts=$(sed -e 's/^[^ ]* "-D" "[^"]*" *//' "$data/postmaster.opts")
   as_owner "$PG_BINDIR/pg_ctl" -D "$data" -m immediate -w -t 60 stop >/dev/null 2>&1 || return 1
-  as_owner "$PG_BINDIR/pg_ctl" -D "$data" -l "$CLUSTER_DIR/server.log" -o "$opts" -w -t 60 start >/dev/null 2>&1
+  without_fds as_owner "$PG_BINDIR/pg_ctl" -D "$data" -l "$CLUSTER_DIR/server.log" -o "$opts" -w -t 60 start </dev/null >/dev/null 2>&1
+}
+
+# without_fds CMD...: CMD with only stdin, stdout and stderr open. A server started from here must
+# not inherit the test's descriptors: the watcher's pipes, or the lock file of a flock around the
+# run, which it would hold for as long as it runs.
+without_fds() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done 2>/dev/null
+    "$@"
+  )
 }
 
 # The watcher: one psql session (a coprocess) on the victim's database.
@@ -285,6 +301,12 @@ waiting() {
                     FROM pg_stat_activity a
                    WHERE a.application_name LIKE 'migrate-crash:%' AND a.wait_event = 'virtualxid'" ;;
   esac
+}
+
+# script_pipe DB: migrate_script's output piped into psql, as the README shows it
+script_pipe() {
+  pq -d "$1" -c "SELECT statement FROM migrate_script('$SDIR') ORDER BY seq" |
+    psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" >/dev/null
 }
 
 # script_exclude H: what to leave out of the comparison when history ends at H: the marked
@@ -394,14 +416,24 @@ kill_point() {
       state=mixed
       fail "$label: history ends at $h but the database is not what a clean run has there; tables and history: $c"$'\n'"$(diff <(printf '%s\n' "${S_FP[$h]}") <(printf '%s\n' "$fp") | head -20)"
     fi
-    if ! out=$({ pq -d "$db" -c "SELECT statement FROM migrate_script('$SDIR') ORDER BY seq" |
-      psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" >/dev/null; } 2>&1); then
-      fail "$label: the piped script after the kill failed: $out"
+    if ! out=$(script_pipe "$db" 2>&1); then
+      if [ "$gate" = snapshot ] && [[ $out == *'index public.nt_s_main_n is INVALID'* ]]; then
+        # documented: a CREATE INDEX CONCURRENTLY ended part-way leaves an INVALID index, and
+        # the next run names it instead of going on; it changed nothing; after the DROP INDEX
+        # CONCURRENTLY its hint gives, the run goes on
+        INVALID_NAMED=$((INVALID_NAMED + 1))
+        [ "$(fingerprint "$db" "$(script_exclude "$h")" 2>&1)" == "$fp" ] || fail "$label: the refused run changed the database"
+        expect_match "$label: the hint" 'HINT: +DROP INDEX CONCURRENTLY public.nt_s_main_n' "$out"
+        pq -d "$db" -c 'DROP INDEX CONCURRENTLY public.nt_s_main_n' >/dev/null 2>&1 || fail "$label: the hint's DROP INDEX failed"
+        out=$(script_pipe "$db" 2>&1) || fail "$label: the piped script after the DROP INDEX failed: $out"
+      else
+        fail "$label: the piped script after the kill failed: $out"
+      fi
     fi
     fp=$(fingerprint "$db" 2>&1)
     [ "$fp" == "$S_FULL_FP" ] || fail "$label: the final state differs from a clean piped run's:"$'\n'"$(diff <(printf '%s\n' "$S_FULL_FP") <(printf '%s\n' "$fp") | head -20)"
   fi
-  expect_eq "$label: amcheck after the rerun" "" "$(corruption "$db")"
+  [ "${REL_CRASH_FULL:-0}" = 1 ] && expect_eq "$label: amcheck after the rerun" "" "$(corruption "$db")"
   KP_STATE=$state
   return 0
 }
@@ -505,6 +537,7 @@ if [ "${REL_CRASH_FULL:-0}" = 1 ]; then
 fi
 
 declare -A T=() N=() ST=()
+INVALID_NAMED=0
 NAMES_FILE="$W/names"
 : >"$NAMES_FILE"
 for how in sigkill terminate immediate; do
@@ -540,5 +573,6 @@ done
 stat pg_crash_points "$total"
 stat pg_crash_named_points "$(sort -u "$NAMES_FILE" | wc -l)"
 awk '!seen[$0]++' "$NAMES_FILE" | while IFS= read -r name; do stat pg_crash_place "$name"; done
+stat pg_crash_invalid_index_named "$INVALID_NAMED"
 stat pg_crash_mode "$([ "${REL_CRASH_FULL:-0}" = 1 ] && echo full || echo fast)"
 echo "# pg: $total kill points ($(sort -u "$NAMES_FILE" | wc -l) places × 3 ways of dying)"

@@ -110,6 +110,10 @@ if [ "$needs_pg" = 1 ]; then
     { make -s -C "$ROOT/pg_ext" >/dev/null && "${sudo[@]}" make -s -C "$ROOT/pg_ext" install >/dev/null; } ||
       die "setup: building or installing the PostgreSQL extension failed"
   fi
+  # the server's own client programs first: Debian's /usr/bin/psql is a Perl wrapper that costs
+  # a tenth of a second per start, and the parts start thousands of them
+  PATH="$PG_BINDIR:$PATH"
+  export PATH
   cluster_start >"$REL_WORK/cluster.log" 2>&1 || die "setup: could not start a PostgreSQL cluster: $(cat "$REL_WORK/cluster.log")"
   export CLUSTER_DIR CLUSTER_OWNER PG_BINDIR # crash-pg restarts the server
 fi
