@@ -249,7 +249,7 @@ server_immediate_restart() {
 # run, which it would hold for as long as it runs.
 without_fds() {
   (
-    for fd in /proc/$BASHPID/fd/*; do
+    for fd in "/proc/$BASHPID/fd/"*; do
       fd=${fd##*/}
       [ "$fd" -gt 2 ] && eval "exec $fd>&-"
     done 2>/dev/null
