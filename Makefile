@@ -160,11 +160,13 @@ bench:
 bench-quick:
 	bench/run.sh --quick
 
-# Reliability (tests/reliability/): crashes (SIGKILL at exact points), failing allocations and
-# file operations (fault injection), concurrent callers,
+# Reliability (tests/reliability/): crashes (SIGKILL at exact points; PostgreSQL backends ended
+# and the server stopped immediately at named points), failing allocations and file operations
+# (fault injection), concurrent callers, a soak (appliers racing while writers use the tables),
 # hostile input, on SQLite and PostgreSQL; writes tests/reliability/REPORT.md
 # (tests/reliability/update-readme.sh copies it into README.md).
-# make reliability-full runs the fault-injection loops thoroughly (every point, WAL too).
+# make reliability-full is the thorough mode: the fault-injection loops at every point (WAL too),
+# more PostgreSQL kill points, a 300 s soak instead of 30 s.
 .PHONY: reliability reliability-full reliability-drivers fuzz fuzz-build fuzz-ci
 reliability-drivers:
 	@mkdir -p build/reliability
@@ -178,7 +180,7 @@ reliability: $(SO) reliability-drivers
 	$(RELIABILITY_ENV) tests/reliability/run.sh
 
 reliability-full: $(SO) reliability-drivers
-	$(RELIABILITY_ENV) REL_FAULTS_FULL=1 REL_PART_TIMEOUT=3600 tests/reliability/run.sh
+	$(RELIABILITY_ENV) REL_FULL=1 tests/reliability/run.sh
 
 # Fuzzing (fuzz/): libFuzzer targets over the core, under ASan and UBSan. FUZZ_SECONDS per target.
 FUZZ_CC      ?= $(shell command -v clang >/dev/null 2>&1 && echo clang || echo clang-14)

@@ -42,7 +42,12 @@ case ${1:-} in
     }
     fuzz=$(fuzz_block)
     {
-      echo "Figures written by \`make reliability\` (tests/reliability/run.sh, seed $(v seed)) on $(v date); every row is a count of checks that ran, not a claim."
+      if [ "$(v mode)" = full ]; then
+        made='`make reliability-full` (the thorough mode'
+      else
+        made='`make reliability` (the fast mode that `make check` runs; `make reliability-full` is the thorough one'
+      fi
+      echo "Figures written by $made: tests/reliability/run.sh, seed $(v seed)) on $(v date); every row is a count of checks that ran, not a claim."
       echo
       echo "**Crashes.** One \`migrate_apply\` call is killed mid-way; afterwards the database must pass its integrity check (SQLite \`PRAGMA integrity_check\`, PostgreSQL \`amcheck\` on every index and heap), be exactly as before the call or exactly as after it (schema, rows and history; never part of the call), and a new \`migrate_apply\` must end where a clean run ends."
       echo
@@ -50,8 +55,23 @@ case ${1:-} in
       echo "|---|---|---|---|---|"
       echo "| SQLite, rollback journal: SIGKILL before chosen statements, at VM steps, before chosen file operations (journal, syncs, commit), after delays | $(v sqlite_crash_migrations) | $(v sqlite_crash_rollback_points) | $(v sqlite_crash_rollback_survived) | $(v sqlite_crash_rollback_before) / $(v sqlite_crash_rollback_after) |"
       echo "| SQLite, WAL: the same, with WAL writes, syncs and checkpoints | $(v sqlite_crash_migrations) | $(v sqlite_crash_wal_points) | $(v sqlite_crash_wal_survived) | $(v sqlite_crash_wal_before) / $(v sqlite_crash_wal_after) |"
-      echo "| PostgreSQL, SIGKILL to the backend (the postmaster restarts every backend and recovers) | $(v pg_crash_migrations) | $(v pg_crash_sigkill_points) | $(v pg_crash_sigkill_survived) | $(v pg_crash_sigkill_before) / $(v pg_crash_sigkill_after) |"
-      echo "| PostgreSQL, \`pg_terminate_backend\` from another session | $(v pg_crash_migrations) | $(v pg_crash_terminate_points) | $(v pg_crash_terminate_survived) | $(v pg_crash_terminate_before) / $(v pg_crash_terminate_after) |"
+      echo
+      places=$(sed -n 's/^pg_crash_place=//p' "$stats" | sed 's/^/`/; s/$/`/' | paste -sd ';' | sed 's/;/; /g')
+      echo "**PostgreSQL kill points** ($(v pg_crash_points) in all: $(v pg_crash_named_points) named places × 3 ways of dying). The call is stopped at a named place by a gate, a statement that waits for an advisory lock a watcher session holds (the watcher sees it waiting in \`pg_locks\`, its \`application_name\` names the place), or, inside \`CREATE INDEX CONCURRENTLY\`, by an old snapshot the watcher keeps; the history INSERT is stopped by a BEFORE INSERT trigger on \`migrate_history\`, COMMIT by deferred constraint triggers. There it is ended by SIGKILL to its backend (the postmaster ends every backend and recovers), \`pg_terminate_backend\`, or the whole server stopped (\`pg_ctl stop -m immediate\`) and started again. Afterwards \`amcheck\` (\`bt_index_check\` of every btree index: history, application tables, catalogs; \`verify_heapam\` of every heap) is clean, no advisory lock is left, and the same call again ends where a clean run ends (schema, rows and history compared). \`migrate_apply\` ($(v pg_crash_migrations) migrations in one call) must be found exactly as before the call or as after it; \`migrate_script\` piped into \`psql\` ($(v pg_crash_script_migrations) migrations, each its own transaction, one marked \`-- migrate:no-transaction\` running \`DROP INDEX CONCURRENTLY IF EXISTS\` and \`CREATE INDEX CONCURRENTLY\`) must be found exactly where a clean piped run is at the version its history ends at (part-way: whole migrations only, the marked one apart). The project has no batches procedure yet, so no point lies between two batches. Places ($(v pg_crash_mode) mode; \`make reliability-full\` adds more starts, history INSERTs and commits): $places."
+      echo
+      echo "| call | way of dying | kill points | survived | found as before / part-way / after the call |"
+      echo "|---|---|---|---|---|"
+      for call in apply script; do
+        for how in sigkill terminate immediate; do
+          case $call in apply) c='`migrate_apply`' ;; *) c='`migrate_script` piped into `psql`' ;; esac
+          case $how in
+            sigkill) h='SIGKILL to the backend' ;;
+            terminate) h='`pg_terminate_backend`' ;;
+            *) h='`pg_ctl stop -m immediate`, start' ;;
+          esac
+          echo "| $c | $h | $(v pg_crash_${call}_${how}_points) | $(v pg_crash_${call}_${how}_survived) | $(v pg_crash_${call}_${how}_before) / $(v pg_crash_${call}_${how}_between) / $(v pg_crash_${call}_${how}_after) |"
+        done
+      done
       echo
       echo "**Failing allocations and file operations** (SQLite, $(v sqlite_faults_mode) mode: \`make reliability\` tries every I/O point and about 150 allocation points spread over each call; \`make reliability-full\` every point, allocations failing once too, and WAL). Each call is run again and again on a fresh copy, failing its Nth allocation (from the Nth on), its Nth file operation (SQLITE_IOERR_*) or its Nth write (SQLITE_FULL), N = 1, 2, ... until it runs whole; after each run the call must have succeeded or failed with a message, \`PRAGMA integrity_check\` be ok, the database be exactly as before the call or as after a clean run, the same call again end where a clean run ends, and every allocation be freed ($(v sqlite_faults_points) injection points in all; $(v sqlite_faults_valgrind_points) of them again under valgrind)."
       echo
@@ -77,6 +97,16 @@ case ${1:-} in
       local_row "SQLite, rollback journal" "" sqlite_delete
       local_row "SQLite, WAL" "" sqlite_wal
       local_row "PostgreSQL" "" pg
+      echo
+      echo "**Soak.** For a bounded time ($(v soak_sqlite_seconds) s per engine here; \`make reliability-full\`: 300 s), 8 sessions call \`migrate_apply\` on the same folder, racing, while a feeder adds a migration every 0.5 s (columns added to the application's table, indexes created and dropped on it, tables filled from it, UPDATEs of it), and 8 other sessions insert into and update that same table and read their rows back. Afterwards every acknowledged write must be there (rows and counters), every migration applied exactly once (history, the counts the calls returned, the schema), and no session error be other than the documented ones (SQLite's \`database is locked\` after the busy timeout, PostgreSQL's lock timeout)."
+      echo
+      echo "| engine | seconds | appliers × writers | migrations / applied once | apply calls / that applied something | writes acknowledged / rows found | read-backs | documented errors (busy, lock timeout) | other errors |"
+      echo "|---|---|---|---|---|---|---|---|---|"
+      soak_row() { # label key
+        echo "| $1 | $(v soak_"$2"_seconds) | $(v soak_"$2"_appliers) × $(v soak_"$2"_writers) | $(v soak_"$2"_migrations) / $(v soak_"$2"_history_rows) | $(v soak_"$2"_calls) / $(v soak_"$2"_calls_applying) | $(v soak_"$2"_acked) / $(v soak_"$2"_rows) | $(v soak_"$2"_reads) | $(v soak_"$2"_documented_errors) | $(v soak_"$2"_other_errors) |"
+      }
+      soak_row "SQLite, WAL" sqlite
+      soak_row "PostgreSQL" pg
       echo
       echo "Two races of the free runs are also reproduced on purpose, on both engines (\`tests/reliability/races.sh\`): a call waiting for the lock while another applies a file that appeared meanwhile, and a temporary file renamed while calls read the folder ($(v races_sqlite_rename_errors) of $(v races_reads) SQLite calls and $(v races_pg_rename_errors) of $(v races_reads) PostgreSQL calls failed)."
       echo

@@ -3,13 +3,17 @@
 #
 #   tests/reliability/run.sh [PART...]
 #
-# PART is one of crash-sqlite faults-sqlite concurrency-sqlite crash-pg concurrency-pg races hostile (default:
-# all; races and hostile use both engines).
+# PART is one of crash-sqlite faults-sqlite concurrency-sqlite soak-sqlite crash-pg concurrency-pg
+# races hostile soak-pg (default: all; races and hostile use both engines).
 # Needs the SQLite module (make sqlite; MIGRATE_SO overrides, without .so), the crash driver
 # (build/reliability/crash_driver, built here when missing), the fault driver (likewise,
 # build/reliability/fault_driver; REL_FAULTS_FULL=1 runs its thorough loops), and for the PostgreSQL parts the
 # server: the extension is built and installed (REL_NO_INSTALL=1 skips that) and a throwaway
-# cluster is started with tests/pg/cluster.sh and always stopped.
+# cluster is started with tests/pg/cluster.sh and always stopped (crash-pg also stops it
+# immediately and starts it again, many times).
+#
+# REL_FULL=1 is the thorough mode (make reliability-full): every fault-injection point, more
+# PostgreSQL kill points (REL_CRASH_FULL=1) and a 300 s soak (REL_SOAK_SECONDS, default 30).
 #
 # The SQLite and the PostgreSQL parts run side by side (REL_JOBS=1: one after the other); each
 # part is bounded by REL_PART_TIMEOUT seconds (default 420). Everything random is seeded by
@@ -32,7 +36,16 @@ export FAULT_DRIVER=${FAULT_DRIVER:-$ROOT/build/reliability/fault_driver}
 PART_TIMEOUT=${REL_PART_TIMEOUT:-420}
 START=$(date +%s)
 
-ALL_PARTS=(crash-sqlite faults-sqlite concurrency-sqlite crash-pg concurrency-pg races hostile)
+if [ "${REL_FULL:-0}" = 1 ]; then
+  export REL_FAULTS_FULL=1 REL_CRASH_FULL=1
+  export REL_SOAK_SECONDS=${REL_SOAK_SECONDS:-300}
+  PART_TIMEOUT=${REL_PART_TIMEOUT:-3600}
+fi
+REL_MODE=fast
+[ "${REL_FULL:-0}" = 1 ] && REL_MODE=full
+export REL_MODE
+
+ALL_PARTS=(crash-sqlite faults-sqlite concurrency-sqlite soak-sqlite crash-pg concurrency-pg races hostile soak-pg)
 PARTS=("$@")
 [ ${#PARTS[@]} -eq 0 ] && PARTS=("${ALL_PARTS[@]}")
 
@@ -65,7 +78,7 @@ fi
 
 needs_pg=0
 for p in "${PARTS[@]}"; do
-  case $p in crash-pg | concurrency-pg | races | hostile) needs_pg=1 ;; esac
+  case $p in crash-pg | concurrency-pg | races | hostile | soak-pg) needs_pg=1 ;; esac
 done
 
 REL_WORK=$(mktemp -d /tmp/migrate-reliability.XXXXXX)
@@ -97,7 +110,12 @@ if [ "$needs_pg" = 1 ]; then
     { make -s -C "$ROOT/pg_ext" >/dev/null && "${sudo[@]}" make -s -C "$ROOT/pg_ext" install >/dev/null; } ||
       die "setup: building or installing the PostgreSQL extension failed"
   fi
+  # the server's own client programs first: Debian's /usr/bin/psql is a Perl wrapper that costs
+  # a tenth of a second per start, and the parts start thousands of them
+  PATH="$PG_BINDIR:$PATH"
+  export PATH
   cluster_start >"$REL_WORK/cluster.log" 2>&1 || die "setup: could not start a PostgreSQL cluster: $(cat "$REL_WORK/cluster.log")"
+  export CLUSTER_DIR CLUSTER_OWNER PG_BINDIR # crash-pg restarts the server
 fi
 
 # run_part NAME: the part's script, bounded, output to its log
@@ -106,13 +124,16 @@ run_part() {
   case $name in
     crash-sqlite) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/crash_sqlite.sh" ;;
     faults-sqlite) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/faults_sqlite.sh" ;;
-    crash-pg) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/crash_pg.sh" ;;
+    crash-pg) # 54 kill points (fast) each with recovery and checks: at least 900 s on a busy machine
+      timeout -k 10 "$((PART_TIMEOUT > 900 ? PART_TIMEOUT : 900))" bash "$HERE/crash_pg.sh" ;;
     concurrency-sqlite)
       timeout -k 10 "$PART_TIMEOUT" bash "$HERE/concurrency.sh" sqlite delete || rc=$?
       timeout -k 10 "$PART_TIMEOUT" bash "$HERE/concurrency.sh" sqlite wal || rc=$?
       return $rc ;;
     concurrency-pg) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/concurrency.sh" pg ;;
     races) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/races.sh" ;;
+    soak-sqlite) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/soak.sh" sqlite ;;
+    soak-pg) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/soak.sh" pg ;;
     hostile) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/hostile.sh" ;;
     *) echo "not ok - unknown part $name"; return 1 ;;
   esac
@@ -171,8 +192,11 @@ elapsed=$(($(date +%s) - START))
   echo "seed=$REL_SEED"
   echo "date=$(date -u +%Y-%m-%d)"
   echo "seconds=$elapsed"
+  echo "mode=$REL_MODE"
 } >>"$REL_STATS"
 if [ ${#PARTS[@]} -eq ${#ALL_PARTS[@]} ]; then
+  # kept, so report.sh can write REPORT.md again from them (report.sh tests STATS KNOWN)
+  mkdir -p "$ROOT/build/reliability" && cp "$REL_STATS" "$KNOWN_FILE" "$ROOT/build/reliability/" 2>/dev/null
   "$HERE/report.sh" tests "$REL_STATS" "$KNOWN_FILE" || echo "# could not write REPORT.md"
 else
   echo "# (REPORT.md is written only when every part runs)"
