@@ -70,7 +70,7 @@ INSERT INTO $t (n, s) VALUES (-1, 'its trigger runs while the transaction commit
 # functions), row count and sums of every t_* table, the history without times and ids.
 fingerprint() {
   local db=$1
-  pq -d "$db" -c "
+  pg_q_quiet -d "$db" -c "
     SELECT c.relname, c.relkind, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
            a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
       FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -86,7 +86,7 @@ fingerprint() {
     SELECT p.oid::regprocedure, md5(pg_get_functiondef(p.oid)) FROM pg_proc p
      WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f'
        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1;" || return 1
-  pq -d "$db" <<SQL
+  pg_q_quiet -d "$db" <<SQL
 SELECT string_agg(format('SELECT %L, count(*), sum(n), sum(length(s)) FROM %I', relname, relname),
                   ' UNION ALL ' ORDER BY relname) || ' ORDER BY 1'
   FROM pg_class WHERE relkind = 'r' AND relname ~ '^t_[0-9]+\$' AND relnamespace = 'public'::regnamespace
@@ -98,7 +98,7 @@ SQL
 # Put the database back as it was before the call, by hand: what migrations 6.. created goes,
 # and their history rows.
 reset_db() {
-  pq -d "$1" -c "
+  pg_q_quiet -d "$1" -c "
     DO \$\$
     DECLARE r record;
     BEGIN
@@ -116,14 +116,14 @@ reset_db() {
 }
 
 counts() {
-  pq -d "$1" -c "SELECT (SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname ~ '^t_[0-9]+\$' AND relnamespace = 'public'::regnamespace)
+  pg_q_quiet -d "$1" -c "SELECT (SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname ~ '^t_[0-9]+\$' AND relnamespace = 'public'::regnamespace)
                         || ' ' || (SELECT count(*) FROM migrate_history WHERE direction = 'up' AND success)"
 }
 
 # amcheck over every btree index and every heap of the database (catalogs included); prints the
 # problems, nothing when all is well.
 corruption() {
-  pq -d "$1" -c "
+  pg_q_quiet -d "$1" -c "
     SELECT count(bt_index_check(c.oid, true))
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
      WHERE a.amname = 'btree' AND i.indisvalid AND c.relpersistence <> 't'" -c "
@@ -136,7 +136,7 @@ corruption() {
 wait_ready() {
   local i
   for ((i = 0; i < 600; i++)); do
-    if pg_isready -q && pq -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+    if pg_isready -q && pg_q_quiet -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
       return 0
     fi
     sleep 0.1
@@ -148,7 +148,7 @@ wait_ready() {
 # later, or migrate-crash:commit; a call starts at migrate-crash:0000), end it with
 # pg_terminate_backend when asked, and return "pid stage wait_event" as seen then.
 install_watcher() {
-  pq -d postgres <<'SQL'
+  pg_q_quiet -d postgres <<'SQL'
 CREATE OR REPLACE FUNCTION rel_wait_stage(stage text, timeout_ms integer, terminate boolean)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -186,13 +186,13 @@ kill_point() {
   } 2>/dev/null
   if [[ $where == ext:* ]]; then
     sleep "$(printf '%d.%03d' $((${where#ext:} / 1000)) $((${where#ext:} % 1000)))"
-    read -r pid seen event < <(pq -d postgres -c "SELECT pid || ' ' || substr(application_name, 15) || ' ' || coalesce(wait_event, '-')
+    read -r pid seen event < <(pg_q_quiet -d postgres -c "SELECT pid || ' ' || substr(application_name, 15) || ' ' || coalesce(wait_event, '-')
                                                  FROM pg_stat_activity WHERE application_name LIKE 'migrate-crash:%' LIMIT 1")
     if [ -n "$pid" ] && [ "$how" = terminate ]; then
-      pq -d postgres -c "SELECT pg_terminate_backend($pid)" >/dev/null
+      pg_q_quiet -d postgres -c "SELECT pg_terminate_backend($pid)" >/dev/null
     fi
   else
-    read -r pid seen event < <(pq -d postgres -c "SELECT rel_wait_stage('$where', 20000, $([ "$how" = terminate ] && echo true || echo false))")
+    read -r pid seen event < <(pg_q_quiet -d postgres -c "SELECT rel_wait_stage('$where', 20000, $([ "$how" = terminate ] && echo true || echo false))")
   fi
   if [ -n "$pid" ] && [ "$how" = sigkill ]; then
     kill -KILL "$pid" 2>/dev/null
@@ -228,8 +228,8 @@ kill_point() {
     *) fail "$label: tables and history rows disagree or are partial: $c" ;;
   esac
   expect_eq "$label: migrate advisory locks left" 0 \
-    "$(pq -d "$db" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" 2>&1)"
-  out=$(pq -d "$db" -c "SELECT migrate_apply('$DIR')" 2>&1)
+    "$(pg_q_quiet -d "$db" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" 2>&1)"
+  out=$(pg_q_quiet -d "$db" -c "SELECT migrate_apply('$DIR')" 2>&1)
   case $state in
     before) expect_eq "$label: migrate_apply after the kill" "$((TOTAL - BEFORE))" "$out" ;;
     after) expect_eq "$label: migrate_apply after the kill" 0 "$out" ;;
@@ -260,13 +260,13 @@ chmod -R a+rX "$W"
 check_begin "pg crash: setup and clean run"
 DB=rel_crash
 install_watcher >/dev/null || fail "could not install the watcher function"
-out=$(pq -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>&1 &&
-  pq -d "$DB" -c 'CREATE EXTENSION migrate' -c 'CREATE EXTENSION amcheck' \
+out=$(pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" 2>&1 &&
+  pg_q_quiet -d "$DB" -c 'CREATE EXTENSION migrate' -c 'CREATE EXTENSION amcheck' \
     -c "SELECT migrate_apply('$DIR', '$BEFORE')" 2>&1)
 expect_eq "the state before the call" "$BEFORE" "$out"
 PRE_FP=$(fingerprint "$DB")
 t0=$(now_ms)
-out=$(pq -d "$DB" -c "SELECT migrate_apply('$DIR')" 2>&1)
+out=$(pg_q_quiet -d "$DB" -c "SELECT migrate_apply('$DIR')" 2>&1)
 t1=$(now_ms)
 RUN_MS=$((t1 - t0))
 expect_eq "clean run" "$((TOTAL - BEFORE))" "$out"
@@ -311,7 +311,7 @@ for k in "${!points[@]}"; do
     eval "n_$how=\$((\${n_$how:-0} + good))"
   fi
 done
-pq -d postgres -c "DROP DATABASE IF EXISTS $DB" \
+pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB" \
   -c "DROP FUNCTION IF EXISTS rel_wait_stage(text, integer, boolean)" >/dev/null 2>&1
 echo "# pg: $(( ${#points[@]} - LATE )) kill points: ${KILLED_IN_STATE[before]:-0} left the database as before the call, ${KILLED_IN_STATE[after]:-0} as after it, ${KILLED_IN_STATE[mixed]:-0} mixed; $LATE came after the end (checked, not counted)"
 # shellcheck disable=SC2154 # set through eval

@@ -54,39 +54,32 @@ selected() {
   return 1
 }
 
-passed=0
-failed=0
 dir=
 # an interrupted run leaves no temporary folder behind
 trap 'rm -rf "${dir:?}" "$dir.log"; exit 130' INT TERM
 for name in "${cases[@]}"; do
   selected "$name" "$@" || continue
   dir=$(mktemp -d "${TMPDIR:-/tmp}/migrate-sqlite-test.XXXXXX")
+  # the case runs in its own process and folder; its failures come back through its output
   (
     cd "$dir" || exit 1
-    FAILS=0
+    check_begin "$name"
     "$name"
     wait # nothing of a case may outlive it
-    [ "$FAILS" -eq 0 ]
+    check_failures
+    ! check_failed
   ) >"$dir.log" 2>&1
   status=$?
-  label=${name#test_}
-  if [ "$status" -eq 0 ]; then
-    passed=$((passed + 1))
-    echo "ok - $label"
-  else
-    failed=$((failed + 1))
-    echo "not ok - $label"
-    sed 's/^/#   /' "$dir.log"
-    if [ "${MIGRATE_TEST_KEEP:-0}" = 1 ]; then
-      echo "#   (kept $dir)"
-    fi
+  check_begin "${name#test_}"
+  if [ "$status" -ne 0 ]; then
+    fail "$(cat "$dir.log")"
+    [ "${MIGRATE_TEST_KEEP:-0}" = 1 ] && fail "(kept $dir)"
   fi
+  CHECK_MAX_FAILS=0 CHECK_MAX_CHARS=0 check_end
   rm -f "$dir.log"
   if [ "$status" -eq 0 ] || [ "${MIGRATE_TEST_KEEP:-0}" != 1 ]; then
     rm -rf "$dir"
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary

@@ -25,7 +25,7 @@ EOF
 
 # dump DB: schema, data and history as text, to show that a refused call changed nothing.
 dump() {
-  sq "$1" <<<'.dump'
+  sqlite_run "$1" <<<'.dump'
   expect_rc 0
   DUMP=$OUT
 }
@@ -34,8 +34,8 @@ dump() {
 # its own down script; reverted migrations are pending again and history keeps every row.
 test_rollback_one_many_all() {
   lc_four
-  q db "SELECT migrate_apply('m');" "4"
-  sq db <<EOF
+  sqlite_q db "SELECT migrate_apply('m');" "4"
+  sqlite_run db <<EOF
 SELECT migrate_rollback('m');
 $TABLES
 SELECT migrate_rollback('m', 2);
@@ -57,13 +57,13 @@ a
   # more steps than applied migrations would revert everything: refused, nothing changes
   dump db
   local before=$DUMP
-  sq db <<<"SELECT migrate_rollback('m', 10);"
+  sqlite_run db <<<"SELECT migrate_rollback('m', 10);"
   expect_error "migrate_rollback of 10 steps would revert every applied migration (1 in force); nothing was reverted
 HINT: to revert everything, say so: migrate_to(dir, '0')"
   dump db
   expect_eq "dump after the refused rollback" "$before" "$DUMP"
   # the one migration left goes with one step; then there is nothing to revert
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_rollback('m');
 SELECT migrate_rollback('m');
 SELECT migrate_rollback('m', NULL);
@@ -84,7 +84,7 @@ EOF
 0"
   # history keeps the up and the down rows: the script that ran, the up checksum, the down
   # script and its checksum
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 SELECT id, version, name, direction, script, success, applied_by FROM migrate_history ORDER BY id;
 SELECT d.version FROM migrate_history d JOIN migrate_history u
     ON u.version = d.version AND u.direction = 'up' AND d.direction = 'down'
@@ -105,9 +105,9 @@ EOF
 2
 1
 DROP TABLE c;"
-  q db "SELECT DISTINCT down_checksum FROM migrate_history WHERE version = '3';" "$(sha m/3_c/down.sql)"
+  sqlite_q db "SELECT DISTINCT down_checksum FROM migrate_history WHERE version = '3';" "$(sha m/3_c/down.sql)"
   # reverted migrations apply again; reverting all of them takes migrate_to '0'
-  q db "SELECT migrate_apply('m'); SELECT migrate_to('m', '0'); $COUNT_TABLES
+  sqlite_q db "SELECT migrate_apply('m'); SELECT migrate_to('m', '0'); $COUNT_TABLES
 SELECT count(*) FROM migrate_history;" "4
 4
 0
@@ -128,17 +128,17 @@ CREATE TABLE b_reverted (x INTEGER);
 EOF
   put m/3_c/up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/3_c/down.sql <<<'DROP TABLE c;'
-  q db "SELECT migrate_apply('m');" "3"
+  sqlite_q db "SELECT migrate_apply('m');" "3"
   rm m/1_a.down.sql m/3_c/down.sql
   # the up section is unchanged, so migration 2 is not modified
   put m/2_b.sql <<'EOF'
 -- migrate:up
 CREATE TABLE b (x INTEGER);
 EOF
-  q db "SELECT version, state FROM migrations_status('m');" "1|applied
+  sqlite_q db "SELECT version, state FROM migrations_status('m');" "1|applied
 2|applied
 3|applied"
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_to('m', '0');
 $TABLES
 SELECT version, direction, script, down_sql, down_checksum FROM migrate_history
@@ -167,30 +167,30 @@ test_rollback_refused_without_down_script() {
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/3_c.down.sql <<<'DROP TABLE c;'
-  q db "SELECT migrate_apply('m');" "3"
+  sqlite_q db "SELECT migrate_apply('m');" "3"
   dump db
   local before=$DUMP
   local refused="2_b.up.sql: migration 2 has no down script, so it cannot be reverted; nothing was reverted"
-  sq db <<<"SELECT migrate_rollback('m', 2);"
+  sqlite_run db <<<"SELECT migrate_rollback('m', 2);"
   expect_error "$refused" ""
-  sq db <<<"SELECT migrate_rollback('m', 3);"
+  sqlite_run db <<<"SELECT migrate_rollback('m', 3);"
   expect_error "migrate_rollback of 3 steps would revert every applied migration (3 in force); nothing was reverted
 HINT: to revert everything, say so: migrate_to(dir, '0')" ""
-  sq db <<<"SELECT migrate_to('m', '1');"
+  sqlite_run db <<<"SELECT migrate_to('m', '1');"
   expect_error "$refused" ""
-  sq db <<<"SELECT migrate_to('m', '0');"
+  sqlite_run db <<<"SELECT migrate_to('m', '0');"
   expect_error "$refused" ""
-  sq db <<<"SELECT * FROM migrate_plan('m', '1');"
+  sqlite_run db <<<"SELECT * FROM migrate_plan('m', '1');"
   expect_error "$refused" ""
   dump db
   expect_eq "schema and history after the refused calls" "$before" "$DUMP"
   # what has a down script can still be reverted
-  q db "SELECT migrate_rollback('m'); $TABLES" "1
+  sqlite_q db "SELECT migrate_rollback('m'); $TABLES" "1
 a
 b"
   # a down file added later is used
   put m/2_b.down.sql <<<'DROP TABLE b;'
-  q db "SELECT migrate_to('m', '0'); $COUNT_TABLES" "2
+  sqlite_q db "SELECT migrate_to('m', '0'); $COUNT_TABLES" "2
 0"
 }
 
@@ -214,10 +214,10 @@ EOF
   for dir in comments:1_a.up.sql empty:1_a.up.sql section:1_a.sql; do
     file=${dir#*:}
     dir=${dir%%:*}
-    q "$dir.db" "SELECT migrate_apply('$dir');" "1"
+    sqlite_q "$dir.db" "SELECT migrate_apply('$dir');" "1"
     dump "$dir.db"
     local before=$DUMP
-    sq "$dir.db" <<<"SELECT migrate_rollback('$dir');"
+    sqlite_run "$dir.db" <<<"SELECT migrate_rollback('$dir');"
     expect_error "$file: migration 1 has no down script, so it cannot be reverted; nothing was reverted" ""
     dump "$dir.db"
     expect_eq "$dir: schema and history after the refused rollback" "$before" "$DUMP"
@@ -234,8 +234,8 @@ EOF
 EOF
   put noop/4_t.up.sql <<<'CREATE TABLE t (x INTEGER);'
   put noop/4_t.down.sql <<<'DROP TABLE t;'
-  q db "SELECT migrate_apply('noop');" "4"
-  sq db <<EOF
+  sqlite_q db "SELECT migrate_apply('noop');" "4"
+  sqlite_run db <<EOF
 SELECT migrate_to('noop', '0');
 $TABLES
 SELECT version, state FROM migrations_status('noop');
@@ -269,7 +269,7 @@ DROP TABLE series;
 EOF
   put m/3.0.0_final.up.sql <<<'CREATE TABLE final (x INTEGER);'
   put m/3.0.0_final.down.sql <<<'DROP TABLE final;'
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_to('m', '2.9.0');
 $TABLES
 SELECT migrate_to('m', '2.9.0');
@@ -291,7 +291,7 @@ users
 2.10.0|tags|applied
 2.15.0|series-column-unique|applied
 3.0.0|final|pending"
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_to('m', '2.9.0');
 $TABLES
 SELECT version, state FROM migrations_status('m');
@@ -313,13 +313,13 @@ users"
   # a version that no migration has is refused, naming its neighbours; nothing changes
   dump db
   local before=$DUMP
-  sq db <<<"SELECT migrate_to('m', '2.12');"
+  sqlite_run db <<<"SELECT migrate_to('m', '2.12');"
   expect_error "target 2.12 is not the version of any migration, in the source or in history; nothing was changed
 The nearest versions are 2.10.0 (below) and 2.15.0 (above).
 HINT: give the version of an existing migration; '0' means before every migration" ""
   dump db
   expect_eq "schema and history after the refused target" "$before" "$DUMP"
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_to('m', '3');
 SELECT migrate_to('m', '0');
 $COUNT_TABLES
@@ -331,17 +331,17 @@ EOF
 0
 5
 2.1.0:up 2.9.0:up 2.10.0:up 2.15.0:up 2.15.0:down 2.10.0:down 2.10.0:up 2.15.0:up 3.0.0:up 3.0.0:down 2.15.0:down 2.10.0:down 2.9.0:down 2.1.0:down"
-  q db "SELECT migrate_to('m', '0');" "0"
+  sqlite_q db "SELECT migrate_to('m', '0');" "0"
 }
 
 # migrate_plan with a target older than what is applied shows the down steps migrate_to would
 # run, newest first, with the scripts that would run; it runs nothing.
 test_plan_down_steps_newest_first() {
   lc_four
-  q db "SELECT migrate_apply('m');" "4"
+  sqlite_q db "SELECT migrate_apply('m');" "4"
   dump db
   local before=$DUMP
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 SELECT * FROM migrate_plan('m', '1');
 SELECT '--';
 SELECT * FROM migrate_plan('m', '0');
@@ -363,7 +363,7 @@ EOF
   dump db
   expect_eq "schema and history after planning" "$before" "$DUMP"
   # exactly what the plan said runs
-  q db "SELECT migrate_to('m', '2');
+  sqlite_q db "SELECT migrate_to('m', '2');
 SELECT group_concat(version, ',') FROM (SELECT version FROM migrate_history WHERE direction = 'down' ORDER BY id);
 SELECT * FROM migrate_plan('m', '3');" "2
 4,3
@@ -377,8 +377,8 @@ test_validate_lists_every_problem() {
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/5_e.up.sql <<<'CREATE TABLE e (x INTEGER);'
-  q db "SELECT migrate_validate('m');" "ok"
-  q db "SELECT migrate_apply('m'); SELECT migrate_validate('m');" "4
+  sqlite_q db "SELECT migrate_validate('m');" "ok"
+  sqlite_q db "SELECT migrate_apply('m'); SELECT migrate_validate('m');" "4
 ok"
   local old new
   old=$(sha m/2_b.up.sql)
@@ -390,14 +390,14 @@ ok"
   put m/6_g.sql <<<'CREATE TABLE g (x INTEGER);'
   put m/7_h.up.sql <<<'CREATE TABLE h (x INTEGER);'
   # a run of 7 that failed, as history records one
-  sq db <<EOF
+  sqlite_run db <<EOF
 INSERT INTO migrate_history (version, name, direction, checksum, script, applied_at, applied_by, success)
 VALUES ('7', 'h', 'up', '$(sha m/7_h.up.sql)', '7_h.up.sql', '2024-01-01T00:00:00.000Z', 'ci', 0);
 EOF
   expect_ok ""
   dump db
   local before=$DUMP
-  sq db <<<"SELECT migrate_validate('m');"
+  sqlite_run db <<<"SELECT migrate_validate('m');"
   expect_error "5 problems with the migrations; nothing was changed
 duplicate version 6: 6_f.up.sql and 6_g.sql
 2_b.up.sql: migration 2 was modified after it was applied (applied checksum $old, file checksum $new)
@@ -416,21 +416,21 @@ test_repair_then_apply() {
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/4_d.up.sql <<<'CREATE TABLE d (x INTEGER);'
-  q db "SELECT migrate_apply('m', '3');" "3"
+  sqlite_q db "SELECT migrate_apply('m', '3');" "3"
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER); CREATE TABLE a2 (x INTEGER);'
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER); CREATE TABLE b2 (x INTEGER);'
   rm m/3_c.up.sql
   put m/5_e.up.sql <<<'CREATE TABLE e (x INTEGER);'
-  sq db <<EOF
+  sqlite_run db <<EOF
 INSERT INTO migrate_history (version, name, direction, checksum, script, applied_at, applied_by, success)
 VALUES ('4', 'd', 'up', '$(sha m/4_d.up.sql)', '4_d.up.sql', '2024-01-01T00:00:00.000Z', 'ci', 0);
 EOF
   expect_ok ""
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_rc 1
   expect_match "apply refused before the repair" "^4 problems with the migrations" "$ERR"
-  q db "SELECT migrate_repair('m');" "accepted the new checksum of 2 modified migrations (1, 2); forgot 1 missing migration (3); cleared 1 failed migration (4)"
-  sq db <<EOF
+  sqlite_q db "SELECT migrate_repair('m');" "accepted the new checksum of 2 modified migrations (1, 2); forgot 1 missing migration (3); cleared 1 failed migration (4)"
+  sqlite_run db <<EOF
 SELECT id, version, name, direction, checksum, script, applied_by, success, execution_ms,
        applied_at GLOB '$ISO_GLOB'
   FROM migrate_history WHERE direction = 'repair' ORDER BY id;
@@ -453,7 +453,7 @@ c
 nothing to repair
 ok"
   # the apply now succeeds and runs only what is pending
-  q db "SELECT migrate_apply('m'); $TABLES SELECT version, state FROM migrations_status('m');" "2
+  sqlite_q db "SELECT migrate_apply('m'); $TABLES SELECT version, state FROM migrations_status('m');" "2
 a
 b
 c
@@ -472,9 +472,9 @@ test_baseline_then_apply() {
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/4_d.up.sql <<<'CREATE TABLE d (x INTEGER);'
-  sq --no-load db <<<'CREATE TABLE a (x INTEGER); CREATE TABLE b (x INTEGER);'
+  sqlite_run --no-load db <<<'CREATE TABLE a (x INTEGER); CREATE TABLE b (x INTEGER);'
   expect_ok ""
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_baseline('2', 'legacy schema');
 SELECT version, state, applied_checksum IS NULL, execution_ms FROM migrations_status('m');
 SELECT * FROM migrate_plan('m');
@@ -505,9 +505,9 @@ d
 3|4|d|up|0|0|$ME|1"
 
   # a baseline between two versions, with the default name
-  sq --no-load other.db <<<'CREATE TABLE a (x INTEGER); CREATE TABLE b (x INTEGER);'
+  sqlite_run --no-load other.db <<<'CREATE TABLE a (x INTEGER); CREATE TABLE b (x INTEGER);'
   expect_ok ""
-  q other.db "SELECT migrate_baseline('2.5'); SELECT migrate_apply('m'); $TABLES
+  sqlite_q other.db "SELECT migrate_baseline('2.5'); SELECT migrate_apply('m'); $TABLES
 SELECT version, name, direction FROM migrate_history ORDER BY id;" "2.5
 2
 a
@@ -524,14 +524,14 @@ d
 test_baseline_refused_when_history_has_applied() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
-  q db "SELECT migrate_apply('m');" "2"
+  sqlite_q db "SELECT migrate_apply('m');" "2"
   dump db
   local before=$DUMP
-  sq db <<<"SELECT migrate_baseline('5');"
+  sqlite_run db <<<"SELECT migrate_baseline('5');"
   expect_error "refusing to baseline at 5: migrate_history already records 2 applied migrations; a baseline only describes a database built before migrate" ""
-  sq db <<<"SELECT migrate_baseline('1', 'legacy');"
+  sqlite_run db <<<"SELECT migrate_baseline('1', 'legacy');"
   expect_error "refusing to baseline at 1: migrate_history already records 2 applied migrations; a baseline only describes a database built before migrate" ""
-  sq db <<<"SELECT migrate_baseline('latest');"
+  sqlite_run db <<<"SELECT migrate_baseline('latest');"
   expect_error "baseline version \"latest\" is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)" ""
   dump db
   expect_eq "schema and history after the refused baselines" "$before" "$DUMP"
@@ -542,20 +542,20 @@ test_baseline_refused_when_history_has_applied() {
 test_out_of_order_setting() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
-  q db "SELECT migrate_apply('m');" "2"
+  sqlite_q db "SELECT migrate_apply('m');" "2"
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put m/4_d.up.sql <<<'CREATE TABLE d (x INTEGER);'
   dump db
   local before=$DUMP
   local refused="2_b.up.sql: migration 2 is out of order: it is pending but older than the newest applied migration 3
 HINT: give the migration a version newer than the newest applied one, or allow it with the out_of_order setting"
-  sq db <<<"SELECT migrate_set('out_of_order'); SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_set('out_of_order'); SELECT migrate_apply('m');"
   expect_error "$refused" "error"
-  sq db <<<"SELECT migrate_set('out_of_order', 'error'); SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_set('out_of_order', 'error'); SELECT migrate_apply('m');"
   expect_error "$refused" "error"
   dump db
   expect_eq "schema and history after the refused apply" "$before" "$DUMP"
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_set('out_of_order', 'allow');
 SELECT * FROM migrate_plan('m');
 SELECT migrate_validate('m');
@@ -580,7 +580,7 @@ d
 1 3 2 4"
   # back to error: the next stray migration is refused again
   put m/2.5_late.up.sql <<<'CREATE TABLE late (x INTEGER);'
-  sq db <<<"SELECT migrate_set('out_of_order', 'allow'); SELECT migrate_set('out_of_order', 'error'); SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_set('out_of_order', 'allow'); SELECT migrate_set('out_of_order', 'error'); SELECT migrate_apply('m');"
   expect_error "2.5_late.up.sql: migration 2.5 is out of order: it is pending but older than the newest applied migration 4
 HINT: give the migration a version newer than the newest applied one, or allow it with the out_of_order setting" "allow
 error"
@@ -593,7 +593,7 @@ test_missing_setting() {
   put m/1_a.down.sql <<<'DROP TABLE a;'
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put m/2_b.down.sql <<<'DROP TABLE b;'
-  q db "SELECT migrate_apply('m');" "2"
+  sqlite_q db "SELECT migrate_apply('m');" "2"
   rm m/1_a.up.sql m/1_a.down.sql
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/3_c.down.sql <<<'DROP TABLE c;'
@@ -601,13 +601,13 @@ test_missing_setting() {
   local before=$DUMP
   local refused="1_a.up.sql: migration 1 was applied but its file is missing from the folder
 HINT: restore the missing file, or forget it with migrate_repair"
-  sq db <<<"SELECT migrate_set('missing'); SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_set('missing'); SELECT migrate_apply('m');"
   expect_error "$refused" "error"
-  sq db <<<"SELECT migrate_validate('m');"
+  sqlite_run db <<<"SELECT migrate_validate('m');"
   expect_error "$refused" ""
   dump db
   expect_eq "schema and history after the refused apply" "$before" "$DUMP"
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_set('missing', 'ignore');
 SELECT migrate_validate('m');
 SELECT * FROM migrate_plan('m');
@@ -626,7 +626,7 @@ c
 2|applied
 3|applied"
   # reverting the missing migration runs the down script history kept
-  q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_to('m', '0'); $COUNT_TABLES
+  sqlite_q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_to('m', '0'); $COUNT_TABLES
 SELECT version, state FROM migrations_status('m');" "ignore
 3
 0
@@ -650,19 +650,19 @@ DROP TABLE b;
 EOF
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/3_c.down.sql <<<'DROP TABLE c;'
-  q db "SELECT migrate_apply('m'); INSERT INTO b VALUES (1);" "3"
+  sqlite_q db "SELECT migrate_apply('m'); INSERT INTO b VALUES (1);" "3"
   dump db
   local before=$DUMP
   local failed="migration 2 (2_b.sql, line 6): no such table: nope"
-  sq db <<<"SELECT migrate_rollback('m', 2);"
+  sqlite_run db <<<"SELECT migrate_rollback('m', 2);"
   expect_error "$failed" ""
-  sq db <<<"SELECT migrate_to('m', '0');"
+  sqlite_run db <<<"SELECT migrate_to('m', '0');"
   expect_error "$failed" ""
-  sq db <<<"SELECT migrate_to('m', '1');"
+  sqlite_run db <<<"SELECT migrate_to('m', '1');"
   expect_error "$failed" ""
   dump db
   expect_eq "schema, data and history after the failed reverts" "$before" "$DUMP"
-  q db "SELECT version, state FROM migrations_status('m');" "1|applied
+  sqlite_q db "SELECT version, state FROM migrations_status('m');" "1|applied
 2|applied
 3|applied"
   # the same with the copy history kept (the down section is gone from the file): the error
@@ -671,12 +671,12 @@ EOF
 -- migrate:up
 CREATE TABLE b (x INTEGER);
 EOF
-  sq db <<<"SELECT migrate_rollback('m', 2);"
+  sqlite_run db <<<"SELECT migrate_rollback('m', 2);"
   expect_error "migration 2 (the down script kept in migrate_history for 2_b.sql, line 3): no such table: nope" ""
   dump db
   expect_eq "schema, data and history after the failed revert" "$before" "$DUMP"
   # one step that does not reach the failing script goes through
-  q db "SELECT migrate_rollback('m'); $TABLES" "1
+  sqlite_q db "SELECT migrate_rollback('m'); $TABLES" "1
 a
 b"
 }
@@ -684,10 +684,10 @@ b"
 # Bad arguments to migrate_rollback and migrate_to are refused and change nothing.
 test_rollback_and_to_argument_errors() {
   lc_four
-  q db "SELECT migrate_apply('m');" "4"
+  sqlite_q db "SELECT migrate_apply('m');" "4"
   dump db
   local before=$DUMP
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_rollback('m', -1);
 SELECT migrate_rollback('m', 'two');
 SELECT migrate_rollback('m', 1.5);
@@ -711,7 +711,7 @@ target \"\" is not a version (expected digits joined by '.', '_' or '-', such as
 # migrate_set: unknown names and values, and a NULL value, are errors that change nothing; an
 # absent value reads the setting.
 test_migrate_set_errors() {
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_set('out_of_order', 'allow');
 SELECT migrate_set('nope', 'allow');
 SELECT migrate_set(NULL, 'allow');
@@ -745,9 +745,9 @@ error"
 test_settings_are_per_connection() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
-  q db "SELECT migrate_apply('m');" "2"
+  sqlite_q db "SELECT migrate_apply('m');" "2"
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
-  sq --no-bail db <<EOF
+  sqlite_run --no-bail db <<EOF
 SELECT migrate_set('out_of_order', 'allow');
 SELECT migrate_set('missing', 'ignore');
 .connection 1
@@ -769,7 +769,7 @@ error
 error
 allow
 1"
-  q db "SELECT migrate_set('out_of_order'), migrate_set('missing'); SELECT count(*) FROM migrate_history;" "error|error
+  sqlite_q db "SELECT migrate_set('out_of_order'), migrate_set('missing'); SELECT count(*) FROM migrate_history;" "error|error
 3"
 }
 
@@ -780,14 +780,14 @@ allow
 test_rollback_after_repair_uses_accepted_down_script() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put m/1_a.down.sql <<<'DROP TABLE a_typo;'
-  q db "SELECT migrate_apply('m');" "1"
+  sqlite_q db "SELECT migrate_apply('m');" "1"
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER); -- reviewed'
   put m/1_a.down.sql <<<'DROP TABLE a;'
-  q db "SELECT migrate_repair('m'); SELECT trim(down_sql, char(10)) FROM migrate_history WHERE direction = 'repair';" \
+  sqlite_q db "SELECT migrate_repair('m'); SELECT trim(down_sql, char(10)) FROM migrate_history WHERE direction = 'repair';" \
     "accepted the new checksum of 1 modified migration (1)
 DROP TABLE a;"
   rm m/1_a.down.sql
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT migrate_rollback('m');
 $TABLES
 SELECT version, direction, trim(down_sql, char(10)) FROM migrate_history WHERE direction = 'down';
@@ -804,14 +804,14 @@ test_repair_refuses_to_forget_everything() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put other/7_x.up.sql <<<'CREATE TABLE x (x INTEGER);'
-  q db "SELECT migrate_apply('m');" "2"
+  sqlite_q db "SELECT migrate_apply('m');" "2"
   dump db
   local before=$DUMP
-  sq db <<<"SELECT migrate_repair('other');"
+  sqlite_run db <<<"SELECT migrate_repair('other');"
   expect_error "migrate_repair would forget every applied migration (2): the source holds none of them; nothing was changed
 HINT: check that this is the migrations folder of this database (a NULL folder means the migrate_scripts table)"
   dump db
   expect_eq "schema and history after the refused repair" "$before" "$DUMP"
   rm m/1_a.up.sql
-  q db "SELECT migrate_repair('m');" "forgot 1 missing migration (1)"
+  sqlite_q db "SELECT migrate_repair('m');" "forgot 1 missing migration (1)"
 }
