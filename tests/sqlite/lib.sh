@@ -153,20 +153,18 @@ sqlite_q() {
   expect_ok "$3"
 }
 
-# --- files -------------------------------------------------------------------------------------
-
-# put PATH < TEXT: write stdin to PATH, making its folder.
-put() {
-  mkdir -p "$(dirname "$1")"
-  cat >"$1"
+# dump DB: the whole database (schema, rows and history) as text, to compare before and after a
+# call.
+dump() {
+  sqlite_run --no-load "$1" <<<".dump"
+  expect_ok "$OUT"
+  DUMP=$OUT
 }
 
-# sha FILE / sha_text TEXT: the SHA-256 hex digest migrate records.
-sha() { sha256sum "$1" | cut -c1-64; }
-sha_text() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+# --- files: put, sha, sha_text, hex_text (tests/lib/files.sh) --------------------------------
 
-# hex_text TEXT: upper-case hex, as SQLite's hex() prints it.
-hex_text() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F; }
+# shellcheck source=../lib/files.sh
+. "$LIB_DIR/../lib/files.sh"
 
 # A GLOB applied_at must match: ISO-8601 UTC with milliseconds.
 ISO_GLOB='[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'

@@ -14,13 +14,6 @@ EOF
   expect_ok ""
 }
 
-# dump DB: the whole database (schema and rows) as text, to compare before and after a call.
-dump() {
-  sqlite_run --no-load "$1" <<<".dump"
-  expect_ok "$OUT"
-  DUMP=$OUT
-}
-
 # The message of a refused call on unique_users' table.
 USERS_DUPLICATES_ERROR="cannot make users (email) unique: 2 duplicate groups, 5 rows; nothing was changed
 email 'a@x.com' appears 3 times
