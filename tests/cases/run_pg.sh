@@ -32,6 +32,7 @@ if [ -z "${PGHOST:-}" ]; then
   cluster_start >/dev/null || { echo "not ok - cluster (could not start one)"; exit 1; }
 fi
 # history's applied_by: the role the cases connect as
+# shellcheck disable=SC2034 # read by the cases
 ME=$(pg_q -c 'SELECT current_user')
 
 cases=()
@@ -44,22 +45,10 @@ for file in "$HERE"/[a-z]*.sh; do
   done < <(sed -n 's/^\(case_[A-Za-z0-9_]*\)[[:space:]]*()[[:space:]]*{.*/\1/p' "$file")
 done
 
-# selected NAME [PATTERN...]: true when no pattern is given or one matches.
-selected() {
-  local name=$1 pattern
-  shift
-  [ $# -eq 0 ] && return 0
-  for pattern in "$@"; do
-    # shellcheck disable=SC2053
-    [[ $name == *$pattern* ]] && return 0
-  done
-  return 1
-}
-
 dir=
 trap 'rm -rf "${dir:?}" "$dir.log"; exit 130' INT TERM
 for name in "${cases[@]}"; do
-  selected "$name" "$@" || continue
+  check_selected "$name" "$@" || continue
   dir=$(mktemp -d /tmp/migrate-case.XXXXXX)
   chmod 755 "$dir" # the server reads the migrations folders
   CASE_DB="mig_${name,,}_$$"

@@ -72,6 +72,19 @@ checks_summary() {
   [ "$CHECKS_FAILED" -eq 0 ]
 }
 
+# check_selected NAME [PATTERN...]: true when no pattern is given or one matches NAME (a bash
+# glob matched anywhere in it): the runners' way of running a subset.
+check_selected() {
+  local name=$1 pattern
+  shift
+  [ $# -eq 0 ] && return 0
+  for pattern in "$@"; do
+    # shellcheck disable=SC2053
+    [[ $name == *$pattern* ]] && return 0
+  done
+  return 1
+}
+
 # The " (context)" suffix of a message.
 assert_context() {
   [ -z "${ASSERT_CONTEXT:-}" ] || printf ' (%s)' "$ASSERT_CONTEXT"

@@ -53,23 +53,11 @@ for file in "$HERE"/test_*.sh "$CASES"/[a-z]*.sh; do
   done < <(sed -n 's/^\(\(test\|case\)_[A-Za-z0-9_]*\)[[:space:]]*()[[:space:]]*{.*/\1/p' "$file")
 done
 
-# selected NAME [PATTERN...]: true when no pattern is given or one matches.
-selected() {
-  local name=$1 pattern
-  shift
-  [ $# -eq 0 ] && return 0
-  for pattern in "$@"; do
-    # shellcheck disable=SC2053
-    [[ $name == *$pattern* ]] && return 0
-  done
-  return 1
-}
-
 dir=
 # an interrupted run leaves no temporary folder behind
 trap 'rm -rf "${dir:?}" "$dir.log"; exit 130' INT TERM
 for name in "${cases[@]}"; do
-  selected "$name" "$@" || continue
+  check_selected "$name" "$@" || continue
   dir=$(mktemp -d "${TMPDIR:-/tmp}/migrate-sqlite-test.XXXXXX")
   # the case runs in its own process and folder; its failures come back through its output
   (

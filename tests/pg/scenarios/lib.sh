@@ -60,6 +60,7 @@ scenario_cleanup() {
   local pid db i
   trap '' INT TERM # finish cleaning up (run_all.sh's timeout still ends with SIGKILL)
   if [ "$REPORTED" -eq 0 ]; then
+    # shellcheck disable=SC2034 # the name check_end prints
     CHECK_NAME="$SCENARIO (aborted, exit status $rc)"
     fail "the scenario stopped before scenario_end"
     CHECK_MAX_FAILS=0 CHECK_MAX_CHARS=0 check_end
