@@ -2,8 +2,9 @@
 # A throwaway PostgreSQL cluster for the tests: initdb into a temp folder as an unprivileged
 # user, unix socket only (no TCP), stopped by cluster_stop (callers trap it on EXIT).
 # Source this file, then: cluster_start [extra postgres -c settings...]; cluster_stop.
+# pg_q and pg_q_quiet run psql against it (or any cluster the PG* variables name).
 
-PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
+PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir 2>/dev/null)}
 
 # Run a command as the cluster's owner (initdb and postgres refuse root).
 as_owner() {
@@ -41,4 +42,15 @@ cluster_stop() {
   as_owner "$PG_BINDIR/pg_ctl" -D "$CLUSTER_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$CLUSTER_DIR"
   CLUSTER_DIR=
+}
+
+# pg_q [psql options...]: psql for scripts: no psqlrc, unaligned tuples only, stop at the first
+# error.
+pg_q() {
+  psql -X -q -At -v ON_ERROR_STOP=1 "$@"
+}
+
+# pg_q_quiet [psql options...]: pg_q with the server's NOTICEs off.
+pg_q_quiet() {
+  PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" pg_q "$@"
 }

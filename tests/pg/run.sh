@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The PostgreSQL suite: build and install the extension, start a throwaway cluster, run the
-# pg_regress tests (tests/pg/sql/*.sql against tests/pg/expected/*.out), then the scenarios
-# (tests/pg/scenarios/run_all.sh, when it exists) against the same cluster, and stop it.
+# pg_regress tests (tests/pg/sql/*.sql against tests/pg/expected/*.out), then the cases shared
+# with SQLite (tests/cases/run_pg.sh) and the scenarios (tests/pg/scenarios/run_all.sh, when it
+# exists) against the same cluster, and stop it.
 #
 # Fixtures: tests/pg/migrations/<case>/ is copied to a temp folder the cluster's OS user can
 # read (the server reads migration folders, and the repository may live where it cannot) and
@@ -82,28 +83,42 @@ if [ "$regress_rc" -ne 0 ] || [[ ! $line =~ ^All ]]; then
   fi
 fi
 
-# --- scenarios, with the cluster still up ---
-scenario_rc=0
-SCENARIOS="$ROOT/tests/pg/scenarios/run_all.sh"
-if [ -f "$SCENARIOS" ]; then
-  echo "===== tests/pg/scenarios/run_all.sh ====="
-  scenario_log="$OUT/scenarios.log"
-  bash "$SCENARIOS" 2>&1 | tee "$scenario_log"
-  scenario_rc=${PIPESTATUS[0]}
-  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$scenario_log" | tail -n 1)
+# run_counted TITLE SCRIPT: run a script that ends with "N passed, M failed" (its output also in
+# $OUT/<script's name>.log) and add its counts to the totals; without that line it counts as one
+# result, passed or failed by its exit status. Returns the script's exit status.
+run_counted() {
+  local title=$1 script=$2 log rc counts
+  log="$OUT/$(basename "$script" .sh).log"
+  echo "===== $title ====="
+  bash "$script" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
   if [[ $counts =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
     passed=$((passed + BASH_REMATCH[1]))
     failed=$((failed + BASH_REMATCH[2]))
     # a failing exit status with no failure counted still counts as a failure
-    if [ "$scenario_rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then
+    if [ "$rc" -ne 0 ] && [ "${BASH_REMATCH[2]}" -eq 0 ]; then
       failed=$((failed + 1))
     fi
-  elif [ "$scenario_rc" -eq 0 ]; then
+  elif [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))
   fi
+  return "$rc"
+}
+
+# --- the cases shared with SQLite (tests/cases), with the cluster still up ---
+cases_rc=0
+run_counted "tests/cases/run_pg.sh (the cases shared with SQLite)" "$ROOT/tests/cases/run_pg.sh" ||
+  cases_rc=1
+
+# --- scenarios, with the cluster still up ---
+scenario_rc=0
+SCENARIOS="$ROOT/tests/pg/scenarios/run_all.sh"
+if [ -f "$SCENARIOS" ]; then
+  run_counted "tests/pg/scenarios/run_all.sh" "$SCENARIOS" || scenario_rc=1
 fi
 
 summary
-[ "$regress_rc" -eq 0 ] && [ "$scenario_rc" -eq 0 ] && [ "$failed" -eq 0 ]
+[ "$regress_rc" -eq 0 ] && [ "$cases_rc" -eq 0 ] && [ "$scenario_rc" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -73,14 +73,14 @@ else
   }
   DB=rel_conc
   setup_db() {
-    pq -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&
-      pq -d "$DB" -c 'CREATE EXTENSION migrate'
+    pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&
+      pg_q_quiet -d "$DB" -c 'CREATE EXTENSION migrate'
   }
   apply() {
     PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" \
       -c "SELECT migrate_apply('$W/$1')"
   }
-  query() { pq -d "$DB" -c "$1"; }
+  query() { pg_q_quiet -d "$DB" -c "$1"; }
   reader_sql() {
     echo "SELECT 'pair ' || k || ': b_' || k || ' ' || (to_regclass('b_' || k) IS NOT NULL)
                  || ' a.x_' || k || ' ' || EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass('a')
@@ -323,5 +323,5 @@ stat "conc_${KEY}_workers" "$WORKERS"
 stat "conc_${KEY}_rounds" "$ROUNDS"
 run_rounds
 run_free
-[ "$ENGINE" = pg ] && pq -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+[ "$ENGINE" = pg ] && pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 exit 0

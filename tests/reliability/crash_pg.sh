@@ -176,7 +176,7 @@ SQL
 # times and ids. Relations whose name matches the regex EXCLUDE are left out.
 fingerprint() {
   local db=$1 ex=${2:-^$}
-  pq -d "$db" -c "
+  pg_q_quiet -d "$db" -c "
     SELECT c.relname, c.relkind, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
            a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
       FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -192,7 +192,7 @@ fingerprint() {
     SELECT p.oid::regprocedure, md5(pg_get_functiondef(p.oid)) FROM pg_proc p
      WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f'
        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1;" || return 1
-  pq -d "$db" <<SQL
+  pg_q_quiet -d "$db" <<SQL
 SELECT string_agg(format('SELECT %L, count(*), md5(string_agg(r::text, %L ORDER BY r::text)) FROM %I r',
                          relname, ',', relname), ' UNION ALL ' ORDER BY relname) || ' ORDER BY 1'
   FROM pg_class WHERE relkind = 'r' AND relname ~ '^[ts]_[0-9a-z]+\$' AND relnamespace = 'public'::regnamespace
@@ -203,7 +203,7 @@ SQL
 
 # counts DB: "<application tables> <up history rows>"
 counts() {
-  pq -d "$1" -c "SELECT (SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname ~ '^[ts]_[0-9]+\$' AND relnamespace = 'public'::regnamespace)
+  pg_q_quiet -d "$1" -c "SELECT (SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relname ~ '^[ts]_[0-9]+\$' AND relnamespace = 'public'::regnamespace)
                         || ' ' || (SELECT count(*) FROM migrate_history WHERE direction = 'up' AND success)"
 }
 
@@ -212,7 +212,7 @@ counts() {
 # The number of indexes checked goes to $W/amcheck.n.
 corruption() {
   local out
-  out=$(pq -d "$1" -c "
+  out=$(pg_q_quiet -d "$1" -c "
     SELECT count(bt_index_check(c.oid, true))
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
      WHERE a.amname = 'btree' AND i.indisvalid AND c.relpersistence <> 't'" -c "
@@ -227,7 +227,7 @@ corruption() {
 wait_ready() {
   local i
   for ((i = 0; i < 600; i++)); do
-    if pg_isready -q && pq -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+    if pg_isready -q && pg_q_quiet -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
       return 0
     fi
     sleep 0.1
@@ -305,7 +305,7 @@ waiting() {
 
 # script_pipe DB: migrate_script's output piped into psql, as the README shows it
 script_pipe() {
-  pq -d "$1" -c "SELECT statement FROM migrate_script('$SDIR') ORDER BY seq" |
+  pg_q_quiet -d "$1" -c "SELECT statement FROM migrate_script('$SDIR') ORDER BY seq" |
     psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" >/dev/null
 }
 
@@ -320,7 +320,7 @@ script_exclude() {
 kill_point() {
   local call=$1 label=$2 how=$3 gate=$4 db victim rc out fp state c i pid='' seen='' event='' w
   if [ "$call" = apply ]; then db=rel_crash; else db=rel_crash_s; fi
-  out=$(pq -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db TEMPLATE ${db}_tpl STRATEGY FILE_COPY" 2>&1) ||
+  out=$(pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db TEMPLATE ${db}_tpl STRATEGY FILE_COPY" 2>&1) ||
     { fail "$label: could not copy the state before the call: $out"; return 1; }
   watcher_start "$db"
   hold "$gate" || { fail "$label: the watcher could not take $gate"; watcher_stop; return 1; }
@@ -329,7 +329,7 @@ kill_point() {
       PGAPPNAME=migrate-crash:call psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" \
         -c "SELECT migrate_apply('$DIR')" >"$W/victim.out" 2>"$W/victim.err" &
     else
-      { pq -d "$db" -c "SELECT statement FROM migrate_script('$SDIR') ORDER BY seq" |
+      { pg_q_quiet -d "$db" -c "SELECT statement FROM migrate_script('$SDIR') ORDER BY seq" |
         PGAPPNAME=migrate-crash:call psql -X -q -At -v ON_ERROR_STOP=1 -d "$db"; } >"$W/victim.out" 2>"$W/victim.err" &
     fi
     victim=$!
@@ -378,7 +378,7 @@ kill_point() {
   expect_eq "$label: amcheck after the kill" "" "$out"
   [ "$(cat "$W/amcheck.n" 2>/dev/null || echo 0)" -gt 0 ] || fail "$label: amcheck checked no index"
   expect_eq "$label: advisory locks left" 0 \
-    "$(pq -d "$db" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" 2>&1)"
+    "$(pg_q_quiet -d "$db" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'" 2>&1)"
   c=$(counts "$db" 2>&1)
   if [ "$call" = apply ]; then
     fp=$(fingerprint "$db" 2>&1)
@@ -394,7 +394,7 @@ kill_point() {
       "$BEFORE $BEFORE" | "$TOTAL $TOTAL") ;;
       *) fail "$label: tables and history rows disagree or are partial: $c" ;;
     esac
-    out=$(pq -d "$db" -c "SELECT migrate_apply('$DIR')" 2>&1)
+    out=$(pg_q_quiet -d "$db" -c "SELECT migrate_apply('$DIR')" 2>&1)
     case $state in
       before) expect_eq "$label: migrate_apply after the kill" "$((TOTAL - BEFORE))" "$out" ;;
       after) expect_eq "$label: migrate_apply after the kill" 0 "$out" ;;
@@ -405,7 +405,7 @@ kill_point() {
     # history ends at version h: everything but the marked migration's objects is exactly the
     # state a clean piped run has at h
     local h
-    h=$(pq -d "$db" -c "SELECT coalesce(max(version), '0000') FROM migrate_history WHERE direction = 'up' AND success" 2>&1)
+    h=$(pg_q_quiet -d "$db" -c "SELECT coalesce(max(version), '0000') FROM migrate_history WHERE direction = 'up' AND success" 2>&1)
     fp=$(fingerprint "$db" "$(script_exclude "$h")" 2>&1)
     if [ -z "${S_FP[$h]:-}" ]; then
       state=mixed
@@ -424,7 +424,7 @@ kill_point() {
         INVALID_NAMED=$((INVALID_NAMED + 1))
         [ "$(fingerprint "$db" "$(script_exclude "$h")" 2>&1)" == "$fp" ] || fail "$label: the refused run changed the database"
         expect_match "$label: the hint" 'HINT: +DROP INDEX CONCURRENTLY public.nt_s_main_n' "$out"
-        pq -d "$db" -c 'DROP INDEX CONCURRENTLY public.nt_s_main_n' >/dev/null 2>&1 || fail "$label: the hint's DROP INDEX failed"
+        pg_q_quiet -d "$db" -c 'DROP INDEX CONCURRENTLY public.nt_s_main_n' >/dev/null 2>&1 || fail "$label: the hint's DROP INDEX failed"
         out=$(script_pipe "$db" 2>&1) || fail "$label: the piped script after the DROP INDEX failed: $out"
       else
         fail "$label: the piped script after the kill failed: $out"
@@ -455,23 +455,23 @@ fi
 
 check_begin "pg crash: setup and clean runs"
 # the templates: the state before each call
-out=$(pq -d postgres -c "DROP DATABASE IF EXISTS rel_crash_tpl" -c "CREATE DATABASE rel_crash_tpl" 2>&1 &&
-  pq -d rel_crash_tpl -c 'CREATE EXTENSION migrate' -c 'CREATE EXTENSION amcheck' -c "$(history_gates_sql)" \
+out=$(pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash_tpl" -c "CREATE DATABASE rel_crash_tpl" 2>&1 &&
+  pg_q_quiet -d rel_crash_tpl -c 'CREATE EXTENSION migrate' -c 'CREATE EXTENSION amcheck' -c "$(history_gates_sql)" \
     -c "SELECT migrate_apply('$DIR', '$(printf '%04d' $BEFORE)')" 2>&1)
 expect_eq "apply: the state before the call" "$BEFORE" "$out"
-out=$(pq -d postgres -c "DROP DATABASE IF EXISTS rel_crash_s_tpl" -c "CREATE DATABASE rel_crash_s_tpl" 2>&1 &&
-  pq -d rel_crash_s_tpl -c 'CREATE EXTENSION migrate' -c 'CREATE EXTENSION amcheck' -c "$(history_gates_sql)" 2>&1 &&
-  { pq -d rel_crash_s_tpl -c "SELECT statement FROM migrate_script('$SDIR', '$(printf '%04d' $S_BEFORE)') ORDER BY seq" |
-    pq -d rel_crash_s_tpl >/dev/null; } 2>&1)
+out=$(pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash_s_tpl" -c "CREATE DATABASE rel_crash_s_tpl" 2>&1 &&
+  pg_q_quiet -d rel_crash_s_tpl -c 'CREATE EXTENSION migrate' -c 'CREATE EXTENSION amcheck' -c "$(history_gates_sql)" 2>&1 &&
+  { pg_q_quiet -d rel_crash_s_tpl -c "SELECT statement FROM migrate_script('$SDIR', '$(printf '%04d' $S_BEFORE)') ORDER BY seq" |
+    pg_q_quiet -d rel_crash_s_tpl >/dev/null; } 2>&1)
 expect_eq "script: the state before the call" "" "$out"
 expect_eq "script: history before the call" "$S_BEFORE" \
-  "$(pq -d rel_crash_s_tpl -c "SELECT count(*) FROM migrate_history" 2>&1)"
+  "$(pg_q_quiet -d rel_crash_s_tpl -c "SELECT count(*) FROM migrate_history" 2>&1)"
 
 DB=rel_crash
-pq -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB TEMPLATE rel_crash_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
+pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB TEMPLATE rel_crash_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
 PRE_FP=$(fingerprint "$DB")
 t0=$(now_ms)
-out=$(pq -d "$DB" -c "SELECT migrate_apply('$DIR')" 2>&1)
+out=$(pg_q_quiet -d "$DB" -c "SELECT migrate_apply('$DIR')" 2>&1)
 t1=$(now_ms)
 RUN_MS=$((t1 - t0))
 expect_eq "apply: clean run" "$((TOTAL - BEFORE))" "$out"
@@ -483,8 +483,8 @@ expect_eq "apply: clean run amcheck" "" "$(corruption "$DB")"
 declare -A S_FP=()
 for ((k = S_BEFORE; k <= S_TOTAL; k++)); do
   printf -v v '%04d' "$k"
-  pq -d postgres -c "DROP DATABASE IF EXISTS rel_crash_s WITH (FORCE)" -c "CREATE DATABASE rel_crash_s TEMPLATE rel_crash_s_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
-  if ! out=$({ pq -d rel_crash_s -c "SELECT statement FROM migrate_script('$SDIR', '$v') ORDER BY seq" |
+  pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash_s WITH (FORCE)" -c "CREATE DATABASE rel_crash_s TEMPLATE rel_crash_s_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
+  if ! out=$({ pg_q_quiet -d rel_crash_s -c "SELECT statement FROM migrate_script('$SDIR', '$v') ORDER BY seq" |
     psql -X -q -At -v ON_ERROR_STOP=1 -d rel_crash_s >/dev/null; } 2>&1); then
     fail "script: clean piped run to $v: $out"
   fi
@@ -494,7 +494,7 @@ S_FULL_FP=$(fingerprint rel_crash_s)
 expect_eq "script: clean run tables and history" "$((S_TOTAL - 2)) $S_TOTAL" "$(counts rel_crash_s 2>&1)"
 expect_eq "script: clean run amcheck" "" "$(corruption rel_crash_s)"
 expect_eq "script: the marked migration's index" "t" \
-  "$(pq -d rel_crash_s -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'nt_s_main_n'::regclass" 2>&1)"
+  "$(pg_q_quiet -d rel_crash_s -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'nt_s_main_n'::regclass" 2>&1)"
 check_end || exit 1
 echo "# pg: clean apply of $((TOTAL - BEFORE)) migrations $RUN_MS ms"
 stat pg_crash_migrations "$((TOTAL - BEFORE))"
@@ -557,7 +557,7 @@ for how in sigkill terminate immediate; do
     echo "# pg: ($(($(now_ms) - tp)) ms)"
   done
 done
-pq -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "DROP DATABASE IF EXISTS rel_crash_s WITH (FORCE)" \
+pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "DROP DATABASE IF EXISTS rel_crash_s WITH (FORCE)" \
   -c "DROP DATABASE IF EXISTS rel_crash_tpl" -c "DROP DATABASE IF EXISTS rel_crash_s_tpl" >/dev/null 2>&1
 total=0
 for how in sigkill terminate immediate; do

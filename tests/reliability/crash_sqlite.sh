@@ -127,7 +127,7 @@ kill_point() {
     "$BEFORE $BEFORE" | "$TOTAL $TOTAL") ;;
     *) fail "$label ($point): tables and history rows disagree or are partial: $c" ;;
   esac
-  out=$(sq "$db" "PRAGMA busy_timeout = 10000" "SELECT migrate_apply('m')" 2>&1)
+  out=$(sqlite_shell "$db" "PRAGMA busy_timeout = 10000" "SELECT migrate_apply('m')" 2>&1)
   case $state in
     before) expect_eq "$label ($point): migrate_apply after the kill" "10000
 $((TOTAL - BEFORE))" "$out" ;;
@@ -152,7 +152,7 @@ run_mode() {
   check_begin "sqlite crash ($mode): setup and clean run"
   rm -f "$mode/template.db"
   local out
-  out=$(sq "$mode/template.db" "PRAGMA journal_mode = $journal" "SELECT migrate_apply('m', '$BEFORE')" 2>&1)
+  out=$(sqlite_shell "$mode/template.db" "PRAGMA journal_mode = $journal" "SELECT migrate_apply('m', '$BEFORE')" 2>&1)
   expect_eq "template" "$journal
 $BEFORE" "$out"
   PRE_FP=$(fingerprint "$mode/template.db")

@@ -47,7 +47,7 @@ template() {
   local db=$1 journal=$2
   shift 2
   rm -f "$db"
-  sq "$db" "PRAGMA journal_mode = $journal" "CREATE TABLE keep (x)" "INSERT INTO keep VALUES (1)" "$@" >/dev/null
+  sqlite_shell "$db" "PRAGMA journal_mode = $journal" "CREATE TABLE keep (x)" "INSERT INTO keep VALUES (1)" "$@" >/dev/null
 }
 
 # loop LABEL KIND TEMPLATE SQL: one loop; prints its check line and records its figures

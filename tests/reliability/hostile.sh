@@ -79,12 +79,12 @@ sqlite_setup() {
 }
 
 pg_setup() {
-  pq -d postgres -c "DROP DATABASE IF EXISTS $PGDB" -c "DROP DATABASE IF EXISTS $PGGOOD" \
+  pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $PGDB" -c "DROP DATABASE IF EXISTS $PGGOOD" \
     -c "DROP DATABASE IF EXISTS $PGBASE" -c "CREATE DATABASE $PGBASE" >/dev/null || return 1
   local out
-  out=$(pq -d "$PGBASE" -c 'CREATE EXTENSION migrate' -c "SELECT migrate_apply($(lit "$W/base"))" 2>&1)
+  out=$(pg_q_quiet -d "$PGBASE" -c 'CREATE EXTENSION migrate' -c "SELECT migrate_apply($(lit "$W/base"))" 2>&1)
   [ "$out" = 2 ] || { echo "pg base: $out"; return 1; }
-  pq -d postgres -c "CREATE DATABASE $PGDB TEMPLATE $PGBASE" -c "CREATE DATABASE $PGGOOD TEMPLATE $PGBASE" >/dev/null
+  pg_q_quiet -d postgres -c "CREATE DATABASE $PGDB TEMPLATE $PGBASE" -c "CREATE DATABASE $PGGOOD TEMPLATE $PGBASE" >/dev/null
 }
 
 PG_LAST_DUMP=
@@ -92,7 +92,7 @@ PG_LAST_DUMP=
 # Put the database of the valid cases back to the base: what the base did not create goes, and
 # the history rows after the base's.
 pg_reset_good() {
-  pq -d "$PGGOOD" >/dev/null <<'SQL'
+  pg_q_quiet -d "$PGGOOD" >/dev/null <<'SQL'
 DO $$
 DECLARE r record;
 BEGIN
@@ -111,7 +111,7 @@ SQL
 sqlite_dump() { "$SQLITE3" -batch "$1" .dump 2>&1; }
 
 pg_dump_db() {
-  pq -d "$1" 2>&1 <<'SQL'
+  pg_q_quiet -d "$1" 2>&1 <<'SQL'
 SELECT c.relname, c.relkind, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
   FROM pg_class c LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
  WHERE c.relnamespace = 'public'::regnamespace ORDER BY 1, 3;
@@ -639,7 +639,7 @@ one_case() {
       if [ "$engine" = sqlite ]; then
         out=$("$SQLITE3" -batch "$db" "$check" 2>&1)
       else
-        out=$(pq -d "$db" -c "$check" 2>&1)
+        out=$(pg_q_quiet -d "$db" -c "$check" 2>&1)
       fi
       expect_eq "$engine: $check" "$CHECK_OUT" "$out"
     fi
@@ -654,7 +654,7 @@ one_case() {
       fail "$engine: the database changed:"$'\n'"$(diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | head -20)"
       # the next case starts from the base again
       if [ "$engine" = pg ]; then
-        pq -d postgres -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB TEMPLATE $PGBASE" >/dev/null
+        pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB TEMPLATE $PGBASE" >/dev/null
         PG_LAST_DUMP=
       fi
     fi
@@ -718,7 +718,7 @@ for s in "${SKIPPED[@]}"; do
   echo "# skipped: $s"
 done
 rm -f "$W/huge.sql"
-pq -d postgres -c "DROP DATABASE IF EXISTS $PGDB" -c "DROP DATABASE IF EXISTS $PGGOOD" \
+pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $PGDB" -c "DROP DATABASE IF EXISTS $PGGOOD" \
   -c "DROP DATABASE IF EXISTS $PGBASE" >/dev/null 2>&1
 echo "# hostile input: $BAD_TRIED bad inputs and $GOOD_TRIED valid ones, each on both engines ($((2 * BAD_TRIED)) bad calls); $KNOWN hit a known bug"
 stat hostile_bad "$BAD_TRIED"

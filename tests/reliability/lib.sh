@@ -9,41 +9,16 @@
 # choice), MIGRATE_SO (the SQLite extension, without .so), CRASH_DRIVER, and for the PostgreSQL
 # parts PGHOST/PGPORT/PGUSER/PGDATABASE of a running cluster.
 
+# check_begin / fail / expect_* / check_end (tests/lib/assert.sh); pg_q and pg_q_quiet
+# (tests/pg/cluster.sh).
+REL_TESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../lib/assert.sh
+. "$REL_TESTS/lib/assert.sh"
+# shellcheck source=../pg/cluster.sh
+. "$REL_TESTS/pg/cluster.sh"
+
 REL_SEED=${REL_SEED:-20240601}
 SQLITE3=${SQLITE3:-sqlite3}
-
-CHECK_NAME=
-CHECK_FAILS=()
-
-# check_begin NAME: start collecting failures for one result line.
-check_begin() {
-  CHECK_NAME=$1
-  CHECK_FAILS=()
-}
-
-# fail MESSAGE: a failed expectation of the current check.
-fail() {
-  CHECK_FAILS+=("$*")
-}
-
-# check_end: print the result line of the current check; returns 1 when it failed.
-check_end() {
-  if [ ${#CHECK_FAILS[@]} -eq 0 ]; then
-    echo "ok - $CHECK_NAME"
-    return 0
-  fi
-  echo "not ok - $CHECK_NAME"
-  local f n=0
-  for f in "${CHECK_FAILS[@]}"; do
-    n=$((n + 1))
-    if [ $n -gt 20 ]; then
-      echo "#   ... and $((${#CHECK_FAILS[@]} - 20)) more"
-      break
-    fi
-    printf '%s\n' "$f" | head -c 4000 | sed 's/^/#   /'
-  done
-  return 1
-}
 
 # known_bug NAME WHAT: the check of NAME failed only the way a known bug (listed in the report)
 # makes it fail. Printed as "not ok - NAME # TODO known bug: WHAT", which run.sh counts apart
@@ -58,29 +33,16 @@ known_bug() {
   return 0
 }
 
-expect_eq() {
-  [ "$2" == "$3" ] || fail "$1: expected [$2], got [$3]"
-}
-
-expect_match() {
-  [[ $3 =~ $2 ]] || fail "$1: [$3] does not match /$2/"
-}
-
 # stat KEY VALUE: a figure for the report (the last value of a key wins).
 stat() {
   printf '%s=%s\n' "$1" "$2" >>"$REL_STATS"
 }
 
-# sq DB [SQL...]: sqlite3 with the extension loaded; -bail, batch; each SQL argument in turn.
-sq() {
+# sqlite_shell DB [SQL...]: sqlite3 with the extension loaded; -bail, batch; each SQL argument in turn.
+sqlite_shell() {
   local db=$1
   shift
   "$SQLITE3" -batch -bail -cmd ".load $MIGRATE_SO" "$db" "$@"
-}
-
-# psql for scripts: no psqlrc, unaligned tuples, stop at the first error, NOTICEs off.
-pq() {
-  PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning" psql -X -q -At -v ON_ERROR_STOP=1 "$@"
 }
 
 # Milliseconds since the epoch.

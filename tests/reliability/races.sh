@@ -57,8 +57,8 @@ report "$CHECK_NAME" 'was applied but its file is missing from the folder|exit s
 # --- 1. the lock waiter, PostgreSQL -------------------------------------------------------------
 check_begin "race (pg): a call waiting for the lock, while another applies a file that appeared meanwhile"
 DB=rel_races
-if ! { pq -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&
-  pq -d "$DB" -c 'CREATE EXTENSION migrate'; }; then
+if ! { pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null &&
+  pg_q_quiet -d "$DB" -c 'CREATE EXTENSION migrate'; }; then
   fail "could not create the database"
 fi
 rm -rf p1 && mkdir -p p1/m && chmod -R 755 p1
@@ -70,13 +70,13 @@ holder=$!
 exec 7>p1/holder.fifo
 printf 'BEGIN;\nSELECT pg_advisory_xact_lock(%s);\n' "$LOCK_KEY" >&7
 for ((i = 0; i < 1000; i++)); do
-  [ "$(pq -d "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
+  [ "$(pg_q_quiet -d "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")" = 1 ] && break
   sleep 0.01
 done
 PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -d "$DB" -c "SELECT migrate_apply('$W/p1/m')" >p1/waiter.out 2>p1/waiter.err &
 waiter=$!
 for ((i = 0; i < 1000; i++)); do # until the waiter waits for the lock
-  [ "$(pq -d "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ] && break
+  [ "$(pg_q_quiet -d "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")" = 1 ] && break
   sleep 0.01
 done
 printf 'CREATE TABLE b (x integer);\n' >p1/m/tmp.2 && chmod 644 p1/m/tmp.2 && mv p1/m/tmp.2 p1/m/2_b.sql
@@ -88,7 +88,7 @@ rc=$?
 expect_eq "the holder applied both" 2 "$(grep -v '^$' p1/holder.out)"
 expect_eq "the waiter's call" "0" "$(cat p1/waiter.out)$(cat p1/waiter.err)"
 [ "$rc" -eq 0 ] || fail "the waiter failed (exit status $rc)"
-expect_eq "history" "1 2" "$(pq -d "$DB" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+expect_eq "history" "1 2" "$(pg_q_quiet -d "$DB" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
 report "$CHECK_NAME" 'was applied but its file is missing from the folder|exit status [0-9]' \
   "the waiting call read the folder before it waited for the lock, and reports the file that appeared meanwhile as missing: \"$(head -1 p1/waiter.err | sed 's/^ERROR: *//')\""
 
@@ -134,5 +134,5 @@ report "$CHECK_NAME" '^calls that failed' \
   "$errors of $READS calls failed, e.g. \"$(sed 's/^psql:[^:]*:[0-9]*: ERROR: *//' p2/err | head -1)\""
 stat races_pg_rename_errors "$errors"
 
-pq -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
 exit 0

@@ -134,8 +134,8 @@ printf 'CREATE TABLE items (w INTEGER NOT NULL, i INTEGER NOT NULL, n INTEGER NO
 if [ "$ENGINE" = sqlite ]; then
   "$SQLITE3" -batch db 'PRAGMA journal_mode = wal' >/dev/null
 else
-  if ! pq -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null ||
-    ! pq -d "$DB" -c 'CREATE EXTENSION migrate' >/dev/null; then
+  if ! pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null ||
+    ! pg_q_quiet -d "$DB" -c 'CREATE EXTENSION migrate' >/dev/null; then
     fail "could not create the database"
   fi
 fi
@@ -217,5 +217,5 @@ stat "soak_${ENGINE}_rows" "$rows_total"
 stat "soak_${ENGINE}_reads" "$reads"
 stat "soak_${ENGINE}_documented_errors" "$documented"
 stat "soak_${ENGINE}_other_errors" "$other"
-[ "$ENGINE" = pg ] && pq -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
+[ "$ENGINE" = pg ] && pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
 exit $rc

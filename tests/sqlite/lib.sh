@@ -2,9 +2,9 @@
 # shellcheck shell=bash disable=SC2034  # the variables set here are used by the test files
 #
 # Every case runs in a subshell whose working directory is a fresh temporary folder. A case calls
-# sq to run the real sqlite3 shell (with the extension loaded) and the expect_* helpers to check
-# what came out; a failed expectation prints a diff and marks the case failed, and the case goes
-# on so that one run shows every difference.
+# sqlite_run (or sqlite_q) to run the real sqlite3 shell (with the extension loaded) and the
+# expect_* assertions of tests/lib/assert.sh to check what came out; a failed expectation is
+# recorded with a diff, and the case goes on so that one run shows every difference.
 
 # --- how sqlite3 is run ------------------------------------------------------------------------
 
@@ -46,60 +46,10 @@ fi
 # The account migrate_apply records as applied_by.
 ME=$(id -un)
 
-# --- failures ----------------------------------------------------------------------------------
+# --- assertions (tests/lib/assert.sh): fail, expect_eq, expect_ok, expect_error, ... ---------
 
-FAILS=0
-
-# fail MESSAGE: record a failed expectation.
-fail() {
-  FAILS=$((FAILS + 1))
-  printf 'FAIL: %s\n' "$*"
-}
-
-# expect_eq LABEL EXPECTED ACTUAL: exact comparison, with a diff when they differ.
-expect_eq() {
-  if [ "$2" != "$3" ]; then
-    fail "$1 differs (${SQ_WHAT:-})"
-    diff -u --label expected --label actual <(printf '%s\n' "$2") <(printf '%s\n' "$3") |
-      sed 's/^/    /'
-  fi
-}
-
-# expect_match LABEL EXTENDED-REGEX ACTUAL
-expect_match() {
-  if ! [[ $3 =~ $2 ]]; then
-    fail "$1 does not match /$2/ (${SQ_WHAT:-})"
-    printf '%s\n' "$3" | sed 's/^/    actual: /'
-  fi
-}
-
-# After valgrind or a sanitizer failed a run (already reported with its whole output), what
-# that run printed is not compared again.
-SQ_TOOL_FAILED=0
-
-expect_out() { [ "$SQ_TOOL_FAILED" = 1 ] || expect_eq stdout "$1" "$OUT"; }
-expect_err() { [ "$SQ_TOOL_FAILED" = 1 ] || expect_eq stderr "$1" "$ERR"; }
-expect_rc() {
-  [ "$SQ_TOOL_FAILED" = 1 ] && return
-  if [ "$RC" != "$1" ]; then
-    fail "exit code $RC, expected $1 (${SQ_WHAT:-})"
-    [ -n "$ERR" ] && printf '%s\n' "$ERR" | sed 's/^/    stderr: /'
-  fi
-}
-
-# expect_ok STDOUT: the last sq succeeded, said nothing on stderr and printed exactly STDOUT.
-expect_ok() {
-  expect_rc 0
-  expect_err ""
-  expect_out "$1"
-}
-
-# expect_error STDERR [STDOUT]: the last sq failed (exit 1) with exactly STDERR (and STDOUT).
-expect_error() {
-  expect_rc 1
-  expect_err "$1"
-  [ $# -lt 2 ] || expect_out "$2"
-}
+# shellcheck source=../lib/assert.sh
+. "$LIB_DIR/../lib/assert.sh"
 
 # --- running sqlite3 ---------------------------------------------------------------------------
 
@@ -121,20 +71,20 @@ normalize_errors() {
 # Check the raw stderr of a run for valgrind or sanitizer reports; $1 file, $2 exit code.
 check_tool_errors() {
   local file=$1 rc=$2
-  SQ_TOOL_FAILED=0
+  ASSERT_SKIP_RUN=0
   if [ "$rc" = 124 ]; then
-    fail "sqlite3 did not finish within ${SQ_TIME_LIMIT}s (${SQ_WHAT:-})"
+    fail "sqlite3 did not finish within ${SQ_TIME_LIMIT}s (${ASSERT_CONTEXT:-})"
   fi
   if [ "$MIGRATE_VALGRIND" = 1 ] && { [ "$rc" = 99 ] || grep -q '^==[0-9]*==' "$file"; }; then
-    fail "valgrind reported errors (${SQ_WHAT:-})"
+    fail "valgrind reported errors (${ASSERT_CONTEXT:-})"
     sed 's/^/    /' "$file"
-    SQ_TOOL_FAILED=1
+    ASSERT_SKIP_RUN=1
   fi
   if [ "$MIGRATE_SANITIZE" = 1 ] &&
      { [ "$rc" = 98 ] || grep -Eq 'Sanitizer|runtime error:' "$file"; }; then
-    fail "the sanitizers reported errors (${SQ_WHAT:-})"
+    fail "the sanitizers reported errors (${ASSERT_CONTEXT:-})"
     sed 's/^/    /' "$file"
-    SQ_TOOL_FAILED=1
+    ASSERT_SKIP_RUN=1
   fi
 }
 
@@ -145,10 +95,10 @@ read_results() {
   ERR=$(grep -Ev '^==[0-9]+==|^\*\*[0-9]+\*\*' "$err" | normalize_errors)
 }
 
-# sq [--no-bail] [--no-load] DB [sqlite3 options...] < SQL
+# sqlite_run [--no-bail] [--no-load] DB [sqlite3 options...] < SQL
 # Runs the real sqlite3 shell on DB with the extension loaded (and -bail unless --no-bail),
 # reading SQL from stdin. Sets OUT (stdout), ERR (stderr, normalised) and RC (exit code).
-sq() {
+sqlite_run() {
   local bail=1 load=1
   while :; do
     case ${1-} in
@@ -164,7 +114,7 @@ sq() {
   [ "$load" = 1 ] && args+=(-cmd ".load $MIGRATE_SO")
   cat >.sq.in
   SQ_RUNS=$((${SQ_RUNS:-0} + 1))
-  SQ_WHAT="sqlite3 run $SQ_RUNS: $(grep -m1 -v '^[[:space:]]*$' .sq.in)"
+  ASSERT_CONTEXT="sqlite3 run $SQ_RUNS: $(grep -m1 -v '^[[:space:]]*$' .sq.in)"
   timeout "$SQ_TIME_LIMIT" "${RUNNER[@]}" "$SQLITE3" "${args[@]}" "$@" "$db" \
     <.sq.in >.sq.out 2>.sq.err
   RC=$?
@@ -173,11 +123,11 @@ sq() {
 }
 
 # Failure messages name the sqlite3 run they are about by the first line of its SQL.
-SQ_WHAT=
+ASSERT_CONTEXT=
 
-# sq_bg NAME DB INPUT [sqlite3 options...]: like sq, in the background, reading SQL from the file
-# or FIFO INPUT. sq_wait NAME waits for it and sets OUT, ERR and RC.
-sq_bg() {
+# sqlite_run_bg NAME DB INPUT [sqlite3 options...]: like sqlite_run, in the background, reading SQL from the file
+# or FIFO INPUT. sqlite_wait NAME waits for it and sets OUT, ERR and RC.
+sqlite_run_bg() {
   local name=$1 db=$2 input=$3
   shift 3
   local args=(-batch -bail -cmd ".load $MIGRATE_SO")
@@ -187,36 +137,34 @@ sq_bg() {
   eval "BG_PID_$name=\$!"
 }
 
-sq_wait() {
+sqlite_wait() {
   local name=$1 pid
   eval "pid=\$BG_PID_$name"
   wait "$pid"
   RC=$?
-  SQ_WHAT="background sqlite3 $name"
+  ASSERT_CONTEXT="background sqlite3 $name"
   check_tool_errors ".bg.$name.err" "$RC"
   read_results ".bg.$name.out" ".bg.$name.err"
 }
 
-# q DB SQL EXPECTED: run SQL (extension loaded) and expect it to succeed printing EXPECTED.
-q() {
-  sq "$1" <<<"$2"
+# sqlite_q DB SQL EXPECTED: run SQL (extension loaded) and expect it to succeed printing EXPECTED.
+sqlite_q() {
+  sqlite_run "$1" <<<"$2"
   expect_ok "$3"
 }
 
-# --- files -------------------------------------------------------------------------------------
-
-# put PATH < TEXT: write stdin to PATH, making its folder.
-put() {
-  mkdir -p "$(dirname "$1")"
-  cat >"$1"
+# dump DB: the whole database (schema, rows and history) as text, to compare before and after a
+# call.
+dump() {
+  sqlite_run --no-load "$1" <<<".dump"
+  expect_ok "$OUT"
+  DUMP=$OUT
 }
 
-# sha FILE / sha_text TEXT: the SHA-256 hex digest migrate records.
-sha() { sha256sum "$1" | cut -c1-64; }
-sha_text() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+# --- files: put, sha, sha_text, hex_text (tests/lib/files.sh) --------------------------------
 
-# hex_text TEXT: upper-case hex, as SQLite's hex() prints it.
-hex_text() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F; }
+# shellcheck source=../lib/files.sh
+. "$LIB_DIR/../lib/files.sh"
 
 # A GLOB applied_at must match: ISO-8601 UTC with milliseconds.
 ISO_GLOB='[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z'

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The SQLite test suite: the real extension in the real sqlite3 shell, one case per function.
+# The SQLite test suite: the real extension in the real sqlite3 shell, one case per function:
+# the test_* functions of tests/sqlite/test_*.sh and the case_* functions of tests/cases/*.sh
+# (the cases shared with PostgreSQL, through tests/cases/engine_sqlite.sh).
 #
 #   SQLITE3=sqlite3 MIGRATE_SO=/abs/path/sqlite_ext/migrate tests/sqlite/run.sh [PATTERN...]
 #
@@ -32,61 +34,52 @@ esac
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 export REPO_ROOT
 
-# Source every test file and list its cases in the order they are written.
+# The shared cases (tests/cases/*.sh, run on PostgreSQL too) speak through these words.
+CASES=$REPO_ROOT/tests/cases
+# shellcheck source=../cases/engine_sqlite.sh
+. "$CASES/engine_sqlite.sh"
+# shellcheck source=../cases/common.sh
+. "$CASES/common.sh"
+
+# Source every test file and every shared case file, and list their cases (test_* and case_*
+# functions) in the order they are written.
 cases=()
-for file in "$HERE"/test_*.sh; do
+for file in "$HERE"/test_*.sh "$CASES"/[a-z]*.sh; do
+  case $file in "$CASES"/engine_*.sh | "$CASES"/common.sh | "$CASES"/run_*.sh) continue ;; esac
   # shellcheck disable=SC1090
   . "$file"
   while IFS= read -r name; do
     cases+=("$name")
-  done < <(sed -n 's/^\(test_[A-Za-z0-9_]*\)[[:space:]]*()[[:space:]]*{.*/\1/p' "$file")
+  done < <(sed -n 's/^\(\(test\|case\)_[A-Za-z0-9_]*\)[[:space:]]*()[[:space:]]*{.*/\1/p' "$file")
 done
 
-# selected NAME [PATTERN...]: true when no pattern is given or one matches.
-selected() {
-  local name=$1 pattern
-  shift
-  [ $# -eq 0 ] && return 0
-  for pattern in "$@"; do
-    # shellcheck disable=SC2053
-    [[ $name == *$pattern* ]] && return 0
-  done
-  return 1
-}
-
-passed=0
-failed=0
 dir=
 # an interrupted run leaves no temporary folder behind
 trap 'rm -rf "${dir:?}" "$dir.log"; exit 130' INT TERM
 for name in "${cases[@]}"; do
-  selected "$name" "$@" || continue
+  check_selected "$name" "$@" || continue
   dir=$(mktemp -d "${TMPDIR:-/tmp}/migrate-sqlite-test.XXXXXX")
+  # the case runs in its own process and folder; its failures come back through its output
   (
     cd "$dir" || exit 1
-    FAILS=0
+    check_begin "$name"
     "$name"
     wait # nothing of a case may outlive it
-    [ "$FAILS" -eq 0 ]
+    check_failures
+    ! check_failed
   ) >"$dir.log" 2>&1
   status=$?
   label=${name#test_}
-  if [ "$status" -eq 0 ]; then
-    passed=$((passed + 1))
-    echo "ok - $label"
-  else
-    failed=$((failed + 1))
-    echo "not ok - $label"
-    sed 's/^/#   /' "$dir.log"
-    if [ "${MIGRATE_TEST_KEEP:-0}" = 1 ]; then
-      echo "#   (kept $dir)"
-    fi
+  check_begin "${label#case_}"
+  if [ "$status" -ne 0 ]; then
+    fail "$(cat "$dir.log")"
+    [ "${MIGRATE_TEST_KEEP:-0}" = 1 ] && fail "(kept $dir)"
   fi
+  CHECK_MAX_FAILS=0 CHECK_MAX_CHARS=0 check_end
   rm -f "$dir.log"
   if [ "$status" -eq 0 ] || [ "${MIGRATE_TEST_KEEP:-0}" != 1 ]; then
     rm -rf "$dir"
   fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+checks_summary

@@ -27,9 +27,9 @@ EOF
   down2=$(sha_text $'DROP TABLE posts;\n')
   up3=$(sha m/3_seed.sql)
 
-  q db "SELECT migrate_apply('m');" "3"
+  sqlite_q db "SELECT migrate_apply('m');" "3"
 
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT type, name FROM sqlite_schema ORDER BY name;
 SELECT * FROM users;
 SELECT id, version, name, direction, checksum, down_checksum, script, applied_by, success,
@@ -58,11 +58,11 @@ index|users_email
 test_rerun_is_idempotent_and_writes_nothing() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put m/2_b.up.sql <<<'CREATE TABLE b (y INTEGER);'
-  q db "SELECT migrate_apply('m');" "2"
+  sqlite_q db "SELECT migrate_apply('m');" "2"
   local before after
   before=$(stat -c '%s %.9Y' db; sha db)
   # connection 1 watches PRAGMA data_version, which moves when another connection commits
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 .connection 1
 .open db
 PRAGMA main.data_version;
@@ -85,7 +85,7 @@ EOF
 
   # the same watch sees a call that does apply something
   put m/3_c.up.sql <<<'CREATE TABLE c (z INTEGER);'
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 .connection 1
 .open db
 PRAGMA main.data_version;
@@ -105,7 +105,7 @@ test_apply_with_target() {
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put m/10_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/20240101_d.up.sql <<<'CREATE TABLE d (x INTEGER);'
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 SELECT migrate_apply('m', '2');
 SELECT version, state FROM migrations_status('m');
 SELECT name FROM sqlite_schema WHERE name <> 'migrate_history' ORDER BY 1;
@@ -129,15 +129,15 @@ b
 10
 20240101"
   # a target that names no migration is refused, with the versions on each side of it
-  sq db <<<"SELECT migrate_apply('m', '5');"
+  sqlite_run db <<<"SELECT migrate_apply('m', '5');"
   expect_error "target 5 is not the version of any migration, in the source or in history; nothing was changed
 The nearest versions are 2 (below) and 10 (above).
 HINT: give the version of an existing migration; '0' means before every migration"
-  sq db <<<"SELECT * FROM migrate_plan('m', '2024010');"
+  sqlite_run db <<<"SELECT * FROM migrate_plan('m', '2024010');"
   expect_error "target 2024010 is not the version of any migration, in the source or in history; nothing was changed
 The nearest versions are 10 (below) and 20240101 (above).
 HINT: give the version of an existing migration; '0' means before every migration"
-  sq db <<<"SELECT migrate_apply('m', 'latest');"
+  sqlite_run db <<<"SELECT migrate_apply('m', 'latest');"
   expect_error "target \"latest\" is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
 }
 
@@ -153,7 +153,7 @@ DROP TABLE b;
 EOF
   put m/3_c/up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/10_d.up.sql <<<'CREATE TABLE d (x INTEGER);'
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 .headers on
 SELECT * FROM migrate_plan('m');
 .headers off
@@ -183,9 +183,9 @@ EOF
 1|up|2|b|2_b.sql
 1|2
 2|3"
-  sq db <<<"SELECT * FROM migrate_plan;"
+  sqlite_run db <<<"SELECT * FROM migrate_plan;"
   expect_error "migrate_plan needs a migrations folder"
-  sq db <<<"SELECT * FROM migrate_plan('m', 'next');"
+  sqlite_run db <<<"SELECT * FROM migrate_plan('m', 'next');"
   expect_error "target \"next\" is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
 }
 
@@ -202,7 +202,7 @@ test_status_states_and_columns() {
   d=$(sha m/4_d.up.sql)
   f=$(sha m/6_f.up.sql)
   mv m/5_e.up.sql 5_e.up.sql.aside
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 SELECT migrate_apply('m');
 INSERT INTO migrate_history (version, name, direction, checksum, script, applied_at, applied_by,
                              execution_ms, success)
@@ -220,7 +220,7 @@ EOF
   e=$(sha m/5_e.up.sql)
   g=$(sha m/7_g.up.sql)
 
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 .headers on
 SELECT * FROM migrations_status('m') WHERE version = '7';
 .headers off
@@ -266,11 +266,11 @@ integer
 4_d.up.sql: migration 4 was applied but its file is missing from the folder
 5_e.up.sql: migration 5 failed when it last ran; its script has changed since, but only a migration marked no-transaction resumes
 HINT: restore the applied script as it was, or accept the change with migrate_repair; change an applied migration by adding a new one"
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "$problems"
-  sq db <<<"SELECT * FROM migrate_plan('m');"
+  sqlite_run db <<<"SELECT * FROM migrate_plan('m');"
   expect_error "$problems"
-  q db "SELECT count(*), sum(success) FROM migrate_history; SELECT count(*) FROM sqlite_schema WHERE name IN ('c', 'g');" "5|4
+  sqlite_q db "SELECT count(*), sum(success) FROM migrate_history; SELECT count(*) FROM sqlite_schema WHERE name IN ('c', 'g');" "5|4
 0"
 }
 
@@ -295,7 +295,7 @@ EOF
   comments=$(sha m/2_comments.up.sql)
   sections=$(sha_text $'\n')
   blank=$(sha m/4_blank.sql)
-  q db "SELECT migrate_apply('m');
+  sqlite_q db "SELECT migrate_apply('m');
 SELECT version, name, direction, checksum, success, length(up_sql) FROM migrate_history ORDER BY id;
 SELECT count(*) FROM migrations_status('m') WHERE state = 'applied';
 SELECT count(*) FROM migrate_plan('m');" "5
@@ -317,14 +317,14 @@ test_crlf_and_bom_edits_are_not_modifications() {
   local a b
   a=$(sha m/1_a.up.sql)
   b=$(sha_text $'CREATE TABLE b (y INTEGER);\n')
-  q db "SELECT migrate_apply('m');
+  sqlite_q db "SELECT migrate_apply('m');
 SELECT version, checksum, hex(up_sql) FROM migrate_history ORDER BY id;" "2
 1|$a|$(hex_text "$(cat m/1_a.up.sql)"$'\n')
 2|$b|$(hex_text $'CREATE TABLE b (y INTEGER);\n')"
 
   printf '\xEF\xBB\xBFCREATE TABLE a (x INTEGER);\r\nINSERT INTO a VALUES (1);\r\n' >m/1_a.up.sql
   printf -- '-- migrate:up\nCREATE TABLE b (y INTEGER);\n-- migrate:down\nDROP TABLE b;\n' >m/2_b.sql
-  q db "SELECT version, state, checksum = applied_checksum FROM migrations_status('m');
+  sqlite_q db "SELECT version, state, checksum = applied_checksum FROM migrations_status('m');
 SELECT count(*) FROM migrate_plan('m');
 SELECT migrate_apply('m');" "1|applied|1
 2|applied|1
@@ -333,7 +333,7 @@ SELECT migrate_apply('m');" "1|applied|1
 
   # whereas a real edit is one
   printf 'CREATE TABLE a (x INTEGER);\nINSERT INTO a VALUES (2);\n' >m/1_a.up.sql
-  q db "SELECT version, state FROM migrations_status('m');" "1|modified
+  sqlite_q db "SELECT version, state FROM migrations_status('m');" "1|modified
 2|applied"
 }
 
@@ -363,7 +363,7 @@ EOF
   put m/README.md <<<'# not a migration'
   : | put m/.gitkeep
 
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 SELECT version, name, state, script FROM migrations_status('m');
 SELECT migrate_apply('m');
 SELECT name FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history' ORDER BY rowid;
@@ -403,7 +403,7 @@ DROP TABLE b;
 EOF
   put bad/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put bad/2_b.up.sql <<<'CREATE TABLE b (y INTEGER); INSERT INTO nope VALUES (1);'
-  sq --no-bail :memory: <<'EOF'
+  sqlite_run --no-bail :memory: <<'EOF'
 SELECT migrate_apply('bad');
 SELECT count(*) FROM sqlite_schema;
 SELECT migrate_apply('m');
@@ -434,7 +434,7 @@ test_examples_folder_applies_and_reverts() {
         f=${f##*/}
         echo "${f%%_*}"
       done | sort -u | wc -l)
-  sq db <<EOF
+  sqlite_run db <<EOF
 PRAGMA foreign_keys = ON;
 SELECT migrate_apply('$REPO_ROOT/examples');
 SELECT count(*) FROM migrations_status('$REPO_ROOT/examples') WHERE state = 'applied';
@@ -481,7 +481,7 @@ test_apply_count() {
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put m/4_d.up.sql <<<'CREATE TABLE d (x INTEGER);'
-  q db "SELECT migrate_apply('m', NULL, 2);
+  sqlite_q db "SELECT migrate_apply('m', NULL, 2);
 SELECT group_concat(version || ':' || state, ' ') FROM migrations_status('m');
 SELECT migrate_apply('m', '4', 1);
 SELECT migrate_apply('m', NULL, NULL);
@@ -492,7 +492,7 @@ SELECT group_concat(version, ' ') FROM migrate_history;" "2
 1 2 3 4"
   local bad
   for bad in 0 -1 "'two'" 1.5; do
-    sq db <<<"SELECT migrate_apply('m', NULL, $bad);"
+    sqlite_run db <<<"SELECT migrate_apply('m', NULL, $bad);"
     expect_error "migrate_apply: count must be a whole number, 1 or more"
   done
 }

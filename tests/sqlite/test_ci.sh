@@ -23,7 +23,7 @@ ci_recipe() {
   DB=db MIGRATIONS=m PATH="$PWD/bin:$PATH" LD_LIBRARY_PATH="$(dirname "$MIGRATE_SO")" \
     timeout "$SQ_TIME_LIMIT" bash recipe.sh >.ci.out 2>.ci.err
   RC=$?
-  SQ_WHAT="the README's CI recipe"
+  ASSERT_CONTEXT="the README's CI recipe"
   check_tool_errors .ci.err "$RC"
   read_results .ci.out .ci.err
 }
@@ -36,7 +36,7 @@ test_ci_recipe_as_printed() {
   expect_rc 0
   expect_eq "stdout of a clean run" "ok
 2" "$OUT"
-  q db "SELECT version, state FROM migrations_status('m');" "1|applied
+  sqlite_q db "SELECT version, state FROM migrations_status('m');" "1|applied
 2|applied"
 
   # an applied migration edited: refused before anything is applied
@@ -67,7 +67,7 @@ test_ci_recipe_as_printed() {
   rm m/4_bad.sql
   ci_recipe
   expect_rc 0
-  q db "SELECT version, state FROM migrations_status('m');" "1|applied
+  sqlite_q db "SELECT version, state FROM migrations_status('m');" "1|applied
 2|applied
 3|applied"
 }

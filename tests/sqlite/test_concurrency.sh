@@ -22,27 +22,27 @@ EOF
 test_concurrent_apply_from_two_processes() {
   slow_migrations
   printf '.timeout %s\nSELECT migrate_apply('"'m'"');\n' "$BUSY_MS" >apply.sql
-  sq_bg one db apply.sql
+  sqlite_run_bg one db apply.sql
   # start the second while the first is inside its transaction (its journal exists), when the
   # timing allows; either way each migration must run once
   local i
-  # shellcheck disable=SC2154  # set by sq_bg
+  # shellcheck disable=SC2154  # set by sqlite_run_bg
   for ((i = 0; i < 500; i++)); do
     [ -e db-journal ] || ! kill -0 "$BG_PID_one" 2>/dev/null && break
     sleep 0.01
   done
-  sq_bg two db apply.sql
+  sqlite_run_bg two db apply.sql
   local one two
-  sq_wait one
+  sqlite_wait one
   expect_rc 0
   expect_err ""
   one=$OUT
-  sq_wait two
+  sqlite_wait two
   expect_rc 0
   expect_err ""
   two=$OUT
   expect_eq "results of the two calls" "0 3" "$(printf '%s\n%s\n' "$one" "$two" | sort -n | tr '\n' ' ' | sed 's/ $//')"
-  q db "SELECT version, count(*) FROM migrate_history GROUP BY version ORDER BY version;
+  sqlite_q db "SELECT version, count(*) FROM migrate_history GROUP BY version ORDER BY version;
 SELECT count(*), sum(n) = $BIG_ROWS * ($BIG_ROWS + 1) / 2 FROM big;
 SELECT count(*) FROM big2;
 SELECT migrate_apply('m');" "1|1
@@ -59,7 +59,7 @@ test_locked_without_busy_timeout() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   mkfifo holder.fifo
-  sq_bg holder db holder.fifo
+  sqlite_run_bg holder db holder.fifo
   exec 7>holder.fifo
   # the holder applies inside its own transaction and keeps it open, then says it is ready
   printf '%s\n' "BEGIN;" "SELECT migrate_apply('m');" ".output ready" "SELECT 'ready';" \
@@ -75,22 +75,22 @@ test_locked_without_busy_timeout() {
   done
 
   # foreign_keys is switched off before the lock is tried: it must come back on after the refusal
-  sq --no-bail db <<<"PRAGMA foreign_keys = ON;
+  sqlite_run --no-bail db <<<"PRAGMA foreign_keys = ON;
 SELECT migrate_apply('m');
 PRAGMA foreign_keys;"
   expect_error "database is locked" "1"
-  sq db <<<"SELECT * FROM migrate_plan('m');"
+  sqlite_run db <<<"SELECT * FROM migrate_plan('m');"
   expect_ok "1|up|1|a|1_a.up.sql
 2|up|2|b|2_b.up.sql"
 
   printf '%s\n' "ROLLBACK;" >&7
   exec 7>&-
-  sq_wait holder
+  sqlite_wait holder
   expect_ok "2"
-  q db "SELECT count(*) FROM sqlite_schema;" "0"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema;" "0"
 
   # once the lock is free the same call goes through
-  q db "SELECT migrate_apply('m'); SELECT version FROM migrate_history ORDER BY id;" "2
+  sqlite_q db "SELECT migrate_apply('m'); SELECT version FROM migrate_history ORDER BY id;" "2
 1
 2"
 }
@@ -109,9 +109,9 @@ UPDATE a SET y = 'v' || x;
 -- migrate:down
 ALTER TABLE a DROP COLUMN y;
 EOF
-  q db "PRAGMA journal_mode = $mode; SELECT migrate_apply('m');" "$mode
+  sqlite_q db "PRAGMA journal_mode = $mode; SELECT migrate_apply('m');" "$mode
 2"
-  q db "PRAGMA journal_mode; SELECT group_concat(y) FROM a; SELECT count(*) FROM migrate_history;" "$mode
+  sqlite_q db "PRAGMA journal_mode; SELECT group_concat(y) FROM a; SELECT count(*) FROM migrate_history;" "$mode
 v1,v2,v3
 2"
   put m/3_c.up.sql <<'EOF'
@@ -120,9 +120,9 @@ CREATE TABLE c (x INTEGER);
 INSERT INTO c VALUES (1);
 INSERT INTO c SELECT * FROM nope;
 EOF
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 3 (3_c.up.sql, line 4): no such table: nope" ""
-  q db "PRAGMA journal_mode; SELECT count(*) FROM a; SELECT count(*) FROM migrate_history;
+  sqlite_q db "PRAGMA journal_mode; SELECT count(*) FROM a; SELECT count(*) FROM migrate_history;
 SELECT count(*) FROM sqlite_schema WHERE name = 'c'; PRAGMA integrity_check;" "$mode
 3
 2
@@ -130,7 +130,7 @@ SELECT count(*) FROM sqlite_schema WHERE name = 'c'; PRAGMA integrity_check;" "$
 ok"
   # and a reader on another connection during the call sees the state before it, then after
   put m/3_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 .connection 1
 .open db
 BEGIN;

@@ -18,9 +18,9 @@ INSERT INTO nope
   VALUES (2);
 CREATE TABLE c (z INTEGER);
 EOF
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 2 (2_b.up.sql, line 5): no such table: nope" ""
-  q db "SELECT count(*) FROM sqlite_schema;" "0"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema;" "0"
   if [ -e db-journal ] || [ -e db-wal ]; then fail "a journal was left behind"; fi
 
   # the same with a runtime error, when history already exists: its rows stay as they were
@@ -31,11 +31,11 @@ INSERT INTO b
   VALUES (NULL);
 EOF
   mv m/2_b.up.sql 2_b.up.sql.aside
-  q db "SELECT migrate_apply('m');" "1"
+  sqlite_q db "SELECT migrate_apply('m');" "1"
   mv 2_b.up.sql.aside m/2_b.up.sql
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 2 (2_b.up.sql, line 3): NOT NULL constraint failed: b.y" ""
-  q db "SELECT name FROM sqlite_schema ORDER BY 1; SELECT version FROM migrate_history;
+  sqlite_q db "SELECT name FROM sqlite_schema ORDER BY 1; SELECT version FROM migrate_history;
 SELECT * FROM a;" "a
 migrate_history
 1
@@ -45,7 +45,7 @@ migrate_history
 # In a sectioned file the line is the file's, not the section's.
 test_failure_line_in_sectioned_file() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER PRIMARY KEY);'
-  q db "SELECT migrate_apply('m');" "1"
+  sqlite_q db "SELECT migrate_apply('m');" "1"
   put m/2_b.sql <<'EOF'
 -- A dbmate file whose up section starts below line 1;
 -- line numbers in errors are the file's.
@@ -66,9 +66,9 @@ EOF
 -- migrate:up
 CREATE TABLE c (x INTEGER);
 EOF
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 2 (2_b.sql, line 10): UNIQUE constraint failed: a.x"
-  q db "SELECT count(*) FROM a; SELECT version, state FROM migrations_status('m');" "0
+  sqlite_q db "SELECT count(*) FROM a; SELECT version, state FROM migrations_status('m');" "0
 1|applied
 2|pending
 3|pending"
@@ -87,15 +87,15 @@ FROM g;
 -- +goose Down
 DROP TABLE g;
 EOF
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 2 (2_g.sql, line 6, column 8): no such column: missing_column"
-  q db "SELECT count(*) FROM sqlite_schema WHERE name = 'g';" "0"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema WHERE name = 'g';" "0"
 
   # CRLF line endings and a BOM do not shift the line
   rm m/2_g.sql
   printf '\xEF\xBB\xBF-- goose, saved on Windows\r\n-- +goose Up\r\nCREATE TABLE w (x INTEGER);\r\n\r\nINSERT INTO w VALUES (1), (2);\r\nINSERT INTO w\r\n  SELECT * FROM nope;\r\n-- +goose Down\r\nDROP TABLE w;\r\n' |
     put m/2_w.sql
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 2 (2_w.sql, line 6): no such table: nope"
 }
 
@@ -118,7 +118,7 @@ CREATE TABLE a (x INTEGER);
 /* undo */ ROLLBACK;
 EOF
   local msg="transaction control (BEGIN, COMMIT, END, ROLLBACK) is not allowed in a migration: migrate_apply runs the whole call in one transaction"
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply('commit');
 SELECT migrate_apply('begin');
 SELECT migrate_apply('end');
@@ -138,7 +138,7 @@ ROLLBACK TRANSACTION TO SAVEPOINT mine;
 RELEASE mine;
 CREATE TABLE kept (y INTEGER);
 EOF
-  q db "SELECT migrate_apply('savepoints');
+  sqlite_q db "SELECT migrate_apply('savepoints');
 SELECT name FROM sqlite_schema ORDER BY 1;" "1
 kept
 migrate_history"
@@ -161,7 +161,7 @@ is not a marker either */
 -- migrate:down
 DROP TABLE t;
 EOF
-  q db2 "SELECT migrate_apply('triggers');
+  sqlite_q db2 "SELECT migrate_apply('triggers');
 UPDATE t SET note = 'x';
 SELECT id, note, updated FROM t;
 SELECT hex(down_sql) FROM migrate_history;" "1
@@ -173,14 +173,14 @@ $(hex_text $'DROP TABLE t;\n')"
 # that reads a table.
 test_apply_from_a_table_is_refused() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 CREATE TABLE t (d TEXT);
 INSERT INTO t VALUES ('m');
 SELECT migrate_apply(d) FROM t;
 SELECT name FROM sqlite_schema ORDER BY 1;
 EOF
   expect_error "migrate_apply must be called as a plain SELECT migrate_apply(...): the calling statement (or another one still running on this connection) reads a table, and SQLite cannot change the schema while it does" "t"
-  q db "SELECT migrate_apply((SELECT 'm'));" "1"
+  sqlite_q db "SELECT migrate_apply((SELECT 'm'));" "1"
 }
 
 # Inside a caller's transaction the call nests: the caller's ROLLBACK undoes it, a failure undoes
@@ -190,7 +190,7 @@ test_nested_in_caller_transaction() {
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   put bad/1_c.up.sql <<<'CREATE TABLE c (x INTEGER);'
   put bad/2_d.up.sql <<<'INSERT INTO nope VALUES (1);'
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 CREATE TABLE mine (x INTEGER);
 BEGIN;
 INSERT INTO mine VALUES (1);
@@ -216,7 +216,7 @@ mine
 1
 mine
 2"
-  q db "SELECT name FROM sqlite_schema ORDER BY 1; SELECT * FROM mine;
+  sqlite_q db "SELECT name FROM sqlite_schema ORDER BY 1; SELECT * FROM mine;
 SELECT version FROM migrate_history ORDER BY id;" "a
 b
 migrate_history

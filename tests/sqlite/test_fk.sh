@@ -29,11 +29,11 @@ EOF
 # is on again afterwards. (Run by hand with enforcement on, the same script loses them.)
 test_fk_parent_rebuild_keeps_cascade_children() {
   fk_schema
-  q db "PRAGMA foreign_keys = ON; SELECT migrate_apply('m'); SELECT count(*) FROM child;" "1
+  sqlite_q db "PRAGMA foreign_keys = ON; SELECT migrate_apply('m'); SELECT count(*) FROM child;" "1
 3"
   cp db control.db
   rebuild_parent_sql | put m/2_rebuild_parent.up.sql
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 PRAGMA foreign_keys = ON;
 SELECT count(*) FROM child;
 SELECT migrate_apply('m');
@@ -53,7 +53,7 @@ EOF
 2"
 
   # control: the same script outside migrate_apply, with enforcement on, cascades
-  sq --no-load control.db < <(
+  sqlite_run --no-load control.db < <(
     echo "PRAGMA foreign_keys = ON;"
     rebuild_parent_sql
     echo "SELECT count(*) FROM child;"
@@ -68,7 +68,7 @@ test_fk_enforcement_restored_after_failure() {
 DROP TABLE child;
 SELECT * FROM nope;
 EOF
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 PRAGMA foreign_keys = ON;
 SELECT migrate_apply('m', '1');
 PRAGMA foreign_keys;
@@ -87,7 +87,7 @@ FOREIGN KEY constraint failed"
 3
 3"
 
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 PRAGMA foreign_keys = OFF;
 SELECT migrate_apply('m');
 PRAGMA foreign_keys;
@@ -100,10 +100,10 @@ EOF
 # there before the call are not blamed on it.
 test_fk_violation_fails_the_call() {
   fk_schema
-  q db "PRAGMA foreign_keys = ON; SELECT migrate_apply('m');" "1"
+  sqlite_q db "PRAGMA foreign_keys = ON; SELECT migrate_apply('m');" "1"
   put m/2_ok.up.sql <<<'CREATE TABLE other (x INTEGER);'
   put m/3_delete_parent.up.sql <<<'DELETE FROM parent WHERE id = 1;'
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 PRAGMA foreign_keys = ON;
 SELECT migrate_apply('m');
 PRAGMA foreign_keys;
@@ -123,7 +123,7 @@ HINT: run PRAGMA foreign_key_check after applying by hand to see them" "1
 
   # an orphan made beforehand (enforcement off) does not stop a clean migration
   rm m/3_delete_parent.up.sql
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 PRAGMA foreign_keys = OFF;
 INSERT INTO child VALUES (4, 99);
 PRAGMA foreign_keys = ON;

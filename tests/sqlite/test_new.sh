@@ -17,7 +17,7 @@ DROP TABLE a;'
   put pairs/20240101000000_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   local dir out v
   for dir in empty sections folder flyway pairs; do
-    sq db <<<"SELECT migrate_new('$dir', 'add_users');"
+    sqlite_run db <<<"SELECT migrate_new('$dir', 'add_users');"
     expect_rc 0
     out=$OUT
     v=$(printf '%s\n' "$out" | head -n 1 | grep -oE '20[0-9]{12}')
@@ -35,11 +35,11 @@ $dir/${v}_add_users/down.sql" "$out" ;;
 $dir/U${v}__add_users.sql" "$out" ;;
     esac
     # the new migration is pending and applies (comments only), down script included
-    q "$dir.db" "SELECT migrate_apply('$dir'); SELECT state FROM migrations_status('$dir') WHERE name = 'add_users';" "$([ "$dir" = empty ] && echo 1 || echo 2)
+    sqlite_q "$dir.db" "SELECT migrate_apply('$dir'); SELECT state FROM migrations_status('$dir') WHERE name = 'add_users';" "$([ "$dir" = empty ] && echo 1 || echo 2)
 applied"
   done
   mkdir asked
-  sq db <<<"SELECT migrate_new('asked', 'x', 'folder');"
+  sqlite_run db <<<"SELECT migrate_new('asked', 'x', 'folder');"
   expect_rc 0
   expect_match "a layout asked for" '^asked/20[0-9]{12}_x/up\.sql' "$OUT"
 }
@@ -49,24 +49,24 @@ applied"
 # so the hint says what to insert).
 test_new_refusals() {
   put m/99990101000000_future.sql <<<'SELECT 1;'
-  sq db <<<"SELECT migrate_new('m', 'bad name');"
+  sqlite_run db <<<"SELECT migrate_new('m', 'bad name');"
   expect_error "migrate_new: name \"bad name\" must be 1 to 200 letters, digits, '_' or '-'; nothing was created"
-  sq db <<<"SELECT migrate_new('m', '../x');"
+  sqlite_run db <<<"SELECT migrate_new('m', '../x');"
   expect_error "migrate_new: name \"../x\" must be 1 to 200 letters, digits, '_' or '-'; nothing was created"
-  sq db <<<"SELECT migrate_new('m', 'x', 'weird');"
+  sqlite_run db <<<"SELECT migrate_new('m', 'x', 'weird');"
   expect_error "migrate_new: layout must be 'pairs', 'sections', 'folder' or 'flyway', not \"weird\""
-  sq db <<<"SELECT migrate_new('m', 'late');"
+  sqlite_run db <<<"SELECT migrate_new('m', 'late');"
   expect_rc 1
   expect_match "a version that would not sort after the newest" "^migrate_new: the new version 20[0-9]{12} would not sort after 99990101000000 \(99990101000000_future.sql\), the newest migration in the folder; nothing was created" "$ERR"
-  sq db <<<"SELECT migrate_new(NULL, 'x');"
+  sqlite_run db <<<"SELECT migrate_new(NULL, 'x');"
   expect_rc 1
   expect_match "NULL means migrate_scripts" "^migrate_new: a NULL folder means the migrate_scripts table, which holds no files; nothing was created
 HINT: insert the migration there: INSERT INTO migrate_scripts \(version, name, up_sql, down_sql\) VALUES \('20[0-9]{12}', 'x', '...', '...'\)$" "$ERR"
-  sq db <<<"SELECT migrate_new('m', NULL);"
+  sqlite_run db <<<"SELECT migrate_new('m', NULL);"
   expect_error "migrate_new needs a name"
   expect_eq "files after the refusals" "m/99990101000000_future.sql" "$(find m -type f)"
   # from schema code it is refused like every function that writes
-  sq db <<<"CREATE VIEW v AS SELECT migrate_new('m', 'x'); SELECT * FROM v;"
+  sqlite_run db <<<"CREATE VIEW v AS SELECT migrate_new('m', 'x'); SELECT * FROM v;"
   expect_rc 1
   expect_eq "files after the view" "m/99990101000000_future.sql" "$(find m -type f)"
 }

@@ -30,8 +30,8 @@ EOF
 # third runs after it in a transaction of its own, and history has all three, in order.
 test_notx_runs_between_ordinary_migrations() {
   notx_wal_fixture
-  q db "SELECT migrate_apply('m');" "3"
-  q db "PRAGMA journal_mode;
+  sqlite_q db "SELECT migrate_apply('m');" "3"
+  sqlite_q db "PRAGMA journal_mode;
 SELECT id, version, name, direction, success, completed_statements IS NULL FROM migrate_history;
 SELECT version, state FROM migrations_status('m');
 SELECT * FROM c;
@@ -48,9 +48,9 @@ b
 c
 migrate_history"
   # the statements kept are the file as written, marker included
-  q db "SELECT up_sql = CAST(readfile('m/2_wal.up.sql') AS TEXT), checksum = '$(sha m/2_wal.up.sql)'
+  sqlite_q db "SELECT up_sql = CAST(readfile('m/2_wal.up.sql') AS TEXT), checksum = '$(sha m/2_wal.up.sql)'
 FROM migrate_history WHERE version = '2';" "1|1"
-  q db "SELECT migrate_apply('m'); SELECT count(*) FROM migrate_history;" "0
+  sqlite_q db "SELECT migrate_apply('m'); SELECT count(*) FROM migrate_history;" "0
 3"
 }
 
@@ -62,9 +62,9 @@ test_notx_later_failure_keeps_earlier_segments() {
 CREATE TABLE c (z INTEGER);
 INSERT INTO nope VALUES (1);
 EOF
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 3 (3_c.up.sql, line 2): no such table: nope" ""
-  q db "PRAGMA journal_mode;
+  sqlite_q db "PRAGMA journal_mode;
 SELECT version, success FROM migrate_history ORDER BY id;
 SELECT version, state FROM migrations_status('m');
 SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1;" "wal
@@ -108,7 +108,7 @@ EOF
 -- migrate:up
 CREATE TABLE d (x INTEGER);
 EOF
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 BEGIN;
 SELECT migrate_apply('m');
 SELECT migrate_apply('m', '2');
@@ -119,7 +119,7 @@ EOF
   expect_err "2_fk.sql: migration 2 is marked no-transaction and needs the connection in autocommit mode, but a transaction is open; nothing was applied
 2_fk.sql: migration 2 is marked no-transaction and needs the connection in autocommit mode, but a transaction is open; nothing was applied"
   expect_out "0"
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply('m', '2');
 BEGIN;
 SELECT migrate_apply('m');
@@ -128,7 +128,7 @@ EOF
   expect_rc 1
   expect_err "3_wal.sql: migration 3 is marked no-transaction and needs the connection in autocommit mode, but a transaction is open; nothing was applied"
   expect_out "2"
-  q db "SELECT migrate_apply('m'); PRAGMA foreign_keys; PRAGMA journal_mode;
+  sqlite_q db "SELECT migrate_apply('m'); PRAGMA foreign_keys; PRAGMA journal_mode;
 SELECT version, up_sql, down_sql FROM migrate_history ORDER BY id;" "2
 0
 wal
@@ -148,7 +148,7 @@ CREATE TABLE g (x INTEGER);
 |"
   # within one shell session the pragma the migration ran is still in force afterwards
   rm db db-wal db-shm 2>/dev/null
-  q db "SELECT migrate_apply('m', '2'); PRAGMA foreign_keys;" "2
+  sqlite_q db "SELECT migrate_apply('m', '2'); PRAGMA foreign_keys;" "2
 1"
 }
 
@@ -180,9 +180,9 @@ HINT: migration 2 ran outside a transaction and is recorded as failed after 2 co
 # refuses until the script changes.
 test_notx_failure_is_recorded_and_refused() {
   notx_failing_fixture
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "$NOTX_FAILED_ERROR" ""
-  q db "SELECT id, version, direction, success, completed_statements, checksum = '$(sha m/2_nt.up.sql)',
+  sqlite_q db "SELECT id, version, direction, success, completed_statements, checksum = '$(sha m/2_nt.up.sql)',
 up_sql = CAST(readfile('m/2_nt.up.sql') AS TEXT) FROM migrate_history ORDER BY id;
 SELECT version, state FROM migrations_status('m');
 SELECT version, state FROM migrations_status;
@@ -200,7 +200,7 @@ log
 migrate_history"
   # the first row's checksum is 1_log's, not 2_nt's: the 0|0 above is right
   cp db db.before
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply('m');
 SELECT * FROM migrate_plan('m');
 SELECT * FROM migrate_script('m');
@@ -222,14 +222,14 @@ $refusal"
 # run again (CREATE TABLE b would fail), then the migrations after it run.
 test_notx_resume_after_fix() {
   notx_failing_fixture
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "$NOTX_FAILED_ERROR" ""
   sed -i 's/INTO nope/INTO b/' m/2_nt.up.sql
-  q db "SELECT version, state FROM migrations_status('m');" "1|applied
+  sqlite_q db "SELECT version, state FROM migrations_status('m');" "1|applied
 2|failed
 3|pending"
-  q db "SELECT migrate_apply('m');" "2"
-  q db "SELECT * FROM log; SELECT * FROM b;
+  sqlite_q db "SELECT migrate_apply('m');" "2"
+  sqlite_q db "SELECT * FROM log; SELECT * FROM b;
 SELECT id, version, direction, success, completed_statements FROM migrate_history ORDER BY id;
 SELECT version, state FROM migrations_status('m');
 SELECT up_sql = CAST(readfile('m/2_nt.up.sql') AS TEXT), checksum = '$(sha m/2_nt.up.sql)'
@@ -245,14 +245,14 @@ FROM migrate_history WHERE id = 3;" "2: statement 2
 2|applied
 3|applied
 1|1"
-  q db "SELECT migrate_validate('m');" "ok"
+  sqlite_q db "SELECT migrate_validate('m');" "ok"
 }
 
 # A fix that changes a statement that already ran is refused, and nothing changes; restoring
 # it lets the migration resume.
 test_notx_resume_refuses_changed_statements() {
   notx_failing_fixture
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "$NOTX_FAILED_ERROR" ""
   cp db db.before
   # statement 2 changed (and the failing one fixed)
@@ -263,7 +263,7 @@ INSERT INTO log VALUES ('2: statement 2, changed');
 INSERT INTO b VALUES (1);
 INSERT INTO log VALUES ('2: statement 4');
 EOF
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "2_nt.up.sql: migration 2 failed after 2 statements had run, and statement 2 has changed since; nothing was run
 HINT: restore the statements that already ran, or clear the failure with migrate_repair to run the migration from its start" ""
   cmp -s db db.before || fail "the refused resume changed the database"
@@ -273,7 +273,7 @@ HINT: restore the statements that already ran, or clear the failure with migrate
 INSERT INTO log VALUES ('2: statement 2');
 INSERT INTO b VALUES (1);
 EOF
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "2_nt.up.sql: migration 2 failed after 2 statements had run, and statement 1 has changed since; nothing was run
 HINT: restore the statements that already ran, or clear the failure with migrate_repair to run the migration from its start" ""
   cmp -s db db.before || fail "the refused resume changed the database"
@@ -288,7 +288,7 @@ INSERT INTO log VALUES ('2: statement 2');
 INSERT INTO b VALUES (1);
 INSERT INTO log VALUES ('2: statement 4');
 EOF
-  q db "SELECT migrate_apply('m'); SELECT * FROM log;" "2
+  sqlite_q db "SELECT migrate_apply('m'); SELECT * FROM log;" "2
 2: statement 2
 2: statement 4
 3"
@@ -298,10 +298,10 @@ EOF
 # its first statement (here after the DBA removed what its failed run left).
 test_notx_repair_clears_failure() {
   notx_failing_fixture
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "$NOTX_FAILED_ERROR" ""
   sed -i 's/INTO nope/INTO b/' m/2_nt.up.sql
-  q db "SELECT migrate_repair('m');
+  sqlite_q db "SELECT migrate_repair('m');
 SELECT version, state FROM migrations_status('m');
 SELECT id, version, direction, success FROM migrate_history WHERE id > 2;" "cleared 1 failed migration (2)
 1|applied
@@ -310,11 +310,11 @@ SELECT id, version, direction, success FROM migrate_history WHERE id > 2;" "clea
 3|2|repair|1"
   # from the start: its first statement fails now, since b exists
   cp db db.before
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 2 (2_nt.up.sql, line 2, column 14): table b already exists
 HINT: migration 2 ran outside a transaction and is recorded as failed after 0 completed statements; fix the script and apply again to resume from statement 1, or clear it with migrate_repair" ""
   cp db.before db
-  q db "DROP TABLE b; SELECT migrate_apply('m'); SELECT * FROM log;
+  sqlite_q db "DROP TABLE b; SELECT migrate_apply('m'); SELECT * FROM log;
 SELECT version, state FROM migrations_status('m');" "2
 2: statement 2
 2: statement 2
@@ -329,7 +329,7 @@ SELECT version, state FROM migrations_status('m');" "2
 # migrations before the marked one, and the caller's transaction goes on.
 test_notx_refused_inside_begin() {
   notx_wal_fixture
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 BEGIN;
 CREATE TABLE mine (x INTEGER);
 SELECT migrate_apply('m');
@@ -343,7 +343,7 @@ EOF
   expect_out "mine
 1"
   # BEGIN IMMEDIATE, and a target short of the marked migration, which is then fine
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 BEGIN IMMEDIATE;
 SELECT migrate_apply('m');
 SELECT migrate_apply('m', '1');
@@ -363,14 +363,14 @@ delete"
 # writing these tests (see the report): the plan refuses in autocommit as well.
 test_notx_plan_lists_marked_migration() {
   notx_wal_fixture
-  sq db <<<"SELECT * FROM migrate_plan('m');"
+  sqlite_run db <<<"SELECT * FROM migrate_plan('m');"
   expect_ok "1|up|1|a|1_a.up.sql
 2|up|2|wal|2_wal.up.sql
 3|up|3|c|3_c.up.sql"
-  sq db <<<"SELECT * FROM migrate_plan('m', '2');"
+  sqlite_run db <<<"SELECT * FROM migrate_plan('m', '2');"
   expect_ok "1|up|1|a|1_a.up.sql
 2|up|2|wal|2_wal.up.sql"
-  sq db <<<"BEGIN; SELECT * FROM migrate_plan('m');"
+  sqlite_run db <<<"BEGIN; SELECT * FROM migrate_plan('m');"
   expect_error "2_wal.up.sql: migration 2 is marked no-transaction and needs the connection in autocommit mode, but a transaction is open; nothing was applied"
 }
 
@@ -384,13 +384,13 @@ CREATE TABLE b (y INTEGER);
 CREATE TABLE b2 (z INTEGER);
 INSERT INTO nope VALUES (1);
 EOF
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "migration 1 (1_e.up.sql, line 5): no such table: nope
 HINT: migration 1 ran outside a transaction and is recorded as failed after 2 completed statements; fix the script and apply again to resume from statement 3, or clear it with migrate_repair" ""
   sed -i 's/INTO nope/INTO b2/' m/1_e.up.sql
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_ok "1"
-  q db "SELECT count(*) FROM b2; SELECT version, state FROM migrations_status('m');" "1
+  sqlite_q db "SELECT count(*) FROM b2; SELECT version, state FROM migrations_status('m');" "1
 1|applied"
 }
 
@@ -399,11 +399,11 @@ HINT: migration 1 ran outside a transaction and is recorded as failed after 2 co
 # migration would repeat them), but the refusal says the script has not changed, which is false.
 test_notx_fix_without_marker_is_refused_truthfully() {
   notx_failing_fixture
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "$NOTX_FAILED_ERROR" ""
   cp db db.before
   sed -i -e '/no-transaction/d' -e 's/INTO nope/INTO b/' m/2_nt.up.sql
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_rc 1
   expect_match "refusal names the migration" "2_nt\.up\.sql: migration 2 " "$ERR"
   if [[ $ERR == *"has not changed since"* ]]; then
@@ -419,7 +419,7 @@ test_notx_script_listing() {
   notx_wal_fixture
   local rec='INSERT INTO "main"."migrate_history" (version, name, direction, checksum, down_checksum, up_sql, down_sql, script, applied_at, applied_by, execution_ms, success) SELECT '
   local tail="strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), '$ME', 0, '1';"
-  q db "SELECT seq, statement FROM migrate_script('m') WHERE seq <> 2;
+  sqlite_q db "SELECT seq, statement FROM migrate_script('m') WHERE seq <> 2;
 SELECT statement LIKE 'CREATE TABLE IF NOT EXISTS \"main\".\"migrate_history\" (%' FROM migrate_script('m') WHERE seq = 2;" "1|.bail on
 3|BEGIN IMMEDIATE;
 4|CREATE TABLE a (x INTEGER);
@@ -443,10 +443,10 @@ INSERT INTO c SELECT x FROM a;
 15|COMMIT;
 1"
   # it reads the database only: nothing was created
-  q db "SELECT count(*) FROM sqlite_schema;" "0"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema;" "0"
   # with a target, up to and including it
-  q db "SELECT max(seq), group_concat(substr(statement, 1, 22), ' / ') FROM migrate_script('m', '1') WHERE seq > 2;" "7|BEGIN IMMEDIATE; / CREATE TABLE a (x INTE / INSERT INTO a VALUES ( / INSERT INTO \"main\".\"mi / COMMIT;"
-  sq db <<<"SELECT * FROM migrate_script('m', 'x');"
+  sqlite_q db "SELECT max(seq), group_concat(substr(statement, 1, 22), ' / ') FROM migrate_script('m', '1') WHERE seq > 2;" "7|BEGIN IMMEDIATE; / CREATE TABLE a (x INTE / INSERT INTO a VALUES ( / INSERT INTO \"main\".\"mi / COMMIT;"
+  sqlite_run db <<<"SELECT * FROM migrate_script('m', 'x');"
   expect_error "target \"x\" is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
 }
 
@@ -466,8 +466,8 @@ DROP TABLE d;
 EOF
   put m/5_e/up.sql <<<"CREATE TABLE e (s TEXT DEFAULT 'it''s; here'); -- a trailing comment"
   put m/5_e/down.sql <<<'DROP TABLE e;'
-  q applied.db "SELECT migrate_apply('m');" "5"
-  sq scripted.db <<<"SELECT statement FROM migrate_script('m');"
+  sqlite_q applied.db "SELECT migrate_apply('m');" "5"
+  sqlite_run scripted.db <<<"SELECT statement FROM migrate_script('m');"
   expect_rc 0
   printf '%s\n' "$OUT" >script.sql
   SHELL_OUT=$(timeout "$SQ_TIME_LIMIT" "$SQLITE3" scripted.db <script.sql 2>&1)
@@ -475,7 +475,7 @@ EOF
   expect_eq "history" "$("$SQLITE3" applied.db "$NOTX_HISTORY")" "$("$SQLITE3" scripted.db "$NOTX_HISTORY")"
   expect_eq "schema" "$("$SQLITE3" applied.db "SELECT type, name, sql FROM sqlite_schema ORDER BY name")" \
     "$("$SQLITE3" scripted.db "SELECT type, name, sql FROM sqlite_schema ORDER BY name")"
-  q scripted.db "PRAGMA journal_mode; SELECT * FROM c; SELECT version, state FROM migrations_status('m');
+  sqlite_q scripted.db "PRAGMA journal_mode; SELECT * FROM c; SELECT version, state FROM migrations_status('m');
 SELECT migrate_validate('m'); SELECT count(*) FROM migrate_history WHERE applied_at NOT GLOB '$ISO_GLOB' OR applied_by <> '$ME';" "wal
 1
 1|applied
@@ -493,23 +493,23 @@ ok
     "$("$SQLITE3" readme.db "$NOTX_HISTORY")"
   # up to date: one comment that says so (an empty result would look like a failure), which
   # the shell runs harmlessly
-  q scripted.db "SELECT seq, statement FROM migrate_script('m');
+  sqlite_q scripted.db "SELECT seq, statement FROM migrate_script('m');
 SELECT seq, statement FROM migrate_script('m', '3');" "1|-- migrate: nothing to apply; the database is at version 5
 1|-- migrate: nothing to apply up to version 3; the database is at version 5"
   README_OUT=$(timeout "$SQ_TIME_LIMIT" "${RUNNER[@]}" "$SQLITE3" readme.db ".load $MIGRATE_SO" \
     "SELECT statement FROM migrate_script('m')" | "$SQLITE3" readme.db 2>&1)
   expect_eq "the README's command with nothing to apply" "" "$README_OUT"
   # with a target, then the rest: the same history again
-  sq parts.db <<<"SELECT statement FROM migrate_script('m', '2');"
+  sqlite_run parts.db <<<"SELECT statement FROM migrate_script('m', '2');"
   printf '%s\n' "$OUT" | "$SQLITE3" parts.db >/dev/null 2>&1 || fail "the first part failed"
-  q parts.db "SELECT version FROM migrate_history; SELECT version, state FROM migrations_status('m');" "1
+  sqlite_q parts.db "SELECT version FROM migrate_history; SELECT version, state FROM migrations_status('m');" "1
 2
 1|applied
 2|applied
 3|pending
 4|pending
 5|pending"
-  sq parts.db <<<"SELECT statement FROM migrate_script('m');"
+  sqlite_run parts.db <<<"SELECT statement FROM migrate_script('m');"
   printf '%s\n' "$OUT" | "$SQLITE3" parts.db >/dev/null 2>&1 || fail "the second part failed"
   expect_eq "history in two parts" "$("$SQLITE3" applied.db "$NOTX_HISTORY")" "$("$SQLITE3" parts.db "$NOTX_HISTORY")"
 }
@@ -523,12 +523,12 @@ CREATE TABLE c (z INTEGER);
 INSERT INTO nope VALUES (1);
 EOF
   put m/4_d.up.sql <<<'CREATE TABLE d (x INTEGER);'
-  sq db <<<"SELECT statement FROM migrate_script('m');"
+  sqlite_run db <<<"SELECT statement FROM migrate_script('m');"
   SHELL_OUT=$(printf '%s\n' "$OUT" | "$SQLITE3" db 2>&1)
   SHELL_RC=$?
   expect_eq "exit code of the shell" "1" "$SHELL_RC"
   expect_match "the shell's error" "no such table: nope" "$SHELL_OUT"
-  q db "SELECT version FROM migrate_history ORDER BY id;
+  sqlite_q db "SELECT version FROM migrate_history ORDER BY id;
 SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1;" "1
 2
 a
@@ -544,9 +544,9 @@ test_notx_vacuum_through_script() {
 DELETE FROM a;
 VACUUM;
 EOF
-  sq db <<<"SELECT statement FROM migrate_script('m');"
+  sqlite_run db <<<"SELECT statement FROM migrate_script('m');"
   printf '%s\n' "$OUT" | "$SQLITE3" db >/dev/null 2>&1 || fail "the VACUUM script failed"
-  q db "SELECT version, state FROM migrations_status('m'); SELECT count(*) FROM a;" "1|applied
+  sqlite_q db "SELECT version, state FROM migrations_status('m'); SELECT count(*) FROM a;" "1|applied
 2|applied
 0"
 }
@@ -555,7 +555,7 @@ EOF
 
 # Without migrate_init there is no migrate_scripts table: every call given NULL says so.
 test_stored_without_table() {
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply(NULL);
 SELECT * FROM migrate_plan(NULL);
 SELECT * FROM migrations_status(NULL);
@@ -582,7 +582,7 @@ test_stored_end_to_end() {
 CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));
 INSERT INTO posts VALUES (1, NULL);
 EOF
-  q db "SELECT migrate_init(); SELECT migrate_init();
+  sqlite_q db "SELECT migrate_init(); SELECT migrate_init();
 SELECT name FROM sqlite_schema WHERE name LIKE 'migrate%' ORDER BY 1;" "ok
 ok
 migrate_history
@@ -590,25 +590,25 @@ migrate_scripts
 migrate_scripts_unchanged
 migrate_scripts_version
 migrate_scripts_version_update"
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 INSERT INTO migrate_scripts VALUES ('20240101', 'users', 'CREATE TABLE users (id INTEGER PRIMARY KEY);', 'DROP TABLE users;');
 INSERT INTO migrate_scripts VALUES ('20240102', 'posts', readfile('20240102_posts.up.sql'),
   'DROP TABLE posts; CREATE TABLE IF NOT EXISTS reverted (what TEXT); INSERT INTO reverted VALUES (''20240102'');');
 INSERT INTO migrate_scripts (version, up_sql, down_sql) VALUES ('v20240103', 'CREATE TABLE tags (t TEXT);', 'DROP TABLE tags;');
 EOF
   expect_ok ""
-  q db "SELECT * FROM migrate_plan(NULL);
+  sqlite_q db "SELECT * FROM migrate_plan(NULL);
 SELECT version, name, state, script, applied_checksum IS NULL FROM migrations_status(NULL);" "1|up|20240101|users|migrate_scripts:20240101
 2|up|20240102|posts|migrate_scripts:20240102
 3|up|20240103||migrate_scripts:v20240103
 20240101|users|pending|migrate_scripts:20240101|1
 20240102|posts|pending|migrate_scripts:20240102|1
 20240103||pending|migrate_scripts:v20240103|1"
-  q db "SELECT checksum FROM migrations_status(NULL) ORDER BY version;" "$(sha_text 'CREATE TABLE users (id INTEGER PRIMARY KEY);')
+  sqlite_q db "SELECT checksum FROM migrations_status(NULL) ORDER BY version;" "$(sha_text 'CREATE TABLE users (id INTEGER PRIMARY KEY);')
 $(sha 20240102_posts.up.sql)
 $(sha_text 'CREATE TABLE tags (t TEXT);')"
-  q db "SELECT migrate_apply(NULL);" "3"
-  q db "SELECT version, name, state, script, applied_checksum = checksum FROM migrations_status(NULL);
+  sqlite_q db "SELECT migrate_apply(NULL);" "3"
+  sqlite_q db "SELECT version, name, state, script, applied_checksum = checksum FROM migrations_status(NULL);
 SELECT version, name, direction, script, up_sql = (SELECT CAST(up_sql AS TEXT) FROM migrate_scripts s WHERE s.version IN (h.version, 'v' || h.version)),
 down_sql = (SELECT down_sql FROM migrate_scripts s WHERE s.version IN (h.version, 'v' || h.version)) FROM migrate_history h;
 SELECT * FROM posts;
@@ -626,7 +626,7 @@ ok
 1
 0"
   # rollback runs the stored down_sql, newest first
-  q db "SELECT migrate_rollback(NULL, 2); SELECT * FROM reverted;
+  sqlite_q db "SELECT migrate_rollback(NULL, 2); SELECT * FROM reverted;
 SELECT version, state FROM migrations_status(NULL);
 SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('users', 'posts', 'tags', 'reverted') ORDER BY 1;" "2
 20240102
@@ -635,9 +635,9 @@ SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('users', 'posts
 20240103|pending
 reverted
 users"
-  q db "SELECT * FROM migrate_plan(NULL, '20240103');" "1|up|20240102|posts|migrate_scripts:20240102
+  sqlite_q db "SELECT * FROM migrate_plan(NULL, '20240103');" "1|up|20240102|posts|migrate_scripts:20240102
 2|up|20240103||migrate_scripts:v20240103"
-  q db "SELECT migrate_to(NULL, '20240103'); SELECT migrate_to(NULL, '20240101');
+  sqlite_q db "SELECT migrate_to(NULL, '20240103'); SELECT migrate_to(NULL, '20240101');
 SELECT version, state FROM migrations_status(NULL);
 SELECT version, direction FROM migrate_history ORDER BY id;" "2
 2
@@ -654,9 +654,9 @@ SELECT version, direction FROM migrate_history ORDER BY id;" "2
 20240103|down
 20240102|down"
   # the same migrations as a script for the shell give the same history as migrate_apply
-  sq db <<<"SELECT statement FROM migrate_script(NULL);"
+  sqlite_run db <<<"SELECT statement FROM migrate_script(NULL);"
   printf '%s\n' "$OUT" | "$SQLITE3" db >/dev/null 2>&1 || fail "the script of migrate_scripts failed"
-  q db "SELECT version, state FROM migrations_status(NULL);
+  sqlite_q db "SELECT version, state FROM migrations_status(NULL);
 SELECT version, direction FROM migrate_history WHERE id > 9;
 SELECT count(*) FROM (SELECT version, name, direction, checksum, down_checksum, up_sql, down_sql, script, success FROM migrate_history WHERE id IN (2, 3)
 EXCEPT SELECT version, name, direction, checksum, down_checksum, up_sql, down_sql, script, success FROM migrate_history WHERE id > 9);" "20240101|applied
@@ -669,7 +669,7 @@ EXCEPT SELECT version, name, direction, checksum, down_checksum, up_sql, down_sq
 
 # When a row is gone from migrate_scripts, reverting runs the down script history kept.
 test_stored_rollback_with_row_gone() {
-  q db "SELECT migrate_init();
+  sqlite_q db "SELECT migrate_init();
 INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a; CREATE TABLE gone_a (x INTEGER);');
 INSERT INTO migrate_scripts VALUES ('2', 'b', 'CREATE TABLE b (x INTEGER);', 'DROP TABLE b;');
 SELECT migrate_apply(NULL);
@@ -678,10 +678,10 @@ SELECT version, state FROM migrations_status(NULL);" "ok
 2
 1|missing
 2|applied"
-  sq db <<<"SELECT migrate_to(NULL, '0');"
+  sqlite_run db <<<"SELECT migrate_to(NULL, '0');"
   expect_error "migrate_scripts:1: migration 1 was applied but its file is missing from the folder
 HINT: restore the missing file, or forget it with migrate_repair"
-  q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_to(NULL, '0');
+  sqlite_q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_to(NULL, '0');
 SELECT name FROM sqlite_schema WHERE name LIKE '%a' OR name = 'b' ORDER BY 1;" "ignore
 2
 gone_a"
@@ -689,27 +689,27 @@ gone_a"
 
 # A stored script marked no-transaction runs outside a transaction, as a file does.
 test_stored_no_transaction() {
-  q db "SELECT migrate_init();
+  sqlite_q db "SELECT migrate_init();
 INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', NULL);
 INSERT INTO migrate_scripts VALUES ('2', 'wal', '-- migrate:no-transaction
 PRAGMA journal_mode = WAL;', NULL);
 INSERT INTO migrate_scripts VALUES ('3', 'c', 'CREATE TABLE c (x INTEGER);', NULL);" "ok"
-  sq db <<<"BEGIN; SELECT migrate_apply(NULL);"
+  sqlite_run db <<<"BEGIN; SELECT migrate_apply(NULL);"
   expect_error "migrate_scripts:2: migration 2 is marked no-transaction and needs the connection in autocommit mode, but a transaction is open; nothing was applied"
-  q db "SELECT migrate_apply(NULL); PRAGMA journal_mode;" "3
+  sqlite_q db "SELECT migrate_apply(NULL); PRAGMA journal_mode;" "3
 wal"
 }
 
 # Inserting: the same row again is a no-op, the same version with other content is refused;
 # a bad version and versions that are the same number are errors naming the rows.
 test_stored_insert_rules_and_bad_rows() {
-  q db "SELECT migrate_init();
+  sqlite_q db "SELECT migrate_init();
 INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a;');
 INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a;');
 SELECT changes(); SELECT count(*) FROM migrate_scripts;" "ok
 0
 1"
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER, y INTEGER);', 'DROP TABLE a;');
 INSERT INTO migrate_scripts VALUES ('1', 'b', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a;');
 INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', NULL);
@@ -724,8 +724,8 @@ $refused
 $refused"
   expect_out "a|CREATE TABLE a (x INTEGER);|DROP TABLE a;"
   # '01' and '1' are the same version: a duplicate naming both rows
-  q db "INSERT INTO migrate_scripts VALUES ('01', 'b', 'CREATE TABLE b (x INTEGER);', NULL);" ""
-  sq --no-bail db <<'EOF'
+  sqlite_q db "INSERT INTO migrate_scripts VALUES ('01', 'b', 'CREATE TABLE b (x INTEGER);', NULL);" ""
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply(NULL);
 SELECT * FROM migrations_status(NULL);
 SELECT * FROM migrate_plan(NULL);
@@ -739,14 +739,14 @@ $dup
 $dup
 $dup"
   expect_out "0"
-  sq db <<<"SELECT migrate_validate(NULL);"
+  sqlite_run db <<<"SELECT migrate_validate(NULL);"
   expect_rc 1
   expect_match "validate names both" "duplicate version (01|1): migrate_scripts:(01|1) and migrate_scripts:(01|1)" "$ERR"
   # a version that is not one, in a table made before versions were checked at INSERT
-  q db "DELETE FROM migrate_scripts WHERE version = '01';
+  sqlite_q db "DELETE FROM migrate_scripts WHERE version = '01';
 DROP TRIGGER migrate_scripts_version;
 INSERT INTO migrate_scripts VALUES ('2024-01-x', 'c', 'CREATE TABLE c (x INTEGER);', NULL);" ""
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply(NULL);
 SELECT * FROM migrations_status(NULL);
 SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'c');
@@ -761,29 +761,29 @@ $bad"
 # A version that is not one is refused when the row is inserted or updated, by the rule the
 # folder's names follow, instead of making every later call fail on the row.
 test_stored_version_refused_at_insert() {
-  q db "SELECT migrate_init();" "ok"
+  sqlite_q db "SELECT migrate_init();" "ok"
   local bad good
   for bad in abc 1. 1..2 v 1v2 -1 "" "1 "; do
-    sq db <<<"INSERT INTO migrate_scripts VALUES ('$bad', 'a', 'SELECT 1;', NULL);"
+    sqlite_run db <<<"INSERT INTO migrate_scripts VALUES ('$bad', 'a', 'SELECT 1;', NULL);"
     expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
   done
-  sq db <<<"INSERT INTO migrate_scripts VALUES (NULL, 'a', 'SELECT 1;', NULL);"
+  sqlite_run db <<<"INSERT INTO migrate_scripts VALUES (NULL, 'a', 'SELECT 1;', NULL);"
   expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
   for good in 1 v2 V3 2.15.0 20240101_1 4-5; do
-    q db "INSERT INTO migrate_scripts VALUES ('$good', 'a', 'SELECT 1;', NULL);" ""
+    sqlite_q db "INSERT INTO migrate_scripts VALUES ('$good', 'a', 'SELECT 1;', NULL);" ""
   done
-  sq db <<<"UPDATE migrate_scripts SET version = 'x1' WHERE version = '1';"
+  sqlite_run db <<<"UPDATE migrate_scripts SET version = 'x1' WHERE version = '1';"
   expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
-  q db "SELECT group_concat(version, ' ') FROM (SELECT version FROM migrate_scripts ORDER BY rowid);
+  sqlite_q db "SELECT group_concat(version, ' ') FROM (SELECT version FROM migrate_scripts ORDER BY rowid);
 SELECT count(*) FROM migrations_status(NULL);" "1 v2 V3 2.15.0 20240101_1 4-5
 6"
 }
 
 # The 32 MiB limit on a script holds for migrate_scripts rows as for files.
 test_stored_script_size_limit() {
-  q db "SELECT migrate_init();
+  sqlite_q db "SELECT migrate_init();
 INSERT INTO migrate_scripts VALUES ('1', 'big', 'SELECT 1;' || replace(hex(zeroblob(16777216)), '0', ' '), NULL);" "ok"
-  sq db <<<"SELECT migrate_apply(NULL);"
+  sqlite_run db <<<"SELECT migrate_apply(NULL);"
   expect_error "migrate_scripts:1: is 33554441 bytes; scripts over 32 MiB are refused"
-  q db "SELECT count(*) FROM migrate_history;" "0"
+  sqlite_q db "SELECT count(*) FROM migrate_history;" "0"
 }

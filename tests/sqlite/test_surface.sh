@@ -24,7 +24,7 @@ migrations_status"
 # migrate_help() lists exactly what a load registers on SQLite (its rows for PostgreSQL alone
 # aside), each with a description; it reads nothing, so a view may use it.
 test_help_lists_what_is_registered() {
-  sq db <<<"WITH registered AS (
+  sqlite_run db <<<"WITH registered AS (
   SELECT name FROM pragma_function_list WHERE name LIKE 'migrat%'
   UNION SELECT name FROM pragma_module_list WHERE name LIKE 'migrat%'),
 listed AS (SELECT name FROM migrate_help() WHERE engines <> 'postgresql')
@@ -46,10 +46,10 @@ test_registered_functions_and_modules() {
   local query="SELECT DISTINCT name FROM pragma_function_list WHERE name LIKE 'migrat%' ORDER BY 1;
 SELECT '--';
 SELECT name FROM pragma_module_list WHERE name LIKE 'migrat%' ORDER BY 1;"
-  sq --no-load db <<<"$query"
+  sqlite_run --no-load db <<<"$query"
   expect_ok "--"
   # 524288 = SQLITE_DIRECTONLY
-  sq db <<<"$query
+  sqlite_run db <<<"$query
 SELECT '--';
 SELECT group_concat(narg, ',')
 FROM (SELECT narg FROM pragma_function_list WHERE name = 'migrate_apply' ORDER BY narg);
@@ -64,27 +64,27 @@ $EXPECTED_MODULES
 1,2,3
 0
 1|1"
-  sq db <<<"SELECT migrate_apply('m', '1', 1, 'x');"
+  sqlite_run db <<<"SELECT migrate_apply('m', '1', 1, 'x');"
   expect_error "wrong number of arguments to function migrate_apply()"
-  sq db <<<"SELECT migrate_apply();"
+  sqlite_run db <<<"SELECT migrate_apply();"
   expect_error "wrong number of arguments to function migrate_apply()"
-  sq db <<<"CREATE VIRTUAL TABLE s USING migrations_status;"
+  sqlite_run db <<<"CREATE VIRTUAL TABLE s USING migrations_status;"
   expect_error "no such module: migrations_status"
 }
 
 # A registration that fails stops the load and says which one: a second load from inside a
 # running statement may not replace the functions (SQLite refuses while statements are active).
 test_failed_registration_named() {
-  sq db <<<"SELECT load_extension('$MIGRATE_SO');"
+  sqlite_run db <<<"SELECT load_extension('$MIGRATE_SO');"
   expect_error "error during initialization: Error creating function migrate_version: unable to delete/modify user-function due to active statements"
-  sq db <<<"SELECT migrate_version() IS NOT NULL, count(*) FROM migrations_status;"
+  sqlite_run db <<<"SELECT migrate_version() IS NOT NULL, count(*) FROM migrations_status;"
   expect_ok "1|0"
 }
 
 # DIRECTONLY: not from a trigger, not through a view, whatever trusted_schema says.
 test_directonly_in_triggers_and_views() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 PRAGMA trusted_schema = ON;
 CREATE TABLE t (x INTEGER);
 CREATE TRIGGER t_apply AFTER INSERT ON t BEGIN SELECT migrate_apply('m'); END;
@@ -110,7 +110,7 @@ unsafe use of virtual table "migrate_plan"'
 # A missing folder, a file given as the folder, NULL and '' are clear errors and change nothing.
 test_bad_folder_errors() {
   : | put afile.txt
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply('nope');
 SELECT migrate_apply('afile.txt');
 SELECT migrate_apply(NULL);
@@ -133,7 +133,7 @@ migrations folder \"afile.txt\" (relative to the working directory \"$PWD\") is 
 no migrations folder given, and there is no migrate_scripts table
 HINT: SELECT migrate_init() creates migrate_scripts; insert migrations into it, or give a folder"
   expect_out "0"
-  sq db <<<"SELECT migrate_apply('$PWD/nope');"
+  sqlite_run db <<<"SELECT migrate_apply('$PWD/nope');"
   expect_error "migrations folder \"$PWD/nope\" does not exist"
 }
 
@@ -151,12 +151,12 @@ test_empty_folder_refused() {
       "SELECT migrate_rollback('$dir')" "SELECT migrate_validate('$dir')" \
       "SELECT migrate_repair('$dir')" "SELECT * FROM migrations_status('$dir')" \
       "SELECT * FROM migrate_plan('$dir')" "SELECT * FROM migrate_script('$dir')"; do
-      sq db <<<"$fn;"
+      sqlite_run db <<<"$fn;"
       expect_error "no migration files found in $where; nothing was changed
 HINT: check the folder; migration files are named like 20240101120000_create_users.sql, V1__create_users.sql or 1_create_users.up.sql"
     done
   done
-  q db "SELECT count(*) FROM sqlite_schema;" "0"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema;" "0"
 }
 
 # migrate_scripts without a row, while history holds applied migrations (the folder was meant,
@@ -164,20 +164,20 @@ HINT: check the folder; migration files are named like 20240101120000_create_use
 test_empty_scripts_table_refused() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
-  q db "SELECT migrate_init(); SELECT migrate_apply('m');" "ok
+  sqlite_q db "SELECT migrate_init(); SELECT migrate_apply('m');" "ok
 2"
   dump db
   local before=$DUMP fn
   for fn in "SELECT migrate_repair(NULL)" "SELECT migrate_apply(NULL)" \
     "SELECT migrate_validate(NULL)" "SELECT migrate_to(NULL, '0')" \
     "SELECT * FROM migrations_status(NULL)" "SELECT * FROM migrate_plan(NULL)"; do
-    sq db <<<"$fn;"
+    sqlite_run db <<<"$fn;"
     expect_error "no migrations found in migrate_scripts; nothing was changed
 HINT: a NULL folder means the migrate_scripts table: give the migrations folder, or insert the migrations into migrate_scripts"
   done
   dump db
   expect_eq "schema and history after the refused calls" "$before" "$DUMP"
-  q db "SELECT version, state FROM migrations_status('m');" "1|applied
+  sqlite_q db "SELECT version, state FROM migrations_status('m');" "1|applied
 2|applied"
 }
 
@@ -189,7 +189,7 @@ test_duplicate_versions_error() {
   put leading_zeros/1_y/up.sql <<<'CREATE TABLE y (x INTEGER);'
   put names/2_one.up.sql <<<'CREATE TABLE one (x INTEGER);'
   put names/2_two.down.sql <<<'DROP TABLE two;'
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply('m');
 SELECT * FROM migrations_status('m');
 SELECT migrate_apply('leading_zeros');
@@ -214,7 +214,7 @@ test_sql_file_without_version_error() {
   put ignored/archive/old.sql <<<'SELECT 1;'
   put ignored/.hidden/x.sql <<<'SELECT 1;'
   put ignored/schema.dump <<<'SELECT 1;'
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply('m');
 SELECT * FROM migrations_status('pair');
 SELECT count(*) FROM sqlite_schema;

@@ -9,25 +9,25 @@ test_trust_vacuum_refused_before_running() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);'
   put m/2_vacuum.up.sql <<<'DELETE FROM a;
 VACUUM;'
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_rc 1
   expect_match "the refusal" "migration 2 \(2_vacuum.up.sql, line 2\): VACUUM cannot run inside a transaction" "$ERR"
   expect_match "the hint" "migrate_script" "$ERR"
-  q db "SELECT count(*) FROM sqlite_schema;" "0"
-  sq db <<<"SELECT count(*) FROM migrate_script('m');"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema;" "0"
+  sqlite_run db <<<"SELECT count(*) FROM migrate_script('m');"
   expect_rc 1
   expect_match "migrate_script refuses it too" "VACUUM cannot run inside a transaction" "$ERR"
   put m/2_vacuum.up.sql <<<'-- migrate:no-transaction
 DELETE FROM a;
 VACUUM;'
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_rc 1
   expect_match "the refusal, no-transaction" "line 3\): VACUUM cannot run from inside a function call" "$ERR"
-  q db "SELECT count(*) FROM sqlite_schema;" "0"
-  sq db <<<"SELECT statement FROM migrate_script('m');"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema;" "0"
+  sqlite_run db <<<"SELECT statement FROM migrate_script('m');"
   expect_rc 0
   printf '%s\n' "$OUT" | "$SQLITE3" db >/dev/null 2>&1 || fail "the VACUUM script failed"
-  q db "SELECT version, state FROM migrations_status('m'); SELECT count(*) FROM a;" "1|applied
+  sqlite_q db "SELECT version, state FROM migrations_status('m'); SELECT count(*) FROM a;" "1|applied
 2|applied
 0"
 }
@@ -36,16 +36,16 @@ VACUUM;'
 test_trust_wal_refused_in_transaction() {
   put m/1_wal.up.sql <<<'CREATE TABLE a (x INTEGER);
 PRAGMA journal_mode = WAL;'
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_rc 1
   expect_match "the refusal" "line 2\): changing journal_mode to or from WAL cannot run inside a transaction" "$ERR"
-  q db "SELECT count(*) FROM sqlite_schema; PRAGMA journal_mode;" "0
+  sqlite_q db "SELECT count(*) FROM sqlite_schema; PRAGMA journal_mode;" "0
 delete"
 }
 
 # Runs migrate_script's output through the sqlite3 shell as the README does.
 script_through_shell() {
-  sq db <<<"SELECT statement FROM migrate_script('m');"
+  sqlite_run db <<<"SELECT statement FROM migrate_script('m');"
   SCRIPT_RC=$RC
   SCRIPT_ERR=$ERR
   [ "$RC" = 0 ] && printf '%s\n' "$OUT" | "$SQLITE3" db >/dev/null 2>&1
@@ -75,20 +75,20 @@ two');"
   expect_eq "exit code, string literal" 1 "$SCRIPT_RC"
   expect_match "dot line in a literal" "line 3\): a line of this statement begins with '\.'" "$SCRIPT_ERR"
   # migrate_apply runs it as the SQL it is: the text is data
-  q db "SELECT migrate_apply('m'); SELECT x = 'one' || char(10) || '.shell touch pwned3' || char(10) || 'two' FROM a;" "1
+  sqlite_q db "SELECT migrate_apply('m'); SELECT x = 'one' || char(10) || '.shell touch pwned3' || char(10) || 'two' FROM a;" "1
 1"
   # a comment after the last statement is kept in history; its literal starts no line with '.'
   put n/1_a.up.sql <<<"CREATE TABLE a (x TEXT);
 /*
 .shell touch pwned4
 */"
-  sq db2 <<<"SELECT statement FROM migrate_script('n');"
+  sqlite_run db2 <<<"SELECT statement FROM migrate_script('n');"
   expect_rc 0
   if printf '%s\n' "$OUT" | grep -v '^\.bail on$' | grep -q '^[[:space:]]*\.'; then
     fail "a line of the script begins with '.'"
   fi
   printf '%s\n' "$OUT" | "$SQLITE3" db2 >/dev/null 2>&1 || fail "the script failed"
-  q db2 "SELECT up_sql = CAST(readfile('n/1_a.up.sql') AS TEXT) FROM migrate_history;" "1"
+  sqlite_q db2 "SELECT up_sql = CAST(readfile('n/1_a.up.sql') AS TEXT) FROM migrate_history;" "1"
   for f in pwned1 pwned2 pwned3 pwned4; do
     [ ! -e "$f" ] || fail "the shell ran a command of a migration ($f)"
   done
@@ -98,11 +98,11 @@ two');"
 test_trust_block_comment_sqlite_rules() {
   put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER); /* /* */
 INSERT INTO a VALUES (1);'
-  q db "SELECT migrate_apply('m'); SELECT * FROM a;" "1
+  sqlite_q db "SELECT migrate_apply('m'); SELECT * FROM a;" "1
 1"
   put m/2_b.up.sql <<<"CREATE TABLE b (x TEXT DEFAULT 'it''s');
 /* never closed"
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_error "2_b.up.sql: line 2: the script ends inside the block comment that starts here"
 }
 
@@ -116,10 +116,10 @@ test_trust_script_big_trigger() {
     echo 'END;'
     echo 'INSERT INTO a VALUES (0);'
   } | put m/1_big.up.sql
-  q db "SELECT count(*) FROM migrate_script('m');" "9"
-  sq db <<<"SELECT statement FROM migrate_script('m');"
+  sqlite_q db "SELECT count(*) FROM migrate_script('m');" "9"
+  sqlite_run db <<<"SELECT statement FROM migrate_script('m');"
   printf '%s\n' "$OUT" | "$SQLITE3" db >/dev/null 2>&1 || fail "the script failed"
-  q db "SELECT count(*), sum(x) FROM log; SELECT state FROM migrations_status('m');" "3000|4501500
+  sqlite_q db "SELECT count(*), sum(x) FROM log; SELECT state FROM migrations_status('m');" "3000|4501500
 applied"
 }
 
@@ -128,31 +128,31 @@ applied"
 test_trust_reentry_refused() {
   put m/1_a.up.sql <<<"CREATE TABLE a (x INTEGER);
 SELECT migrate_apply('m');"
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_rc 1
   expect_match "the refusal" "migrate_apply cannot be called while migrate_apply is running on this connection" "$ERR"
-  q db "SELECT count(*) FROM sqlite_schema;" "0"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema;" "0"
   put m/1_a.up.sql <<<"CREATE TABLE a (x INTEGER);
 SELECT * FROM migrations_status('m');"
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_match "a table-valued function" "migrations_status cannot be called while migrate_apply is running" "$ERR"
   put m/1_a.up.sql <<<"CREATE TABLE a (x INTEGER);
 SELECT migrate_set('out_of_order', 'allow');"
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_match "a setting" "migrate_set cannot be called while migrate_apply is running" "$ERR"
   put m/1_a.up.sql <<<"CREATE TABLE a (x INTEGER);
 INSERT INTO a VALUES (1), (2);
 SELECT migrate_add_unique('a', 'x', 'a_x');"
-  q db "SELECT migrate_apply('m'); SELECT count(*) FROM a; SELECT migrate_validate('m');" "1
+  sqlite_q db "SELECT migrate_apply('m'); SELECT count(*) FROM a; SELECT migrate_validate('m');" "1
 2
 ok"
 }
 
 # migrate_set with NULL is an error, not a silent read.
 test_trust_set_null() {
-  sq db <<<"SELECT migrate_set('out_of_order', NULL);"
+  sqlite_run db <<<"SELECT migrate_set('out_of_order', NULL);"
   expect_error "migrate_set: out_of_order cannot be set to NULL (values: 'error' or 'allow')"
-  q db "SELECT migrate_set('out_of_order');" "error"
+  sqlite_q db "SELECT migrate_set('out_of_order');" "error"
 }
 
 # Schema code (a CHECK constraint, a trigger, a view) never calls a function with a side effect
@@ -169,7 +169,7 @@ test_trust_schema_code_cannot_call() {
     # the hostile database, as another connection left it: its schema written directly (a
     # newer SQLite already refuses to create such schema code with the module loaded)
     local lit=${c//\'/\'\'}
-    sq h.db <<EOF2
+    sqlite_run h.db <<EOF2
 CREATE TABLE t (x INTEGER);
 CREATE TABLE c (x INTEGER);
 CREATE TABLE log (x);
@@ -182,18 +182,18 @@ INSERT INTO sqlite_schema (type, name, tbl_name, rootpage, sql) VALUES
   ('view', 'v', 'v', 0, 'CREATE VIEW v AS SELECT $lit AS r');
 EOF2
     expect_rc 0
-    sq h.db <<<"PRAGMA trusted_schema = ON; INSERT INTO chk VALUES (1);"
+    sqlite_run h.db <<<"PRAGMA trusted_schema = ON; INSERT INTO chk VALUES (1);"
     expect_rc 1
     expect_match "CHECK calling $c" "must be called as a plain SELECT|unsafe use" "$ERR"
-    sq h.db <<<"PRAGMA trusted_schema = ON; INSERT INTO c VALUES (1);"
+    sqlite_run h.db <<<"PRAGMA trusted_schema = ON; INSERT INTO c VALUES (1);"
     expect_rc 1
     expect_match "trigger calling $c" "unsafe use" "$ERR"
-    sq h.db <<<"PRAGMA trusted_schema = ON; SELECT * FROM v;"
+    sqlite_run h.db <<<"PRAGMA trusted_schema = ON; SELECT * FROM v;"
     expect_rc 1
     expect_match "view calling $c" "unsafe use" "$ERR"
     # nothing ran: no log row, no table of migrate's (read without the module, which a newer
     # SQLite refuses to load such a schema with)
-    sq --no-load h.db <<<"SELECT count(*) FROM log; SELECT count(*) FROM sqlite_schema WHERE name LIKE 'migrate%';"
+    sqlite_run --no-load h.db <<<"SELECT count(*) FROM log; SELECT count(*) FROM sqlite_schema WHERE name LIKE 'migrate%';"
     expect_ok "0
 0"
   done

@@ -5,20 +5,13 @@
 # users: eight rows, ids inserted out of order so that rowid order is not insertion order;
 # two duplicate groups on email ('a@x.com' x3, 'b@x.com' x2), two NULL emails, one clean row.
 unique_users() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT);
 INSERT INTO users VALUES (6, 'a@x.com', 'a6'), (2, 'b@x.com', 'b2'), (3, 'a@x.com', 'a3'),
                          (4, NULL, 'n4'), (5, NULL, 'n5'), (1, 'a@x.com', 'a1'),
                          (7, 'b@x.com', 'b7'), (8, 'c@x.com', 'c8');
 EOF
   expect_ok ""
-}
-
-# dump DB: the whole database (schema and rows) as text, to compare before and after a call.
-dump() {
-  sq --no-load "$1" <<<".dump"
-  expect_ok "$OUT"
-  DUMP=$OUT
 }
 
 # The message of a refused call on unique_users' table.
@@ -30,15 +23,15 @@ HINT: SELECT * FROM migrate_duplicates('users', 'email') lists every group; on_d
 # Clean data: a UNIQUE index named <table>_<cols>_key, visible in sqlite_schema and enforced; the
 # table itself is not rebuilt (same definition, same root page).
 test_unique_clean_data_creates_index() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT);
 INSERT INTO users VALUES (1, 'a@x.com', 'x'), (2, 'b@x.com', 'y'), (3, NULL, NULL);
 EOF
-  sq db <<<"SELECT rootpage, sql FROM sqlite_schema WHERE name = 'users';"
+  sqlite_run db <<<"SELECT rootpage, sql FROM sqlite_schema WHERE name = 'users';"
   local before=$OUT
-  q db "SELECT migrate_add_unique('users', 'email');" \
+  sqlite_q db "SELECT migrate_add_unique('users', 'email');" \
     "created unique index users_email_key on users"
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name;
 SELECT name, "unique", origin, partial FROM pragma_index_list('users');
 SELECT seqno, name FROM pragma_index_info('users_email_key');
@@ -50,15 +43,15 @@ users_email_key|1|c|0
 0|email
 $before
 3"
-  sq db <<<"INSERT INTO users VALUES (4, 'a@x.com', 'y');"
+  sqlite_run db <<<"INSERT INTO users VALUES (4, 'a@x.com', 'y');"
   expect_error "UNIQUE constraint failed: users.email"
 
   # an index name of the caller's choosing; the 2-argument and 4-argument forms agree
-  q db "SELECT migrate_add_unique('users', 'name', 'users_by_name', 'fail');" \
+  sqlite_q db "SELECT migrate_add_unique('users', 'name', 'users_by_name', 'fail');" \
     "created unique index users_by_name on users"
-  q db "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name;" "users_by_name
+  sqlite_q db "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name;" "users_by_name
 users_email_key"
-  sq db <<<"SELECT migrate_add_unique('users', 'id', 'users_id_unique', NULL);"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'id', 'users_id_unique', NULL);"
   expect_ok "created unique index users_id_unique on users"
 }
 
@@ -66,28 +59,28 @@ users_email_key"
 # the database is exactly as it was (schema, rows, no quarantine table).
 test_unique_duplicates_fail_changes_nothing() {
   unique_users
-  q db "SELECT count(*) FROM users; SELECT count(*) FROM sqlite_schema;" "8
+  sqlite_q db "SELECT count(*) FROM users; SELECT count(*) FROM sqlite_schema;" "8
 1"
   dump db
   local before=$DUMP
-  sq db <<<"SELECT migrate_add_unique('users', 'email');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email');"
   expect_error "$USERS_DUPLICATES_ERROR"
-  sq db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'fail');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'fail');"
   expect_error "$USERS_DUPLICATES_ERROR"
-  sq db <<<"SELECT migrate_add_unique('users', 'email', 'my_index');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email', 'my_index');"
   expect_error "$USERS_DUPLICATES_ERROR"
-  q db "SELECT count(*) FROM users; SELECT count(*) FROM sqlite_schema;" "8
+  sqlite_q db "SELECT count(*) FROM users; SELECT count(*) FROM sqlite_schema;" "8
 1"
   dump db
   expect_eq "database after the refused calls" "$before" "$DUMP"
 
   # past five groups the error says how many more there are
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE many (id INTEGER PRIMARY KEY, k INTEGER);
 INSERT INTO many (k) VALUES (1), (1), (2), (2), (3), (3), (4), (4), (5), (5), (6), (6), (7), (7),
                             (7), (8);
 EOF
-  sq db <<<"SELECT migrate_add_unique('many', 'k');"
+  sqlite_run db <<<"SELECT migrate_add_unique('many', 'k');"
   expect_error "cannot make many (k) unique: 7 duplicate groups, 15 rows; nothing was changed
 k '1' appears 2 times
 k '2' appears 2 times
@@ -102,9 +95,9 @@ HINT: SELECT * FROM migrate_duplicates('many', 'k') lists every group; on_duplic
 # move to users_duplicates (same columns plus migrate_moved_at), and the index is created.
 test_unique_keep_first() {
   unique_users
-  q db "SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');" \
+  sqlite_q db "SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');" \
     "moved 3 duplicate rows of users to users_duplicates; created unique index users_email_key"
-  sq db <<EOF
+  sqlite_run db <<EOF
 SELECT * FROM users ORDER BY id;
 SELECT '--';
 SELECT id, email, name, migrate_moved_at GLOB '$ISO_GLOB' FROM users_duplicates ORDER BY id;
@@ -130,16 +123,16 @@ migrate_moved_at
 1
 users_email_key"
   # nothing lost, nothing doubled
-  q db "SELECT count(*) FROM (SELECT id, email, name FROM users UNION ALL
+  sqlite_q db "SELECT count(*) FROM (SELECT id, email, name FROM users UNION ALL
                              SELECT id, email, name FROM users_duplicates);" "8"
 }
 
 # keep_last: the row with the highest rowid of each group stays.
 test_unique_keep_last() {
   unique_users
-  q db "SELECT migrate_add_unique('users', 'email', NULL, 'keep_last');" \
+  sqlite_q db "SELECT migrate_add_unique('users', 'email', NULL, 'keep_last');" \
     "moved 3 duplicate rows of users to users_duplicates; created unique index users_email_key"
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 SELECT * FROM users ORDER BY id;
 SELECT '--';
 SELECT id, email, name FROM users_duplicates ORDER BY id;
@@ -154,7 +147,7 @@ EOF
 2|b@x.com|b2
 3|a@x.com|a3"
   # a second quarantine on another column adds to the same table
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 UPDATE users SET name = 'same' WHERE id IN (4, 8);
 SELECT migrate_add_unique('users', 'name', NULL, 'keep_first');
 SELECT id, name FROM users_duplicates ORDER BY id;
@@ -168,7 +161,7 @@ EOF
 
 # A WITHOUT ROWID table: rows are identified, ordered and reported by primary key.
 test_unique_keep_by_primary_key_without_rowid() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE w (code TEXT, n INTEGER, email TEXT, PRIMARY KEY (code, n)) WITHOUT ROWID;
 INSERT INTO w VALUES ('b', 1, 'x'), ('a', 2, 'x'), ('a', 1, 'x'), ('c', 1, 'y'), ('b', 0, 'y');
 SELECT * FROM migrate_duplicates('w', 'email');
@@ -191,7 +184,7 @@ b|0|y"
 # NULLs are distinct, as the index sees them: several NULL keys (or keys with a NULL part) are
 # not duplicates, are not reported and are not moved.
 test_unique_nulls_are_not_duplicates() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER, c TEXT);
 INSERT INTO t VALUES (1, NULL, 1, NULL), (2, NULL, 1, NULL), (3, NULL, NULL, NULL),
                      (4, 'x', NULL, 'p'), (5, 'x', NULL, 'q'), (6, 'y', 2, NULL);
@@ -206,20 +199,20 @@ EOF
 created unique index t_b_a_key on t
 1|2|1, 2
 x|2|4, 5"
-  q db "SELECT migrate_add_unique('t', 'c'); SELECT count(*) FROM t;
+  sqlite_q db "SELECT migrate_add_unique('t', 'c'); SELECT count(*) FROM t;
         SELECT count(*) FROM sqlite_schema WHERE name = 't_duplicates';" \
     "created unique index t_c_key on t
 6
 0"
   # and the indexes let more NULLs in
-  q db "INSERT INTO t VALUES (7, NULL, NULL, NULL); INSERT INTO t VALUES (8, 'x', NULL, NULL);
+  sqlite_q db "INSERT INTO t VALUES (7, NULL, NULL, NULL); INSERT INTO t VALUES (8, 'x', NULL, NULL);
         SELECT count(*) FROM t WHERE c IS NULL;" "6"
 }
 
 # A COLLATE NOCASE column: 'a@x.com' and 'A@X.com' are duplicates to the index, so they are to
 # the report, the error and the quarantine.
 test_unique_nocase_collation() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT COLLATE NOCASE);
 INSERT INTO users VALUES (1, 'a@x.com'), (2, 'A@X.com'), (3, 'b@x.com'), (4, 'B@x.COM'),
                          (5, 'a@X.Com'), (6, 'c@x.com');
@@ -227,13 +220,13 @@ SELECT * FROM migrate_duplicates('users', 'email');
 EOF
   expect_ok "a@x.com|3|1, 2, 5
 b@x.com|2|3, 4"
-  sq db <<<"SELECT migrate_add_unique('users', 'email');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email');"
   expect_error "cannot make users (email) unique: 2 duplicate groups, 5 rows; nothing was changed
 email 'a@x.com' appears 3 times
 email 'b@x.com' appears 2 times
 HINT: SELECT * FROM migrate_duplicates('users', 'email') lists every group; on_duplicate 'keep_first' or 'keep_last' moves the other rows of each group to users_duplicates"
-  q db "SELECT count(*) FROM users;" "6"
-  q db "SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
+  sqlite_q db "SELECT count(*) FROM users;" "6"
+  sqlite_q db "SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
         SELECT * FROM users ORDER BY id; SELECT '--';
         SELECT id, email FROM users_duplicates ORDER BY id;" \
     "moved 3 duplicate rows of users to users_duplicates; created unique index users_email_key
@@ -244,14 +237,14 @@ HINT: SELECT * FROM migrate_duplicates('users', 'email') lists every group; on_d
 2|A@X.com
 4|B@x.COM
 5|a@X.Com"
-  sq db <<<"INSERT INTO users VALUES (7, 'C@X.COM');"
+  sqlite_run db <<<"INSERT INTO users VALUES (7, 'C@X.COM');"
   expect_error "UNIQUE constraint failed: users.email"
 }
 
 # Several columns: the key is the combination, in the order given (white space trimmed); the
 # error shows the columns and the values, the report joins the values with ", ".
 test_unique_multi_column() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE members (id INTEGER PRIMARY KEY, org INTEGER, email TEXT);
 INSERT INTO members VALUES (1, 1, 'a@x.com'), (2, 2, 'a@x.com'), (3, 1, 'a@x.com'),
                            (4, 1, 'b@x.com'), (5, 2, 'a@x.com'), (6, 2, 'b@x.com');
@@ -259,13 +252,13 @@ SELECT * FROM migrate_duplicates('members', ' org ,email ');
 EOF
   expect_ok "1, a@x.com|2|1, 3
 2, a@x.com|2|2, 5"
-  sq db <<<"SELECT migrate_add_unique('members', ' org ,email ');"
+  sqlite_run db <<<"SELECT migrate_add_unique('members', ' org ,email ');"
   expect_error "cannot make members (org, email) unique: 2 duplicate groups, 4 rows; nothing was changed
 (org, email) ('1', 'a@x.com') appears 2 times
 (org, email) ('2', 'a@x.com') appears 2 times
 HINT: SELECT * FROM migrate_duplicates('members', 'org, email') lists every group; on_duplicate 'keep_first' or 'keep_last' moves the other rows of each group to members_duplicates"
   # each column alone has more duplicates; the pair is what counts
-  q db "SELECT migrate_add_unique('members', 'org, email', NULL, 'keep_last');
+  sqlite_q db "SELECT migrate_add_unique('members', 'org, email', NULL, 'keep_last');
         SELECT id FROM members ORDER BY id; SELECT '--';
         SELECT id FROM members_duplicates ORDER BY id; SELECT '--';
         SELECT seqno, name FROM pragma_index_info('members_org_email_key');" \
@@ -280,14 +273,14 @@ HINT: SELECT * FROM migrate_duplicates('members', 'org, email') lists every grou
 --
 0|org
 1|email"
-  q db "INSERT INTO members VALUES (7, 3, 'a@x.com'); SELECT count(*) FROM members;" "5"
+  sqlite_q db "INSERT INTO members VALUES (7, 3, 'a@x.com'); SELECT count(*) FROM members;" "5"
 }
 
 # A child table with ON DELETE CASCADE, foreign keys on: the clean path only creates an index
 # (no child row lost, no trigger fires, enforcement still on, and a foreign key may now
 # reference the columns); keep_first / keep_last refuse, naming the child, and change nothing.
 test_unique_foreign_keys_cascade_child() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, org INTEGER);
 CREATE TABLE posts (id INTEGER PRIMARY KEY,
                     user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE);
@@ -300,7 +293,7 @@ INSERT INTO posts VALUES (1, 1), (2, 1), (3, 2), (4, 3);
 DELETE FROM log;
 EOF
   expect_ok ""
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 PRAGMA foreign_keys = ON;
 SELECT count(*) FROM posts;
 SELECT migrate_add_unique('users', 'email');
@@ -321,7 +314,7 @@ created unique index users_org_email_key on users
 4
 0"
   # a foreign key may reference the unique column now, and is enforced
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 PRAGMA foreign_keys = ON;
 CREATE TABLE invites (email TEXT REFERENCES users (email));
 INSERT INTO invites VALUES ('a@x.com');
@@ -330,7 +323,7 @@ EOF
   expect_error "FOREIGN KEY constraint failed"
 
   # duplicates: keep_first and keep_last would delete parents and cascade: refused by name
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 PRAGMA foreign_keys = OFF;
 DROP TABLE invites;
 DROP INDEX users_email_key;
@@ -342,7 +335,7 @@ EOF
   dump db
   local before=$DUMP
   local refusal="refusing to delete duplicate rows of users: table posts references it with a foreign key, and deleting could cascade to its rows; nothing was changed"
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 PRAGMA foreign_keys = ON;
 SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
 SELECT migrate_add_unique('users', 'email', NULL, 'keep_last');
@@ -355,7 +348,7 @@ $refusal" "3
 4
 1"
   # refused with enforcement off too: the cascade would fire the next time it is on
-  sq db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'keep_last');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'keep_last');"
   expect_error "$refusal"
   dump db
   expect_eq "database after the refused calls" "$before" "$DUMP"
@@ -367,7 +360,7 @@ test_unique_caller_transaction() {
   unique_users
   dump db
   local before=$DUMP
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 BEGIN;
 SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
 SELECT count(*) FROM users;
@@ -384,7 +377,7 @@ EOF
   dump db
   expect_eq "database after ROLLBACK" "$before" "$DUMP"
 
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 BEGIN;
 SELECT migrate_add_unique('users', 'email', NULL, 'keep_last');
 COMMIT;
@@ -398,7 +391,7 @@ EOF
 users_email_key"
 
   # a refused call inside a transaction undoes only itself
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 BEGIN;
 INSERT INTO users VALUES (9, 'd@x.com', 'd9');
 UPDATE users SET name = 'same';
@@ -423,8 +416,8 @@ CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
 INSERT INTO users VALUES (1, 'a@x.com'), (2, 'b@x.com');
 EOF
   put m/2_unique_email.up.sql <<<"SELECT migrate_add_unique('users', 'email');"
-  q db "SELECT migrate_apply('m');" "2"
-  sq db <<'EOF'
+  sqlite_q db "SELECT migrate_apply('m');" "2"
+  sqlite_run db <<'EOF'
 SELECT version, name, direction, success FROM migrate_history ORDER BY id;
 SELECT version, state FROM migrations_status('m');
 SELECT type, name, tbl_name FROM sqlite_schema WHERE type = 'index';
@@ -446,7 +439,7 @@ EOF
 -- one row per email from now on
 SELECT migrate_add_unique('users', 'email');
 EOF
-  sq --no-bail db <<'EOF'
+  sqlite_run --no-bail db <<'EOF'
 SELECT migrate_apply('m');
 SELECT count(*) FROM sqlite_schema;
 SELECT version, state FROM migrations_status('m');
@@ -459,7 +452,7 @@ HINT: SELECT * FROM migrate_duplicates('users', 'email') lists every group; on_d
 
   # keep_first inside a migration moves the rows as part of that migration
   put m/2_unique_email.up.sql <<<"SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');"
-  q db "SELECT migrate_apply('m'); SELECT id FROM users ORDER BY id;
+  sqlite_q db "SELECT migrate_apply('m'); SELECT id FROM users ORDER BY id;
         SELECT id FROM users_duplicates; SELECT count(*) FROM migrate_history;" "2
 1
 2
@@ -471,7 +464,7 @@ HINT: SELECT * FROM migrate_duplicates('users', 'email') lists every group; on_d
 # names, never SQL: the sentinel survives, and the report, the error, the quarantine and the
 # index all work with them.
 test_unique_hostile_identifiers() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE sentinel (x INTEGER);
 INSERT INTO sentinel VALUES (1);
 CREATE TABLE "we""ird'; DROP TABLE sentinel; -- t" (
@@ -484,11 +477,11 @@ SELECT * FROM migrate_duplicates('we"ird''; DROP TABLE sentinel; -- t',
 EOF
   expect_ok "a'b\"c|3|1, 2, 4
 a'b\"c, x|2|1, 4"
-  sq db <<<"SELECT migrate_add_unique('we\"ird''; DROP TABLE sentinel; -- t', 'e\"m''a;il -- x');"
+  sqlite_run db <<<"SELECT migrate_add_unique('we\"ird''; DROP TABLE sentinel; -- t', 'e\"m''a;il -- x');"
   expect_error "cannot make we\"ird'; DROP TABLE sentinel; -- t (e\"m'a;il -- x) unique: 1 duplicate group, 3 rows; nothing was changed
 e\"m'a;il -- x 'a''b\"c' appears 3 times
 HINT: SELECT * FROM migrate_duplicates('we\"ird''; DROP TABLE sentinel; -- t', 'e\"m''a;il -- x') lists every group; on_duplicate 'keep_first' or 'keep_last' moves the other rows of each group to we\"ird'; DROP TABLE sentinel; -- t_duplicates"
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 SELECT migrate_add_unique('we"ird''; DROP TABLE sentinel; -- t', 'e"m''a;il -- x, full name',
                           'i"dx''; DROP TABLE sentinel; --', 'keep_first');
 SELECT migrate_add_unique('we"ird''; DROP TABLE sentinel; -- t', 'e"m''a;il -- x', NULL,
@@ -518,10 +511,10 @@ table|we\"ird'; DROP TABLE sentinel; -- t_duplicates
 --
 1"
   # the indexes enforce what they say
-  sq db <<<"INSERT INTO \"we\"\"ird'; DROP TABLE sentinel; -- t\" VALUES (5, 'c', 'q');"
+  sqlite_run db <<<"INSERT INTO \"we\"\"ird'; DROP TABLE sentinel; -- t\" VALUES (5, 'c', 'q');"
   expect_error "UNIQUE constraint failed: we\"ird'; DROP TABLE sentinel; -- t.e\"m'a;il -- x"
   # idempotent with such names too
-  q db "SELECT migrate_add_unique('we\"ird''; DROP TABLE sentinel; -- t', 'e\"m''a;il -- x');" \
+  sqlite_q db "SELECT migrate_add_unique('we\"ird''; DROP TABLE sentinel; -- t', 'e\"m''a;il -- x');" \
     "unique index we\"ird'; DROP TABLE sentinel; -- t_e\"m'a;il -- x_key on we\"ird'; DROP TABLE sentinel; -- t already exists; nothing to do"
 }
 
@@ -529,7 +522,7 @@ table|we\"ird'; DROP TABLE sentinel; -- t_duplicates
 # identity (_rowid_, or oid when that is taken too), so the report lists each row once and
 # keep_first / keep_last keep one row of each group and move exactly the others.
 test_unique_column_named_rowid() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE r ("rowid" TEXT, email TEXT);
 INSERT INTO r VALUES ('same', 'a'), ('same', 'a'), ('same', 'b'), ('other', 'b');
 SELECT * FROM migrate_duplicates('r', 'email');
@@ -547,7 +540,7 @@ moved 2 duplicate rows of r to r_duplicates; created unique index r_email_key
 other|b
 same|a"
   # rowid and _rowid_ both taken: oid is still the row
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE r2 ("rowid" TEXT, "_rowid_" TEXT, email TEXT);
 INSERT INTO r2 VALUES ('x', 'y', 'a'), ('x', 'y', 'a'), ('x', 'y', 'a'), ('x', 'y', 'b');
 SELECT * FROM migrate_duplicates('r2', 'email');
@@ -566,38 +559,38 @@ moved 2 duplicate rows of r2 to r2_duplicates; created unique index r2_email_key
 # columns are refused. Nothing is created.
 test_unique_missing_table_or_column() {
   unique_users
-  sq db <<<"SELECT migrate_add_unique('nope', 'email');"
+  sqlite_run db <<<"SELECT migrate_add_unique('nope', 'email');"
   expect_error 'table "nope" does not exist'
-  sq db <<<"SELECT migrate_add_unique('users', 'nope');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'nope');"
   expect_error 'column "nope" does not exist in table "users"'
-  sq db <<<"SELECT migrate_add_unique('users', 'email, nope', NULL, 'keep_first');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email, nope', NULL, 'keep_first');"
   expect_error 'column "nope" does not exist in table "users"'
-  sq db <<<"SELECT migrate_add_unique('main.users', 'email');"
+  sqlite_run db <<<"SELECT migrate_add_unique('main.users', 'email');"
   expect_error 'table "main.users" does not exist'
-  sq db <<<"SELECT * FROM migrate_duplicates('nope', 'email');"
+  sqlite_run db <<<"SELECT * FROM migrate_duplicates('nope', 'email');"
   expect_error 'table "nope" does not exist'
-  sq db <<<"SELECT * FROM migrate_duplicates('users', 'mail');"
+  sqlite_run db <<<"SELECT * FROM migrate_duplicates('users', 'mail');"
   expect_error 'column "mail" does not exist in table "users"'
-  sq db <<<"SELECT migrate_add_unique('users', 'email,,name');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email,,name');"
   expect_error 'column list "email,,name" has an empty column name'
-  sq db <<<"SELECT migrate_add_unique('users', '');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', '');"
   expect_error 'column list "" has an empty column name'
-  sq db <<<"SELECT migrate_add_unique('users', 'email, email');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email, email');"
   expect_error 'column list "email, email" names column "email" twice'
-  sq db <<<"SELECT migrate_add_unique('users', NULL);"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', NULL);"
   expect_error 'migrate_add_unique needs a list of columns'
-  sq db <<<"SELECT migrate_add_unique(NULL, 'email');"
+  sqlite_run db <<<"SELECT migrate_add_unique(NULL, 'email');"
   expect_error 'migrate_add_unique needs a table name'
   # a view is not a table
-  sq db <<<"CREATE VIEW v AS SELECT * FROM users; SELECT migrate_add_unique('v', 'email');"
+  sqlite_run db <<<"CREATE VIEW v AS SELECT * FROM users; SELECT migrate_add_unique('v', 'email');"
   expect_error 'table "v" does not exist'
-  q db "SELECT type, name FROM sqlite_schema ORDER BY name;" "table|users
+  sqlite_q db "SELECT type, name FROM sqlite_schema ORDER BY name;" "table|users
 view|v"
 }
 
 # A second call is a no-op; an index of that name that is something else is an error.
 test_unique_idempotent() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT);
 CREATE TABLE other (email TEXT);
 INSERT INTO users VALUES (1, 'a@x.com', 'x'), (2, 'b@x.com', 'x');
@@ -611,24 +604,24 @@ unique index users_email_key on users already exists; nothing to do
 unique index users_email_key on users already exists; nothing to do
 1"
   # with duplicates present (another column), an existing identical index is still a no-op
-  q db "SELECT migrate_add_unique('users', 'email');" \
+  sqlite_q db "SELECT migrate_add_unique('users', 'email');" \
     "unique index users_email_key on users already exists; nothing to do"
 
   # a different index under the name the call would use
-  sq db <<<"CREATE INDEX users_name_key ON users (name);
+  sqlite_run db <<<"CREATE INDEX users_name_key ON users (name);
 SELECT migrate_add_unique('users', 'name');"
   expect_error "an index named users_name_key already exists and is not a unique index on users of these columns: it is not unique"
-  sq db <<<"SELECT migrate_add_unique('users', 'name', 'users_email_key');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'name', 'users_email_key');"
   expect_error "an index named users_email_key already exists and is not a unique index on users of these columns: it covers other columns"
-  sq db <<<"SELECT migrate_add_unique('users', 'email, name', 'users_email_key');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email, name', 'users_email_key');"
   expect_error "an index named users_email_key already exists and is not a unique index on users of these columns: it covers other columns"
-  sq db <<<"CREATE UNIQUE INDEX elsewhere ON other (email);
+  sqlite_run db <<<"CREATE UNIQUE INDEX elsewhere ON other (email);
 SELECT migrate_add_unique('users', 'email', 'elsewhere');"
   expect_error "an index named elsewhere already exists and is not a unique index on users of these columns: it is on table other"
-  sq db <<<"CREATE UNIQUE INDEX users_partial ON users (id) WHERE id > 0;
+  sqlite_run db <<<"CREATE UNIQUE INDEX users_partial ON users (id) WHERE id > 0;
 SELECT migrate_add_unique('users', 'id', 'users_partial');"
   expect_error "an index named users_partial already exists and is not a unique index on users of these columns: it is partial"
-  q db "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name;
+  sqlite_q db "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name;
         SELECT count(*) FROM users;" "elsewhere
 users_email_key
 users_name_key
@@ -643,11 +636,11 @@ test_unique_bad_on_duplicate() {
   local before=$DUMP
   local value
   for value in KEEP_FIRST keep first "" skip; do
-    sq db <<<"SELECT migrate_add_unique('users', 'email', NULL, '$value');"
+    sqlite_run db <<<"SELECT migrate_add_unique('users', 'email', NULL, '$value');"
     expect_error "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not '$value'"
   done
   # checked before the table is looked at
-  sq db <<<"SELECT migrate_add_unique('nope', 'email', NULL, 'drop');"
+  sqlite_run db <<<"SELECT migrate_add_unique('nope', 'email', NULL, 'drop');"
   expect_error "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not 'drop'"
   dump db
   expect_eq "database after the refused calls" "$before" "$DUMP"
@@ -657,7 +650,7 @@ test_unique_bad_on_duplicate() {
 # compares (numbers as numbers), rows by identity (5 before 11); nothing for a clean column; the
 # report changes nothing, and keep_first then keeps the row it lists first.
 test_unique_duplicates_report() {
-  sq db <<'EOF'
+  sqlite_run db <<'EOF'
 CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER, s TEXT);
 INSERT INTO t VALUES (20, 10, 'c'), (3, 9, 'B'), (11, 10, 'a'), (4, 9, 'B'), (5, 100, 'a'),
                      (1, 10, 'c'), (6, 7, 'z'), (2, 9, 'c');
@@ -685,11 +678,11 @@ c|3|1, 2, 20
 7
 8"
   # the hidden arguments can be named as columns too
-  q db "SELECT key FROM migrate_duplicates WHERE \"table\" = 't' AND columns = 's';" "B
+  sqlite_q db "SELECT key FROM migrate_duplicates WHERE \"table\" = 't' AND columns = 's';" "B
 a
 c"
   # keep_first keeps the first row by rowid (5 before 11), as the report lists them
-  q db "SELECT migrate_add_unique('t', 's', NULL, 'keep_first'); SELECT id, s FROM t ORDER BY id;" \
+  sqlite_q db "SELECT migrate_add_unique('t', 's', NULL, 'keep_first'); SELECT id, s FROM t ORDER BY id;" \
     "moved 4 duplicate rows of t to t_duplicates; created unique index t_s_key
 1|c
 3|B
@@ -702,7 +695,7 @@ c"
 # setting of the DBA's is left alone.
 test_unique_sort_threads_restored() {
   unique_users
-  sq --no-bail db <<'EOF2'
+  sqlite_run --no-bail db <<'EOF2'
 SELECT migrate_add_unique('users', 'name');
 PRAGMA threads;
 SELECT count(*) FROM migrate_duplicates('users', 'email');
@@ -728,14 +721,14 @@ created unique index users_id_name_key on users
 # constraint's autoindex, the same columns in another order) makes the call a no-op; one that
 # differs (another collation, a partial index, other columns) does not count.
 test_unique_equivalent_index_is_noop() {
-  sq db <<'EOF2'
+  sqlite_run db <<'EOF2'
 CREATE TABLE u (id INTEGER PRIMARY KEY, email TEXT UNIQUE, name TEXT COLLATE NOCASE, a INT, b INT);
 CREATE UNIQUE INDEX u_ab ON u (b, a);
 CREATE UNIQUE INDEX u_name_binary ON u (name COLLATE BINARY);
 CREATE UNIQUE INDEX u_a_partial ON u (a) WHERE a > 0;
 EOF2
   expect_ok ""
-  sq db <<'EOF2'
+  sqlite_run db <<'EOF2'
 SELECT migrate_add_unique('u', 'email');
 SELECT migrate_add_unique('u', ' a , b ');
 SELECT migrate_add_unique('u', 'email', 'u_email_named');
@@ -762,7 +755,7 @@ u_name_key"
 # columns in another order is filled by column name.
 test_unique_precreated_quarantine() {
   unique_users
-  sq db <<'EOF2'
+  sqlite_run db <<'EOF2'
 CREATE TABLE spy (n INTEGER);
 CREATE TABLE users_duplicates (id INTEGER, email TEXT, name TEXT, migrate_moved_at TEXT);
 CREATE TRIGGER users_duplicates_spy AFTER INSERT ON users_duplicates
@@ -771,14 +764,14 @@ EOF2
   expect_ok ""
   dump db
   local before=$DUMP
-  sq db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');"
   expect_error "refusing to move duplicate rows of users into the existing table users_duplicates: it has triggers, which would run with the caller's rights; nothing was changed"
   dump db
   expect_eq "database after the refusal" "$before" "$DUMP"
-  q db "SELECT count(*) FROM spy;" "0"
+  sqlite_q db "SELECT count(*) FROM spy;" "0"
 
   # a temporary trigger on it counts as well
-  sq db <<'EOF2'
+  sqlite_run db <<'EOF2'
 DROP TRIGGER users_duplicates_spy;
 CREATE TEMP TRIGGER users_duplicates_tspy AFTER INSERT ON main.users_duplicates
   BEGIN INSERT INTO spy VALUES (NEW.id); END;
@@ -787,7 +780,7 @@ EOF2
   expect_error "refusing to move duplicate rows of users into the existing table users_duplicates: it has triggers, which would run with the caller's rights; nothing was changed"
 
   # another set of columns
-  sq db <<'EOF2'
+  sqlite_run db <<'EOF2'
 DROP TABLE users_duplicates;
 CREATE TABLE users_duplicates (id INTEGER, email TEXT, migrate_moved_at TEXT, extra TEXT);
 SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
@@ -795,7 +788,7 @@ EOF2
   expect_error "refusing to move duplicate rows of users into the existing table users_duplicates: its columns are not the columns of the table plus migrate_moved_at; nothing was changed"
 
   # the same columns in another order: each value lands in its own column
-  sq db <<'EOF2'
+  sqlite_run db <<'EOF2'
 DROP TABLE users_duplicates;
 CREATE TABLE users_duplicates (name TEXT, migrate_moved_at TEXT, email TEXT, id INTEGER);
 SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
@@ -812,20 +805,20 @@ EOF2
 # Each function names itself when an argument is missing, and both refuse the tool's own tables.
 test_unique_names_and_own_tables() {
   unique_users
-  sq db <<<"SELECT * FROM migrate_duplicates(NULL, NULL);"
+  sqlite_run db <<<"SELECT * FROM migrate_duplicates(NULL, NULL);"
   expect_error 'migrate_duplicates needs a table name'
-  sq db <<<"SELECT * FROM migrate_duplicates('users', NULL);"
+  sqlite_run db <<<"SELECT * FROM migrate_duplicates('users', NULL);"
   expect_error 'migrate_duplicates needs a list of columns'
-  sq db <<<"SELECT * FROM migrate_duplicates('users', 'email,');"
+  sqlite_run db <<<"SELECT * FROM migrate_duplicates('users', 'email,');"
   expect_error 'column list "email," has an empty column name'
-  q db "SELECT migrate_init();" "ok"
+  sqlite_q db "SELECT migrate_init();" "ok"
   dump db
   local before=$DUMP
-  sq db <<<"SELECT migrate_add_unique('migrate_history', 'name', NULL, 'keep_first');"
+  sqlite_run db <<<"SELECT migrate_add_unique('migrate_history', 'name', NULL, 'keep_first');"
   expect_error "migrate_add_unique refuses table migrate_history: it is one of migrate's own tables, which only migrate itself changes; nothing was changed"
-  sq db <<<"SELECT migrate_add_unique('MIGRATE_SCRIPTS', 'name');"
+  sqlite_run db <<<"SELECT migrate_add_unique('MIGRATE_SCRIPTS', 'name');"
   expect_error "migrate_add_unique refuses table MIGRATE_SCRIPTS: it is one of migrate's own tables, which only migrate itself changes; nothing was changed"
-  sq db <<<"SELECT * FROM migrate_duplicates('migrate_scripts', 'name');"
+  sqlite_run db <<<"SELECT * FROM migrate_duplicates('migrate_scripts', 'name');"
   expect_error "migrate_duplicates refuses table migrate_scripts: it is one of migrate's own tables, which only migrate itself changes; nothing was changed"
   dump db
   expect_eq "database after the refusals" "$before" "$DUMP"

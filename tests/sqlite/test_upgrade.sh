@@ -56,22 +56,22 @@ VALUES ('1', 'a', 'up', '$(sha m/1_a.up.sql)', '$(sha m/1_a.down.sql)', 'CREATE 
 ', 'DROP TABLE a;
 ', '1_a.up.sql', '2024-01-01T00:00:00.000Z', 'someone', 3, 1);" || fail "could not set up the 0.1.0 database"
   local triggers="SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = 'trigger' ORDER BY name);"
-  q db "SELECT version, state FROM migrations_status('m');
+  sqlite_q db "SELECT version, state FROM migrations_status('m');
 SELECT migrate_validate('m');
 $triggers" "1|applied
 2|pending
 ok
 migrate_scripts_unchanged"
-  q db "SELECT migrate_apply('m');
+  sqlite_q db "SELECT migrate_apply('m');
 SELECT version, state FROM migrations_status('m');
 $triggers" "1
 1|applied
 2|applied
 migrate_scripts_unchanged,migrate_scripts_version,migrate_scripts_version_update"
-  sq db <<<"INSERT INTO migrate_scripts VALUES ('abc', 'x', 'SELECT 1;', NULL);"
+  sqlite_run db <<<"INSERT INTO migrate_scripts VALUES ('abc', 'x', 'SELECT 1;', NULL);"
   expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
   # the 0.1.0 row is reverted with the down script it recorded, and history keeps every row
-  q db "SELECT migrate_to('m', '0');
+  sqlite_q db "SELECT migrate_to('m', '0');
 SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b');
 SELECT group_concat(version || direction, ',') FROM (SELECT version, direction FROM migrate_history ORDER BY id);" "2
 0
@@ -84,7 +84,7 @@ test_upgrade_failed_call_adds_nothing() {
   "$SQLITE3" db "$UPGRADE_010_DDL" || fail "could not set up the 0.1.0 database"
   local before
   before=$("$SQLITE3" db "SELECT type, name, sql FROM sqlite_schema ORDER BY name")
-  sq db <<<"SELECT migrate_apply('m');"
+  sqlite_run db <<<"SELECT migrate_apply('m');"
   expect_rc 1
   expect_eq "schema after a failed call" "$before" "$("$SQLITE3" db "SELECT type, name, sql FROM sqlite_schema ORDER BY name")"
 }

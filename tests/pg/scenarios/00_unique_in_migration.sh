@@ -69,7 +69,7 @@ CONTEXT:  migration 2 (2_unique_email.up.sql, line 2)" "$ERR"
 fi
 
 # keep_first inside a migration, in a fresh session: applied, the extra rows moved.
-out=$(PGOPTIONS='-c client_min_messages=warning' q -d "$DB" -v dir="$keep" <<'SQL' 2>&1
+out=$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$DB" -v dir="$keep" <<'SQL' 2>&1
 SELECT migrate_apply(:'dir');
 SELECT min(id) || ',' || max(id) || ',' || count(*) FROM users;
 SELECT count(*) FROM users_duplicates WHERE id > 5000;

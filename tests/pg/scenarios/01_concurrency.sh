@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 scenario_begin concurrency
 
 new_db DB || { fail "could not create the database"; scenario_end; }
-q -d "$DB" -c 'CREATE TABLE conc_gate (open boolean NOT NULL)' || fail "could not create conc_gate"
+pg_q -d "$DB" -c 'CREATE TABLE conc_gate (open boolean NOT NULL)' || fail "could not create conc_gate"
 
 DIR=$(new_dir conc)
 cat >"$DIR/001_create_accounts.sql" <<'SQL'
@@ -70,7 +70,7 @@ FROM lk h JOIN lk w ON h.granted AND NOT w.granted AND h.mode = 'ExclusiveLock'
 "
 SEEN=
 locks_show_a_waiter() {
-  SEEN=$(q -d "$DB" -F'|' -c "$LOCKS_SQL")
+  SEEN=$(pg_q -d "$DB" -F'|' -c "$LOCKS_SQL")
   [ -n "$SEEN" ]
 }
 if wait_until 30 locks_show_a_waiter; then
@@ -78,22 +78,22 @@ if wait_until 30 locks_show_a_waiter; then
   expect_eq "the waiting session's wait event" "Lock/advisory" "$WAIT_TYPE/$WAIT_EVENT"
   # While the holder is inside its first migration, nothing of the call is visible yet.
   expect_eq "history rows visible while the first call runs" 0 \
-    "$(q -d "$DB" -c 'SELECT count(*) FROM migrate_history')"
+    "$(pg_q -d "$DB" -c 'SELECT count(*) FROM migrate_history')"
 else
   fail "pg_locks never showed one session holding and the other waiting for advisory lock $MIGRATE_LOCK_KEY within 30 s; pg_locks (advisory):
-$(q -d "$DB" -c "SELECT l.pid, a.application_name, l.granted, l.classid, l.objid, l.objsubid FROM pg_locks l LEFT JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory'")
+$(pg_q -d "$DB" -c "SELECT l.pid, a.application_name, l.granted, l.classid, l.objid, l.objsubid FROM pg_locks l LEFT JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory'")
 session a: $(cat "$WORK/a.err") / session b: $(cat "$WORK/b.err")"
   HOLDER='' WAITER=''
 fi
 
 # Open the gate: the holder finishes, then the waiter gets the lock and finds nothing to do.
-q -d "$DB" -c 'INSERT INTO conc_gate VALUES (true)' || fail "could not open the gate"
+pg_q -d "$DB" -c 'INSERT INTO conc_gate VALUES (true)' || fail "could not open the gate"
 wait_bg RC_A "$PID_A" 60
 wait_bg RC_B "$PID_B" 60
 for s in a b; do
   rc_var=RC_${s^^}
   expect_eq "session $s exit status" 0 "${!rc_var}"
-  expect_no_match "session $s stderr" '(ERROR|FATAL)' "$(cat "$WORK/$s.err")"
+  expect_no_line "session $s stderr" '(ERROR|FATAL)' "$(cat "$WORK/$s.err")"
 done
 OUT_A=$(cat "$WORK/a.out")
 OUT_B=$(cat "$WORK/b.out")
@@ -113,10 +113,10 @@ fi
 
 expect_eq "history: each version exactly once, all successful" \
   "001|1|t 002|1|t 003|1|t 004|1|t" \
-  "$(q -d "$DB" -F'|' -c 'SELECT version, count(*), bool_and(success) FROM migrate_history GROUP BY version ORDER BY version' | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "history rows" "$N" "$(q -d "$DB" -c 'SELECT count(*) FROM migrate_history')"
+  "$(pg_q -d "$DB" -F'|' -c 'SELECT version, count(*), bool_and(success) FROM migrate_history GROUP BY version ORDER BY version' | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "history rows" "$N" "$(pg_q -d "$DB" -c 'SELECT count(*) FROM migrate_history')"
 expect_eq "migrations_status states" "applied applied applied applied" \
-  "$(q -d "$DB" -c "SELECT state FROM migrations_status('$DIR')" | tr '\n' ' ' | sed 's/ $//')"
-expect_eq "rows inserted by migration 002" 50000 "$(q -d "$DB" -c 'SELECT count(*) FROM conc_orders')"
+  "$(pg_q -d "$DB" -c "SELECT state FROM migrations_status('$DIR')" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "rows inserted by migration 002" 50000 "$(pg_q -d "$DB" -c 'SELECT count(*) FROM conc_orders')"
 
 scenario_end

@@ -16,13 +16,13 @@ publish
 STATUS_SQL="SELECT * FROM migrations_status('$DIR')"
 HISTORY_SQL='SELECT * FROM migrate_history ORDER BY id'
 
-N=$(q -d "$SRC" -c "SELECT count(*) FROM migrations_status('$DIR') WHERE state = 'pending'")
+N=$(pg_q -d "$SRC" -c "SELECT count(*) FROM migrations_status('$DIR') WHERE state = 'pending'")
 [ "${N:-0}" -ge 5 ] || fail "examples/ should hold 5 or more pending migrations, found [$N]"
 expect_eq "migrate_apply on the source" "$N" \
-  "$(PGOPTIONS='-c client_min_messages=warning' q -d "$SRC" -c "SELECT migrate_apply('$DIR')")"
+  "$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$SRC" -c "SELECT migrate_apply('$DIR')")"
 
-q -d "$SRC" -F'|' -c "$STATUS_SQL" >"$WORK/status.before"
-q -d "$SRC" -F'|' -c "$HISTORY_SQL" >"$WORK/history.before"
+pg_q -d "$SRC" -F'|' -c "$STATUS_SQL" >"$WORK/status.before"
+pg_q -d "$SRC" -F'|' -c "$HISTORY_SQL" >"$WORK/history.before"
 expect_eq "applied rows before the dump" "$N" "$(grep -c '|applied|' "$WORK/status.before")"
 
 if ! pg_dump -Fc -d "$SRC" -f "$WORK/src.dump" 2>"$WORK/dump.err"; then
@@ -40,17 +40,17 @@ if ! pg_restore --exit-on-error -d "$DST" "$WORK/src.dump" 2>"$WORK/restore.err"
 fi
 expect_eq "extension created by the restore" \
   "$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$REPO_DIR/pg_ext/migrate.control")" \
-  "$(q -d "$DST" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")"
+  "$(pg_q -d "$DST" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")"
 
-q -d "$DST" -F'|' -c "$STATUS_SQL" >"$WORK/status.after"
-q -d "$DST" -F'|' -c "$HISTORY_SQL" >"$WORK/history.after"
+pg_q -d "$DST" -F'|' -c "$STATUS_SQL" >"$WORK/status.after"
+pg_q -d "$DST" -F'|' -c "$HISTORY_SQL" >"$WORK/history.after"
 expect_same "migrations_status rows before the dump and after the restore" \
   "$WORK/status.before" "$WORK/status.after"
 expect_same "migrate_history rows before the dump and after the restore" \
   "$WORK/history.before" "$WORK/history.after"
 
 expect_eq "migrate_apply on the restored database" 0 \
-  "$(q -d "$DST" -c "SELECT migrate_apply('$DIR')" 2>&1)"
+  "$(pg_q -d "$DST" -c "SELECT migrate_apply('$DIR')" 2>&1)"
 
 # A new migration on the restored database: its history id follows the restored ones.
 cat >"$DIR/20240301090000_create_project_labels.sql" <<'SQL'
@@ -65,9 +65,9 @@ DROP TABLE project_labels;
 SQL
 publish
 expect_eq "migrate_apply of a new migration on the restored database" 1 \
-  "$(PGOPTIONS='-c client_min_messages=warning' q -d "$DST" -c "SELECT migrate_apply('$DIR')" 2>&1)"
+  "$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$DST" -c "SELECT migrate_apply('$DIR')" 2>&1)"
 expect_eq "history ids on the restored database (count, distinct, newest is the new version)" \
   "$((N + 1))|$((N + 1))|20240301090000" \
-  "$(q -d "$DST" -F'|' -c 'SELECT count(*), count(DISTINCT id), (SELECT version FROM migrate_history ORDER BY id DESC LIMIT 1) FROM migrate_history')"
+  "$(pg_q -d "$DST" -F'|' -c 'SELECT count(*), count(DISTINCT id), (SELECT version FROM migrate_history ORDER BY id DESC LIMIT 1) FROM migrate_history')"
 
 scenario_end

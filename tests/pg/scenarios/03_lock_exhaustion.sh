@@ -29,7 +29,7 @@ if ! cluster_start max_locks_per_transaction=10 max_connections=5 >"$WORK/cluste
   scenario_end
 fi
 expect_eq "max_locks_per_transaction of the small cluster" 10 \
-  "$(q -d postgres -c 'SHOW max_locks_per_transaction')"
+  "$(pg_q -d postgres -c 'SHOW max_locks_per_transaction')"
 
 new_db DB || { fail "could not create the database"; scenario_end; }
 DIR=$(new_dir many)
@@ -45,34 +45,34 @@ PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -v VERBOSITY=verbose -
 RC=$?
 ERR=$(cat "$WORK/all.err")
 expect_eq "psql exit status of the one-call apply" 1 "$RC"
-expect_match "SQLSTATE and message" '^ERROR:  53200: out of shared memory$' "$ERR"
-expect_match "PostgreSQL's HINT" '^HINT:  You might need to increase max_locks_per_transaction\.$' "$ERR"
-expect_match "CONTEXT names the migration, its file and line" \
+expect_line "SQLSTATE and message" '^ERROR:  53200: out of shared memory$' "$ERR"
+expect_line "PostgreSQL's HINT" '^HINT:  You might need to increase max_locks_per_transaction\.$' "$ERR"
+expect_line "CONTEXT names the migration, its file and line" \
   '^CONTEXT:  migration ([0-9]{3}) \(\1_create_lx_\1\.sql, line [12]\)$' "$ERR"
 FAILED_AT=$(sed -nE 's/^CONTEXT:  migration ([0-9]+) .*/\1/p' <<<"$ERR")
 if [ -n "$FAILED_AT" ] && [ "$((10#$FAILED_AT))" -le "$PART" ]; then
   fail "the one-call apply failed at migration $FAILED_AT: parts of $PART cannot work here"
 fi
-expect_eq "history rows after the failed call" 0 "$(q -d "$DB" -c 'SELECT count(*) FROM migrate_history')"
+expect_eq "history rows after the failed call" 0 "$(pg_q -d "$DB" -c 'SELECT count(*) FROM migrate_history')"
 expect_eq "tables left by the failed call" 0 \
-  "$(q -d "$DB" -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'lx\_%'")"
+  "$(pg_q -d "$DB" -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'lx\_%'")"
 expect_eq "states after the failed call" "$TOTAL pending" \
-  "$(q -d "$DB" -c "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') FROM migrations_status('$DIR')")"
+  "$(pg_q -d "$DB" -c "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') FROM migrations_status('$DIR')")"
 
 # The workaround: the same folder in parts, each call its own transaction.
 for ((upto = PART; upto <= TOTAL; upto += PART)); do
   target=$(printf '%03d' "$upto")
-  got=$(PGOPTIONS='-c client_min_messages=warning' q -d "$DB" -c "SELECT migrate_apply('$DIR', '$target')" 2>&1)
+  got=$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$DB" -c "SELECT migrate_apply('$DIR', '$target')" 2>&1)
   if [ "$got" != "$PART" ]; then
     fail "migrate_apply(dir, '$target'): expected [$PART], got [$got]"
     break
   fi
 done
 expect_eq "states after applying in parts" "$TOTAL applied" \
-  "$(q -d "$DB" -c "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') FROM migrations_status('$DIR')")"
+  "$(pg_q -d "$DB" -c "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') FROM migrations_status('$DIR')")"
 expect_eq "history rows after applying in parts (rows, distinct versions)" "$TOTAL|$TOTAL" \
-  "$(q -d "$DB" -F'|' -c 'SELECT count(*), count(DISTINCT version) FROM migrate_history')"
+  "$(pg_q -d "$DB" -F'|' -c 'SELECT count(*), count(DISTINCT version) FROM migrate_history')"
 expect_eq "tables after applying in parts" "$TOTAL" \
-  "$(q -d "$DB" -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'lx\_%' AND relkind = 'r'")"
+  "$(pg_q -d "$DB" -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'lx\_%' AND relkind = 'r'")"
 
 scenario_end

@@ -27,7 +27,7 @@ on_sqlite() { # <database file> <sql>
   "$SQLITE3" -batch -bail "$1" ".load $MIGRATE_SO" ".mode list" ".separator |" "$2"
 }
 on_pg() { # <database> <sql>
-  PGOPTIONS='-c client_min_messages=warning' q -d "$1" -F'|' -c "$2"
+  PGOPTIONS='-c client_min_messages=warning' pg_q -d "$1" -F'|' -c "$2"
 }
 
 # compare <label> <sqlite db> <pg db> <sql> <expected states, space-separated, or ->

@@ -67,6 +67,6 @@ t
 expect_eq "ERRORs reported" 2 "$(grep -c 'ERROR:  relation "ss_no_such_table" does not exist' <<<"$ERR")"
 expect_eq "CONTEXT lines naming migration 2, its file, line and column" 2 \
   "$(grep -c '^CONTEXT:  migration 2 (2_create_orders.sql, line 3, column 13)$' <<<"$ERR")"
-expect_no_match "nothing else went wrong" 'current transaction is aborted|FATAL|server closed' "$ERR"
+expect_no_line "nothing else went wrong" 'current transaction is aborted|FATAL|server closed' "$ERR"
 
 scenario_end

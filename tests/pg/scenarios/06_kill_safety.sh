@@ -27,7 +27,7 @@ bg VICTIM env PGAPPNAME=migrate_kill_victim \
 # The victim is inside migration 2 when its backend sleeps: the only pg_sleep of the folder.
 BACKEND=
 victim_sleeping() {
-  BACKEND=$(q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'migrate_kill_victim'
+  BACKEND=$(pg_q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'migrate_kill_victim'
                            AND datname = current_database() AND wait_event = 'PgSleep'")
   [ -n "$BACKEND" ]
 }
@@ -36,31 +36,31 @@ if ! wait_until 20 victim_sleeping; then
   scenario_end
 fi
 expect_eq "the victim holds migrate's advisory lock" 1 \
-  "$(q -d "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $BACKEND
+  "$(pg_q -d "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $BACKEND
                      AND classid::bigint = ($MIGRATE_LOCK_KEY >> 32) AND objid::bigint = ($MIGRATE_LOCK_KEY & 4294967295)")"
 # pg_terminate_backend with a timeout waits (bounded) until the backend is gone.
-expect_eq "pg_terminate_backend" t "$(q -d "$DB" -c "SELECT pg_terminate_backend($BACKEND, 20000)")"
+expect_eq "pg_terminate_backend" t "$(pg_q -d "$DB" -c "SELECT pg_terminate_backend($BACKEND, 20000)")"
 wait_bg VICTIM_RC "$VICTIM" 20
 expect_eq "psql exit status of the terminated session (connection lost)" 2 "$VICTIM_RC"
-expect_match "the terminated session was told why" 'terminating connection due to administrator command' \
+expect_line "the terminated session was told why" 'terminating connection due to administrator command' \
   "$(cat "$WORK/victim.err")"
 
-expect_eq "history rows after the kill" 0 "$(q -d "$DB" -c 'SELECT count(*) FROM migrate_history')"
+expect_eq "history rows after the kill" 0 "$(pg_q -d "$DB" -c 'SELECT count(*) FROM migrate_history')"
 expect_eq "tables of the killed call (ks_customers, ks_invoices)" "|" \
-  "$(q -d "$DB" -F'|' -c "SELECT to_regclass('ks_customers'), to_regclass('ks_invoices')")"
-expect_eq "advisory locks left" 0 "$(q -d "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")"
+  "$(pg_q -d "$DB" -F'|' -c "SELECT to_regclass('ks_customers'), to_regclass('ks_invoices')")"
+expect_eq "advisory locks left" 0 "$(pg_q -d "$DB" -c "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")"
 expect_eq "states after the kill" "pending,pending,pending" \
-  "$(q -d "$DB" -c "SELECT string_agg(state, ',' ORDER BY version) FROM migrations_status('$DIR')")"
+  "$(pg_q -d "$DB" -c "SELECT string_agg(state, ',' ORDER BY version) FROM migrations_status('$DIR')")"
 
 # A new call does the whole job (the backfill, never applied, made quick first).
 sed -i 's/pg_sleep(60)/pg_sleep(0.1)/' "$DIR/2_create_invoices.sql"
 expect_eq "migrate_apply after the kill" 3 \
-  "$(PGOPTIONS='-c client_min_messages=warning' q -d "$DB" -c "SELECT migrate_apply('$DIR')" 2>&1)"
+  "$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$DB" -c "SELECT migrate_apply('$DIR')" 2>&1)"
 expect_eq "history after the new call" "1,2,3" \
-  "$(q -d "$DB" -c "SELECT string_agg(version, ',' ORDER BY id) FROM migrate_history WHERE success")"
+  "$(pg_q -d "$DB" -c "SELECT string_agg(version, ',' ORDER BY id) FROM migrate_history WHERE success")"
 expect_eq "states after the new call" "applied,applied,applied" \
-  "$(q -d "$DB" -c "SELECT string_agg(state, ',' ORDER BY version) FROM migrations_status('$DIR')")"
+  "$(pg_q -d "$DB" -c "SELECT string_agg(state, ',' ORDER BY version) FROM migrations_status('$DIR')")"
 expect_eq "tables after the new call" "ks_customers|ks_invoices|ks_invoices_customer" \
-  "$(q -d "$DB" -F'|' -c "SELECT to_regclass('ks_customers'), to_regclass('ks_invoices'), to_regclass('ks_invoices_customer')")"
+  "$(pg_q -d "$DB" -F'|' -c "SELECT to_regclass('ks_customers'), to_regclass('ks_invoices'), to_regclass('ks_invoices_customer')")"
 
 scenario_end

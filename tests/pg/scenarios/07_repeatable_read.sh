@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 scenario_begin repeatable_read_snapshot
 
 new_db DB || { fail "could not create the database"; scenario_end; }
-q -d "$DB" -c 'CREATE TABLE rr_prices (sku text NOT NULL, price numeric(12,2) NOT NULL)' ||
+pg_q -d "$DB" -c 'CREATE TABLE rr_prices (sku text NOT NULL, price numeric(12,2) NOT NULL)' ||
   fail "could not create rr_prices"
 DIR=$(new_dir rr)
 echo "INSERT INTO rr_prices VALUES ('basic', 9.00);" >"$DIR/1_seed_basic.sql"
@@ -28,14 +28,14 @@ RR_DB=$DB RR_DIR=$DIR RR_WORK=$WORK PGOPTIONS='-c client_min_messages=warning' \
   psql -X -q -At -v dir="$DIR" -d "$DB" -f "$WORK/session.sql" >"$WORK/session.out" 2>"$WORK/session.err"
 expect_eq "the other session's migrate_apply" 2 "$(cat "$WORK/other.out")"
 OUT=$(cat "$WORK/session.out")
-expect_match "history seen by the old snapshot" '^0$' "$(head -1 <<<"$OUT")"
+expect_line "history seen by the old snapshot" '^0$' "$(head -1 <<<"$OUT")"
 SECOND=$(sed -n 2p <<<"$OUT")
 if [ -n "$SECOND" ] && [ "$SECOND" != 0 ]; then
   fail "migrate_apply in the REPEATABLE READ transaction applied again what the other session had applied: returned [$SECOND] (expected 0 or an error)"
 fi
 expect_eq "history: each version exactly once" "1|1 2|1" \
-  "$(q -d "$DB" -F'|' -c 'SELECT version, count(*) FROM migrate_history GROUP BY version ORDER BY version' | tr '\n' ' ' | sed 's/ $//')"
+  "$(pg_q -d "$DB" -F'|' -c 'SELECT version, count(*) FROM migrate_history GROUP BY version ORDER BY version' | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "rows the migrations inserted" "basic|1 pro|1" \
-  "$(q -d "$DB" -F'|' -c 'SELECT sku, count(*) FROM rr_prices GROUP BY sku ORDER BY sku' | tr '\n' ' ' | sed 's/ $//')"
+  "$(pg_q -d "$DB" -F'|' -c 'SELECT sku, count(*) FROM rr_prices GROUP BY sku ORDER BY sku' | tr '\n' ' ' | sed 's/ $//')"
 
 scenario_end

@@ -42,14 +42,14 @@ OUT=$(echo "SELECT statement FROM migrate_script('$READ') \gexec" | psql -X -v O
 RC=$?
 expect_eq "exit status of the README's echo ... \\gexec | psql command (output: $OUT)" 0 "$RC"
 expect_eq "history after the README's command" "1 2" \
-  "$(q -d "$DB1" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+  "$(pg_q -d "$DB1" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
 # the same through psql's standard input
 run_script "$DB1" "$READ"
 expect_eq "exit status of the script through stdin ($OUT)" 0 "$RC"
 expect_eq "history after the script through stdin" "1 2" \
-  "$(q -d "$DB1" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+  "$(pg_q -d "$DB1" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
 expect_eq "index built concurrently is valid" "t" \
-  "$(q -d "$DB1" -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'readme_a_x_idx'::regclass")"
+  "$(pg_q -d "$DB1" -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'readme_a_x_idx'::regclass")"
 
 # --- 2. a failed CREATE INDEX CONCURRENTLY ---------------------------------------------------
 new_db DB2 || { fail "could not create a database"; scenario_end; }
@@ -68,34 +68,34 @@ SQL
 publish
 run_script "$DB2" "$INV"
 expect_eq "psql's exit status when the index build fails" 3 "$RC"
-expect_match "psql reports the duplicate" 'could not create unique index "dup_k_key"' "$OUT"
+expect_line "psql reports the duplicate" 'could not create unique index "dup_k_key"' "$OUT"
 expect_eq "history: only the migration before it" "1" \
-  "$(q -d "$DB2" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
-expect_eq "migration 3 did not run" "" "$(q -d "$DB2" -c "SELECT to_regclass('after_dup')")"
+  "$(pg_q -d "$DB2" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+expect_eq "migration 3 did not run" "" "$(pg_q -d "$DB2" -c "SELECT to_regclass('after_dup')")"
 expect_eq "the index is left INVALID" "f" \
-  "$(q -d "$DB2" -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'dup_k_key'::regclass")"
+  "$(pg_q -d "$DB2" -c "SELECT indisvalid FROM pg_index WHERE indexrelid = 'dup_k_key'::regclass")"
 expect_eq "the session lock went with the session" 0 \
-  "$(q -d "$DB2" -c "$ADVISORY_LOCKS")"
+  "$(pg_q -d "$DB2" -c "$ADVISORY_LOCKS")"
 for call in "SELECT migrate_apply('$INV')" "SELECT * FROM migrate_script('$INV')" \
             "SELECT * FROM migrate_plan('$INV')"; do
   ERR=$(psql -X -q -At -v ON_ERROR_STOP=1 -v VERBOSITY=default -d "$DB2" -c "$call" 2>&1)
-  expect_match "$call: names the INVALID index" \
+  expect_line "$call: names the INVALID index" \
     '^ERROR:  index public\.dup_k_key is INVALID: a CREATE INDEX CONCURRENTLY of this migration failed before and left it behind$' "$ERR"
-  expect_match "$call: hints DROP INDEX CONCURRENTLY" \
+  expect_line "$call: hints DROP INDEX CONCURRENTLY" \
     '^HINT:  DROP INDEX CONCURRENTLY public\.dup_k_key; then run the migration again$' "$ERR"
-  expect_match "$call: names the migration" '^CONTEXT:  migration 2 \(2_dup_k_key\.sql\)$' "$ERR"
+  expect_line "$call: names the migration" '^CONTEXT:  migration 2 \(2_dup_k_key\.sql\)$' "$ERR"
 done
 expect_eq "SQLSTATE of the refusal" "55000" \
   "$(psql -X -q -At -d "$DB2" -c "DO \$\$ BEGIN PERFORM migrate_apply('$INV'); EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLSTATE; END \$\$" 2>&1 | sed 's/^NOTICE:  //')"
 # as the hint says, then again without the duplicate
-q -d "$DB2" -c "DROP INDEX CONCURRENTLY public.dup_k_key" || fail "DROP INDEX CONCURRENTLY failed"
-q -d "$DB2" -c "DELETE FROM dup WHERE ctid = (SELECT max(ctid) FROM dup WHERE k = 1)" >/dev/null
+pg_q -d "$DB2" -c "DROP INDEX CONCURRENTLY public.dup_k_key" || fail "DROP INDEX CONCURRENTLY failed"
+pg_q -d "$DB2" -c "DELETE FROM dup WHERE ctid = (SELECT max(ctid) FROM dup WHERE k = 1)" >/dev/null
 run_script "$DB2" "$INV"
 expect_eq "exit status after the fix ($OUT)" 0 "$RC"
 expect_eq "history after the fix" "1 2 3" \
-  "$(q -d "$DB2" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+  "$(pg_q -d "$DB2" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
 expect_eq "state after the fix" "applied applied applied" \
-  "$(q -d "$DB2" -c "SELECT string_agg(state, ' ' ORDER BY version) FROM migrations_status('$INV')")"
+  "$(pg_q -d "$DB2" -c "SELECT string_agg(state, ' ' ORDER BY version) FROM migrations_status('$INV')")"
 
 # --- 3. ON_ERROR_STOP stops at a failing ordinary migration ----------------------------------
 new_db DB3 || { fail "could not create a database"; scenario_end; }
@@ -108,13 +108,13 @@ echo 'CREATE TABLE s_five (x integer);' >"$STOP/5_five.sql"
 publish
 run_script "$DB3" "$STOP"
 expect_eq "psql's exit status" 3 "$RC"
-expect_match "psql reports the failure" 'relation "s_missing" does not exist' "$OUT"
+expect_line "psql reports the failure" 'relation "s_missing" does not exist' "$OUT"
 expect_eq "history: the migrations before the failing one" "1 2" \
-  "$(q -d "$DB3" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+  "$(pg_q -d "$DB3" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
 expect_eq "nothing after it ran" 0 \
-  "$(q -d "$DB3" -c "SELECT count(r) FROM (VALUES (to_regclass('s_three')), (to_regclass('s_one_x2')), (to_regclass('s_five'))) v (r)")"
+  "$(pg_q -d "$DB3" -c "SELECT count(r) FROM (VALUES (to_regclass('s_three')), (to_regclass('s_one_x2')), (to_regclass('s_five'))) v (r)")"
 expect_eq "state" "applied applied pending pending pending" \
-  "$(q -d "$DB3" -c "SELECT string_agg(state, ' ' ORDER BY version) FROM migrations_status('$STOP')")"
+  "$(pg_q -d "$DB3" -c "SELECT string_agg(state, ' ' ORDER BY version) FROM migrations_status('$STOP')")"
 
 # --- 4. the session lock: a concurrent migrate_apply waits, then applies nothing twice -------
 # lock_case <label> <second migration's script> <seconds> <apply's exit> <apply's stdout or
@@ -127,7 +127,7 @@ expect_eq "state" "applied applied pending pending pending" \
 lock_case() {
   local label=$1 second=$2 pause=$3 want_rc=$4 want_out=$5 want_history=$6 db dir
   new_db db || { fail "$label: could not create a database"; return; }
-  q -d "$db" -c 'CREATE TABLE script_gate (open boolean NOT NULL)' || fail "$label: no gate"
+  pg_q -d "$db" -c 'CREATE TABLE script_gate (open boolean NOT NULL)' || fail "$label: no gate"
   dir=$(new_dir "lock_$label")
   cat >"$dir/1_wait.sql" <<'SQL'
 CREATE TABLE l_one (x integer);
@@ -149,7 +149,7 @@ SQL
     psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -f "$WORK/$label.sql" >"$WORK/$label.script.out" 2>&1
   LOCK_DB=$db LOCK_APP="migrate_script_$label"
   lock_holder() {
-    [ "$(q -d "$LOCK_DB" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+    [ "$(pg_q -d "$LOCK_DB" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
           WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = '$LOCK_APP'")" = 1 ]
   }
   wait_until 30 lock_holder || fail "$label: the script never took the session lock"
@@ -159,12 +159,12 @@ SQL
     psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "SELECT migrate_apply('$dir')" >"$WORK/$label.apply.out" 2>"$WORK/$label.apply.err"
   LOCK_APP="migrate_apply_$label"
   apply_waits() {
-    [ "$(q -d "$LOCK_DB" -c "SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity
+    [ "$(pg_q -d "$LOCK_DB" -c "SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity
           WHERE application_name = '$LOCK_APP'")" = "Lock/advisory" ]
   }
   wait_until 30 apply_waits || fail "$label: migrate_apply did not wait for the script's lock"
   sleep "$pause"
-  q -d "$db" -c 'INSERT INTO script_gate VALUES (true)' >/dev/null
+  pg_q -d "$db" -c 'INSERT INTO script_gate VALUES (true)' >/dev/null
   wait_bg RC_SCRIPT "$PID_SCRIPT" 60
   wait_bg RC_APPLY "$PID_APPLY" 60
   expect_eq "$label: exit status of the script ($(cat "$WORK/$label.script.out"))" 0 "$RC_SCRIPT"
@@ -174,10 +174,10 @@ SQL
     *) fail "$label: migrate_apply said [$(cat "$WORK/$label.apply.out" "$WORK/$label.apply.err")], expected [$want_out]" ;;
   esac
   expect_eq "$label: history, each migration once" "$want_history" \
-    "$(q -d "$db" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+    "$(pg_q -d "$db" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
   expect_eq "$label: every index valid" 0 \
-    "$(q -d "$db" -c "SELECT count(*) FROM pg_index WHERE NOT indisvalid")"
-  expect_eq "$label: no lock left" 0 "$(q -d "$db" -c "$ADVISORY_LOCKS")"
+    "$(pg_q -d "$db" -c "SELECT count(*) FROM pg_index WHERE NOT indisvalid")"
+  expect_eq "$label: no lock left" 0 "$(pg_q -d "$db" -c "$ADVISORY_LOCKS")"
 }
 lock_case ordinary 'CREATE INDEX l_one_x ON l_one (x);' 1.5 0 1 "1 2 3 4"
 # CREATE INDEX CONCURRENTLY waits for every transaction with an older snapshot; a migrate_apply

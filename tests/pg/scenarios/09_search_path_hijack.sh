@@ -15,11 +15,11 @@ new_db DB || { fail "could not create the database"; scenario_end; }
 new_db DB_BASE || { fail "could not create the database"; scenario_end; }
 # the role owns the hostile schemas: dropped after the databases holding them
 CLEANUP_HOOKS+=("dropdb --if-exists --force $DB; dropdb --if-exists --force $DB_BASE; psql -X -q -c 'DROP ROLE IF EXISTS $LOW'")
-q -c "CREATE ROLE $LOW LOGIN" || fail "could not create role $LOW"
+pg_q -c "CREATE ROLE $LOW LOGIN" || fail "could not create role $LOW"
 
 # hostile_setup <db>: the low role's schema, owned by it.
 hostile_setup() {
-  q -d "$1" <<SQL
+  pg_q -d "$1" <<SQL
 CREATE SCHEMA hostile AUTHORIZATION $LOW;
 SET ROLE $LOW;
 CREATE TABLE hostile.calls (what text);
@@ -133,20 +133,20 @@ SELECT migrate_baseline('5', 'base');
 SELECT pg_catalog.count(*) FROM migrations_status();
 SQL
 )
-expect_match "the calls ran (session 1: $OUT)" '^repair$' "$OUT"
-expect_match "keep_first moved the duplicate" 'moved 1 duplicate row' "$OUT"
-expect_match "repair accepted the modified migration ($OUT2)" 'accepted the new checksum of 1 modified migration' "$OUT2"
-expect_match "baseline recorded ($OUT3)" '^5$' "$OUT3"
+expect_line "the calls ran (session 1: $OUT)" '^repair$' "$OUT"
+expect_line "keep_first moved the duplicate" 'moved 1 duplicate row' "$OUT"
+expect_line "repair accepted the modified migration ($OUT2)" 'accepted the new checksum of 1 modified migration' "$OUT2"
+expect_line "baseline recorded ($OUT3)" '^5$' "$OUT3"
 for db in "$DB" "$DB_BASE"; do
   expect_eq "hostile objects called from migrate's own queries in $db" "" \
-    "$(q -d "$db" -c "SELECT string_agg(DISTINCT what, ', ') FROM hostile.calls")"
+    "$(pg_q -d "$db" -c "SELECT string_agg(DISTINCT what, ', ') FROM hostile.calls")"
 done
-expect_eq "$LOW is still not a superuser" f "$(q -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$LOW'")"
+expect_eq "$LOW is still not a superuser" f "$(pg_q -c "SELECT rolsuper FROM pg_roles WHERE rolname = '$LOW'")"
 
 # Control: in that session the hostile operators are what an unqualified query finds.
-q -d "$DB" -c "SET search_path = hostile, pg_catalog, public; SELECT 'a'::text = 'a'::text" >/dev/null
+pg_q -d "$DB" -c "SET search_path = hostile, pg_catalog, public; SELECT 'a'::text = 'a'::text" >/dev/null
 expect_eq "control: the hostile = on text is found first on that search_path" "= text" \
-  "$(q -d "$DB" -c "SELECT string_agg(DISTINCT what, ', ') FROM hostile.calls")"
-q -c "ALTER ROLE $LOW NOSUPERUSER" >/dev/null
+  "$(pg_q -d "$DB" -c "SELECT string_agg(DISTINCT what, ', ') FROM hostile.calls")"
+pg_q -c "ALTER ROLE $LOW NOSUPERUSER" >/dev/null
 
 scenario_end

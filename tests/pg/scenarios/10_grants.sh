@@ -15,16 +15,16 @@ new_db DB || { fail "could not create the database"; scenario_end; }
 new_db DB2 || { fail "could not create the database"; scenario_end; }
 # the roles the recipe names; dropped at exit, after the databases holding their grants
 CLEANUP_HOOKS+=("dropdb --if-exists --force $DB; dropdb --if-exists --force $DB2; psql -X -q -c 'DROP ROLE IF EXISTS deployer, monitoring, dba'")
-q -c 'CREATE ROLE deployer LOGIN; CREATE ROLE monitoring LOGIN; CREATE ROLE dba' ||
+pg_q -c 'CREATE ROLE deployer LOGIN; CREATE ROLE monitoring LOGIN; CREATE ROLE dba' ||
   { fail "could not create the roles deployer, monitoring, dba (left over from another run?)"; scenario_end; }
 
 sed -n '/<!-- grant-recipe:begin -->/,/<!-- grant-recipe:end -->/p' "$REPO_DIR/README.md" |
   grep -v -e '<!--' -e '```' | sed 's/^  //' >"$WORK/recipe.sql"
 [ -s "$WORK/recipe.sql" ] || fail "README.md has no grant recipe between the markers"
 for db in "$DB" "$DB2"; do
-  OUT=$(q -d "$db" -f "$WORK/recipe.sql" 2>&1) || fail "the README's recipe failed in $db: $OUT"
+  OUT=$(pg_q -d "$db" -f "$WORK/recipe.sql" 2>&1) || fail "the README's recipe failed in $db: $OUT"
 done
-expect_match "migrate_grant says what it does not grant" 'needs GRANT pg_read_server_files TO deployer' "$OUT"
+expect_line "migrate_grant says what it does not grant" 'needs GRANT pg_read_server_files TO deployer' "$OUT"
 
 DIR=$(new_dir grants)
 cat >"$DIR/1_people.sql" <<'SQL'
@@ -74,14 +74,14 @@ OUT=$(printf "SELECT statement FROM migrate_script('%s') \\\\gexec\n" "$DIR" |
   psql -X -q -At -U deployer -v ON_ERROR_STOP=1 -d "$DB" 2>&1)
 expect_eq "psql's exit status running migrate_script's output as the deploy role ($OUT)" 0 "$?"
 expect_eq "history written for the deploy role" "1|up|deployer 2|up|deployer 2|down|deployer 2|up|deployer 3|up|deployer 4|up|deployer" \
-  "$(q -d "$DB" -c "SELECT string_agg(version || '|' || direction || '|' || applied_by, ' ' ORDER BY id) FROM migrate_history")"
+  "$(pg_q -d "$DB" -c "SELECT string_agg(version || '|' || direction || '|' || applied_by, ' ' ORDER BY id) FROM migrate_history")"
 
 # a token is good once: replayed after migration 4 was reverted, it records nothing
 expect_eq "the deploy role reverts 4" 1 "$(as deployer "$DB" "SELECT migrate_rollback(:'dir');")"
 OUT=$(as deployer "$DB" "$REC4")
-expect_match "a replayed record statement is refused ($REC4)" 'ERROR:  migrate_record: the token does not match these values' "$OUT"
+expect_line "a replayed record statement is refused ($REC4)" 'ERROR:  migrate_record: the token does not match these values' "$OUT"
 expect_eq "4 stays reverted" "pending" \
-  "$(q -d "$DB" -c "SELECT state FROM migrations_status('$DIR') WHERE version = '4'")"
+  "$(pg_q -d "$DB" -c "SELECT state FROM migrations_status('$DIR') WHERE version = '4'")"
 
 # --- the deploy role cannot write history --------------------------------------------------
 OUT=$(as deployer "$DB" "
@@ -95,30 +95,30 @@ SELECT migrate_record('5', 'five', NULL, NULL, 'SELECT 1', 'ALTER ROLE deployer 
 SELECT * FROM migrate_key;
 SELECT has_table_privilege('migrate_history', 'INSERT') OR has_table_privilege('migrate_history', 'UPDATE')
     OR has_table_privilege('migrate_history', 'DELETE') AS can_write;")
-expect_match "INSERT refused" '^ERROR:  permission denied for table migrate_history' "$OUT"
+expect_line "INSERT refused" '^ERROR:  permission denied for table migrate_history' "$OUT"
 expect_eq "every write to migrate_history refused" 4 "$(grep -c 'permission denied for table migrate_history' <<<"$OUT")"
 expect_eq "both forged migrate_record calls refused" 2 "$(grep -c 'ERROR:  migrate_record: the token does not match these values' <<<"$OUT")"
-expect_match "migrate_key is not readable" 'permission denied for table migrate_key' "$OUT"
-expect_match "no write privilege on migrate_history" '^f$' "$OUT"
+expect_line "migrate_key is not readable" 'permission denied for table migrate_key' "$OUT"
+expect_line "no write privilege on migrate_history" '^f$' "$OUT"
 # a token migrate_script wrote, for other values than it vouches for
 printf 'CREATE TABLE g_five (id integer);\n' >"$DIR/5_five.up.sql"
 printf 'DROP TABLE g_five;\n' >"$DIR/5_five.down.sql"
 publish
 REAL=$(psql -X -q -At -U deployer -d "$DB" -c "SELECT statement FROM migrate_script('$DIR') WHERE statement LIKE '%migrate_record(''5''%'")
-expect_match "migrate_script records through migrate_record" "migrate_record\\('5', 'five', " "$REAL"
+expect_line "migrate_script records through migrate_record" "migrate_record\\('5', 'five', " "$REAL"
 # without its guard (migration 4 before it is pending), with another down script
 FORGED="${REAL%% FROM (SELECT *};"
 FORGED=${FORGED//DROP TABLE g_five;/ALTER ROLE deployer SUPERUSER;}
 [ "$FORGED" != "$REAL" ] || fail "could not alter the record statement: $REAL"
 OUT=$(as deployer "$DB" "$FORGED")
-expect_match "a real token with another down script is refused" 'ERROR:  migrate_record: the token does not match these values' "$OUT"
-expect_eq "history has no row for 5" 0 "$(q -d "$DB" -c "SELECT count(*) FROM migrate_history WHERE version = '5'")"
+expect_line "a real token with another down script is refused" 'ERROR:  migrate_record: the token does not match these values' "$OUT"
+expect_eq "history has no row for 5" 0 "$(pg_q -d "$DB" -c "SELECT count(*) FROM migrate_history WHERE version = '5'")"
 rm "$DIR/5_five.up.sql" "$DIR/5_five.down.sql"
 
 # --- a superuser's rollback afterwards runs only the real down scripts ----------------------
-OUT=$(PGOPTIONS='-c client_min_messages=warning' q -d "$DB" -c "SELECT migrate_to('$DIR', '0')" 2>&1)
+OUT=$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$DB" -c "SELECT migrate_to('$DIR', '0')" 2>&1)
 expect_eq "superuser's rollback ($OUT)" 3 "$OUT"
-expect_eq "deployer is still not a superuser" f "$(q -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'deployer'")"
+expect_eq "deployer is still not a superuser" f "$(pg_q -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'deployer'")"
 
 # --- migrate_scripts as the deploy role, and the monitoring role ---------------------------
 OUT=$(as deployer "$DB2" "
@@ -145,12 +145,12 @@ ERROR:  permission denied for function migrate_rollback
 ERROR:  permission denied for table migrate_scripts
 1" "$OUT"
 expect_eq "monitoring applied nothing" "1" \
-  "$(q -d "$DB2" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+  "$(pg_q -d "$DB2" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
 
 # --- migrate_revoke takes it all back ------------------------------------------------------
 expect_eq "migrate_revoke" "revoked deploy and monitor from deployer" \
-  "$(q -d "$DB2" -c "SELECT migrate_revoke('deployer')")"
+  "$(pg_q -d "$DB2" -c "SELECT migrate_revoke('deployer')")"
 OUT=$(as deployer "$DB2" "SELECT migrate_apply(NULL);")
-expect_match "after migrate_revoke" 'permission denied for function migrate_apply' "$OUT"
+expect_line "after migrate_revoke" 'permission denied for function migrate_apply' "$OUT"
 
 scenario_end

@@ -13,7 +13,7 @@ scenario_begin lock_squatter
 SQUATTER=mig_squatter_$$
 new_db DB || { fail "could not create the database"; scenario_end; }
 CLEANUP_HOOKS+=("dropdb --if-exists --force $DB; psql -X -q -c 'DROP ROLE IF EXISTS $SQUATTER'")
-q -c "CREATE ROLE $SQUATTER LOGIN" || fail "could not create role $SQUATTER"
+pg_q -c "CREATE ROLE $SQUATTER LOGIN" || fail "could not create role $SQUATTER"
 
 DIR=$(new_dir squat)
 printf 'CREATE TABLE sq_one (id integer);\n' >"$DIR/1_one.sql"
@@ -22,7 +22,7 @@ publish
 
 # holds <application name> <variable>: 1 when that session holds a granted lock of the kind.
 holds() {
-  [ "$(q -d "$DB" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+  [ "$(pg_q -d "$DB" -c "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)
         WHERE a.application_name = '$1' AND l.granted AND $2")" -ge 1 ]
 }
 ADVISORY="l.locktype = 'advisory' AND l.classid::bigint = ($MIGRATE_LOCK_KEY >> 32)
@@ -33,39 +33,39 @@ TABLE="l.locktype = 'relation' AND l.relation = 'migrate_history'::regclass"
 bg PID_SQUAT env PGAPPNAME=mig_squatter psql -X -q -At -U "$SQUATTER" -d "$DB" \
   -c "SELECT pg_advisory_lock($MIGRATE_LOCK_KEY)" -c "SELECT pg_sleep(60)" >/dev/null 2>&1
 wait_until 30 holds mig_squatter "$ADVISORY" || fail "the squatter never took the advisory lock"
-SQUAT_PID=$(q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'mig_squatter'")
+SQUAT_PID=$(pg_q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'mig_squatter'")
 OUT=$(PGOPTIONS='-c lock_timeout=20s' psql -X -q -At -d "$DB" -c "SELECT migrate_apply('$DIR', '1')" 2>&1)
-expect_match "the deploy proceeds while the squatter holds the key ($OUT)" '^1$' "$OUT"
-expect_match "the WARNING names the squatter" "WARNING:  migrate: advisory lock $MIGRATE_LOCK_KEY is held by pid $SQUAT_PID \\(role $SQUATTER\\), which may not use migrate" "$OUT"
+expect_line "the deploy proceeds while the squatter holds the key ($OUT)" '^1$' "$OUT"
+expect_line "the WARNING names the squatter" "WARNING:  migrate: advisory lock $MIGRATE_LOCK_KEY is held by pid $SQUAT_PID \\(role $SQUATTER\\), which may not use migrate" "$OUT"
 kill "$PID_SQUAT" 2>/dev/null
-q -d "$DB" -c "SELECT pg_terminate_backend($SQUAT_PID)" >/dev/null 2>&1
+pg_q -d "$DB" -c "SELECT pg_terminate_backend($SQUAT_PID)" >/dev/null 2>&1
 
 # --- 2. a session that may use migrate holds the key: lock_timeout names it ------------------
 bg PID_HOLD env PGAPPNAME=mig_holder psql -X -q -At -d "$DB" \
   -c "SELECT pg_advisory_lock($MIGRATE_LOCK_KEY)" -c "SELECT pg_sleep(60)" >/dev/null 2>&1
 wait_until 30 holds mig_holder "$ADVISORY" || fail "the holder never took the advisory lock"
-HOLD_PID=$(q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'mig_holder'")
+HOLD_PID=$(pg_q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'mig_holder'")
 OUT=$(PGOPTIONS='-c lock_timeout=1s' psql -X -q -At -v VERBOSITY=default -d "$DB" -c "SELECT migrate_apply('$DIR')" 2>&1)
-expect_match "the wait ends with lock_timeout" '^ERROR:  canceling statement due to lock timeout' "$OUT"
-expect_match "the DETAIL names the holder of the key" "^DETAIL:  migrate was waiting for the migration lock, held by pid $HOLD_PID \\(role $PGUSER\\)\\.$" "$OUT"
+expect_line "the wait ends with lock_timeout" '^ERROR:  canceling statement due to lock timeout' "$OUT"
+expect_line "the DETAIL names the holder of the key" "^DETAIL:  migrate was waiting for the migration lock, held by pid $HOLD_PID \\(role $PGUSER\\)\\.$" "$OUT"
 kill "$PID_HOLD" 2>/dev/null
-q -d "$DB" -c "SELECT pg_terminate_backend($HOLD_PID)" >/dev/null 2>&1
+pg_q -d "$DB" -c "SELECT pg_terminate_backend($HOLD_PID)" >/dev/null 2>&1
 
 # --- 3. a session holds the table lock: lock_timeout names it --------------------------------
 bg PID_TABLE env PGAPPNAME=mig_table psql -X -q -At -d "$DB" \
   -c "BEGIN" -c "LOCK TABLE migrate_history IN SHARE ROW EXCLUSIVE MODE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1
 wait_until 30 holds mig_table "$TABLE" || fail "the session never took the table lock"
-TABLE_PID=$(q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'mig_table'")
+TABLE_PID=$(pg_q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'mig_table'")
 OUT=$(PGOPTIONS='-c lock_timeout=1s' psql -X -q -At -v VERBOSITY=default -d "$DB" -c "SELECT migrate_apply('$DIR')" 2>&1)
-expect_match "the wait ends with lock_timeout" '^ERROR:  canceling statement due to lock timeout' "$OUT"
-expect_match "the DETAIL names the holder of the table lock" "^DETAIL:  migrate was waiting for the migration lock, held by pid $TABLE_PID \\(role $PGUSER\\)\\.$" "$OUT"
+expect_line "the wait ends with lock_timeout" '^ERROR:  canceling statement due to lock timeout' "$OUT"
+expect_line "the DETAIL names the holder of the table lock" "^DETAIL:  migrate was waiting for the migration lock, held by pid $TABLE_PID \\(role $PGUSER\\)\\.$" "$OUT"
 # readers are never held up by it
 expect_eq "status reads while the lock is held" "1|applied" \
-  "$(q -d "$DB" -F'|' -c "SET lock_timeout = '1s'; SELECT version, state FROM migrations_status")"
+  "$(pg_q -d "$DB" -F'|' -c "SET lock_timeout = '1s'; SELECT version, state FROM migrations_status")"
 kill "$PID_TABLE" 2>/dev/null
-q -d "$DB" -c "SELECT pg_terminate_backend($TABLE_PID)" >/dev/null 2>&1
+pg_q -d "$DB" -c "SELECT pg_terminate_backend($TABLE_PID)" >/dev/null 2>&1
 
 expect_eq "history: migration 1 once, nothing of the refused calls" "1" \
-  "$(q -d "$DB" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
+  "$(pg_q -d "$DB" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
 
 scenario_end

@@ -15,7 +15,7 @@ scenario_begin upgrade
 CURRENT=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$REPO_DIR/pg_ext/migrate.control")
 ROLE="mig_upgrade_deployer_$$"
 CLEANUP_HOOKS+=("psql -X -q -c 'DROP ROLE IF EXISTS $ROLE'")
-q -c "CREATE ROLE $ROLE LOGIN" || fail "could not create the role"
+pg_q -c "CREATE ROLE $ROLE LOGIN" || fail "could not create the role"
 
 # Every member object of the extension, described so that two databases compare line by line.
 CATALOG_SQL=$(
@@ -68,29 +68,29 @@ SQL
 
 # --- 0.1.0, and a folder applied with it ---
 new_db OLD --no-extension || { fail "could not create a database"; scenario_end; }
-q -d "$OLD" -c "CREATE EXTENSION migrate VERSION '0.1.0'" || fail "CREATE EXTENSION migrate VERSION '0.1.0' failed"
+pg_q -d "$OLD" -c "CREATE EXTENSION migrate VERSION '0.1.0'" || fail "CREATE EXTENSION migrate VERSION '0.1.0' failed"
 expect_eq "the version installed first" "0.1.0" \
-  "$(q -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")"
+  "$(pg_q -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")"
 DIR=$(new_dir examples)
 cp -R "$REPO_DIR/examples/." "$DIR/"
 publish
 # 0.1.0's README gave a deploy role INSERT on history
-q -d "$OLD" -c "GRANT SELECT, INSERT ON migrate_history TO $ROLE; GRANT USAGE ON SEQUENCE migrate_history_id_seq TO $ROLE" \
+pg_q -d "$OLD" -c "GRANT SELECT, INSERT ON migrate_history TO $ROLE; GRANT USAGE ON SEQUENCE migrate_history_id_seq TO $ROLE" \
   || fail "the 0.1.0 grant failed"
-N=$(PGOPTIONS='-c client_min_messages=warning' q -d "$OLD" -c "SELECT migrate_apply('$DIR')")
+N=$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$OLD" -c "SELECT migrate_apply('$DIR')")
 [ "${N:-0}" -ge 5 ] || fail "migrate_apply with 0.1.0 applied [$N] migrations, expected 5 or more"
-q -d "$OLD" -F'|' -c "SELECT * FROM migrations_status('$DIR')" >"$WORK/status.before"
-q -d "$OLD" -F'|' -c "SELECT * FROM migrate_history ORDER BY id" >"$WORK/history.before"
+pg_q -d "$OLD" -F'|' -c "SELECT * FROM migrations_status('$DIR')" >"$WORK/status.before"
+pg_q -d "$OLD" -F'|' -c "SELECT * FROM migrate_history ORDER BY id" >"$WORK/history.before"
 
 # --- the upgrade ---
-if ! out=$(q -d "$OLD" -c "ALTER EXTENSION migrate UPDATE" 2>&1); then
+if ! out=$(pg_q -d "$OLD" -c "ALTER EXTENSION migrate UPDATE" 2>&1); then
   fail "ALTER EXTENSION migrate UPDATE failed: $out"
   scenario_end
 fi
 expect_eq "the version after ALTER EXTENSION UPDATE" "$CURRENT" \
-  "$(q -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")"
-q -d "$OLD" -F'|' -c "SELECT * FROM migrations_status('$DIR')" >"$WORK/status.after"
-q -d "$OLD" -F'|' -c "SELECT * FROM migrate_history ORDER BY id" >"$WORK/history.after"
+  "$(pg_q -d "$OLD" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")"
+pg_q -d "$OLD" -F'|' -c "SELECT * FROM migrations_status('$DIR')" >"$WORK/status.after"
+pg_q -d "$OLD" -F'|' -c "SELECT * FROM migrate_history ORDER BY id" >"$WORK/history.after"
 expect_same "migrations_status before and after the upgrade" "$WORK/status.before" "$WORK/status.after"
 expect_same "migrate_history before and after the upgrade" "$WORK/history.before" "$WORK/history.after"
 
@@ -98,30 +98,30 @@ expect_same "migrate_history before and after the upgrade" "$WORK/history.before
 # the deploy role may still read history, and nothing more
 expect_eq "what the 0.1.0 deploy role keeps" "migrate_history:SELECT
 migrate_history_id_seq:-" \
-  "$(q -d "$OLD" -c "SELECT c.relname || ':' || coalesce(string_agg(a.privilege_type, ',' ORDER BY a.privilege_type)
+  "$(pg_q -d "$OLD" -c "SELECT c.relname || ':' || coalesce(string_agg(a.privilege_type, ',' ORDER BY a.privilege_type)
                             FILTER (WHERE a.grantee = '$ROLE'::regrole), '-')
                        FROM pg_class c LEFT JOIN LATERAL aclexplode(c.relacl) a ON true
                       WHERE c.relname IN ('migrate_history', 'migrate_history_id_seq')
                       GROUP BY c.relname ORDER BY 1")"
-q -d "$OLD" -c "REVOKE SELECT ON migrate_history FROM $ROLE" || fail "could not revoke the role's SELECT"
+pg_q -d "$OLD" -c "REVOKE SELECT ON migrate_history FROM $ROLE" || fail "could not revoke the role's SELECT"
 new_db NEW || { fail "could not create a database"; scenario_end; }
-q -d "$OLD" -c "$CATALOG_SQL" >"$WORK/catalog.upgraded" || fail "could not describe the upgraded catalog"
-q -d "$NEW" -c "$CATALOG_SQL" >"$WORK/catalog.fresh" || fail "could not describe the fresh catalog"
+pg_q -d "$OLD" -c "$CATALOG_SQL" >"$WORK/catalog.upgraded" || fail "could not describe the upgraded catalog"
+pg_q -d "$NEW" -c "$CATALOG_SQL" >"$WORK/catalog.fresh" || fail "could not describe the fresh catalog"
 [ "$(wc -l <"$WORK/catalog.fresh")" -gt 100 ] || fail "the catalog description is too short to mean anything"
 expect_same "the upgraded catalog and a fresh install's" "$WORK/catalog.fresh" "$WORK/catalog.upgraded"
 expect_eq "a key for migrate_script's record tokens" "1" \
-  "$(q -d "$OLD" -c "SELECT count(*) FROM migrate_key WHERE key ~ '^[0-9a-f]{64}$'")"
+  "$(pg_q -d "$OLD" -c "SELECT count(*) FROM migrate_key WHERE key ~ '^[0-9a-f]{64}$'")"
 
 # --- history is the extension's alone now; the new functions work ---
-out=$(q -d "$OLD" -c "SET ROLE $ROLE; INSERT INTO migrate_history (version, name, direction, applied_at, success)
+out=$(pg_q -d "$OLD" -c "SET ROLE $ROLE; INSERT INTO migrate_history (version, name, direction, applied_at, success)
 VALUES ('99', 'forged', 'up', now(), true)" 2>&1)
-expect_match "the 0.1.0 deploy role writing history after the upgrade" "permission denied for table migrate_history" "$out"
-expect_eq "migrate_version() after the upgrade" "$CURRENT" "$(q -d "$OLD" -c "SELECT migrate_version()")"
-expect_eq "migrate_script with nothing pending" "-- migrate: nothing to apply; the database is at version $(q -d "$OLD" -c "SELECT max(version) FROM migrate_history")" \
-  "$(q -d "$OLD" -c "SELECT statement FROM migrate_script('$DIR')")"
-out=$(q -d "$OLD" -c "DROP EXTENSION migrate" 2>&1)
-expect_match "DROP EXTENSION after the upgrade" "history" "$out"
+expect_line "the 0.1.0 deploy role writing history after the upgrade" "permission denied for table migrate_history" "$out"
+expect_eq "migrate_version() after the upgrade" "$CURRENT" "$(pg_q -d "$OLD" -c "SELECT migrate_version()")"
+expect_eq "migrate_script with nothing pending" "-- migrate: nothing to apply; the database is at version $(pg_q -d "$OLD" -c "SELECT max(version) FROM migrate_history")" \
+  "$(pg_q -d "$OLD" -c "SELECT statement FROM migrate_script('$DIR')")"
+out=$(pg_q -d "$OLD" -c "DROP EXTENSION migrate" 2>&1)
+expect_line "DROP EXTENSION after the upgrade" "history" "$out"
 expect_eq "the extension is still there" "1" \
-  "$(q -d "$OLD" -c "SELECT count(*) FROM pg_extension WHERE extname = 'migrate'")"
+  "$(pg_q -d "$OLD" -c "SELECT count(*) FROM pg_extension WHERE extname = 'migrate'")"
 
 scenario_end

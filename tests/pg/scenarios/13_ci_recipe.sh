@@ -23,7 +23,7 @@ recipe() {
   expect_eq "exit status of the recipe: $2" "$1" "$status"
 }
 schema() {
-  q -d "$DB" -c "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'ci\_%'"
+  pg_q -d "$DB" -c "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'ci\_%'"
 }
 
 echo 'CREATE TABLE ci_a (x integer);' >"$DIR/1_a.sql"
@@ -46,7 +46,7 @@ echo 'CREATE TABLE ci_c (z integer);' >"$DIR/3_c.sql"
 echo 'CREATE TABLE ci_a (x integer, extra text);' >"$DIR/1_a.sql"
 publish
 recipe 1 "an edited applied migration"
-expect_match "the error for an edited migration" "1_a.sql" "$ERR"
+expect_line "the error for an edited migration" "1_a.sql" "$ERR"
 expect_eq "tables after the refused run" "ci_a,ci_b" "$(schema)"
 echo 'CREATE TABLE ci_a (x integer);' >"$DIR/1_a.sql"
 
@@ -54,7 +54,7 @@ echo 'CREATE TABLE ci_a (x integer);' >"$DIR/1_a.sql"
 echo 'CREATE TABLE ci_z (w integer);' >"$DIR/0_z.sql"
 publish
 recipe 1 "an out-of-order migration"
-expect_match "the error for an out-of-order migration" "out of order" "$ERR"
+expect_line "the error for an out-of-order migration" "out of order" "$ERR"
 expect_eq "tables after the refused run" "ci_a,ci_b" "$(schema)"
 rm "$DIR/0_z.sql"
 
@@ -62,7 +62,7 @@ rm "$DIR/0_z.sql"
 printf 'CREATE TABLE ci_d (v integer);\nINSERT INTO ci_no_such_table VALUES (1);\n' >"$DIR/4_bad.sql"
 publish
 recipe 1 "a failing migration"
-expect_match "the error names the failing file" "4_bad.sql" "$ERR"
+expect_line "the error names the failing file" "4_bad.sql" "$ERR"
 expect_eq "tables after the failed run" "ci_a,ci_b" "$(schema)"
 rm "$DIR/4_bad.sql"
 recipe 0 "the folder fixed"

@@ -43,27 +43,27 @@ SERVED=$(new_dir served)
 cp -R "$CLIENT/m/." "$SERVED/"
 publish
 expect_eq "the folder applied directly" "4" \
-  "$(PGOPTIONS='-c client_min_messages=warning' q -d "$DIRECT" -c "SELECT migrate_apply('$SERVED')")"
+  "$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$DIRECT" -c "SELECT migrate_apply('$SERVED')")"
 STATE="SELECT version, name, state, checksum, applied_checksum FROM migrations_status() ORDER BY version"
 expect_eq "versions, names, states and checksums: pushed and read from the folder" \
-  "$(q -d "$DIRECT" -c "$STATE")" "$(q -d "$PUSHED" -c "$STATE")"
+  "$(pg_q -d "$DIRECT" -c "$STATE")" "$(pg_q -d "$PUSHED" -c "$STATE")"
 expect_eq "states against the folder itself" "applied,applied,applied,applied" \
-  "$(q -d "$PUSHED" -c "SELECT string_agg(state, ',' ORDER BY version) FROM migrations_status('$SERVED')")"
+  "$(pg_q -d "$PUSHED" -c "SELECT string_agg(state, ',' ORDER BY version) FROM migrations_status('$SERVED')")"
 expect_eq "the quoted default survived" "it's a \\ path" \
-  "$(q -d "$PUSHED" -c "INSERT INTO p_a DEFAULT VALUES RETURNING s")"
+  "$(pg_q -d "$PUSHED" -c "INSERT INTO p_a DEFAULT VALUES RETURNING s")"
 
 # again: a no-op
 push
 expect_eq "pushing again" "0" "$RC"
-expect_eq "rows after pushing again" "4" "$(q -d "$PUSHED" -c "SELECT count(*) FROM migrate_scripts")"
+expect_eq "rows after pushing again" "4" "$(pg_q -d "$PUSHED" -c "SELECT count(*) FROM migrate_scripts")"
 
 # an edited migration plus a new one: the transaction fails, nothing of either lands
 printf 'CREATE TABLE p_c (y integer, z integer);\n' >"$CLIENT/m/3_c/up.sql"
 printf 'CREATE TABLE p_e (w integer);\n' >"$CLIENT/m/5_e.sql"
 push
 expect_eq "exit status with an edited migration" "3" "$RC"
-expect_match "the error" "already exists with other content" "$ERR"
-expect_eq "rows after the failed push" "4" "$(q -d "$PUSHED" -c "SELECT count(*) FROM migrate_scripts")"
-expect_eq "tables after the failed push" "" "$(q -d "$PUSHED" -c "SELECT tablename FROM pg_tables WHERE tablename = 'p_e'")"
+expect_line "the error" "already exists with other content" "$ERR"
+expect_eq "rows after the failed push" "4" "$(pg_q -d "$PUSHED" -c "SELECT count(*) FROM migrate_scripts")"
+expect_eq "tables after the failed push" "" "$(pg_q -d "$PUSHED" -c "SELECT tablename FROM pg_tables WHERE tablename = 'p_e'")"
 
 scenario_end

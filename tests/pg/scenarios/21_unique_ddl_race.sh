@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 scenario_begin unique_ddl_race
 
 new_db DB || { fail "could not create the database"; scenario_end; }
-q -d "$DB" -c "CREATE TABLE race (id integer, email text, CONSTRAINT race_pkey PRIMARY KEY (id));
+pg_q -d "$DB" -c "CREATE TABLE race (id integer, email text, CONSTRAINT race_pkey PRIMARY KEY (id));
                INSERT INTO race SELECT g, 'e' || (g % 50) FROM generate_series(1, 200) g;" ||
   { fail "could not create the table"; scenario_end; }
 
@@ -30,13 +30,13 @@ wait_bg DDL_RC "$DDL" 120
 
 expect_eq "the session calling migrate_duplicates ended normally" 0 "$CALLS_RC"
 expect_eq "the DDL session ended normally" 0 "$DDL_RC"
-expect_eq "the server still answers" "ok" "$(q -d "$DB" -c "SELECT 'ok'" 2>&1)"
+expect_eq "the server still answers" "ok" "$(pg_q -d "$DB" -c "SELECT 'ok'" 2>&1)"
 ERRS=$(cat "$WORK/calls.err" "$WORK/ddl.err")
-expect_no_match "no session lost its server" 'terminated abnormally|server closed the connection|connection to server .* lost|crash' "$ERRS"
-expect_no_match "no internal error" 'cache lookup failed|catalog entry|XX000' "$ERRS"
+expect_no_line "no session lost its server" 'terminated abnormally|server closed the connection|connection to server .* lost|crash' "$ERRS"
+expect_no_line "no internal error" 'cache lookup failed|catalog entry|XX000' "$ERRS"
 # every call answered: 50 groups of 4 rows each time
 expect_eq "every call answered" "$ROUNDS" "$(grep -c '^50$' "$WORK/calls.out")"
 expect_eq "the primary key is back" "race_pkey" \
-  "$(q -d "$DB" -c "SELECT conname FROM pg_constraint WHERE conrelid = 'race'::regclass AND contype = 'p'")"
+  "$(pg_q -d "$DB" -c "SELECT conname FROM pg_constraint WHERE conrelid = 'race'::regclass AND contype = 'p'")"
 
 scenario_end

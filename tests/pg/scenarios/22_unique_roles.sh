@@ -11,10 +11,10 @@ scenario_begin unique_roles
 
 new_db DB || { fail "could not create the database"; scenario_end; }
 CLEANUP_HOOKS+=("dropdb --if-exists --force $DB; psql -X -q -c 'DROP ROLE IF EXISTS uq_low, uq_watch'")
-q -c 'CREATE ROLE uq_low LOGIN; CREATE ROLE uq_watch LOGIN' ||
+pg_q -c 'CREATE ROLE uq_low LOGIN; CREATE ROLE uq_watch LOGIN' ||
   { fail "could not create the roles uq_low, uq_watch (left over from another run?)"; scenario_end; }
 
-q -d "$DB" <<'SQL' || { fail "could not set up the schema"; scenario_end; }
+pg_q -d "$DB" <<'SQL' || { fail "could not set up the schema"; scenario_end; }
 CREATE SCHEMA shared;
 GRANT USAGE, CREATE ON SCHEMA shared TO uq_low;
 CREATE TABLE shared.accounts (id integer PRIMARY KEY, email text, name text);
@@ -43,42 +43,42 @@ expect_eq "the low-privilege role prepares its table" "" "$OUT"
 
 OUT=$(psql -X -q -At -d "$DB" -c "SET search_path = shared, public" \
   -c "SELECT migrate_add_unique('accounts', 'email', NULL, 'keep_first')" 2>&1)
-expect_match "the superuser's keep_first is refused, naming the table and why" \
+expect_line "the superuser's keep_first is refused, naming the table and why" \
   "refusing to move duplicate rows of accounts into the existing table accounts_duplicates: its owner is not the owner of the table, and it could have been prepared by another role; nothing was changed" "$OUT"
-expect_eq "the trigger did not run" "0" "$(q -d "$DB" -c 'SELECT count(*) FROM shared.trap_log')"
-expect_eq "the role is not superuser" "f" "$(q -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'uq_low'")"
+expect_eq "the trigger did not run" "0" "$(pg_q -d "$DB" -c 'SELECT count(*) FROM shared.trap_log')"
+expect_eq "the role is not superuser" "f" "$(pg_q -c "SELECT rolsuper FROM pg_roles WHERE rolname = 'uq_low'")"
 expect_eq "nothing moved" "4|0" \
-  "$(q -d "$DB" -c 'SELECT (SELECT count(*) FROM shared.accounts), (SELECT count(*) FROM shared.accounts_duplicates)')"
+  "$(pg_q -d "$DB" -c 'SELECT (SELECT count(*) FROM shared.accounts), (SELECT count(*) FROM shared.accounts_duplicates)')"
 expect_eq "no index was made" "shared.accounts_pkey" \
-  "$(q -d "$DB" -c "SELECT string_agg(indexrelid::regclass::text, ',') FROM pg_index WHERE indrelid = 'shared.accounts'::regclass")"
+  "$(pg_q -d "$DB" -c "SELECT string_agg(indexrelid::regclass::text, ',') FROM pg_index WHERE indrelid = 'shared.accounts'::regclass")"
 
 # once the superuser owns the table again (the prepared one dropped), the call goes through
-q -d "$DB" -c 'DROP TABLE shared.accounts_duplicates' >/dev/null
+pg_q -d "$DB" -c 'DROP TABLE shared.accounts_duplicates' >/dev/null
 OUT=$(psql -X -q -At -d "$DB" -c "SET search_path = shared, public" \
   -c "SELECT migrate_add_unique('accounts', 'email', NULL, 'keep_first')" 2>&1)
 expect_eq "keep_first into a table of its own" \
   "moved 2 duplicate rows of accounts to accounts_duplicates; created unique index accounts_email_key" "$OUT"
 
 # --- migrate_duplicates: not PUBLIC; the monitor kind; the table's own privileges ----------
-q -d "$DB" -c 'CREATE TABLE public.people (id integer PRIMARY KEY, email text);
+pg_q -d "$DB" -c 'CREATE TABLE public.people (id integer PRIMARY KEY, email text);
                INSERT INTO public.people VALUES (1, $$a$$), (2, $$a$$);
                GRANT SELECT ON public.people TO PUBLIC' >/dev/null
 OUT=$(as uq_watch "SELECT * FROM migrate_duplicates('people', 'email');")
-expect_match "PUBLIC may not call migrate_duplicates" 'permission denied for function migrate_duplicates' "$OUT"
-q -d "$DB" -c "SELECT migrate_grant('uq_watch', 'monitor')" >/dev/null ||
+expect_line "PUBLIC may not call migrate_duplicates" 'permission denied for function migrate_duplicates' "$OUT"
+pg_q -d "$DB" -c "SELECT migrate_grant('uq_watch', 'monitor')" >/dev/null ||
   fail "migrate_grant(uq_watch, monitor) failed"
 OUT=$(as uq_watch "SELECT key, count FROM migrate_duplicates('people', 'email');")
 expect_eq "the monitor role reads duplicates of a table it may read" "a|2" "$OUT"
 OUT=$(as uq_watch "SELECT * FROM migrate_duplicates('hidden', 'email');")
-expect_match "not of a table it may not read" 'permission denied for table hidden' "$OUT"
+expect_line "not of a table it may not read" 'permission denied for table hidden' "$OUT"
 OUT=$(as uq_watch "SELECT migrate_add_unique('people', 'email');")
-expect_match "the monitor role may not add constraints" 'permission denied for function migrate_add_unique' "$OUT"
-q -d "$DB" -c "SELECT migrate_grant('uq_watch', 'deploy')" >/dev/null
+expect_line "the monitor role may not add constraints" 'permission denied for function migrate_add_unique' "$OUT"
+pg_q -d "$DB" -c "SELECT migrate_grant('uq_watch', 'deploy')" >/dev/null
 OUT=$(as uq_watch "SELECT migrate_add_unique('people', 'email', NULL, 'keep_first');")
-expect_match "a deploy role that does not own the table may not change it" 'must be owner of table people' "$OUT"
-expect_eq "people is unchanged" "2" "$(q -d "$DB" -c 'SELECT count(*) FROM public.people')"
-q -d "$DB" -c "SELECT migrate_revoke('uq_watch')" >/dev/null
+expect_line "a deploy role that does not own the table may not change it" 'must be owner of table people' "$OUT"
+expect_eq "people is unchanged" "2" "$(pg_q -d "$DB" -c 'SELECT count(*) FROM public.people')"
+pg_q -d "$DB" -c "SELECT migrate_revoke('uq_watch')" >/dev/null
 OUT=$(as uq_watch "SELECT * FROM migrate_duplicates('people', 'email');")
-expect_match "migrate_revoke takes it back" 'permission denied for function migrate_duplicates' "$OUT"
+expect_line "migrate_revoke takes it back" 'permission denied for function migrate_duplicates' "$OUT"
 
 scenario_end

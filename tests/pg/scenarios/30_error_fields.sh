@@ -112,14 +112,14 @@ expect_same "error fields seen through libpq" "$WORK/expected.out" "$WORK/actual
 
 # Every call failed and changed nothing.
 expect_eq "history and objects after the failures" "0|0" \
-  "$(q -d "$DB" -c "SELECT (SELECT count(*) FROM migrate_history),
+  "$(pg_q -d "$DB" -c "SELECT (SELECT count(*) FROM migrate_history),
                             (SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'ef_%')")"
 
 # psql shows the failing line and the caret as it shows a syntax error of its own.
 OUT=$(psql -X -d "$DB" -v dir="$WORK/syntax" 2>&1 <<<"SELECT migrate_apply(:'dir');")
-expect_match "psql shows the context line" '^CONTEXT:  migration 2 \(2_typo.sql, line 4, column 23\)$' "$OUT"
-expect_match "psql shows the failing line" '^LINE 4: INSERT INTO ef_syntax SELEC 1;$' "$OUT"
-expect_match "psql shows the caret" '^                              \^$' "$OUT"
+expect_line "psql shows the context line" '^CONTEXT:  migration 2 \(2_typo.sql, line 4, column 23\)$' "$OUT"
+expect_line "psql shows the failing line" '^LINE 4: INSERT INTO ef_syntax SELEC 1;$' "$OUT"
+expect_line "psql shows the caret" '^                              \^$' "$OUT"
 
 # Inside a caller's PL/pgSQL the frames come once each: the script's, then the caller's.
 OUT=$(psql -X -d "$DB" -v dir="$WORK/plpgsql" 2>&1 <<'SQL'
@@ -136,7 +136,7 @@ END
 $$;
 SQL
 )
-expect_match "caller's frames follow the migration's" \
+expect_line "caller's frames follow the migration's" \
   'WARNING:  frames: PL/pgSQL function ef_check\(integer\) line 4 at RAISE \| SQL statement "SELECT ef_check\(n\)" \| PL/pgSQL function ef_outer\(integer\) line 3 at PERFORM \| migration 1 \(1_check.sql, line 16\) \| SQL statement "SELECT migrate_apply\(current_setting\(.test.dir.\)\)" \| PL/pgSQL function inline_code_block line 5 at PERFORM$' \
   "$OUT"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shared helpers of the PostgreSQL scenario scripts. A scenario sources this file, calls
-# scenario_begin <name>, records problems with fail/expect_*, and ends with scenario_end, which
-# prints "ok - <name>" or "not ok - <name>" followed by "#"-prefixed details.
+# scenario_begin <name>, records problems with fail/expect_* (tests/lib/assert.sh), runs psql
+# with pg_q (tests/pg/cluster.sh), and ends with scenario_end, which prints "ok - <name>" or
+# "not ok - <name>" followed by "#"-prefixed details.
 #
 # The scenarios run against the cluster the PG* variables name. When PGHOST is unset (a
 # standalone run), scenario_begin starts a throwaway cluster with tests/pg/cluster.sh and the
@@ -17,52 +18,20 @@ source "$REPO_DIR/tests/pg/cluster.sh"
 # shellcheck disable=SC2034 # used by the scenarios
 MIGRATE_LOCK_KEY=30796665482998885
 
+# shellcheck source=../../lib/assert.sh
+source "$REPO_DIR/tests/lib/assert.sh"
+
 SCENARIO=
 WORK=
 OWN_CLUSTER=0
 REPORTED=0
-FAILURES=()
 CREATED_DBS=()
 BG_PIDS=()
 CLEANUP_HOOKS=()
 
-# psql for scripts: no psqlrc, unaligned tuples only, stop at the first error.
-q() {
-  psql -X -q -At -v ON_ERROR_STOP=1 "$@"
-}
-
-fail() {
-  FAILURES+=("$*")
-}
-
-# expect_eq <what> <expected> <actual>
-expect_eq() {
-  [ "$2" == "$3" ] || fail "$1: expected [$2], got [$3]"
-}
-
-# expect_match <what> <extended regex> <text>
-expect_match() {
-  # a here-string, not a pipe: with pipefail, grep -q quitting early fails printf with SIGPIPE
-  grep -Eq -- "$2" <<<"$3" || fail "$1: no line matches /$2/ in: $(printf '%s' "$3" | head -c 2000)"
-}
-
-# expect_no_match <what> <extended regex> <text>
-expect_no_match() {
-  if grep -Eq -- "$2" <<<"$3"; then
-    fail "$1: unexpected /$2/ in: $(printf '%s' "$3" | head -c 2000)"
-  fi
-}
-
-# expect_same <what> <file expected> <file actual>: a unified diff on mismatch.
-expect_same() {
-  local d
-  if ! d=$(diff -u "$2" "$3"); then
-    fail "$1 differ:"$'\n'"$d"
-  fi
-}
-
 scenario_begin() {
   SCENARIO=$1
+  check_begin "$SCENARIO"
   local need_cluster=${2:-cluster}
   trap scenario_cleanup EXIT
   trap 'exit 130' INT
@@ -82,16 +51,8 @@ scenario_begin() {
 # Print the result line (and details) and exit: 0 when nothing failed.
 scenario_end() {
   REPORTED=1
-  if [ ${#FAILURES[@]} -eq 0 ]; then
-    echo "ok - $SCENARIO"
-    exit 0
-  fi
-  echo "not ok - $SCENARIO"
-  local f
-  for f in "${FAILURES[@]}"; do
-    printf '%s\n' "$f" | sed 's/^/#   /'
-  done
-  exit 1
+  CHECK_MAX_FAILS=0 CHECK_MAX_CHARS=0 check_end
+  exit
 }
 
 scenario_cleanup() {
@@ -99,8 +60,10 @@ scenario_cleanup() {
   local pid db i
   trap '' INT TERM # finish cleaning up (run_all.sh's timeout still ends with SIGKILL)
   if [ "$REPORTED" -eq 0 ]; then
-    echo "not ok - $SCENARIO (aborted, exit status $rc)"
-    for i in "${FAILURES[@]}"; do printf '%s\n' "$i" | sed 's/^/#   /'; done
+    # shellcheck disable=SC2034 # the name check_end prints
+    CHECK_NAME="$SCENARIO (aborted, exit status $rc)"
+    fail "the scenario stopped before scenario_end"
+    CHECK_MAX_FAILS=0 CHECK_MAX_CHARS=0 check_end
     rc=1
   fi
   for pid in "${BG_PIDS[@]}"; do
@@ -128,7 +91,7 @@ new_db() {
   CREATED_DBS+=("$name") # first: a scenario stopped during createdb still drops it
   createdb "$name" || return 1
   if [ "${2:-}" != --no-extension ]; then
-    q -d "$name" -c 'CREATE EXTENSION migrate' || return 1
+    pg_q -d "$name" -c 'CREATE EXTENSION migrate' || return 1
   fi
   printf -v "$1" '%s' "$name"
 }

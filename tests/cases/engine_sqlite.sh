@@ -1,0 +1,32 @@
+# The shared cases (tests/cases/*.sh) on SQLite: the words a case uses, on the real sqlite3 shell
+# with the extension loaded (tests/sqlite/lib.sh: sqlite_run, and valgrind or the sanitizers when
+# the suite runs under them). Sourced by tests/sqlite/run.sh, which runs each case_* function as
+# a case of the SQLite suite, in a fresh folder; the database is the file db in that folder.
+# shellcheck shell=bash disable=SC2034  # the variables are read by the case files
+
+ENGINE=sqlite
+# The tables the migrations made (not migrate's own), one per line; how many there are.
+TABLES="SELECT name FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history' ORDER BY name;"
+COUNT_TABLES="SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history';"
+# 1 when a history row's applied_at is a fresh timestamp: ISO-8601 UTC with milliseconds here.
+FRESH_APPLIED_AT="applied_at GLOB '$ISO_GLOB'"
+
+# db_run [--no-bail] < SQL: run SQL on the case's database; sets OUT, ERR and RC (0 or 1).
+db_run() {
+  if [ "${1-}" = --no-bail ]; then
+    sqlite_run --no-bail db
+  else
+    sqlite_run db
+  fi
+}
+
+# db_snapshot: SNAPSHOT becomes the schema, data and history as text (.dump).
+db_snapshot() {
+  dump db
+  SNAPSHOT=$DUMP
+}
+
+# set_setting NAME VALUE / show_setting NAME: SQL that sets a setting of this connection and
+# prints its value, or prints it.
+set_setting() { printf "SELECT migrate_set('%s', '%s');\n" "$1" "$2"; }
+show_setting() { printf "SELECT migrate_set('%s');\n" "$1"; }

@@ -1,1 +1,0 @@
-CREATE TABLE lc_a (x integer);

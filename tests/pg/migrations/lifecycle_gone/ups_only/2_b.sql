@@ -1,2 +1,0 @@
--- migrate:up
-CREATE TABLE lc_b (x integer);

@@ -1,1 +1,0 @@
-CREATE TABLE lc_b (x integer);

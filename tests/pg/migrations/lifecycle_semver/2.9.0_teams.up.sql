@@ -1,1 +1,0 @@
-CREATE TABLE lc_teams (x integer);

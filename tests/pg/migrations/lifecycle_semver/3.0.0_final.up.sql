@@ -1,1 +1,0 @@
-CREATE TABLE lc_final (x integer);

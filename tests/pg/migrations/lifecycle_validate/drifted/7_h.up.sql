@@ -1,1 +1,0 @@
-CREATE TABLE lc_h (x integer);
