@@ -74,11 +74,11 @@ test_errcodes_each_class() {
   sq_code db "SELECT migrate_apply('uniq');"
   expect_code 19 'UNIQUE constraint failed: u.x$'
   # state: SQLITE_ERROR (a baseline over applied migrations)
-  q db "SELECT migrate_apply('m');" 2
+  sqlite_q db "SELECT migrate_apply('m');" 2
   sq_code db "SELECT migrate_baseline('3');"
   expect_code 1 '^refusing to baseline at 3: migrate_history already records 2 applied'
   # privilege: SQLITE_AUTH (migrate's own tables are migrate's to change)
   sq_code db "SELECT migrate_add_unique('migrate_history', 'version');"
   expect_code 23 "^migrate_add_unique refuses table migrate_history: it is one of migrate's own"
-  q db "SELECT group_concat(version || ':' || direction, ' ') FROM migrate_history;" "1:up 2:up"
+  sqlite_q db "SELECT group_concat(version || ':' || direction, ' ') FROM migrate_history;" "1:up 2:up"
 }
