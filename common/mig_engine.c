@@ -22,23 +22,17 @@ void mig_engine_leave(const mig_allocator *outer)
     mig_alloc_swap(outer);
 }
 
-/* The hook table of e, or NULL. */
-static const mig_engine_hooks *hooks_of(const mig_engine *e)
-{
-    return e->hooks;
-}
-
 /* hooks.scripts_prepare; default: migrate_scripts is there. */
 int mig_engine_scripts_prepare(const mig_engine *e, mig_error *err)
 {
-    const mig_engine_hooks *k = hooks_of(e);
+    const mig_engine_hooks *k = e->hooks;
     return k && k->scripts_prepare ? k->scripts_prepare(e->handle, err) : MIG_OK;
 }
 
 /* hooks.unclosed; default: PostgreSQL's quoting rules. */
 const char *mig_engine_unclosed(const mig_engine *e, const char *sql, size_t len, size_t *at)
 {
-    const mig_engine_hooks *k = hooks_of(e);
+    const mig_engine_hooks *k = e->hooks;
     return k && k->unclosed ? k->unclosed(e->handle, sql, len, at)
                             : mig_script_unclosed(sql, len, at);
 }
@@ -47,35 +41,35 @@ const char *mig_engine_unclosed(const mig_engine *e, const char *sql, size_t len
 int mig_engine_check_script(const mig_engine *e, const char *sql, size_t len, bool outside,
                             mig_error *err)
 {
-    const mig_engine_hooks *k = hooks_of(e);
+    const mig_engine_hooks *k = e->hooks;
     return k && k->check_script ? k->check_script(e->handle, sql, len, outside, err) : MIG_OK;
 }
 
 /* hooks.check_leftovers; default: nothing is left behind. */
 int mig_engine_check_leftovers(const mig_engine *e, const char *sql, mig_error *err)
 {
-    const mig_engine_hooks *k = hooks_of(e);
+    const mig_engine_hooks *k = e->hooks;
     return k && k->check_leftovers ? k->check_leftovers(e->handle, sql, err) : MIG_OK;
 }
 
 /* hooks.steps_begin; default: nothing to do. */
 int mig_engine_steps_begin(const mig_engine *e, mig_error *err)
 {
-    const mig_engine_hooks *k = hooks_of(e);
+    const mig_engine_hooks *k = e->hooks;
     return k && k->steps_begin ? k->steps_begin(e->handle, err) : MIG_OK;
 }
 
 /* hooks.steps_end; default: nothing to check. */
 int mig_engine_steps_end(const mig_engine *e, mig_error *err)
 {
-    const mig_engine_hooks *k = hooks_of(e);
+    const mig_engine_hooks *k = e->hooks;
     return k && k->steps_end ? k->steps_end(e->handle, err) : MIG_OK;
 }
 
 /* hooks.progress; default: say nothing. */
 void mig_engine_progress(const mig_engine *e, const char *message)
 {
-    const mig_engine_hooks *k = hooks_of(e);
+    const mig_engine_hooks *k = e->hooks;
     if (k && k->progress)
         k->progress(e->handle, message);
 }

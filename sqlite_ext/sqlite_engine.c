@@ -765,6 +765,7 @@ static int engine_record(void *h, const char *sql, int nparams, const char *cons
     return engine_query(h, sql, nparams, params, NULL, NULL, err);
 }
 
+/* The hooks: the script policy, the quoting rules and the foreign key check around the steps. */
 static const mig_engine_hooks sqlite_hooks = {
     .scripts_prepare = engine_scripts_prepare,
     .unclosed = engine_unclosed,
@@ -775,6 +776,7 @@ static const mig_engine_hooks sqlite_hooks = {
     .progress = NULL,
 };
 
+/* No-transaction migrations: run from inside the call, statement by statement. */
 static const mig_engine_notx sqlite_notx = {
     .caller_in_transaction = engine_caller_in_transaction,
     .exec_autocommit = engine_exec_autocommit,

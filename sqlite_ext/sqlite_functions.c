@@ -147,15 +147,14 @@ int migrate_result_code(const mig_error *err)
 /* Report err as the function's error, with its class's result code, and release it. */
 static void result_error(sqlite3_context *ctx, mig_error *err)
 {
-    if (err->code == MIG_NOMEM) {
+    char *text = err->code == MIG_NOMEM ? NULL : mig_error_render(err);
+    if (text) {
+        sqlite3_result_error(ctx, text, -1);
+        sqlite3_result_error_code(ctx, migrate_result_code(err));
+    } else { /* memory ran out, in the call or while saying why it failed */
         sqlite3_result_error_nomem(ctx);
-    } else {
-        char *text = mig_error_render(err);
-        sqlite3_result_error(ctx, text ? text : "out of memory", -1);
-        if (text)
-            sqlite3_result_error_code(ctx, migrate_result_code(err));
-        mig_free(text);
     }
+    mig_free(text);
     mig_error_clear(err);
 }
 

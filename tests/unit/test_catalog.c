@@ -73,25 +73,27 @@ static char *install_columns(const char *script, const char *table)
     return cols;
 }
 
+/* The install script's column list of table, squeezed, is exactly expected. */
+static void expect_install_columns(const char *table, const char *expected)
+{
+    char *script = read_install_script();
+    char *cols = install_columns(script, table);
+    ck_assert_str_eq(cols, expected);
+    free(cols);
+    free(script);
+}
+
 /* migrate_history in the install script has the core's columns, in the core's order. */
 START_TEST(history_matches_install_script)
 {
-    char *script = read_install_script();
-    char *cols = install_columns(script, "migrate_history");
-    ck_assert_str_eq(cols, pg_history);
-    free(cols);
-    free(script);
+    expect_install_columns("migrate_history", pg_history);
 }
 END_TEST
 
 /* So has migrate_scripts. */
 START_TEST(scripts_matches_install_script)
 {
-    char *script = read_install_script();
-    char *cols = install_columns(script, "migrate_scripts");
-    ck_assert_str_eq(cols, pg_scripts);
-    free(cols);
-    free(script);
+    expect_install_columns("migrate_scripts", pg_scripts);
 }
 END_TEST
 
