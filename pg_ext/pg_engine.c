@@ -185,7 +185,9 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
         return pg_engine_aborted_refusal(err);
     job.parsed = pg_engine_take_parse(pe, sql, len, &job.stmts);
     bool in_call = pe->depth > 0;
+    int nestlevel = pg_lock_watch_begin(); /* not over the migration lock: that is taken before */
     int rc = pg_engine_run_catching_error(exec_body, &job, sql, !in_call, err);
+    pg_lock_watch_end(pe, nestlevel, rc, err);
     if (rc != MIG_OK && in_call)
         pe->aborted = true;
     return rc;
@@ -526,6 +528,8 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
     pe->depth = 0;
     pe->aborted = false;
     pe->parsed = NULL;
+    pe->lock_timed_out = false;
+    pe->progress = NULL;
     Oid schema = get_func_namespace(fn_oid);
     const char *nsp = get_namespace_name(schema);
     pe->history_table =
