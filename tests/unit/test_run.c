@@ -65,7 +65,7 @@ START_TEST(apply_all_sequence)
     ck_assert_uint_eq(f.nprogress, 6); /* applying and applied, each */
     ck_assert_str_eq(f.progress[0], "applying 1/3: 20240101 a (20240101_a.up.sql)");
     ck_assert_str_contains(f.progress[1], "applied 20240101 a (");
-    ck_assert_str_eq(f.progress[2], "applying 2/3: 20240102 b (20240102_b.up.sql)");
+    ck_assert_str_eq(f.progress[2], "applying 2/3: 20240102 b (20240102_b.sql)");
     ck_assert_str_contains(f.progress[3], "applied 20240102 b (");
     ck_assert_str_contains(f.progress[5], "applied 20240103 c (");
     fake_free(&f);
