@@ -12,6 +12,7 @@
 #include "mig_engine_hooks.h"
 #include "mig_engine_notx.h"
 #include "mig_position.h"
+#include "mig_progress.h"
 #include "mig_script.h"
 #include "mig_sha256.h"
 
@@ -200,6 +201,16 @@ static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error 
     return MIG_OK;
 }
 
+/* Say which migration starts now: number of total in this call. */
+static void announce_step(const mig_engine *eng, const mig_step *step, int number, int total)
+{
+    char *msg = mig_progress_step(strcmp(step->direction, "up") == 0, number, total,
+                                  step->row->version, step->row->name, step->script);
+    if (msg)
+        mig_engine_progress(eng, msg);
+    mig_free(msg);
+}
+
 /* Run one step and record it in history. */
 static int run_step(const mig_engine *eng, const mig_step *step, mig_error *err)
 {
@@ -302,6 +313,7 @@ typedef struct run_state {
     const mig_call *call;
     int *count;
     long outside; /* index of a no-transaction step to run after this segment commits, or -1 */
+    int total;    /* steps of the whole call: those run before this segment and its plan */
 } run_state;
 
 /*
@@ -319,6 +331,7 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
     if (rc == MIG_OK)
         rc = check_scripts(eng, &snap->plan, err);
     size_t ran = 0;
+    st->total = *st->count + (int)snap->plan.count;
     for (size_t i = 0; rc == MIG_OK && i < snap->plan.count; i++) {
         if (is_outside(&snap->plan.steps[i])) {
             st->outside = (long)i;
@@ -326,6 +339,8 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
         }
         if (ran == 0)
             rc = mig_engine_steps_begin(eng, err);
+        if (rc == MIG_OK)
+            announce_step(eng, &snap->plan.steps[i], *st->count + 1, st->total);
         if (rc == MIG_OK)
             rc = run_step(eng, &snap->plan.steps[i], err);
         if (rc == MIG_OK) {
@@ -452,11 +467,12 @@ int mig_run(const mig_engine *eng, const mig_source *src, const mig_call *call, 
     memset(&snap, 0, sizeof snap);
     int rc = mig_call_args_check(call->kind, call->target, call->steps, err);
     while (rc == MIG_OK) {
-        run_state st = {call, count, -1};
+        run_state st = {call, count, -1, 0};
         rc = mig_in_call(eng, src, &snap, run_body, &st, err);
         if (rc != MIG_OK || st.outside < 0)
             break;
         /* what came before has committed; this one runs alone */
+        announce_step(eng, &snap.plan.steps[st.outside], *count + 1, st.total);
         rc = run_outside(eng, &snap.plan.steps[st.outside], err);
         if (rc == MIG_OK)
             (*count)++;

@@ -233,15 +233,31 @@ int pg_engine_aborted_refusal(mig_error *err)
                     "migrate: the call's transaction failed and must be rolled back");
 }
 
-/* Run op on the engine and raise its error; the engine's allocator is in force. */
+/* Run op once; an ERROR that escapes the core unwinds the call's subtransactions. */
+static int guarded_op(pg_engine *pe, const mig_engine *eng, pg_engine_op op, void *arg,
+                      mig_error *err)
+{
+    int rc = MIG_OK;
+    PG_ENGINE_GUARD(pe, rc = op(eng, arg, err));
+    return rc;
+}
+
+/*
+ * Run op on the engine and raise its error; the engine's allocator is in force. A call whose
+ * statement timed out on a lock (migrate.lock_timeout) runs again from its start while
+ * migrate.lock_retries allows: by then the core has rolled all of it back.
+ */
 static void run_op(pg_engine *pe, const mig_engine *eng, pg_engine_op op, void *arg)
 {
-    mig_error err;
-    int rc = MIG_OK;
-    mig_error_init(&err);
-    PG_ENGINE_GUARD(pe, rc = op(eng, arg, &err));
-    if (rc != MIG_OK)
-        pg_engine_raise(&err);
+    for (int tries = 1;; tries++) {
+        mig_error err;
+        mig_error_init(&err);
+        if (guarded_op(pe, eng, op, arg, &err) == MIG_OK)
+            return;
+        if (!pg_lock_retry(pe, tries, &err))
+            pg_engine_raise(&err);
+        mig_error_clear(&err);
+    }
 }
 
 /*

@@ -31,6 +31,7 @@
 #include "parser/parse_param.h"
 #include "parser/parser.h"
 #include "pgstat.h"
+#include "tcop/tcopprot.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -44,6 +45,8 @@
 #include "../common/mig_alloc.h"
 #include "../common/mig_engine_hooks.h"
 #include "../common/mig_history.h"
+#include "../common/mig_progress.h"
+#include "../common/mig_script.h"
 
 /* One script parse kept for the rest of the call, found by the text's address. */
 typedef struct parsed_script {
@@ -82,8 +85,42 @@ typedef struct exec_job {
     const char *sql;
     size_t len;
     List *stmts;
-    bool parsed; /* stmts holds the script's parse */
+    bool parsed;   /* stmts holds the script's parse */
+    pg_engine *pe; /* a call's migration: shown in pg_stat_activity; NULL for the extension's SQL */
 } exec_job;
+
+/*
+ * Show in pg_stat_activity.query which migration and statement run now, so a DBA in another
+ * session sees where a long call stands: "migrate: applying 3/10: 20240102 teams
+ * (20240102_teams.sql), statement 2 at line 5: ALTER TABLE ...".
+ */
+static void show_statement(const exec_job *job, stmt_span span, int number)
+{
+    if (!job->pe || !job->pe->progress)
+        return;
+    size_t at = mig_script_skip_blank(job->sql, job->len, (size_t)span.start);
+    if (at >= (size_t)(span.start + span.len))
+        at = (size_t)span.start;
+    char *excerpt = mig_progress_excerpt(job->sql + at, (size_t)(span.start + span.len) - at, 200);
+    char *text = psprintf("migrate: %s, statement %d at line %d: %s", job->pe->progress, number,
+                          mig_script_line_at(job->sql, job->len, at), excerpt ? excerpt : "");
+    pgstat_report_activity(STATE_RUNNING, text);
+    pfree(text);
+    mig_free(excerpt);
+}
+
+/* Name a statement that ran long (MIG_SLOW_STATEMENT_MS) with a NOTICE as it ends. */
+static void report_slow(const exec_job *job, stmt_span span, TimestampTz started)
+{
+    long ms = TimestampDifferenceMilliseconds(started, GetCurrentTimestamp());
+    if (!job->pe || ms < MIG_SLOW_STATEMENT_MS)
+        return;
+    char *msg =
+        mig_progress_slow(job->sql, job->len, (size_t)span.start, (size_t)span.len, (long long)ms);
+    if (msg)
+        ereport(NOTICE, (errmsg("%s", msg)));
+    mig_free(msg);
+}
 
 /* The script's statements: the parse check_script kept, or PostgreSQL's parser now. */
 static List *job_statements(const exec_job *job)
@@ -107,6 +144,8 @@ static void exec_body(void *arg, volatile stmt_span *at)
         stmt_span span = pg_statement_span(job->len, lfirst_node(RawStmt, lc));
         at->start = span.start;
         at->len = span.len;
+        show_statement(job, span, foreach_current_index(lc) + 1);
+        TimestampTz started = GetCurrentTimestamp();
         char *one = pnstrdup(job->sql + span.start, span.len);
         int rc = SPI_execute(one, false, 0);
         if (rc < 0)
@@ -114,6 +153,7 @@ static void exec_body(void *arg, volatile stmt_span *at)
                             errmsg("%s", SPI_result_code_string(rc))));
         SPI_freetuptable(SPI_tuptable);
         pfree(one);
+        report_slow(job, span, started);
     }
     at->start = -1;
 }
@@ -121,7 +161,7 @@ static void exec_body(void *arg, volatile stmt_span *at)
 /* Run a script in a subtransaction of its own, catching its ERROR into err. */
 int pg_engine_run_guarded(const char *sql, mig_error *err)
 {
-    exec_job job = {sql, strlen(sql), NIL, false}; /* the extension's own SQL, not a script */
+    exec_job job = {sql, strlen(sql), NIL, false, NULL}; /* the extension's SQL, not a script */
     return pg_engine_run_in_subtransaction(exec_body, &job, sql, err);
 }
 
@@ -149,7 +189,7 @@ static void split_body(void *arg, volatile stmt_span *at)
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
-    split_job job = {{sql, len, NIL, false}, NULL, 0};
+    split_job job = {{sql, len, NIL, false, NULL}, NULL, 0};
     job.script.parsed = pg_engine_take_parse(h, sql, len, &job.script.stmts);
     int rc = pg_engine_run_in_subtransaction(split_body, &job, sql, err);
     if (rc != MIG_OK) {
@@ -180,12 +220,16 @@ static char *engine_literal(void *h, const char *text)
 static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
 {
     pg_engine *pe = h;
-    exec_job job = {sql, len, NIL, false};
+    exec_job job = {sql, len, NIL, false, pe};
     if (pe->aborted)
         return pg_engine_aborted_refusal(err);
     job.parsed = pg_engine_take_parse(pe, sql, len, &job.stmts);
     bool in_call = pe->depth > 0;
+    int nestlevel = pg_lock_watch_begin(); /* not over the migration lock: that is taken before */
     int rc = pg_engine_run_catching_error(exec_body, &job, sql, !in_call, err);
+    pg_lock_watch_end(pe, nestlevel, rc, err);
+    if (pe->progress && debug_query_string) /* the caller's statement is shown again */
+        pgstat_report_activity(STATE_RUNNING, debug_query_string);
     if (rc != MIG_OK && in_call)
         pe->aborted = true;
     return rc;
@@ -499,11 +543,19 @@ static char *engine_current_user(void *h)
     return mig_strdup(GetUserNameFromId(GetUserId(), false));
 }
 
-/* hooks.progress: a NOTICE per migration, so psql shows progress. */
+/*
+ * hooks.progress: a NOTICE, so psql shows progress. The line announcing a migration is kept to
+ * name it in pg_stat_activity while its statements run.
+ */
 static void engine_progress(void *h, const char *message)
 {
-    (void)h;
+    pg_engine *pe = h;
     ereport(NOTICE, (errmsg("%s", message)));
+    if (strncmp(message, "applying ", 9) == 0 || strncmp(message, "reverting ", 10) == 0) {
+        if (pe->progress)
+            pfree(pe->progress);
+        pe->progress = MemoryContextStrdup(pe->cxt, message);
+    }
 }
 
 /* The hooks: the script policy (pg_script_policy.c) and a NOTICE per migration. */
@@ -526,6 +578,8 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
     pe->depth = 0;
     pe->aborted = false;
     pe->parsed = NULL;
+    pe->lock_timed_out = false;
+    pe->progress = NULL;
     Oid schema = get_func_namespace(fn_oid);
     const char *nsp = get_namespace_name(schema);
     pe->history_table =

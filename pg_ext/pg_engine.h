@@ -20,6 +20,15 @@
 /* The advisory lock every apply takes before reading history: 'migrate' as a bigint. */
 #define MIG_PG_LOCK_KEY INT64CONST(30796665482998885)
 
+/* migrate.lock_timeout, migrate.lock_retries, migrate.lock_retry_delay (pg_lock_retry.c). */
+typedef struct pg_lock_settings {
+    int timeout_ms;     /* each statement of a migration; 0: the caller's lock_timeout */
+    int retries;        /* runs of the whole call again after a lock timeout */
+    int retry_delay_ms; /* before each, give or take a quarter */
+} pg_lock_settings;
+
+extern pg_lock_settings pg_lock_policy;
+
 typedef struct pg_engine {
     MemoryContext function_cxt; /* the SQL function's own context: results outlive SPI there */
     MemoryContext cxt;          /* where the core allocates; lives for the whole call */
@@ -39,6 +48,8 @@ typedef struct pg_engine {
     mig_allocator alloc;      /* the core's allocator: palloc in cxt */
     mig_engine_export export; /* migrate_script's: its dialect names the extension's schema */
     struct HTAB *parsed;      /* scripts check_script parsed, by address (pg_engine_keep_parse) */
+    bool lock_timed_out;      /* a script's statement gave up waiting, by migrate.lock_timeout */
+    char *progress;           /* the last progress message: the migration running now */
 } pg_engine;
 
 /*

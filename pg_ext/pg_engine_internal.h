@@ -5,6 +5,8 @@
  *                       raising one back, unwinding the call's subtransactions
  *   pg_engine.c         the mig_engine hooks: scripts, queries, savepoints, the lock, clock, user
  *   pg_script_policy.c  what a migration may not run here, and the INVALID indexes it left
+ *   pg_lock_retry.c     migrate.lock_timeout around each script, and running a call again
+ *                       after a statement timed out on a lock
  *   pg_privilege.c      whose rights each step runs with: file access, history written as its
  *                       owner, migrate_record's token, the pinned search_path
  *
@@ -75,6 +77,18 @@ int pg_engine_query(void *h, const char *sql, int nparams, const char *const *pa
 int pg_engine_check_script(void *h, const char *sql, size_t len, bool outside, mig_error *err);
 /* hooks.check_leftovers: a failed CREATE INDEX CONCURRENTLY leaves an INVALID index behind. */
 int pg_engine_check_leftovers(void *h, const char *sql, mig_error *err);
+
+/* pg_lock_retry.c */
+
+/* Before a script: migrate.lock_timeout in force; the nest level to end with, or -1 when off. */
+int pg_lock_watch_begin(void);
+/* After it: the caller's lock_timeout back; a lock timeout marks the call for pg_lock_retry. */
+void pg_lock_watch_end(pg_engine *pe, int nestlevel, int rc, const mig_error *err);
+/*
+ * After try number tries failed with err and was rolled back: true (after a NOTICE and the
+ * delay) to run the call again; false with err saying what was waited for after the last try.
+ */
+bool pg_lock_retry(pg_engine *pe, int tries, mig_error *err);
 
 /* pg_privilege.c */
 

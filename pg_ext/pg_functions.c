@@ -70,6 +70,22 @@ void _PG_init(void)
                              "applied migrations: error (refuse) or allow.",
                              NULL, &drop_history_setting, 0, drop_history_options, PGC_USERSET, 0,
                              NULL, NULL, NULL);
+    DefineCustomIntVariable("migrate.lock_timeout",
+                            "How long each statement of a migration may wait for a lock before "
+                            "the call is rolled back (0: wait as lock_timeout says).",
+                            "Does not apply to the migration lock migrate takes itself.",
+                            &pg_lock_policy.timeout_ms, 0, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS,
+                            NULL, NULL, NULL);
+    DefineCustomIntVariable("migrate.lock_retries",
+                            "How many times a call whose statement timed out on a lock "
+                            "(migrate.lock_timeout) runs again from its start.",
+                            NULL, &pg_lock_policy.retries, 0, 0, 1000, PGC_USERSET, 0, NULL, NULL,
+                            NULL);
+    DefineCustomIntVariable("migrate.lock_retry_delay",
+                            "How long a call waits before it runs again after a lock timeout "
+                            "(with up to a quarter more or less at random).",
+                            NULL, &pg_lock_policy.retry_delay_ms, 1000, 0, 3600000, PGC_USERSET,
+                            GUC_UNIT_MS, NULL, NULL, NULL);
     MarkGUCPrefixReserved("migrate");
 }
 

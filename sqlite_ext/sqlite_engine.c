@@ -24,6 +24,7 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_engine_notx.h"
 #include "../common/mig_history.h"
 #include "../common/mig_messages.h"
+#include "../common/mig_progress.h"
 #include "../common/mig_script.h"
 
 #include <pwd.h>
@@ -132,6 +133,32 @@ static bool ends_transaction(const char *sql, size_t len)
     return strcmp(word, "BEGIN") == 0 || strcmp(word, "COMMIT") == 0 || strcmp(word, "END") == 0;
 }
 
+/* Milliseconds on a clock that never goes back. */
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Write a progress line to stderr, where the shell user sees it as the call runs. */
+static void write_progress(const char *message)
+{
+    fprintf(stderr, "migrate: %s\n", message);
+    fflush(stderr);
+}
+
+/* Name a statement that ran long (MIG_SLOW_STATEMENT_MS) in the progress output. */
+static void report_slow(const char *sql, size_t len, size_t offset, size_t stmt_len, long long ms)
+{
+    if (ms < MIG_SLOW_STATEMENT_MS)
+        return;
+    char *msg = mig_progress_slow(sql, len, offset, stmt_len, ms);
+    if (msg)
+        write_progress(msg);
+    mig_free(msg);
+}
+
 /*
  * Run a script statement by statement, reporting where a failing statement starts. Inside the
  * call's transaction, statements that would end it are refused; *completed counts successes.
@@ -160,8 +187,12 @@ static int run_statements(sqlite_engine *se, const char *sql, size_t len, bool i
             err->offset = pos - sql;
             return err->code;
         }
+        long long started = se->progress ? monotonic_ms() : 0;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW)
             ;
+        if (se->progress && rc == SQLITE_DONE)
+            report_slow(sql, len, (size_t)(pos - sql), (size_t)(tail - pos),
+                        monotonic_ms() - started);
         if (rc != SQLITE_DONE) {
             sqlite_engine_error(se->db, err);
             err->position = error_position(se->db, pos - sql);
@@ -765,6 +796,14 @@ static int engine_record(void *h, const char *sql, int nparams, const char *cons
     return engine_query(h, sql, nparams, params, NULL, NULL, err);
 }
 
+/* hooks.progress: a line on stderr when the connection asked for them. */
+static void engine_progress(void *h, const char *message)
+{
+    const sqlite_engine *se = h;
+    if (se->progress)
+        write_progress(message);
+}
+
 /* The hooks: the script policy, the quoting rules and the foreign key check around the steps. */
 static const mig_engine_hooks sqlite_hooks = {
     .scripts_prepare = engine_scripts_prepare,
@@ -773,7 +812,7 @@ static const mig_engine_hooks sqlite_hooks = {
     .check_leftovers = NULL,
     .steps_begin = engine_steps_begin,
     .steps_end = engine_steps_end,
-    .progress = NULL,
+    .progress = engine_progress,
 };
 
 /* No-transaction migrations: run from inside the call, statement by statement. */

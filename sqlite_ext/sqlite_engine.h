@@ -15,6 +15,7 @@ typedef struct sqlite_engine {
     int fk_restore;  /* foreign keys were on and are switched off for the call */
     char **fk_known; /* violations present before the migrations ran, sorted */
     size_t fk_known_count;
+    bool progress;      /* progress lines on stderr (migrate_set('progress', 'on')) */
     char *user;         /* applied_by: looked up once per call */
     char *user_literal; /* the same quoted, for migrate_script's output */
     /*

@@ -9,7 +9,7 @@
  *     SELECT migrate_baseline(version [, name]);
  *     SELECT migrate_add_unique(table, columns [, index_name [, on_duplicate]]);
  *     SELECT migrate_init();
- *     SELECT migrate_set(name [, value]);                -- out_of_order, missing
+ *     SELECT migrate_set(name [, value]);                -- out_of_order, missing, progress
  *
  * A NULL dir reads the scripts from migrate_scripts. Each function binds an engine to the
  * calling connection (sqlite_engine.c) and hands the work to the core. Calls that change the
@@ -237,6 +237,7 @@ static void run_call(sqlite3_context *ctx, const char *name, const mig_source *s
     mig_error err;
     mig_error_init(&err);
     sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
+    se.progress = conn->progress;
     int count = 0;
     int rc = mig_run(&eng, src, call, &count, &err);
     sqlite_engine_free(&se);
@@ -434,9 +435,11 @@ void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         flag = &conn->policy.allow_out_of_order, off = "error", on = "allow";
     else if (name && strcmp(name, "missing") == 0)
         flag = &conn->policy.ignore_missing, off = "error", on = "ignore";
+    else if (name && strcmp(name, "progress") == 0)
+        flag = &conn->progress, off = "off", on = "on";
     if (!flag) {
         char *msg = sqlite3_mprintf("migrate_set: unknown setting \"%s\" (settings: out_of_order, "
-                                    "missing)",
+                                    "missing, progress)",
                                     name ? name : "");
         sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
         sqlite3_free(msg);

@@ -13,6 +13,7 @@
 /* Per-connection state shared by every function and table of one load. */
 typedef struct migrate_conn {
     mig_policy policy;   /* set with migrate_set() */
+    bool progress;       /* migrate_set('progress', 'on'): a line per migration on stderr */
     mig_reentry running; /* the call running on this connection, which a migration may re-enter */
     int refs;            /* registrations still holding it */
 } migrate_conn;

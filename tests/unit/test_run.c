@@ -62,10 +62,12 @@ START_TEST(apply_all_sequence)
     ck_assert_str_eq(f.log, LOG_START " steps_begin " LOG_A " " LOG_B " " LOG_C
                                       " steps_end release(migrate_call)");
     ck_assert_uint_eq(f.nrows, 3);
-    ck_assert_uint_eq(f.nprogress, 3);
-    ck_assert_str_contains(f.progress[0], "applied 20240101 a (");
-    ck_assert_str_contains(f.progress[1], "applied 20240102 b (");
-    ck_assert_str_contains(f.progress[2], "applied 20240103 c (");
+    ck_assert_uint_eq(f.nprogress, 6); /* applying and applied, each */
+    ck_assert_str_eq(f.progress[0], "applying 1/3: 20240101 a (20240101_a.up.sql)");
+    ck_assert_str_contains(f.progress[1], "applied 20240101 a (");
+    ck_assert_str_eq(f.progress[2], "applying 2/3: 20240102 b (20240102_b.sql)");
+    ck_assert_str_contains(f.progress[3], "applied 20240102 b (");
+    ck_assert_str_contains(f.progress[5], "applied 20240103 c (");
     fake_free(&f);
     tmp_dir_free(dir);
 }
@@ -194,7 +196,7 @@ START_TEST(apply_exec_failure_sectioned)
                                       " rollback(migrate_call)");
     ck_assert_str_lacks(f.log, "release");
     ck_assert_uint_eq(f.nrows, 0); /* the first migration's row went with the rollback */
-    ck_assert_uint_eq(f.nprogress, 1);
+    ck_assert_uint_eq(f.nprogress, 3);
     char *text = mig_error_render(&err);
     ck_assert_str_eq(text,
                      "migration 20240102 (20240102_b.sql, line 4): near \"FAIL\": syntax error");
