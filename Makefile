@@ -156,6 +156,7 @@ clean:
 bench:
 	bench/run.sh
 	bench/unique.sh
+	bench/batches.sh
 
 bench-quick:
 	bench/run.sh --quick

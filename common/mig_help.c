@@ -9,6 +9,10 @@ static const mig_help_entry entries[] = {
      "Apply the pending migrations in version order, up to target, at most count of them, in "
      "one transaction; returns how many ran",
      MIG_HELP_BOTH},
+    {"migrate_apply_batches", "dir [, target [, batch_size]]", "procedure",
+     "CALL it outside a transaction block: apply the pending migrations batch_size (100) at a "
+     "time, committing each batch, so that a long folder fits the lock table",
+     MIG_HELP_POSTGRESQL},
     {"migrations_status", "[dir]",
      "table (version, name, state, script, checksum, "
      "applied_checksum, applied_at, applied_by, execution_ms)",

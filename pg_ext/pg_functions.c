@@ -11,6 +11,7 @@
 #include "utils/timestamp.h"
 
 #include "pg_engine.h"
+#include "pg_functions.h"
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_export.h"
@@ -100,7 +101,7 @@ static mig_policy current_policy(void)
  * The call's source, from its migrations folder argument: a folder is read only by those who
  * may read server files; NULL means the migrate_scripts table, which table privileges guard.
  */
-static mig_source source_arg(FunctionCallInfo fcinfo, const char *function)
+mig_source pg_source_arg(FunctionCallInfo fcinfo, const char *function)
 {
     char *dir = pg_engine_text_arg(fcinfo, 0);
     if (dir)
@@ -134,13 +135,19 @@ static int run_op(const mig_engine *eng, void *arg, mig_error *err)
     return mig_run(eng, &a->src, &a->call, &a->count, err);
 }
 
-/* Run an apply / to / rollback call inside the caller's transaction; an ERROR undoes it all. */
-static Datum run_call(FunctionCallInfo fcinfo, mig_source src, mig_call call)
+/* Run an apply / to / rollback call inside the caller's transaction; returns how many ran. */
+int pg_run_call(FunctionCallInfo fcinfo, mig_source src, mig_call call)
 {
     call_args a = {.src = src, .call = call};
     a.call.policy = current_policy();
     pg_engine_call(fcinfo, run_op, &a);
-    PG_RETURN_INT32(a.count);
+    return a.count;
+}
+
+/* run_call as an SQL function's result; an ERROR undoes it all. */
+static Datum run_call(FunctionCallInfo fcinfo, mig_source src, mig_call call)
+{
+    PG_RETURN_INT32(pg_run_call(fcinfo, src, call));
 }
 
 /*
@@ -149,7 +156,7 @@ static Datum run_call(FunctionCallInfo fcinfo, mig_source src, mig_call call)
  */
 Datum migrate_apply(PG_FUNCTION_ARGS)
 {
-    mig_source src = source_arg(fcinfo, "migrate_apply");
+    mig_source src = pg_source_arg(fcinfo, "migrate_apply");
     long count = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT32(2) : MIG_STEPS_ALL;
     mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), count, {false, false}};
     return run_call(fcinfo, src, call);
@@ -158,7 +165,7 @@ Datum migrate_apply(PG_FUNCTION_ARGS)
 /* migrate_to(dir text, version text) RETURNS integer: apply or revert to exactly version. */
 Datum migrate_to(PG_FUNCTION_ARGS)
 {
-    mig_source src = source_arg(fcinfo, "migrate_to");
+    mig_source src = pg_source_arg(fcinfo, "migrate_to");
     mig_call call = {MIG_PLAN_TO, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
     return run_call(fcinfo, src, call);
 }
@@ -166,7 +173,7 @@ Datum migrate_to(PG_FUNCTION_ARGS)
 /* migrate_rollback(dir text, steps integer DEFAULT 1) RETURNS integer: revert the newest. */
 Datum migrate_rollback(PG_FUNCTION_ARGS)
 {
-    mig_source src = source_arg(fcinfo, "migrate_rollback");
+    mig_source src = pg_source_arg(fcinfo, "migrate_rollback");
     int32 steps = PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_INT32(1) : 1;
     mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false}};
     return run_call(fcinfo, src, call);
@@ -183,7 +190,7 @@ static int validate_op(const mig_engine *eng, void *arg, mig_error *err)
 /* migrate_validate(dir text) RETURNS text: 'ok', or one ERROR listing every problem. */
 Datum migrate_validate(PG_FUNCTION_ARGS)
 {
-    call_args a = {.src = source_arg(fcinfo, "migrate_validate")};
+    call_args a = {.src = pg_source_arg(fcinfo, "migrate_validate")};
     a.call.policy = current_policy();
     pg_engine_call(fcinfo, validate_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.text));
@@ -202,7 +209,7 @@ static int repair_op(const mig_engine *eng, void *arg, mig_error *err)
 /* migrate_repair(dir text) RETURNS text: fix the record, never run migration SQL. */
 Datum migrate_repair(PG_FUNCTION_ARGS)
 {
-    call_args a = {.src = source_arg(fcinfo, "migrate_repair")};
+    call_args a = {.src = pg_source_arg(fcinfo, "migrate_repair")};
     pg_engine_call(fcinfo, repair_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.text));
 }
@@ -266,7 +273,7 @@ static void srf_begin(FunctionCallInfo fcinfo, call_args *a)
 /* migrate_plan(dir text, target text DEFAULT NULL): the steps apply or migrate_to would run. */
 Datum migrate_plan(PG_FUNCTION_ARGS)
 {
-    call_args a = {.src = source_arg(fcinfo, "migrate_plan")};
+    call_args a = {.src = pg_source_arg(fcinfo, "migrate_plan")};
     const char *target = pg_engine_text_arg(fcinfo, 1);
     a.call =
         (mig_call){target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, MIG_STEPS_ALL, current_policy()};
@@ -281,8 +288,8 @@ Datum migrate_plan(PG_FUNCTION_ARGS)
  */
 Datum migrations_status(PG_FUNCTION_ARGS)
 {
-    call_args a = {.src =
-                       PG_NARGS() > 0 ? source_arg(fcinfo, "migrations_status") : mig_source_none(),
+    call_args a = {.src = PG_NARGS() > 0 ? pg_source_arg(fcinfo, "migrations_status")
+                                         : mig_source_none(),
                    .status = true};
     srf_begin(fcinfo, &a);
     pg_engine_call(fcinfo, snapshot_op, &a);
@@ -310,7 +317,7 @@ static int script_op(const mig_engine *eng, void *arg, mig_error *err)
  */
 Datum migrate_script(PG_FUNCTION_ARGS)
 {
-    call_args a = {.src = source_arg(fcinfo, "migrate_script")};
+    call_args a = {.src = pg_source_arg(fcinfo, "migrate_script")};
     a.call = (mig_call){MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, current_policy()};
     srf_begin(fcinfo, &a);
     pg_engine_call(fcinfo, script_op, &a);

@@ -112,6 +112,12 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_apply(text, text, integer) IS
     'Apply the pending migrations of the folder (up to target, at most count of them) inside the current transaction; returns how many';
 
+CREATE PROCEDURE @extschema@.migrate_apply_batches(dir text, target text DEFAULT NULL, batch_size integer DEFAULT 100)
+AS 'MODULE_PATHNAME', 'migrate_apply_batches'
+LANGUAGE C;
+COMMENT ON PROCEDURE @extschema@.migrate_apply_batches(text, text, integer) IS
+    'CALL outside a transaction block: apply the pending migrations (up to target) batch_size at a time, committing each batch, so that a long folder fits the lock table';
+
 CREATE FUNCTION @extschema@.migrate_to(dir text, version text)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'migrate_to'
@@ -274,7 +280,10 @@ BEGIN
                    '@extschema@.migrate_add_unique(text, text, text, text), '
                    '@extschema@.migrate_init() TO %I',
                    role);
-    RETURN format('granted deploy to %I: applying, reverting, migrate_script, migrate_add_unique, '
+    EXECUTE format('GRANT EXECUTE ON PROCEDURE '
+                   '@extschema@.migrate_apply_batches(text, text, integer) TO %I', role);
+    RETURN format('granted deploy to %I: applying (migrate_apply_batches too), reverting, '
+                  'migrate_script, migrate_add_unique, '
                   'migrate_duplicates, writing migrate_scripts; reading a migrations folder also '
                   'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
                   'are granted on their own', role, role);
@@ -305,6 +314,8 @@ BEGIN
                    '@extschema@.migrate_add_unique(text, text, text, text), '
                    '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init() FROM %I',
                    role);
+    EXECUTE format('REVOKE EXECUTE ON PROCEDURE '
+                   '@extschema@.migrate_apply_batches(text, text, integer) FROM %I', role);
     IF '@extschema@' <> 'public' THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA %s FROM %I', '@extschema@', role);
     END IF;
@@ -337,6 +348,7 @@ COMMENT ON FUNCTION @extschema@.migrate_version() IS
 
 -- Functions that read server files or change the schema are for the roles a DBA grants.
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.migrate_apply_batches(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrations_status(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_to(text, text) FROM PUBLIC;

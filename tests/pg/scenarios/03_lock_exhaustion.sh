@@ -3,9 +3,8 @@
 # second, deliberately small cluster (max_locks_per_transaction=10, max_connections=5) one call
 # over 400 migrations (each a table with an index) fails with PostgreSQL's own "out of shared
 # memory" error, keeping its SQLSTATE and its HINT about max_locks_per_transaction; the CONTEXT
-# names the migration it happened in, and nothing was applied. Applying the same folder in
-# parts with a target (migrate_apply(dir, '050'), then '100', ...) succeeds on the same cluster:
-# the documented workaround.
+# names the migration it happened in, and nothing was applied. CALL migrate_apply_batches over
+# the same folder, 50 migrations per committed batch, succeeds on the same cluster.
 # shellcheck disable=SC2317 # functions called through wait_until and the cleanup hooks
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -59,20 +58,20 @@ expect_eq "tables left by the failed call" 0 \
 expect_eq "states after the failed call" "$TOTAL pending" \
   "$(pg_q -d "$DB" -c "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') FROM migrations_status('$DIR')")"
 
-# The workaround: the same folder in parts, each call its own transaction.
-for ((upto = PART; upto <= TOTAL; upto += PART)); do
-  target=$(printf '%03d' "$upto")
-  got=$(PGOPTIONS='-c client_min_messages=warning' pg_q -d "$DB" -c "SELECT migrate_apply('$DIR', '$target')" 2>&1)
-  if [ "$got" != "$PART" ]; then
-    fail "migrate_apply(dir, '$target'): expected [$PART], got [$got]"
-    break
-  fi
-done
-expect_eq "states after applying in parts" "$TOTAL applied" \
+# The way through: CALL migrate_apply_batches commits every PART migrations, so each batch
+# lets go of its locks before the next takes its own.
+OUT=$(psql -X -q -At -d "$DB" -c "CALL migrate_apply_batches('$DIR', NULL, $PART)" 2>&1)
+expect_line "the first batch is committed" \
+  "^NOTICE:  migrate_apply_batches: batch 1 committed: $PART migrations \\($PART in all\\)$" "$OUT"
+expect_line "the last batch is committed" \
+  "^NOTICE:  migrate_apply_batches: batch $((TOTAL / PART)) committed: $PART migrations \\($TOTAL in all\\)$" "$OUT"
+expect_line "the summary" "^NOTICE:  migrate_apply_batches: applied $TOTAL migrations in $((TOTAL / PART)) batches$" "$OUT"
+expect_no_line "no error" '^ERROR' "$OUT"
+expect_eq "states after applying in batches" "$TOTAL applied" \
   "$(pg_q -d "$DB" -c "SELECT count(*) || ' ' || string_agg(DISTINCT state, ',') FROM migrations_status('$DIR')")"
-expect_eq "history rows after applying in parts (rows, distinct versions)" "$TOTAL|$TOTAL" \
+expect_eq "history rows after applying in batches (rows, distinct versions)" "$TOTAL|$TOTAL" \
   "$(pg_q -d "$DB" -F'|' -c 'SELECT count(*), count(DISTINCT version) FROM migrate_history')"
-expect_eq "tables after applying in parts" "$TOTAL" \
+expect_eq "tables after applying in batches" "$TOTAL" \
   "$(pg_q -d "$DB" -c "SELECT count(*) FROM pg_class WHERE relname LIKE 'lx\_%' AND relkind = 'r'")"
 
 scenario_end
