@@ -43,8 +43,8 @@ int mig_columns_fill_check(const char *fill, mig_error *err)
         return mig_fail(err, MIG_ERR_ARGUMENT, "fill is empty: give an SQL expression or NULL");
     const char *what = mig_script_unclosed(fill, len, &at);
     if (what)
-        return mig_fail(err, MIG_ERR_ARGUMENT, "fill ends inside a %s: it must be one SQL expression",
-                        what);
+        return mig_fail(err, MIG_ERR_ARGUMENT,
+                        "fill ends inside a %s: it must be one SQL expression", what);
     if (mig_script_next_semicolon(fill, len, 0) < len)
         return mig_fail(err, MIG_ERR_ARGUMENT,
                         "fill holds a ';': it must be one SQL expression, not statements");
@@ -337,8 +337,8 @@ static int set_not_null(column_request *req, const char *fill, mig_on_null polic
         mig_buf where = {0};
         mig_buf_printf(&where, " WHERE %s IS NULL", req->quoted);
         char *text = mig_buf_take(&where);
-        rc = text ? mig_quarantine_rows(eng, &req->table, req->function, "rows holding NULL",
-                                        text, err)
+        rc = text ? mig_quarantine_rows(eng, &req->table, req->function, "rows holding NULL", text,
+                                        err)
                   : mig_fail_nomem(err);
         mig_free(text);
         if (rc != MIG_OK)
@@ -390,8 +390,8 @@ static int not_null_work(void *arg, mig_error *err)
 }
 
 /* migrate_set_not_null: everything in one savepoint, or nothing. */
-int mig_set_not_null(const mig_engine *eng, const char *table, const char *column,
-                     const char *fill, const char *on_null, char **result, mig_error *err)
+int mig_set_not_null(const mig_engine *eng, const char *table, const char *column, const char *fill,
+                     const char *on_null, char **result, mig_error *err)
 {
     *result = NULL;
     mig_on_null policy;

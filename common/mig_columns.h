@@ -37,8 +37,8 @@ void mig_null_report_free(mig_null_report *report);
  * move those rows to <table>_nulls ('quarantine'), then make the column NOT NULL, all in one
  * savepoint. *result (caller frees) says what was done.
  */
-int mig_set_not_null(const mig_engine *eng, const char *table, const char *column,
-                     const char *fill, const char *on_null, char **result, mig_error *err);
+int mig_set_not_null(const mig_engine *eng, const char *table, const char *column, const char *fill,
+                     const char *on_null, char **result, mig_error *err);
 
 /*
  * migrate_rebuild: rebuild table from create_sql (SQLite's generalized ALTER TABLE); drop_columns

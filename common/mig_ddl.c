@@ -80,7 +80,8 @@ static token next_token(const char *s, size_t *pos)
 /* Whether token t of s is the keyword word (any case). */
 static bool is_word(const char *s, token t, const char *word)
 {
-    return t.kind == TOK_WORD && t.len == strlen(word) && strncasecmp(s + t.start, word, t.len) == 0;
+    return t.kind == TOK_WORD && t.len == strlen(word) &&
+           strncasecmp(s + t.start, word, t.len) == 0;
 }
 
 /* Whether token t is the punctuation character c. */
@@ -189,7 +190,8 @@ static int read_head(const char *s, size_t *body_from, char **named, size_t *nam
         return mig_fail(err, MIG_ERR_ARGUMENT,
                         "the new definition may not create a temporary table");
     if (!is_word(s, t, "TABLE"))
-        return mig_fail(err, MIG_ERR_ARGUMENT, "the new definition must be a CREATE TABLE statement");
+        return mig_fail(err, MIG_ERR_ARGUMENT,
+                        "the new definition must be a CREATE TABLE statement");
     size_t at = pos;
     t = next_token(s, &pos);
     if (is_word(s, t, "IF"))

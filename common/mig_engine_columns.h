@@ -27,8 +27,8 @@ struct mig_engine_columns {
      * may_drop names the columns whose values the caller lets go; *result (caller frees) says
      * what was done. NULL where ALTER TABLE changes a table in place (PostgreSQL).
      */
-    int (*rebuild)(void *h, const mig_table_desc *t, const char *create_sql,
-                   char *const *may_drop, int nmay_drop, char **result, mig_error *err);
+    int (*rebuild)(void *h, const mig_table_desc *t, const char *create_sql, char *const *may_drop,
+                   int nmay_drop, char **result, mig_error *err);
 };
 
 /* Whether the engine can change columns of a table with data. */

@@ -43,8 +43,7 @@ static const mig_help_entry entries[] = {
     {"migrate_duplicates", "table, columns", "table (key, count, rows)",
      "The groups of rows that would break a UNIQUE constraint on columns", MIG_HELP_BOTH},
     {"migrate_nulls", "table, column", "table (row_identity, total)",
-     "The rows whose column is NULL, which migrate_set_not_null would fill or move",
-     MIG_HELP_BOTH},
+     "The rows whose column is NULL, which migrate_set_not_null would fill or move", MIG_HELP_BOTH},
     {"migrate_set_not_null", "table, column [, fill [, on_null]]", "text",
      "Make a column of a table that has data NOT NULL: fill the NULLs, then 'fail' naming the "
      "rows still NULL or 'quarantine' them in <table>_nulls",

@@ -623,8 +623,7 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
     char *text = mig_buf_take(&where);
     if (!text)
         return mig_fail_nomem(err);
-    int rc = mig_quarantine_rows(req->eng, &req->table, req->function, "duplicate rows", text,
-                                 err);
+    int rc = mig_quarantine_rows(req->eng, &req->table, req->function, "duplicate rows", text, err);
     mig_free(text);
     return rc;
 }

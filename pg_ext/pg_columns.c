@@ -21,8 +21,8 @@
 #include "../common/mig_unique.h"
 
 /* columns.column_not_null: attnotnull of the column (the table is locked by table_describe). */
-static int pg_column_not_null(void *h, const mig_table_desc *t, const char *column,
-                              bool *not_null, mig_error *err)
+static int pg_column_not_null(void *h, const mig_table_desc *t, const char *column, bool *not_null,
+                              mig_error *err)
 {
     (void)h;
     AttrNumber att = get_attnum(t->relid, column);

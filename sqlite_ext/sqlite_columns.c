@@ -164,12 +164,12 @@ static int read_table(sqlite3 *db, const char *schema, const char *table, table_
                       mig_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = prepare(
-        db,
-        sqlite3_mprintf("SELECT name, hidden, pk, upper(type) = 'INTEGER', "
-                        "(SELECT count(*) FROM pragma_table_info(?1, ?2) WHERE pk > 0) "
-                        "FROM pragma_table_xinfo(?1, ?2) ORDER BY cid"),
-        err);
+    sqlite3_stmt *st =
+        prepare(db,
+                sqlite3_mprintf("SELECT name, hidden, pk, upper(type) = 'INTEGER', "
+                                "(SELECT count(*) FROM pragma_table_info(?1, ?2) WHERE pk > 0) "
+                                "FROM pragma_table_xinfo(?1, ?2) ORDER BY cid"),
+                err);
     if (!st)
         return err->code;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -197,9 +197,9 @@ static int read_table(sqlite3 *db, const char *schema, const char *table, table_
     for (size_t i = 0; !out->rowid && i < sizeof aliases / sizeof *aliases; i++)
         if (!find_column(out, aliases[i]))
             out->rowid = aliases[i];
-    char *probe = out->rowid ? sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", out->rowid, schema,
-                                               table)
-                             : NULL;
+    char *probe = out->rowid
+                      ? sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", out->rowid, schema, table)
+                      : NULL;
     sqlite3_stmt *p = NULL;
     out->has_rowid = probe && sqlite3_prepare_v2(db, probe, -1, &p, NULL) == SQLITE_OK;
     sqlite3_finalize(p);
@@ -212,18 +212,17 @@ static int read_table(sqlite3 *db, const char *schema, const char *table, table_
 /* Every foreign key violation of schema, as text, sorted. */
 static int fk_violations(sqlite3 *db, const char *schema, strings *out, mig_error *err)
 {
-    sqlite3_stmt *st =
-        prepare(db, sqlite3_mprintf("PRAGMA \"%w\".foreign_key_check", schema), err);
+    sqlite3_stmt *st = prepare(db, sqlite3_mprintf("PRAGMA \"%w\".foreign_key_check", schema), err);
     if (!st)
         return err->code;
     int rc = MIG_OK, step;
     while (rc == MIG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        char *one = mig_printf(
-            "table %s row %s references a missing row of %s (foreign key %d)",
-            (const char *)sqlite3_column_text(st, 0),
-            sqlite3_column_type(st, 1) == SQLITE_NULL ? "(without rowid)"
-                                                      : (const char *)sqlite3_column_text(st, 1),
-            (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3));
+        char *one = mig_printf("table %s row %s references a missing row of %s (foreign key %d)",
+                               (const char *)sqlite3_column_text(st, 0),
+                               sqlite3_column_type(st, 1) == SQLITE_NULL
+                                   ? "(without rowid)"
+                                   : (const char *)sqlite3_column_text(st, 1),
+                               (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3));
         if (!one || strings_add(out, one) != MIG_OK)
             rc = mig_fail_nomem(err);
         mig_free(one);
@@ -285,7 +284,8 @@ static int dependents(sqlite3 *db, const mig_table_desc *t, strings *names, stri
         if (temp && strcmp(t->schema, "temp") == 0)
             break;
         sqlite3_stmt *st = prepare(
-            db, sqlite3_mprintf(query, temp ? "temp" : t->schema, temp ? "AND type = 'trigger'" : ""),
+            db,
+            sqlite3_mprintf(query, temp ? "temp" : t->schema, temp ? "AND type = 'trigger'" : ""),
             err);
         if (!st)
             return err->code;
@@ -308,7 +308,8 @@ static int read_sequence(sqlite3 *db, const mig_table_desc *t, bool *has, sqlite
 {
     *has = false;
     sqlite3_stmt *st = NULL;
-    char *sql = sqlite3_mprintf("SELECT seq FROM \"%w\".sqlite_sequence WHERE name = ?1", t->schema);
+    char *sql =
+        sqlite3_mprintf("SELECT seq FROM \"%w\".sqlite_sequence WHERE name = ?1", t->schema);
     if (!sql)
         return mig_fail_nomem(err);
     /* no sqlite_sequence: no table of the schema has AUTOINCREMENT */
@@ -391,16 +392,15 @@ static char *copy_statement(const mig_table_desc *t, const char *qnew, const tab
         n++;
     }
     *copied = n;
-    if (old->has_rowid && new->has_rowid && !alias_copied && new->rowid && old->rowid) {
+    if (old->has_rowid && new->has_rowid && !alias_copied &&new->rowid && old->rowid) {
         mig_buf_printf(&into, "%s%s", n ? ", " : "", new->rowid);
         mig_buf_printf(&from, "%s%s", n ? ", " : "", old->rowid);
         n++;
     }
     char *cols_into = mig_buf_take(&into), *cols_from = mig_buf_take(&from);
-    char *sql = cols_into && cols_from && n
-                    ? mig_printf("INSERT INTO %s (%s) SELECT %s FROM %s", qnew, cols_into,
-                                 cols_from, t->qualified)
-                    : NULL;
+    char *sql = cols_into && cols_from && n ? mig_printf("INSERT INTO %s (%s) SELECT %s FROM %s",
+                                                         qnew, cols_into, cols_from, t->qualified)
+                                            : NULL;
     mig_free(cols_into);
     mig_free(cols_from);
     return sql;
@@ -411,12 +411,13 @@ static int refuse_fresh(const strings *before, const strings *after, const mig_t
                         const char *what, mig_error *err)
 {
     char *detail = NULL;
-    size_t fresh = mig_columns_fresh(before->items, before->count, after->items, after->count,
-                                     &detail);
+    size_t fresh =
+        mig_columns_fresh(before->items, before->count, after->items, after->count, &detail);
     if (!fresh)
         return MIG_OK;
-    mig_fail(err, MIG_ERR_CONFLICT, "refusing to rebuild %s: it would leave %zu %s%s; nothing was changed",
-             t->name, fresh, what, fresh == 1 ? "" : "s");
+    mig_fail(err, MIG_ERR_CONFLICT,
+             "refusing to rebuild %s: it would leave %zu %s%s; nothing was changed", t->name, fresh,
+             what, fresh == 1 ? "" : "s");
     mig_error_set_detail(err, detail);
     return err->code;
 }
@@ -462,8 +463,8 @@ static int create_new(rebuild_state *s, const char *create_sql, mig_error *err)
         return rc;
     if (named && strcasecmp(named, t->table) != 0)
         rc = mig_fail(err, MIG_ERR_ARGUMENT,
-                      "the new definition creates table \"%s\", not %s; nothing was changed",
-                      named, t->name);
+                      "the new definition creates table \"%s\", not %s; nothing was changed", named,
+                      t->name);
     mig_free(named);
     if (rc != MIG_OK)
         return rc;
@@ -484,9 +485,8 @@ static int rename_new(rebuild_state *s, mig_error *err)
     int legacy = 0, ignored;
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, -1, &legacy);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, 1, &ignored);
-    int rc = exec_owned(s->db, sqlite3_mprintf("ALTER TABLE %s RENAME TO \"%w\"", s->qtmp,
-                                               s->t->table),
-                        err);
+    int rc = exec_owned(
+        s->db, sqlite3_mprintf("ALTER TABLE %s RENAME TO \"%w\"", s->qtmp, s->t->table), err);
     sqlite3_db_config(s->db, SQLITE_DBCONFIG_LEGACY_ALTER_TABLE, legacy, &ignored);
     return rc;
 }
@@ -673,8 +673,7 @@ static int table_sql(sqlite3 *db, const mig_table_desc *t, char **sql, mig_error
  * process runs, not the one the module was built against), else the rebuild with NOT NULL added
  * to the column's definition.
  */
-static int sqlite_set_not_null(void *h, const mig_table_desc *t, const char *column,
-                               mig_error *err)
+static int sqlite_set_not_null(void *h, const mig_table_desc *t, const char *column, mig_error *err)
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
     if (sqlite3_libversion_number() >= ALTER_NOT_NULL_VERSION)

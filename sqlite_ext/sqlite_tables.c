@@ -292,8 +292,8 @@ enum {
 };
 
 /* migrate_nulls(table, column): the rows migrate_set_not_null would have to fill or move. */
-static int nulls_load(const mig_engine *eng, char *const *args, int given,
-                      const mig_policy *policy, void **data, mig_error *err)
+static int nulls_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+                      void **data, mig_error *err)
 {
     (void)policy, (void)given;
     mig_null_report *report = mig_calloc(1, sizeof *report);
