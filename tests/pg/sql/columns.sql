@@ -93,7 +93,7 @@ TRUNCATE migrate_history;
 CREATE TABLE staff (id integer PRIMARY KEY, email text);
 INSERT INTO staff VALUES (1, 'a'), (2, NULL);
 INSERT INTO migrate_scripts (version, name, up_sql) VALUES
-    ('9001', 'staff_email', 'SELECT migrate_set_not_null(''t_columns.staff'', ''email'');');
+    ('9001', 'staff_email', 'SELECT migrate_set_not_null(''staff'', ''email'');');
 SELECT migrate_apply(NULL);
 SELECT count(*) FROM migrate_history WHERE version = '9001';
 UPDATE staff SET email = 'b' WHERE id = 2;
