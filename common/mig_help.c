@@ -46,6 +46,16 @@ static const mig_help_entry entries[] = {
      MIG_HELP_BOTH},
     {"migrate_duplicates", "table, columns", "table (key, count, rows)",
      "The groups of rows that would break a UNIQUE constraint on columns", MIG_HELP_BOTH},
+    {"migrate_nulls", "table, column", "table (row_identity, total)",
+     "The rows whose column is NULL, which migrate_set_not_null would fill or move", MIG_HELP_BOTH},
+    {"migrate_set_not_null", "table, column [, fill [, on_null]]", "text",
+     "Make a column of a table that has data NOT NULL: fill the NULLs, then 'fail' naming the "
+     "rows still NULL or 'quarantine' them in <table>_nulls",
+     MIG_HELP_BOTH},
+    {"migrate_rebuild", "table, new_definition [, drop_columns]", "text",
+     "Rebuild a table from a new CREATE TABLE by SQLite's 12 steps, keeping rows, rowids, "
+     "indexes and triggers; no cascade fires, every foreign key is checked",
+     MIG_HELP_SQLITE},
     {"migrate_init", "", "text",
      "Create migrate_history and migrate_scripts (PostgreSQL: CREATE EXTENSION did)",
      MIG_HELP_BOTH},

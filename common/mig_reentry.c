@@ -1,7 +1,8 @@
 /*
  * The guard against calls made from inside a running call on the same connection: a depth
- * counter and the name of the outermost call. A migration's SQL may call migrate_add_unique
- * and migrate_duplicates; anything else is refused, naming both calls.
+ * counter and the name of the outermost call. A migration's SQL may call the functions that
+ * change the tables it is changing (migrate_add_unique, migrate_duplicates, migrate_nulls,
+ * migrate_set_not_null, migrate_rebuild); anything else is refused, naming both calls.
  */
 #include "mig_reentry.h"
 
@@ -13,7 +14,13 @@
 /* Calls a migration's statements may make: they act on the tables the migration is changing. */
 static bool allowed_inside(const char *name)
 {
-    return strcmp(name, "migrate_add_unique") == 0 || strcmp(name, "migrate_duplicates") == 0;
+    static const char *const allowed[] = {"migrate_add_unique", "migrate_duplicates",
+                                          "migrate_nulls", "migrate_set_not_null",
+                                          "migrate_rebuild"};
+    for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
+        if (strcmp(name, allowed[i]) == 0)
+            return true;
+    return false;
 }
 
 /* Refuse a call made from inside another one, unless it is one a migration may make. */

@@ -126,7 +126,13 @@ char *mig_unique_index_name(const char *table, char *const *columns, int count)
 /* <table>_duplicates, fitted to 63 bytes. */
 char *mig_unique_quarantine_name(const char *table)
 {
-    return fit_identifier(mig_printf("%s_duplicates", table), "_duplicates");
+    return mig_quarantine_table_name(table, "_duplicates");
+}
+
+/* <table><suffix>, fitted to 63 bytes. */
+char *mig_quarantine_table_name(const char *table, const char *suffix)
+{
+    return fit_identifier(mig_printf("%s%s", table, suffix), suffix);
 }
 
 /* Parse the on_duplicate argument. */
@@ -529,10 +535,9 @@ static void list_quarantine_columns(mig_buf *b, const mig_table_desc *t, const c
  * rights) and whose columns are exactly the table's plus migrate_moved_at (the INSERT names
  * them, so their order does not matter).
  */
-static int check_quarantine(const unique_request *req, bool *exists, mig_error *err)
+static int check_quarantine(const mig_engine *eng, const mig_table_desc *t, const char *what,
+                            bool *exists, mig_error *err)
 {
-    const mig_engine *eng = req->eng;
-    const mig_table_desc *t = &req->table;
     const char *why = NULL;
     char **cols = NULL;
     int ncols = 0;
@@ -551,27 +556,34 @@ static int check_quarantine(const unique_request *req, bool *exists, mig_error *
     mig_unique_columns_free(cols, ncols);
     if (why)
         return mig_fail(err, MIG_ERR_CONFLICT,
-                        "refusing to move duplicate rows of %s into the existing table %s: %s; "
+                        "refusing to move %s of %s into the existing table %s: %s; "
                         "nothing was changed",
-                        t->name, t->quarantine_name, why);
+                        what, t->name, t->quarantine_name, why);
     return MIG_OK;
 }
 
-/*
- * Move the extra rows of each group to <table>_duplicates, then delete them from the table.
- * The quarantine is created by this call, or is an existing one check_quarantine accepts.
- */
-static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_error *err)
+/* Run one statement built in b (taking its text) for function, with no rows expected. */
+static int run_plain(const mig_engine *eng, const char *function, mig_buf *b, int nparams,
+                     const char *const *params, mig_error *err)
 {
-    const mig_engine *eng = req->eng;
-    const mig_table_desc *t = &req->table;
+    unique_request req = {.eng = eng, .function = function};
+    return run_built(&req, b, nparams, params, NULL, NULL, err);
+}
+
+/*
+ * Move the rows of t that where selects to t->quarantine, then delete them from t. The
+ * quarantine is created by this call, or is an existing one check_quarantine accepts.
+ */
+int mig_quarantine_rows(const mig_engine *eng, const mig_table_desc *t, const char *function,
+                        const char *what, const char *where, mig_error *err)
+{
     if (t->referenced_by)
         return mig_fail(err, MIG_ERR_STATE,
-                        "refusing to delete duplicate rows of %s: table %s references it with a "
+                        "refusing to delete %s of %s: table %s references it with a "
                         "foreign key, and deleting could cascade to its rows; nothing was changed",
-                        t->name, t->referenced_by);
+                        what, t->name, t->referenced_by);
     bool exists = false;
-    int rc = check_quarantine(req, &exists, err);
+    int rc = check_quarantine(eng, t, what, &exists, err);
     if (rc != MIG_OK)
         return rc;
     mig_buf b = {0};
@@ -582,7 +594,7 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
                        ", CAST(NULL AS %s) AS migrate_moved_at FROM %s AS migrate_source "
                        "WHERE 1 = 0",
                        eng->unique->timestamp_type, t->qualified);
-        rc = run_built(req, &b, 0, NULL, NULL, NULL, err);
+        rc = run_plain(eng, function, &b, 0, NULL, err);
         if (rc != MIG_OK)
             return rc;
     }
@@ -594,15 +606,26 @@ static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_
     list_quarantine_columns(&b, t, "");
     mig_buf_puts(&b, ", migrate_moved_at) SELECT ");
     list_quarantine_columns(&b, t, "migrate_source.");
-    mig_buf_printf(&b, ", $1 FROM %s AS migrate_source", t->qualified);
-    rows_to_move(&b, req, keep_last);
-    rc = run_built(req, &b, 1, params, NULL, NULL, err);
+    mig_buf_printf(&b, ", $1 FROM %s AS migrate_source%s", t->qualified, where);
+    rc = run_plain(eng, function, &b, 1, params, err);
     mig_free(now);
     if (rc != MIG_OK)
         return rc;
-    mig_buf_printf(&b, "DELETE FROM %s", t->qualified);
-    rows_to_move(&b, req, keep_last);
-    return run_built(req, &b, 0, NULL, NULL, NULL, err);
+    mig_buf_printf(&b, "DELETE FROM %s%s", t->qualified, where);
+    return run_plain(eng, function, &b, 0, NULL, err);
+}
+
+/* Move the extra rows of each group to <table>_duplicates. */
+static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_error *err)
+{
+    mig_buf where = {0};
+    rows_to_move(&where, req, keep_last);
+    char *text = mig_buf_take(&where);
+    if (!text)
+        return mig_fail_nomem(err);
+    int rc = mig_quarantine_rows(req->eng, &req->table, req->function, "duplicate rows", text, err);
+    mig_free(text);
+    return rc;
 }
 
 /*

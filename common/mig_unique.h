@@ -38,10 +38,21 @@ void mig_unique_columns_free(char **names, int count);
 char *mig_unique_index_name(const char *table, char *const *columns, int count);
 /* The quarantine table's name: <table>_duplicates, shortened the same way past 63 bytes. */
 char *mig_unique_quarantine_name(const char *table);
+/* <table><suffix> (_duplicates, _nulls), shortened the same way past 63 bytes. */
+char *mig_quarantine_table_name(const char *table, const char *suffix);
 /* 'fail' (also NULL), 'keep_first', 'keep_last'. */
 int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *err);
 /* Quote an identifier the SQL-standard way both engines read: "we""ird". */
 char *mig_quote_ident(const char *name);
+
+/*
+ * Move the rows of t that where (" WHERE ...", the table unaliased) selects to t->quarantine,
+ * created by the call or an existing one of the right shape and owner, then delete them from t;
+ * refused when another table references t (a delete could cascade). what ("duplicate rows")
+ * and function name them in errors.
+ */
+int mig_quarantine_rows(const mig_engine *eng, const mig_table_desc *t, const char *function,
+                        const char *what, const char *where, mig_error *err);
 
 /*
  * Make columns of table unique. On duplicates: 'fail' changes nothing and reports them;

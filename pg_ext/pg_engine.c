@@ -40,6 +40,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "pg_columns.h"
 #include "pg_unique.h"
 
 #include "../common/mig_alloc.h"
@@ -646,6 +647,7 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         .record = pg_engine_record,
         .hooks = &pg_hooks,
         .unique = &pg_unique,
+        .columns = &pg_columns,
         .notx = NULL, /* a function always runs inside a transaction */
         .export = &pe->export,
     };

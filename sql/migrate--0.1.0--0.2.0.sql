@@ -139,11 +139,11 @@ BEGIN
                    '@extschema@.migrate_scripts TO %I', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrations_status(), '
                    '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
-                   '@extschema@.migrate_validate(text), @extschema@.migrate_duplicates(text, text) '
-                   'TO %I', role);
+                   '@extschema@.migrate_validate(text), @extschema@.migrate_duplicates(text, text), '
+                   '@extschema@.migrate_nulls(text, text) TO %I', role);
     IF kind = 'monitor' THEN
         RETURN format('granted monitor to %I: migrations_status, migrate_plan, migrate_validate, '
-                      'migrate_duplicates (on tables it may read) and reading migrate_history; '
+                      'migrate_duplicates, migrate_nulls (on tables it may read) and reading migrate_history; '
                       'reading a migrations folder also needs GRANT pg_read_server_files TO %I',
                       role, role);
     END IF;
@@ -154,13 +154,14 @@ BEGIN
                    '@extschema@.migrate_script_guard(text, text), '
                    '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
                    '@extschema@.migrate_add_unique(text, text, text, text), '
+                   '@extschema@.migrate_set_not_null(text, text, text, text), '
                    '@extschema@.migrate_init() TO %I',
                    role);
     EXECUTE format('GRANT EXECUTE ON PROCEDURE '
                    '@extschema@.migrate_apply_batches(text, text, integer) TO %I', role);
     RETURN format('granted deploy to %I: applying (migrate_apply_batches too), reverting, '
                   'migrate_script, migrate_add_unique, '
-                  'migrate_duplicates, writing migrate_scripts; reading a migrations folder also '
+                  'migrate_duplicates, migrate_set_not_null, migrate_nulls, writing migrate_scripts; reading a migrations folder also '
                   'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
                   'are granted on their own', role, role);
 END
@@ -188,7 +189,9 @@ BEGIN
                    '@extschema@.migrate_script_guard(text, text), '
                    '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
                    '@extschema@.migrate_add_unique(text, text, text, text), '
-                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init() FROM %I',
+                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init(), '
+                   '@extschema@.migrate_set_not_null(text, text, text, text), '
+                   '@extschema@.migrate_nulls(text, text) FROM %I',
                    role);
     EXECUTE format('REVOKE EXECUTE ON PROCEDURE '
                    '@extschema@.migrate_apply_batches(text, text, integer) FROM %I', role);
@@ -200,6 +203,21 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.migrate_revoke(name) IS
     'Take back what migrate_grant gave a role, of either kind (pg_read_server_files is left as it is)';
+
+CREATE FUNCTION @extschema@.migrate_set_not_null(
+    "table" text, "column" text, fill text DEFAULT NULL, on_null text DEFAULT 'fail')
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_set_not_null'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_set_not_null(text, text, text, text) IS
+    'Make a column of a table that has data NOT NULL: fills NULLs from fill, then reports the rows still NULL (fail) or moves them to <table>_nulls (quarantine); no long scan under ACCESS EXCLUSIVE';
+
+CREATE FUNCTION @extschema@.migrate_nulls("table" text, "column" text)
+RETURNS TABLE (row_identity text, total bigint)
+AS 'MODULE_PATHNAME', 'migrate_nulls'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_nulls(text, text) IS
+    'The rows whose column is NULL, which migrate_set_not_null would have to fill or move: each one''s identity and how many there are';
 
 CREATE FUNCTION @extschema@.migrate_new(dir text, name text, layout text DEFAULT NULL)
 RETURNS text
@@ -225,6 +243,8 @@ COMMENT ON FUNCTION @extschema@.migrate_version() IS
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_apply_batches(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_duplicates(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_set_not_null(text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_nulls(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_new(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;

@@ -11,11 +11,11 @@
  * sqlite3_migrate_init). One load registers, for that connection only:
  *
  *   scalar functions   migrate_apply, migrate_to, migrate_rollback, migrate_validate,
- *                      migrate_repair, migrate_baseline, migrate_add_unique, migrate_init,
- *                      migrate_new,
+ *                      migrate_repair, migrate_baseline, migrate_add_unique,
+ *                      migrate_set_not_null, migrate_rebuild, migrate_init, migrate_new,
  *                      migrate_set (sqlite_functions.c) and migrate_version (here);
- *   table-valued       migrations_status, migrate_plan, migrate_script, migrate_duplicates
- *                      migrate_push and migrate_help (sqlite_tables.c).
+ *   table-valued       migrations_status, migrate_plan, migrate_script, migrate_duplicates,
+ *                      migrate_nulls, migrate_push and migrate_help (sqlite_tables.c).
  *
  * Every one but migrate_version and migrate_help reads files or changes the schema or a setting, so
  * it is DIRECTONLY: never from a trigger, a view or other schema code. They share one migrate_conn
@@ -95,6 +95,11 @@ static const registration registrations[] = {
     {"migrate_add_unique", 2, SQLITE_DIRECTONLY, migrate_add_unique_func, NULL},
     {"migrate_add_unique", 3, SQLITE_DIRECTONLY, migrate_add_unique_func, NULL},
     {"migrate_add_unique", 4, SQLITE_DIRECTONLY, migrate_add_unique_func, NULL},
+    {"migrate_set_not_null", 2, SQLITE_DIRECTONLY, migrate_set_not_null_func, NULL},
+    {"migrate_set_not_null", 3, SQLITE_DIRECTONLY, migrate_set_not_null_func, NULL},
+    {"migrate_set_not_null", 4, SQLITE_DIRECTONLY, migrate_set_not_null_func, NULL},
+    {"migrate_rebuild", 2, SQLITE_DIRECTONLY, migrate_rebuild_func, NULL},
+    {"migrate_rebuild", 3, SQLITE_DIRECTONLY, migrate_rebuild_func, NULL},
     {"migrate_init", 0, SQLITE_DIRECTONLY, migrate_init_func, NULL},
     {"migrate_new", 2, SQLITE_DIRECTONLY, migrate_new_func, NULL},
     {"migrate_new", 3, SQLITE_DIRECTONLY, migrate_new_func, NULL},
@@ -102,6 +107,7 @@ static const registration registrations[] = {
     {"migrate_plan", 0, SQLITE_DIRECTONLY, NULL, &migrate_plan_table},
     {"migrate_script", 0, SQLITE_DIRECTONLY, NULL, &migrate_script_table},
     {"migrate_duplicates", 0, SQLITE_DIRECTONLY, NULL, &migrate_duplicates_table},
+    {"migrate_nulls", 0, SQLITE_DIRECTONLY, NULL, &migrate_nulls_table},
     {"migrate_push", 0, SQLITE_DIRECTONLY, NULL, &migrate_push_table},
     {"migrate_help", 0, SQLITE_INNOCUOUS, NULL, &migrate_help_table},
 };

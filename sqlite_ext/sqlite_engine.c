@@ -16,6 +16,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include "sqlite_script.h"
+#include "sqlite_columns.h"
 #include "sqlite_unique.h"
 
 #include "../common/mig_alloc.h"
@@ -844,6 +845,7 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .record = engine_record,
         .hooks = &sqlite_hooks,
         .unique = &sqlite_unique,
+        .columns = &sqlite_columns,
         .notx = &sqlite_notx,
         .export = &se->export,
     };

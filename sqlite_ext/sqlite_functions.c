@@ -8,6 +8,8 @@
  *     SELECT migrate_repair(dir);
  *     SELECT migrate_baseline(version [, name]);
  *     SELECT migrate_add_unique(table, columns [, index_name [, on_duplicate]]);
+ *     SELECT migrate_set_not_null(table, column [, fill [, on_null]]);
+ *     SELECT migrate_rebuild(table, new_definition [, drop_columns]);
  *     SELECT migrate_init();
  *     SELECT migrate_set(name [, value]);                -- out_of_order, missing, progress
  *
@@ -25,6 +27,7 @@ SQLITE_EXTENSION_INIT3
 #include "sqlite_unique.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_columns.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_new.h"
 #include "../common/mig_record.h"
@@ -384,6 +387,38 @@ void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **arg
 {
     if (changing_call_ok(ctx, "migrate_add_unique"))
         run_text_op(ctx, "migrate_add_unique", add_unique_op, argc, argv);
+}
+
+/* migrate_set_not_null's work. */
+static int set_not_null_op(const mig_engine *eng, const migrate_conn *conn, int argc,
+                           sqlite3_value **argv, char **result, mig_error *err)
+{
+    (void)conn;
+    return mig_set_not_null(eng, text_arg(argc, argv, 0), text_arg(argc, argv, 1),
+                            text_arg(argc, argv, 2), text_arg(argc, argv, 3), result, err);
+}
+
+/* migrate_set_not_null(table, column [, fill [, on_null]]): returns what it did. */
+void migrate_set_not_null_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    if (changing_call_ok(ctx, "migrate_set_not_null"))
+        run_text_op(ctx, "migrate_set_not_null", set_not_null_op, argc, argv);
+}
+
+/* migrate_rebuild's work. */
+static int rebuild_op(const mig_engine *eng, const migrate_conn *conn, int argc,
+                      sqlite3_value **argv, char **result, mig_error *err)
+{
+    (void)conn;
+    return mig_rebuild(eng, text_arg(argc, argv, 0), text_arg(argc, argv, 1),
+                       text_arg(argc, argv, 2), result, err);
+}
+
+/* migrate_rebuild(table, new_definition [, drop_columns]): returns what it did. */
+void migrate_rebuild_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    if (changing_call_ok(ctx, "migrate_rebuild"))
+        run_text_op(ctx, "migrate_rebuild", rebuild_op, argc, argv);
 }
 
 /* migrate_init(): create migrate_history and migrate_scripts, so scripts can be inserted. */

@@ -33,6 +33,8 @@ void migrate_validate_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_set_not_null_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_rebuild_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
@@ -43,6 +45,7 @@ extern const table_kind migrate_status_table;
 extern const table_kind migrate_plan_table;
 extern const table_kind migrate_script_table;
 extern const table_kind migrate_duplicates_table;
+extern const table_kind migrate_nulls_table;
 extern const table_kind migrate_help_table;
 extern const table_kind migrate_push_table;
 

@@ -5,6 +5,7 @@
  *     SELECT * FROM migrate_plan(dir [, target]);
  *     SELECT * FROM migrate_script(dir [, target]);
  *     SELECT * FROM migrate_duplicates(table, columns);
+ *     SELECT * FROM migrate_nulls(table, column);
  *     SELECT * FROM migrate_push(dir);
  *     SELECT * FROM migrate_help();
  *
@@ -20,6 +21,7 @@ SQLITE_EXTENSION_INIT3
 #include "sqlite_unique.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_columns.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_export.h"
 #include "../common/mig_help.h"
@@ -278,6 +280,65 @@ static void duplicates_release(void *data)
     mig_dup_report_free(data);
     mig_free(data);
 }
+
+/* migrate_nulls(table, column): one row a row whose column is NULL. */
+#define NULLS_SCHEMA                                                                               \
+    "CREATE TABLE x(row_identity TEXT, total INTEGER, \"table\" HIDDEN, \"column\" HIDDEN)"
+enum {
+    NULLS_COLUMN_ROW,
+    NULLS_COLUMN_TOTAL,
+    NULLS_COLUMN_TABLE, /* hidden: the first argument */
+    NULLS_COLUMN_COLUMN /* hidden: the second */
+};
+
+/* migrate_nulls(table, column): the rows migrate_set_not_null would have to fill or move. */
+static int nulls_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+                      void **data, mig_error *err)
+{
+    (void)policy, (void)given;
+    mig_null_report *report = mig_calloc(1, sizeof *report);
+    if (!report)
+        return mig_fail_nomem(err);
+    int rc = mig_nulls(eng, args[0], args[1], report, err);
+    if (rc != MIG_OK)
+        mig_free(report), report = NULL;
+    *data = report;
+    return rc;
+}
+
+/* One row a NULL. */
+static size_t nulls_rows(const void *data)
+{
+    return ((const mig_null_report *)data)->count;
+}
+
+/* One visible column of migrate_nulls. */
+static void nulls_column(sqlite3_context *ctx, const void *data, size_t i, int col)
+{
+    const mig_null_report *r = data;
+    if (col == NULLS_COLUMN_ROW)
+        result_text(ctx, r->rows[i]);
+    else
+        sqlite3_result_int64(ctx, (sqlite3_int64)r->count);
+}
+
+/* Free what nulls_load computed. */
+static void nulls_release(void *data)
+{
+    mig_null_report_free(data);
+    mig_free(data);
+}
+
+const table_kind migrate_nulls_table = {
+    .schema = NULLS_SCHEMA,
+    .visible = NULLS_COLUMN_TABLE,
+    .hidden = 2,
+    .required = 2,
+    .load = nulls_load,
+    .rows = nulls_rows,
+    .column = nulls_column,
+    .release = nulls_release,
+};
 
 /* migrate_script(dir [, target]): one row a statement, in the order to run them. */
 #define SCRIPT_SCHEMA "CREATE TABLE x(seq INTEGER, statement TEXT, dir HIDDEN, target HIDDEN)"

@@ -8,14 +8,17 @@ migrate_apply
 migrate_baseline
 migrate_init
 migrate_new
+migrate_rebuild
 migrate_repair
 migrate_rollback
 migrate_set
+migrate_set_not_null
 migrate_to
 migrate_validate
 migrate_version"
 EXPECTED_MODULES="migrate_duplicates
 migrate_help
+migrate_nulls
 migrate_plan
 migrate_push
 migrate_script
@@ -35,7 +38,7 @@ SELECT count(*), count(DISTINCT name), min(length(description)) > 10 FROM migrat
 SELECT group_concat(engines, ',') FROM (SELECT DISTINCT engines FROM migrate_help() ORDER BY 1);
 CREATE VIEW v AS SELECT name FROM migrate_help() WHERE name = 'migrate_apply';
 SELECT * FROM v;"
-  expect_ok "22|22|1
+  expect_ok "25|25|1
 both,postgresql,sqlite
 migrate_apply"
 }

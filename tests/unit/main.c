@@ -15,6 +15,7 @@ int main(void)
     srunner_add_suite(sr, lifecycle_suite());
     srunner_add_suite(sr, error_suite());
     srunner_add_suite(sr, unique_suite());
+    srunner_add_suite(sr, columns_suite());
     srunner_add_suite(sr, vec_suite());
     srunner_add_suite(sr, catalog_suite());
     srunner_run_all(sr, CK_NORMAL);

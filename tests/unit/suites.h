@@ -14,6 +14,7 @@ Suite *run_suite(void);
 Suite *lifecycle_suite(void);
 Suite *error_suite(void);
 Suite *unique_suite(void);
+Suite *columns_suite(void);
 Suite *vec_suite(void);
 Suite *catalog_suite(void);
 

@@ -7,6 +7,7 @@
 #include "mig_export.h"
 #include "mig_run.h"
 #include "mig_sha256.h"
+#include "mig_columns.h"
 #include "mig_unique.h"
 
 #include <stdarg.h>
@@ -493,6 +494,19 @@ START_TEST(calls_without_capabilities)
     mig_dup_report report;
     ck_assert_int_eq(mig_duplicates(&eng, "users", "email", &report, &err), MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "migrate_duplicates is not available on this engine");
+    mig_error_clear(&err);
+    ck_assert_int_eq(mig_set_not_null(&eng, "users", "email", NULL, NULL, &result, &err),
+                     MIG_ERR_STATE);
+    ck_assert_str_eq(err.message, "migrate_set_not_null is not available on this engine");
+    ck_assert_ptr_null(result);
+    mig_error_clear(&err);
+    mig_null_report nulls;
+    ck_assert_int_eq(mig_nulls(&eng, "users", "email", &nulls, &err), MIG_ERR_STATE);
+    ck_assert_str_eq(err.message, "migrate_nulls is not available on this engine");
+    mig_error_clear(&err);
+    ck_assert_int_eq(mig_rebuild(&eng, "users", "(id INTEGER)", NULL, &result, &err),
+                     MIG_ERR_STATE);
+    ck_assert_str_eq(err.message, "migrate_rebuild is not available on this engine");
     mig_error_clear(&err);
     ck_assert_str_eq(f.log, "");
     fake_free(&f);
