@@ -1,0 +1,201 @@
+/*
+ * migrate_check: the rehearsal. Under the migration lock, inside one savepoint, it plans as
+ * migrate_apply plans (the same refusals and messages), then runs each transactional migration
+ * in a savepoint of its own through the engine's rehearse capability, keeping what succeeded so
+ * later migrations see it, undoing what failed, and collecting what each did. The call's
+ * savepoint is always rolled back at the end, so nothing persists: no schema, no rows, no
+ * history (none is written).
+ */
+#include "mig_check.h"
+
+#include "mig_alloc.h"
+#include "mig_buf.h"
+#include "mig_engine_rehearse.h"
+#include "mig_run.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Milliseconds on a clock that never goes back. */
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Free one row's strings. */
+static void row_free(mig_check_row *r)
+{
+    mig_free(r->version);
+    mig_free(r->name);
+    mig_free(r->error);
+    mig_free(r->findings);
+}
+
+/* Release a report. */
+void mig_check_report_free(mig_check_report *report)
+{
+    for (size_t i = 0; i < report->count; i++)
+        row_free(&report->rows[i]);
+    mig_free(report->rows);
+    report->rows = NULL;
+    report->count = 0;
+}
+
+/* A finding text: the buffer's lines without the last newline, or NULL when empty. */
+static char *take_findings(mig_buf *b, int *rc, mig_error *err)
+{
+    if (b->failed) {
+        mig_buf_free(b);
+        *rc = mig_fail_nomem(err);
+        return NULL;
+    }
+    if (!b->len) {
+        mig_buf_free(b);
+        return NULL;
+    }
+    char *text = mig_buf_take(b);
+    size_t n = strlen(text);
+    if (n && text[n - 1] == '\n')
+        text[n - 1] = '\0';
+    return text;
+}
+
+/*
+ * Run one migration in its own savepoint; a failure goes into the row (its savepoint undone),
+ * only what stops the rehearsal itself (memory, the engine's own queries) is returned.
+ */
+static int rehearse_step(const mig_engine *eng, const mig_step *step, bool earlier_failed,
+                         mig_check_row *row, mig_error *err)
+{
+    const mig_engine_rehearse *r = eng->rehearse;
+    void *h = eng->handle;
+    mig_buf found = {0};
+    void *state = NULL;
+    int rc = r->observe_before(h, &state, err);
+    if (rc != MIG_OK)
+        return rc;
+    mig_error failure;
+    mig_error_init(&failure);
+    long long started = monotonic_ms();
+    rc = r->step_open(h, err);
+    bool open = rc == MIG_OK;
+    int ran = MIG_OK;
+    if (open) {
+        ran = r->exec(h, step->text.ptr, step->text.len, &row->statements, &row->rows_changed,
+                      &failure);
+        row->ms = monotonic_ms() - started;
+    }
+    bool count_before = false;
+    if (open && ran == MIG_OK)
+        rc = r->observe_after(h, state, &found, &count_before, err);
+    if (open && ran == MIG_OK && rc == MIG_OK && count_before) {
+        /* what was dropped is counted as it stood, then the migration runs again */
+        r->step_undo(h);
+        open = false;
+        rc = r->count_losses(h, state, &found, err);
+        if (rc == MIG_OK)
+            open = (rc = r->step_open(h, err)) == MIG_OK;
+        if (open) {
+            long statements;
+            long long rows;
+            ran = r->exec(h, step->text.ptr, step->text.len, &statements, &rows, &failure);
+        }
+    }
+    if (open && ran == MIG_OK && rc == MIG_OK)
+        rc = r->step_keep(h, err);
+    else if (open)
+        r->step_undo(h);
+    if (rc == MIG_OK && ran != MIG_OK) {
+        if (failure.code == MIG_NOMEM) {
+            mig_error_move(err, &failure);
+            rc = MIG_NOMEM;
+        } else {
+            mig_step_locate_error(&failure, step);
+            row->outcome = "fails";
+            row->after_failure = earlier_failed;
+            row->error = mig_error_render(&failure);
+            if (!row->error)
+                rc = mig_fail_nomem(err);
+            if (rc == MIG_OK)
+                rc = r->explain_failure(h, &failure, &found, err);
+        }
+    }
+    if (rc == MIG_OK && ran == MIG_OK && r->note)
+        mig_buf_printf(&found, "%s\n", r->note);
+    if (rc == MIG_OK)
+        row->findings = take_findings(&found, &rc, err);
+    else
+        mig_buf_free(&found);
+    mig_error_clear(&failure);
+    r->observe_free(h, state);
+    return rc;
+}
+
+/* Rehearse the plan in snap, one row a step. */
+static int rehearse_plan(const mig_engine *eng, const mig_plan *plan, mig_check_report *out,
+                         mig_error *err)
+{
+    out->rows = plan->count ? mig_calloc(plan->count, sizeof *out->rows) : NULL;
+    if (plan->count && !out->rows)
+        return mig_fail_nomem(err);
+    int rc = MIG_OK;
+    bool failed = false;
+    for (size_t i = 0; rc == MIG_OK && i < plan->count; i++) {
+        const mig_step *step = &plan->steps[i];
+        mig_check_row *row = &out->rows[out->count++];
+        row->version = mig_strdup(step->row->version);
+        row->name = mig_strdup(step->row->name ? step->row->name : "");
+        row->outcome = "ok";
+        if (!row->version || !row->name) {
+            rc = mig_fail_nomem(err);
+            break;
+        }
+        if (mig_step_is_outside(step)) {
+            row->outcome = "skipped";
+            row->findings =
+                mig_strdup("skipped: marked no-transaction, it cannot run inside the "
+                           "rehearsal's transaction; migrate_apply runs it outside one");
+            if (!row->findings)
+                rc = mig_fail_nomem(err);
+            continue;
+        }
+        rc = rehearse_step(eng, step, failed, row, err);
+        if (rc == MIG_OK && strcmp(row->outcome, "fails") == 0)
+            failed = true;
+    }
+    return rc;
+}
+
+/* Rehearse and undo. */
+int mig_check(const mig_engine *eng, const mig_source *src, const char *target,
+              const mig_policy *policy, mig_check_report *out, mig_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!mig_engine_has_rehearse(eng))
+        return mig_fail(err, MIG_ERR, "migrate_check is not available on this engine");
+    mig_call call = {MIG_PLAN_APPLY, target, 0, *policy};
+    int rc = mig_target_check(target, err);
+    if (rc != MIG_OK)
+        return rc;
+    rc = eng->savepoint(eng->handle, MIG_CHECK_SAVEPOINT, err);
+    if (rc != MIG_OK)
+        return rc;
+    mig_snapshot snap;
+    memset(&snap, 0, sizeof snap);
+    rc = eng->lock(eng->handle, err); /* the same lock the real run takes, before reading */
+    if (rc == MIG_OK)
+        rc = eng->rehearse->begin(eng->handle, err);
+    bool loaded = false;
+    if (rc == MIG_OK)
+        loaded = (rc = mig_plan_load_rehearsal(eng, src, &call, &snap, err)) == MIG_OK;
+    if (rc == MIG_OK)
+        rc = rehearse_plan(eng, &snap.plan, out, err);
+    eng->rollback(eng->handle, MIG_CHECK_SAVEPOINT); /* whatever happened */
+    if (loaded)
+        mig_snapshot_free(&snap);
+    if (rc != MIG_OK)
+        mig_check_report_free(out);
+    return rc;
+}
