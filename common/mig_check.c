@@ -12,6 +12,7 @@
 #include "mig_buf.h"
 #include "mig_engine_rehearse.h"
 #include "mig_run.h"
+#include "mig_unique.h"
 
 #include <string.h>
 #include <time.h>
@@ -60,6 +61,38 @@ static char *take_findings(mig_buf *b, int *rc, mig_error *err)
     if (n && text[n - 1] == '\n')
         text[n - 1] = '\0';
     return text;
+}
+
+/* How many groups of rows break a UNIQUE that failed, and the first few keys, as a finding. */
+static int explain_unique(const mig_engine *eng, const mig_error *failure, mig_buf *out,
+                          mig_error *err)
+{
+    char *table = NULL, *columns = NULL;
+    int rc = eng->rehearse->failed_unique(eng->handle, failure, &table, &columns, err);
+    if (rc != MIG_OK || !table || !mig_engine_has_unique(eng)) {
+        mig_free(table);
+        mig_free(columns);
+        return rc;
+    }
+    mig_dup_report report = {0};
+    mig_error ignored; /* a table the report cannot read only goes without the finding */
+    mig_error_init(&ignored);
+    if (mig_duplicates(eng, table, columns, &report, &ignored) == MIG_OK && report.count) {
+        mig_buf_printf(out,
+                       "constraint: %zu duplicate group%s of %s (%s), %lld rows:", report.count,
+                       report.count == 1 ? "" : "s", table, columns, report.rows);
+        for (size_t i = 0; i < report.count && i < 3; i++)
+            mig_buf_printf(out, "%s %s (%lld rows)", i ? "," : "", report.groups[i].shown,
+                           report.groups[i].count);
+        mig_buf_printf(out, "%s\n", report.count > 3 ? ", ..." : "");
+    }
+    if (ignored.code == MIG_NOMEM)
+        rc = mig_fail_nomem(err);
+    mig_error_clear(&ignored);
+    mig_dup_report_free(&report);
+    mig_free(table);
+    mig_free(columns);
+    return rc;
 }
 
 /*
@@ -119,7 +152,7 @@ static int rehearse_step(const mig_engine *eng, const mig_step *step, bool earli
             if (!row->error)
                 rc = mig_fail_nomem(err);
             if (rc == MIG_OK)
-                rc = r->explain_failure(h, &failure, &found, err);
+                rc = explain_unique(eng, &failure, &found, err);
         }
     }
     if (rc == MIG_OK && ran == MIG_OK && r->note)
@@ -185,7 +218,7 @@ int mig_check(const mig_engine *eng, const mig_source *src, const char *target,
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
     rc = eng->lock(eng->handle, err); /* the same lock the real run takes, before reading */
-    if (rc == MIG_OK)
+    if (rc == MIG_OK && eng->rehearse->begin)
         rc = eng->rehearse->begin(eng->handle, err);
     bool loaded = false;
     if (rc == MIG_OK)

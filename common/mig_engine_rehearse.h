@@ -11,7 +11,10 @@
 #include "mig_engine.h"
 
 struct mig_engine_rehearse {
-    /* Settings for the rehearsal only, inside the call's savepoint (PostgreSQL: lock_timeout). */
+    /*
+     * Settings for the rehearsal only, inside the call's savepoint (PostgreSQL: lock_timeout);
+     * NULL: none.
+     */
     int (*begin)(void *h, mig_error *err);
     /*
      * One migration's savepoint inside the call's: open it, keep what ran in it, or undo it
@@ -32,8 +35,12 @@ struct mig_engine_rehearse {
     int (*observe_after)(void *h, void *state, mig_buf *out, bool *count_before, mig_error *err);
     /* With the migration undone: count what observe_after found dropped, as findings. */
     int (*count_losses)(void *h, void *state, mig_buf *out, mig_error *err);
-    /* With a failed migration undone: what the failure means (how many rows break it). */
-    int (*explain_failure)(void *h, const mig_error *failure, mig_buf *out, mig_error *err);
+    /*
+     * With a failed migration undone: when it failed on a UNIQUE, the table and its columns
+     * ("a, b") as migrate_duplicates takes them (caller frees both); else *table stays NULL.
+     */
+    int (*failed_unique)(void *h, const mig_error *failure, char **table, char **columns,
+                         mig_error *err);
     void (*observe_free)(void *h, void *state);
     /* A finding for every migration that ran (PostgreSQL: sequences stay advanced), or NULL. */
     const char *note;

@@ -14,7 +14,8 @@
  *                      migrate_repair, migrate_baseline, migrate_add_unique, migrate_init,
  *                      migrate_new,
  *                      migrate_set (sqlite_functions.c) and migrate_version (here);
- *   table-valued       migrations_status, migrate_plan, migrate_script, migrate_duplicates
+ *   table-valued       migrations_status, migrate_plan, migrate_check, migrate_script,
+ *                      migrate_duplicates
  *                      migrate_push and migrate_help (sqlite_tables.c).
  *
  * Every one but migrate_version and migrate_help reads files or changes the schema or a setting, so
@@ -100,6 +101,7 @@ static const registration registrations[] = {
     {"migrate_new", 3, SQLITE_DIRECTONLY, migrate_new_func, NULL},
     {"migrations_status", 0, SQLITE_DIRECTONLY, NULL, &migrate_status_table},
     {"migrate_plan", 0, SQLITE_DIRECTONLY, NULL, &migrate_plan_table},
+    {"migrate_check", 0, SQLITE_DIRECTONLY, NULL, &migrate_check_table},
     {"migrate_script", 0, SQLITE_DIRECTONLY, NULL, &migrate_script_table},
     {"migrate_duplicates", 0, SQLITE_DIRECTONLY, NULL, &migrate_duplicates_table},
     {"migrate_push", 0, SQLITE_DIRECTONLY, NULL, &migrate_push_table},

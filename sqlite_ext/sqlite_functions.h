@@ -38,6 +38,7 @@ void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 typedef struct table_kind table_kind;
 extern const table_kind migrate_status_table;
 extern const table_kind migrate_plan_table;
+extern const table_kind migrate_check_table;
 extern const table_kind migrate_script_table;
 extern const table_kind migrate_duplicates_table;
 extern const table_kind migrate_help_table;
