@@ -232,3 +232,36 @@ int mig_check(const mig_engine *eng, const mig_source *src, const char *target,
         mig_check_report_free(out);
     return rc;
 }
+
+/* Each line of text, indented under its migration. */
+static void put_indented(mig_buf *b, const char *text)
+{
+    while (text && *text) {
+        const char *nl = strchr(text, '\n');
+        size_t n = nl ? (size_t)(nl - text) : strlen(text);
+        mig_buf_printf(b, "\n  %.*s", (int)n, text);
+        text = nl ? nl + 1 : NULL;
+    }
+}
+
+/* The report as text. */
+char *mig_check_render(const mig_check_report *report)
+{
+    mig_buf b = {0};
+    if (!report->count)
+        mig_buf_puts(&b, "nothing to rehearse: no migration is pending");
+    for (size_t i = 0; i < report->count; i++) {
+        const mig_check_row *r = &report->rows[i];
+        mig_buf_printf(&b, "%s%s %s: %s%s (%ld statement%s, %lld row%s changed)", i ? "\n" : "",
+                       r->version, r->name, r->outcome, r->after_failure ? " after_failure" : "",
+                       r->statements, r->statements == 1 ? "" : "s", r->rows_changed,
+                       r->rows_changed == 1 ? "" : "s");
+        put_indented(&b, r->error);
+        put_indented(&b, r->findings);
+    }
+    if (b.failed) {
+        mig_buf_free(&b);
+        return NULL;
+    }
+    return mig_buf_take(&b);
+}

@@ -41,4 +41,11 @@ int mig_check(const mig_engine *eng, const mig_source *src, const char *target,
 
 void mig_check_report_free(mig_check_report *report);
 
+/*
+ * The report as text, for a caller without rows (SQLite's scalar migrate_check): a line a
+ * migration ("003 teams: fails after_failure (1 statement, 0 rows changed)"), then its error and
+ * findings indented; "nothing to rehearse" for an empty plan. Caller frees; NULL: no memory.
+ */
+char *mig_check_render(const mig_check_report *report);
+
 #endif

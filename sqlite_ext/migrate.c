@@ -12,7 +12,7 @@
  *
  *   scalar functions   migrate_apply, migrate_to, migrate_rollback, migrate_validate,
  *                      migrate_repair, migrate_baseline, migrate_add_unique, migrate_init,
- *                      migrate_new,
+ *                      migrate_new, migrate_check (its report as text),
  *                      migrate_set (sqlite_functions.c) and migrate_version (here);
  *   table-valued       migrations_status, migrate_plan, migrate_check, migrate_script,
  *                      migrate_duplicates
@@ -91,6 +91,8 @@ static const registration registrations[] = {
     {"migrate_repair", 1, SQLITE_DIRECTONLY, migrate_repair_func, NULL},
     {"migrate_baseline", 1, SQLITE_DIRECTONLY, migrate_baseline_func, NULL},
     {"migrate_baseline", 2, SQLITE_DIRECTONLY, migrate_baseline_func, NULL},
+    {"migrate_check", 1, SQLITE_DIRECTONLY, migrate_check_func, NULL},
+    {"migrate_check", 2, SQLITE_DIRECTONLY, migrate_check_func, NULL},
     {"migrate_set", 1, SQLITE_DIRECTONLY, migrate_set_func, NULL},
     {"migrate_set", 2, SQLITE_DIRECTONLY, migrate_set_func, NULL},
     {"migrate_add_unique", 2, SQLITE_DIRECTONLY, migrate_add_unique_func, NULL},

@@ -32,6 +32,7 @@ void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_check_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* The table-valued functions: which columns and rows each one has (sqlite_tables.c). */

@@ -74,6 +74,10 @@ static int rehearse_exec(void *h, const char *sql, size_t len, long *statements,
     int rc = sqlite_engine_run_script(se, sql, len, &completed, err);
     *statements = completed;
     *rows = (long long)(sqlite3_total_changes64(se->db) - before);
+    if (rc == MIG_ENGINE && (err->engine_code & 0xff) == SQLITE_LOCKED)
+        mig_error_set_hint(err, "SQLite drops no table or index while the calling statement reads "
+                                "the database, as SELECT * FROM migrate_check(...) does; a plain "
+                                "SELECT migrate_check(...) rehearses this migration");
     return rc;
 }
 
