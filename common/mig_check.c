@@ -63,12 +63,16 @@ static char *take_findings(mig_buf *b, int *rc, mig_error *err)
     return text;
 }
 
-/* How many groups of rows break a UNIQUE that failed, and the first few keys, as a finding. */
-static int explain_unique(const mig_engine *eng, const mig_error *failure, mig_buf *out,
-                          mig_error *err)
+/*
+ * What the engine can say of a failure; for a UNIQUE, how many groups of rows break it and the
+ * first few keys, through migrate_duplicates' code, as a finding.
+ */
+static int explain_failure(const mig_engine *eng, const mig_step *step, mig_error *failure,
+                           mig_buf *out, mig_error *err)
 {
     char *table = NULL, *columns = NULL;
-    int rc = eng->rehearse->failed_unique(eng->handle, failure, &table, &columns, err);
+    int rc = eng->rehearse->explain_failure(eng->handle, step->text.ptr, step->text.len, failure,
+                                            &table, &columns, err);
     if (rc != MIG_OK || !table || !mig_engine_has_unique(eng)) {
         mig_free(table);
         mig_free(columns);
@@ -145,14 +149,13 @@ static int rehearse_step(const mig_engine *eng, const mig_step *step, bool earli
             mig_error_move(err, &failure);
             rc = MIG_NOMEM;
         } else {
+            rc = explain_failure(eng, step, &failure, &found, err);
             mig_step_locate_error(&failure, step);
             row->outcome = "fails";
             row->after_failure = earlier_failed;
             row->error = mig_error_render(&failure);
-            if (!row->error)
+            if (rc == MIG_OK && !row->error)
                 rc = mig_fail_nomem(err);
-            if (rc == MIG_OK)
-                rc = explain_unique(eng, &failure, &found, err);
         }
     }
     if (rc == MIG_OK && ran == MIG_OK && r->note)

@@ -36,11 +36,13 @@ struct mig_engine_rehearse {
     /* With the migration undone: count what observe_after found dropped, as findings. */
     int (*count_losses)(void *h, void *state, mig_buf *out, mig_error *err);
     /*
-     * With a failed migration undone: when it failed on a UNIQUE, the table and its columns
-     * ("a, b") as migrate_duplicates takes them (caller frees both); else *table stays NULL.
+     * With a failed migration undone: say more about its failure. It may rewrite *failure
+     * (PostgreSQL: a lock timeout names the relation and the session holding it); when the
+     * failure is a UNIQUE's, *table and *columns ("a, b") name them as migrate_duplicates takes
+     * them (caller frees both), else they stay NULL. sql is the migration's script.
      */
-    int (*failed_unique)(void *h, const mig_error *failure, char **table, char **columns,
-                         mig_error *err);
+    int (*explain_failure)(void *h, const char *sql, size_t len, mig_error *failure, char **table,
+                           char **columns, mig_error *err);
     void (*observe_free)(void *h, void *state);
     /* A finding for every migration that ran (PostgreSQL: sequences stay advanced), or NULL. */
     const char *note;

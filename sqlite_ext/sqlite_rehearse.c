@@ -291,11 +291,11 @@ static int rehearse_count_losses(void *h, void *state, mig_buf *out, mig_error *
     return rc;
 }
 
-/* rehearse.failed_unique: "UNIQUE constraint failed: t.a, t.b" names the table and columns. */
-static int rehearse_failed_unique(void *h, const mig_error *failure, char **table, char **columns,
-                                  mig_error *err)
+/* rehearse.explain_failure: "UNIQUE constraint failed: t.a, t.b" names the table and columns. */
+static int rehearse_explain_failure(void *h, const char *sql, size_t len, mig_error *failure,
+                                    char **table, char **columns, mig_error *err)
 {
-    (void)h;
+    (void)h, (void)sql, (void)len;
     static const char prefix[] = "UNIQUE constraint failed: ";
     *table = *columns = NULL;
     if (!failure->message || (failure->engine_code & 0xff) != SQLITE_CONSTRAINT ||
@@ -348,7 +348,7 @@ const mig_engine_rehearse sqlite_rehearse = {
     .observe_before = rehearse_observe_before,
     .observe_after = rehearse_observe_after,
     .count_losses = rehearse_count_losses,
-    .failed_unique = rehearse_failed_unique,
+    .explain_failure = rehearse_explain_failure,
     .observe_free = rehearse_observe_free,
     .note = NULL,
 };
