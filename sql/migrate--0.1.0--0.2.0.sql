@@ -197,6 +197,14 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_new(text, text, text) IS
     'Create the files of a new migration named with the current UTC time, in the folder''s layout; returns their paths';
 
+CREATE FUNCTION @extschema@.migrate_check(dir text, target text DEFAULT NULL)
+RETURNS TABLE (version text, name text, outcome text, after_failure boolean, error text,
+               statements integer, rows_changed bigint, ms bigint, findings text)
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_check(text, text) IS
+    'Rehearse the migrations migrate_apply(dir, target) would run on the real data, each in its own savepoint, then roll everything back: one row a migration with its outcome, error and findings (locks, rewrites, data loss)';
+
 CREATE FUNCTION @extschema@.migrate_help()
 RETURNS TABLE (name text, arguments text, returns text, description text, engines text)
 AS 'MODULE_PATHNAME', 'migrate_help'
@@ -213,6 +221,7 @@ COMMENT ON FUNCTION @extschema@.migrate_version() IS
 
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_duplicates(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_new(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;

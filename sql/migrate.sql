@@ -154,6 +154,14 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_plan(text, text) IS
     'The steps migrate_apply(dir) or migrate_to(dir, target) would run, in order, without running them';
 
+CREATE FUNCTION @extschema@.migrate_check(dir text, target text DEFAULT NULL)
+RETURNS TABLE (version text, name text, outcome text, after_failure boolean, error text,
+               statements integer, rows_changed bigint, ms bigint, findings text)
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_check(text, text) IS
+    'Rehearse the migrations migrate_apply(dir, target) would run on the real data, each in its own savepoint, then roll everything back: one row a migration with its outcome, error and findings (locks, rewrites, data loss)';
+
 CREATE FUNCTION @extschema@.migrate_add_unique(
     "table" text, columns text, index_name text DEFAULT NULL, on_duplicate text DEFAULT 'fail')
 RETURNS text
@@ -338,6 +346,7 @@ COMMENT ON FUNCTION @extschema@.migrate_version() IS
 -- Functions that read server files or change the schema are for the roles a DBA grants.
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrations_status(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_to(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_rollback(text, integer) FROM PUBLIC;
