@@ -162,14 +162,19 @@ static int borrow(rel_list *l, const rel_item *it, mig_error *err)
     return MIG_OK;
 }
 
-/* rehearse.begin: lock waits bounded for the rest of the call (undone with its savepoint). */
+/*
+ * rehearse.begin: lock waits bounded for the rest of the call, set here rather than through SPI
+ * (the core's queries run under a GUC nest level that would take it back); GUC_ACTION_LOCAL
+ * ends with the call's subtransaction, so the caller's lock_timeout is as it was.
+ */
 static int rehearse_begin(void *h, mig_error *err)
 {
     char value[32];
-    snprintf(value, sizeof value, "%dms", check_lock_timeout);
-    const char *params[1] = {value};
-    return pg_engine_query(h, "SELECT set_config('lock_timeout', $1, true)", 1, params, NULL, NULL,
-                           err);
+    (void)h, (void)err;
+    snprintf(value, sizeof value, "%d", check_lock_timeout);
+    (void)set_config_option("lock_timeout", value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
+                            true, 0, false);
+    return MIG_OK;
 }
 
 /* rehearse.step_open */
@@ -231,6 +236,27 @@ static const char *lock_words(const char *mode, const char **blocks)
     return "SHARE";
 }
 
+/* The strength of a lock mode among those reported. */
+static int lock_rank(const char *mode)
+{
+    static const char *const modes[] = {"ShareLock", "ShareRowExclusiveLock", "ExclusiveLock",
+                                        "AccessExclusiveLock"};
+    for (int i = 0; i < 4; i++)
+        if (strcmp(mode, modes[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Whether the backend holds a stronger reported lock on the same relation. */
+static bool stronger_held(const rel_list *locks, const rel_item *l)
+{
+    for (size_t i = 0; i < locks->count; i++)
+        if (strcmp(locks->items[i].oid, l->oid) == 0 &&
+            lock_rank(locks->items[i].value) > lock_rank(l->value))
+            return true;
+    return false;
+}
+
 /* rehearse.observe_after: compare the catalogs with the look before. */
 static int rehearse_observe_after(void *h, void *state, mig_buf *out, bool *count_before,
                                   mig_error *err)
@@ -244,8 +270,9 @@ static int rehearse_observe_after(void *h, void *state, mig_buf *out, bool *coun
     for (size_t i = 0; rc == MIG_OK && i < now.locks.count; i++) {
         const rel_item *l = &now.locks.items[i];
         const rel_item *t = find(&now.tables, l->oid, NULL);
-        if (!t || !find(&b->tables, l->oid, NULL) || find(&b->locks, l->oid, l->value))
-            continue; /* a table it created, or a lock an earlier migration took */
+        if (!t || !find(&b->tables, l->oid, NULL) || find(&b->locks, l->oid, l->value) ||
+            stronger_held(&now.locks, l))
+            continue; /* a table it created, a lock held already, or one a stronger one covers */
         const char *blocks, *mode = lock_words(l->value, &blocks);
         mig_buf_printf(out, "lock: %s on %s: %s until the migration commits\n", mode, t->name,
                        blocks);
@@ -383,7 +410,8 @@ static int rehearse_explain_failure(void *h, const char *sql, size_t len, mig_er
         return MIG_OK;
     key += 5;
     *columns = mig_strndup(key, (size_t)(end - key));
-    *table = mig_strdup(quote_qualified_identifier(failure->schema_name, failure->table_name));
+    /* migrate_duplicates resolves a plain name on the search_path, as migrate_apply's SQL did */
+    *table = mig_strdup(failure->table_name);
     if (!*table || !*columns) {
         mig_free(*table);
         mig_free(*columns);

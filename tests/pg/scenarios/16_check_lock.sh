@@ -16,7 +16,7 @@ printf 'CREATE TABLE busy (id integer);\n' >"$DIR/1_busy.sql"
 printf 'ALTER TABLE busy ADD COLUMN note text;\n' >"$DIR/2_alter_busy.sql"
 printf 'CREATE TABLE calm (id integer);\n' >"$DIR/3_calm.sql"
 publish
-OUT=$(q -d "$DB" -c "SELECT migrate_apply('$DIR', '1')" 2>&1)
+OUT=$(q -d "$DB" -c "SET client_min_messages = warning" -c "SELECT migrate_apply('$DIR', '1')" 2>&1)
 expect_eq "migration 1 applied" "1" "$OUT"
 
 # holds <application name>: 1 when that session holds a granted lock on busy.
@@ -26,8 +26,13 @@ holds() {
         AND l.relation = 'busy'::regclass")" -ge 1 ]
 }
 
-bg PID_HOLD env PGAPPNAME=mig_check_holder psql -X -q -At -d "$DB" \
-  -c "BEGIN" -c "LOCK TABLE busy IN ACCESS SHARE MODE" -c "SELECT pg_sleep(60)" >/dev/null 2>&1
+# The holder keeps its transaction open until told to end it (no timer: it holds for as long as
+# the rehearsal takes).
+FIFO=$(new_dir check_lock_fifo)/holder
+mkfifo "$FIFO"
+bg PID_HOLD env PGAPPNAME=mig_check_holder psql -X -q -At -d "$DB" -f "$FIFO" >/dev/null 2>&1
+exec 3>"$FIFO"
+echo "BEGIN; LOCK TABLE busy IN ACCESS SHARE MODE;" >&3
 wait_until 30 holds mig_check_holder || fail "the session never took its lock on busy"
 HOLD_PID=$(q -d "$DB" -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'mig_check_holder'")
 
@@ -38,8 +43,10 @@ expect_match "migration 2 fails on the lock, naming the table and the holder ($O
 expect_match "the hint names the setting" "HINT: the rehearsal waited migrate.check_lock_timeout \\(500 ms\\)" "$OUT"
 expect_match "migration 3 is still rehearsed" $'\n''3\|ok\|f\|$' "$OUT"
 
-kill "$PID_HOLD" 2>/dev/null
-q -d "$DB" -c "SELECT pg_terminate_backend($HOLD_PID)" >/dev/null 2>&1
+echo "COMMIT;" >&3
+exec 3>&-
+wait_bg HOLDER_STATUS "$PID_HOLD" 30
+expect_eq "the holder's transaction ended as it chose" "0" "$HOLDER_STATUS"
 
 expect_eq "nothing of the rehearsal remains" "1||busy" \
   "$(q -d "$DB" -F'|' -c "SELECT (SELECT string_agg(version, ' ') FROM migrate_history),

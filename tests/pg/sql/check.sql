@@ -8,7 +8,7 @@ TRUNCATE migrate_history;
 -- their relfilenodes), columns, constraints, rows, history rows.
 CREATE FUNCTION pg_temp.fingerprint() RETURNS text LANGUAGE sql AS $$
 SELECT concat_ws(E'\n',
-  (SELECT string_agg(n.nspname || '.' || c.relname || ' ' || c.relkind || ' ' || c.relfilenode, ', '
+  (SELECT string_agg(n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' ' || c.relfilenode, ', '
                      ORDER BY n.nspname, c.relname)
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname LIKE 't_check%'),
   (SELECT string_agg(a.attrelid::regclass || '.' || a.attname, ', ' ORDER BY 1)
@@ -61,7 +61,7 @@ INSERT INTO before SELECT pg_temp.fingerprint(), NULL;
 SELECT version, outcome, error, findings FROM migrate_check(:'dir');
 SELECT f = pg_temp.fingerprint() AS unchanged FROM before;
 
--- check_locks: a rewrite (a volatile default) under ACCESS EXCLUSIVE, an index under SHARE,
+-- check_locks: an index under SHARE, a rewrite (a volatile default) under ACCESS EXCLUSIVE,
 -- and a sequence nextval advanced, which no rollback undoes
 TRUNCATE migrate_history;
 CREATE SCHEMA t_check_locks;
