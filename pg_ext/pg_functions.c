@@ -10,7 +10,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "pg_engine.h"
+#include "pg_engine_internal.h"
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_export.h"
@@ -70,6 +70,7 @@ void _PG_init(void)
                              "applied migrations: error (refuse) or allow.",
                              NULL, &drop_history_setting, 0, drop_history_options, PGC_USERSET, 0,
                              NULL, NULL, NULL);
+    pg_check_define_settings();
     MarkGUCPrefixReserved("migrate");
 }
 
@@ -78,6 +79,12 @@ static mig_policy current_policy(void)
 {
     mig_policy policy = {out_of_order_setting == 1, missing_setting == 1};
     return policy;
+}
+
+/* The policy the settings describe now, for pg_check.c. */
+mig_policy pg_engine_policy(void)
+{
+    return current_policy();
 }
 
 /*
