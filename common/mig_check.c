@@ -13,6 +13,7 @@
 #include "mig_engine_rehearse.h"
 #include "mig_run.h"
 #include "mig_unique.h"
+#include "mig_violation.h"
 
 #include <string.h>
 #include <time.h>
@@ -100,6 +101,43 @@ static int explain_failure(const mig_engine *eng, const mig_step *step, mig_erro
 }
 
 /*
+ * For a NOT NULL, CHECK or FOREIGN KEY that rows break: in a savepoint of its own, run the
+ * migration's statements before the failing one again, let the engine say which rows break the
+ * constraint, count them and show the first few as a finding, and undo it all. What the engine
+ * cannot do here only leaves the finding out; running out of memory stops the rehearsal.
+ */
+static int explain_constraint(const mig_engine *eng, const mig_step *step, const mig_error *failure,
+                              mig_buf *out, mig_error *err)
+{
+    const mig_engine_rehearse *r = eng->rehearse;
+    void *h = eng->handle;
+    size_t at = (size_t)failure->offset;
+    if (!r->is_constraint || !r->constraint_rows || failure->offset < 0 || at >= step->text.len ||
+        !r->is_constraint(h, failure))
+        return MIG_OK;
+    mig_error ignored;
+    mig_error_init(&ignored);
+    int rc = r->step_open(h, err);
+    if (rc != MIG_OK)
+        return rc;
+    long statements;
+    long long rows;
+    mig_violation v = {0};
+    int got = r->exec(h, step->text.ptr, at, &statements, &rows, &ignored);
+    if (got == MIG_OK)
+        got =
+            r->constraint_rows(h, step->text.ptr + at, step->text.len - at, failure, &v, &ignored);
+    if (got == MIG_OK && v.where)
+        got = mig_violation_report(eng, &v, out, &ignored);
+    r->step_undo(h);
+    if (got == MIG_NOMEM || out->failed)
+        rc = mig_fail_nomem(err);
+    mig_violation_free(&v);
+    mig_error_clear(&ignored);
+    return rc;
+}
+
+/*
  * Run one migration in its own savepoint; a failure goes into the row (its savepoint undone),
  * only what stops the rehearsal itself (memory, the engine's own queries) is returned.
  */
@@ -150,6 +188,8 @@ static int rehearse_step(const mig_engine *eng, const mig_step *step, bool earli
             rc = MIG_NOMEM;
         } else {
             rc = explain_failure(eng, step, &failure, &found, err);
+            if (rc == MIG_OK)
+                rc = explain_constraint(eng, step, &failure, &found, err);
             mig_step_locate_error(&failure, step);
             row->outcome = "fails";
             row->after_failure = earlier_failed;

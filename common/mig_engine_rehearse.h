@@ -10,6 +10,22 @@
 #include "mig_buf.h"
 #include "mig_engine.h"
 
+/*
+ * A constraint that rows break, as the engine read it from a failure: the core counts the rows
+ * of from (read as migrate_t) for which where is true, and shows the identity of the first few.
+ */
+typedef struct mig_violation {
+    const char *kind; /* "NOT NULL", "CHECK", "FOREIGN KEY" (static) */
+    char *what;       /* how the finding names it: "public.people (name)" */
+    char *from;       /* the table, quoted and qualified */
+    char *where;      /* an SQL condition over migrate_t, true for a row that breaks it */
+    char **identity;  /* expressions over migrate_t that name a row: migrate_t."id", rowid */
+    int nidentity;
+} mig_violation;
+
+/* Free what a violation holds. */
+void mig_violation_free(mig_violation *v);
+
 struct mig_engine_rehearse {
     /*
      * Settings for the rehearsal only, inside the call's savepoint (PostgreSQL: lock_timeout);
@@ -43,6 +59,19 @@ struct mig_engine_rehearse {
      */
     int (*explain_failure)(void *h, const char *sql, size_t len, mig_error *failure, char **table,
                            char **columns, mig_error *err);
+    /*
+     * Whether failure is a NOT NULL, CHECK or FOREIGN KEY constraint that rows break, which
+     * constraint_rows can explain; NULL: the engine explains none.
+     */
+    bool (*is_constraint)(void *h, const mig_error *failure);
+    /*
+     * Inside a savepoint the core undoes, with the failed migration's statements before the
+     * failing one run again: fill out with the constraint failure names and how to find the rows
+     * that break it (out->where stays NULL when the engine cannot say). stmt is the script from
+     * the failing statement on. It may change the database (the savepoint goes).
+     */
+    int (*constraint_rows)(void *h, const char *stmt, size_t len, const mig_error *failure,
+                           mig_violation *out, mig_error *err);
     void (*observe_free)(void *h, void *state);
     /* A finding for every migration that ran (PostgreSQL: sequences stay advanced), or NULL. */
     const char *note;

@@ -40,6 +40,11 @@ char *mig_unique_index_name(const char *table, char *const *columns, int count);
 char *mig_unique_quarantine_name(const char *table);
 /* 'fail' (also NULL), 'keep_first', 'keep_last'. */
 int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *err);
+/*
+ * Values as the reports show them: values[from .. from+n) joined by ", ", in parentheses when
+ * parens and several, each in quotes when quoted ('a@x', ('3', 'a@x')); NULL as NULL.
+ */
+char *mig_unique_join_values(const char *const *values, int from, int n, bool parens, bool quoted);
 /* Quote an identifier the SQL-standard way both engines read: "we""ird". */
 char *mig_quote_ident(const char *name);
 

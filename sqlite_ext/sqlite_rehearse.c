@@ -12,8 +12,10 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_alloc.h"
 #include "../common/mig_buf.h"
 #include "../common/mig_check.h"
+#include "../common/mig_engine_rehearse.h"
 
 #include <string.h>
+#include <strings.h>
 
 #define STEP_SAVEPOINT "\"migrate_check_step\""
 
@@ -326,6 +328,229 @@ static int rehearse_explain_failure(void *h, const char *sql, size_t len, mig_er
     return MIG_OK;
 }
 
+/* rehearse.is_constraint: a NOT NULL or a CHECK (foreign keys are findings of their own). */
+static bool rehearse_is_constraint(void *h, const mig_error *failure)
+{
+    (void)h;
+    return failure->message && (failure->engine_code == SQLITE_CONSTRAINT_NOTNULL ||
+                                failure->engine_code == SQLITE_CONSTRAINT_CHECK);
+}
+
+/*
+ * The table the statement at the start of stmt writes into: the first OpenWrite of its program
+ * on a table of main (EXPLAIN, so no parsing of our own). Caller frees; NULL: none found.
+ */
+static char *written_table(sqlite3 *db, const char *stmt, size_t len)
+{
+    char *sql = sqlite3_mprintf("EXPLAIN %.*s", (int)len, stmt);
+    sqlite3_stmt *st = NULL;
+    char *table = NULL;
+    if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        while (!table && sqlite3_step(st) == SQLITE_ROW) {
+            const char *op = (const char *)sqlite3_column_text(st, 1);
+            if (!op || strcmp(op, "OpenWrite") != 0 || sqlite3_column_int(st, 4) != 0)
+                continue;
+            sqlite3_stmt *q = NULL;
+            if (sqlite3_prepare_v2(db,
+                                   "SELECT name FROM \"main\".sqlite_schema "
+                                   "WHERE type = 'table' AND rootpage = ?1",
+                                   -1, &q, NULL) == SQLITE_OK) {
+                sqlite3_bind_int64(q, 1, sqlite3_column_int64(st, 3));
+                if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+                    table = mig_strdup((const char *)sqlite3_column_text(q, 0));
+            }
+            sqlite3_finalize(q);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    return table;
+}
+
+/* The text in parentheses that starts at p, without them (quotes skipped); NULL: unbalanced. */
+static char *in_parentheses(const char *p)
+{
+    if (*p != '(')
+        return NULL;
+    int depth = 0;
+    char quote = 0;
+    for (const char *q = p; *q; q++) {
+        if (quote) {
+            if (*q == quote)
+                quote = 0;
+        } else if (*q == '\'' || *q == '"' || *q == '`') {
+            quote = *q;
+        } else if (*q == '(') {
+            depth++;
+        } else if (*q == ')' && --depth == 0) {
+            return mig_strndup(p + 1, (size_t)(q - p - 1));
+        }
+    }
+    return NULL;
+}
+
+/* The expression of the CHECK named name in a CREATE TABLE statement; NULL: not found. */
+static char *named_check(const char *create, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = create; (p = strcasestr(p, name)) != NULL; p += n) {
+        const char *q = p + n;
+        if (*q == '"' || *q == '\'' || *q == '`' || *q == ']')
+            q++;
+        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+            q++;
+        if (strncasecmp(q, "CHECK", 5) != 0)
+            continue;
+        q += 5;
+        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
+            q++;
+        return in_parentheses(q);
+    }
+    return NULL;
+}
+
+/* One text value of a query with one text parameter, or NULL. */
+static char *text_of(sqlite3 *db, const char *sql, const char *param)
+{
+    sqlite3_stmt *st = NULL;
+    char *value = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            value = mig_strdup((const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    return value;
+}
+
+/* The primary key columns of table as identities over migrate_t, or the rowid. */
+static int identity_of(sqlite3 *db, const char *table, mig_violation *out)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT name FROM pragma_table_info(?1, 'main') WHERE pk > 0 "
+                           "ORDER BY pk",
+                           -1, &st, NULL) != SQLITE_OK)
+        return MIG_ENGINE;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    int rc = MIG_OK;
+    while (rc == MIG_OK && sqlite3_step(st) == SQLITE_ROW) {
+        char *id = sqlite3_mprintf("migrate_t.\"%w\"", (const char *)sqlite3_column_text(st, 0));
+        char **list =
+            id ? mig_realloc(out->identity, (size_t)(out->nidentity + 1) * sizeof *list) : NULL;
+        char *copy = id ? mig_strdup(id) : NULL;
+        sqlite3_free(id);
+        if (!list || !copy) {
+            mig_free(copy);
+            rc = MIG_NOMEM;
+            break;
+        }
+        out->identity = list;
+        list[out->nidentity++] = copy;
+    }
+    sqlite3_finalize(st);
+    if (rc == MIG_OK && out->nidentity == 0) {
+        out->identity = mig_malloc(sizeof *out->identity);
+        if (!out->identity || !(out->identity[0] = mig_strdup("migrate_t.rowid")))
+            return MIG_NOMEM;
+        out->nidentity = 1;
+    }
+    return rc;
+}
+
+/*
+ * rehearse.constraint_rows: the table the failing statement writes into is renamed and a copy
+ * without constraints (CREATE TABLE AS) takes its name, with its rows; the statement then runs
+ * into the copy, where the rows that break the NOT NULL ("t.c" in the message) or the CHECK
+ * (its expression in the message, or its name, looked up in the table's CREATE TABLE) are
+ * counted. The core undoes all of it. SQLite renames no table under a statement that reads the
+ * database (the table-valued form): no finding then.
+ */
+static int rehearse_constraint_rows(void *h, const char *stmt, size_t len, const mig_error *failure,
+                                    mig_violation *out, mig_error *err)
+{
+    sqlite_engine *se = h;
+    sqlite3 *db = se->db;
+    static const char notnull[] = "NOT NULL constraint failed: ";
+    static const char check[] = "CHECK constraint failed: ";
+    const char *msg = failure->message;
+    bool is_check = failure->engine_code == SQLITE_CONSTRAINT_CHECK;
+    const char *prefix = is_check ? check : notnull;
+    const char *what = strstr(msg, prefix);
+    if (!what)
+        return MIG_OK;
+    what += strlen(prefix);
+    char *table = written_table(db, stmt, len);
+    if (!table)
+        return MIG_OK;
+    char *column = NULL, *expr = NULL;
+    int rc = MIG_OK;
+    if (is_check) {
+        char *create = text_of(db,
+                               "SELECT sql FROM \"main\".sqlite_schema WHERE type = 'table' "
+                               "AND name = ?1",
+                               table);
+        expr = create ? named_check(create, what) : NULL;
+        if (!expr && create && strstr(create, what)) /* unnamed: the message is the expression */
+            expr = mig_strdup(what);
+        mig_free(create);
+    } else {
+        const char *dot = strchr(what, '.');
+        if (dot && strncmp(what, table, (size_t)(dot - what)) == 0 && table[dot - what] == '\0')
+            column = mig_strdup(dot + 1);
+    }
+    if (is_check ? !expr : !column)
+        goto done;
+    rc = identity_of(db, table, out);
+    if (rc != MIG_OK)
+        goto done;
+    char *swap = sqlite3_mprintf("ALTER TABLE \"main\".\"%w\" RENAME TO \"migrate_check_%w\"; "
+                                 "CREATE TABLE \"main\".\"%w\" AS "
+                                 "SELECT * FROM \"main\".\"migrate_check_%w\";",
+                                 table, table, table, table);
+    if (!swap) {
+        rc = MIG_NOMEM;
+        goto done;
+    }
+    int swapped = sqlite3_exec(db, swap, NULL, NULL, NULL);
+    sqlite3_free(swap);
+    sqlite3_stmt *st = NULL;
+    if (swapped != SQLITE_OK || sqlite3_prepare_v2(db, stmt, (int)len, &st, NULL) != SQLITE_OK ||
+        !st) {
+        sqlite3_finalize(st);
+        goto done;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW)
+        ;
+    int stepped = sqlite3_finalize(st);
+    if (stepped != SQLITE_OK)
+        goto done;
+    out->kind = is_check ? "CHECK" : "NOT NULL";
+    char *from = sqlite3_mprintf("\"main\".\"%w\"", table);
+    char *where = is_check ? sqlite3_mprintf("NOT (%s)", expr)
+                           : sqlite3_mprintf("migrate_t.\"%w\" IS NULL", column);
+    out->what =
+        is_check ? mig_printf("%s (%s)", table, expr) : mig_printf("%s (%s)", table, column);
+    out->from = from ? mig_strdup(from) : NULL;
+    out->where = where ? mig_strdup(where) : NULL;
+    sqlite3_free(from);
+    sqlite3_free(where);
+    if (!out->what || !out->from || !out->where)
+        rc = MIG_NOMEM;
+done:
+    mig_free(table);
+    mig_free(column);
+    mig_free(expr);
+    if (rc == MIG_NOMEM)
+        return mig_fail_nomem(err);
+    if (rc != MIG_OK || !out->where) {
+        mig_violation_free(out);
+        return rc == MIG_OK ? MIG_OK
+                            : mig_fail(err, rc, "migrate_check: the schema cannot be read");
+    }
+    return MIG_OK;
+}
+
 /* rehearse.observe_free */
 static void rehearse_observe_free(void *h, void *state)
 {
@@ -349,6 +574,8 @@ const mig_engine_rehearse sqlite_rehearse = {
     .observe_after = rehearse_observe_after,
     .count_losses = rehearse_count_losses,
     .explain_failure = rehearse_explain_failure,
+    .is_constraint = rehearse_is_constraint,
+    .constraint_rows = rehearse_constraint_rows,
     .observe_free = rehearse_observe_free,
     .note = NULL,
 };

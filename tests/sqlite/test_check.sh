@@ -187,3 +187,58 @@ test_check_hostile_scripts() {
   dump db
   expect_eq "database after the hostile rehearsals" "$before" "$DUMP"
 }
+
+# Constraints that rows break: a NOT NULL and a named CHECK in a 12-step rebuild, an unnamed
+# CHECK that an UPDATE breaks, and a table without a primary key (rows named by rowid): how
+# many rows break each and the first of them, in both forms; nothing persists.
+test_check_constraint_findings() {
+  put m/1_base.up.sql <<'EOF2'
+CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT, age INTEGER);
+INSERT INTO people VALUES (1, 'ann', 30), (2, NULL, -1), (3, 'cid', 40), (4, NULL, 5), (5, 'eve', -7),
+  (6, 'fay', -2), (7, 'gus', -3);
+CREATE TABLE notes (body TEXT);
+INSERT INTO notes VALUES ('a'), (NULL);
+EOF2
+  sqlite_q db "SELECT migrate_apply('m');" "1"
+  put m/2_name_required.up.sql <<'EOF2'
+CREATE TABLE people_new (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER);
+INSERT INTO people_new SELECT id, name, age FROM people;
+DROP TABLE people;
+ALTER TABLE people_new RENAME TO people;
+EOF2
+  put m/3_age_check.up.sql <<'EOF2'
+CREATE TABLE people_new (id INTEGER PRIMARY KEY, name TEXT,
+                         age INTEGER CONSTRAINT age_positive CHECK (age > 0));
+INSERT INTO people_new SELECT id, name, age FROM people;
+DROP TABLE people;
+ALTER TABLE people_new RENAME TO people;
+EOF2
+  put m/4_notes.up.sql <<'EOF2'
+CREATE TABLE notes_new (body TEXT NOT NULL);
+INSERT INTO notes_new SELECT body FROM notes;
+EOF2
+  put m/5_update.up.sql <<'EOF2'
+CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER CHECK (v < 10));
+INSERT INTO t VALUES (1, 1), (2, 5), (3, 9);
+UPDATE t SET v = v * 2;
+EOF2
+  dump db
+  local before=$DUMP
+  sqlite_q db "SELECT migrate_check('m');" "2 name_required: fails (1 statement, 0 rows changed)
+  migration 2 (2_name_required.up.sql, line 2): NOT NULL constraint failed: people_new.name
+  constraint: NOT NULL people_new (name) is broken by 2 rows: 2, 4 (by id)
+3 age_check: fails after_failure (1 statement, 0 rows changed)
+  migration 3 (3_age_check.up.sql, line 3): CHECK constraint failed: age_positive
+  constraint: CHECK people_new (age > 0) is broken by 4 rows: 2, 5, 6, ... (by id)
+4 notes: fails after_failure (1 statement, 0 rows changed)
+  migration 4 (4_notes.up.sql, line 2): NOT NULL constraint failed: notes_new.body
+  constraint: NOT NULL notes_new (body) is broken by 1 row: 2 (by rowid)
+5 update: fails after_failure (2 statements, 3 rows changed)
+  migration 5 (5_update.up.sql, line 3): CHECK constraint failed: v < 10
+  constraint: CHECK t (v < 10) is broken by 2 rows: 2, 3 (by id)"
+  sqlite_q db "SELECT version, findings FROM migrate_check('m') WHERE version IN ('2', '5');" \
+    "2|constraint: NOT NULL people_new (name) is broken by 2 rows: 2, 4 (by id)
+5|constraint: CHECK t (v < 10) is broken by 2 rows: 2, 3 (by id)"
+  dump db
+  expect_eq "database after the rehearsals" "$before" "$DUMP"
+}
