@@ -12,6 +12,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
@@ -43,7 +44,9 @@ void pg_check_define_settings(void)
 typedef struct rel_item {
     char *oid;
     char *name;  /* quoted, qualified */
-    char *value; /* relfilenode; the column's name; the lock's mode; the sequence's last value */
+    char *value; /* relfilenode; the column's name; the lock's mode; the sequence's last value;
+                    a column's type */
+    char *extra; /* a column's name, for its type; else "" */
 } rel_item;
 
 typedef struct rel_list {
@@ -53,12 +56,14 @@ typedef struct rel_list {
 
 /* What one look at the catalogs saw. */
 typedef struct catalog_look {
-    rel_list tables, columns, locks, sequences;
+    rel_list tables, columns, locks, sequences, types;
 } catalog_look;
 
 typedef struct rehearse_state {
     catalog_look before;
     rel_list lost_tables, lost_columns; /* items borrowed from before */
+    rel_list
+        retyped; /* owned: oid the old type, name the table, value the new type, extra the column */
 } rehearse_state;
 
 /* Rows of (oid, name, value) into a list. */
@@ -73,7 +78,8 @@ static int on_item(void *ctx, int ncols, const char *const *values)
     it->oid = mig_strdup(values[0] ? values[0] : "");
     it->name = mig_strdup(ncols > 1 && values[1] ? values[1] : "");
     it->value = mig_strdup(ncols > 2 && values[2] ? values[2] : "");
-    return it->oid && it->name && it->value ? MIG_OK : MIG_NOMEM;
+    it->extra = mig_strdup(ncols > 3 && values[3] ? values[3] : "");
+    return it->oid && it->name && it->value && it->extra ? MIG_OK : MIG_NOMEM;
 }
 
 /* Free a list's items. */
@@ -83,6 +89,7 @@ static void items_free(rel_list *l)
         mig_free(l->items[i].oid);
         mig_free(l->items[i].name);
         mig_free(l->items[i].value);
+        mig_free(l->items[i].extra);
     }
     mig_free(l->items);
     l->items = NULL;
@@ -96,6 +103,7 @@ static void look_free(catalog_look *l)
     items_free(&l->columns);
     items_free(&l->locks);
     items_free(&l->sequences);
+    items_free(&l->types);
 }
 
 /* The relations a migration's DBA cares about: the user's, not the system's. */
@@ -111,6 +119,14 @@ static void look_free(catalog_look *l)
     "JOIN pg_namespace n ON n.oid = c.relnamespace "                                               \
     "WHERE c.relkind IN ('r', 'm', 'p') AND a.attnum > 0 AND NOT a.attisdropped "                  \
     "AND " USER_RELATION
+/* a column by its table's oid and number, with its table, type and name */
+#define TYPES_SQL                                                                                  \
+    "SELECT a.attrelid || ':' || a.attnum, quote_ident(n.nspname) || '.' || "                      \
+    "quote_ident(c.relname), "                                                                     \
+    "format_type(a.atttypid, a.atttypmod), a.attname "                                             \
+    "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "                                   \
+    "JOIN pg_namespace n ON n.oid = c.relnamespace "                                               \
+    "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND " USER_RELATION
 #define LOCKS_SQL                                                                                  \
     "SELECT l.relation, '', l.mode FROM pg_locks l "                                               \
     "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted "                    \
@@ -135,6 +151,8 @@ static int look(void *h, catalog_look *out, mig_error *err)
         rc = pg_engine_query(h, LOCKS_SQL, 0, NULL, on_item, &out->locks, err);
     if (rc == MIG_OK)
         rc = pg_engine_query(h, SEQUENCES_SQL, 0, NULL, on_item, &out->sequences, err);
+    if (rc == MIG_OK)
+        rc = pg_engine_query(h, TYPES_SQL, 0, NULL, on_item, &out->types, err);
     if (rc == MIG_NOMEM && !err->code)
         rc = mig_fail_nomem(err);
     if (rc != MIG_OK)
@@ -302,8 +320,17 @@ static int rehearse_observe_after(void *h, void *state, mig_buf *out, bool *coun
                            "rollback does not undo it\n",
                            q->name, *was->value ? was->value : "none", q->value);
     }
+    for (size_t i = 0; rc == MIG_OK && i < b->types.count; i++) {
+        const rel_item *t = &b->types.items[i];
+        const rel_item *n = find(&now.types, t->oid, NULL);
+        if (!n || strcmp(n->value, t->value) == 0)
+            continue;
+        const char *changed[4] = {t->value, t->name, n->value, t->extra};
+        rc = on_item(&s->retyped, 4, changed) == MIG_OK ? MIG_OK : mig_fail_nomem(err);
+    }
     look_free(&now);
-    *count_before = rc == MIG_OK && (s->lost_tables.count || s->lost_columns.count);
+    *count_before =
+        rc == MIG_OK && (s->lost_tables.count || s->lost_columns.count || s->retyped.count);
     return rc;
 }
 
@@ -311,6 +338,51 @@ static int rehearse_observe_after(void *h, void *state, mig_buf *out, bool *coun
 static int on_count(void *ctx, int ncols, const char *const *values)
 {
     *(long long *)ctx = ncols > 0 && values[0] ? strtoll(values[0], NULL, 10) : 0;
+    return MIG_OK;
+}
+
+typedef struct count_job {
+    void *h;
+    const char *sql;
+    long long n;
+} count_job;
+
+/* Run a count whose casts may fail (caught by the caller's subtransaction). */
+static void count_body(void *arg, volatile stmt_span *at)
+{
+    count_job *job = arg;
+    mig_error err;
+    (void)at;
+    mig_error_init(&err);
+    (void)pg_engine_query(job->h, job->sql, 0, NULL, on_count, &job->n, &err);
+    mig_error_clear(&err);
+}
+
+/*
+ * A type change that loses values: those that do not come back the same when cast to the new
+ * type and back (numeric(10,2) to numeric(10,0), timestamp to date). The migration's USING, if
+ * any, is not what is cast: the finding speaks of the plain cast. A cast that fails (the
+ * values cannot be compared so) leaves the finding out.
+ */
+static int count_retyped(void *h, const rel_item *c, mig_buf *out, mig_error *err)
+{
+    const char *col = quote_identifier(c->extra);
+    count_job job = {h,
+                     psprintf("SELECT count(*) FROM %s WHERE %s IS NOT NULL AND "
+                              "CAST(CAST(%s AS %s) AS %s) IS DISTINCT FROM %s",
+                              c->name, col, col, c->value, c->oid, col),
+                     0};
+    mig_error failed;
+    mig_error_init(&failed);
+    int rc = pg_engine_run_in_subtransaction(count_body, &job, job.sql, &failed);
+    mig_error_clear(&failed);
+    if (rc == MIG_NOMEM)
+        return mig_fail_nomem(err);
+    if (rc == MIG_OK && job.n > 0)
+        mig_buf_printf(out,
+                       "data loss: column %s.%s changes type from %s to %s: %lld value%s would "
+                       "not come back the same (cast to the new type and back)\n",
+                       c->name, col, c->oid, c->value, job.n, job.n == 1 ? "" : "s");
     return MIG_OK;
 }
 
@@ -337,6 +409,8 @@ static int rehearse_count_losses(void *h, void *state, mig_buf *out, mig_error *
             mig_buf_printf(out, "data loss: column %s.%s dropped with %lld non-NULL value%s\n",
                            c->name, quote_identifier(c->value), n, n == 1 ? "" : "s");
     }
+    for (size_t i = 0; rc == MIG_OK && i < s->retyped.count; i++)
+        rc = count_retyped(h, &s->retyped.items[i], out, err);
     return rc;
 }
 
@@ -421,6 +495,144 @@ static int rehearse_explain_failure(void *h, const char *sql, size_t len, mig_er
     return MIG_OK;
 }
 
+/* rehearse.is_constraint: a NOT NULL, CHECK or FOREIGN KEY violation on a named table. */
+static bool rehearse_is_constraint(void *h, const mig_error *failure)
+{
+    (void)h;
+    return failure->table_name &&
+           (strcmp(failure->sqlstate, "23502") == 0 || strcmp(failure->sqlstate, "23514") == 0 ||
+            strcmp(failure->sqlstate, "23503") == 0);
+}
+
+/* Rows of one text value: the first kept (caller's char **). */
+static int on_text(void *ctx, int ncols, const char *const *values)
+{
+    char **out = ctx;
+    if (ncols > 0 && values[0] && !*out && !(*out = mig_strdup(values[0])))
+        return MIG_NOMEM;
+    return MIG_OK;
+}
+
+/* Rows of identity expressions, each added to the violation. */
+static int on_identity(void *ctx, int ncols, const char *const *values)
+{
+    mig_violation *v = ctx;
+    if (ncols < 1 || !values[0])
+        return MIG_OK;
+    char **list = mig_realloc(v->identity, (size_t)(v->nidentity + 1) * sizeof *list);
+    if (!list)
+        return MIG_NOMEM;
+    v->identity = list;
+    if (!(list[v->nidentity] = mig_strdup(values[0])))
+        return MIG_NOMEM;
+    v->nidentity++;
+    return MIG_OK;
+}
+
+#define PRIMARY_KEY_SQL                                                                            \
+    "SELECT 'migrate_t.' || quote_ident(a.attname) FROM pg_index i "                               \
+    "CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(att, n) "                    \
+    "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.att "                         \
+    "WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY k.n"
+#define HAS_COLUMN_SQL                                                                             \
+    "SELECT CASE WHEN to_regclass($1) IS NULL THEN 'no table' "                                    \
+    "WHEN EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 "     \
+    "AND attnum > 0 AND NOT attisdropped) THEN 'column' ELSE 'no column' END"
+#define CHECK_SQL                                                                                  \
+    "SELECT 'NOT (' || pg_get_expr(conbin, conrelid) || ')' FROM pg_constraint "                   \
+    "WHERE conrelid = to_regclass($1) AND conname = $2 AND contype = 'c'"
+/* MATCH SIMPLE: a row with a NULL in its key references nothing, and breaks nothing */
+#define FOREIGN_KEY_SQL                                                                            \
+    "SELECT string_agg(format('migrate_t.%I IS NOT NULL', fa.attname), ' AND ' ORDER BY k.n) "     \
+    "|| ' AND NOT EXISTS (SELECT 1 FROM ' || c.confrelid::regclass::text || ' AS migrate_r WHERE " \
+    "' "                                                                                           \
+    "|| string_agg(format('migrate_r.%I OPERATOR(pg_catalog.=) migrate_t.%I', pa.attname, "        \
+    "fa.attname), ' AND ' ORDER BY k.n) || ')' "                                                   \
+    "FROM pg_constraint c "                                                                        \
+    "CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(fk, pk, n) "              \
+    "JOIN pg_attribute fa ON fa.attrelid = c.conrelid AND fa.attnum = k.fk "                       \
+    "JOIN pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.pk "                      \
+    "WHERE c.conrelid = to_regclass($1) AND c.conname = $2 AND c.contype = 'f' "                   \
+    "GROUP BY c.oid, c.confrelid"
+
+/*
+ * Run the ALTER TABLE at the start of stmt again with NOT VALID, so that the CHECK or FOREIGN
+ * KEY it adds is in the catalog without the rows being checked; false when it is no ALTER
+ * TABLE or does not run so.
+ */
+static bool add_not_valid(void *h, const char *stmt, size_t len)
+{
+    char *text = pnstrdup(stmt, len);
+    List *parsed = raw_parser(text, RAW_PARSE_DEFAULT);
+    if (!parsed || !IsA(linitial_node(RawStmt, parsed)->stmt, AlterTableStmt))
+        return false;
+    stmt_span span = pg_statement_span(len, linitial_node(RawStmt, parsed));
+    char *again = psprintf("%.*s\nNOT VALID", span.len, text + span.start);
+    mig_error ignored;
+    mig_error_init(&ignored);
+    int rc = pg_engine_exec_script(h, again, strlen(again), &ignored);
+    mig_error_clear(&ignored);
+    return rc == MIG_OK;
+}
+
+/*
+ * rehearse.constraint_rows: a NOT NULL names its column (every row breaks it when the column is
+ * not there yet: ADD COLUMN ... NOT NULL); a CHECK or FOREIGN KEY that an ALTER TABLE adds is
+ * added again NOT VALID, and its condition read from the catalog (pg_get_expr; the key columns
+ * and the referenced table). A violation by the rows a statement writes is not about the rows
+ * stored: those break nothing, and no finding follows.
+ */
+static int rehearse_constraint_rows(void *h, const char *stmt, size_t len, const mig_error *failure,
+                                    mig_violation *out, mig_error *err)
+{
+    const char *table = failure->schema_name
+                            ? quote_qualified_identifier(failure->schema_name, failure->table_name)
+                            : quote_identifier(failure->table_name);
+    const char *name =
+        strcmp(failure->sqlstate, "23502") == 0 ? failure->column_name : failure->constraint_name;
+    if (!name)
+        return MIG_OK;
+    const char *params[2] = {table, name};
+    char *where = NULL;
+    int rc = MIG_OK;
+    if (strcmp(failure->sqlstate, "23502") == 0) {
+        char *has = NULL;
+        rc = pg_engine_query(h, HAS_COLUMN_SQL, 2, params, on_text, &has, err);
+        out->kind = "NOT NULL";
+        out->what = mig_printf("%s (%s)", table, quote_identifier(name));
+        if (has && strcmp(has, "column") == 0)
+            where = mig_printf("migrate_t.%s IS NULL", quote_identifier(name));
+        else if (has && strcmp(has, "no column") == 0)
+            where = mig_strdup("true");
+        mig_free(has);
+    } else {
+        bool check = strcmp(failure->sqlstate, "23514") == 0;
+        bool present = false;
+        rc = pg_engine_query(h, check ? CHECK_SQL : FOREIGN_KEY_SQL, 2, params, on_text, &where,
+                             err);
+        present = where != NULL;
+        if (rc == MIG_OK && !present && add_not_valid(h, stmt, len))
+            rc = pg_engine_query(h, check ? CHECK_SQL : FOREIGN_KEY_SQL, 2, params, on_text, &where,
+                                 err);
+        out->kind = check ? "CHECK" : "FOREIGN KEY";
+        out->what = mig_printf("%s on %s", quote_identifier(name), table);
+    }
+    if (rc == MIG_OK && where)
+        rc = pg_engine_query(h, PRIMARY_KEY_SQL, 1, params, on_identity, out, err);
+    if (rc == MIG_OK && where && !out->nidentity)
+        rc = on_identity(out, 1, (const char *const[]){"migrate_t.ctid"});
+    out->from = mig_strdup(table);
+    if (rc == MIG_OK && where && (!out->what || !out->from))
+        rc = MIG_NOMEM;
+    if (rc != MIG_OK || !where) {
+        mig_free(where);
+        mig_violation_free(out);
+        return rc == MIG_NOMEM && !err->code ? mig_fail_nomem(err) : rc;
+    }
+    out->where = where;
+    return MIG_OK;
+}
+
 /* rehearse.observe_free */
 static void rehearse_observe_free(void *h, void *state)
 {
@@ -431,6 +643,7 @@ static void rehearse_observe_free(void *h, void *state)
     look_free(&s->before);
     mig_free(s->lost_tables.items);
     mig_free(s->lost_columns.items);
+    items_free(&s->retyped);
     mig_free(s);
 }
 
@@ -444,6 +657,8 @@ const mig_engine_rehearse pg_rehearse = {
     .observe_after = rehearse_observe_after,
     .count_losses = rehearse_count_losses,
     .explain_failure = rehearse_explain_failure,
+    .is_constraint = rehearse_is_constraint,
+    .constraint_rows = rehearse_constraint_rows,
     .observe_free = rehearse_observe_free,
     .note = NULL, /* sequences nextval advanced are a finding of their own */
 };

@@ -96,3 +96,18 @@ SELECT count(*) AS left_behind FROM pg_class WHERE relnamespace = 't_check_hosti
 
 RESET search_path;
 DROP SCHEMA t_check_issue, t_check_loss, t_check_locks, t_check_notx, t_check_hostile CASCADE;
+
+-- check_constraints: a NOT NULL, a CHECK and a FOREIGN KEY that existing rows break, a NOT NULL
+-- column added to a table with rows, a CHECK after an UPDATE of the same migration (counted on
+-- the rows as that UPDATE left them), and a type change that rounds values.
+CREATE SCHEMA t_check_constraints;
+SET search_path = t_check_constraints, public;
+\set dir :fixtures '/check_constraints'
+SELECT migrate_apply(:'dir', '1') AS applied;
+CREATE TEMP TABLE before_constraints AS
+  SELECT pg_temp.fingerprint() AS f, (SELECT string_agg(i::text, ', ' ORDER BY id) FROM items i) AS rows;
+SELECT version, outcome, after_failure, findings FROM migrate_check(:'dir');
+SELECT f = pg_temp.fingerprint() AS schema_and_history_unchanged,
+       rows = (SELECT string_agg(i::text, ', ' ORDER BY id) FROM items i) AS rows_unchanged
+  FROM before_constraints;
+RESET search_path;
