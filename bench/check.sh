@@ -44,6 +44,7 @@ interleaved() {
     done
   done
   for c in "$@"; do
+    # shellcheck disable=SC2086 # the times, one word each
     printf '%s ' "$(printf '%s\n' ${times[${c%%|*}]} | median)"
   done
   echo
