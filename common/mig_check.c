@@ -123,7 +123,12 @@ static int explain_constraint(const mig_engine *eng, const mig_step *step, const
     long statements;
     long long rows;
     mig_violation v = {0};
-    int got = r->exec(h, step->text.ptr, at, &statements, &rows, &ignored);
+    /* the statements before, as a text of their own: an engine may read up to the NUL */
+    char *before = mig_strndup(step->text.ptr, at);
+    int got = before ? MIG_OK : MIG_NOMEM;
+    if (got == MIG_OK && at > 0)
+        got = r->exec(h, before, at, &statements, &rows, &ignored);
+    mig_free(before);
     if (got == MIG_OK)
         got =
             r->constraint_rows(h, step->text.ptr + at, step->text.len - at, failure, &v, &ignored);
