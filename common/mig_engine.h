@@ -32,11 +32,12 @@ typedef struct mig_statement {
     size_t len;
 } mig_statement;
 
-typedef struct mig_engine_hooks mig_engine_hooks;     /* mig_engine_hooks.h */
-typedef struct mig_engine_unique mig_engine_unique;   /* mig_engine_unique.h */
-typedef struct mig_engine_notx mig_engine_notx;       /* mig_engine_notx.h */
-typedef struct mig_engine_export mig_engine_export;   /* mig_engine_export.h */
-typedef struct mig_engine_columns mig_engine_columns; /* mig_engine_columns.h */
+typedef struct mig_engine_hooks mig_engine_hooks;       /* mig_engine_hooks.h */
+typedef struct mig_engine_unique mig_engine_unique;     /* mig_engine_unique.h */
+typedef struct mig_engine_notx mig_engine_notx;         /* mig_engine_notx.h */
+typedef struct mig_engine_export mig_engine_export;     /* mig_engine_export.h */
+typedef struct mig_engine_columns mig_engine_columns;   /* mig_engine_columns.h */
+typedef struct mig_engine_rehearse mig_engine_rehearse; /* mig_engine_rehearse.h */
 
 typedef struct mig_engine {
     void *handle;               /* the engine's state: the h of every hook */
@@ -64,11 +65,12 @@ typedef struct mig_engine {
     /* Run the history INSERT (as query, no rows), with the rights that writing history needs. */
     int (*record)(void *h, const char *sql, int nparams, const char *const *params, mig_error *err);
 
-    const mig_engine_hooks *hooks;     /* optional work at fixed points of a call; NULL: none */
-    const mig_engine_unique *unique;   /* migrate_add_unique, migrate_duplicates */
-    const mig_engine_notx *notx;       /* no-transaction migrations run from a call */
-    const mig_engine_export *export;   /* migrate_script */
-    const mig_engine_columns *columns; /* migrate_nulls, migrate_set_not_null, migrate_rebuild */
+    const mig_engine_hooks *hooks;       /* optional work at fixed points of a call; NULL: none */
+    const mig_engine_unique *unique;     /* migrate_add_unique, migrate_duplicates */
+    const mig_engine_notx *notx;         /* no-transaction migrations run from a call */
+    const mig_engine_export *export;     /* migrate_script */
+    const mig_engine_columns *columns;   /* migrate_nulls, migrate_set_not_null, migrate_rebuild */
+    const mig_engine_rehearse *rehearse; /* migrate_check */
 } mig_engine;
 
 /* Put the engine's allocator in force for a call; returns the one to give back on leaving. */

@@ -21,6 +21,13 @@ static const mig_help_entry entries[] = {
      MIG_HELP_BOTH},
     {"migrate_plan", "dir [, target]", "table (step, direction, version, name, script)",
      "The steps migrate_apply would run, in order, without running them", MIG_HELP_BOTH},
+    {"migrate_check", "dir [, target]",
+     "table (version, name, outcome, after_failure, error, statements, rows_changed, ms, "
+     "findings)",
+     "Rehearse the migrations migrate_apply would run on the real data, each in its own "
+     "savepoint, then roll everything back; what failed and why, and what each would do "
+     "(locks, rewrites, rebuilds, data loss)",
+     MIG_HELP_BOTH},
     {"migrate_script", "dir [, target]", "table (seq, statement)",
      "The pending work as SQL statements for the shell (sqlite3, psql's \\gexec), each "
      "migration recorded after its own statements",

@@ -115,7 +115,7 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
  * failing token with that line shown, when the engine gave one, else the line where the failing
  * statement starts.
  */
-static void locate_error(mig_error *err, const mig_step *step)
+void mig_step_locate_error(mig_error *err, const mig_step *step)
 {
     const char *text = step->text.ptr;
     size_t len = step->text.len;
@@ -142,7 +142,7 @@ static void locate_error(mig_error *err, const mig_step *step)
 }
 
 /* True for an up step whose script must run outside any transaction. */
-static bool is_outside(const mig_step *step)
+bool mig_step_is_outside(const mig_step *step)
 {
     return strcmp(step->direction, "up") == 0 && step->row->file &&
            mig_text_has(&step->row->file->up, MIG_TEXT_NO_TRANSACTION);
@@ -153,7 +153,7 @@ int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *
 {
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
-        if (!is_outside(step))
+        if (!mig_step_is_outside(step))
             continue;
         int rc = mig_engine_check_leftovers(eng, step->text.ptr, err);
         if (rc != MIG_OK) {
@@ -169,7 +169,7 @@ static int check_outside_steps(const mig_engine *eng, const mig_plan *plan, mig_
 {
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
-        if (!is_outside(step))
+        if (!mig_step_is_outside(step))
             continue;
         if (!mig_engine_has_notx(eng))
             return mig_fail(err, MIG_ERR_STATE,
@@ -186,15 +186,21 @@ static int check_outside_steps(const mig_engine *eng, const mig_plan *plan, mig_
     return MIG_OK;
 }
 
-/* Run the checks the engine makes on every script before any of them runs. */
-static int check_scripts(const mig_engine *eng, const mig_plan *plan, mig_error *err)
+/*
+ * Run the checks the engine makes on every script before any of them runs; a rehearsal skips
+ * no-transaction steps, which it does not run.
+ */
+static int check_scripts(const mig_engine *eng, const mig_plan *plan, bool rehearsal,
+                         mig_error *err)
 {
     for (size_t i = 0; i < plan->count; i++) {
         const mig_step *step = &plan->steps[i];
-        int rc =
-            mig_engine_check_script(eng, step->text.ptr, step->text.len, is_outside(step), err);
+        if (rehearsal && mig_step_is_outside(step))
+            continue;
+        int rc = mig_engine_check_script(eng, step->text.ptr, step->text.len,
+                                         mig_step_is_outside(step), err);
         if (rc != MIG_OK) {
-            locate_error(err, step);
+            mig_step_locate_error(err, step);
             return rc;
         }
     }
@@ -220,7 +226,7 @@ static int run_step(const mig_engine *eng, const mig_step *step, mig_error *err)
     long long started = monotonic_ms();
     int rc = eng->exec_script(eng->handle, step->text.ptr, step->text.len, err);
     if (rc != MIG_OK) {
-        locate_error(err, step);
+        mig_step_locate_error(err, step);
         return rc;
     }
     char down_checksum[65] = "";
@@ -265,9 +271,9 @@ static int plan_call(const mig_engine *eng, mig_snapshot *snap, const mig_call *
     return rc;
 }
 
-/* The plan of a call, refusing as the call would; changes nothing. */
-int mig_plan_load_call(const mig_engine *eng, const mig_source *src, const mig_call *call,
-                       mig_snapshot *snap, mig_error *err)
+/* The plan of a call, refusing as the call would (a rehearsal skips no-transaction steps). */
+static int plan_load(const mig_engine *eng, const mig_source *src, const mig_call *call,
+                     bool rehearsal, mig_snapshot *snap, mig_error *err)
 {
     memset(snap, 0, sizeof *snap);
     int rc = mig_call_args_check(call->kind, call->target, call->steps, err);
@@ -277,13 +283,27 @@ int mig_plan_load_call(const mig_engine *eng, const mig_source *src, const mig_c
         rc = plan_call(eng, snap, call, err);
     if (rc == MIG_OK) /* a plan shows nothing a call would refuse */
         rc = mig_check_leftovers(eng, &snap->plan, err);
-    if (rc == MIG_OK)
+    if (rc == MIG_OK && !rehearsal)
         rc = check_outside_steps(eng, &snap->plan, err);
     if (rc == MIG_OK)
-        rc = check_scripts(eng, &snap->plan, err);
+        rc = check_scripts(eng, &snap->plan, rehearsal, err);
     if (rc != MIG_OK)
         mig_snapshot_free(snap);
     return rc;
+}
+
+/* The plan of a call, refusing as the call would; changes nothing. */
+int mig_plan_load_call(const mig_engine *eng, const mig_source *src, const mig_call *call,
+                       mig_snapshot *snap, mig_error *err)
+{
+    return plan_load(eng, src, call, false, snap, err);
+}
+
+/* The plan a rehearsal runs: no-transaction steps stay in it, to be reported as skipped. */
+int mig_plan_load_rehearsal(const mig_engine *eng, const mig_source *src, const mig_call *call,
+                            mig_snapshot *snap, mig_error *err)
+{
+    return plan_load(eng, src, call, true, snap, err);
 }
 
 /*
@@ -329,11 +349,11 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
     if (rc == MIG_OK)
         rc = check_outside_steps(eng, &snap->plan, err);
     if (rc == MIG_OK)
-        rc = check_scripts(eng, &snap->plan, err);
+        rc = check_scripts(eng, &snap->plan, false, err);
     size_t ran = 0;
     st->total = *st->count + (int)snap->plan.count;
     for (size_t i = 0; rc == MIG_OK && i < snap->plan.count; i++) {
-        if (is_outside(&snap->plan.steps[i])) {
+        if (mig_step_is_outside(&snap->plan.steps[i])) {
             st->outside = (long)i;
             break;
         }
@@ -435,7 +455,7 @@ static int run_outside(const mig_engine *eng, const mig_step *step, mig_error *e
             err->offset += (long)start;
         if (err->position >= 0)
             err->position += (long)start;
-        locate_error(err, step);
+        mig_step_locate_error(err, step);
         mig_error ignored;
         mig_error_init(&ignored);
         mig_history_append(eng, &entry, &ignored); /* the failure, so status says failed */

@@ -41,6 +41,13 @@ int mig_plan_load_call(const mig_engine *eng, const mig_source *src, const mig_c
                        mig_snapshot *snap, mig_error *err);
 
 /*
+ * The plan of a rehearsal (migrate_check) of call: refused as the call would be, except that
+ * no-transaction steps, which a rehearsal skips, are neither refused nor checked.
+ */
+int mig_plan_load_rehearsal(const mig_engine *eng, const mig_source *src, const mig_call *call,
+                            mig_snapshot *snap, mig_error *err);
+
+/*
  * Run a call in one transaction under the migration lock. On error nothing of the call remains
  * and err says which migration, file and line failed and why. *count: migrations run.
  */
@@ -60,6 +67,12 @@ int mig_in_call(const mig_engine *eng, const mig_source *src, mig_snapshot *snap
 
 /* Refuse a plan over what failed no-transaction migrations left behind (invalid indexes). */
 int mig_check_leftovers(const mig_engine *eng, const mig_plan *plan, mig_error *err);
+
+/* True for an up step whose script must run outside any transaction. */
+bool mig_step_is_outside(const mig_step *step);
+
+/* Say in err which migration, file and line (or line and column) a failure of step came from. */
+void mig_step_locate_error(mig_error *err, const mig_step *step);
 
 /* The savepoint a call runs in. */
 #define MIG_CALL_SAVEPOINT "migrate_call"

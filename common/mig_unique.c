@@ -263,7 +263,7 @@ static void quote_value(mig_buf *b, const char *v)
  * Join values[from .. from+n) into "a, b"; quoted, each value in quotes; parens, several
  * values in parentheses.
  */
-static char *join_values(const char *const *values, int from, int n, bool parens, bool quoted)
+char *mig_unique_join_values(const char *const *values, int from, int n, bool parens, bool quoted)
 {
     mig_buf b = {0};
     if (parens && n > 1)
@@ -290,7 +290,7 @@ static int on_duplicate_row(void *ctx, int ncols, const char *const *v)
     if (ncols != 2 + st->nkeys + st->nids || !v[0] || !v[1])
         return MIG_ERR_STATE;
     long long group = strtoll(v[0], NULL, 10);
-    char *id = join_values(v, 2 + st->nkeys, st->nids, true, false);
+    char *id = mig_unique_join_values(v, 2 + st->nkeys, st->nids, true, false);
     if (!id)
         return MIG_NOMEM;
     if (group != st->current) {
@@ -300,8 +300,8 @@ static int on_duplicate_row(void *ctx, int ncols, const char *const *v)
         }
         mig_dup_group *g = &r->groups[r->count++];
         g->count = strtoll(v[1], NULL, 10);
-        g->key = join_values(v, 2, st->nkeys, false, false);
-        g->shown = join_values(v, 2, st->nkeys, true, true);
+        g->key = mig_unique_join_values(v, 2, st->nkeys, false, false);
+        g->shown = mig_unique_join_values(v, 2, st->nkeys, true, true);
         g->rows = id;
         r->rows += g->count;
         st->current = group;
@@ -387,8 +387,8 @@ static int on_summary_row(void *ctx, int ncols, const char *const *v)
         return MIG_OK;
     mig_dup_group *g = &s->shown[s->nshown++];
     g->count = count;
-    g->key = join_values(v, 0, nkeys, false, false);
-    g->shown = join_values(v, 0, nkeys, true, true);
+    g->key = mig_unique_join_values(v, 0, nkeys, false, false);
+    g->shown = mig_unique_join_values(v, 0, nkeys, true, true);
     return g->key && g->shown ? MIG_OK : MIG_NOMEM;
 }
 

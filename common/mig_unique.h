@@ -42,6 +42,11 @@ char *mig_unique_quarantine_name(const char *table);
 char *mig_quarantine_table_name(const char *table, const char *suffix);
 /* 'fail' (also NULL), 'keep_first', 'keep_last'. */
 int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *err);
+/*
+ * Values as the reports show them: values[from .. from+n) joined by ", ", in parentheses when
+ * parens and several, each in quotes when quoted ('a@x', ('3', 'a@x')); NULL as NULL.
+ */
+char *mig_unique_join_values(const char *const *values, int from, int n, bool parens, bool quoted);
 /* Quote an identifier the SQL-standard way both engines read: "we""ird". */
 char *mig_quote_ident(const char *name);
 

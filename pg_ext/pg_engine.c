@@ -88,6 +88,8 @@ typedef struct exec_job {
     List *stmts;
     bool parsed;   /* stmts holds the script's parse */
     pg_engine *pe; /* a call's migration: shown in pg_stat_activity; NULL for the extension's SQL */
+    int completed; /* statements that completed */
+    uint64 processed; /* rows they inserted, updated or deleted */
 } exec_job;
 
 /*
@@ -152,6 +154,11 @@ static void exec_body(void *arg, volatile stmt_span *at)
         if (rc < 0)
             ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                             errmsg("%s", SPI_result_code_string(rc))));
+        if (rc == SPI_OK_INSERT || rc == SPI_OK_UPDATE || rc == SPI_OK_DELETE ||
+            rc == SPI_OK_INSERT_RETURNING || rc == SPI_OK_UPDATE_RETURNING ||
+            rc == SPI_OK_DELETE_RETURNING || rc == SPI_OK_MERGE)
+            job->processed += SPI_processed;
+        job->completed++;
         SPI_freetuptable(SPI_tuptable);
         pfree(one);
         report_slow(job, span, started);
@@ -162,7 +169,8 @@ static void exec_body(void *arg, volatile stmt_span *at)
 /* Run a script in a subtransaction of its own, catching its ERROR into err. */
 int pg_engine_run_guarded(const char *sql, mig_error *err)
 {
-    exec_job job = {sql, strlen(sql), NIL, false, NULL}; /* the extension's SQL, not a script */
+    exec_job job = {sql,  strlen(sql), NIL, false,
+                    NULL, 0,           0}; /* the extension's SQL, not a script */
     return pg_engine_run_in_subtransaction(exec_body, &job, sql, err);
 }
 
@@ -190,7 +198,7 @@ static void split_body(void *arg, volatile stmt_span *at)
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
-    split_job job = {{sql, len, NIL, false, NULL}, NULL, 0};
+    split_job job = {{sql, len, NIL, false, NULL, 0, 0}, NULL, 0};
     job.script.parsed = pg_engine_take_parse(h, sql, len, &job.script.stmts);
     int rc = pg_engine_run_in_subtransaction(split_body, &job, sql, err);
     if (rc != MIG_OK) {
@@ -221,7 +229,7 @@ static char *engine_literal(void *h, const char *text)
 static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
 {
     pg_engine *pe = h;
-    exec_job job = {sql, len, NIL, false, pe};
+    exec_job job = {sql, len, NIL, false, pe, 0, 0};
     if (pe->aborted)
         return pg_engine_aborted_refusal(err);
     job.parsed = pg_engine_take_parse(pe, sql, len, &job.stmts);
@@ -233,7 +241,15 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
         pgstat_report_activity(STATE_RUNNING, debug_query_string);
     if (rc != MIG_OK && in_call)
         pe->aborted = true;
+    pe->completed = job.completed;
+    pe->processed = job.processed;
     return rc;
+}
+
+/* engine.exec_script, for the rehearsal (pg_check.c): pe->completed, pe->processed tell. */
+int pg_engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
+{
+    return engine_exec_script(h, sql, len, err);
 }
 
 /* Parser hook: parameters take the types their context gives them, as in PREPARE without types. */
@@ -372,6 +388,24 @@ static int engine_release(void *h, const char *name, mig_error *err)
     MemoryContextSwitchTo(oldcxt);
     CurrentResourceOwner = pe->owners[--pe->depth];
     return MIG_OK;
+}
+
+/* engine.savepoint, release and rollback, for the rehearsal's savepoint per migration. */
+int pg_engine_savepoint(void *h, const char *name, mig_error *err)
+{
+    return engine_savepoint(h, name, err);
+}
+
+/* engine.release, for the rehearsal. */
+int pg_engine_release(void *h, const char *name, mig_error *err)
+{
+    return engine_release(h, name, err);
+}
+
+/* engine.rollback, for the rehearsal. */
+void pg_engine_rollback(void *h, const char *name)
+{
+    engine_rollback(h, name);
 }
 
 /* Who holds a lock migrate waits for: "pid 123 (role alice), ...", and whether any may use it. */
@@ -581,6 +615,8 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
     pe->parsed = NULL;
     pe->lock_timed_out = false;
     pe->progress = NULL;
+    pe->completed = 0;
+    pe->processed = 0;
     Oid schema = get_func_namespace(fn_oid);
     const char *nsp = get_namespace_name(schema);
     pe->history_table =
@@ -650,5 +686,6 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         .columns = &pg_columns,
         .notx = NULL, /* a function always runs inside a transaction */
         .export = &pe->export,
+        .rehearse = &pg_rehearse,
     };
 }

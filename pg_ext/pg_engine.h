@@ -16,6 +16,7 @@
 
 #include "../common/mig_engine.h"
 #include "../common/mig_engine_export.h"
+#include "../common/mig_state.h"
 
 /* The advisory lock every apply takes before reading history: 'migrate' as a bigint. */
 #define MIG_PG_LOCK_KEY INT64CONST(30796665482998885)
@@ -50,6 +51,8 @@ typedef struct pg_engine {
     struct HTAB *parsed;      /* scripts check_script parsed, by address (pg_engine_keep_parse) */
     bool lock_timed_out;      /* a script's statement gave up waiting, by migrate.lock_timeout */
     char *progress;           /* the last progress message: the migration running now */
+    int completed;            /* statements of the last script run that completed */
+    uint64 processed;         /* rows they inserted, updated or deleted */
 } pg_engine;
 
 /*
@@ -88,6 +91,8 @@ typedef int (*pg_engine_op)(const mig_engine *eng, void *arg, mig_error *err);
  * own, subtransactions left open by an ERROR rolled back, the core's error raised as an ERROR.
  */
 void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg);
+/* The policy migrate.out_of_order and migrate.missing describe now. */
+mig_policy pg_engine_policy(void);
 /* Copy s into the SQL function's context, so it outlives the call (NULL stays NULL). */
 char *pg_engine_keep(const mig_engine *eng, const char *s);
 /* Text argument i as a C string, or NULL when SQL NULL or absent. */

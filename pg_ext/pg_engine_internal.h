@@ -71,6 +71,19 @@ bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stm
 int pg_engine_query(void *h, const char *sql, int nparams, const char *const *params, mig_row_fn fn,
                     void *ctx, mig_error *err);
 
+/* The savepoint hooks and exec_script, for the rehearsal's savepoint per migration. */
+int pg_engine_savepoint(void *h, const char *name, mig_error *err);
+int pg_engine_release(void *h, const char *name, mig_error *err);
+void pg_engine_rollback(void *h, const char *name);
+int pg_engine_exec_script(void *h, const char *sql, size_t len, mig_error *err);
+
+/* pg_check.c */
+
+/* The rehearse capability (common/mig_engine_rehearse.h). */
+extern const struct mig_engine_rehearse pg_rehearse;
+/* Define migrate.check_lock_timeout (from _PG_init). */
+void pg_check_define_settings(void);
+
 /* pg_script_policy.c */
 
 /* hooks.check_script: refuse, before anything runs, what cannot run in a transaction. */

@@ -10,7 +10,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "pg_engine.h"
+#include "pg_engine_internal.h"
 #include "pg_functions.h"
 
 #include "../common/mig_alloc.h"
@@ -87,6 +87,7 @@ void _PG_init(void)
                             "(with up to a quarter more or less at random).",
                             NULL, &pg_lock_policy.retry_delay_ms, 1000, 0, 3600000, PGC_USERSET,
                             GUC_UNIT_MS, NULL, NULL, NULL);
+    pg_check_define_settings();
     MarkGUCPrefixReserved("migrate");
 }
 
@@ -95,6 +96,12 @@ static mig_policy current_policy(void)
 {
     mig_policy policy = {out_of_order_setting == 1, missing_setting == 1};
     return policy;
+}
+
+/* The policy the settings describe now, for pg_check.c. */
+mig_policy pg_engine_policy(void)
+{
+    return current_policy();
 }
 
 /*

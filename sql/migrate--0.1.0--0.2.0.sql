@@ -149,6 +149,7 @@ BEGIN
     END IF;
     EXECUTE format('GRANT INSERT ON @extschema@.migrate_scripts TO %I', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrate_apply(text, text, integer), '
+                   '@extschema@.migrate_check(text, text), '
                    '@extschema@.migrate_to(text, text), @extschema@.migrate_rollback(text, integer), '
                    '@extschema@.migrate_script(text, text), '
                    '@extschema@.migrate_script_guard(text, text), '
@@ -159,7 +160,8 @@ BEGIN
                    role);
     EXECUTE format('GRANT EXECUTE ON PROCEDURE '
                    '@extschema@.migrate_apply_batches(text, text, integer) TO %I', role);
-    RETURN format('granted deploy to %I: applying (migrate_apply_batches too), reverting, '
+    RETURN format('granted deploy to %I: applying (migrate_apply_batches too), migrate_check, '
+                  'reverting, '
                   'migrate_script, migrate_add_unique, '
                   'migrate_duplicates, migrate_set_not_null, migrate_nulls, writing migrate_scripts; reading a migrations folder also '
                   'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
@@ -184,6 +186,7 @@ BEGIN
     EXECUTE format('REVOKE EXECUTE ON FUNCTION @extschema@.migrations_status(), '
                    '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
                    '@extschema@.migrate_validate(text), @extschema@.migrate_apply(text, text, integer), '
+                   '@extschema@.migrate_check(text, text), '
                    '@extschema@.migrate_to(text, text), @extschema@.migrate_rollback(text, integer), '
                    '@extschema@.migrate_script(text, text), '
                    '@extschema@.migrate_script_guard(text, text), '
@@ -226,6 +229,14 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_new(text, text, text) IS
     'Create the files of a new migration named with the current UTC time, in the folder''s layout; returns their paths';
 
+CREATE FUNCTION @extschema@.migrate_check(dir text, target text DEFAULT NULL)
+RETURNS TABLE (version text, name text, outcome text, after_failure boolean, error text,
+               statements integer, rows_changed bigint, ms bigint, findings text)
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_check(text, text) IS
+    'Rehearse the migrations migrate_apply(dir, target) would run on the real data, each in its own savepoint, then roll everything back: one row a migration with its outcome, error and findings (locks, rewrites, data loss)';
+
 CREATE FUNCTION @extschema@.migrate_help()
 RETURNS TABLE (name text, arguments text, returns text, description text, engines text)
 AS 'MODULE_PATHNAME', 'migrate_help'
@@ -245,6 +256,7 @@ REVOKE ALL ON PROCEDURE @extschema@.migrate_apply_batches(text, text, integer) F
 REVOKE ALL ON FUNCTION @extschema@.migrate_duplicates(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_set_not_null(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_nulls(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_new(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;

@@ -160,6 +160,14 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_plan(text, text) IS
     'The steps migrate_apply(dir) or migrate_to(dir, target) would run, in order, without running them';
 
+CREATE FUNCTION @extschema@.migrate_check(dir text, target text DEFAULT NULL)
+RETURNS TABLE (version text, name text, outcome text, after_failure boolean, error text,
+               statements integer, rows_changed bigint, ms bigint, findings text)
+AS 'MODULE_PATHNAME', 'migrate_check'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_check(text, text) IS
+    'Rehearse the migrations migrate_apply(dir, target) would run on the real data, each in its own savepoint, then roll everything back: one row a migration with its outcome, error and findings (locks, rewrites, data loss)';
+
 CREATE FUNCTION @extschema@.migrate_add_unique(
     "table" text, columns text, index_name text DEFAULT NULL, on_duplicate text DEFAULT 'fail')
 RETURNS text
@@ -288,6 +296,7 @@ BEGIN
     END IF;
     EXECUTE format('GRANT INSERT ON @extschema@.migrate_scripts TO %I', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrate_apply(text, text, integer), '
+                   '@extschema@.migrate_check(text, text), '
                    '@extschema@.migrate_to(text, text), @extschema@.migrate_rollback(text, integer), '
                    '@extschema@.migrate_script(text, text), '
                    '@extschema@.migrate_script_guard(text, text), '
@@ -298,7 +307,8 @@ BEGIN
                    role);
     EXECUTE format('GRANT EXECUTE ON PROCEDURE '
                    '@extschema@.migrate_apply_batches(text, text, integer) TO %I', role);
-    RETURN format('granted deploy to %I: applying (migrate_apply_batches too), reverting, '
+    RETURN format('granted deploy to %I: applying (migrate_apply_batches too), migrate_check, '
+                  'reverting, '
                   'migrate_script, migrate_add_unique, '
                   'migrate_duplicates, migrate_set_not_null, migrate_nulls, writing migrate_scripts; reading a migrations folder also '
                   'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
@@ -323,6 +333,7 @@ BEGIN
     EXECUTE format('REVOKE EXECUTE ON FUNCTION @extschema@.migrations_status(), '
                    '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
                    '@extschema@.migrate_validate(text), @extschema@.migrate_apply(text, text, integer), '
+                   '@extschema@.migrate_check(text, text), '
                    '@extschema@.migrate_to(text, text), @extschema@.migrate_rollback(text, integer), '
                    '@extschema@.migrate_script(text, text), '
                    '@extschema@.migrate_script_guard(text, text), '
@@ -368,6 +379,7 @@ COMMENT ON FUNCTION @extschema@.migrate_version() IS
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_apply_batches(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_plan(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_check(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrations_status(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_to(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_rollback(text, integer) FROM PUBLIC;

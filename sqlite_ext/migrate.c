@@ -13,9 +13,11 @@
  *   scalar functions   migrate_apply, migrate_to, migrate_rollback, migrate_validate,
  *                      migrate_repair, migrate_baseline, migrate_add_unique,
  *                      migrate_set_not_null, migrate_rebuild, migrate_init, migrate_new,
+ *                      migrate_check (its report as text),
  *                      migrate_set (sqlite_functions.c) and migrate_version (here);
- *   table-valued       migrations_status, migrate_plan, migrate_script, migrate_duplicates,
- *                      migrate_nulls, migrate_push and migrate_help (sqlite_tables.c).
+ *   table-valued       migrations_status, migrate_plan, migrate_check, migrate_script,
+ *                      migrate_duplicates, migrate_nulls, migrate_push and migrate_help
+ *                      (sqlite_tables.c).
  *
  * Every one but migrate_version and migrate_help reads files or changes the schema or a setting, so
  * it is DIRECTONLY: never from a trigger, a view or other schema code. They share one migrate_conn
@@ -90,6 +92,8 @@ static const registration registrations[] = {
     {"migrate_repair", 1, SQLITE_DIRECTONLY, migrate_repair_func, NULL},
     {"migrate_baseline", 1, SQLITE_DIRECTONLY, migrate_baseline_func, NULL},
     {"migrate_baseline", 2, SQLITE_DIRECTONLY, migrate_baseline_func, NULL},
+    {"migrate_check", 1, SQLITE_DIRECTONLY, migrate_check_func, NULL},
+    {"migrate_check", 2, SQLITE_DIRECTONLY, migrate_check_func, NULL},
     {"migrate_set", 1, SQLITE_DIRECTONLY, migrate_set_func, NULL},
     {"migrate_set", 2, SQLITE_DIRECTONLY, migrate_set_func, NULL},
     {"migrate_add_unique", 2, SQLITE_DIRECTONLY, migrate_add_unique_func, NULL},
@@ -105,6 +109,7 @@ static const registration registrations[] = {
     {"migrate_new", 3, SQLITE_DIRECTONLY, migrate_new_func, NULL},
     {"migrations_status", 0, SQLITE_DIRECTONLY, NULL, &migrate_status_table},
     {"migrate_plan", 0, SQLITE_DIRECTONLY, NULL, &migrate_plan_table},
+    {"migrate_check", 0, SQLITE_DIRECTONLY, NULL, &migrate_check_table},
     {"migrate_script", 0, SQLITE_DIRECTONLY, NULL, &migrate_script_table},
     {"migrate_duplicates", 0, SQLITE_DIRECTONLY, NULL, &migrate_duplicates_table},
     {"migrate_nulls", 0, SQLITE_DIRECTONLY, NULL, &migrate_nulls_table},

@@ -118,6 +118,23 @@ static void leading_keyword(const char *sql, size_t len, char *buf, size_t size)
     buf[n] = '\0';
 }
 
+/*
+ * True for RELEASE [SAVEPOINT] of a savepoint named migrate_...: one of the extension's own
+ * (migrate_call, migrate_check), which would keep the call's work in the caller's transaction.
+ */
+static bool releases_own_savepoint(const char *sql, size_t len)
+{
+    char word[16];
+    size_t i;
+    sqlite_script_keyword(sql, len, sqlite_script_skip_blank(sql, len, 0), word, sizeof word, &i);
+    i = sqlite_script_skip_blank(sql, len, i);
+    if (i + 9 <= len && strncasecmp(sql + i, "SAVEPOINT", 9) == 0)
+        i = sqlite_script_skip_blank(sql, len, i + 9);
+    if (i < len && (sql[i] == '"' || sql[i] == '`' || sql[i] == '[' || sql[i] == '\''))
+        i++;
+    return i + 8 <= len && strncasecmp(sql + i, "migrate_", 8) == 0;
+}
+
 /* True for statements that would end or open the call's transaction. */
 static bool ends_transaction(const char *sql, size_t len)
 {
@@ -131,6 +148,8 @@ static bool ends_transaction(const char *sql, size_t len)
             i = sqlite_script_skip_blank(sql, len, i + 11);
         return !(i + 2 <= len && strncasecmp(sql + i, "TO", 2) == 0);
     }
+    if (strcmp(word, "RELEASE") == 0)
+        return releases_own_savepoint(sql, len);
     return strcmp(word, "BEGIN") == 0 || strcmp(word, "COMMIT") == 0 || strcmp(word, "END") == 0;
 }
 
@@ -213,6 +232,14 @@ static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *e
 {
     int completed = 0;
     return run_statements(h, sql, len, true, &completed, err);
+}
+
+/* A migration's script inside the call's transaction, counting the statements that completed. */
+int sqlite_engine_run_script(sqlite_engine *se, const char *sql, size_t len, int *completed,
+                             mig_error *err)
+{
+    *completed = 0;
+    return run_statements(se, sql, len, true, completed, err);
 }
 
 /* notx.exec_autocommit: a no-transaction migration, each statement on its own. */
@@ -671,7 +698,7 @@ static int compare_strings(const void *a, const void *b)
 }
 
 /* Every current foreign key violation of the main database, sorted. */
-static int list_violations(sqlite_engine *se, char ***out, size_t *count, mig_error *err)
+int sqlite_engine_violations(sqlite_engine *se, char ***out, size_t *count, mig_error *err)
 {
     sqlite3_stmt *st;
     *out = NULL;
@@ -702,7 +729,8 @@ static int list_violations(sqlite_engine *se, char ***out, size_t *count, mig_er
     return MIG_OK;
 }
 
-static void free_strings(char **list, size_t count)
+/* Free a list of strings, as sqlite_engine_violations returns. */
+void sqlite_engine_free_strings(char **list, size_t count)
 {
     for (size_t i = 0; i < count; i++)
         mig_free(list[i]);
@@ -715,8 +743,8 @@ static int engine_steps_begin(void *h, mig_error *err)
     sqlite_engine *se = h;
     if (!se->fk_restore)
         return MIG_OK;
-    free_strings(se->fk_known, se->fk_known_count);
-    return list_violations(se, &se->fk_known, &se->fk_known_count, err);
+    sqlite_engine_free_strings(se->fk_known, se->fk_known_count);
+    return sqlite_engine_violations(se, &se->fk_known, &se->fk_known_count, err);
 }
 
 /* Fail the call when its migrations left foreign key violations that were not there before. */
@@ -727,7 +755,7 @@ static int engine_steps_end(void *h, mig_error *err)
         return MIG_OK;
     char **now;
     size_t count;
-    int rc = list_violations(se, &now, &count, err);
+    int rc = sqlite_engine_violations(se, &now, &count, err);
     if (rc != MIG_OK)
         return rc;
     mig_buf b = {0};
@@ -739,7 +767,7 @@ static int engine_steps_end(void *h, mig_error *err)
         if (++fresh <= 10)
             mig_buf_printf(&b, "%s%s", fresh > 1 ? "\n" : "", now[i]);
     }
-    free_strings(now, count);
+    sqlite_engine_free_strings(now, count);
     if (!fresh) {
         mig_buf_free(&b);
         return MIG_OK;
@@ -848,6 +876,7 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .columns = &sqlite_columns,
         .notx = &sqlite_notx,
         .export = &se->export,
+        .rehearse = &sqlite_rehearse,
     };
     se->outer = mig_engine_enter(eng);
     se->user = os_user();
@@ -882,7 +911,7 @@ void sqlite_engine_free(sqlite_engine *se)
     mig_free(se->user);
     mig_free(se->user_literal);
     se->user = se->user_literal = NULL;
-    free_strings(se->fk_known, se->fk_known_count);
+    sqlite_engine_free_strings(se->fk_known, se->fk_known_count);
     se->fk_known = NULL;
     se->fk_known_count = 0;
     forget_undo(se);

@@ -7,6 +7,7 @@
 #include "../common/mig_catalog.h"
 #include "../common/mig_engine.h"
 #include "../common/mig_engine_export.h"
+#include "../common/mig_engine_rehearse.h"
 
 typedef struct sqlite_engine {
     sqlite3 *db;
@@ -56,6 +57,17 @@ int sqlite_engine_init_tables(sqlite3 *db, mig_error *err);
 
 /* Copy SQLite's current error on db (message and extended code) into err; returns err->code. */
 int sqlite_engine_error(sqlite3 *db, mig_error *err);
+
+/* Run a migration's script inside the call's transaction; *completed: statements that completed. */
+int sqlite_engine_run_script(sqlite_engine *se, const char *sql, size_t len, int *completed,
+                             mig_error *err);
+
+/* Every foreign key violation of the main database, as text, sorted; free with the next one. */
+int sqlite_engine_violations(sqlite_engine *se, char ***out, size_t *count, mig_error *err);
+void sqlite_engine_free_strings(char **list, size_t count);
+
+/* The rehearse capability over a connection (sqlite_rehearse.c). */
+extern const mig_engine_rehearse sqlite_rehearse;
 
 /*
  * Bind an engine to db for one call, its allocator in force until sqlite_engine_free; state

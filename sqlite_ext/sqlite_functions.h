@@ -37,12 +37,14 @@ void migrate_set_not_null_func(sqlite3_context *ctx, int argc, sqlite3_value **a
 void migrate_rebuild_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_check_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* The table-valued functions: which columns and rows each one has (sqlite_tables.c). */
 typedef struct table_kind table_kind;
 extern const table_kind migrate_status_table;
 extern const table_kind migrate_plan_table;
+extern const table_kind migrate_check_table;
 extern const table_kind migrate_script_table;
 extern const table_kind migrate_duplicates_table;
 extern const table_kind migrate_nulls_table;

@@ -3,6 +3,7 @@
  *
  *     SELECT * FROM migrations_status([dir]);
  *     SELECT * FROM migrate_plan(dir [, target]);
+ *     SELECT * FROM migrate_check(dir [, target]);
  *     SELECT * FROM migrate_script(dir [, target]);
  *     SELECT * FROM migrate_duplicates(table, columns);
  *     SELECT * FROM migrate_nulls(table, column);
@@ -22,6 +23,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "../common/mig_alloc.h"
 #include "../common/mig_columns.h"
+#include "../common/mig_check.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_export.h"
 #include "../common/mig_help.h"
@@ -221,6 +223,95 @@ static void plan_column(sqlite3_context *ctx, const void *data, size_t i, int co
         result_text(ctx, s->script);
         break;
     }
+}
+
+/*
+ * migrate_check(dir [, target]): a rehearsal of migrate_apply(dir, target), one row a
+ * migration, always rolled back. Its migrations' DDL runs from inside xFilter, which SQLite
+ * allows because the calling statement reads no table of the database.
+ */
+#define CHECK_SCHEMA                                                                               \
+    "CREATE TABLE x(version TEXT, name TEXT, outcome TEXT, after_failure INTEGER, error TEXT, "    \
+    "statements INTEGER, rows_changed INTEGER, ms INTEGER, findings TEXT, dir HIDDEN, "            \
+    "target HIDDEN)"
+enum {
+    CHECK_COLUMN_VERSION,
+    CHECK_COLUMN_NAME,
+    CHECK_COLUMN_OUTCOME,
+    CHECK_COLUMN_AFTER_FAILURE,
+    CHECK_COLUMN_ERROR,
+    CHECK_COLUMN_STATEMENTS,
+    CHECK_COLUMN_ROWS_CHANGED,
+    CHECK_COLUMN_MS,
+    CHECK_COLUMN_FINDINGS,
+    CHECK_COLUMN_DIR,   /* hidden: the first argument */
+    CHECK_COLUMN_TARGET /* hidden: the second */
+};
+
+/* migrate_check(dir [, target]): rehearse what migrate_apply(dir, target) would run. */
+static int check_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+                      void **data, mig_error *err)
+{
+    (void)given;
+    mig_check_report *report = mig_calloc(1, sizeof *report);
+    if (!report)
+        return mig_fail_nomem(err);
+    mig_source src = mig_source_of_folder_arg(args[0]);
+    int threads = sqlite_unique_threads_begin(eng->handle);
+    int rc = mig_check(eng, &src, args[1], policy, report, err);
+    sqlite_unique_threads_end(eng->handle, threads);
+    if (rc != MIG_OK)
+        mig_free(report), report = NULL;
+    *data = report;
+    return rc;
+}
+
+/* One row a migration. */
+static size_t check_rows(const void *data)
+{
+    return ((const mig_check_report *)data)->count;
+}
+
+/* One visible column of migrate_check. */
+static void check_column(sqlite3_context *ctx, const void *data, size_t i, int col)
+{
+    const mig_check_row *r = &((const mig_check_report *)data)->rows[i];
+    switch (col) {
+    case CHECK_COLUMN_VERSION:
+        result_text(ctx, r->version);
+        break;
+    case CHECK_COLUMN_NAME:
+        result_text(ctx, r->name);
+        break;
+    case CHECK_COLUMN_OUTCOME:
+        result_text(ctx, r->outcome);
+        break;
+    case CHECK_COLUMN_AFTER_FAILURE:
+        sqlite3_result_int(ctx, r->after_failure);
+        break;
+    case CHECK_COLUMN_ERROR:
+        result_text(ctx, r->error);
+        break;
+    case CHECK_COLUMN_STATEMENTS:
+        sqlite3_result_int64(ctx, r->statements);
+        break;
+    case CHECK_COLUMN_ROWS_CHANGED:
+        sqlite3_result_int64(ctx, r->rows_changed);
+        break;
+    case CHECK_COLUMN_MS:
+        sqlite3_result_int64(ctx, r->ms);
+        break;
+    case CHECK_COLUMN_FINDINGS:
+        result_text(ctx, r->findings);
+        break;
+    }
+}
+
+/* Free what check_load computed. */
+static void check_release(void *data)
+{
+    mig_check_report_free(data);
+    mig_free(data);
 }
 
 /* migrate_duplicates(table, columns): one row a group of rows sharing a key. */
@@ -499,6 +590,17 @@ const table_kind migrate_plan_table = {
     .rows = plan_rows,
     .column = plan_column,
     .release = snapshot_release,
+};
+
+const table_kind migrate_check_table = {
+    .schema = CHECK_SCHEMA,
+    .visible = CHECK_COLUMN_DIR,
+    .hidden = 2,
+    .required = 1,
+    .load = check_load,
+    .rows = check_rows,
+    .column = check_column,
+    .release = check_release,
 };
 
 const table_kind migrate_script_table = {

@@ -6,6 +6,7 @@
 EXPECTED_FUNCTIONS="migrate_add_unique
 migrate_apply
 migrate_baseline
+migrate_check
 migrate_init
 migrate_new
 migrate_rebuild
@@ -16,7 +17,8 @@ migrate_set_not_null
 migrate_to
 migrate_validate
 migrate_version"
-EXPECTED_MODULES="migrate_duplicates
+EXPECTED_MODULES="migrate_check
+migrate_duplicates
 migrate_help
 migrate_nulls
 migrate_plan
@@ -38,7 +40,7 @@ SELECT count(*), count(DISTINCT name), min(length(description)) > 10 FROM migrat
 SELECT group_concat(engines, ',') FROM (SELECT DISTINCT engines FROM migrate_help() ORDER BY 1);
 CREATE VIEW v AS SELECT name FROM migrate_help() WHERE name = 'migrate_apply';
 SELECT * FROM v;"
-  expect_ok "25|25|1
+  expect_ok "26|26|1
 both,postgresql,sqlite
 migrate_apply"
 }
@@ -98,6 +100,10 @@ CREATE VIEW v_status AS SELECT * FROM migrations_status('m');
 SELECT * FROM v_status;
 CREATE VIEW v_plan AS SELECT * FROM migrate_plan('m');
 SELECT * FROM v_plan;
+CREATE VIEW v_check AS SELECT * FROM migrate_check('m');
+SELECT * FROM v_check;
+CREATE TRIGGER t_check AFTER INSERT ON t BEGIN SELECT migrate_check('m'); END;
+INSERT INTO t VALUES (2);
 SELECT count(*) FROM t;
 SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'migrate_history');
 EOF
@@ -105,7 +111,9 @@ EOF
   expect_err 'unsafe use of migrate_apply()
 unsafe use of migrate_apply()
 unsafe use of virtual table "migrations_status"
-unsafe use of virtual table "migrate_plan"'
+unsafe use of virtual table "migrate_plan"
+unsafe use of virtual table "migrate_check"
+unsafe use of migrate_check()'
   expect_out "0
 0"
 }

@@ -4,6 +4,7 @@
 #include "suites.h"
 
 #include "mig_alloc.h"
+#include "mig_check.h"
 #include "mig_export.h"
 #include "mig_run.h"
 #include "mig_sha256.h"
@@ -507,6 +508,12 @@ START_TEST(calls_without_capabilities)
     ck_assert_int_eq(mig_rebuild(&eng, "users", "(id INTEGER)", NULL, &result, &err),
                      MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "migrate_rebuild is not available on this engine");
+    mig_error_clear(&err);
+    mig_check_report check;
+    mig_policy policy = {false, false};
+    ck_assert_int_eq(mig_check(&eng, &src, NULL, &policy, &check, &err), MIG_ERR_STATE);
+    ck_assert_str_eq(err.message, "migrate_check is not available on this engine");
+    ck_assert_uint_eq(check.count, 0);
     mig_error_clear(&err);
     ck_assert_str_eq(f.log, "");
     fake_free(&f);

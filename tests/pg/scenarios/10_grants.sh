@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The README's grant recipe, extracted from README.md between its grant-recipe markers and run
-# word for word, then used: the deploy role applies a folder and migrate_scripts, validates,
-# rolls back, uses migrate_to, migrate_add_unique, migrate_duplicates and migrate_script's
-# output (guard and record included); the monitoring role reads status and plan but cannot
-# apply. The deploy role cannot write history: no INSERT, UPDATE, DELETE or TRUNCATE on
-# migrate_history, and migrate_record refuses a row migrate_script did not write. So a row
-# whose down script would make it superuser cannot be planted, and a superuser's rollback
-# afterwards runs only the real down scripts.
+# word for word, then used: the deploy role rehearses (migrate_check), applies a folder and
+# migrate_scripts, validates, rolls back, uses migrate_to, migrate_add_unique,
+# migrate_duplicates and migrate_script's output (guard and record included); the monitoring
+# role reads status and plan but cannot apply or rehearse, nor can a role granted nothing. The
+# deploy role cannot write history: no INSERT, UPDATE, DELETE or TRUNCATE on migrate_history,
+# and migrate_record refuses a row migrate_script did not write. So a row whose down script
+# would make it superuser cannot be planted, and a superuser's rollback afterwards runs only
+# the real down scripts.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 scenario_begin grants
@@ -14,9 +15,9 @@ scenario_begin grants
 new_db DB || { fail "could not create the database"; scenario_end; }
 new_db DB2 || { fail "could not create the database"; scenario_end; }
 # the roles the recipe names; dropped at exit, after the databases holding their grants
-CLEANUP_HOOKS+=("dropdb --if-exists --force $DB; dropdb --if-exists --force $DB2; psql -X -q -c 'DROP ROLE IF EXISTS deployer, monitoring, dba'")
-pg_q -c 'CREATE ROLE deployer LOGIN; CREATE ROLE monitoring LOGIN; CREATE ROLE dba' ||
-  { fail "could not create the roles deployer, monitoring, dba (left over from another run?)"; scenario_end; }
+CLEANUP_HOOKS+=("dropdb --if-exists --force $DB; dropdb --if-exists --force $DB2; psql -X -q -c 'DROP ROLE IF EXISTS deployer, monitoring, dba, g_nobody'")
+pg_q -c 'CREATE ROLE deployer LOGIN; CREATE ROLE monitoring LOGIN; CREATE ROLE dba; CREATE ROLE g_nobody LOGIN' ||
+  { fail "could not create the roles deployer, monitoring, dba, g_nobody (left over from another run?)"; scenario_end; }
 
 sed -n '/<!-- grant-recipe:begin -->/,/<!-- grant-recipe:end -->/p' "$REPO_DIR/README.md" |
   grep -v -e '<!--' -e '```' | sed 's/^  //' >"$WORK/recipe.sql"
@@ -48,6 +49,17 @@ as() {
 }
 
 # --- the deploy role ---------------------------------------------------------------------
+# migrate_check first: it rehearses with the deploy role's own rights, and nothing stays
+OUT=$(as deployer "$DB" "
+SELECT version, outcome, after_failure FROM migrate_check(:'dir', '4');
+SELECT count(*) FROM migrate_history;
+SELECT to_regclass('g_people') IS NULL;")
+expect_eq "the deploy role rehearses" "1|ok|f
+2|ok|f
+3|skipped|f
+4|ok|f
+0
+t" "$OUT"
 OUT=$(as deployer "$DB" "
 SELECT migrate_apply(:'dir', '2');
 SELECT migrate_validate(:'dir');
@@ -133,6 +145,7 @@ SELECT step, version FROM migrate_plan(NULL);
 SELECT migrate_validate(NULL);
 SELECT migrate_apply(NULL);
 SELECT migrate_rollback(NULL);
+SELECT count(*) FROM migrate_check(NULL);
 INSERT INTO migrate_scripts VALUES ('3', 'three', 'SELECT 1', NULL);
 SELECT count(*) FROM migrate_history;")
 expect_eq "the monitoring role reads, and cannot change anything" "1|applied
@@ -142,15 +155,21 @@ expect_eq "the monitoring role reads, and cannot change anything" "1|applied
 ok
 ERROR:  permission denied for function migrate_apply
 ERROR:  permission denied for function migrate_rollback
+ERROR:  permission denied for function migrate_check
 ERROR:  permission denied for table migrate_scripts
 1" "$OUT"
 expect_eq "monitoring applied nothing" "1" \
   "$(pg_q -d "$DB2" -c "SELECT string_agg(version, ' ' ORDER BY id) FROM migrate_history")"
 
+# --- a role that was granted nothing cannot rehearse ---------------------------------------
+OUT=$(as g_nobody "$DB2" "SELECT count(*) FROM migrate_check(NULL);")
+expect_eq "a role without grants" "ERROR:  permission denied for function migrate_check" "$OUT"
+
 # --- migrate_revoke takes it all back ------------------------------------------------------
 expect_eq "migrate_revoke" "revoked deploy and monitor from deployer" \
   "$(pg_q -d "$DB2" -c "SELECT migrate_revoke('deployer')")"
-OUT=$(as deployer "$DB2" "SELECT migrate_apply(NULL);")
+OUT=$(as deployer "$DB2" "SELECT migrate_apply(NULL); SELECT count(*) FROM migrate_check(NULL);")
 expect_line "after migrate_revoke" 'permission denied for function migrate_apply' "$OUT"
+expect_line "migrate_check after migrate_revoke" 'permission denied for function migrate_check' "$OUT"
 
 scenario_end

@@ -1,0 +1,2 @@
+CREATE TABLE hc (x integer);
+COMMIT;

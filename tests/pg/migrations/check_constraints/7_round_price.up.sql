@@ -1,0 +1,1 @@
+ALTER TABLE items ALTER COLUMN price TYPE numeric(10,0);

@@ -1,0 +1,1 @@
+SELECT migrate_apply('/nonexistent');

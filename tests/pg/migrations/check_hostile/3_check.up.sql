@@ -1,0 +1,1 @@
+SELECT * FROM migrate_check('/nonexistent');

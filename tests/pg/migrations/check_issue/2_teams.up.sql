@@ -1,0 +1,1 @@
+CREATE TABLE teams (id integer PRIMARY KEY, name text);

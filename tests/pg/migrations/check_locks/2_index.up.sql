@@ -1,0 +1,1 @@
+CREATE INDEX items_x ON items (x);

@@ -1,0 +1,1 @@
+INSERT INTO items (x) VALUES (11), (12);

@@ -1,0 +1,1 @@
+CREATE TABLE w (x integer);

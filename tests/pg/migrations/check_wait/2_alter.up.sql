@@ -1,0 +1,1 @@
+ALTER TABLE w ADD COLUMN y integer;
