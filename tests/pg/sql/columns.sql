@@ -17,9 +17,8 @@ SELECT * FROM migrate_nulls('people', 'nope');
 SELECT * FROM migrate_nulls('nope', 'x');
 
 -- 'fail' (the default): the rows are counted and named, SQLSTATE 23502, nothing changes.
-\set VERBOSITY verbose
 SELECT migrate_set_not_null('people', 'email');
-\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
 SELECT migrate_set_not_null('people', 'email', 'nick');
 SELECT count(*) FROM people WHERE email IS NULL;
 SELECT attnotnull FROM pg_attribute WHERE attrelid = 'people'::regclass AND attname = 'email';
