@@ -30,6 +30,13 @@
 #           inside CREATE INDEX CONCURRENTLY, the INVALID index it leaves is named by the next
 #           run, which changes nothing (as the README says); after the DROP INDEX CONCURRENTLY
 #           its hint gives, the pipe ends where a clean run ends.
+#   batches CALL migrate_apply_batches over the same 40 migrations, 10 per batch (0006..0015,
+#           ..., 0036..0045), each batch committed before the next. Gates at the COMMIT of a
+#           batch, at the start of the first migration of the next one, and in a history INSERT
+#           inside a later batch. After each kill: amcheck is clean, no advisory lock is left,
+#           history ends at a batch's last migration, and the database is exactly what a clean
+#           migrate_apply up to that version leaves; the same CALL again ends where a clean run
+#           ends.
 #
 # REL_CRASH_FULL=1 adds more gates (every fifth migration's start, more history rows and
 # commits) to each way of dying.
@@ -47,6 +54,7 @@ S_TOTAL=12
 S_BEFORE=2
 S_MARKED=8
 GATE=4242
+BATCH=10 # migrations per batch of CALL migrate_apply_batches
 
 # gate V SLOT WHAT: the SQL of a gate (slot 1 start, 2 middle, 3 end; 4 and 5 are the history
 # triggers', 6 migration 0045's commit trigger): names the place in application_name, then waits
@@ -317,9 +325,29 @@ script_exclude() {
 
 # kill_point CALL LABEL HOW GATE: run CALL (apply or script) on a fresh copy of the state before
 # it, stop it at GATE, end it HOW, check.
+# history_end_state LABEL DB FPS FIRST LAST COUNTS [EXCLUDE]: history must end at a version a
+# clean run stops at (a key of the associative array named FPS, whose values are the clean
+# fingerprints there), and the database (less the relations matching EXCLUDE) must be exactly
+# that state. Sets state to before (FIRST), between, after (LAST) or mixed (and fails).
+history_end_state() {
+  local label=$1 db=$2 first=$4 last=$5 c=$6 ex=${7:-^$} h fp
+  local -n fps=$3
+  h=$(pg_q_quiet -d "$db" -c "SELECT coalesce(max(version), '0000') FROM migrate_history WHERE direction = 'up' AND success" 2>&1)
+  fp=$(fingerprint "$db" "$ex" 2>&1)
+  if [ -z "${fps[$h]:-}" ]; then
+    state=mixed
+    fail "$label: history ends at $h, which no clean run stops at; tables and history: $c"
+  elif [ "$fp" == "${fps[$h]}" ]; then
+    if [ "$h" = "$(printf '%04d' "$first")" ]; then state=before; elif [ "$h" = "$(printf '%04d' "$last")" ]; then state=after; else state=between; fi
+  else
+    state=mixed
+    fail "$label: history ends at $h but the database is not what a clean run has there; tables and history: $c"$'\n'"$(diff <(printf '%s\n' "${fps[$h]}") <(printf '%s\n' "$fp") | head -20)"
+  fi
+}
+
 kill_point() {
   local call=$1 label=$2 how=$3 gate=$4 db victim rc out fp state c i pid='' seen='' event='' w
-  if [ "$call" = apply ]; then db=rel_crash; else db=rel_crash_s; fi
+  if [ "$call" = script ]; then db=rel_crash_s; else db=rel_crash; fi
   out=$(pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db TEMPLATE ${db}_tpl STRATEGY FILE_COPY" 2>&1) ||
     { fail "$label: could not copy the state before the call: $out"; return 1; }
   watcher_start "$db"
@@ -328,6 +356,9 @@ kill_point() {
     if [ "$call" = apply ]; then
       PGAPPNAME=migrate-crash:call psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" \
         -c "SELECT migrate_apply('$DIR')" >"$W/victim.out" 2>"$W/victim.err" &
+    elif [ "$call" = batches ]; then
+      PGAPPNAME=migrate-crash:call psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" \
+        -c "CALL migrate_apply_batches('$DIR', NULL, $BATCH)" >"$W/victim.out" 2>"$W/victim.err" &
     else
       { pg_q_quiet -d "$db" -c "SELECT statement FROM migrate_script('$SDIR') ORDER BY seq" |
         PGAPPNAME=migrate-crash:call psql -X -q -At -v ON_ERROR_STOP=1 -d "$db"; } >"$W/victim.out" 2>"$W/victim.err" &
@@ -401,21 +432,21 @@ kill_point() {
     esac
     fp=$(fingerprint "$db" 2>&1)
     [ "$fp" == "$FULL_FP" ] || fail "$label: the final state differs from a clean run's:"$'\n'"$(diff <(printf '%s\n' "$FULL_FP") <(printf '%s\n' "$fp") | head -20)"
+  elif [ "$call" = batches ]; then
+    # history ends at the last migration of a committed batch, and the database is exactly
+    # what a clean migrate_apply up to there leaves
+    history_end_state "$label" "$db" B_FP "$BEFORE" "$TOTAL" "$c" ""
+    out=$(pg_q_quiet -d "$db" -c "CALL migrate_apply_batches('$DIR', NULL, $BATCH)" 2>&1) ||
+      fail "$label: the CALL after the kill failed: $out"
+    fp=$(fingerprint "$db" 2>&1)
+    [ "$fp" == "$FULL_FP" ] || fail "$label: the final state differs from a clean run's:"$'\n'"$(diff <(printf '%s\n' "$FULL_FP") <(printf '%s\n' "$fp") | head -20)"
   else
     # history ends at version h: everything but the marked migration's objects is exactly the
     # state a clean piped run has at h
     local h
     h=$(pg_q_quiet -d "$db" -c "SELECT coalesce(max(version), '0000') FROM migrate_history WHERE direction = 'up' AND success" 2>&1)
     fp=$(fingerprint "$db" "$(script_exclude "$h")" 2>&1)
-    if [ -z "${S_FP[$h]:-}" ]; then
-      state=mixed
-      fail "$label: history ends at $h, which no clean run stops at"
-    elif [ "$fp" == "${S_FP[$h]}" ]; then
-      if [ "$h" = "$(printf '%04d' "$S_BEFORE")" ]; then state=before; elif [ "$h" = "$(printf '%04d' "$S_TOTAL")" ]; then state=after; else state=between; fi
-    else
-      state=mixed
-      fail "$label: history ends at $h but the database is not what a clean run has there; tables and history: $c"$'\n'"$(diff <(printf '%s\n' "${S_FP[$h]}") <(printf '%s\n' "$fp") | head -20)"
-    fi
+    history_end_state "$label" "$db" S_FP "$S_BEFORE" "$S_TOTAL" "$c" "$(script_exclude "$h")"
     if ! out=$(script_pipe "$db" 2>&1); then
       if [ "$gate" = snapshot ] && [[ $out == *'index public.nt_s_main_n is INVALID'* ]]; then
         # documented: a CREATE INDEX CONCURRENTLY ended part-way leaves an INVALID index, and
@@ -479,6 +510,22 @@ FULL_FP=$(fingerprint "$DB")
 expect_eq "apply: clean run tables and history" "$TOTAL $TOTAL" "$(counts "$DB" 2>&1)"
 expect_eq "apply: clean run amcheck" "" "$(corruption "$DB")"
 
+# the batches: the state a clean apply reaches at the end of each batch
+declare -A B_FP=()
+B_FP[$(printf '%04d' "$BEFORE")]=$PRE_FP
+B_FP[$(printf '%04d' "$TOTAL")]=$FULL_FP
+for ((k = BEFORE + BATCH; k < TOTAL; k += BATCH)); do
+  printf -v v '%04d' "$k"
+  pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "CREATE DATABASE rel_crash TEMPLATE rel_crash_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
+  out=$(pg_q_quiet -d rel_crash -c "SELECT migrate_apply('$DIR', '$v')" 2>&1)
+  expect_eq "batches: clean apply to $v" "$((k - BEFORE))" "$out"
+  B_FP[$v]=$(fingerprint rel_crash)
+done
+pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "CREATE DATABASE rel_crash TEMPLATE rel_crash_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
+out=$(pg_q_quiet -d rel_crash -c "CALL migrate_apply_batches('$DIR', NULL, $BATCH)" 2>&1)
+expect_eq "batches: clean CALL" "" "$out"
+expect_eq "batches: a clean CALL leaves what one migrate_apply leaves" "$FULL_FP" "$(fingerprint rel_crash)"
+
 # the script: the state a clean piped run reaches at each version (one target each)
 declare -A S_FP=()
 for ((k = S_BEFORE; k <= S_TOTAL; k++)); do
@@ -499,6 +546,7 @@ check_end || exit 1
 echo "# pg: clean apply of $((TOTAL - BEFORE)) migrations $RUN_MS ms"
 stat pg_crash_migrations "$((TOTAL - BEFORE))"
 stat pg_crash_script_migrations "$((S_TOTAL - S_BEFORE))"
+stat pg_crash_batch_size "$BATCH"
 
 # The points: "CALL|GATE|NAME". A gate lock:P stops the call at key P = version*10 + slot.
 lk() { echo "lock:$((10#$1 * 10 + $2))"; }
@@ -513,6 +561,9 @@ points=(
   "apply|$(lk 0006 5)|apply: COMMIT, deferred trigger queued by 0006 (the first)"
   "apply|$(lk 0045 5)|apply: COMMIT, deferred trigger queued by 0045 (the last)"
   "apply|$(lk 0045 6)|apply: COMMIT, deferred trigger created by migration 0045"
+  "batches|$(lk 0015 5)|batches: COMMIT of batch 1 (deferred trigger queued by 0015, its last)"
+  "batches|$(lk 0016 1)|batches: start of 0016, the first of batch 2 (batch 1 committed)"
+  "batches|$(lk 0030 4)|batches: history INSERT of 0030, in batch 3"
   "script|$(lk 0004 2)|script: middle of 0004, a transactional migration"
   "script|$(lk 0005 4)|script: history INSERT of 0005 (migrate_record)"
   "script|$(lk 0006 5)|script: COMMIT of 0006 (deferred trigger it queued)"
@@ -561,7 +612,7 @@ pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "D
   -c "DROP DATABASE IF EXISTS rel_crash_tpl" -c "DROP DATABASE IF EXISTS rel_crash_s_tpl" >/dev/null 2>&1
 total=0
 for how in sigkill terminate immediate; do
-  for call in apply script; do
+  for call in apply batches script; do
     total=$((total + ${T[$call:$how]:-0}))
     stat "pg_crash_${call}_${how}_points" "${T[$call:$how]:-0}"
     stat "pg_crash_${call}_${how}_survived" "${N[$call:$how]:-0}"
