@@ -58,6 +58,9 @@ typedef struct mig_script_dialect {
 /* Receives one result row as text (NULL for SQL NULL); returns MIG_OK to go on. */
 typedef int (*mig_row_fn)(void *ctx, int ncols, const char *const *values);
 
+/* Describing the schema and keeping its fingerprints: mig_engine_drift.h. */
+typedef struct mig_drift_ops mig_drift_ops;
+
 typedef struct mig_engine {
     void *handle;
     /* migrate_history, qualified and quoted for this engine */
@@ -169,6 +172,8 @@ typedef struct mig_engine {
      * expression (may be NULL); caller frees. NULL: an INSERT into history_table.
      */
     char *(*script_record)(void *h, const char *const values[7], const char *guard);
+    /* Schema drift (mig_engine_drift.h); NULL when the engine cannot describe its schema. */
+    const mig_drift_ops *drift;
 } mig_engine;
 
 #endif

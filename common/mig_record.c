@@ -9,9 +9,32 @@
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
+#include "mig_drift.h"
 #include "mig_version.h"
 
 #include <string.h>
+
+/*
+ * The problems validate lists besides the migrations': duplicate versions, then one line per
+ * object that drifted (whatever the drift setting says: validate always reports it).
+ */
+static int drift_problems(const mig_engine *eng, const char *duplicates, char **out, mig_error *err)
+{
+    mig_drift d;
+    int rc = mig_drift_load(eng, &d, err);
+    if (rc != MIG_OK)
+        return rc;
+    mig_buf b = {0};
+    if (duplicates && *duplicates)
+        mig_buf_puts(&b, duplicates);
+    for (size_t i = 0; i < d.count; i++)
+        mig_buf_printf(&b, "%sschema drift: %s %s %s outside migrate", b.len ? "\n" : "",
+                       d.rows[i].kind, d.rows[i].name, d.rows[i].change);
+    mig_drift_free(&d);
+    if (!(*out = mig_buf_take(&b)))
+        return mig_fail_nomem(err);
+    return MIG_OK;
+}
 
 /* Check the folder against history; duplicates are listed with the other problems. */
 int mig_validate(const mig_engine *eng, const char *dir, const mig_policy *policy, mig_error *err)
@@ -25,8 +48,12 @@ int mig_validate(const mig_engine *eng, const char *dir, const mig_policy *polic
         rc = mig_history_load(eng, false, &snap.history, err);
     if (rc == MIG_OK)
         rc = mig_status_build(&snap.files, &snap.history, &snap.status, err);
+    char *extra = NULL;
     if (rc == MIG_OK)
-        rc = mig_status_check_policy(&snap.status, policy, duplicates, err);
+        rc = drift_problems(eng, duplicates, &extra, err);
+    if (rc == MIG_OK)
+        rc = mig_status_check_policy(&snap.status, policy, extra, err);
+    mig_free(extra);
     mig_free(duplicates);
     mig_snapshot_free(&snap);
     return rc;
@@ -35,6 +62,7 @@ int mig_validate(const mig_engine *eng, const char *dir, const mig_policy *polic
 typedef struct repair_state {
     mig_buf accepted, forgotten, cleared;
     int n_accepted, n_forgotten, n_cleared;
+    char *drifted; /* the objects that had drifted, now accepted, or NULL */
 } repair_state;
 
 /* Append a 'repair' row for row: with the file's checksum, or none to forget it. */
@@ -95,6 +123,15 @@ static int repair_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig
     int refused = check_forgets_some(&snap->status, err);
     if (refused != MIG_OK)
         return refused;
+    mig_drift d;
+    refused = mig_drift_load(eng, &d, err);
+    if (refused != MIG_OK)
+        return refused;
+    if (d.count && !(st->drifted = mig_drift_summary(&d, d.count))) {
+        mig_drift_free(&d);
+        return mig_fail_nomem(err);
+    }
+    mig_drift_free(&d);
     for (size_t i = 0; i < snap->status.count; i++) {
         const mig_status_row *row = &snap->status.rows[i];
         int rc = MIG_OK;
@@ -111,7 +148,8 @@ static int repair_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig
         if (rc != MIG_OK)
             return rc;
     }
-    return MIG_OK;
+    /* the live schema is the one the record now describes */
+    return mig_drift_record(eng, "repair", err);
 }
 
 /* Repair the record and describe what changed. */
@@ -134,6 +172,9 @@ int mig_repair(const mig_engine *eng, const char *dir, char **summary, mig_error
         if (st.n_cleared)
             mig_buf_printf(&out, "%scleared %d failed migration%s (%s)", out.len ? "; " : "",
                            st.n_cleared, st.n_cleared == 1 ? "" : "s", st.cleared.data);
+        if (st.drifted)
+            mig_buf_printf(&out, "%saccepted the live schema (%s)", out.len ? "; " : "",
+                           st.drifted);
         if (!out.len)
             mig_buf_puts(&out, "nothing to repair");
         if (!(*summary = mig_buf_take(&out)))
@@ -142,6 +183,7 @@ int mig_repair(const mig_engine *eng, const char *dir, char **summary, mig_error
     mig_buf_free(&st.accepted);
     mig_buf_free(&st.forgotten);
     mig_buf_free(&st.cleared);
+    mig_free(st.drifted);
     mig_snapshot_free(&snap);
     return rc;
 }
@@ -177,7 +219,9 @@ static int baseline_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, m
                         req->version, applied, applied == 1 ? "" : "s");
     mig_history_entry entry = {
         .version = req->version, .name = req->name, .direction = "baseline", .success = true};
-    return mig_history_append(eng, &entry, err);
+    int rc = mig_history_append(eng, &entry, err);
+    /* the schema the baseline stands for is the one drift is measured from */
+    return rc == MIG_OK ? mig_drift_record(eng, "baseline", err) : rc;
 }
 
 /* Declare the existing database to be at version. */

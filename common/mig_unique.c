@@ -7,6 +7,7 @@
 #include "mig_unique.h"
 
 #include "mig_alloc.h"
+#include "mig_drift.h"
 #include "mig_buf.h"
 #include "mig_sha256.h"
 #include "mig_vec.h"
@@ -711,6 +712,8 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
         rc = eng->savepoint(eng->handle, UNIQUE_SAVEPOINT, err);
     if (rc == MIG_OK) {
         rc = add_unique_index(&req, index, policy, result, err);
+        if (rc == MIG_OK) /* the new index is migrate's doing, not drift */
+            rc = mig_drift_record(eng, "add_unique", err);
         if (rc == MIG_OK)
             rc = eng->release(eng->handle, UNIQUE_SAVEPOINT, err);
         else

@@ -76,7 +76,7 @@ void _PG_init(void)
 /* The policy the settings describe now. */
 static mig_policy current_policy(void)
 {
-    mig_policy policy = {out_of_order_setting == 1, missing_setting == 1};
+    mig_policy policy = {out_of_order_setting == 1, missing_setting == 1, drift_setting};
     return policy;
 }
 
@@ -135,7 +135,7 @@ static Datum run_call(FunctionCallInfo fcinfo, const char *dir, mig_call call)
 Datum migrate_apply(PG_FUNCTION_ARGS)
 {
     char *dir = folder_arg(fcinfo, "migrate_apply");
-    mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
+    mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), 0, {false, false, 0}};
     if (PG_NARGS() > 2 && !PG_ARGISNULL(2)) {
         call.steps = PG_GETARG_INT32(2);
         if (call.steps < 1)
@@ -149,7 +149,7 @@ Datum migrate_apply(PG_FUNCTION_ARGS)
 Datum migrate_to(PG_FUNCTION_ARGS)
 {
     char *dir = folder_arg(fcinfo, "migrate_to");
-    mig_call call = {MIG_PLAN_TO, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
+    mig_call call = {MIG_PLAN_TO, pg_engine_text_arg(fcinfo, 1), 0, {false, false, 0}};
     if (!call.target)
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("migrate_to needs a target version")));
@@ -161,7 +161,7 @@ Datum migrate_rollback(PG_FUNCTION_ARGS)
 {
     char *dir = folder_arg(fcinfo, "migrate_rollback");
     int32 steps = PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_INT32(1) : 1;
-    mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false}};
+    mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false, 0}};
     if (steps < 0)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("migrate_rollback: steps must be a whole number, 0 or more")));
