@@ -20,6 +20,7 @@
  * script_record) in pg_privilege.c, and the catching of ERRORs in pg_call.c.
  */
 #include "pg_engine_internal.h"
+#include "pg_schema.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -540,5 +541,6 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         .progress = engine_progress,
         .record = pg_engine_record,
         .script_record = pg_engine_script_record,
+        .drift = pg_schema_drift(pe, schema),
     };
 }

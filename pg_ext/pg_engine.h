@@ -15,6 +15,7 @@
 #include "utils/resowner.h"
 
 #include "../common/mig_engine.h"
+#include "../common/mig_engine_drift.h"
 
 /* The advisory lock every apply takes before reading history: 'migrate' as a bigint. */
 #define MIG_PG_LOCK_KEY INT64CONST(30796665482998885)
@@ -35,6 +36,7 @@ typedef struct pg_engine {
     int depth;                                           /* savepoints opened and not yet closed */
     ResourceOwner owners[4]; /* the resource owner in force when each savepoint was opened */
     bool aborted; /* a script's ERROR was caught in the innermost savepoint: only rollback now */
+    mig_drift_ops drift_ops; /* schema drift, with this call's migrate_schema_history */
 } pg_engine;
 
 /*

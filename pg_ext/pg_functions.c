@@ -13,6 +13,7 @@
 #include "pg_engine.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_drift.h"
 #include "../common/mig_export.h"
 #include "../common/mig_help.h"
 #include "../common/mig_history.h"
@@ -39,9 +40,11 @@ PG_FUNCTION_INFO_V1(migrate_help);
 
 void _PG_init(void);
 
-/* migrate.out_of_order and migrate.missing: the settings SQLite sets with migrate_set(). */
+/* migrate.out_of_order, migrate.missing: the settings SQLite sets with migrate_set(). */
 static int out_of_order_setting = 0;
 static int missing_setting = 0;
+/* migrate.drift: what apply, migrate_to and rollback do when the schema drifted (mig_drift.h). */
+static int drift_setting = MIG_DRIFT_WARN;
 /* migrate.drop_history: whether DROP EXTENSION may drop a history of applied migrations. */
 static int drop_history_setting = 0;
 
@@ -49,6 +52,10 @@ static const struct config_enum_entry out_of_order_options[] = {
     {"error", 0, false}, {"allow", 1, false}, {NULL, 0, false}};
 static const struct config_enum_entry missing_options[] = {
     {"error", 0, false}, {"ignore", 1, false}, {NULL, 0, false}};
+static const struct config_enum_entry drift_options[] = {{"error", MIG_DRIFT_ERROR, false},
+                                                         {"warn", MIG_DRIFT_WARN, false},
+                                                         {"ignore", MIG_DRIFT_IGNORE, false},
+                                                         {NULL, 0, false}};
 static const struct config_enum_entry drop_history_options[] = {
     {"error", 0, false}, {"allow", 1, false}, {NULL, 0, false}};
 
@@ -65,6 +72,11 @@ void _PG_init(void)
                              "error (refuse) or ignore.",
                              NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL, NULL,
                              NULL);
+    DefineCustomEnumVariable("migrate.drift",
+                             "What apply, migrate_to and migrate_rollback do when the schema was "
+                             "changed outside migrate: error (refuse), warn (a NOTICE) or ignore.",
+                             NULL, &drift_setting, MIG_DRIFT_WARN, drift_options, PGC_USERSET, 0,
+                             NULL, NULL, NULL);
     DefineCustomEnumVariable("migrate.drop_history",
                              "Whether DROP EXTENSION migrate may drop a history that records "
                              "applied migrations: error (refuse) or allow.",

@@ -25,6 +25,7 @@
 
 static const char pg_history[] = "(" MIG_HISTORY_COLUMNS(PG_COLUMN, ", ") ")";
 static const char pg_scripts[] = "(" MIG_SCRIPTS_COLUMNS(PG_COLUMN, ", ") ")";
+static const char pg_schema_history[] = "(" MIG_SCHEMA_HISTORY_COLUMNS(PG_COLUMN, ", ") ")";
 
 /* The install script, read whole (the tests run from the top of the tree). */
 static char *read_install_script(void)
@@ -95,6 +96,17 @@ START_TEST(scripts_matches_install_script)
 }
 END_TEST
 
+/* So has migrate_schema_history. */
+START_TEST(schema_history_matches_install_script)
+{
+    char *script = read_install_script();
+    char *cols = install_columns(script, "migrate_schema_history");
+    ck_assert_str_eq(cols, pg_schema_history);
+    free(cols);
+    free(script);
+}
+END_TEST
+
 /* The INSERT list names every column of a row but the id, in order. */
 START_TEST(insert_list_is_every_row_column)
 {
@@ -110,6 +122,7 @@ Suite *catalog_suite(void)
     TCase *tc = tcase_create("tables");
     tcase_add_test(tc, history_matches_install_script);
     tcase_add_test(tc, scripts_matches_install_script);
+    tcase_add_test(tc, schema_history_matches_install_script);
     tcase_add_test(tc, insert_list_is_every_row_column);
     suite_add_tcase(s, tc);
     return s;
