@@ -3,9 +3,9 @@
 # migrate_validate, migrate_repair, migrate_baseline and the out_of_order / missing settings.
 
 # The tables the migrations made (not migrate's own), one per line.
-TABLES="SELECT name FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history' ORDER BY name;"
+TABLES="SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('migrate_history', 'migrate_schema_history') ORDER BY name;"
 # How many there are.
-COUNT_TABLES="SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history';"
+COUNT_TABLES="SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('migrate_history', 'migrate_schema_history');"
 
 # Four migrations in four layouts, each with a down script that drops its table.
 lc_four() {
@@ -726,9 +726,9 @@ SELECT migrate_set('out_of_order', NULL);
 SELECT migrate_set('missing');
 EOF
   expect_rc 1
-  expect_err "migrate_set: unknown setting \"nope\" (settings: out_of_order, missing)
-migrate_set: unknown setting \"\" (settings: out_of_order, missing)
-migrate_set: unknown setting \"nope\" (settings: out_of_order, missing)
+  expect_err "migrate_set: unknown setting \"nope\" (settings: out_of_order, missing, drift)
+migrate_set: unknown setting \"\" (settings: out_of_order, missing, drift)
+migrate_set: unknown setting \"nope\" (settings: out_of_order, missing, drift)
 migrate_set: out_of_order must be 'error' or 'allow', not 'Allow'
 migrate_set: out_of_order must be 'error' or 'allow', not 'ignore'
 migrate_set: out_of_order must be 'error' or 'allow', not ''
