@@ -56,7 +56,9 @@ SELECT count(*) AS drifted FROM migrate_drift();
 SET migrate.drift = off;
 
 -- migrate_add_unique records the index it made: no drift.
-SELECT migrate_add_unique('t_drift.people', 'email') IS NOT NULL AS added;
+SET search_path = t_drift, public;
+SELECT migrate_add_unique('people', 'email') IS NOT NULL AS added;
+RESET search_path;
 SELECT count(*) AS drifted FROM migrate_drift();
 SELECT migrate_to(:'dir', '0') AS reverted;
 SELECT count(*) AS drifted FROM migrate_drift();
