@@ -63,8 +63,8 @@ expect_same "the description under another search_path" "$WORK/schema.src" "$WOR
 
 q -d "$SRC" -c "ALTER SCHEMA app OWNER TO drift_owner; ALTER TABLE app.users OWNER TO drift_owner;
 ALTER FUNCTION app.touch() OWNER TO drift_owner; ALTER TYPE app.mood OWNER TO drift_owner;
-VACUUM FULL app.users; ANALYZE; SELECT nextval('app.tickets');
-INSERT INTO app.users (email) VALUES ('a@b');" >/dev/null ||
+SELECT nextval('app.tickets'); INSERT INTO app.users (email) VALUES ('a@b');" -c 'VACUUM FULL app.users' \
+  -c 'ANALYZE' >/dev/null ||
   fail "could not change owners, vacuum, analyze, move a sequence and insert"
 q -d "$SRC" -c 'SELECT migrate_schema()' >"$WORK/schema.owner"
 expect_same "the description after owners, VACUUM FULL, ANALYZE, nextval" \
@@ -78,7 +78,7 @@ pg_restore --exit-on-error -d "$DST" "$WORK/src.dump" 2>"$WORK/restore.err" ||
   fail "pg_restore failed: $(cat "$WORK/restore.err")"
 q -d "$DST" -c 'SELECT migrate_schema()' >"$WORK/schema.dst"
 expect_same "the description after pg_dump and pg_restore" "$WORK/schema.src" "$WORK/schema.dst"
-expect_eq "migrate_drift on the restored database" "0|2" \
+expect_eq "migrate_drift on the restored database" "0|1" \
   "$(q -d "$DST" -F'|' -c 'SELECT (SELECT count(*) FROM migrate_drift()), (SELECT count(*) FROM migrate_schema_history)')"
 
 # a deploy role sees drift, and is refused under drift = error
