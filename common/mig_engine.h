@@ -36,6 +36,7 @@ typedef struct mig_engine_hooks mig_engine_hooks;   /* mig_engine_hooks.h */
 typedef struct mig_engine_unique mig_engine_unique; /* mig_engine_unique.h */
 typedef struct mig_engine_notx mig_engine_notx;     /* mig_engine_notx.h */
 typedef struct mig_engine_export mig_engine_export; /* mig_engine_export.h */
+typedef struct mig_engine_drift mig_engine_drift;   /* mig_engine_drift.h */
 
 typedef struct mig_engine {
     void *handle;               /* the engine's state: the h of every hook */
@@ -67,6 +68,7 @@ typedef struct mig_engine {
     const mig_engine_unique *unique; /* migrate_add_unique, migrate_duplicates */
     const mig_engine_notx *notx;     /* no-transaction migrations run from a call */
     const mig_engine_export *export; /* migrate_script */
+    const mig_engine_drift *drift;   /* migrate_schema, migrate_drift, fingerprints */
 } mig_engine;
 
 /* Put the engine's allocator in force for a call; returns the one to give back on leaving. */

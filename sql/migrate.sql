@@ -27,6 +27,22 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_history_id_seq',
 COMMENT ON COLUMN @extschema@.migrate_history.completed_statements IS
     'For a failed no-transaction migration: how many of its statements completed';
 
+-- The schema after each call that changed it through migrate (migrate_drift compares the live
+-- schema with the newest row): written by the extension alone, as its owner.
+CREATE TABLE @extschema@.migrate_schema_history (
+    id          bigserial PRIMARY KEY,
+    history_id  bigint,
+    operation   text NOT NULL,
+    fingerprint text NOT NULL,
+    description text NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    recorded_by text
+);
+COMMENT ON TABLE @extschema@.migrate_schema_history IS
+    'The schema''s description and fingerprint after every call that changed it through migrate';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_schema_history', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_schema_history_id_seq', '');
+
 -- Migrations kept in the database, for servers where no folder can be put: every function
 -- that takes dir reads this table when dir is NULL.
 CREATE TABLE @extschema@.migrate_scripts (
@@ -254,14 +270,15 @@ BEGIN
         EXECUTE format('GRANT USAGE ON SCHEMA %s TO %I', '@extschema@', role);
     END IF;
     EXECUTE format('GRANT SELECT ON @extschema@.migrate_history, @extschema@.migrations_status, '
-                   '@extschema@.migrate_scripts TO %I', role);
+                   '@extschema@.migrate_scripts, @extschema@.migrate_schema_history TO %I', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrations_status(), '
                    '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
-                   '@extschema@.migrate_validate(text), @extschema@.migrate_duplicates(text, text) '
-                   'TO %I', role);
+                   '@extschema@.migrate_validate(text), @extschema@.migrate_duplicates(text, text), '
+                   '@extschema@.migrate_schema(), @extschema@.migrate_drift() TO %I', role);
     IF kind = 'monitor' THEN
         RETURN format('granted monitor to %I: migrations_status, migrate_plan, migrate_validate, '
-                      'migrate_duplicates (on tables it may read) and reading migrate_history; '
+                      'migrate_duplicates (on tables it may read), migrate_schema, migrate_drift '
+                      'and reading migrate_history; '
                       'reading a migrations folder also needs GRANT pg_read_server_files TO %I',
                       role, role);
     END IF;
@@ -275,9 +292,9 @@ BEGIN
                    '@extschema@.migrate_init() TO %I',
                    role);
     RETURN format('granted deploy to %I: applying, reverting, migrate_script, migrate_add_unique, '
-                  'migrate_duplicates, writing migrate_scripts; reading a migrations folder also '
-                  'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
-                  'are granted on their own', role, role);
+                  'migrate_duplicates, migrate_schema, migrate_drift, writing migrate_scripts; '
+                  'reading a migrations folder also needs GRANT pg_read_server_files TO %I; '
+                  'migrate_repair and migrate_baseline are granted on their own', role, role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.migrate_grant(name, text) IS
@@ -294,7 +311,8 @@ BEGIN
         RAISE EXCEPTION 'migrate_revoke needs a role' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     EXECUTE format('REVOKE SELECT, INSERT ON @extschema@.migrate_history, '
-                   '@extschema@.migrations_status, @extschema@.migrate_scripts FROM %I', role);
+                   '@extschema@.migrations_status, @extschema@.migrate_scripts, '
+                   '@extschema@.migrate_schema_history FROM %I', role);
     EXECUTE format('REVOKE EXECUTE ON FUNCTION @extschema@.migrations_status(), '
                    '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
                    '@extschema@.migrate_validate(text), @extschema@.migrate_apply(text, text, integer), '
@@ -303,7 +321,8 @@ BEGIN
                    '@extschema@.migrate_script_guard(text, text), '
                    '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
                    '@extschema@.migrate_add_unique(text, text, text, text), '
-                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init() FROM %I',
+                   '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init(), '
+                   '@extschema@.migrate_schema(), @extschema@.migrate_drift() FROM %I',
                    role);
     IF '@extschema@' <> 'public' THEN
         EXECUTE format('REVOKE USAGE ON SCHEMA %s FROM %I', '@extschema@', role);
@@ -320,6 +339,20 @@ AS 'MODULE_PATHNAME', 'migrate_new'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_new(text, text, text) IS
     'Create the files of a new migration named with the current UTC time, in the folder''s layout; returns their paths';
+
+CREATE FUNCTION @extschema@.migrate_schema()
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_schema'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_schema() IS
+    'The canonical description of the schema: one line per object (kind, name, definition), sorted';
+
+CREATE FUNCTION @extschema@.migrate_drift()
+RETURNS TABLE (kind text, name text, change text, recorded text, live text)
+AS 'MODULE_PATHNAME', 'migrate_drift'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_drift() IS
+    'The objects added, removed or changed outside migrate since its last call recorded the schema; empty when in sync';
 
 CREATE FUNCTION @extschema@.migrate_help()
 RETURNS TABLE (name text, arguments text, returns text, description text, engines text)
@@ -352,3 +385,5 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_new(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_grant(name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_revoke(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_schema() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_drift() FROM PUBLIC;

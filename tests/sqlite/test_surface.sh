@@ -10,11 +10,13 @@ migrate_init
 migrate_new
 migrate_repair
 migrate_rollback
+migrate_schema
 migrate_set
 migrate_to
 migrate_validate
 migrate_version"
-EXPECTED_MODULES="migrate_duplicates
+EXPECTED_MODULES="migrate_drift
+migrate_duplicates
 migrate_help
 migrate_plan
 migrate_push
@@ -35,7 +37,7 @@ SELECT count(*), count(DISTINCT name), min(length(description)) > 10 FROM migrat
 SELECT group_concat(engines, ',') FROM (SELECT DISTINCT engines FROM migrate_help() ORDER BY 1);
 CREATE VIEW v AS SELECT name FROM migrate_help() WHERE name = 'migrate_apply';
 SELECT * FROM v;"
-  expect_ok "21|21|1
+  expect_ok "23|23|1
 both,postgresql,sqlite
 migrate_apply"
 }

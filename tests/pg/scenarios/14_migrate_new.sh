@@ -49,7 +49,7 @@ for r in "$DEPLOY" "$ROLE"; do
   [ "$r" = "$ROLE" ] && pg_q -d "$DB" -c "REVOKE EXECUTE ON FUNCTION migrate_new(text, text, text) FROM $ROLE"
   OUT=$(psql -X -q -At -d "$DB" -U "$r" -c "SELECT migrate_new(NULL, 'x')" 2>&1)
   expect_line "migrate_new as $r" "permission denied for function migrate_new" "$OUT"
-  expect_eq "migrate_help as $r" "19" \
+  expect_eq "migrate_help as $r" "21" \
     "$(psql -X -q -At -d "$DB" -U "$r" -c "SELECT count(*) FROM migrate_help() WHERE engines <> 'sqlite'" 2>&1)"
   expect_eq "migrate_version as $r" "$(pg_q -d "$DB" -c "SELECT extversion FROM pg_extension WHERE extname = 'migrate'")" \
     "$(psql -X -q -At -d "$DB" -U "$r" -c "SELECT migrate_version()" 2>&1)"
