@@ -403,10 +403,8 @@ int mig_drift_record(const mig_engine *eng, const char *operation, mig_error *er
     const char *params[5] = {operation, hex, description, at, by};
     if (!at || !sql)
         rc = mig_fail_nomem(err);
-    else if (eng->record)
+    else /* with the rights writing history needs, as migrate_history's rows are */
         rc = eng->record(eng->handle, sql, 5, params, err);
-    else
-        rc = eng->query(eng->handle, sql, 5, params, NULL, NULL, err);
     mig_free(newest);
     mig_free(sql);
     mig_free(at);
