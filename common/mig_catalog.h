@@ -1,6 +1,7 @@
 /*
  * The tables migrate keeps in the database, defined once: migrate_history (the append-only
- * record) and migrate_scripts (migrations kept in the database).
+ * record), migrate_scripts (migrations kept in the database) and migrate_schema_history (the
+ * fingerprint of the schema after each call that changed it, mig_drift.h).
  *
  * Each list calls X(name, KIND, constraints) for every column, with SEP between two columns, so
  * that an engine renders the same columns at compile time with its own type names:
@@ -41,10 +42,26 @@
     SEP X(name, TEXT, " NOT NULL DEFAULT ''") SEP X(up_sql, TEXT, " NOT NULL") SEP X(down_sql,     \
                                                                                      TEXT, "")
 
+/*
+ * migrate_schema_history: one row per call that changed the schema through migrate. history_id
+ * is the newest migrate_history row when it was written (NULL: none), operation the call that
+ * wrote it, fingerprint the SHA-256 of description, the schema as migrate_schema() describes it.
+ */
+#define MIG_SCHEMA_HISTORY_ROW_COLUMNS(X, SEP)                                                     \
+    X(history_id, BIGINT, "")                                                                      \
+    SEP X(operation, TEXT, " NOT NULL") SEP X(fingerprint, TEXT, " NOT NULL") SEP X(               \
+        description, TEXT, " NOT NULL") SEP                                                        \
+    X(recorded_at, TIME, " NOT NULL") SEP                                                          \
+    X(recorded_by, TEXT, "")
+
+#define MIG_SCHEMA_HISTORY_COLUMNS(X, SEP) X(id, ID, "") SEP MIG_SCHEMA_HISTORY_ROW_COLUMNS(X, SEP)
+
 /* A column's name, for lists of names. */
 #define MIG_COLUMN_NAME(name, kind, constraints) #name
 
 /* The columns a new history row is given, comma-separated. */
 #define MIG_HISTORY_INSERT_LIST MIG_HISTORY_ROW_COLUMNS(MIG_COLUMN_NAME, ", ")
+/* The columns a new migrate_schema_history row is given. */
+#define MIG_SCHEMA_HISTORY_INSERT_LIST MIG_SCHEMA_HISTORY_ROW_COLUMNS(MIG_COLUMN_NAME, ", ")
 
 #endif

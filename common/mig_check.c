@@ -8,8 +8,11 @@
  */
 #include "mig_check.h"
 
+#include "mig_drift.h"
+
 #include "mig_alloc.h"
 #include "mig_buf.h"
+#include "mig_engine_drift.h"
 #include "mig_engine_rehearse.h"
 #include "mig_run.h"
 #include "mig_unique.h"
@@ -268,6 +271,9 @@ int mig_check(const mig_engine *eng, const mig_source *src, const char *target,
     rc = eng->lock(eng->handle, err); /* the same lock the real run takes, before reading */
     if (rc == MIG_OK && eng->rehearse->begin)
         rc = eng->rehearse->begin(eng->handle, err);
+    /* refused under drift = error as migrate_apply would be; under warn, said the same way */
+    if (rc == MIG_OK && mig_engine_has_drift(eng))
+        rc = mig_drift_check(eng, policy->drift, err);
     bool loaded = false;
     if (rc == MIG_OK)
         loaded = (rc = mig_plan_load_rehearsal(eng, src, &call, &snap, err)) == MIG_OK;

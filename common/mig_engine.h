@@ -38,6 +38,7 @@ typedef struct mig_engine_notx mig_engine_notx;         /* mig_engine_notx.h */
 typedef struct mig_engine_export mig_engine_export;     /* mig_engine_export.h */
 typedef struct mig_engine_columns mig_engine_columns;   /* mig_engine_columns.h */
 typedef struct mig_engine_rehearse mig_engine_rehearse; /* mig_engine_rehearse.h */
+typedef struct mig_engine_drift mig_engine_drift;       /* mig_engine_drift.h */
 
 typedef struct mig_engine {
     void *handle;               /* the engine's state: the h of every hook */
@@ -71,6 +72,7 @@ typedef struct mig_engine {
     const mig_engine_export *export;     /* migrate_script */
     const mig_engine_columns *columns;   /* migrate_nulls, migrate_set_not_null, migrate_rebuild */
     const mig_engine_rehearse *rehearse; /* migrate_check */
+    const mig_engine_drift *drift;       /* migrate_schema, migrate_drift, fingerprints */
 } mig_engine;
 
 /* Put the engine's allocator in force for a call; returns the one to give back on leaving. */

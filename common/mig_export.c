@@ -171,7 +171,7 @@ int mig_export(const mig_engine *eng, const mig_source *src, const char *target,
     if (!mig_engine_has_export(eng))
         return mig_fail(err, MIG_ERR_STATE, "migrate_script is not available on this engine");
     mig_snapshot snap;
-    mig_call call = {MIG_PLAN_APPLY, target, 0, policy ? *policy : (mig_policy){false, false}};
+    mig_call call = {MIG_PLAN_APPLY, target, 0, policy ? *policy : (mig_policy){false, false, 0}};
     int rc = mig_target_check(target, err);
     memset(&snap, 0, sizeof snap);
     if (rc == MIG_OK)

@@ -74,11 +74,20 @@ static const mig_help_entry entries[] = {
      "The folder as INSERT statements into migrate_scripts, for psql on a client whose server "
      "cannot read the folder",
      MIG_HELP_SQLITE},
+    {"migrate_schema", "", "text",
+     "The canonical description of the schema: one line per object (kind, name, definition), "
+     "sorted",
+     MIG_HELP_BOTH},
+    {"migrate_drift", "", "table (kind, name, change, recorded, live)",
+     "The objects added, removed or changed outside migrate since its last call recorded the "
+     "schema; empty when in sync",
+     MIG_HELP_BOTH},
     {"migrate_version", "", "text", "The release of the loaded module", MIG_HELP_BOTH},
     {"migrate_help", "", "table (name, arguments, returns, description, engines)",
      "Every function of migrate: its arguments, what it returns, what it does", MIG_HELP_BOTH},
     {"migrate_set", "name [, value]", "text",
-     "A setting of this connection (out_of_order, missing); PostgreSQL: SET migrate.<name>",
+     "A setting of this connection (out_of_order, missing, drift); PostgreSQL: SET "
+     "migrate.<name>",
      MIG_HELP_SQLITE},
     {"migrate_grant", "role [, kind]", "text",
      "Grant a role what it needs to deploy (kind 'deploy') or to watch (kind 'monitor')",

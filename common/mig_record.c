@@ -9,9 +9,33 @@
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
+#include "mig_drift.h"
+#include "mig_engine_drift.h"
 #include "mig_version.h"
 
 #include <string.h>
+
+/*
+ * The problems validate lists besides the migrations': duplicate versions, then one line per
+ * object that drifted (whatever the drift setting says: validate always reports it).
+ */
+static int drift_problems(const mig_engine *eng, const char *duplicates, char **out, mig_error *err)
+{
+    mig_drift d;
+    int rc = mig_drift_load(eng, &d, err);
+    if (rc != MIG_OK)
+        return rc;
+    mig_buf b = {0};
+    if (duplicates && *duplicates)
+        mig_buf_puts(&b, duplicates);
+    for (size_t i = 0; i < d.count; i++)
+        mig_buf_printf(&b, "%sschema drift: %s %s %s outside migrate", b.len ? "\n" : "",
+                       d.rows[i].kind, d.rows[i].name, d.rows[i].change);
+    mig_drift_free(&d);
+    if (!(*out = mig_buf_take(&b)))
+        return mig_fail_nomem(err);
+    return MIG_OK;
+}
 
 /* Check the folder against history; duplicates are listed with the other problems. */
 int mig_validate(const mig_engine *eng, const mig_source *src, const mig_policy *policy,
@@ -26,8 +50,12 @@ int mig_validate(const mig_engine *eng, const mig_source *src, const mig_policy 
         rc = mig_history_load(eng, false, &snap.history, err);
     if (rc == MIG_OK)
         rc = mig_status_build(&snap.files, &snap.history, &snap.status, err);
+    char *extra = NULL;
+    if (rc == MIG_OK && mig_engine_has_drift(eng))
+        rc = drift_problems(eng, duplicates, &extra, err);
     if (rc == MIG_OK)
-        rc = mig_status_check_policy(&snap.status, policy, duplicates, err);
+        rc = mig_status_check_policy(&snap.status, policy, extra ? extra : duplicates, err);
+    mig_free(extra);
     mig_free(duplicates);
     mig_snapshot_free(&snap);
     return rc;
@@ -36,6 +64,8 @@ int mig_validate(const mig_engine *eng, const mig_source *src, const mig_policy 
 typedef struct repair_state {
     mig_buf accepted, forgotten, cleared;
     int n_accepted, n_forgotten, n_cleared;
+    bool drift;    /* the engine has the drift capability (tested once, in mig_repair) */
+    char *drifted; /* the objects that had drifted, now accepted, or NULL */
 } repair_state;
 
 /* Append a 'repair' row for row: with the file's checksum, or none to forget it. */
@@ -96,6 +126,17 @@ static int repair_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig
     int refused = check_forgets_some(&snap->status, err);
     if (refused != MIG_OK)
         return refused;
+    if (st->drift) {
+        mig_drift d;
+        refused = mig_drift_load(eng, &d, err);
+        if (refused != MIG_OK)
+            return refused;
+        if (d.count && !(st->drifted = mig_drift_summary(&d, d.count))) {
+            mig_drift_free(&d);
+            return mig_fail_nomem(err);
+        }
+        mig_drift_free(&d);
+    }
     for (size_t i = 0; i < snap->status.count; i++) {
         const mig_status_row *row = &snap->status.rows[i];
         int rc = MIG_OK;
@@ -112,7 +153,8 @@ static int repair_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig
         if (rc != MIG_OK)
             return rc;
     }
-    return MIG_OK;
+    /* the live schema is the one the record now describes */
+    return st->drift ? mig_drift_record(eng, "repair", err) : MIG_OK;
 }
 
 /* Repair the record and describe what changed. */
@@ -123,6 +165,7 @@ int mig_repair(const mig_engine *eng, const mig_source *src, char **summary, mig
     memset(&snap, 0, sizeof snap);
     repair_state st;
     memset(&st, 0, sizeof st);
+    st.drift = mig_engine_has_drift(eng);
     int rc = mig_in_call(eng, src, &snap, repair_body, &st, err);
     if (rc == MIG_OK) {
         mig_buf out = {0};
@@ -135,6 +178,9 @@ int mig_repair(const mig_engine *eng, const mig_source *src, char **summary, mig
         if (st.n_cleared)
             mig_buf_printf(&out, "%scleared %d failed migration%s (%s)", out.len ? "; " : "",
                            st.n_cleared, st.n_cleared == 1 ? "" : "s", st.cleared.data);
+        if (st.drifted)
+            mig_buf_printf(&out, "%saccepted the live schema (%s)", out.len ? "; " : "",
+                           st.drifted);
         if (!out.len)
             mig_buf_puts(&out, "nothing to repair");
         if (!(*summary = mig_buf_take(&out)))
@@ -143,6 +189,7 @@ int mig_repair(const mig_engine *eng, const mig_source *src, char **summary, mig
     mig_buf_free(&st.accepted);
     mig_buf_free(&st.forgotten);
     mig_buf_free(&st.cleared);
+    mig_free(st.drifted);
     mig_snapshot_free(&snap);
     return rc;
 }
@@ -150,6 +197,7 @@ int mig_repair(const mig_engine *eng, const mig_source *src, char **summary, mig
 typedef struct baseline_request {
     const char *version;
     const char *name;
+    bool drift; /* the engine has the drift capability (tested once, in mig_baseline) */
 } baseline_request;
 
 /* Record the baseline unless the history already has applied migrations. */
@@ -178,7 +226,9 @@ static int baseline_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, m
                         req->version, applied, applied == 1 ? "" : "s");
     mig_history_entry entry = {
         .version = req->version, .name = req->name, .direction = "baseline", .success = true};
-    return mig_history_append(eng, &entry, err);
+    int rc = mig_history_append(eng, &entry, err);
+    /* the schema the baseline stands for is the one drift is measured from */
+    return rc == MIG_OK && req->drift ? mig_drift_record(eng, "baseline", err) : rc;
 }
 
 /* Declare the existing database to be at version. */
@@ -191,7 +241,7 @@ int mig_baseline(const mig_engine *eng, const char *version, const char *name, m
                         "baseline version \"%s\" is not a version (expected digits joined by "
                         "'.', '_' or '-', such as 20240101 or 2.15.0)",
                         version);
-    baseline_request req = {version, name && *name ? name : "baseline"};
+    baseline_request req = {version, name && *name ? name : "baseline", mig_engine_has_drift(eng)};
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
     mig_source none = mig_source_none();

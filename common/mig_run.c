@@ -9,6 +9,8 @@
 #include "mig_run.h"
 
 #include "mig_alloc.h"
+#include "mig_drift.h"
+#include "mig_engine_drift.h"
 #include "mig_engine_hooks.h"
 #include "mig_engine_notx.h"
 #include "mig_position.h"
@@ -334,7 +336,16 @@ typedef struct run_state {
     int *count;
     long outside; /* index of a no-transaction step to run after this segment commits, or -1 */
     int total;    /* steps of the whole call: those run before this segment and its plan */
+    bool drift;   /* the engine has the drift capability (tested once, in mig_run) */
+    bool looked;  /* the drift setting was consulted (by the call's first transaction) */
+    bool changed; /* a no-transaction step ran since the last fingerprint was recorded */
 } run_state;
+
+/* The name migrate_schema_history gives the call that recorded a fingerprint. */
+static const char *operation_name(mig_plan_kind kind)
+{
+    return kind == MIG_PLAN_APPLY ? "apply" : kind == MIG_PLAN_TO ? "to" : "rollback";
+}
 
 /*
  * The body of apply, to and rollback: plan, check every script, run the steps of this
@@ -350,6 +361,11 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
         rc = check_outside_steps(eng, &snap->plan, err);
     if (rc == MIG_OK)
         rc = check_scripts(eng, &snap->plan, false, err);
+    /* before anything runs: is the schema as migrate left it? */
+    if (rc == MIG_OK && st->drift && !st->looked) {
+        rc = mig_drift_check(eng, st->call->policy.drift, err);
+        st->looked = true;
+    }
     size_t ran = 0;
     st->total = *st->count + (int)snap->plan.count;
     for (size_t i = 0; rc == MIG_OK && i < snap->plan.count; i++) {
@@ -370,6 +386,11 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
     }
     if (rc == MIG_OK && ran)
         rc = mig_engine_steps_end(eng, err);
+    /* the schema after this transaction's steps, or after a no-transaction step before them */
+    if (rc == MIG_OK && st->drift && (ran || st->changed)) {
+        rc = mig_drift_record(eng, operation_name(st->call->kind), err);
+        st->changed = false;
+    }
     return rc;
 }
 
@@ -486,16 +507,19 @@ int mig_run(const mig_engine *eng, const mig_source *src, const mig_call *call, 
     mig_snapshot snap;
     memset(&snap, 0, sizeof snap);
     int rc = mig_call_args_check(call->kind, call->target, call->steps, err);
+    run_state st = {call, count, -1, 0, mig_engine_has_drift(eng), false, false};
     while (rc == MIG_OK) {
-        run_state st = {call, count, -1, 0};
+        st.outside = -1;
         rc = mig_in_call(eng, src, &snap, run_body, &st, err);
         if (rc != MIG_OK || st.outside < 0)
             break;
         /* what came before has committed; this one runs alone */
         announce_step(eng, &snap.plan.steps[st.outside], *count + 1, st.total);
         rc = run_outside(eng, &snap.plan.steps[st.outside], err);
-        if (rc == MIG_OK)
+        if (rc == MIG_OK) {
             (*count)++;
+            st.changed = true;
+        }
         /* the rest is planned anew under the lock taken again, from the files as they are then */
         mig_snapshot_free(&snap);
     }

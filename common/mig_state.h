@@ -53,6 +53,7 @@ void mig_status_free(mig_status *status);
 typedef struct mig_policy {
     bool allow_out_of_order; /* out_of_order = allow: apply older pending migrations */
     bool ignore_missing;     /* missing = ignore: applied migrations whose file is gone */
+    int drift;               /* drift: a mig_drift_mode (mig_drift.h); 0 is warn, the default */
 } mig_policy;
 
 /*

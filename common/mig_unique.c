@@ -8,6 +8,8 @@
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
+#include "mig_drift.h"
+#include "mig_engine_drift.h"
 #include "mig_sha256.h"
 #include "mig_vec.h"
 
@@ -719,6 +721,7 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
                    const char *index_name, const char *on_duplicate, char **result, mig_error *err)
 {
     *result = NULL;
+    bool drift = mig_engine_has_drift(eng);
     mig_on_duplicate policy;
     int rc = mig_unique_on_duplicate(on_duplicate, &policy, err);
     if (rc != MIG_OK)
@@ -736,6 +739,8 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
         rc = eng->savepoint(eng->handle, UNIQUE_SAVEPOINT, err);
     if (rc == MIG_OK) {
         rc = add_unique_index(&req, index, policy, result, err);
+        if (rc == MIG_OK && drift) /* the new index is migrate's doing, not drift */
+            rc = mig_drift_record(eng, "add_unique", err);
         if (rc == MIG_OK)
             rc = eng->release(eng->handle, UNIQUE_SAVEPOINT, err);
         else

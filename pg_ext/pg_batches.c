@@ -77,7 +77,7 @@ static int run_batch(FunctionCallInfo fcinfo, mig_source src, const char *target
 {
     ErrorContextCallback frame = {error_context_stack, batches_context, at};
     error_context_stack = &frame;
-    mig_call call = {MIG_PLAN_APPLY, target, size, {false, false}};
+    mig_call call = {MIG_PLAN_APPLY, target, size, {false, false, 0}};
     int applied = pg_run_call(fcinfo, src, call);
     error_context_stack = frame.previous;
     return applied;

@@ -20,6 +20,7 @@
  * script_record) in pg_privilege.c, and the catching of ERRORs in pg_call.c.
  */
 #include "pg_engine_internal.h"
+#include "pg_schema.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
@@ -687,5 +688,6 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
         .notx = NULL, /* a function always runs inside a transaction */
         .export = &pe->export,
         .rehearse = &pg_rehearse,
+        .drift = pg_schema_drift(pe, schema),
     };
 }

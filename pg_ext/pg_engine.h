@@ -15,6 +15,7 @@
 #include "utils/resowner.h"
 
 #include "../common/mig_engine.h"
+#include "../common/mig_engine_drift.h"
 #include "../common/mig_engine_export.h"
 #include "../common/mig_state.h"
 
@@ -48,6 +49,7 @@ typedef struct pg_engine {
     bool aborted; /* a script's ERROR was caught in the innermost savepoint: only rollback now */
     mig_allocator alloc;      /* the core's allocator: palloc in cxt */
     mig_engine_export export; /* migrate_script's: its dialect names the extension's schema */
+    mig_engine_drift drift;   /* schema drift, with this call's migrate_schema_history */
     struct HTAB *parsed;      /* scripts check_script parsed, by address (pg_engine_keep_parse) */
     bool lock_timed_out;      /* a script's statement gave up waiting, by migrate.lock_timeout */
     char *progress;           /* the last progress message: the migration running now */

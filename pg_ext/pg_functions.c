@@ -14,6 +14,7 @@
 #include "pg_functions.h"
 
 #include "../common/mig_alloc.h"
+#include "../common/mig_drift.h"
 #include "../common/mig_export.h"
 #include "../common/mig_help.h"
 #include "../common/mig_history.h"
@@ -40,9 +41,11 @@ PG_FUNCTION_INFO_V1(migrate_help);
 
 void _PG_init(void);
 
-/* migrate.out_of_order and migrate.missing: the settings SQLite sets with migrate_set(). */
+/* migrate.out_of_order, migrate.missing: the settings SQLite sets with migrate_set(). */
 static int out_of_order_setting = 0;
 static int missing_setting = 0;
+/* migrate.drift: what apply, migrate_to and rollback do when the schema drifted (mig_drift.h). */
+static int drift_setting = MIG_DRIFT_WARN;
 /* migrate.drop_history: whether DROP EXTENSION may drop a history of applied migrations. */
 static int drop_history_setting = 0;
 
@@ -50,6 +53,10 @@ static const struct config_enum_entry out_of_order_options[] = {
     {"error", 0, false}, {"allow", 1, false}, {NULL, 0, false}};
 static const struct config_enum_entry missing_options[] = {
     {"error", 0, false}, {"ignore", 1, false}, {NULL, 0, false}};
+static const struct config_enum_entry drift_options[] = {{"error", MIG_DRIFT_ERROR, false},
+                                                         {"warn", MIG_DRIFT_WARN, false},
+                                                         {"ignore", MIG_DRIFT_IGNORE, false},
+                                                         {NULL, 0, false}};
 static const struct config_enum_entry drop_history_options[] = {
     {"error", 0, false}, {"allow", 1, false}, {NULL, 0, false}};
 
@@ -66,6 +73,11 @@ void _PG_init(void)
                              "error (refuse) or ignore.",
                              NULL, &missing_setting, 0, missing_options, PGC_USERSET, 0, NULL, NULL,
                              NULL);
+    DefineCustomEnumVariable("migrate.drift",
+                             "What apply, migrate_to and migrate_rollback do when the schema was "
+                             "changed outside migrate: error (refuse), warn (a NOTICE) or ignore.",
+                             NULL, &drift_setting, MIG_DRIFT_WARN, drift_options, PGC_USERSET, 0,
+                             NULL, NULL, NULL);
     DefineCustomEnumVariable("migrate.drop_history",
                              "Whether DROP EXTENSION migrate may drop a history that records "
                              "applied migrations: error (refuse) or allow.",
@@ -94,7 +106,7 @@ void _PG_init(void)
 /* The policy the settings describe now. */
 static mig_policy current_policy(void)
 {
-    mig_policy policy = {out_of_order_setting == 1, missing_setting == 1};
+    mig_policy policy = {out_of_order_setting == 1, missing_setting == 1, drift_setting};
     return policy;
 }
 
@@ -165,7 +177,7 @@ Datum migrate_apply(PG_FUNCTION_ARGS)
 {
     mig_source src = pg_source_arg(fcinfo, "migrate_apply");
     long count = PG_NARGS() > 2 && !PG_ARGISNULL(2) ? PG_GETARG_INT32(2) : MIG_STEPS_ALL;
-    mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), count, {false, false}};
+    mig_call call = {MIG_PLAN_APPLY, pg_engine_text_arg(fcinfo, 1), count, {false, false, 0}};
     return run_call(fcinfo, src, call);
 }
 
@@ -173,7 +185,7 @@ Datum migrate_apply(PG_FUNCTION_ARGS)
 Datum migrate_to(PG_FUNCTION_ARGS)
 {
     mig_source src = pg_source_arg(fcinfo, "migrate_to");
-    mig_call call = {MIG_PLAN_TO, pg_engine_text_arg(fcinfo, 1), 0, {false, false}};
+    mig_call call = {MIG_PLAN_TO, pg_engine_text_arg(fcinfo, 1), 0, {false, false, 0}};
     return run_call(fcinfo, src, call);
 }
 
@@ -182,7 +194,7 @@ Datum migrate_rollback(PG_FUNCTION_ARGS)
 {
     mig_source src = pg_source_arg(fcinfo, "migrate_rollback");
     int32 steps = PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_INT32(1) : 1;
-    mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false}};
+    mig_call call = {MIG_PLAN_ROLLBACK, NULL, steps, {false, false, 0}};
     return run_call(fcinfo, src, call);
 }
 

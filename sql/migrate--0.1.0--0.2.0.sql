@@ -102,6 +102,32 @@ CREATE EVENT TRIGGER migrate_guard_drop ON ddl_command_start
 COMMENT ON EVENT TRIGGER migrate_guard_drop IS
     'Refuses to drop the extension, and with it migrate_history, while history records applied migrations';
 
+-- The schema after each call that changed it through migrate (migrate_drift compares the live
+-- schema with the newest row): written by the extension alone, as its owner.
+CREATE TABLE @extschema@.migrate_schema_history (
+    id          bigserial PRIMARY KEY,
+    history_id  bigint,
+    operation   text NOT NULL,
+    fingerprint text NOT NULL,
+    description text NOT NULL,
+    recorded_at timestamptz NOT NULL,
+    recorded_by text
+);
+COMMENT ON TABLE @extschema@.migrate_schema_history IS
+    'The schema''s description and fingerprint after every call that changed it through migrate';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_schema_history', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.migrate_schema_history_id_seq', '');
+-- Every changing call writes a description of some hundred kB: lz4, where the server was built
+-- with it, compresses it several times faster than the default pglz.
+DO $$
+BEGIN
+    IF 'lz4' OPERATOR(pg_catalog.=) ANY ((SELECT s.enumvals FROM pg_catalog.pg_settings s
+            WHERE s.name OPERATOR(pg_catalog.=) 'default_toast_compression')::pg_catalog.text[]) THEN
+        ALTER TABLE @extschema@.migrate_schema_history ALTER COLUMN description SET COMPRESSION lz4;
+    END IF;
+END
+$$;
+
 -- The secret behind migrate_script's record tokens (see migrate_record): no role but the
 -- extension's owner reads it, and it is never dumped (a restored database makes its own).
 CREATE TABLE @extschema@.migrate_key (key text NOT NULL);
@@ -136,14 +162,16 @@ BEGIN
         EXECUTE format('GRANT USAGE ON SCHEMA %s TO %I', '@extschema@', role);
     END IF;
     EXECUTE format('GRANT SELECT ON @extschema@.migrate_history, @extschema@.migrations_status, '
-                   '@extschema@.migrate_scripts TO %I', role);
+                   '@extschema@.migrate_scripts, @extschema@.migrate_schema_history TO %I', role);
     EXECUTE format('GRANT EXECUTE ON FUNCTION @extschema@.migrations_status(), '
                    '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
                    '@extschema@.migrate_validate(text), @extschema@.migrate_duplicates(text, text), '
-                   '@extschema@.migrate_nulls(text, text) TO %I', role);
+                   '@extschema@.migrate_nulls(text, text), @extschema@.migrate_schema(), '
+                   '@extschema@.migrate_drift() TO %I', role);
     IF kind = 'monitor' THEN
         RETURN format('granted monitor to %I: migrations_status, migrate_plan, migrate_validate, '
-                      'migrate_duplicates, migrate_nulls (on tables it may read) and reading migrate_history; '
+                      'migrate_duplicates, migrate_nulls (on tables it may read), migrate_schema, '
+                      'migrate_drift and reading migrate_history; '
                       'reading a migrations folder also needs GRANT pg_read_server_files TO %I',
                       role, role);
     END IF;
@@ -161,11 +189,11 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON PROCEDURE '
                    '@extschema@.migrate_apply_batches(text, text, integer) TO %I', role);
     RETURN format('granted deploy to %I: applying (migrate_apply_batches too), migrate_check, '
-                  'reverting, '
-                  'migrate_script, migrate_add_unique, '
-                  'migrate_duplicates, migrate_set_not_null, migrate_nulls, writing migrate_scripts; reading a migrations folder also '
-                  'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
-                  'are granted on their own', role, role);
+                  'reverting, migrate_script, migrate_add_unique, migrate_duplicates, '
+                  'migrate_set_not_null, migrate_nulls, migrate_schema, migrate_drift, writing '
+                  'migrate_scripts; reading a migrations folder also needs GRANT '
+                  'pg_read_server_files TO %I; migrate_repair and migrate_baseline are granted '
+                  'on their own', role, role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.migrate_grant(name, text) IS
@@ -182,7 +210,8 @@ BEGIN
         RAISE EXCEPTION 'migrate_revoke needs a role' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     EXECUTE format('REVOKE SELECT, INSERT ON @extschema@.migrate_history, '
-                   '@extschema@.migrations_status, @extschema@.migrate_scripts FROM %I', role);
+                   '@extschema@.migrations_status, @extschema@.migrate_scripts, '
+                   '@extschema@.migrate_schema_history FROM %I', role);
     EXECUTE format('REVOKE EXECUTE ON FUNCTION @extschema@.migrations_status(), '
                    '@extschema@.migrations_status(text), @extschema@.migrate_plan(text, text), '
                    '@extschema@.migrate_validate(text), @extschema@.migrate_apply(text, text, integer), '
@@ -194,7 +223,8 @@ BEGIN
                    '@extschema@.migrate_add_unique(text, text, text, text), '
                    '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init(), '
                    '@extschema@.migrate_set_not_null(text, text, text, text), '
-                   '@extschema@.migrate_nulls(text, text) FROM %I',
+                   '@extschema@.migrate_nulls(text, text), @extschema@.migrate_schema(), '
+                   '@extschema@.migrate_drift() FROM %I',
                    role);
     EXECUTE format('REVOKE EXECUTE ON PROCEDURE '
                    '@extschema@.migrate_apply_batches(text, text, integer) FROM %I', role);
@@ -237,6 +267,20 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_check(text, text) IS
     'Rehearse the migrations migrate_apply(dir, target) would run on the real data, each in its own savepoint, then roll everything back: one row a migration with its outcome, error and findings (locks, rewrites, data loss)';
 
+CREATE FUNCTION @extschema@.migrate_schema()
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_schema'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_schema() IS
+    'The canonical description of the schema: one line per object (kind, name, definition), sorted';
+
+CREATE FUNCTION @extschema@.migrate_drift()
+RETURNS TABLE (kind text, name text, change text, recorded text, live text)
+AS 'MODULE_PATHNAME', 'migrate_drift'
+LANGUAGE C STABLE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_drift() IS
+    'The objects added, removed or changed outside migrate since its last call recorded the schema; empty when in sync';
+
 CREATE FUNCTION @extschema@.migrate_help()
 RETURNS TABLE (name text, arguments text, returns text, description text, engines text)
 AS 'MODULE_PATHNAME', 'migrate_help'
@@ -262,3 +306,5 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_new(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_record(text, text, text, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_grant(name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_revoke(name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_schema() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_drift() FROM PUBLIC;

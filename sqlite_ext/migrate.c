@@ -13,14 +13,15 @@
  *   scalar functions   migrate_apply, migrate_to, migrate_rollback, migrate_validate,
  *                      migrate_repair, migrate_baseline, migrate_add_unique,
  *                      migrate_set_not_null, migrate_rebuild, migrate_init, migrate_new,
- *                      migrate_check (its report as text),
+ *                      migrate_check (its report as text), migrate_schema,
  *                      migrate_set (sqlite_functions.c) and migrate_version (here);
  *   table-valued       migrations_status, migrate_plan, migrate_check, migrate_script,
- *                      migrate_duplicates, migrate_nulls, migrate_push and migrate_help
- *                      (sqlite_tables.c).
+ *                      migrate_duplicates, migrate_nulls, migrate_push, migrate_drift and
+ *                      migrate_help (sqlite_tables.c).
  *
- * Every one but migrate_version and migrate_help reads files or changes the schema or a setting, so
- * it is DIRECTONLY: never from a trigger, a view or other schema code. They share one migrate_conn
+ * Every one but migrate_version and migrate_help reads files, changes the schema or a setting, or
+ * reads the whole schema and history (migrate_schema, migrate_drift), so it is DIRECTONLY: never
+ * from a trigger, a view or other schema code. They share one migrate_conn
  * (the connection's settings and the call running on it), which each registration holds a
  * reference to; SQLite drops a registration's reference when it replaces or drops it, or when
  * registering fails. A registration that fails stops the load, and the error names it.
@@ -115,6 +116,9 @@ static const registration registrations[] = {
     {"migrate_nulls", 0, SQLITE_DIRECTONLY, NULL, &migrate_nulls_table},
     {"migrate_push", 0, SQLITE_DIRECTONLY, NULL, &migrate_push_table},
     {"migrate_help", 0, SQLITE_INNOCUOUS, NULL, &migrate_help_table},
+    /* they only read, but what they read (the whole schema, history) is the DBA's to see */
+    {"migrate_schema", 0, SQLITE_DIRECTONLY, migrate_schema_func, NULL},
+    {"migrate_drift", 0, SQLITE_DIRECTONLY, NULL, &migrate_drift_table},
 };
 
 /* Register one line on db with conn as its state; SQLite drops the reference on failure too. */

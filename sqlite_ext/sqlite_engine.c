@@ -13,6 +13,7 @@
  * main.migrate_history; main.migrate_scripts, when it exists, is a folder kept in the database.
  */
 #include "sqlite_engine.h"
+#include "sqlite_schema.h"
 SQLITE_EXTENSION_INIT3
 
 #include "sqlite_script.h"
@@ -877,6 +878,7 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .notx = &sqlite_notx,
         .export = &se->export,
         .rehearse = &sqlite_rehearse,
+        .drift = &sqlite_drift,
     };
     se->outer = mig_engine_enter(eng);
     se->user = os_user();

@@ -11,8 +11,9 @@
  *     SELECT migrate_set_not_null(table, column [, fill [, on_null]]);
  *     SELECT migrate_rebuild(table, new_definition [, drop_columns]);
  *     SELECT migrate_init();
- *     SELECT migrate_set(name [, value]);                -- out_of_order, missing, progress
+ *     SELECT migrate_set(name [, value]);                -- out_of_order, missing, progress, drift
  *     SELECT migrate_check(dir [, target]);              -- the rehearsal's report as text
+ *     SELECT migrate_schema();                           -- the schema's description
  *
  * A NULL dir reads the scripts from migrate_scripts. Each function binds an engine to the
  * calling connection (sqlite_engine.c) and hands the work to the core. Calls that change the
@@ -30,6 +31,7 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_alloc.h"
 #include "../common/mig_columns.h"
 #include "../common/mig_check.h"
+#include "../common/mig_drift.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_new.h"
 #include "../common/mig_record.h"
@@ -273,7 +275,7 @@ void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     mig_call call = {MIG_PLAN_APPLY,
                      text_arg(argc, argv, 1),
                      count_arg(argc, argv, 2, MIG_STEPS_ALL),
-                     {false, false}};
+                     {false, false, 0}};
     mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0)); /* NULL: migrate_scripts */
     run_call(ctx, "migrate_apply", &src, &call);
 }
@@ -281,7 +283,7 @@ void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* migrate_to(dir, version): apply or revert until exactly version is the newest applied. */
 void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    mig_call call = {MIG_PLAN_TO, text_arg(argc, argv, 1), 0, {false, false}};
+    mig_call call = {MIG_PLAN_TO, text_arg(argc, argv, 1), 0, {false, false, 0}};
     mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0));
     run_call(ctx, "migrate_to", &src, &call);
 }
@@ -289,7 +291,7 @@ void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* migrate_rollback(dir [, steps]): revert the newest applied migrations (1 by default). */
 void migrate_rollback_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    mig_call call = {MIG_PLAN_ROLLBACK, NULL, count_arg(argc, argv, 1, 1), {false, false}};
+    mig_call call = {MIG_PLAN_ROLLBACK, NULL, count_arg(argc, argv, 1, 1), {false, false, 0}};
     mig_source src = mig_source_of_folder_arg(text_arg(argc, argv, 0));
     run_call(ctx, "migrate_rollback", &src, &call);
 }
@@ -488,11 +490,51 @@ void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     mig_free(paths);
 }
 
+/* migrate_schema's work: the description of the live schema. */
+static int schema_op(const mig_engine *eng, const migrate_conn *conn, int argc,
+                     sqlite3_value **argv, char **result, mig_error *err)
+{
+    (void)conn, (void)argc, (void)argv;
+    return mig_schema(eng, result, err);
+}
+
+/* migrate_schema(): the canonical description of the main database's schema (mig_drift.h). */
+void migrate_schema_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    run_text_op(ctx, "migrate_schema", schema_op, argc, argv);
+}
+
+/* migrate_set('drift' [, value]): error, warn or ignore. */
+static void set_drift(sqlite3_context *ctx, migrate_conn *conn, int argc, const char *value)
+{
+    if (argc >= 2) {
+        int mode;
+        if (!value || !mig_drift_mode_parse(value, &mode)) {
+            char *msg = sqlite3_mprintf("migrate_set: drift must be 'error', 'warn' or "
+                                        "'ignore', not %s%s%s",
+                                        value ? "'" : "", value ? value : "NULL", value ? "'" : "");
+            sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
+            sqlite3_free(msg);
+            return;
+        }
+        /* a change of setting: never from schema code, nor from a migration of a running call */
+        if (!reading_call_ok(ctx, "migrate_set") || !enter_call(ctx, "migrate_set"))
+            return;
+        leave_call(ctx);
+        conn->policy.drift = mode;
+    }
+    sqlite3_result_text(ctx, mig_drift_mode_name(conn->policy.drift), -1, SQLITE_STATIC);
+}
+
 /* migrate_set(name, value): a per-connection setting; returns the value now in force. */
 void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     migrate_conn *conn = sqlite3_user_data(ctx);
     const char *name = text_arg(argc, argv, 0), *value = text_arg(argc, argv, 1);
+    if (name && strcmp(name, "drift") == 0) {
+        set_drift(ctx, conn, argc, value);
+        return;
+    }
     bool *flag = NULL;
     const char *off = NULL, *on = NULL;
     if (name && strcmp(name, "out_of_order") == 0)
@@ -503,7 +545,7 @@ void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         flag = &conn->progress, off = "off", on = "on";
     if (!flag) {
         char *msg = sqlite3_mprintf("migrate_set: unknown setting \"%s\" (settings: out_of_order, "
-                                    "missing, progress)",
+                                    "missing, progress, drift)",
                                     name ? name : "");
         sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
         sqlite3_free(msg);

@@ -39,6 +39,7 @@ void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_check_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_schema_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 /* The table-valued functions: which columns and rows each one has (sqlite_tables.c). */
 typedef struct table_kind table_kind;
@@ -50,6 +51,7 @@ extern const table_kind migrate_duplicates_table;
 extern const table_kind migrate_nulls_table;
 extern const table_kind migrate_help_table;
 extern const table_kind migrate_push_table;
+extern const table_kind migrate_drift_table;
 
 /*
  * Register kind as the eponymous table-valued function name on db. flags is

@@ -9,6 +9,7 @@
  *     SELECT * FROM migrate_nulls(table, column);
  *     SELECT * FROM migrate_push(dir);
  *     SELECT * FROM migrate_help();
+ *     SELECT * FROM migrate_drift();
  *
  * All are eponymous tables of one module (no CREATE VIRTUAL TABLE) over a result the core
  * computes in xFilter; a table_kind says which columns (its schema, with the *_COLUMN_*
@@ -24,6 +25,7 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_alloc.h"
 #include "../common/mig_columns.h"
 #include "../common/mig_check.h"
+#include "../common/mig_drift.h"
 #include "../common/mig_messages.h"
 #include "../common/mig_export.h"
 #include "../common/mig_help.h"
@@ -568,6 +570,65 @@ const table_kind migrate_help_table = {
     .rows = help_rows,
     .column = help_column,
     .release = help_release,
+};
+
+/* migrate_drift(): the objects that differ from what migrate recorded after its last call. */
+#define DRIFT_SCHEMA "CREATE TABLE x(kind TEXT, name TEXT, change TEXT, recorded TEXT, live TEXT)"
+enum {
+    DRIFT_COLUMN_KIND,
+    DRIFT_COLUMN_NAME,
+    DRIFT_COLUMN_CHANGE,
+    DRIFT_COLUMN_RECORDED,
+    DRIFT_COLUMN_LIVE,
+    DRIFT_COLUMNS
+};
+
+/* Compare the live schema with the fingerprint in force. */
+static int drift_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+                      void **data, mig_error *err)
+{
+    (void)args, (void)given, (void)policy;
+    mig_drift *d = mig_calloc(1, sizeof *d);
+    if (!d)
+        return mig_fail_nomem(err);
+    int rc = mig_drift_list(eng, d, err);
+    if (rc != MIG_OK)
+        mig_free(d), d = NULL;
+    *data = d;
+    return rc;
+}
+
+/* One row an object. */
+static size_t drift_rows(const void *data)
+{
+    return ((const mig_drift *)data)->count;
+}
+
+/* One column of migrate_drift. */
+static void drift_column(sqlite3_context *ctx, const void *data, size_t i, int col)
+{
+    const mig_drift_row *r = &((const mig_drift *)data)->rows[i];
+    const char *text[DRIFT_COLUMNS] = {r->kind, r->name, r->change, r->recorded, r->live};
+    if (col >= 0 && col < DRIFT_COLUMNS)
+        result_text(ctx, text[col]);
+}
+
+/* Free the comparison. */
+static void drift_release(void *data)
+{
+    mig_drift_free(data);
+    mig_free(data);
+}
+
+const table_kind migrate_drift_table = {
+    .schema = DRIFT_SCHEMA,
+    .visible = DRIFT_COLUMNS,
+    .hidden = 0,
+    .required = 0,
+    .load = drift_load,
+    .rows = drift_rows,
+    .column = drift_column,
+    .release = drift_release,
 };
 
 const table_kind migrate_status_table = {

@@ -6,8 +6,8 @@
 
 ENGINE=sqlite
 # The tables the migrations made (not migrate's own), one per line; how many there are.
-TABLES="SELECT name FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history' ORDER BY name;"
-COUNT_TABLES="SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history';"
+TABLES="SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('migrate_history', 'migrate_schema_history') ORDER BY name;"
+COUNT_TABLES="SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('migrate_history', 'migrate_schema_history');"
 # 1 when a history row's applied_at is a fresh timestamp: ISO-8601 UTC with milliseconds here.
 FRESH_APPLIED_AT="applied_at GLOB '$ISO_GLOB'"
 

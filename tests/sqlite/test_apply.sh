@@ -39,6 +39,7 @@ SELECT version, hex(up_sql), hex(down_sql) FROM migrate_history ORDER BY id;
 SELECT version, name, state, checksum = applied_checksum, applied_by FROM migrations_status('m');
 EOF
   expect_ok "table|migrate_history
+table|migrate_schema_history
 table|posts
 table|users
 index|users_email
@@ -108,7 +109,7 @@ test_apply_with_target() {
   sqlite_run db <<'EOF'
 SELECT migrate_apply('m', '2');
 SELECT version, state FROM migrations_status('m');
-SELECT name FROM sqlite_schema WHERE name <> 'migrate_history' ORDER BY 1;
+SELECT name FROM sqlite_schema WHERE name NOT IN ('migrate_history', 'migrate_schema_history') ORDER BY 1;
 SELECT migrate_apply('m', '1');
 SELECT migrate_apply('m', '10.0');
 SELECT migrate_apply('m');
@@ -366,7 +367,7 @@ EOF
   sqlite_run db <<'EOF'
 SELECT version, name, state, script FROM migrations_status('m');
 SELECT migrate_apply('m');
-SELECT name FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history' ORDER BY rowid;
+SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT IN ('migrate_history', 'migrate_schema_history') ORDER BY rowid;
 SELECT version, name, script, hex(up_sql), hex(down_sql), down_checksum FROM migrate_history
 ORDER BY id;
 EOF
@@ -419,6 +420,7 @@ EOF
 a
 b
 migrate_history
+migrate_schema_history
 42
 1|applied
 2|applied
@@ -457,6 +459,7 @@ $n
 $n
 invoices
 migrate_history
+migrate_schema_history
 plans
 projects
 subscriptions
@@ -471,7 +474,8 @@ legacy
 INV-2024-0001|paid
 INV-2024-0002|open
 1
-migrate_history"
+migrate_history
+migrate_schema_history"
 }
 
 # migrate_apply(dir, target, count): only the next count pending migrations, in order; a count

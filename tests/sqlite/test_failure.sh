@@ -38,6 +38,7 @@ EOF
   sqlite_q db "SELECT name FROM sqlite_schema ORDER BY 1; SELECT version FROM migrate_history;
 SELECT * FROM a;" "a
 migrate_history
+migrate_schema_history
 1
 1"
 }
@@ -141,7 +142,8 @@ EOF
   sqlite_q db "SELECT migrate_apply('savepoints');
 SELECT name FROM sqlite_schema ORDER BY 1;" "1
 kept
-migrate_history"
+migrate_history
+migrate_schema_history"
 
   # BEGIN ... END of a trigger body is not transaction control, and neither are markers or
   # keywords inside a string literal or a block comment
@@ -220,6 +222,7 @@ mine
 SELECT version FROM migrate_history ORDER BY id;" "a
 b
 migrate_history
+migrate_schema_history
 mine
 2
 1

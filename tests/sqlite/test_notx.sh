@@ -46,7 +46,8 @@ SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1;" "wal
 a
 b
 c
-migrate_history"
+migrate_history
+migrate_schema_history"
   # the statements kept are the file as written, marker included
   sqlite_q db "SELECT up_sql = CAST(readfile('m/2_wal.up.sql') AS TEXT), checksum = '$(sha m/2_wal.up.sql)'
 FROM migrate_history WHERE version = '2';" "1|1"
@@ -75,7 +76,8 @@ SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1;" "wal
 3|pending
 a
 b
-migrate_history"
+migrate_history
+migrate_schema_history"
 }
 
 # dbmate's and goose's spellings of the marker mean the same: refused inside a transaction,
@@ -197,7 +199,8 @@ SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY 1;" "1|1|up|1||0|0
 2: statement 2
 b
 log
-migrate_history"
+migrate_history
+migrate_schema_history"
   # the first row's checksum is 1_log's, not 2_nt's: the 0|0 above is right
   cp db db.before
   sqlite_run --no-bail db <<'EOF'
@@ -314,8 +317,9 @@ SELECT id, version, direction, success FROM migrate_history WHERE id > 2;" "clea
   expect_error "migration 2 (2_nt.up.sql, line 2, column 14): table b already exists
 HINT: migration 2 ran outside a transaction and is recorded as failed after 0 completed statements; fix the script and apply again to resume from statement 1, or clear it with migrate_repair" ""
   cp db.before db
-  sqlite_q db "DROP TABLE b; SELECT migrate_apply('m'); SELECT * FROM log;
-SELECT version, state FROM migrations_status('m');" "2
+  sqlite_q db "SELECT migrate_set('drift', 'ignore'); DROP TABLE b; SELECT migrate_apply('m'); SELECT * FROM log;
+SELECT version, state FROM migrations_status('m');" "ignore
+2
 2: statement 2
 2: statement 2
 2: statement 4
@@ -473,7 +477,8 @@ EOF
   SHELL_OUT=$(timeout "$SQ_TIME_LIMIT" "$SQLITE3" scripted.db <script.sql 2>&1)
   expect_eq "the shell running the script" "wal" "$SHELL_OUT"
   expect_eq "history" "$("$SQLITE3" applied.db "$NOTX_HISTORY")" "$("$SQLITE3" scripted.db "$NOTX_HISTORY")"
-  expect_eq "schema" "$("$SQLITE3" applied.db "SELECT type, name, sql FROM sqlite_schema ORDER BY name")" \
+  # the same but the fingerprints: the shell that runs a script cannot describe the schema
+  expect_eq "schema" "$("$SQLITE3" applied.db "SELECT type, name, sql FROM sqlite_schema WHERE name <> 'migrate_schema_history' ORDER BY name")" \
     "$("$SQLITE3" scripted.db "SELECT type, name, sql FROM sqlite_schema ORDER BY name")"
   sqlite_q scripted.db "PRAGMA journal_mode; SELECT * FROM c; SELECT version, state FROM migrations_status('m');
 SELECT migrate_validate('m'); SELECT count(*) FROM migrate_history WHERE applied_at NOT GLOB '$ISO_GLOB' OR applied_by <> '$ME';" "wal

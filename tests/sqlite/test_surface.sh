@@ -12,12 +12,14 @@ migrate_new
 migrate_rebuild
 migrate_repair
 migrate_rollback
+migrate_schema
 migrate_set
 migrate_set_not_null
 migrate_to
 migrate_validate
 migrate_version"
 EXPECTED_MODULES="migrate_check
+migrate_drift
 migrate_duplicates
 migrate_help
 migrate_nulls
@@ -40,7 +42,7 @@ SELECT count(*), count(DISTINCT name), min(length(description)) > 10 FROM migrat
 SELECT group_concat(engines, ',') FROM (SELECT DISTINCT engines FROM migrate_help() ORDER BY 1);
 CREATE VIEW v AS SELECT name FROM migrate_help() WHERE name = 'migrate_apply';
 SELECT * FROM v;"
-  expect_ok "26|26|1
+  expect_ok "28|28|1
 both,postgresql,sqlite
 migrate_apply"
 }

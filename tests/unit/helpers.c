@@ -96,7 +96,7 @@ void rm_tree(const char *path)
 int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *applied,
               mig_error *err)
 {
-    mig_call call = {MIG_PLAN_APPLY, target, MIG_STEPS_ALL, {false, false}};
+    mig_call call = {MIG_PLAN_APPLY, target, MIG_STEPS_ALL, {false, false, 0}};
     return mig_run(eng, FOLDER(dir), &call, applied, err);
 }
 
@@ -104,7 +104,8 @@ int mig_apply(const mig_engine *eng, const char *dir, const char *target, int *a
 int mig_plan_load(const mig_engine *eng, const char *dir, const char *target, mig_snapshot *snap,
                   mig_error *err)
 {
-    mig_call call = {target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, MIG_STEPS_ALL, {false, false}};
+    mig_call call = {
+        target ? MIG_PLAN_TO : MIG_PLAN_APPLY, target, MIG_STEPS_ALL, {false, false, 0}};
     return mig_plan_load_call(eng, FOLDER(dir), &call, snap, err);
 }
 

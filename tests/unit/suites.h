@@ -17,5 +17,6 @@ Suite *unique_suite(void);
 Suite *columns_suite(void);
 Suite *vec_suite(void);
 Suite *catalog_suite(void);
+Suite *drift_suite(void);
 
 #endif

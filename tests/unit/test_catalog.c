@@ -25,6 +25,7 @@
 
 static const char pg_history[] = "(" MIG_HISTORY_COLUMNS(PG_COLUMN, ", ") ")";
 static const char pg_scripts[] = "(" MIG_SCRIPTS_COLUMNS(PG_COLUMN, ", ") ")";
+static const char pg_schema_history[] = "(" MIG_SCHEMA_HISTORY_COLUMNS(PG_COLUMN, ", ") ")";
 
 /* The install script, read whole (the tests run from the top of the tree). */
 static char *read_install_script(void)
@@ -97,12 +98,21 @@ START_TEST(scripts_matches_install_script)
 }
 END_TEST
 
+/* So has migrate_schema_history. */
+START_TEST(schema_history_matches_install_script)
+{
+    expect_install_columns("migrate_schema_history", pg_schema_history);
+}
+END_TEST
+
 /* The INSERT list names every column of a row but the id, in order. */
 START_TEST(insert_list_is_every_row_column)
 {
     ck_assert_str_eq(MIG_HISTORY_INSERT_LIST,
                      "version, name, direction, checksum, down_checksum, up_sql, down_sql, script, "
                      "applied_at, applied_by, execution_ms, success, completed_statements");
+    ck_assert_str_eq(MIG_SCHEMA_HISTORY_INSERT_LIST,
+                     "history_id, operation, fingerprint, description, recorded_at, recorded_by");
 }
 END_TEST
 
@@ -112,6 +122,7 @@ Suite *catalog_suite(void)
     TCase *tc = tcase_create("tables");
     tcase_add_test(tc, history_matches_install_script);
     tcase_add_test(tc, scripts_matches_install_script);
+    tcase_add_test(tc, schema_history_matches_install_script);
     tcase_add_test(tc, insert_list_is_every_row_column);
     suite_add_tcase(s, tc);
     return s;

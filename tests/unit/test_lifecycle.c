@@ -67,7 +67,7 @@ static void expect_states(const mig_engine *eng, const char *dir, const char *wa
     ck_assert_str_eq(got, want);
 }
 
-static const mig_policy no_policy = {false, false};
+static const mig_policy no_policy = {false, false, 0};
 
 /* Rolling back two steps runs the newest down scripts first and records 'down' rows. */
 START_TEST(rollback_steps)

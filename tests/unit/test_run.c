@@ -5,6 +5,7 @@
 
 #include "mig_alloc.h"
 #include "mig_check.h"
+#include "mig_drift.h"
 #include "mig_export.h"
 #include "mig_run.h"
 #include "mig_sha256.h"
@@ -459,7 +460,9 @@ END_TEST
 
 /*
  * An engine without a capability (the fake has none) is refused at the entry of the call that
- * needs it, before anything runs, with an error that says so.
+ * needs it, before anything runs, with an error that says so. (Without drift, the calls that
+ * change the schema neither look for drift nor record a fingerprint: the logs of the other
+ * tests show no such query.)
  */
 START_TEST(calls_without_capabilities)
 {
@@ -510,10 +513,21 @@ START_TEST(calls_without_capabilities)
     ck_assert_str_eq(err.message, "migrate_rebuild is not available on this engine");
     mig_error_clear(&err);
     mig_check_report check;
-    mig_policy policy = {false, false};
+    mig_policy policy = {false, false, 0};
     ck_assert_int_eq(mig_check(&eng, &src, NULL, &policy, &check, &err), MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "migrate_check is not available on this engine");
     ck_assert_uint_eq(check.count, 0);
+    mig_error_clear(&err);
+
+    char *schema = NULL;
+    ck_assert_int_eq(mig_schema(&eng, &schema, &err), MIG_ERR_STATE);
+    ck_assert_str_eq(err.message, "migrate_schema is not available on this engine");
+    ck_assert_ptr_null(schema);
+    mig_error_clear(&err);
+    mig_drift drift;
+    ck_assert_int_eq(mig_drift_list(&eng, &drift, &err), MIG_ERR_STATE);
+    ck_assert_str_eq(err.message, "migrate_drift is not available on this engine");
+    ck_assert_uint_eq(drift.count, 0);
     mig_error_clear(&err);
     ck_assert_str_eq(f.log, "");
     fake_free(&f);

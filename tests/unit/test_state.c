@@ -731,8 +731,8 @@ START_TEST(policies)
     build(&w, true);
     expect_row(&w, 1, "2", MIG_STATE_OUT_OF_ORDER);
     expect_row(&w, 2, "3", MIG_STATE_MISSING);
-    mig_policy none = {false, false}, late = {true, false}, missing = {false, true},
-               both = {true, true};
+    mig_policy none = {false, false, 0}, late = {true, false, 0}, missing = {false, true, 0},
+               both = {true, true, 0};
     ck_assert_int_eq(mig_status_check_policy(&w.status, &none, NULL, &w.err), MIG_ERR_STATE);
     ck_assert_str_eq(w.err.message, "2 problems with the migrations; nothing was changed");
     ck_assert_int_eq(mig_status_check_policy(&w.status, &late, NULL, &w.err), MIG_ERR_STATE);

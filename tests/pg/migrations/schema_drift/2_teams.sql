@@ -1,0 +1,4 @@
+-- migrate:up
+CREATE TABLE t_drift.teams (id integer PRIMARY KEY);
+-- migrate:down
+DROP TABLE t_drift.teams;
