@@ -11,6 +11,14 @@ USER_TABLES="FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c
    AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')"
 TABLES="SELECT relname $USER_TABLES ORDER BY relname;"
 COUNT_TABLES="SELECT count(*) $USER_TABLES;"
+# The indexes on those tables other than their primary keys, one name per line.
+INDEXES="SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+   JOIN pg_class c ON c.oid = i.indrelid
+ WHERE c.relnamespace = 'public'::regnamespace AND NOT i.indisprimary
+   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+ ORDER BY ic.relname;"
+# 1 when a row's migrate_moved_at (migrate_add_unique's quarantine) is a fresh timestamp.
+FRESH_MOVED_AT="CAST(migrate_moved_at > now() - interval '1 hour' AS integer)"
 # 1 when a history row's applied_at is a fresh timestamp.
 FRESH_APPLIED_AT="CAST(applied_at > now() - interval '1 hour' AS integer)"
 
@@ -47,3 +55,9 @@ db_snapshot() {
 # does at its first call of a migrate function: LOAD it first.
 set_setting() { printf "LOAD 'migrate'; SET migrate.%s = %s; SHOW migrate.%s;\n" "$1" "$2" "$1"; }
 show_setting() { printf "LOAD 'migrate'; SHOW migrate.%s;\n" "$1"; }
+
+# columns_of TABLE: SQL that lists the columns of TABLE in their order, one per line.
+columns_of() {
+  printf "SELECT attname FROM pg_attribute WHERE attrelid = '%s'::regclass AND attnum > 0
+   AND NOT attisdropped ORDER BY attnum;\n" "$1"
+}

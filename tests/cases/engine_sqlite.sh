@@ -8,6 +8,11 @@ ENGINE=sqlite
 # The tables the migrations made (not migrate's own), one per line; how many there are.
 TABLES="SELECT name FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history' ORDER BY name;"
 COUNT_TABLES="SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name <> 'migrate_history';"
+# The indexes on those tables other than their primary keys, one name per line.
+INDEXES="SELECT il.name FROM sqlite_schema s, pragma_index_list(s.name) il
+ WHERE s.type = 'table' AND s.name NOT LIKE 'migrate%' AND il.origin <> 'pk' ORDER BY 1;"
+# 1 when a row's migrate_moved_at (migrate_add_unique's quarantine) is a fresh timestamp.
+FRESH_MOVED_AT="migrate_moved_at GLOB '$ISO_GLOB'"
 # 1 when a history row's applied_at is a fresh timestamp: ISO-8601 UTC with milliseconds here.
 FRESH_APPLIED_AT="applied_at GLOB '$ISO_GLOB'"
 
@@ -30,3 +35,6 @@ db_snapshot() {
 # prints its value, or prints it.
 set_setting() { printf "SELECT migrate_set('%s', '%s');\n" "$1" "$2"; }
 show_setting() { printf "SELECT migrate_set('%s');\n" "$1"; }
+
+# columns_of TABLE: SQL that lists the columns of TABLE in their order, one per line.
+columns_of() { printf "SELECT name FROM pragma_table_info('%s') ORDER BY cid;\n" "$1"; }
