@@ -23,6 +23,7 @@ FRESH_MOVED_AT="CAST(migrate_moved_at > now() - interval '1 hour' AS integer)"
 FRESH_APPLIED_AT="CAST(applied_at > now() - interval '1 hour' AS integer)"
 
 # db_run [--no-bail] < SQL: run SQL on the case's database; sets OUT, ERR and RC (0 or 1).
+# shellcheck disable=SC2120 # the cases pass --no-bail
 db_run() {
   local stop=()
   if [ "${1-}" = --no-bail ]; then
@@ -60,4 +61,14 @@ show_setting() { printf "LOAD 'migrate'; SHOW migrate.%s;\n" "$1"; }
 columns_of() {
   printf "SELECT attname FROM pg_attribute WHERE attrelid = '%s'::regclass AND attnum > 0
    AND NOT attisdropped ORDER BY attnum;\n" "$1"
+}
+
+# db_run_script SOURCE [TARGET]: the pending work as migrate_script(SOURCE[, TARGET]) writes it
+# (SOURCE as SQL: a quoted folder or NULL), run by psql's \gexec; sets RC and ERR (OUT is what
+# psql printed).
+db_run_script() {
+  local args=$1
+  [ $# -lt 2 ] || args="$1, '$2'"
+  # shellcheck disable=SC2119 # the one option of db_run is not wanted here
+  db_run <<<"SELECT statement FROM migrate_script($args) \\gexec"
 }
