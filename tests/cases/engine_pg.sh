@@ -62,6 +62,12 @@ columns_of() {
   printf "SELECT attname FROM pg_attribute WHERE attrelid = '%s'::regclass AND attnum > 0
    AND NOT attisdropped ORDER BY attnum;\n" "$1"
 }
+# index_columns INDEX: SQL that lists the columns of INDEX in their order, one per line.
+index_columns() {
+  printf "SELECT a.attname FROM pg_index i CROSS JOIN unnest(i.indkey) WITH ORDINALITY AS k (attnum, n)
+   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+   WHERE i.indexrelid = '%s'::regclass ORDER BY k.n;\n" "$1"
+}
 
 # db_run_script SOURCE [TARGET]: the pending work as migrate_script(SOURCE[, TARGET]) writes it
 # (SOURCE as SQL: a quoted folder or NULL), run by psql's \gexec; sets RC and ERR (OUT is what

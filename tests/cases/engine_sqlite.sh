@@ -39,6 +39,8 @@ show_setting() { printf "SELECT migrate_set('%s');\n" "$1"; }
 
 # columns_of TABLE: SQL that lists the columns of TABLE in their order, one per line.
 columns_of() { printf "SELECT name FROM pragma_table_info('%s') ORDER BY cid;\n" "$1"; }
+# index_columns INDEX: SQL that lists the columns of INDEX in their order, one per line.
+index_columns() { printf "SELECT name FROM pragma_index_info('%s') ORDER BY seqno;\n" "$1"; }
 
 # db_run_script SOURCE [TARGET]: the pending work as migrate_script(SOURCE[, TARGET]) writes it
 # (SOURCE as SQL: a quoted folder or NULL), run by the sqlite3 shell without the module; sets

@@ -33,7 +33,7 @@ notx_open() {
 
 # The columns two histories must agree on (ids, times, users and durations may differ).
 SCRIPT_HISTORY="SELECT version, name, direction, checksum, down_checksum, up_sql, down_sql, script,
-CAST(success AS INTEGER) FROM migrate_history ORDER BY id;"
+CAST(success AS INTEGER), completed_statements FROM migrate_history ORDER BY id;"
 
 # The three spellings of the marker (dbmate's "-- migrate:up transaction:false", goose's
 # "-- +goose NO TRANSACTION", "-- migrate:no-transaction"): a call that would run a marked

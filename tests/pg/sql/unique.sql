@@ -96,6 +96,14 @@ SELECT ctid, * FROM nopk ORDER BY ctid;
 SELECT email, note FROM nopk_duplicates ORDER BY note;
 
 ---------------------------------------------------------------------------------------------
+-- A nondeterministic ICU collation: the index is attached as a constraint as for any column.
+CREATE COLLATION t_unique.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE ci_users (id integer PRIMARY KEY, email text COLLATE ci);
+INSERT INTO ci_users VALUES (1, 'a@x.com'), (2, 'A@X.com');
+SELECT migrate_add_unique('ci_users', 'email', NULL, 'keep_first');
+SELECT * FROM catalog_of('ci_users');
+
+---------------------------------------------------------------------------------------------
 -- Several columns: the key is the combination, in the order given (white space trimmed).
 CREATE TABLE members (id integer PRIMARY KEY, org integer, email text);
 INSERT INTO members VALUES (1, 1, 'a@x.com'), (2, 2, 'a@x.com'), (3, 1, 'a@x.com'),
