@@ -11,10 +11,19 @@ USER_TABLES="FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c
    AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')"
 TABLES="SELECT relname $USER_TABLES ORDER BY relname;"
 COUNT_TABLES="SELECT count(*) $USER_TABLES;"
+# The indexes on those tables other than their primary keys, one name per line.
+INDEXES="SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+   JOIN pg_class c ON c.oid = i.indrelid
+ WHERE c.relnamespace = 'public'::regnamespace AND NOT i.indisprimary
+   AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+ ORDER BY ic.relname;"
+# 1 when a row's migrate_moved_at (migrate_add_unique's quarantine) is a fresh timestamp.
+FRESH_MOVED_AT="CAST(migrate_moved_at > now() - interval '1 hour' AS integer)"
 # 1 when a history row's applied_at is a fresh timestamp.
 FRESH_APPLIED_AT="CAST(applied_at > now() - interval '1 hour' AS integer)"
 
 # db_run [--no-bail] < SQL: run SQL on the case's database; sets OUT, ERR and RC (0 or 1).
+# shellcheck disable=SC2120 # the cases pass --no-bail
 db_run() {
   local stop=()
   if [ "${1-}" = --no-bail ]; then
@@ -47,3 +56,25 @@ db_snapshot() {
 # does at its first call of a migrate function: LOAD it first.
 set_setting() { printf "LOAD 'migrate'; SET migrate.%s = %s; SHOW migrate.%s;\n" "$1" "$2" "$1"; }
 show_setting() { printf "LOAD 'migrate'; SHOW migrate.%s;\n" "$1"; }
+
+# columns_of TABLE: SQL that lists the columns of TABLE in their order, one per line.
+columns_of() {
+  printf "SELECT attname FROM pg_attribute WHERE attrelid = '%s'::regclass AND attnum > 0
+   AND NOT attisdropped ORDER BY attnum;\n" "$1"
+}
+# index_columns INDEX: SQL that lists the columns of INDEX in their order, one per line.
+index_columns() {
+  printf "SELECT a.attname FROM pg_index i CROSS JOIN unnest(i.indkey) WITH ORDINALITY AS k (attnum, n)
+   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+   WHERE i.indexrelid = '%s'::regclass ORDER BY k.n;\n" "$1"
+}
+
+# db_run_script SOURCE [TARGET]: the pending work as migrate_script(SOURCE[, TARGET]) writes it
+# (SOURCE as SQL: a quoted folder or NULL), run by psql's \gexec; sets RC and ERR (OUT is what
+# psql printed).
+db_run_script() {
+  local args=$1
+  [ $# -lt 2 ] || args="$1, '$2'"
+  # shellcheck disable=SC2119 # the one option of db_run is not wanted here
+  db_run <<<"SELECT statement FROM migrate_script($args) \\gexec"
+}

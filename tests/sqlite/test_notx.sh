@@ -1,7 +1,13 @@
 # shellcheck shell=bash
 # Migrations that cannot run in a transaction (-- migrate:no-transaction, dbmate's
 # "-- migrate:up transaction:false", goose's "-- +goose NO TRANSACTION"), migrate_script run
-# through the sqlite3 shell, and migrations stored in the database (migrate_scripts).
+# through the sqlite3 shell, and migrations stored in the database (migrate_scripts), on SQLite
+# alone: migrate_apply runs a marked migration in autocommit between the others, records a
+# failed one with the statements that completed and resumes it; the script migrate_script writes
+# for the sqlite3 shell (as the README gives it); a database without migrate_scripts, the
+# objects migrate_init makes, readfile and the 32 MiB limit on a row. The refusals where a marked
+# migration cannot run, the script giving the history of migrate_apply, and the stored
+# migrations themselves are written once for both engines in tests/cases/notx.sh.
 
 # The columns two histories must agree on (ids, times, users and durations may differ).
 NOTX_HISTORY="SELECT version, name, direction, checksum, down_checksum, up_sql, down_sql, script,
@@ -581,10 +587,12 @@ $e"
   expect_out "0"
 }
 
-# End to end: migrate_init, plain INSERTs (one through readfile), then every function with NULL.
-test_stored_end_to_end() {
+# migrate_init on SQLite: the table and the triggers that check its rows, made once; a row's
+# script may be read from a file with readfile, and its checksum is the file's. The stored
+# migrations themselves are tests/cases/notx.sh's case_stored_* cases.
+test_stored_init_and_readfile() {
   put 20240102_posts.up.sql <<'EOF'
-CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));
+CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER);
 INSERT INTO posts VALUES (1, NULL);
 EOF
   sqlite_q db "SELECT migrate_init(); SELECT migrate_init();
@@ -595,193 +603,25 @@ migrate_scripts
 migrate_scripts_unchanged
 migrate_scripts_version
 migrate_scripts_version_update"
-  sqlite_run db <<'EOF'
-INSERT INTO migrate_scripts VALUES ('20240101', 'users', 'CREATE TABLE users (id INTEGER PRIMARY KEY);', 'DROP TABLE users;');
-INSERT INTO migrate_scripts VALUES ('20240102', 'posts', readfile('20240102_posts.up.sql'),
-  'DROP TABLE posts; CREATE TABLE IF NOT EXISTS reverted (what TEXT); INSERT INTO reverted VALUES (''20240102'');');
-INSERT INTO migrate_scripts (version, up_sql, down_sql) VALUES ('v20240103', 'CREATE TABLE tags (t TEXT);', 'DROP TABLE tags;');
-EOF
-  expect_ok ""
-  sqlite_q db "SELECT * FROM migrate_plan(NULL);
-SELECT version, name, state, script, applied_checksum IS NULL FROM migrations_status(NULL);" "1|up|20240101|users|migrate_scripts:20240101
-2|up|20240102|posts|migrate_scripts:20240102
-3|up|20240103||migrate_scripts:v20240103
-20240101|users|pending|migrate_scripts:20240101|1
-20240102|posts|pending|migrate_scripts:20240102|1
-20240103||pending|migrate_scripts:v20240103|1"
-  sqlite_q db "SELECT checksum FROM migrations_status(NULL) ORDER BY version;" "$(sha_text 'CREATE TABLE users (id INTEGER PRIMARY KEY);')
-$(sha 20240102_posts.up.sql)
-$(sha_text 'CREATE TABLE tags (t TEXT);')"
-  sqlite_q db "SELECT migrate_apply(NULL);" "3"
-  sqlite_q db "SELECT version, name, state, script, applied_checksum = checksum FROM migrations_status(NULL);
-SELECT version, name, direction, script, up_sql = (SELECT CAST(up_sql AS TEXT) FROM migrate_scripts s WHERE s.version IN (h.version, 'v' || h.version)),
-down_sql = (SELECT down_sql FROM migrate_scripts s WHERE s.version IN (h.version, 'v' || h.version)) FROM migrate_history h;
-SELECT * FROM posts;
-SELECT migrate_validate(NULL);
-SELECT * FROM migrate_plan(NULL);
-SELECT count(*) FROM migrate_script(NULL);
-SELECT migrate_apply(NULL);" "20240101|users|applied|migrate_scripts:20240101|1
-20240102|posts|applied|migrate_scripts:20240102|1
-20240103||applied|migrate_scripts:v20240103|1
-20240101|users|up|migrate_scripts:20240101|1|1
-20240102|posts|up|migrate_scripts:20240102|1|1
-20240103||up|migrate_scripts:v20240103|1|1
-1|
-ok
+  sqlite_q db "INSERT INTO migrate_scripts VALUES ('20240102', 'posts', readfile('20240102_posts.up.sql'), NULL);
+SELECT checksum FROM migrations_status(NULL); SELECT migrate_apply(NULL);
+SELECT up_sql = CAST(readfile('20240102_posts.up.sql') AS TEXT) FROM migrate_history; SELECT * FROM posts;" \
+    "$(sha 20240102_posts.up.sql)
 1
-0"
-  # rollback runs the stored down_sql, newest first
-  sqlite_q db "SELECT migrate_rollback(NULL, 2); SELECT * FROM reverted;
-SELECT version, state FROM migrations_status(NULL);
-SELECT name FROM sqlite_schema WHERE type = 'table' AND name IN ('users', 'posts', 'tags', 'reverted') ORDER BY 1;" "2
-20240102
-20240101|applied
-20240102|pending
-20240103|pending
-reverted
-users"
-  sqlite_q db "SELECT * FROM migrate_plan(NULL, '20240103');" "1|up|20240102|posts|migrate_scripts:20240102
-2|up|20240103||migrate_scripts:v20240103"
-  sqlite_q db "SELECT migrate_to(NULL, '20240103'); SELECT migrate_to(NULL, '20240101');
-SELECT version, state FROM migrations_status(NULL);
-SELECT version, direction FROM migrate_history ORDER BY id;" "2
-2
-20240101|applied
-20240102|pending
-20240103|pending
-20240101|up
-20240102|up
-20240103|up
-20240103|down
-20240102|down
-20240102|up
-20240103|up
-20240103|down
-20240102|down"
-  # the same migrations as a script for the shell give the same history as migrate_apply
-  sqlite_run db <<<"SELECT statement FROM migrate_script(NULL);"
-  printf '%s\n' "$OUT" | "$SQLITE3" db >/dev/null 2>&1 || fail "the script of migrate_scripts failed"
-  sqlite_q db "SELECT version, state FROM migrations_status(NULL);
-SELECT version, direction FROM migrate_history WHERE id > 9;
-SELECT count(*) FROM (SELECT version, name, direction, checksum, down_checksum, up_sql, down_sql, script, success FROM migrate_history WHERE id IN (2, 3)
-EXCEPT SELECT version, name, direction, checksum, down_checksum, up_sql, down_sql, script, success FROM migrate_history WHERE id > 9);" "20240101|applied
-20240102|applied
-20240103|applied
-20240102|up
-20240103|up
-0"
+1
+1|"
 }
 
-# When a row is gone from migrate_scripts, reverting runs the down script history kept.
-test_stored_rollback_with_row_gone() {
-  sqlite_q db "SELECT migrate_init();
-INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a; CREATE TABLE gone_a (x INTEGER);');
-INSERT INTO migrate_scripts VALUES ('2', 'b', 'CREATE TABLE b (x INTEGER);', 'DROP TABLE b;');
-SELECT migrate_apply(NULL);
-DELETE FROM migrate_scripts WHERE version = '1';
-SELECT version, state FROM migrations_status(NULL);" "ok
-2
-1|missing
-2|applied"
-  sqlite_run db <<<"SELECT migrate_to(NULL, '0');"
-  expect_error "migrate_scripts:1: migration 1 was applied but its file is missing from the folder
-HINT: restore the missing file, or forget it with migrate_repair"
-  sqlite_q db "SELECT migrate_set('missing', 'ignore'); SELECT migrate_to(NULL, '0');
-SELECT name FROM sqlite_schema WHERE name LIKE '%a' OR name = 'b' ORDER BY 1;" "ignore
-2
-gone_a"
-}
-
-# A stored script marked no-transaction runs outside a transaction, as a file does.
-test_stored_no_transaction() {
+# A stored script marked no-transaction runs outside a transaction in autocommit, as a file
+# does (the refusal inside a transaction is tests/cases/notx.sh's case_stored_no_transaction).
+test_stored_no_transaction_in_autocommit() {
   sqlite_q db "SELECT migrate_init();
 INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', NULL);
 INSERT INTO migrate_scripts VALUES ('2', 'wal', '-- migrate:no-transaction
 PRAGMA journal_mode = WAL;', NULL);
 INSERT INTO migrate_scripts VALUES ('3', 'c', 'CREATE TABLE c (x INTEGER);', NULL);" "ok"
-  sqlite_run db <<<"BEGIN; SELECT migrate_apply(NULL);"
-  expect_error "migrate_scripts:2: migration 2 is marked no-transaction and needs the connection in autocommit mode, but a transaction is open; nothing was applied"
   sqlite_q db "SELECT migrate_apply(NULL); PRAGMA journal_mode;" "3
 wal"
-}
-
-# Inserting: the same row again is a no-op, the same version with other content is refused;
-# a bad version and versions that are the same number are errors naming the rows.
-test_stored_insert_rules_and_bad_rows() {
-  sqlite_q db "SELECT migrate_init();
-INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a;');
-INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a;');
-SELECT changes(); SELECT count(*) FROM migrate_scripts;" "ok
-0
-1"
-  sqlite_run --no-bail db <<'EOF'
-INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER, y INTEGER);', 'DROP TABLE a;');
-INSERT INTO migrate_scripts VALUES ('1', 'b', 'CREATE TABLE a (x INTEGER);', 'DROP TABLE a;');
-INSERT INTO migrate_scripts VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);', NULL);
-INSERT INTO migrate_scripts (version, name, up_sql) VALUES ('1', 'a', 'CREATE TABLE a (x INTEGER);');
-SELECT name, up_sql, down_sql FROM migrate_scripts;
-EOF
-  expect_rc 1
-  local refused="migrate_scripts: this version already exists with other content"
-  expect_err "$refused
-$refused
-$refused
-$refused"
-  expect_out "a|CREATE TABLE a (x INTEGER);|DROP TABLE a;"
-  # '01' and '1' are the same version: a duplicate naming both rows
-  sqlite_q db "INSERT INTO migrate_scripts VALUES ('01', 'b', 'CREATE TABLE b (x INTEGER);', NULL);" ""
-  sqlite_run --no-bail db <<'EOF'
-SELECT migrate_apply(NULL);
-SELECT * FROM migrations_status(NULL);
-SELECT * FROM migrate_plan(NULL);
-SELECT * FROM migrate_script(NULL);
-SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b');
-EOF
-  expect_rc 1
-  local dup="duplicate version 01: migrate_scripts:01 and migrate_scripts:1"
-  expect_err "$dup
-$dup
-$dup
-$dup"
-  expect_out "0"
-  sqlite_run db <<<"SELECT migrate_validate(NULL);"
-  expect_rc 1
-  expect_match "validate names both" "duplicate version (01|1): migrate_scripts:(01|1) and migrate_scripts:(01|1)" "$ERR"
-  # a version that is not one, in a table made before versions were checked at INSERT
-  sqlite_q db "DELETE FROM migrate_scripts WHERE version = '01';
-DROP TRIGGER migrate_scripts_version;
-INSERT INTO migrate_scripts VALUES ('2024-01-x', 'c', 'CREATE TABLE c (x INTEGER);', NULL);" ""
-  sqlite_run --no-bail db <<'EOF'
-SELECT migrate_apply(NULL);
-SELECT * FROM migrations_status(NULL);
-SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'c');
-EOF
-  expect_rc 1
-  local bad="migrate_scripts: version \"2024-01-x\" is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
-  expect_err "$bad
-$bad"
-  expect_out "0"
-}
-
-# A version that is not one is refused when the row is inserted or updated, by the rule the
-# folder's names follow, instead of making every later call fail on the row.
-test_stored_version_refused_at_insert() {
-  sqlite_q db "SELECT migrate_init();" "ok"
-  local bad good
-  for bad in abc 1. 1..2 v 1v2 -1 "" "1 "; do
-    sqlite_run db <<<"INSERT INTO migrate_scripts VALUES ('$bad', 'a', 'SELECT 1;', NULL);"
-    expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
-  done
-  sqlite_run db <<<"INSERT INTO migrate_scripts VALUES (NULL, 'a', 'SELECT 1;', NULL);"
-  expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
-  for good in 1 v2 V3 2.15.0 20240101_1 4-5; do
-    sqlite_q db "INSERT INTO migrate_scripts VALUES ('$good', 'a', 'SELECT 1;', NULL);" ""
-  done
-  sqlite_run db <<<"UPDATE migrate_scripts SET version = 'x1' WHERE version = '1';"
-  expect_error "migrate_scripts: version is not a version (expected digits joined by '.', '_' or '-', such as 20240101 or 2.15.0)"
-  sqlite_q db "SELECT group_concat(version, ' ') FROM (SELECT version FROM migrate_scripts ORDER BY rowid);
-SELECT count(*) FROM migrations_status(NULL);" "1 v2 V3 2.15.0 20240101_1 4-5
-6"
 }
 
 # The 32 MiB limit on a script holds for migrate_scripts rows as for files.

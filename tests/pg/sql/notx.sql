@@ -1,5 +1,10 @@
--- Migrations that cannot run in a transaction: migrate_apply refuses them before running anything;
--- migrate_script writes the pending work for psql's \gexec, which runs it at top level.
+-- Migrations that cannot run in a transaction, on PostgreSQL alone: the script migrate_script
+-- writes for psql's \gexec (CREATE INDEX CONCURRENTLY and VACUUM at top level, the guards, the
+-- session lock and the record tokens), a failing migration stopping the rest, a stale script
+-- run twice, and INVALID index leftovers. The refusals of migrate_apply, migrate_plan and
+-- migrate_to, a target short of the marked migration, and the script giving the history of
+-- migrate_apply are written once for both engines in tests/cases/notx.sh (run by
+-- tests/cases/run_pg.sh).
 \set VERBOSITY default
 \getenv fixtures MIGRATE_FIXTURES
 \set mixed :fixtures '/notx_mixed'
@@ -13,18 +18,8 @@ UPDATE migrate_key SET key = repeat('0', 64);
 CREATE SCHEMA t_notx;
 SET search_path = t_notx, public;
 
--- 1. migrate_apply refuses a no-transaction migration (dbmate's "transaction:false" here) before
--- running anything, not even migration 1 before it; it names the migration and migrate_script.
-SELECT migrate_apply(:'mixed');
-SELECT count(*) AS history_rows FROM migrate_history;
-SELECT to_regclass('users') AS users_table;
--- migrate_plan and migrate_to refuse the same way
-SELECT * FROM migrate_plan(:'mixed');
-SELECT migrate_to(:'mixed', '3');
--- a target short of the marked migration is fine
-SELECT * FROM migrate_plan(:'mixed', '1');
+-- 1. Migration 1 is ordinary: migrate_apply runs it.
 SELECT migrate_apply(:'mixed', '1');
-SELECT version, direction, success FROM migrate_history ORDER BY id;
 
 -- 2. migrate_script: the pending work in order, each migration's record after its statements;
 -- ordinary migrations inside BEGIN/COMMIT, marked ones at top level, each behind its guard, all
@@ -35,8 +30,6 @@ SELECT seq, statement FROM migrate_script(:'mixed');
 -- run it up to 3: the CREATE INDEX CONCURRENTLY of 2 runs at top level
 SELECT statement FROM migrate_script(:'mixed', '3') \gexec
 SELECT version, state FROM migrations_status(:'mixed');
--- goose's "NO TRANSACTION" is refused by migrate_apply too
-SELECT migrate_apply(:'mixed');
 SELECT statement FROM migrate_script(:'mixed') \gexec
 SELECT version, name, direction, success, completed_statements, script FROM migrate_history ORDER BY id;
 SELECT version, state FROM migrations_status(:'mixed');
@@ -56,42 +49,7 @@ SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
 SELECT * FROM migrate_script(:'mixed');
 SELECT statement FROM migrate_script(:'mixed') \gexec
 
--- 3. The same history as migrate_apply: ordinary migrations of every layout (sections, a folder,
--- Flyway, goose; a literal with a backslash, a dollar-quoted body, a trailing comment) run
--- through the script in one schema and applied by migrate_apply in another.
-TRUNCATE migrate_history;
-CREATE SCHEMA t_notx_script;
-CREATE SCHEMA t_notx_apply;
-SET search_path = t_notx_script, public;
--- with a target, then the rest
-SELECT seq, left(statement, 40) AS statement FROM migrate_script(:'ordinary', '2');
-SELECT statement FROM migrate_script(:'ordinary', '2') \gexec
-SELECT version, state FROM migrations_status(:'ordinary');
-SELECT statement FROM migrate_script(:'ordinary') \gexec
-CREATE TEMP TABLE via_script AS
-  SELECT row_number() OVER (ORDER BY id) AS n, version, name, direction, checksum, down_checksum,
-         up_sql, down_sql, script, success, completed_statements
-    FROM migrate_history;
-TRUNCATE migrate_history;
-SET search_path = t_notx_apply, public;
-SELECT migrate_apply(:'ordinary');
-CREATE TEMP TABLE via_apply AS
-  SELECT row_number() OVER (ORDER BY id) AS n, version, name, direction, checksum, down_checksum,
-         up_sql, down_sql, script, success, completed_statements
-    FROM migrate_history;
-SELECT (SELECT count(*) FROM via_script) AS script_rows, (SELECT count(*) FROM via_apply) AS apply_rows;
-(TABLE via_script EXCEPT TABLE via_apply) UNION ALL (TABLE via_apply EXCEPT TABLE via_script);
-SELECT n, version, name, direction, script FROM via_script ORDER BY n;
--- the same objects and data
-SELECT * FROM t_notx_script.accounts EXCEPT SELECT * FROM t_notx_apply.accounts;
-SELECT id, owner FROM t_notx_script.accounts ORDER BY id;
-SELECT (SELECT count(*) FROM t_notx_script.audit) AS script_audit, (SELECT count(*) FROM t_notx_apply.audit) AS apply_audit;
-RESET search_path;
-DROP SCHEMA t_notx_script CASCADE;
-DROP SCHEMA t_notx_apply CASCADE;
-SET search_path = t_notx, public;
-
--- 4. The guard, with ON_ERROR_STOP off (as here): migration 3 fails inside its transaction, and
+-- 3. The guard, with ON_ERROR_STOP off (as here): migration 3 fails inside its transaction, and
 -- every later migration's guard refuses, so history has only 1 and 2 (a marked one).
 TRUNCATE migrate_history;
 SELECT statement FROM migrate_script(:'guard') \gexec
@@ -100,7 +58,7 @@ SELECT to_regclass('g_three') AS g_three, to_regclass('g_four') AS g_four, to_re
 SELECT version, state FROM migrations_status(:'guard');
 SELECT count(*) AS advisory_locks FROM pg_locks WHERE locktype = 'advisory';
 
--- 5. The same script run twice: the second time every guard refuses, nothing runs twice.
+-- 4. The same script run twice: the second time every guard refuses, nothing runs twice.
 TRUNCATE migrate_history;
 CREATE SCHEMA t_notx_stale;
 SET search_path = t_notx_stale, public;
@@ -114,7 +72,7 @@ RESET search_path;
 DROP SCHEMA t_notx_stale CASCADE;
 SET search_path = t_notx, public;
 
--- 6. A CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: the next migrate_apply and
+-- 5. A CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: the next migrate_apply and
 -- migrate_script (and migrate_plan) name it and say how to drop it, instead of going on.
 TRUNCATE migrate_history;
 SELECT migrate_apply(:'invalid', '1');
