@@ -52,6 +52,10 @@ static const mig_help_entry entries[] = {
      "Make a column of a table that has data NOT NULL: fill the NULLs, then 'fail' naming the "
      "rows still NULL or 'quarantine' them in <table>_nulls",
      MIG_HELP_BOTH},
+    {"migrate_add_column", "table, column, type [, fill [, default]]", "text",
+     "Add a column NOT NULL from the start to a table that has rows: added nullable, each row "
+     "given fill's value (or the default), then made NOT NULL; rows still NULL are named",
+     MIG_HELP_BOTH},
     {"migrate_rebuild", "table, new_definition [, drop_columns]", "text",
      "Rebuild a table from a new CREATE TABLE by SQLite's 12 steps, keeping rows, rowids, "
      "indexes and triggers; no cascade fires, every foreign key is checked",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# migrate_set_not_null and migrate_nulls across roles.
+# migrate_set_not_null, migrate_add_column and migrate_nulls across roles.
 # - Neither is executable by PUBLIC; migrate_grant's monitor kind grants migrate_nulls (on tables
-#   the role may SELECT), its deploy kind migrate_set_not_null, which needs the table's owner.
+#   the role may SELECT), its deploy kind migrate_set_not_null and migrate_add_column, which need
+#   the table's owner.
 # - A low-privilege role pre-creates <table>_nulls with a trigger that would make it superuser:
 #   a superuser's quarantine is refused, naming the table and why; the trigger does not run.
 # - The fill runs with the caller's rights: a table the caller may not read stays unread.
@@ -64,6 +65,8 @@ OUT=$(as nn_watch "SELECT * FROM migrate_nulls('people', 'email');")
 expect_line "PUBLIC may not call migrate_nulls" 'permission denied for function migrate_nulls' "$OUT"
 OUT=$(as nn_watch "SELECT migrate_set_not_null('people', 'email', '''x''');")
 expect_line "PUBLIC may not call migrate_set_not_null" 'permission denied for function migrate_set_not_null' "$OUT"
+OUT=$(as nn_watch "SELECT migrate_add_column('people', 'score', 'integer', NULL, '0');")
+expect_line "PUBLIC may not call migrate_add_column" 'permission denied for function migrate_add_column' "$OUT"
 pg_q -d "$DB" -c "SELECT migrate_grant('nn_watch', 'monitor')" >/dev/null ||
   fail "migrate_grant(nn_watch, monitor) failed"
 OUT=$(as nn_watch "SELECT * FROM migrate_nulls('people', 'email');")
@@ -75,12 +78,18 @@ expect_line "the monitor role may not change columns" 'permission denied for fun
 pg_q -d "$DB" -c "SELECT migrate_grant('nn_watch', 'deploy')" >/dev/null
 OUT=$(as nn_watch "SELECT migrate_set_not_null('people', 'email', '''x''');")
 expect_line "a deploy role that does not own the table may not change it" 'must be owner of table people' "$OUT"
+OUT=$(as nn_watch "SELECT migrate_add_column('people', 'score', 'integer', NULL, '0');")
+expect_line "nor add a column to it" 'must be owner of table people' "$OUT"
 pg_q -d "$DB" -c 'ALTER TABLE public.people OWNER TO nn_watch' >/dev/null
 OUT=$(as nn_watch "SELECT migrate_set_not_null('people', 'email', '(SELECT v FROM public.secrets)');")
 expect_line "the fill runs with the caller's rights" 'permission denied for table secrets' "$OUT"
 expect_eq "people is unchanged" "1" "$(pg_q -d "$DB" -c 'SELECT count(*) FROM public.people WHERE email IS NULL')"
 OUT=$(as nn_watch "SELECT migrate_set_not_null('people', 'email', '''x''');")
 expect_eq "the owner with deploy makes it NOT NULL" "column email of people is NOT NULL; filled 1 row" "$OUT"
+OUT=$(as nn_watch "SELECT migrate_add_column('people', 'mail2', 'text', '(SELECT v FROM public.secrets)');")
+expect_line "migrate_add_column's fill runs with the caller's rights" 'permission denied for table secrets' "$OUT"
+OUT=$(as nn_watch "SELECT migrate_add_column('people', 'score', 'integer', 'id * 2');")
+expect_eq "the owner with deploy adds a NOT NULL column" "added column score integer NOT NULL to people; filled 2 rows" "$OUT"
 pg_q -d "$DB" -c "SELECT migrate_revoke('nn_watch')" >/dev/null
 OUT=$(as nn_watch "SELECT * FROM migrate_nulls('people', 'email');")
 expect_line "migrate_revoke takes it back" 'permission denied for function migrate_nulls' "$OUT"
