@@ -42,7 +42,7 @@ static const mig_help_entry entries[] = {
      "Declare that a database built before migrate is at version", MIG_HELP_BOTH},
     {"migrate_add_unique", "table, columns [, index_name [, on_duplicate]]", "text",
      "Add a UNIQUE constraint to a table that has data, checking the rows first; on_duplicate "
-     "'fail' or 'keep_first'",
+     "'fail', 'keep_first', 'keep_last' or 'merge' (re-point referencing rows to the row kept)",
      MIG_HELP_BOTH},
     {"migrate_duplicates", "table, columns", "table (key, count, rows)",
      "The groups of rows that would break a UNIQUE constraint on columns", MIG_HELP_BOTH},

@@ -206,6 +206,9 @@ $$;
 COMMENT ON FUNCTION @extschema@.migrate_revoke(name) IS
     'Take back what migrate_grant gave a role, of either kind (pg_read_server_files is left as it is)';
 
+COMMENT ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) IS
+    'Add a UNIQUE constraint to a table that already has data: reports duplicates (fail) or moves them to <table>_duplicates (keep_first, keep_last; merge first re-points the rows that reference them to the row kept)';
+
 CREATE FUNCTION @extschema@.migrate_set_not_null(
     "table" text, "column" text, fill text DEFAULT NULL, on_null text DEFAULT 'fail')
 RETURNS text

@@ -166,7 +166,7 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_add_unique'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) IS
-    'Add a UNIQUE constraint to a table that already has data: reports duplicates (fail) or moves them to <table>_duplicates (keep_first, keep_last)';
+    'Add a UNIQUE constraint to a table that already has data: reports duplicates (fail) or moves them to <table>_duplicates (keep_first, keep_last; merge first re-points the rows that reference them to the row kept)';
 
 CREATE FUNCTION @extschema@.migrate_duplicates("table" text, columns text)
 RETURNS TABLE (key text, count bigint, "rows" text)

@@ -6,6 +6,8 @@
 # - A low-privilege role pre-creates <table>_nulls with a trigger that would make it superuser:
 #   a superuser's quarantine is refused, naming the table and why; the trigger does not run.
 # - The fill runs with the caller's rights: a table the caller may not read stays unread.
+# - migrate_add_unique's 'merge' re-points rows of the referencing tables only where the caller
+#   may read and update them and row security hides none of their rows.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 scenario_begin columns_roles
@@ -90,6 +92,32 @@ OUT=$(as nn_watch "SELECT migrate_add_column('people', 'mail2', 'text', '(SELECT
 expect_line "migrate_add_column's fill runs with the caller's rights" 'permission denied for table secrets' "$OUT"
 OUT=$(as nn_watch "SELECT migrate_add_column('people', 'score', 'integer', 'id * 2');")
 expect_eq "the owner with deploy adds a NOT NULL column" "added column score integer NOT NULL to people; filled 2 rows" "$OUT"
+
+# --- merge: every referencing table must be readable, updatable and wholly visible -----------
+pg_q -d "$DB" <<'SQL' >/dev/null || fail "could not set up the merge tables"
+GRANT CREATE ON SCHEMA public TO nn_watch; -- the index and the quarantine are created there
+CREATE TABLE public.m_par (id integer PRIMARY KEY, k text);
+INSERT INTO public.m_par VALUES (1, 'a'), (2, 'a'), (3, 'b');
+ALTER TABLE public.m_par OWNER TO nn_watch;
+CREATE TABLE public.m_kid (par_id integer REFERENCES public.m_par ON DELETE CASCADE);
+INSERT INTO public.m_kid VALUES (2), (3), (2);
+SQL
+OUT=$(as nn_watch "SELECT migrate_add_unique('m_par', 'k', NULL, 'merge');")
+expect_line "merge refuses a referencing table the owner may not update" \
+  "on_duplicate 'merge' must re-point the rows of table m_kid that reference m_par, and the caller may not read and update it; nothing was changed" "$OUT"
+expect_eq "nothing moved, no child re-pointed" "3|2,2,3" \
+  "$(pg_q -d "$DB" -c "SELECT (SELECT count(*) FROM public.m_par), (SELECT string_agg(par_id::text, ',' ORDER BY par_id) FROM public.m_kid)")"
+pg_q -d "$DB" -c "ALTER TABLE public.m_kid OWNER TO nn_watch; ALTER TABLE public.m_kid ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY" >/dev/null
+OUT=$(as nn_watch "SELECT migrate_add_unique('m_par', 'k', NULL, 'merge');")
+expect_line "merge refuses a referencing table whose rows row security could hide" \
+  "on_duplicate 'merge' must re-point the rows of table m_kid that reference m_par, and row security hides some of its rows from the caller; nothing was changed" "$OUT"
+pg_q -d "$DB" -c "ALTER TABLE public.m_kid NO FORCE ROW LEVEL SECURITY" >/dev/null
+OUT=$(as nn_watch "SELECT migrate_add_unique('m_par', 'k', NULL, 'merge');")
+expect_eq "the owner of both merges" \
+  "moved 1 duplicate rows of m_par to m_par_duplicates; re-pointed 2 rows of m_kid; created unique index m_par_k_key" "$OUT"
+expect_eq "children re-pointed, none lost" "1,1,3" \
+  "$(pg_q -d "$DB" -c "SELECT string_agg(par_id::text, ',' ORDER BY par_id) FROM public.m_kid")"
+
 pg_q -d "$DB" -c "SELECT migrate_revoke('nn_watch')" >/dev/null
 OUT=$(as nn_watch "SELECT * FROM migrate_nulls('people', 'email');")
 expect_line "migrate_revoke takes it back" 'permission denied for function migrate_nulls' "$OUT"
