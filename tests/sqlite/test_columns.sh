@@ -413,3 +413,15 @@ SELECT x FROM sentinel;" "added column co\"l'; -- TEXT NOT NULL to we\"ird'; DRO
 1
 1"
 }
+
+# The <table>_nulls quarantine keeps each column's declared type and collation, without the
+# table's constraints (NOT NULL, CHECK), like <table>_duplicates.
+test_set_not_null_quarantine_keeps_types() {
+  sqlite_q db "CREATE TABLE t (id INTEGER PRIMARY KEY, code VARCHAR(8) COLLATE NOCASE NOT NULL CHECK (code <> ''), v REAL);
+INSERT INTO t VALUES (1, 'a', NULL), (2, 'B', 2.5);
+SELECT migrate_set_not_null('t', 'v', NULL, 'quarantine');
+SELECT sql FROM sqlite_schema WHERE name = 't_nulls';
+SELECT count(*) FROM t_nulls WHERE code = 'A';" "column v of t is NOT NULL; moved 1 row to t_nulls
+CREATE TABLE \"t_nulls\" (\"id\" INTEGER, \"code\" VARCHAR(8) COLLATE \"NOCASE\", \"v\" REAL, migrate_moved_at TEXT)
+1"
+}
