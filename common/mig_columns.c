@@ -32,22 +32,28 @@ int mig_columns_on_null(const char *text, mig_on_null *out, mig_error *err)
     return MIG_OK;
 }
 
+/* fill: the argument named "fill". */
+int mig_columns_fill_check(const char *fill, mig_error *err)
+{
+    return mig_columns_sql_check("fill", fill, err);
+}
+
 /*
  * One expression: closed, no statement separator, parentheses that never close what they did
- * not open, read by quoting rules both engines share.
+ * not open, read by quoting rules both engines share; arg names the argument in errors.
  */
-int mig_columns_fill_check(const char *fill, mig_error *err)
+int mig_columns_sql_check(const char *arg, const char *fill, mig_error *err)
 {
     size_t len = strlen(fill), at = 0;
     if (mig_script_is_blank(fill, len))
-        return mig_fail(err, MIG_ERR_ARGUMENT, "fill is empty: give an SQL expression or NULL");
+        return mig_fail(err, MIG_ERR_ARGUMENT, "%s is empty: give an SQL expression or NULL", arg);
     const char *what = mig_script_unclosed(fill, len, &at);
     if (what)
-        return mig_fail(err, MIG_ERR_ARGUMENT,
-                        "fill ends inside a %s: it must be one SQL expression", what);
+        return mig_fail(err, MIG_ERR_ARGUMENT, "%s ends inside a %s: it must be one SQL expression",
+                        arg, what);
     if (mig_script_next_semicolon(fill, len, 0) < len)
         return mig_fail(err, MIG_ERR_ARGUMENT,
-                        "fill holds a ';': it must be one SQL expression, not statements");
+                        "%s holds a ';': it must be one SQL expression, not statements", arg);
     int depth = 0;
     for (size_t pos = 0; pos < len && depth >= 0; pos++) {
         char c = fill[pos];
@@ -63,8 +69,9 @@ int mig_columns_fill_check(const char *fill, mig_error *err)
             pos = end ? (size_t)(end - fill) + 1 : len;
         } else if (c == '$') { /* quoting on PostgreSQL, a parameter on SQLite: never certain */
             return mig_fail(err, MIG_ERR_ARGUMENT,
-                            "fill holds a '$' outside quotes: write the expression without "
-                            "dollar quotes or parameters");
+                            "%s holds a '$' outside quotes: write the expression without "
+                            "dollar quotes or parameters",
+                            arg);
         } else if (c == '(') {
             depth++;
         } else if (c == ')') {
@@ -73,7 +80,7 @@ int mig_columns_fill_check(const char *fill, mig_error *err)
     }
     if (depth != 0)
         return mig_fail(err, MIG_ERR_ARGUMENT,
-                        "fill has unbalanced parentheses: it must be one SQL expression");
+                        "%s has unbalanced parentheses: it must be one SQL expression", arg);
     return MIG_OK;
 }
 
@@ -227,8 +234,12 @@ static void literal_body(mig_buf *b, const char *s)
         mig_buf_puts(b, *p == '\'' ? "''" : (char[2]){*p, '\0'});
 }
 
-/* The refusal for rows still NULL: how many, the first few, where to look and what to do. */
-static int nulls_error(const column_request *req, long long count, bool filled, mig_error *err)
+/*
+ * The refusal for rows still NULL: how many, the first few, where to look and what to do
+ * (remedy: how the call that refuses could give them a value).
+ */
+static int nulls_error(const column_request *req, long long count, bool filled, const char *remedy,
+                       mig_error *err)
 {
     mig_null_report shown;
     memset(&shown, 0, sizeof shown);
@@ -246,14 +257,13 @@ static int nulls_error(const column_request *req, long long count, bool filled, 
     literal_body(&hint, req->table.name);
     mig_buf_puts(&hint, "', '");
     literal_body(&hint, req->column);
-    mig_buf_printf(&hint,
-                   "') lists every row; fill gives them a value, on_null 'quarantine' moves "
-                   "them to %s",
-                   req->table.quarantine_name);
+    mig_buf_printf(&hint, "') lists every row; %s", remedy);
+    bool adding = strcmp(req->function, "migrate_add_column") == 0;
     mig_fail(err, MIG_ERR_CONFLICT,
-             "cannot make column %s of %s NOT NULL: %lld row%s %s NULL%s; nothing was changed",
-             req->column, req->table.name, count, count == 1 ? "" : "s",
-             count == 1 ? "holds" : "hold", filled ? " after the fill" : "");
+             "cannot %s column %s %s %s%s NOT NULL: %lld row%s %s NULL%s; nothing was changed",
+             adding ? "add" : "make", req->column, adding ? "to" : "of", req->table.name,
+             adding ? " as" : "", count, count == 1 ? "" : "s", count == 1 ? "holds" : "hold",
+             filled ? " after the fill" : "");
     mig_error_set_detail(err, mig_buf_take(&detail));
     char *hint_text = mig_buf_take(&hint);
     mig_error_set_hint(err, "%s", hint_text ? hint_text : "");
@@ -331,8 +341,13 @@ static int set_not_null(column_request *req, const char *fill, mig_on_null polic
     if (rc != MIG_OK)
         return rc;
     long long moved = 0;
-    if (after > 0 && policy == MIG_NULL_FAIL)
-        return nulls_error(req, after, fill != NULL, err);
+    if (after > 0 && policy == MIG_NULL_FAIL) {
+        char *remedy = mig_printf("fill gives them a value, on_null 'quarantine' moves them to %s",
+                                  req->table.quarantine_name);
+        rc = remedy ? nulls_error(req, after, fill != NULL, remedy, err) : mig_fail_nomem(err);
+        mig_free(remedy);
+        return rc;
+    }
     if (after > 0) {
         mig_buf where = {0};
         mig_buf_printf(&where, " WHERE %s IS NULL", req->quoted);
@@ -406,6 +421,129 @@ int mig_set_not_null(const mig_engine *eng, const char *table, const char *colum
     rc = request_open(eng, "migrate_set_not_null", table, column, true, &req, err);
     not_null_job job = {&req, fill, policy, result};
     rc = in_savepoint(eng, rc, err, not_null_work, &job);
+    if (rc != MIG_OK) {
+        mig_free(*result);
+        *result = NULL;
+    }
+    request_free(&req);
+    return rc;
+}
+
+/* Run one statement built in b (taking its text) as a script; a failure says what was tried. */
+static int run_step(const column_request *req, mig_buf *b, const char *what, mig_error *err)
+{
+    char *sql = mig_buf_take(b);
+    if (!sql)
+        return mig_fail_nomem(err);
+    int rc = req->eng->exec_script(req->eng->handle, sql, strlen(sql), err);
+    mig_free(sql);
+    if (rc != MIG_OK && err->message) {
+        char *why = err->message;
+        err->message = mig_printf("could not %s column %s of %s: %s; nothing was changed", what,
+                                  req->column, req->table.name, why);
+        mig_free(why);
+        err->offset = -1;
+        err->position = -1;
+    }
+    return rc;
+}
+
+/*
+ * The work of migrate_add_column inside its savepoint: the column is added nullable (with its
+ * default, which rows inserted later take), every existing row gets fill's value (where that
+ * is NULL, or without fill, the default's), and then it is made NOT NULL by the code
+ * migrate_set_not_null uses.
+ */
+static int add_column(column_request *req, const char *type, const char *fill,
+                      const char *default_sql, char **result, mig_error *err)
+{
+    const mig_engine *eng = req->eng;
+    mig_buf b = {0};
+    mig_buf_printf(&b, "ALTER TABLE %s ADD COLUMN %s %s", req->table.qualified, req->quoted, type);
+    if (default_sql)
+        mig_buf_printf(&b, " DEFAULT (%s)", default_sql);
+    int rc = run_step(req, &b, "add", err);
+    long long rows = 0, nulls = 0;
+    if (rc == MIG_OK) {
+        mig_buf_printf(&b, "SELECT count(*) FROM %s", req->table.qualified);
+        rc = run_built(req, &b, on_count, &rows, err);
+    }
+    if (rc == MIG_OK && fill && rows > 0) { /* a row whose fill is NULL takes the default */
+        mig_buf_printf(&b, "UPDATE %s SET %s = ", req->table.qualified, req->quoted);
+        if (default_sql)
+            mig_buf_printf(&b, "coalesce((\n%s\n), (%s))", fill, default_sql);
+        else
+            mig_buf_printf(&b, "(\n%s\n)", fill);
+        rc = run_step(req, &b, "fill", err);
+    }
+    if (rc == MIG_OK)
+        rc = count_nulls(req, &nulls, err);
+    if (rc != MIG_OK)
+        return rc;
+    if (nulls > 0) {
+        char *remedy = mig_printf("give fill (or default) a value for every row, or add the "
+                                  "column nullable and then use migrate_set_not_null with on_null "
+                                  "'quarantine' to move them to %s",
+                                  req->table.quarantine_name);
+        rc = remedy ? nulls_error(req, nulls, fill || default_sql, remedy, err)
+                    : mig_fail_nomem(err);
+        mig_free(remedy);
+        return rc;
+    }
+    rc = eng->columns->set_not_null(eng->handle, &req->table, req->column, err);
+    if (rc != MIG_OK)
+        return rc;
+    mig_buf_printf(&b, "added column %s %s NOT NULL to %s", req->column, type, req->table.name);
+    if (rows > 0)
+        mig_buf_printf(&b, "; %s %lld row%s", fill ? "filled" : "gave the default to", rows,
+                       rows == 1 ? "" : "s");
+    *result = mig_buf_take(&b);
+    return *result ? MIG_OK : mig_fail_nomem(err);
+}
+
+typedef struct add_column_job {
+    column_request *req;
+    const char *type, *fill, *default_sql;
+    char **result;
+} add_column_job;
+
+static int add_column_work(void *arg, mig_error *err)
+{
+    add_column_job *job = arg;
+    return add_column(job->req, job->type, job->fill, job->default_sql, job->result, err);
+}
+
+/* migrate_add_column: the arguments checked first, then everything in one savepoint. */
+int mig_add_column(const mig_engine *eng, const char *table, const char *column, const char *type,
+                   const char *fill, const char *default_sql, char **result, mig_error *err)
+{
+    *result = NULL;
+    int rc = MIG_OK;
+    if (!column)
+        rc = mig_fail(err, MIG_ERR_NULL, "migrate_add_column needs a column name");
+    else if (!type)
+        rc = mig_fail(err, MIG_ERR_NULL, "migrate_add_column needs the column's type");
+    if (rc == MIG_OK)
+        rc = mig_columns_sql_check("type", type, err);
+    if (rc == MIG_OK && fill)
+        rc = mig_columns_fill_check(fill, err);
+    if (rc == MIG_OK && default_sql)
+        rc = mig_columns_sql_check("default", default_sql, err);
+    if (rc != MIG_OK)
+        return rc;
+    column_request req;
+    /* the column does not exist yet: the table alone is resolved, ADD COLUMN names a clash */
+    rc = request_open(eng, "migrate_add_column", table, NULL, true, &req, err);
+    if (rc == MIG_OK) {
+        req.column = mig_strdup(column);
+        req.quoted = mig_quote_ident(column);
+        if (!req.column || !req.quoted)
+            rc = mig_fail_nomem(err);
+    }
+    if (rc == MIG_OK)
+        rc = use_nulls_quarantine(&req, err);
+    add_column_job job = {&req, type, fill, default_sql, result};
+    rc = in_savepoint(eng, rc, err, add_column_work, &job);
     if (rc != MIG_OK) {
         mig_free(*result);
         *result = NULL;

@@ -25,6 +25,8 @@ int mig_columns_on_null(const char *text, mig_on_null *out, mig_error *err);
  * balanced, so that it stays inside the parentheses it is put in.
  */
 int mig_columns_fill_check(const char *fill, mig_error *err);
+/* The same check of any argument holding SQL text; arg names it in errors ("type", "default"). */
+int mig_columns_sql_check(const char *arg, const char *sql, mig_error *err);
 
 /* migrate_nulls: the rows of table whose column is NULL, ordered by identity. */
 int mig_nulls(const mig_engine *eng, const char *table, const char *column, mig_null_report *out,
@@ -39,6 +41,16 @@ void mig_null_report_free(mig_null_report *report);
  */
 int mig_set_not_null(const mig_engine *eng, const char *table, const char *column, const char *fill,
                      const char *on_null, char **result, mig_error *err);
+
+/*
+ * migrate_add_column: add column (of type, SQL text) to a table that has rows, NOT NULL from
+ * the start: added nullable with default_sql (NULL: none) as its default, every existing row
+ * given fill's value (or, without fill, the default's), then made NOT NULL as
+ * migrate_set_not_null does; rows still NULL refuse the call ('fail': nothing changed, the rows
+ * named). One savepoint; *result (caller frees) says what was done.
+ */
+int mig_add_column(const mig_engine *eng, const char *table, const char *column, const char *type,
+                   const char *fill, const char *default_sql, char **result, mig_error *err);
 
 /*
  * migrate_rebuild: rebuild table from create_sql (SQLite's generalized ALTER TABLE); drop_columns

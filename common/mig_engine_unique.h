@@ -29,6 +29,18 @@ typedef struct mig_table_desc {
 } mig_table_desc;
 
 /*
+ * One foreign key that references a table: the referencing (child) table and, in the key's
+ * order, its columns and the columns of the referenced table they point at.
+ */
+typedef struct mig_fk_ref {
+    char *child;           /* plain name of the referencing table, for messages */
+    char *qualified;       /* the referencing table, quoted and schema-qualified */
+    char **child_columns;  /* quoted */
+    char **parent_columns; /* quoted */
+    int ncolumns;
+} mig_fk_ref;
+
+/*
  * What an existing index of the requested name is; EQUIVALENT: there is none of that name, but
  * another index of the table already enforces the same uniqueness.
  */
@@ -52,18 +64,37 @@ struct mig_engine_unique {
     int (*quarantine_state)(void *h, const mig_table_desc *t, bool *exists, const char **why,
                             char ***columns, int *ncolumns, mig_error *err);
     /*
+     * In index_state and unique_create, columns are the keys: a plain column name, or where
+     * exprs[i] is true an SQL expression (checked to be one) that the index is built on.
+     *
      * Compare an existing index of that name: *detail, when DIFFERENT, says how it differs;
      * when EQUIVALENT, names the other index (caller frees).
      */
     int (*index_state)(void *h, const mig_table_desc *t, const char *index,
-                       const char *const *columns, int ncolumns, int *state, char **detail,
-                       mig_error *err);
+                       const char *const *columns, const bool *exprs, int ncolumns, int *state,
+                       char **detail, mig_error *err);
     /*
      * Make the unique index (and on PostgreSQL the constraint). A violation sets err->sqlstate
      * to MIG_SQLSTATE_UNIQUE_VIOLATION.
      */
     int (*unique_create)(void *h, const mig_table_desc *t, const char *index,
-                         const char *const *columns, int ncolumns, mig_error *err);
+                         const char *const *columns, const bool *exprs, int ncolumns,
+                         mig_error *err);
+    /*
+     * Every foreign key that references t (t's own included), ordered by the referencing
+     * table's name (*refs: caller frees with mig_fk_refs_free). Where the engine has locks,
+     * each referencing table is locked against writes until the end of the transaction, so
+     * that no row can come to reference a row that is about to move; a referencing table
+     * whose rows the caller may not all see and change is refused, naming it.
+     */
+    int (*references)(void *h, const mig_table_desc *t, mig_fk_ref **refs, int *nrefs,
+                      mig_error *err);
+    /*
+     * Create the quarantine t->quarantine: t's columns with their declared types and
+     * collations, no constraint, plus migrate_moved_at (of timestamp_type). NULL: the core
+     * creates it with CREATE TABLE AS, which keeps both on engines whose columns carry them.
+     */
+    int (*quarantine_create)(void *h, const mig_table_desc *t, mig_error *err);
     /* The engine's type for a point in time: quarantine tables record when rows moved. */
     const char *timestamp_type;
 };

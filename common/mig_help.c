@@ -49,7 +49,7 @@ static const mig_help_entry entries[] = {
      "Declare that a database built before migrate is at version", MIG_HELP_BOTH},
     {"migrate_add_unique", "table, columns [, index_name [, on_duplicate]]", "text",
      "Add a UNIQUE constraint to a table that has data, checking the rows first; on_duplicate "
-     "'fail' or 'keep_first'",
+     "'fail', 'keep_first', 'keep_last' or 'merge' (re-point referencing rows to the row kept)",
      MIG_HELP_BOTH},
     {"migrate_duplicates", "table, columns", "table (key, count, rows)",
      "The groups of rows that would break a UNIQUE constraint on columns", MIG_HELP_BOTH},
@@ -58,6 +58,10 @@ static const mig_help_entry entries[] = {
     {"migrate_set_not_null", "table, column [, fill [, on_null]]", "text",
      "Make a column of a table that has data NOT NULL: fill the NULLs, then 'fail' naming the "
      "rows still NULL or 'quarantine' them in <table>_nulls",
+     MIG_HELP_BOTH},
+    {"migrate_add_column", "table, column, type [, fill [, default]]", "text",
+     "Add a column NOT NULL from the start to a table that has rows: added nullable, each row "
+     "given fill's value (or the default), then made NOT NULL; rows still NULL are named",
      MIG_HELP_BOTH},
     {"migrate_rebuild", "table, new_definition [, drop_columns]", "text",
      "Rebuild a table from a new CREATE TABLE by SQLite's 12 steps, keeping rows, rowids, "

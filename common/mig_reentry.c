@@ -2,7 +2,8 @@
  * The guard against calls made from inside a running call on the same connection: a depth
  * counter and the name of the outermost call. A migration's SQL may call the functions that
  * change the tables it is changing (migrate_add_unique, migrate_duplicates, migrate_nulls,
- * migrate_set_not_null, migrate_rebuild); anything else is refused, naming both calls.
+ * migrate_set_not_null, migrate_add_column, migrate_rebuild); anything else is refused, naming both
+ * calls.
  */
 #include "mig_reentry.h"
 
@@ -15,8 +16,8 @@
 static bool allowed_inside(const char *name)
 {
     static const char *const allowed[] = {"migrate_add_unique", "migrate_duplicates",
-                                          "migrate_nulls", "migrate_set_not_null",
-                                          "migrate_rebuild"};
+                                          "migrate_nulls",      "migrate_set_not_null",
+                                          "migrate_add_column", "migrate_rebuild"};
     for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
         if (strcmp(name, allowed[i]) == 0)
             return true;

@@ -1,7 +1,7 @@
 /*
  * Which calls may start while another call of the extension is running on the same connection:
  * a migration's SQL may call migrate_add_unique, migrate_duplicates, migrate_nulls,
- * migrate_set_not_null and migrate_rebuild, nothing else (a
+ * migrate_set_not_null, migrate_add_column and migrate_rebuild, nothing else (a
  * migrate_apply from inside migrate_apply would recurse until the stack runs out).
  */
 #ifndef MIG_REENTRY_H

@@ -8,6 +8,7 @@
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
+#include "mig_columns.h"
 #include "mig_drift.h"
 #include "mig_engine_drift.h"
 #include "mig_sha256.h"
@@ -36,7 +37,43 @@ static bool is_blank_char(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Split a comma-separated column list, trimming white space around each name. */
+/*
+ * Where the item starting at start ends: the first ',' outside parentheses. Quotes count only
+ * inside parentheses (an expression's string or name), so that a plain column name may hold
+ * any character but ',' as before.
+ */
+static const char *item_end(const char *start)
+{
+    int depth = 0;
+    for (const char *p = start; *p; p++) {
+        if (depth > 0 && (*p == '\'' || *p == '"')) {
+            char q = *p;
+            for (p++; *p && !(*p == q && p[1] != q); p++)
+                if (*p == q)
+                    p++;
+            if (!*p)
+                return p;
+        } else if (*p == '(') {
+            depth++;
+        } else if (*p == ')' && depth > 0) {
+            depth--;
+        } else if (*p == ',' && depth == 0) {
+            return p;
+        }
+    }
+    return start + strlen(start);
+}
+
+/* Whether a key of the list is an expression (it holds a parenthesis) rather than a name. */
+bool mig_unique_is_expression(const char *key)
+{
+    return strchr(key, '(') != NULL;
+}
+
+/*
+ * Split a comma-separated list of keys, trimming white space around each: column names, or
+ * expressions (commas inside their parentheses are theirs).
+ */
 int mig_unique_columns(const char *function, const char *list, char ***names, int *count,
                        mig_error *err)
 {
@@ -53,9 +90,7 @@ int mig_unique_columns(const char *function, const char *list, char ***names, in
     int n = 0;
     const char *start = list;
     for (;;) {
-        const char *end = strchr(start, ',');
-        if (!end)
-            end = start + strlen(start);
+        const char *end = item_end(start);
         const char *a = start, *b = end;
         while (a < b && is_blank_char(*a))
             a++;
@@ -146,9 +181,12 @@ int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *
         *out = MIG_DUP_KEEP_FIRST;
     else if (strcmp(text, "keep_last") == 0)
         *out = MIG_DUP_KEEP_LAST;
+    else if (strcmp(text, "merge") == 0)
+        *out = MIG_DUP_MERGE;
     else {
         mig_fail(err, MIG_ERR_ARGUMENT,
-                 "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not '%s'", text);
+                 "on_duplicate must be 'fail', 'keep_first', 'keep_last' or 'merge', not '%s'",
+                 text);
         return err->code;
     }
     return MIG_OK;
@@ -171,6 +209,18 @@ void mig_table_desc_free(mig_table_desc *t)
     memset(t, 0, sizeof *t);
 }
 
+/* Release the foreign keys references listed. */
+void mig_fk_refs_free(mig_fk_ref *refs, int count)
+{
+    for (int i = 0; refs && i < count; i++) {
+        mig_free(refs[i].child);
+        mig_free(refs[i].qualified);
+        mig_unique_columns_free(refs[i].child_columns, refs[i].ncolumns);
+        mig_unique_columns_free(refs[i].parent_columns, refs[i].ncolumns);
+    }
+    mig_free(refs);
+}
+
 /* Release a report. */
 void mig_dup_report_free(mig_dup_report *report)
 {
@@ -189,7 +239,8 @@ typedef struct unique_request {
     const char *function; /* migrate_add_unique or migrate_duplicates, for messages */
     char **columns;
     int ncolumns;
-    char **quoted; /* the columns, quoted */
+    char **quoted; /* the columns quoted; an expression as written */
+    bool *expr;    /* which keys are expressions */
     mig_table_desc table;
 } unique_request;
 
@@ -197,6 +248,7 @@ static void request_free(unique_request *req)
 {
     mig_unique_columns_free(req->columns, req->ncolumns);
     mig_unique_columns_free(req->quoted, req->ncolumns);
+    mig_free(req->expr);
     mig_table_desc_free(&req->table);
 }
 
@@ -215,14 +267,28 @@ static int request_open(const mig_engine *eng, const char *function, const char 
     if (rc != MIG_OK)
         return rc;
     req->quoted = mig_calloc((size_t)req->ncolumns, sizeof *req->quoted);
-    if (!req->quoted)
+    req->expr = mig_calloc((size_t)req->ncolumns, sizeof *req->expr);
+    const char **plain = mig_calloc((size_t)req->ncolumns, sizeof *plain);
+    if (!req->quoted || !req->expr || !plain) {
+        mig_free(plain);
         return mig_fail_nomem(err);
-    for (int i = 0; i < req->ncolumns; i++)
-        if (!(req->quoted[i] = mig_quote_ident(req->columns[i])))
-            return mig_fail_nomem(err);
+    }
+    int nplain = 0;
+    for (int i = 0; rc == MIG_OK && i < req->ncolumns; i++) {
+        req->expr[i] = mig_unique_is_expression(req->columns[i]);
+        if (req->expr[i]) /* SQL of the caller's: one expression, nothing that ends it */
+            rc = mig_columns_sql_check("the expression", req->columns[i], err);
+        else
+            plain[nplain++] = req->columns[i];
+        if (rc == MIG_OK && !(req->quoted[i] = req->expr[i] ? mig_strdup(req->columns[i])
+                                                            : mig_quote_ident(req->columns[i])))
+            rc = mig_fail_nomem(err);
+    }
     bool change = strcmp(function, "migrate_add_unique") == 0;
-    rc = eng->unique->table_describe(eng->handle, table, change, (const char *const *)req->columns,
-                                     req->ncolumns, &req->table, err);
+    if (rc == MIG_OK) /* the table and the columns named; expressions are checked by use */
+        rc = eng->unique->table_describe(eng->handle, table, change, plain, nplain, &req->table,
+                                         err);
+    mig_free(plain);
     if (rc == MIG_OK && req->table.own) /* its rows are the extension's, not data to clean */
         return mig_fail(err, MIG_PRIVILEGE,
                         "%s refuses table %s: it is one of migrate's own tables, which only "
@@ -231,12 +297,38 @@ static int request_open(const mig_engine *eng, const char *function, const char 
     return rc;
 }
 
-/* Append "a, b, c" built from the request's quoted columns, each wrapped by fmt ("%s" plain). */
+/*
+ * Append "a, b, c" built from the request's keys, each between prefix and suffix; a prefix
+ * ending in '.' qualifies a column, and an expression (which reads the one table of its query)
+ * goes without it.
+ */
 static void list_columns(mig_buf *b, const unique_request *req, const char *prefix,
                          const char *suffix)
 {
+    size_t len = strlen(prefix);
+    bool qualifier = len > 0 && prefix[len - 1] == '.';
     for (int i = 0; i < req->ncolumns; i++)
-        mig_buf_printf(b, "%s%s%s%s", i ? ", " : "", prefix, req->quoted[i], suffix);
+        mig_buf_printf(b, "%s%s%s%s", i ? ", " : "", qualifier && req->expr[i] ? "" : prefix,
+                       req->quoted[i], suffix);
+}
+
+/*
+ * The keys as the columns of a subquery (as_alias: "key AS migrate_k<i>" where the key is an
+ * expression, which the outer query could not name) or as the outer query names them.
+ */
+static void list_key_columns(mig_buf *b, const unique_request *req, bool as_alias,
+                             const char *prefix, const char *suffix)
+{
+    for (int i = 0; i < req->ncolumns; i++) {
+        mig_buf_printf(b, "%s%s", i ? ", " : "", prefix);
+        if (!req->expr[i])
+            mig_buf_puts(b, req->quoted[i]);
+        else if (as_alias)
+            mig_buf_printf(b, "%s AS migrate_k%d", req->quoted[i], i + 1);
+        else
+            mig_buf_printf(b, "migrate_k%d", i + 1);
+        mig_buf_puts(b, suffix);
+    }
 }
 
 /* WHERE clause keeping rows whose key has no NULL: NULLs are distinct to a unique index. */
@@ -407,17 +499,17 @@ static int summarize_duplicates(const unique_request *req, dup_summary *out, mig
     memset(out, 0, sizeof *out);
     mig_buf b = {0};
     mig_buf_puts(&b, "SELECT ");
-    list_columns(&b, req, "CAST(", " AS TEXT)");
+    list_key_columns(&b, req, false, "CAST(", " AS TEXT)");
     mig_buf_puts(&b, ", count(*) FROM (SELECT ");
-    list_columns(&b, req, "", "");
+    list_key_columns(&b, req, true, "", "");
     mig_buf_printf(&b, " FROM %s", req->table.qualified);
     where_key_not_null(&b, req);
     mig_buf_puts(&b, " ORDER BY ");
     list_columns(&b, req, "", "");
     mig_buf_puts(&b, ") AS migrate_keys GROUP BY ");
-    list_columns(&b, req, "", "");
+    list_key_columns(&b, req, false, "", "");
     mig_buf_puts(&b, " HAVING count(*) > 1 ORDER BY ");
-    list_columns(&b, req, "", "");
+    list_key_columns(&b, req, false, "", "");
     int rc = run_built(req, &b, 0, NULL, on_summary_row, out, err);
     if (rc != MIG_OK)
         dup_summary_free(out);
@@ -441,7 +533,8 @@ static int find_duplicates(const unique_request *req, mig_dup_report *out, mig_e
     list_columns(&b, req, "migrate_t.", "");
     mig_buf_puts(&b, ") AS migrate_count");
     for (int i = 0; i < req->ncolumns; i++)
-        mig_buf_printf(&b, ", migrate_t.%s AS migrate_key%d", req->quoted[i], i + 1);
+        mig_buf_printf(&b, ", %s%s AS migrate_key%d", req->expr[i] ? "" : "migrate_t.",
+                       req->quoted[i], i + 1);
     for (int i = 0; i < t->nidentity; i++)
         mig_buf_printf(&b, ", migrate_t.%s AS migrate_id%d", t->identity[i], i + 1);
     from_duplicate_rows(&b, req);
@@ -575,21 +668,32 @@ static int run_plain(const mig_engine *eng, const char *function, mig_buf *b, in
 /*
  * Move the rows of t that where selects to t->quarantine, then delete them from t. The
  * quarantine is created by this call, or is an existing one check_quarantine accepts.
+ * repointed: every row that referenced the rows has been re-pointed (merge), so the delete
+ * cannot cascade; otherwise a table that references t refuses it.
  */
-int mig_quarantine_rows(const mig_engine *eng, const mig_table_desc *t, const char *function,
-                        const char *what, const char *where, mig_error *err)
+static int quarantine_rows(const mig_engine *eng, const mig_table_desc *t, const char *function,
+                           const char *what, const char *where, bool repointed, mig_error *err)
 {
-    if (t->referenced_by)
-        return mig_fail(err, MIG_ERR_STATE,
-                        "refusing to delete %s of %s: table %s references it with a "
-                        "foreign key, and deleting could cascade to its rows; nothing was changed",
-                        what, t->name, t->referenced_by);
+    if (t->referenced_by && !repointed) {
+        mig_fail(err, MIG_ERR_STATE,
+                 "refusing to delete %s of %s: table %s references it with a "
+                 "foreign key, and deleting could cascade to its rows; nothing was changed",
+                 what, t->name, t->referenced_by);
+        if (strcmp(what, "duplicate rows") == 0)
+            mig_error_set_hint(err, "on_duplicate 'merge' re-points the rows that reference the "
+                                    "duplicates to the row kept, then moves the duplicates");
+        return err->code;
+    }
     bool exists = false;
     int rc = check_quarantine(eng, t, what, &exists, err);
     if (rc != MIG_OK)
         return rc;
     mig_buf b = {0};
-    if (!exists) { /* a table created in between makes CREATE fail: never adopted */
+    if (!exists && eng->unique->quarantine_create) {
+        rc = eng->unique->quarantine_create(eng->handle, t, err);
+        if (rc != MIG_OK)
+            return rc;
+    } else if (!exists) { /* a table created in between makes CREATE fail: never adopted */
         mig_buf_printf(&b, "CREATE TABLE %s AS SELECT ", t->quarantine);
         list_quarantine_columns(&b, t, "migrate_source.");
         mig_buf_printf(&b,
@@ -617,16 +721,135 @@ int mig_quarantine_rows(const mig_engine *eng, const mig_table_desc *t, const ch
     return run_plain(eng, function, &b, 0, NULL, err);
 }
 
-/* Move the extra rows of each group to <table>_duplicates. */
-static int quarantine_duplicates(const unique_request *req, bool keep_last, mig_error *err)
+/* Move rows to the quarantine; refused when another table references t. */
+int mig_quarantine_rows(const mig_engine *eng, const mig_table_desc *t, const char *function,
+                        const char *what, const char *where, mig_error *err)
+{
+    return quarantine_rows(eng, t, function, what, where, false, err);
+}
+
+/* Move the extra rows of each group to <table>_duplicates (repointed: see quarantine_rows). */
+static int quarantine_duplicates(const unique_request *req, bool keep_last, bool repointed,
+                                 mig_error *err)
 {
     mig_buf where = {0};
     rows_to_move(&where, req, keep_last);
     char *text = mig_buf_take(&where);
     if (!text)
         return mig_fail_nomem(err);
-    int rc = mig_quarantine_rows(req->eng, &req->table, req->function, "duplicate rows", text, err);
+    int rc = quarantine_rows(req->eng, &req->table, req->function, "duplicate rows", text,
+                             repointed, err);
     mig_free(text);
+    return rc;
+}
+
+/*
+ * The map from each row to move (all but the first of its group, as keep_first) to the row
+ * kept, through the columns ref points at: a derived table migrate_map of migrate_old<i>
+ * (the moved row's value) and migrate_new<i> (the kept row's).
+ */
+static void merge_map(mig_buf *b, const unique_request *req, const mig_fk_ref *ref)
+{
+    const mig_table_desc *t = &req->table;
+    mig_buf_puts(b, "(SELECT * FROM (SELECT row_number() OVER (PARTITION BY ");
+    list_columns(b, req, "migrate_t.", "");
+    mig_buf_puts(b, " ORDER BY ");
+    for (int i = 0; i < t->nidentity; i++)
+        mig_buf_printf(b, "%smigrate_t.%s", i ? ", " : "", t->identity[i]);
+    mig_buf_puts(b, ") AS migrate_rank");
+    for (int c = 0; c < ref->ncolumns; c++) {
+        mig_buf_printf(b,
+                       ", migrate_t.%s AS migrate_old%d, first_value(migrate_t.%s) OVER "
+                       "(PARTITION BY ",
+                       ref->parent_columns[c], c + 1, ref->parent_columns[c]);
+        list_columns(b, req, "migrate_t.", "");
+        mig_buf_puts(b, " ORDER BY ");
+        for (int i = 0; i < t->nidentity; i++)
+            mig_buf_printf(b, "%smigrate_t.%s", i ? ", " : "", t->identity[i]);
+        mig_buf_printf(b, ") AS migrate_new%d", c + 1);
+    }
+    from_duplicate_rows(b, req);
+    mig_buf_puts(b, ") AS migrate_ranked WHERE migrate_rank > 1) AS migrate_map");
+}
+
+/* One count(*). */
+static int on_count_row(void *ctx, int ncols, const char *const *v)
+{
+    if (ncols != 1 || !v[0])
+        return MIG_ERR_STATE;
+    *(long long *)ctx = strtoll(v[0], NULL, 10);
+    return MIG_OK;
+}
+
+/* The join of ref's referencing table (aliased migrate_c) with the map: " WHERE ...". */
+static void merge_join(mig_buf *b, const mig_fk_ref *ref)
+{
+    for (int c = 0; c < ref->ncolumns; c++)
+        mig_buf_printf(b, "%smigrate_map.migrate_old%d = migrate_c.%s", c ? " AND " : " WHERE ",
+                       c + 1, ref->child_columns[c]);
+}
+
+/*
+ * Re-point the rows of ref's table that reference a row about to move to the row kept, adding
+ * how many to *count: counted first, then one UPDATE ... FROM the map (both engines).
+ */
+static int repoint(const unique_request *req, const mig_fk_ref *ref, long long *count,
+                   mig_error *err)
+{
+    mig_buf b = {0};
+    mig_buf_printf(&b, "SELECT count(*) FROM %s AS migrate_c, ", ref->qualified);
+    merge_map(&b, req, ref);
+    merge_join(&b, ref);
+    long long n = 0;
+    int rc = run_built(req, &b, 0, NULL, on_count_row, &n, err);
+    if (rc != MIG_OK || n == 0)
+        return rc;
+    mig_buf_printf(&b, "UPDATE %s AS migrate_c SET ", ref->qualified);
+    for (int c = 0; c < ref->ncolumns; c++)
+        mig_buf_printf(&b, "%s%s = migrate_map.migrate_new%d", c ? ", " : "", ref->child_columns[c],
+                       c + 1);
+    mig_buf_puts(&b, " FROM ");
+    merge_map(&b, req, ref);
+    merge_join(&b, ref);
+    rc = run_built(req, &b, 0, NULL, NULL, NULL, err);
+    if (rc == MIG_OK)
+        *count += n;
+    return rc;
+}
+
+/*
+ * on_duplicate 'merge': every row of every table that references a row about to move is
+ * re-pointed to the row kept, then the rows move as with keep_first. *summary (caller frees)
+ * says how many rows of each referencing table were re-pointed.
+ */
+static int merge_duplicates(const unique_request *req, char **summary, mig_error *err)
+{
+    const mig_engine *eng = req->eng;
+    *summary = NULL;
+    if (!eng->unique->references)
+        return mig_fail(err, MIG_ERR_STATE,
+                        "on_duplicate 'merge' is not available on this engine; nothing was "
+                        "changed");
+    mig_fk_ref *refs = NULL;
+    int nrefs = 0;
+    int rc = eng->unique->references(eng->handle, &req->table, &refs, &nrefs, err);
+    mig_buf b = {0};
+    long long count = 0;
+    for (int i = 0; rc == MIG_OK && i < nrefs; i++) {
+        rc = repoint(req, &refs[i], &count, err);
+        bool last = i + 1 == nrefs || strcmp(refs[i + 1].qualified, refs[i].qualified) != 0;
+        if (rc == MIG_OK && last) { /* one count per referencing table */
+            mig_buf_printf(&b, "%s%lld row%s of %s", b.len ? ", " : "", count,
+                           count == 1 ? "" : "s", refs[i].child);
+            count = 0;
+        }
+    }
+    mig_fk_refs_free(refs, nrefs);
+    if (rc == MIG_OK)
+        rc = quarantine_duplicates(req, false, true, err);
+    if (rc == MIG_OK && nrefs > 0 && !(*summary = mig_buf_take(&b)))
+        rc = mig_fail_nomem(err);
+    mig_buf_free(&b);
     return rc;
 }
 
@@ -655,14 +878,22 @@ static int apply_duplicate_policy(const unique_request *req, const char *index,
         rc = duplicates_error(req, &report, err);
     else {
         mig_error_clear(err);
-        rc = quarantine_duplicates(req, policy == MIG_DUP_KEEP_LAST, err);
+        char *repointed = NULL;
+        if (policy == MIG_DUP_MERGE)
+            rc = merge_duplicates(req, &repointed, err);
+        else
+            rc = quarantine_duplicates(req, policy == MIG_DUP_KEEP_LAST, false, err);
         if (rc == MIG_OK)
             rc = eng->unique->unique_create(eng->handle, &req->table, index,
-                                            (const char *const *)req->columns, req->ncolumns, err);
+                                            (const char *const *)req->columns, req->expr,
+                                            req->ncolumns, err);
         if (rc == MIG_OK)
-            *result = mig_printf("moved %lld duplicate rows of %s to %s; created unique index %s",
+            *result = mig_printf("moved %lld duplicate rows of %s to %s; %s%s%screated unique "
+                                 "index %s",
                                  report.rows - (long long)report.groups, req->table.name,
-                                 req->table.quarantine_name, index);
+                                 req->table.quarantine_name, repointed ? "re-pointed " : "",
+                                 repointed ? repointed : "", repointed ? "; " : "", index);
+        mig_free(repointed);
         if (rc == MIG_OK && !*result)
             rc = mig_fail_nomem(err);
     }
@@ -682,8 +913,8 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
     const char *const *cols = (const char *const *)req->columns;
     int state = MIG_INDEX_ABSENT;
     char *how = NULL;
-    int rc = eng->unique->index_state(eng->handle, &req->table, index, cols, req->ncolumns, &state,
-                                      &how, err);
+    int rc = eng->unique->index_state(eng->handle, &req->table, index, cols, req->expr,
+                                      req->ncolumns, &state, &how, err);
     if (rc != MIG_OK)
         return rc;
     if (state == MIG_INDEX_SAME) {
@@ -706,7 +937,8 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
         mig_free(how);
         return rc;
     }
-    rc = eng->unique->unique_create(eng->handle, &req->table, index, cols, req->ncolumns, err);
+    rc = eng->unique->unique_create(eng->handle, &req->table, index, cols, req->expr, req->ncolumns,
+                                    err);
     if (rc == MIG_OK) { /* the fast path: clean data */
         *result = mig_printf("created unique index %s on %s", index, req->table.name);
         return *result ? MIG_OK : mig_fail_nomem(err);
@@ -714,6 +946,37 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
     if (strcmp(err->sqlstate, MIG_SQLSTATE_UNIQUE_VIOLATION) != 0)
         return rc;
     return apply_duplicate_policy(req, index, policy, result, err);
+}
+
+/*
+ * <table>_<keys>_key, an expression's key written as the words of its text: lower(email)
+ * gives users_lower_email_key.
+ */
+static char *default_index_name(const char *table, const unique_request *req)
+{
+    char **words = mig_calloc((size_t)req->ncolumns, sizeof *words);
+    bool ok = words != NULL;
+    for (int i = 0; ok && i < req->ncolumns; i++) {
+        if (!req->expr[i]) {
+            ok = (words[i] = mig_strdup(req->columns[i])) != NULL;
+            continue;
+        }
+        mig_buf b = {0};
+        bool gap = false;
+        for (const char *p = req->columns[i]; *p; p++) {
+            bool word = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                        (*p >= '0' && *p <= '9') || *p == '_' || (unsigned char)*p >= 0x80;
+            if (word && gap && b.len)
+                mig_buf_puts(&b, "_");
+            if (word)
+                mig_buf_append(&b, p, 1);
+            gap = !word;
+        }
+        ok = (words[i] = mig_buf_take(&b)) != NULL;
+    }
+    char *name = ok ? mig_unique_index_name(table, words, req->ncolumns) : NULL;
+    mig_unique_columns_free(words, req->ncolumns);
+    return name;
 }
 
 /* migrate_add_unique: everything it does happens in one savepoint, or not at all. */
@@ -730,8 +993,7 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
     rc = request_open(eng, "migrate_add_unique", table, columns, &req, err);
     char *index = NULL;
     if (rc == MIG_OK) {
-        index = index_name ? mig_strdup(index_name)
-                           : mig_unique_index_name(table, req.columns, req.ncolumns);
+        index = index_name ? mig_strdup(index_name) : default_index_name(table, &req);
         if (!index)
             rc = mig_fail_nomem(err);
     }

@@ -10,7 +10,8 @@
 typedef enum mig_on_duplicate {
     MIG_DUP_FAIL,
     MIG_DUP_KEEP_FIRST,
-    MIG_DUP_KEEP_LAST
+    MIG_DUP_KEEP_LAST,
+    MIG_DUP_MERGE
 } mig_on_duplicate;
 
 /* One group of rows that share a key. */
@@ -34,13 +35,15 @@ typedef struct mig_dup_report {
 int mig_unique_columns(const char *function, const char *list, char ***names, int *count,
                        mig_error *err);
 void mig_unique_columns_free(char **names, int count);
+/* Whether a key of the list is an expression (it holds a parenthesis) rather than a name. */
+bool mig_unique_is_expression(const char *key);
 /* The default index name: <table>_<col>..._key, shortened with a hash past 63 bytes. */
 char *mig_unique_index_name(const char *table, char *const *columns, int count);
 /* The quarantine table's name: <table>_duplicates, shortened the same way past 63 bytes. */
 char *mig_unique_quarantine_name(const char *table);
 /* <table><suffix> (_duplicates, _nulls), shortened the same way past 63 bytes. */
 char *mig_quarantine_table_name(const char *table, const char *suffix);
-/* 'fail' (also NULL), 'keep_first', 'keep_last'. */
+/* 'fail' (also NULL), 'keep_first', 'keep_last', 'merge'. */
 int mig_unique_on_duplicate(const char *text, mig_on_duplicate *out, mig_error *err);
 /*
  * Values as the reports show them: values[from .. from+n) joined by ", ", in parentheses when
@@ -62,7 +65,9 @@ int mig_quarantine_rows(const mig_engine *eng, const mig_table_desc *t, const ch
 /*
  * Make columns of table unique. On duplicates: 'fail' changes nothing and reports them;
  * 'keep_first' / 'keep_last' move the other rows of each group to <table>_duplicates in the
- * same transaction. *result (caller frees) describes what was done.
+ * same transaction; 'merge' first re-points the rows of other tables that reference those
+ * rows to the row kept (the first), then moves them as keep_first does. *result (caller frees)
+ * describes what was done.
  */
 int mig_add_unique(const mig_engine *eng, const char *table, const char *columns,
                    const char *index_name, const char *on_duplicate, char **result, mig_error *err);
@@ -72,5 +77,6 @@ int mig_duplicates(const mig_engine *eng, const char *table, const char *columns
                    mig_dup_report *out, mig_error *err);
 void mig_dup_report_free(mig_dup_report *report);
 void mig_table_desc_free(mig_table_desc *t);
+void mig_fk_refs_free(mig_fk_ref *refs, int count);
 
 #endif

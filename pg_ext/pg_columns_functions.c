@@ -1,4 +1,4 @@
-/* migrate_set_not_null and migrate_nulls as SQL functions. */
+/* migrate_set_not_null, migrate_add_column and migrate_nulls as SQL functions. */
 #include "postgres.h"
 
 #include "fmgr.h"
@@ -11,10 +11,12 @@
 
 PG_FUNCTION_INFO_V1(migrate_set_not_null);
 PG_FUNCTION_INFO_V1(migrate_nulls);
+PG_FUNCTION_INFO_V1(migrate_add_column);
 
 typedef struct columns_args {
     char *table, *column, *fill, *on_null;
-    char *result; /* kept in the function's context */
+    char *type, *default_sql; /* migrate_add_column's */
+    char *result;             /* kept in the function's context */
     ReturnSetInfo *rsinfo;
     AttInMetadata *meta;
 } columns_args;
@@ -44,6 +46,29 @@ Datum migrate_set_not_null(PG_FUNCTION_ARGS)
 {
     columns_args a = columns_args_of(fcinfo);
     pg_engine_call(fcinfo, set_not_null_op, &a);
+    PG_RETURN_TEXT_P(cstring_to_text(a.result));
+}
+
+static int add_column_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    columns_args *a = arg;
+    char *result = NULL;
+    int rc =
+        mig_add_column(eng, a->table, a->column, a->type, a->fill, a->default_sql, &result, err);
+    a->result = pg_engine_keep(eng, result);
+    return rc;
+}
+
+/*
+ * migrate_add_column(table text, "column" text, type text, fill text DEFAULT NULL,
+ * "default" text DEFAULT NULL) RETURNS text: what it did.
+ */
+Datum migrate_add_column(PG_FUNCTION_ARGS)
+{
+    columns_args a = {pg_engine_text_arg(fcinfo, 0), pg_engine_text_arg(fcinfo, 1),
+                      .type = pg_engine_text_arg(fcinfo, 2), .fill = pg_engine_text_arg(fcinfo, 3),
+                      .default_sql = pg_engine_text_arg(fcinfo, 4)};
+    pg_engine_call(fcinfo, add_column_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.result));
 }
 

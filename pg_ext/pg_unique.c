@@ -25,6 +25,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 
 #include "pg_engine.h"
@@ -393,17 +394,68 @@ static char *find_equivalent(Oid relid, const char *const *columns, int ncolumns
 }
 
 /*
+ * Why an existing index differs from a unique index on keys that include an expression (a
+ * plain column's attribute where the call names one, an expression where it has one; the
+ * expression's text is not compared), or NULL when it does not.
+ */
+static const char *expression_index_difference(Oid indexoid, const mig_table_desc *t,
+                                               const char *const *columns, const bool *exprs,
+                                               int ncolumns)
+{
+    HeapTuple tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+    if (!HeapTupleIsValid(tup))
+        return "it is not an index";
+    Form_pg_index index = (Form_pg_index)GETSTRUCT(tup);
+    const char *why = NULL;
+    if (index->indrelid != (Oid)t->relid)
+        why = "it is on another table";
+    else if (!index->indisunique)
+        why = "it is not unique";
+    else if (!index->indisvalid)
+        why = "it is not valid (a failed concurrent build leaves such an index)";
+    else if (!heap_attisnull(tup, Anum_pg_index_indpred, NULL))
+        why = "it is partial";
+    else if (index->indnkeyatts != ncolumns || index->indnatts != ncolumns)
+        why = "it covers other keys";
+    for (int i = 0; !why && i < ncolumns; i++)
+        if (index->indkey.values[i] != (exprs[i] ? 0 : get_attnum(t->relid, columns[i])))
+            why = "it covers other keys";
+    ReleaseSysCache(tup);
+    return why;
+}
+
+/*
  * unique.index_state: SAME only when the index is there and attached as a constraint;
- * EQUIVALENT when another index of the table already makes the columns unique.
+ * EQUIVALENT when another index of the table already makes the columns unique. With an
+ * expression key there is no constraint: SAME when the index of that name is such an index.
  */
 static int pg_index_state(void *h, const mig_table_desc *t, const char *index,
-                          const char *const *columns, int ncolumns, int *state, char **detail,
-                          mig_error *err)
+                          const char *const *columns, const bool *exprs, int ncolumns, int *state,
+                          char **detail, mig_error *err)
 {
     (void)h, (void)err;
     *state = MIG_INDEX_ABSENT;
     *detail = NULL;
     Oid indexoid = find_index(t, index);
+    bool any_expr = false;
+    for (int i = 0; i < ncolumns; i++)
+        any_expr = any_expr || exprs[i];
+    if (any_expr) {
+        const char *why =
+            OidIsValid(indexoid)
+                ? (get_rel_relkind(indexoid) != RELKIND_INDEX &&
+                           get_rel_relkind(indexoid) != RELKIND_PARTITIONED_INDEX
+                       ? "it is not an index"
+                       : expression_index_difference(indexoid, t, columns, exprs, ncolumns))
+                : NULL;
+        if (why) {
+            *state = MIG_INDEX_DIFFERENT;
+            *detail = mig_strdup(why);
+        } else if (OidIsValid(indexoid)) {
+            *state = MIG_INDEX_SAME;
+        }
+        return MIG_OK;
+    }
     if (!OidIsValid(indexoid)) {
         char *other = find_equivalent(t->relid, columns, ncolumns);
         if (other) {
@@ -422,13 +474,31 @@ static int pg_index_state(void *h, const mig_table_desc *t, const char *index,
     return MIG_OK;
 }
 
-/* unique.unique_create: build the index (unless it is there) and attach it as a constraint. */
+/*
+ * unique.unique_create: build the index (unless it is there) and attach it as a constraint.
+ * A constraint cannot hold an expression: with an expression key, the unique index alone.
+ */
 static int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
-                            const char *const *columns, int ncolumns, mig_error *err)
+                            const char *const *columns, const bool *exprs, int ncolumns,
+                            mig_error *err)
 {
     (void)h;
     const char *qi = quote_identifier(index);
     mig_buf b = {0};
+    bool any_expr = false;
+    for (int i = 0; i < ncolumns; i++)
+        any_expr = any_expr || exprs[i];
+    if (any_expr) {
+        mig_buf_printf(&b, "CREATE UNIQUE INDEX %s ON %s (", qi, t->qualified);
+        for (int i = 0; i < ncolumns; i++)
+            mig_buf_printf(&b, exprs[i] ? "%s(%s)" : "%s%s", i ? ", " : "",
+                           exprs[i] ? columns[i] : quote_identifier(columns[i]));
+        mig_buf_puts(&b, ")");
+        char *sql = mig_buf_take(&b);
+        int rc = sql ? pg_engine_run_guarded(sql, err) : mig_fail_nomem(err);
+        mig_free(sql);
+        return rc;
+    }
     if (get_rel_relkind(t->relid) == RELKIND_PARTITIONED_TABLE) {
         /* USING INDEX is not supported there; the constraint builds the index on each partition */
         mig_buf_printf(&b, "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE (", t->qualified, qi);
@@ -456,11 +526,122 @@ static int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
     return rc;
 }
 
+/*
+ * Whether the caller may re-point every row of child that references t: it must read and
+ * update the table, and see all of its rows (row security would hide some, whose references
+ * would then cascade or fail). Checked before the lock, so that no role can lock a table it
+ * may not use.
+ */
+static int check_child(Oid child, const char *name, const mig_table_desc *t, mig_error *err)
+{
+    const char *why = NULL;
+    if (pg_class_aclcheck(child, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+        pg_class_aclcheck(child, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+        why = "the caller may not read and update it";
+    else if (check_enable_rls(child, InvalidOid, true) == RLS_ENABLED)
+        why = "row security hides some of its rows from the caller";
+    if (!why)
+        return MIG_OK;
+    mig_fail(err, MIG_PRIVILEGE,
+             "on_duplicate 'merge' must re-point the rows of table %s that reference %s, and %s; "
+             "nothing was changed",
+             name, t->name, why);
+    strcpy(err->sqlstate, "42501");
+    return err->code;
+}
+
+/*
+ * unique.references: the foreign keys whose referenced table is t (pg_constraint; for a
+ * partitioned child, its own key, not the copies on its partitions), each child table checked
+ * (check_child) and locked in SHARE ROW EXCLUSIVE mode until the end of the transaction, so
+ * that no row can come to reference a row about to move.
+ */
+static int pg_references(void *h, const mig_table_desc *t, mig_fk_ref **refs, int *nrefs,
+                         mig_error *err)
+{
+    (void)h;
+    *refs = NULL;
+    *nrefs = 0;
+    Oid argtypes[1] = {OIDOID};
+    Datum values[1] = {ObjectIdGetDatum(t->relid)};
+    int rc = SPI_execute_with_args(
+        "SELECT c.oid, c.conrelid, n.nspname::pg_catalog.text, r.relname::pg_catalog.text, "
+        "ca.attname::pg_catalog.text, pa.attname::pg_catalog.text "
+        "FROM pg_catalog.pg_constraint c "
+        "JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) c.conrelid "
+        "JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace "
+        "CROSS JOIN LATERAL pg_catalog.generate_subscripts(c.conkey, 1) AS k(i) "
+        "JOIN pg_catalog.pg_attribute ca ON ca.attrelid OPERATOR(pg_catalog.=) c.conrelid "
+        " AND ca.attnum OPERATOR(pg_catalog.=) c.conkey[k.i] "
+        "JOIN pg_catalog.pg_attribute pa ON pa.attrelid OPERATOR(pg_catalog.=) c.confrelid "
+        " AND pa.attnum OPERATOR(pg_catalog.=) c.confkey[k.i] "
+        "WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.confrelid OPERATOR(pg_catalog.=) $1 "
+        " AND c.conparentid OPERATOR(pg_catalog.=) 0 "
+        "ORDER BY r.relname, n.nspname, c.oid, k.i",
+        1, argtypes, values, NULL, true, 0);
+    if (rc != SPI_OK_SELECT)
+        return mig_fail(err, MIG_ENGINE, "migrate: could not read pg_constraint");
+    SPITupleTable *tab = SPI_tuptable;
+    uint64 rows = SPI_processed;
+    int result = MIG_OK;
+    Oid last_con = InvalidOid;
+    mig_fk_ref *r = NULL;
+    for (uint64 i = 0; result == MIG_OK && i < rows; i++) {
+        bool isnull;
+        Oid con = DatumGetObjectId(SPI_getbinval(tab->vals[i], tab->tupdesc, 1, &isnull));
+        Oid child = DatumGetObjectId(SPI_getbinval(tab->vals[i], tab->tupdesc, 2, &isnull));
+        char *schema = SPI_getvalue(tab->vals[i], tab->tupdesc, 3);
+        char *name = SPI_getvalue(tab->vals[i], tab->tupdesc, 4);
+        if (con != last_con) {
+            result = check_child(child, name, t, err);
+            if (result != MIG_OK)
+                break;
+            if (child != (Oid)t->relid)
+                LockRelationOid(child, ShareRowExclusiveLock);
+            mig_fk_ref *grown = mig_realloc(*refs, (size_t)(*nrefs + 1) * sizeof *grown);
+            if (!grown) {
+                result = mig_fail_nomem(err);
+                break;
+            }
+            *refs = grown;
+            r = &grown[(*nrefs)++];
+            memset(r, 0, sizeof *r);
+            r->child = mig_strdup(name);
+            r->qualified = mig_strdup(quote_qualified_identifier(schema, name));
+            r->child_columns = mig_calloc(INDEX_MAX_KEYS, sizeof *r->child_columns);
+            r->parent_columns = mig_calloc(INDEX_MAX_KEYS, sizeof *r->parent_columns);
+            if (!r->child || !r->qualified || !r->child_columns || !r->parent_columns) {
+                result = mig_fail_nomem(err);
+                break;
+            }
+            last_con = con;
+        }
+        if (r->ncolumns >= INDEX_MAX_KEYS)
+            continue;
+        r->child_columns[r->ncolumns] =
+            mig_strdup(quote_identifier(SPI_getvalue(tab->vals[i], tab->tupdesc, 5)));
+        r->parent_columns[r->ncolumns] =
+            mig_strdup(quote_identifier(SPI_getvalue(tab->vals[i], tab->tupdesc, 6)));
+        if (!r->child_columns[r->ncolumns] || !r->parent_columns[r->ncolumns])
+            result = mig_fail_nomem(err);
+        r->ncolumns++;
+    }
+    SPI_freetuptable(tab);
+    if (result != MIG_OK) {
+        mig_fk_refs_free(*refs, *nrefs);
+        *refs = NULL;
+        *nrefs = 0;
+    }
+    return result;
+}
+
 /* The unique capability (common/mig_engine_unique.h) on PostgreSQL. */
 const mig_engine_unique pg_unique = {
     .table_describe = pg_table_describe,
     .quarantine_state = pg_quarantine_state,
     .index_state = pg_index_state,
     .unique_create = pg_unique_create,
+    .references = pg_references,
+    .quarantine_create = NULL, /* CREATE TABLE AS keeps each column's type and collation */
     .timestamp_type = "timestamptz",
 };

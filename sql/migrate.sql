@@ -200,7 +200,7 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'migrate_add_unique'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) IS
-    'Add a UNIQUE constraint to a table that already has data: reports duplicates (fail) or moves them to <table>_duplicates (keep_first, keep_last)';
+    'Add a UNIQUE constraint to a table that already has data: reports duplicates (fail) or moves them to <table>_duplicates (keep_first, keep_last; merge first re-points the rows that reference them to the row kept)';
 
 CREATE FUNCTION @extschema@.migrate_duplicates("table" text, columns text)
 RETURNS TABLE (key text, count bigint, "rows" text)
@@ -216,6 +216,14 @@ AS 'MODULE_PATHNAME', 'migrate_set_not_null'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_set_not_null(text, text, text, text) IS
     'Make a column of a table that has data NOT NULL: fills NULLs from fill, then reports the rows still NULL (fail) or moves them to <table>_nulls (quarantine); no long scan under ACCESS EXCLUSIVE';
+
+CREATE FUNCTION @extschema@.migrate_add_column(
+    "table" text, "column" text, type text, fill text DEFAULT NULL, "default" text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'migrate_add_column'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_add_column(text, text, text, text, text) IS
+    'Add a column NOT NULL from the start to a table that has rows: added nullable, every row given fill''s value (or the default), then made NOT NULL as migrate_set_not_null does; rows still NULL are named and nothing changes';
 
 CREATE FUNCTION @extschema@.migrate_nulls("table" text, "column" text)
 RETURNS TABLE (row_identity text, total bigint)
@@ -331,16 +339,17 @@ BEGIN
                    '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
                    '@extschema@.migrate_add_unique(text, text, text, text), '
                    '@extschema@.migrate_set_not_null(text, text, text, text), '
+                   '@extschema@.migrate_add_column(text, text, text, text, text), '
                    '@extschema@.migrate_init() TO %I',
                    role);
     EXECUTE format('GRANT EXECUTE ON PROCEDURE '
                    '@extschema@.migrate_apply_batches(text, text, integer) TO %I', role);
     RETURN format('granted deploy to %I: applying (migrate_apply_batches too), migrate_check, '
                   'reverting, migrate_script, migrate_add_unique, migrate_duplicates, '
-                  'migrate_set_not_null, migrate_nulls, migrate_schema, migrate_drift, writing '
-                  'migrate_scripts; reading a migrations folder also needs GRANT '
-                  'pg_read_server_files TO %I; migrate_repair and migrate_baseline are granted '
-                  'on their own', role, role);
+                  'migrate_set_not_null, migrate_add_column, migrate_nulls, migrate_schema, '
+                  'migrate_drift, writing migrate_scripts; reading a migrations folder also '
+                  'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
+                  'are granted on their own', role, role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.migrate_grant(name, text) IS
@@ -370,6 +379,7 @@ BEGIN
                    '@extschema@.migrate_add_unique(text, text, text, text), '
                    '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init(), '
                    '@extschema@.migrate_set_not_null(text, text, text, text), '
+                   '@extschema@.migrate_add_column(text, text, text, text, text), '
                    '@extschema@.migrate_nulls(text, text), @extschema@.migrate_schema(), '
                    '@extschema@.migrate_drift() FROM %I',
                    role);
@@ -433,6 +443,7 @@ REVOKE ALL ON FUNCTION @extschema@.migrate_baseline(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_add_unique(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_duplicates(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_set_not_null(text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_add_column(text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_nulls(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_script(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_guard_drop() FROM PUBLIC;

@@ -12,9 +12,10 @@
  *
  *   scalar functions   migrate_apply, migrate_to, migrate_rollback, migrate_validate,
  *                      migrate_repair, migrate_baseline, migrate_add_unique,
- *                      migrate_set_not_null, migrate_rebuild, migrate_init, migrate_new,
- *                      migrate_check (its report as text), migrate_schema,
- *                      migrate_set (sqlite_functions.c) and migrate_version (here);
+ *                      migrate_set_not_null, migrate_add_column, migrate_rebuild,
+ *                      migrate_init, migrate_new, migrate_check (its report as text),
+ *                      migrate_schema, migrate_set (sqlite_functions.c) and migrate_version
+ *                      (here);
  *   table-valued       migrations_status, migrate_plan, migrate_check, migrate_script,
  *                      migrate_duplicates, migrate_nulls, migrate_push, migrate_drift and
  *                      migrate_help (sqlite_tables.c).
@@ -103,6 +104,9 @@ static const registration registrations[] = {
     {"migrate_set_not_null", 2, SQLITE_DIRECTONLY, migrate_set_not_null_func, NULL},
     {"migrate_set_not_null", 3, SQLITE_DIRECTONLY, migrate_set_not_null_func, NULL},
     {"migrate_set_not_null", 4, SQLITE_DIRECTONLY, migrate_set_not_null_func, NULL},
+    {"migrate_add_column", 3, SQLITE_DIRECTONLY, migrate_add_column_func, NULL},
+    {"migrate_add_column", 4, SQLITE_DIRECTONLY, migrate_add_column_func, NULL},
+    {"migrate_add_column", 5, SQLITE_DIRECTONLY, migrate_add_column_func, NULL},
     {"migrate_rebuild", 2, SQLITE_DIRECTONLY, migrate_rebuild_func, NULL},
     {"migrate_rebuild", 3, SQLITE_DIRECTONLY, migrate_rebuild_func, NULL},
     {"migrate_init", 0, SQLITE_DIRECTONLY, migrate_init_func, NULL},

@@ -9,6 +9,7 @@
  *     SELECT migrate_baseline(version [, name]);
  *     SELECT migrate_add_unique(table, columns [, index_name [, on_duplicate]]);
  *     SELECT migrate_set_not_null(table, column [, fill [, on_null]]);
+ *     SELECT migrate_add_column(table, column, type [, fill [, default]]);
  *     SELECT migrate_rebuild(table, new_definition [, drop_columns]);
  *     SELECT migrate_init();
  *     SELECT migrate_set(name [, value]);                -- out_of_order, missing, progress, drift
@@ -434,6 +435,23 @@ void migrate_set_not_null_func(sqlite3_context *ctx, int argc, sqlite3_value **a
 {
     if (changing_call_ok(ctx, "migrate_set_not_null"))
         run_text_op(ctx, "migrate_set_not_null", set_not_null_op, argc, argv);
+}
+
+/* migrate_add_column's work. */
+static int add_column_op(const mig_engine *eng, const migrate_conn *conn, int argc,
+                         sqlite3_value **argv, char **result, mig_error *err)
+{
+    (void)conn;
+    return mig_add_column(eng, text_arg(argc, argv, 0), text_arg(argc, argv, 1),
+                          text_arg(argc, argv, 2), text_arg(argc, argv, 3), text_arg(argc, argv, 4),
+                          result, err);
+}
+
+/* migrate_add_column(table, column, type [, fill [, default]]): returns what it did. */
+void migrate_add_column_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    if (changing_call_ok(ctx, "migrate_add_column"))
+        run_text_op(ctx, "migrate_add_column", add_column_op, argc, argv);
 }
 
 /* migrate_rebuild's work. */

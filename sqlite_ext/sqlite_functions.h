@@ -34,6 +34,7 @@ void migrate_repair_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_baseline_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_add_unique_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_set_not_null_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void migrate_add_column_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_rebuild_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_init_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);

@@ -357,12 +357,19 @@ static int find_equivalent(sqlite3 *db, const mig_table_desc *t, const char *con
     return rc;
 }
 
-/* Whether index's key columns are exactly columns, in that order (ignoring case, as SQLite). */
+/*
+ * Whether index's keys are exactly columns, in that order (names ignoring case, as SQLite; an
+ * expression key where exprs says so, whose text SQLite does not list).
+ */
 static int index_has_columns(sqlite3 *db, const char *schema, const char *index,
-                             const char *const *columns, int ncolumns, bool *same, mig_error *err)
+                             const char *const *columns, const bool *exprs, int ncolumns,
+                             bool *same, mig_error *err)
 {
     sqlite3_stmt *q = prepare_owned(
-        db, sqlite3_mprintf("SELECT name FROM pragma_index_info(?1, ?2) ORDER BY seqno"), err);
+        db,
+        sqlite3_mprintf(
+            "SELECT name, cid FROM pragma_index_xinfo(?1, ?2) WHERE key ORDER BY seqno"),
+        err);
     if (!q)
         return err->code;
     sqlite3_bind_text(q, 1, index, -1, SQLITE_STATIC);
@@ -371,7 +378,10 @@ static int index_has_columns(sqlite3 *db, const char *schema, const char *index,
     bool in_order = true;
     while (in_order && sqlite3_step(q) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(q, 0);
-        in_order = n < ncolumns && name && strcasecmp(name, columns[n]) == 0;
+        if (n < ncolumns && exprs && exprs[n])
+            in_order = sqlite3_column_int(q, 1) == -2;
+        else
+            in_order = n < ncolumns && name && strcasecmp(name, columns[n]) == 0;
         n++;
     }
     sqlite3_finalize(q);
@@ -385,8 +395,8 @@ static int index_has_columns(sqlite3 *db, const char *schema, const char *index,
  * when it is that index.
  */
 static int index_difference(sqlite3 *db, const mig_table_desc *t, sqlite3_stmt *q,
-                            const char *index, const char *const *columns, int ncolumns, char **how,
-                            mig_error *err)
+                            const char *index, const char *const *columns, const bool *exprs,
+                            int ncolumns, char **how, mig_error *err)
 {
     *how = NULL;
     const char *on = (const char *)sqlite3_column_text(q, 0);
@@ -402,7 +412,7 @@ static int index_difference(sqlite3 *db, const mig_table_desc *t, sqlite3_stmt *
         reason = "it is partial";
     } else {
         bool same = false;
-        int rc = index_has_columns(db, t->schema, index, columns, ncolumns, &same, err);
+        int rc = index_has_columns(db, t->schema, index, columns, exprs, ncolumns, &same, err);
         if (rc != MIG_OK)
             return rc;
         if (!same)
@@ -417,12 +427,17 @@ static int index_difference(sqlite3 *db, const mig_table_desc *t, sqlite3_stmt *
  * unique.index_state: compare the index named index with the plain unique index of t on
  * columns that migrate_add_unique would create. SAME when it is that index, DIFFERENT (with
  * *detail saying how) when it is another; with no index of that name, EQUIVALENT (with *detail
- * naming it) when another index of t already makes columns unique, else ABSENT.
+ * naming it) when another index of t already makes columns unique, else ABSENT. Keys with an
+ * expression are compared by position only (an expression where the call has one), and no
+ * other index is looked for.
  */
 static int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const char *index,
-                                         const char *const *columns, int ncolumns, int *state,
-                                         char **detail, mig_error *err)
+                                         const char *const *columns, const bool *exprs,
+                                         int ncolumns, int *state, char **detail, mig_error *err)
 {
+    bool any_expr = false;
+    for (int i = 0; i < ncolumns; i++)
+        any_expr = any_expr || exprs[i];
     sqlite3 *db = ((sqlite_engine *)h)->db;
     *state = MIG_INDEX_ABSENT;
     *detail = NULL;
@@ -439,9 +454,11 @@ static int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const
     sqlite3_bind_text(q, 2, t->schema, -1, SQLITE_STATIC);
     int rc;
     if (sqlite3_step(q) == SQLITE_ROW) {
-        rc = index_difference(db, t, q, index, columns, ncolumns, detail, err);
+        rc = index_difference(db, t, q, index, columns, exprs, ncolumns, detail, err);
         if (rc == MIG_OK)
             *state = *detail ? MIG_INDEX_DIFFERENT : MIG_INDEX_SAME;
+    } else if (any_expr) {
+        rc = MIG_OK;
     } else {
         rc = find_equivalent(db, t, columns, ncolumns, detail, err);
         if (rc == MIG_OK && *detail)
@@ -451,9 +468,13 @@ static int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const
     return rc;
 }
 
-/* unique.unique_create: CREATE UNIQUE INDEX; a violation is reported as a unique violation. */
+/*
+ * unique.unique_create: CREATE UNIQUE INDEX (an expression key in parentheses); a violation is
+ * reported as a unique violation.
+ */
 static int sqlite_unique_create(void *h, const mig_table_desc *t, const char *index,
-                                const char *const *columns, int ncolumns, mig_error *err)
+                                const char *const *columns, const bool *exprs, int ncolumns,
+                                mig_error *err)
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
     mig_buf b = {0};
@@ -463,7 +484,7 @@ static int sqlite_unique_create(void *h, const mig_table_desc *t, const char *in
     mig_buf_printf(&b, "CREATE UNIQUE INDEX %s.%s ON %s (", qs ? qs : "", qi ? qi : "",
                    qt ? qt : "");
     for (int i = 0; i < ncolumns; i++) {
-        char *qc = mig_quote_ident(columns[i]);
+        char *qc = exprs[i] ? mig_printf("(%s)", columns[i]) : mig_quote_ident(columns[i]);
         mig_buf_printf(&b, "%s%s", i ? ", " : "", qc ? qc : "");
         mig_free(qc);
     }
@@ -482,6 +503,184 @@ static int sqlite_unique_create(void *h, const mig_table_desc *t, const char *in
     if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
         strcpy(err->sqlstate, MIG_SQLSTATE_UNIQUE_VIOLATION);
     return err->code;
+}
+
+/* The primary key columns of schema.table, quoted, in key order (what a bare REFERENCES means). */
+static int primary_key(sqlite3 *db, const char *schema, const char *table, char ***cols, int *n,
+                       mig_error *err)
+{
+    *cols = NULL;
+    *n = 0;
+    sqlite3_stmt *q = prepare_owned(
+        db, sqlite3_mprintf("SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 ORDER BY pk"),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
+    int rc = MIG_OK;
+    while (rc == MIG_OK && sqlite3_step(q) == SQLITE_ROW) {
+        char **grown = mig_realloc(*cols, (size_t)(*n + 1) * sizeof *grown);
+        if (!grown) {
+            rc = mig_fail_nomem(err);
+            break;
+        }
+        *cols = grown;
+        if (!((*cols)[*n] = mig_quote_ident((const char *)sqlite3_column_text(q, 0))))
+            rc = mig_fail_nomem(err);
+        else
+            (*n)++;
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+/* Append one foreign key (its columns still to come) to the list. */
+static mig_fk_ref *add_ref(mig_fk_ref **refs, int *nrefs, const char *schema, const char *child)
+{
+    mig_fk_ref *grown = mig_realloc(*refs, (size_t)(*nrefs + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    *refs = grown;
+    mig_fk_ref *r = &grown[(*nrefs)++];
+    memset(r, 0, sizeof *r);
+    char *qs = mig_quote_ident(schema), *qc = mig_quote_ident(child);
+    r->child = mig_strdup(child);
+    r->qualified = qs && qc ? mig_printf("%s.%s", qs, qc) : NULL;
+    mig_free(qs);
+    mig_free(qc);
+    r->child_columns = mig_calloc(64, sizeof *r->child_columns);
+    r->parent_columns = mig_calloc(64, sizeof *r->parent_columns);
+    return r->child && r->qualified && r->child_columns && r->parent_columns ? r : NULL;
+}
+
+/*
+ * unique.references: the foreign keys of the schema's tables (PRAGMA foreign_key_list) whose
+ * parent is t; a key that names no parent column points at t's primary key. SQLite has no
+ * locks per table: the call's transaction keeps other connections out.
+ */
+static int sqlite_references(void *h, const mig_table_desc *t, mig_fk_ref **refs, int *nrefs,
+                             mig_error *err)
+{
+    sqlite3 *db = ((sqlite_engine *)h)->db;
+    *refs = NULL;
+    *nrefs = 0;
+    sqlite3_stmt *q = prepare_owned(
+        db,
+        sqlite3_mprintf("SELECT m.name, f.id, f.\"from\", f.\"to\" FROM \"%w\".sqlite_schema AS m, "
+                        "pragma_foreign_key_list(m.name, ?2) AS f WHERE m.type = 'table' AND "
+                        "f.\"table\" = ?1 COLLATE NOCASE ORDER BY m.name, f.id, f.seq",
+                        t->schema),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, t->table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, t->schema, -1, SQLITE_STATIC);
+    char **pk = NULL;
+    int npk = -1, rc = MIG_OK, last_id = -1, step;
+    const char *last_child = NULL;
+    mig_fk_ref *r = NULL;
+    while (rc == MIG_OK && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *child = (const char *)sqlite3_column_text(q, 0);
+        int id = sqlite3_column_int(q, 1);
+        const char *from = (const char *)sqlite3_column_text(q, 2);
+        bool named = sqlite3_column_type(q, 3) != SQLITE_NULL;
+        if (!r || id != last_id || strcmp(child, last_child) != 0) {
+            if (!(r = add_ref(refs, nrefs, t->schema, child))) {
+                rc = mig_fail_nomem(err);
+                break;
+            }
+            last_id = id;
+            last_child = r->child;
+        }
+        if (!named && npk < 0)
+            rc = primary_key(db, t->schema, t->table, &pk, &npk, err);
+        if (rc != MIG_OK)
+            break;
+        if (r->ncolumns >= 64 || (!named && r->ncolumns >= npk)) {
+            rc = mig_fail(err, MIG_ERR_STATE,
+                          "the foreign key of %s that references %s names no column, and %s "
+                          "has no primary key of that many columns; nothing was changed",
+                          child, t->name, t->name);
+            break;
+        }
+        r->child_columns[r->ncolumns] = mig_quote_ident(from ? from : "");
+        r->parent_columns[r->ncolumns] =
+            named ? mig_quote_ident((const char *)sqlite3_column_text(q, 3))
+                  : mig_strdup(pk[r->ncolumns]);
+        if (!r->child_columns[r->ncolumns] || !r->parent_columns[r->ncolumns])
+            rc = mig_fail_nomem(err);
+        r->ncolumns++;
+    }
+    if (rc == MIG_OK && step != SQLITE_DONE)
+        rc = sqlite_engine_error(db, err);
+    sqlite3_finalize(q);
+    mig_unique_columns_free(pk, npk < 0 ? 0 : npk);
+    if (rc != MIG_OK) {
+        mig_fk_refs_free(*refs, *nrefs);
+        *refs = NULL;
+        *nrefs = 0;
+    }
+    return rc;
+}
+
+/* A declared type as it may be written back: kept when plain words and numbers, else quoted. */
+static char *type_text(const char *type)
+{
+    for (const char *p = type; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              strchr(" _(),+-.", *p)))
+            return mig_quote_ident(type);
+    return mig_strdup(type);
+}
+
+/*
+ * unique.quarantine_create: CREATE TABLE AS would give each column only its affinity and no
+ * collation; the quarantine is written column by column instead, with each column's declared
+ * type (pragma_table_xinfo) and collation (sqlite3_table_column_metadata), and no constraint.
+ */
+static int sqlite_quarantine_create(void *h, const mig_table_desc *t, mig_error *err)
+{
+    sqlite3 *db = ((sqlite_engine *)h)->db;
+    sqlite3_stmt *q = prepare_owned(
+        db,
+        sqlite3_mprintf(
+            "SELECT name, type FROM pragma_table_xinfo(?1, ?2) WHERE hidden <> 1 ORDER BY cid"),
+        err);
+    if (!q)
+        return err->code;
+    sqlite3_bind_text(q, 1, t->table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, t->schema, -1, SQLITE_STATIC);
+    bool metadata = sqlite3_compileoption_used("ENABLE_COLUMN_METADATA");
+    mig_buf b = {0};
+    mig_buf_printf(&b, "CREATE TABLE %s (", t->quarantine);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(q, 0);
+        const char *type = (const char *)sqlite3_column_text(q, 1);
+        const char *coll = NULL;
+        if (metadata && sqlite3_table_column_metadata(db, t->schema, t->table, name, NULL, &coll,
+                                                      NULL, NULL, NULL) != SQLITE_OK)
+            coll = NULL;
+        char *qn = mig_quote_ident(name), *ty = type && *type ? type_text(type) : mig_strdup("");
+        mig_buf_printf(&b, "%s%s%s", qn ? qn : "", ty && *ty ? " " : "", ty ? ty : "");
+        if (coll && strcasecmp(coll, "BINARY") != 0) {
+            char *qcoll = mig_quote_ident(coll);
+            mig_buf_printf(&b, " COLLATE %s", qcoll ? qcoll : "");
+            mig_free(qcoll);
+        }
+        mig_buf_puts(&b, ", ");
+        mig_free(qn);
+        mig_free(ty);
+    }
+    int rc = sqlite3_finalize(q) == SQLITE_OK ? MIG_OK : sqlite_engine_error(db, err);
+    mig_buf_printf(&b, "migrate_moved_at %s)", sqlite_unique.timestamp_type);
+    char *sql = mig_buf_take(&b);
+    if (rc == MIG_OK && !sql)
+        rc = mig_fail_nomem(err);
+    if (rc == MIG_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        rc = sqlite_engine_error(db, err);
+    mig_free(sql);
+    return rc;
 }
 
 /*
@@ -512,5 +711,7 @@ const mig_engine_unique sqlite_unique = {
     .quarantine_state = sqlite_quarantine_state,
     .index_state = sqlite_compare_existing_index,
     .unique_create = sqlite_unique_create,
+    .references = sqlite_references,
+    .quarantine_create = sqlite_quarantine_create,
     .timestamp_type = "TEXT",
 };

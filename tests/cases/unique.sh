@@ -546,7 +546,7 @@ users_partial
 2"
 }
 
-# on_duplicate takes 'fail', 'keep_first' or 'keep_last', exactly, checked before the table is
+# on_duplicate takes 'fail', 'keep_first', 'keep_last' or 'merge', exactly, checked before the table is
 # looked at; anything else changes nothing.
 case_unique_bad_on_duplicate() {
   unique_users
@@ -554,10 +554,10 @@ case_unique_bad_on_duplicate() {
   local value
   for value in KEEP_FIRST keep first "" skip "keep first"; do
     db_run <<<"SELECT migrate_add_unique('users', 'email', NULL, '$value');"
-    expect_error "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not '$value'"
+    expect_error "on_duplicate must be 'fail', 'keep_first', 'keep_last' or 'merge', not '$value'"
   done
   db_run <<<"SELECT migrate_add_unique('nope', 'email', NULL, 'drop');"
-  expect_error "on_duplicate must be 'fail', 'keep_first' or 'keep_last', not 'drop'"
+  expect_error "on_duplicate must be 'fail', 'keep_first', 'keep_last' or 'merge', not 'drop'"
   expect_unchanged "database after the refused calls"
 }
 

@@ -460,7 +460,7 @@ hc_add_unique_repeated_column() {
 }
 hc_add_unique_bad_on_duplicate() {
   CALL="SELECT migrate_add_unique('plain', 'code', NULL, 'drop_everything')"
-  EXPECT="on_duplicate must be 'fail', 'keep_first' or 'keep_last', not 'drop_everything'"
+  EXPECT="on_duplicate must be 'fail', 'keep_first', 'keep_last' or 'merge', not 'drop_everything'"
 }
 hc_add_unique_over_duplicates() {
   CALL="SELECT migrate_add_unique('users', 'email')"

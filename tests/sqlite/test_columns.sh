@@ -300,3 +300,128 @@ rebuilt we\"ird'; DROP TABLE sentinel; -- t: copied 1 row, recreated 0 of its in
 1
 1"
 }
+
+# migrate_add_column on clean data: the default, a fill from the row's columns (a row whose
+# fill is NULL takes the default), NOT NULL from the start; rows inserted later take the default.
+test_add_column_clean() {
+  columns_people
+  sqlite_q db "SELECT migrate_add_column('people', 'score', 'INTEGER', NULL, '0');
+SELECT migrate_add_column('people', 'handle', 'TEXT COLLATE NOCASE', 'nick || ''!''', '''anon''');
+SELECT group_concat(id || ':' || score || ':' || handle, ',') FROM (SELECT * FROM people ORDER BY id);
+SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('people') WHERE name IN ('score', 'handle');
+INSERT INTO people (id, name) VALUES (9, 'N');
+SELECT score, handle FROM people WHERE id = 9;
+SELECT count(*) FROM people WHERE handle = 'ANON';
+SELECT type, name FROM sqlite_schema WHERE tbl_name = 'people' ORDER BY type, name;" \
+"added column score INTEGER NOT NULL to people; gave the default to 5 rows
+added column handle TEXT COLLATE NOCASE NOT NULL to people; filled 5 rows
+1:0:a!,2:0:anon,3:0:c!,4:0:anon,5:0:e!
+score|INTEGER|1|0
+handle|TEXT|1|'anon'
+0|anon
+3
+index|people_email
+table|people
+trigger|people_touch"
+  sqlite_run db <<<"UPDATE people SET score = NULL WHERE id = 1;"
+  expect_error "NOT NULL constraint failed: people.score"
+  # an empty table needs no value
+  sqlite_q db "CREATE TABLE empty (id INTEGER PRIMARY KEY); SELECT migrate_add_column('empty', 'x', 'TEXT');
+SELECT \"notnull\" FROM pragma_table_info('empty') WHERE name = 'x';" "added column x TEXT NOT NULL to empty
+1"
+}
+
+# Rows left NULL ('fail' semantics): the error counts and names them, and nothing changed.
+test_add_column_fail_changes_nothing() {
+  columns_people
+  dump db
+  local before=$DUMP
+  sqlite_run db <<<"SELECT migrate_add_column('people', 'handle', 'TEXT', 'nick');"
+  expect_error "cannot add column handle to people as NOT NULL: 2 rows hold NULL after the fill; nothing was changed
+rows 2, 4
+HINT: SELECT * FROM migrate_nulls('people', 'handle') lists every row; give fill (or default) a value for every row, or add the column nullable and then use migrate_set_not_null with on_null 'quarantine' to move them to people_nulls"
+  sqlite_run db <<<"SELECT migrate_add_column('people', 'handle', 'TEXT');"
+  expect_error "cannot add column handle to people as NOT NULL: 5 rows hold NULL; nothing was changed
+rows 1, 2, 3, 4, 5
+HINT: SELECT * FROM migrate_nulls('people', 'handle') lists every row; give fill (or default) a value for every row, or add the column nullable and then use migrate_set_not_null with on_null 'quarantine' to move them to people_nulls"
+  sqlite_run db <<<"SELECT migrate_add_column('people', 'email', 'TEXT', '''x''');"
+  expect_error "could not add column email of people: duplicate column name: email; nothing was changed"
+  sqlite_run db <<<"SELECT migrate_add_column('people', 'h', 'TEXT', NULL, '1); DROP TABLE people; --');"
+  expect_error "default holds a ';': it must be one SQL expression, not statements"
+  sqlite_run db <<<"SELECT migrate_add_column('people', 'h', 'TEXT); DROP TABLE people; --');"
+  expect_error "type holds a ';': it must be one SQL expression, not statements"
+  sqlite_run db <<<"SELECT migrate_add_column('people', 'h', NULL);"
+  expect_error "migrate_add_column needs the column's type"
+  sqlite_run db <<<"SELECT migrate_add_column('people', NULL, 'TEXT');"
+  expect_error "migrate_add_column needs a column name"
+  sqlite_run db <<<"SELECT migrate_add_column('nope', 'h', 'TEXT');"
+  expect_error 'table "nope" does not exist'
+  sqlite_run db <<<"SELECT migrate_add_column('people', 'h', 'TEXT', 'no_such_column');"
+  expect_error "could not fill column h of people: no such column: no_such_column; nothing was changed"
+  sqlite_run db <<<"SELECT migrate_init(); SELECT migrate_add_column('migrate_history', 'h', 'TEXT', NULL, '1');"
+  expect_error "migrate_add_column refuses table migrate_history: it is one of migrate's own tables, which only migrate itself changes; nothing was changed" "ok"
+  sqlite_run db <<<"DROP TABLE migrate_history; DROP TABLE migrate_scripts;"
+  expect_ok ""
+  dump db
+  expect_eq "database after the refused calls" "$before" "$DUMP"
+}
+
+# Inside a migration applied by migrate_apply, and inside the caller's transaction (kept on
+# COMMIT, gone on ROLLBACK); a refusal inside a migration undoes the whole apply.
+test_add_column_in_migration_and_transaction() {
+  put m/1_people.up.sql <<'EOF2'
+CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);
+INSERT INTO people VALUES (1, 'a'), (2, NULL);
+EOF2
+  put m/2_score.up.sql <<<"SELECT migrate_add_column('people', 'label', 'TEXT', 'name');"
+  sqlite_run --no-bail db <<'EOF2'
+SELECT migrate_apply('m');
+SELECT count(*) FROM sqlite_schema;
+EOF2
+  expect_error "migration 2 (2_score.up.sql, line 1): cannot add column label to people as NOT NULL: 1 row holds NULL after the fill; nothing was changed
+rows 2
+HINT: SELECT * FROM migrate_nulls('people', 'label') lists every row; give fill (or default) a value for every row, or add the column nullable and then use migrate_set_not_null with on_null 'quarantine' to move them to people_nulls" "0"
+  put m/2_score.up.sql <<<"SELECT migrate_add_column('people', 'label', 'TEXT', 'name', '''?''');"
+  sqlite_q db "SELECT migrate_apply('m'); SELECT id, label FROM people;
+BEGIN; SELECT migrate_add_column('people', 'n', 'INTEGER', 'id * 10'); ROLLBACK;
+SELECT count(*) FROM pragma_table_info('people') WHERE name = 'n';
+BEGIN; SELECT migrate_add_column('people', 'n', 'INTEGER', 'id * 10'); COMMIT;
+SELECT group_concat(n, ',') FROM people;" "2
+1|a
+2|?
+added column n INTEGER NOT NULL to people; filled 2 rows
+0
+added column n INTEGER NOT NULL to people; filled 2 rows
+10,20"
+}
+
+# Hostile identifiers are names, never SQL.
+test_add_column_hostile_identifiers() {
+  sqlite_run db <<'EOF2'
+CREATE TABLE sentinel (x INTEGER);
+INSERT INTO sentinel VALUES (1);
+CREATE TABLE "we""ird'; DROP TABLE sentinel; -- t" (id INTEGER PRIMARY KEY);
+INSERT INTO "we""ird'; DROP TABLE sentinel; -- t" VALUES (1), (2);
+EOF2
+  expect_ok ""
+  sqlite_q db "SELECT migrate_add_column('we\"ird''; DROP TABLE sentinel; -- t', 'co\"l''; --', 'TEXT', 'id || ''x''');
+SELECT \"co\"\"l'; --\" FROM \"we\"\"ird'; DROP TABLE sentinel; -- t\" ORDER BY id;
+SELECT \"notnull\" FROM pragma_table_info('we\"ird''; DROP TABLE sentinel; -- t') WHERE name = 'co\"l''; --';
+SELECT x FROM sentinel;" "added column co\"l'; -- TEXT NOT NULL to we\"ird'; DROP TABLE sentinel; -- t; filled 2 rows
+1x
+2x
+1
+1"
+}
+
+# The <table>_nulls quarantine keeps each column's declared type and collation, without the
+# table's constraints (NOT NULL, CHECK), like <table>_duplicates.
+test_set_not_null_quarantine_keeps_types() {
+  sqlite_q db "CREATE TABLE t (id INTEGER PRIMARY KEY, code VARCHAR(8) COLLATE NOCASE NOT NULL CHECK (code <> ''), v REAL);
+INSERT INTO t VALUES (1, 'a', NULL), (2, 'B', 2.5);
+SELECT migrate_set_not_null('t', 'v', NULL, 'quarantine');
+SELECT sql FROM sqlite_schema WHERE name = 't_nulls';
+SELECT count(*) FROM t_nulls WHERE code = 'A';" "column v of t is NOT NULL; moved 1 row to t_nulls
+CREATE TABLE \"t_nulls\" (\"id\" INTEGER, \"code\" VARCHAR(8) COLLATE \"NOCASE\", \"v\" REAL, migrate_moved_at TEXT)
+1"
+}

@@ -91,7 +91,8 @@ EOF
   expect_ok ""
   dump db
   local before=$DUMP
-  local refusal="refusing to delete duplicate rows of users: table posts references it with a foreign key, and deleting could cascade to its rows; nothing was changed"
+  local refusal="refusing to delete duplicate rows of users: table posts references it with a foreign key, and deleting could cascade to its rows; nothing was changed
+HINT: on_duplicate 'merge' re-points the rows that reference the duplicates to the row kept, then moves the duplicates"
   sqlite_run --no-bail db <<'EOF'
 PRAGMA foreign_keys = ON;
 SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
@@ -275,4 +276,194 @@ CREATE TEMP TRIGGER users_duplicates_tspy AFTER INSERT ON main.users_duplicates
 SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');
 EOF2
   expect_error "refusing to move duplicate rows of users into the existing table users_duplicates: it has triggers, which would run with the caller's rights; nothing was changed"
+}
+
+# merge_users: users with duplicate emails (COLLATE NOCASE) and four tables that reference them:
+# posts (ON DELETE CASCADE), likes (a bare REFERENCES: the primary key), users itself
+# (invited_by) and badges (a two-column key on users (id, email)).
+merge_users() {
+  sqlite_run db <<'EOF2'
+CREATE TABLE users (id INTEGER PRIMARY KEY, email VARCHAR(40) COLLATE NOCASE, invited_by INTEGER REFERENCES users);
+CREATE UNIQUE INDEX users_id_email ON users (id, email);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id) ON DELETE CASCADE);
+CREATE TABLE likes (post INTEGER, who INTEGER REFERENCES users ON DELETE CASCADE);
+CREATE TABLE badges (user_id INTEGER, user_email TEXT, FOREIGN KEY (user_id, user_email) REFERENCES users (id, email) ON DELETE CASCADE);
+INSERT INTO users VALUES (1, 'a@x', NULL), (2, 'A@x', 1), (3, 'b@x', 2), (4, 'a@X', 4), (5, 'c@x', NULL);
+INSERT INTO posts VALUES (1, 1), (2, 2), (3, 4), (4, 3), (5, 2);
+INSERT INTO likes VALUES (1, 2), (2, 5);
+INSERT INTO badges VALUES (2, 'A@x'), (3, 'b@x');
+EOF2
+  expect_ok ""
+}
+
+MERGE_RESULT="moved 2 duplicate rows of users to users_duplicates; re-pointed 1 row of badges, 1 row of likes, 3 rows of posts, 2 rows of users; created unique index users_email_key"
+
+# merge: the rows referencing each duplicate are re-pointed to the row kept (the first), counted
+# per table; then the duplicates move as with keep_first. No cascade fires, no child row is lost,
+# every foreign key holds, and the quarantine holds exactly the rows moved.
+test_unique_merge_repoints_children() {
+  merge_users
+  sqlite_q db "PRAGMA foreign_keys = ON;
+SELECT migrate_add_unique('users', 'email', NULL, 'merge');
+SELECT group_concat(id || ':' || email || ':' || ifnull(invited_by, '-'), ',') FROM users;
+SELECT group_concat(id || ':' || user_id, ',') FROM posts;
+SELECT group_concat(post || ':' || who, ',') FROM likes;
+SELECT group_concat(user_id || ':' || user_email, ',') FROM badges;
+SELECT group_concat(id || ':' || email, ',') FROM users_duplicates;
+PRAGMA foreign_key_check;
+SELECT migrate_add_unique('users', 'email', NULL, 'merge');" "$MERGE_RESULT
+1:a@x:-,3:b@x:1,5:c@x:-
+1:1,2:1,3:1,4:3,5:1
+1:1,2:5
+1:a@x,3:b@x
+2:A@x,4:a@X
+unique index users_email_key on users already exists; nothing to do"
+  # clean data: the index alone
+  sqlite_q db "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT); CREATE TABLE c (t_id REFERENCES t);
+INSERT INTO t VALUES (1, 'a'), (2, 'b'); INSERT INTO c VALUES (2);
+SELECT migrate_add_unique('t', 'k', NULL, 'merge');" "created unique index t_k_key on t"
+}
+
+# 'fail' still changes nothing and names the groups; keep_first still refuses, pointing at
+# merge; a merge that fails midway (an index the quarantine cannot take) changes nothing.
+test_unique_merge_refusals_change_nothing() {
+  merge_users
+  dump db
+  local before=$DUMP
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'fail');"
+  expect_error "cannot make users (email) unique: 1 duplicate group, 3 rows; nothing was changed
+email 'a@x' appears 3 times
+HINT: SELECT * FROM migrate_duplicates('users', 'email') lists every group; on_duplicate 'keep_first' or 'keep_last' moves the other rows of each group to users_duplicates"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');"
+  expect_error "refusing to delete duplicate rows of users: table badges references it with a foreign key, and deleting could cascade to its rows; nothing was changed
+HINT: on_duplicate 'merge' re-points the rows that reference the duplicates to the row kept, then moves the duplicates"
+  sqlite_run db <<<"CREATE TABLE users_duplicates (id INTEGER, other TEXT);
+SELECT migrate_add_unique('users', 'email', NULL, 'merge');"
+  expect_error "refusing to move duplicate rows of users into the existing table users_duplicates: its columns are not the columns of the table plus migrate_moved_at; nothing was changed"
+  sqlite_run db <<<"DROP TABLE users_duplicates;"
+  expect_ok ""
+  dump db
+  expect_eq "database after the refused calls" "$before" "$DUMP"
+}
+
+# Inside the caller's transaction (enforcement on): ROLLBACK undoes the re-pointing too; and
+# inside a migration applied by migrate_apply.
+test_unique_merge_in_transaction_and_migration() {
+  merge_users
+  sqlite_q db "PRAGMA foreign_keys = ON; BEGIN;
+SELECT migrate_add_unique('users', 'email', NULL, 'merge');
+ROLLBACK;
+SELECT count(*) FROM users; SELECT group_concat(user_id, ',') FROM posts;
+SELECT count(*) FROM sqlite_schema WHERE name IN ('users_duplicates', 'users_email_key');" "$MERGE_RESULT
+5
+1,2,4,3,2
+0"
+  put m/1_unique.up.sql <<<"SELECT migrate_add_unique('users', 'email', NULL, 'merge');"
+  sqlite_q db "PRAGMA foreign_keys = ON; SELECT migrate_apply('m');
+SELECT count(*) FROM users; SELECT count(*) FROM users_duplicates; SELECT group_concat(user_id, ',') FROM posts;
+PRAGMA foreign_key_check;" "1
+3
+2
+1,1,1,3,1"
+}
+
+# Hostile identifiers in the referencing table and its columns are names, never SQL.
+test_unique_merge_hostile_identifiers() {
+  sqlite_run db <<'EOF2'
+CREATE TABLE sentinel (x INTEGER);
+INSERT INTO sentinel VALUES (1);
+CREATE TABLE "pa""rent'; DROP TABLE sentinel; --" (id INTEGER PRIMARY KEY, "e""m'; --" TEXT);
+CREATE TABLE "ch""ild'; DROP TABLE sentinel; --" ("p""id'; --" INTEGER REFERENCES "pa""rent'; DROP TABLE sentinel; --" (id) ON DELETE CASCADE);
+INSERT INTO "pa""rent'; DROP TABLE sentinel; --" VALUES (1, 'a'), (2, 'a');
+INSERT INTO "ch""ild'; DROP TABLE sentinel; --" VALUES (2), (2), (1);
+EOF2
+  expect_ok ""
+  sqlite_q db "PRAGMA foreign_keys = ON;
+SELECT migrate_add_unique('pa\"rent''; DROP TABLE sentinel; --', 'e\"m''; --', 'pk', 'merge');
+SELECT group_concat(\"p\"\"id'; --\", ',') FROM \"ch\"\"ild'; DROP TABLE sentinel; --\";
+SELECT x FROM sentinel;" "moved 1 duplicate rows of pa\"rent'; DROP TABLE sentinel; -- to pa\"rent'; DROP TABLE sentinel; --_duplicates; re-pointed 2 rows of ch\"ild'; DROP TABLE sentinel; --; created unique index pk
+1,1,1
+1"
+}
+
+# The quarantine keeps each column's declared type and collation (and no constraint), so that
+# rows compare and sort there as in the table.
+test_unique_quarantine_keeps_types_and_collations() {
+  sqlite_run db <<'EOF2'
+CREATE TABLE items (id INTEGER PRIMARY KEY, code VARCHAR(12) COLLATE NOCASE NOT NULL, price DECIMAL(10,2) CHECK (price > 0), note "my type", plain);
+INSERT INTO items VALUES (1, 'A', 1.5, 'x', 1), (2, 'a', 2, 'y', 2);
+EOF2
+  expect_ok ""
+  sqlite_q db "SELECT migrate_add_unique('items', 'code', NULL, 'keep_first');
+SELECT sql FROM sqlite_schema WHERE name = 'items_duplicates';
+SELECT count(*) FROM items_duplicates WHERE code = 'A';
+SELECT name, type FROM pragma_table_info('items_duplicates') ORDER BY cid;" "moved 1 duplicate rows of items to items_duplicates; created unique index items_code_key
+CREATE TABLE \"items_duplicates\" (\"id\" INTEGER, \"code\" VARCHAR(12) COLLATE \"NOCASE\", \"price\" DECIMAL(10,2), \"note\" my type, \"plain\", migrate_moved_at TEXT)
+1
+id|INTEGER
+code|VARCHAR(12)
+price|DECIMAL(10,2)
+note|my type
+plain|
+migrate_moved_at|TEXT"
+}
+
+# Expression keys: a unique index on the expression, the duplicate report grouped by the same
+# expression; 'fail' changes nothing, keep_first and merge move exactly the extra rows.
+test_unique_expression_keys() {
+  sqlite_run db <<'EOF2'
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, org INTEGER);
+INSERT INTO users VALUES (1, 'a@x', 1), (2, 'A@x', 1), (3, 'b@x', 1), (4, 'a@X', 2);
+CREATE TABLE posts (user_id INTEGER REFERENCES users ON DELETE CASCADE);
+INSERT INTO posts VALUES (4), (2), (3);
+EOF2
+  expect_ok ""
+  dump db
+  local before=$DUMP
+  sqlite_q db "SELECT * FROM migrate_duplicates('users', 'lower(email)');
+SELECT * FROM migrate_duplicates('users', ' org , lower(email) ');" "a@x|3|1, 2, 4
+1, a@x|2|1, 2"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'lower(email)');"
+  expect_error "cannot make users (lower(email)) unique: 1 duplicate group, 3 rows; nothing was changed
+lower(email) 'a@x' appears 3 times
+HINT: SELECT * FROM migrate_duplicates('users', 'lower(email)') lists every group; on_duplicate 'keep_first' or 'keep_last' moves the other rows of each group to users_duplicates"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'lower(email); DROP TABLE users');"
+  expect_error "the expression holds a ';': it must be one SQL expression, not statements"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'lower(nope)');"
+  expect_error "no such column: nope"
+  dump db
+  expect_eq "database after the refused calls" "$before" "$DUMP"
+  sqlite_q db "PRAGMA foreign_keys = ON;
+SELECT migrate_add_unique('users', 'org, lower(email)', NULL, 'merge');
+SELECT sql FROM sqlite_schema WHERE name = 'users_org_lower_email_key';
+SELECT group_concat(id, ',') FROM users_duplicates;
+SELECT group_concat(user_id, ',') FROM posts;
+SELECT migrate_add_unique('users', 'org, lower(email)');
+SELECT migrate_add_unique('users', 'org, upper(email)', 'users_org_lower_email_key');" \
+"moved 1 duplicate rows of users to users_duplicates; re-pointed 1 row of posts; created unique index users_org_lower_email_key
+CREATE UNIQUE INDEX \"users_org_lower_email_key\" ON \"users\" (\"org\", (lower(email)))
+2
+4,1,3
+unique index users_org_lower_email_key on users already exists; nothing to do
+unique index users_org_lower_email_key on users already exists; nothing to do"
+  sqlite_run db <<<"SELECT migrate_add_unique('users', 'lower(email)', 'users_org_lower_email_key');"
+  expect_error "an index named users_org_lower_email_key already exists and is not a unique index on users of these columns: it covers other columns"
+  sqlite_run db <<<"INSERT INTO users VALUES (9, 'A@X', 1);"
+  expect_error "UNIQUE constraint failed: index 'users_org_lower_email_key'"
+}
+
+# Expression keys inside a migration applied by migrate_apply and in the caller's transaction.
+test_unique_expression_in_migration_and_transaction() {
+  put m/1_users.up.sql <<'EOF2'
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+INSERT INTO users VALUES (1, 'a@x'), (2, 'A@X'), (3, 'b@x');
+EOF2
+  put m/2_lower.up.sql <<<"SELECT migrate_add_unique('users', 'lower(email)', NULL, 'keep_first');"
+  sqlite_q db "BEGIN; SELECT migrate_apply('m'); ROLLBACK; SELECT count(*) FROM sqlite_schema;
+SELECT migrate_apply('m');
+SELECT group_concat(id, ',') FROM users; SELECT group_concat(id, ',') FROM users_duplicates;" "2
+0
+2
+1,3
+2"
 }

@@ -1,4 +1,5 @@
-/* migrate_set_not_null's and migrate_rebuild's pure parts: fill checks, CREATE TABLE text. */
+/* The pure parts of migrate_set_not_null, migrate_add_column and migrate_rebuild: fill checks,
+ * CREATE TABLE text. */
 #include <check.h>
 #include <string.h>
 
@@ -30,6 +31,16 @@ START_TEST(fill_checked)
         ck_assert_str_contains(err.message, bad[i][1]);
         mig_error_clear(&err);
     }
+    /* migrate_add_column's type and default: the same check, naming the argument */
+    ck_assert_int_eq(mig_columns_sql_check("type", "varchar(20) COLLATE \"C\"", &err), MIG_OK);
+    ck_assert_int_eq(mig_columns_sql_check("type", "text); DROP TABLE t; --", &err),
+                     MIG_ERR_ARGUMENT);
+    ck_assert_str_contains(err.message, "type holds a ';'");
+    mig_error_clear(&err);
+    ck_assert_int_eq(mig_columns_sql_check("default", "0)", &err), MIG_ERR_ARGUMENT);
+    ck_assert_str_eq(err.message,
+                     "default has unbalanced parentheses: it must be one SQL expression");
+    mig_error_clear(&err);
     mig_on_null policy;
     ck_assert_int_eq(mig_columns_on_null(NULL, &policy, &err), MIG_OK);
     ck_assert_int_eq(policy, MIG_NULL_FAIL);

@@ -512,6 +512,11 @@ START_TEST(calls_without_capabilities)
                      MIG_ERR_STATE);
     ck_assert_str_eq(err.message, "migrate_rebuild is not available on this engine");
     mig_error_clear(&err);
+    ck_assert_int_eq(mig_add_column(&eng, "users", "score", "integer", NULL, "0", &result, &err),
+                     MIG_ERR_STATE);
+    ck_assert_str_eq(err.message, "migrate_add_column is not available on this engine");
+    ck_assert_ptr_null(result);
+    mig_error_clear(&err);
     mig_check_report check;
     mig_policy policy = {false, false, 0};
     ck_assert_int_eq(mig_check(&eng, &src, NULL, &policy, &check, &err), MIG_ERR_STATE);

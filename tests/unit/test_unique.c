@@ -120,6 +120,8 @@ START_TEST(quoting_and_policy)
     ck_assert_int_eq(policy, MIG_DUP_KEEP_LAST);
     ck_assert_int_eq(mig_unique_on_duplicate("keep_first", &policy, &err), MIG_OK);
     ck_assert_int_eq(policy, MIG_DUP_KEEP_FIRST);
+    ck_assert_int_eq(mig_unique_on_duplicate("merge", &policy, &err), MIG_OK);
+    ck_assert_int_eq(policy, MIG_DUP_MERGE);
     ck_assert_int_ne(mig_unique_on_duplicate("KEEP_FIRST", &policy, &err), MIG_OK);
     ck_assert_ptr_nonnull(strstr(err.message, "KEEP_FIRST"));
     mig_error_clear(&err);

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# migrate_set_not_null and migrate_nulls across roles.
+# migrate_set_not_null, migrate_add_column and migrate_nulls across roles.
 # - Neither is executable by PUBLIC; migrate_grant's monitor kind grants migrate_nulls (on tables
-#   the role may SELECT), its deploy kind migrate_set_not_null, which needs the table's owner.
+#   the role may SELECT), its deploy kind migrate_set_not_null and migrate_add_column, which need
+#   the table's owner.
 # - A low-privilege role pre-creates <table>_nulls with a trigger that would make it superuser:
 #   a superuser's quarantine is refused, naming the table and why; the trigger does not run.
 # - The fill runs with the caller's rights: a table the caller may not read stays unread.
+# - migrate_add_unique's 'merge' re-points rows of the referencing tables only where the caller
+#   may read and update them and row security hides none of their rows.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 scenario_begin columns_roles
@@ -64,6 +67,8 @@ OUT=$(as nn_watch "SELECT * FROM migrate_nulls('people', 'email');")
 expect_line "PUBLIC may not call migrate_nulls" 'permission denied for function migrate_nulls' "$OUT"
 OUT=$(as nn_watch "SELECT migrate_set_not_null('people', 'email', '''x''');")
 expect_line "PUBLIC may not call migrate_set_not_null" 'permission denied for function migrate_set_not_null' "$OUT"
+OUT=$(as nn_watch "SELECT migrate_add_column('people', 'score', 'integer', NULL, '0');")
+expect_line "PUBLIC may not call migrate_add_column" 'permission denied for function migrate_add_column' "$OUT"
 pg_q -d "$DB" -c "SELECT migrate_grant('nn_watch', 'monitor')" >/dev/null ||
   fail "migrate_grant(nn_watch, monitor) failed"
 OUT=$(as nn_watch "SELECT * FROM migrate_nulls('people', 'email');")
@@ -75,12 +80,44 @@ expect_line "the monitor role may not change columns" 'permission denied for fun
 pg_q -d "$DB" -c "SELECT migrate_grant('nn_watch', 'deploy')" >/dev/null
 OUT=$(as nn_watch "SELECT migrate_set_not_null('people', 'email', '''x''');")
 expect_line "a deploy role that does not own the table may not change it" 'must be owner of table people' "$OUT"
+OUT=$(as nn_watch "SELECT migrate_add_column('people', 'score', 'integer', NULL, '0');")
+expect_line "nor add a column to it" 'must be owner of table people' "$OUT"
 pg_q -d "$DB" -c 'ALTER TABLE public.people OWNER TO nn_watch' >/dev/null
 OUT=$(as nn_watch "SELECT migrate_set_not_null('people', 'email', '(SELECT v FROM public.secrets)');")
 expect_line "the fill runs with the caller's rights" 'permission denied for table secrets' "$OUT"
 expect_eq "people is unchanged" "1" "$(pg_q -d "$DB" -c 'SELECT count(*) FROM public.people WHERE email IS NULL')"
 OUT=$(as nn_watch "SELECT migrate_set_not_null('people', 'email', '''x''');")
 expect_eq "the owner with deploy makes it NOT NULL" "column email of people is NOT NULL; filled 1 row" "$OUT"
+OUT=$(as nn_watch "SELECT migrate_add_column('people', 'mail2', 'text', '(SELECT v FROM public.secrets)');")
+expect_line "migrate_add_column's fill runs with the caller's rights" 'permission denied for table secrets' "$OUT"
+OUT=$(as nn_watch "SELECT migrate_add_column('people', 'score', 'integer', 'id * 2');")
+expect_eq "the owner with deploy adds a NOT NULL column" "added column score integer NOT NULL to people; filled 2 rows" "$OUT"
+
+# --- merge: every referencing table must be readable, updatable and wholly visible -----------
+pg_q -d "$DB" <<'SQL' >/dev/null || fail "could not set up the merge tables"
+GRANT CREATE ON SCHEMA public TO nn_watch; -- the index and the quarantine are created there
+CREATE TABLE public.m_par (id integer PRIMARY KEY, k text);
+INSERT INTO public.m_par VALUES (1, 'a'), (2, 'a'), (3, 'b');
+ALTER TABLE public.m_par OWNER TO nn_watch;
+CREATE TABLE public.m_kid (par_id integer REFERENCES public.m_par ON DELETE CASCADE);
+INSERT INTO public.m_kid VALUES (2), (3), (2);
+SQL
+OUT=$(as nn_watch "SELECT migrate_add_unique('m_par', 'k', NULL, 'merge');")
+expect_line "merge refuses a referencing table the owner may not update" \
+  "on_duplicate 'merge' must re-point the rows of table m_kid that reference m_par, and the caller may not read and update it; nothing was changed" "$OUT"
+expect_eq "nothing moved, no child re-pointed" "3|2,2,3" \
+  "$(pg_q -d "$DB" -c "SELECT (SELECT count(*) FROM public.m_par), (SELECT string_agg(par_id::text, ',' ORDER BY par_id) FROM public.m_kid)")"
+pg_q -d "$DB" -c "ALTER TABLE public.m_kid OWNER TO nn_watch; ALTER TABLE public.m_kid ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY" >/dev/null
+OUT=$(as nn_watch "SELECT migrate_add_unique('m_par', 'k', NULL, 'merge');")
+expect_line "merge refuses a referencing table whose rows row security could hide" \
+  "on_duplicate 'merge' must re-point the rows of table m_kid that reference m_par, and row security hides some of its rows from the caller; nothing was changed" "$OUT"
+pg_q -d "$DB" -c "ALTER TABLE public.m_kid NO FORCE ROW LEVEL SECURITY" >/dev/null
+OUT=$(as nn_watch "SELECT migrate_add_unique('m_par', 'k', NULL, 'merge');")
+expect_eq "the owner of both merges" \
+  "moved 1 duplicate rows of m_par to m_par_duplicates; re-pointed 2 rows of m_kid; created unique index m_par_k_key" "$OUT"
+expect_eq "children re-pointed, none lost" "1,1,3" \
+  "$(pg_q -d "$DB" -c "SELECT string_agg(par_id::text, ',' ORDER BY par_id) FROM public.m_kid")"
+
 pg_q -d "$DB" -c "SELECT migrate_revoke('nn_watch')" >/dev/null
 OUT=$(as nn_watch "SELECT * FROM migrate_nulls('people', 'email');")
 expect_line "migrate_revoke takes it back" 'permission denied for function migrate_nulls' "$OUT"

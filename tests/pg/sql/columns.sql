@@ -101,5 +101,52 @@ SELECT attnotnull FROM pg_attribute WHERE attrelid = 'staff'::regclass AND attna
 TRUNCATE migrate_history;
 TRUNCATE migrate_scripts;
 
+-- migrate_add_column: NOT NULL from the start on a table with rows; the default, a fill (a row
+-- whose fill is NULL takes the default), NOT NULL without a CHECK left behind
+CREATE TABLE members (id integer PRIMARY KEY, name text, nick text);
+INSERT INTO members VALUES (1, 'a', 'x'), (2, 'b', NULL), (3, 'c', 'z');
+SELECT migrate_add_column('members', 'score', 'integer', NULL, '0');
+SELECT migrate_add_column('members', 'handle', 'text COLLATE "C"', 'nick || ''!''', '''anon''');
+SELECT id, score, handle FROM members ORDER BY id;
+SELECT attname, format_type(atttypid, atttypmod), attnotnull, pg_get_expr(adbin, adrelid)
+  FROM pg_attribute LEFT JOIN pg_attrdef ON adrelid = attrelid AND adnum = attnum
+ WHERE attrelid = 'members'::regclass AND attname IN ('score', 'handle') ORDER BY attnum;
+SELECT conname FROM pg_constraint WHERE conrelid = 'members'::regclass ORDER BY 1;
+INSERT INTO members (id, name) VALUES (9, 'n');
+SELECT score, handle FROM members WHERE id = 9;
+-- rows left NULL: named, SQLSTATE 23502, the column is not added
+\set VERBOSITY verbose
+SELECT migrate_add_column('members', 'label', 'text', 'nick');
+\set VERBOSITY default
+SELECT migrate_add_column('members', 'label', 'text');
+SELECT migrate_add_column('members', 'name', 'text', '''x''');
+SELECT migrate_add_column('members', 'label', 'text); DROP TABLE members; --');
+SELECT migrate_add_column('members', 'label', 'text', NULL, '1); DROP TABLE members; --');
+SELECT migrate_add_column('members', 'label', NULL);
+SELECT migrate_add_column('members', 'label', 'text', 'no_such_column');
+SELECT migrate_add_column('migrate_history', 'label', 'text', NULL, '''x''');
+SELECT count(*) FROM pg_attribute WHERE attrelid = 'members'::regclass AND attname = 'label';
+-- in the caller's transaction: rolled back with it
+BEGIN;
+SELECT migrate_add_column('members', 'label', 'text', 'name');
+ROLLBACK;
+SELECT count(*) FROM pg_attribute WHERE attrelid = 'members'::regclass AND attname = 'label';
+-- hostile identifiers
+SELECT migrate_add_column('we"ird''; DROP TABLE sentinel; -- t', 'ne"w''; --', 'integer', 'id * 10');
+SELECT "ne""w'; --" FROM "we""ird'; DROP TABLE sentinel; -- t" ORDER BY id;
+SELECT x FROM sentinel;
+-- inside a migration applied by migrate_apply
+TRUNCATE migrate_history;
+INSERT INTO migrate_scripts (version, name, up_sql) VALUES
+    ('9002', 'members_label', 'SELECT migrate_add_column(''members'', ''label'', ''text'', ''nick'');');
+SELECT migrate_apply(NULL);
+SELECT count(*) FROM migrate_history WHERE version = '9002';
+UPDATE migrate_scripts SET up_sql = 'SELECT migrate_add_column(''members'', ''label'', ''text'', ''nick'', ''''''?'''''');'
+ WHERE version = '9002';
+SELECT migrate_apply(NULL);
+SELECT id, label FROM members ORDER BY id;
+TRUNCATE migrate_history;
+TRUNCATE migrate_scripts;
+
 RESET search_path;
 DROP SCHEMA t_columns CASCADE;

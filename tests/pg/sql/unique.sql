@@ -315,6 +315,102 @@ DROP VIEW pre_duplicates;
 SELECT count(*) AS spied FROM spy;
 
 ---------------------------------------------------------------------------------------------
+-- on_duplicate 'merge': the rows of every table that references a duplicate are re-pointed to
+-- the row kept (the first), counted per table, then the duplicates move as with keep_first;
+-- no cascade fires, no child row is lost. Children: ON DELETE CASCADE, a two-column key, the
+-- table itself, a partitioned table, a table in another schema.
+CREATE TABLE m_users (id integer PRIMARY KEY, email text COLLATE "C", invited_by integer REFERENCES m_users,
+                      UNIQUE (id, email));
+CREATE TABLE m_posts (id integer PRIMARY KEY, user_id integer REFERENCES m_users ON DELETE CASCADE);
+CREATE TABLE m_badges (user_id integer, user_email text,
+                       FOREIGN KEY (user_id, user_email) REFERENCES m_users (id, email) ON DELETE CASCADE);
+CREATE TABLE m_events (at date, user_id integer REFERENCES m_users ON DELETE CASCADE) PARTITION BY RANGE (at);
+CREATE TABLE m_events_2024 PARTITION OF m_events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE SCHEMA t_unique_far;
+CREATE TABLE t_unique_far.m_notes (user_id integer REFERENCES t_unique.m_users ON DELETE CASCADE);
+INSERT INTO m_users VALUES (1, 'a@x', NULL), (2, 'a@x', 1), (3, 'b@x', 2), (4, 'a@x', 4), (5, 'c@x', NULL);
+INSERT INTO m_posts VALUES (1, 1), (2, 2), (3, 4), (4, 3), (5, 2);
+INSERT INTO m_badges VALUES (2, 'a@x'), (3, 'b@x');
+INSERT INTO m_events VALUES ('2024-02-01', 4), ('2024-03-01', 5);
+INSERT INTO t_unique_far.m_notes VALUES (2), (2);
+-- fail and keep_first change nothing; keep_first points at merge
+SELECT migrate_add_unique('m_users', 'email');
+SELECT migrate_add_unique('m_users', 'email', NULL, 'keep_first');
+-- inside the caller's transaction: ROLLBACK undoes the re-pointing too
+BEGIN;
+SELECT migrate_add_unique('m_users', 'email', NULL, 'merge');
+ROLLBACK;
+SELECT (SELECT count(*) FROM m_users) AS users, (SELECT string_agg(user_id::text, ',' ORDER BY id) FROM m_posts) AS posts;
+SELECT migrate_add_unique('m_users', 'email', on_duplicate => 'merge');
+SELECT id, email, invited_by FROM m_users ORDER BY id;
+SELECT string_agg(id || ':' || user_id, ',' ORDER BY id) AS posts FROM m_posts;
+SELECT string_agg(user_id || ':' || user_email, ',' ORDER BY user_id) AS badges FROM m_badges;
+SELECT string_agg(user_id::text, ',' ORDER BY at) AS events FROM m_events;
+SELECT string_agg(user_id::text, ',') AS notes FROM t_unique_far.m_notes;
+SELECT id, email, invited_by, migrate_moved_at IS NOT NULL AS stamped FROM m_users_duplicates ORDER BY id;
+-- the quarantine keeps each column's type and collation
+SELECT attname, format_type(atttypid, atttypmod), attcollation::regcollation
+  FROM pg_attribute WHERE attrelid = 'm_users_duplicates'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT migrate_add_unique('m_users', 'email', NULL, 'merge');
+DROP SCHEMA t_unique_far CASCADE;
+-- inside a migration applied by migrate_apply
+CREATE TABLE m2 (id integer PRIMARY KEY, k text);
+CREATE TABLE m2_child (m2_id integer REFERENCES m2 ON DELETE CASCADE);
+INSERT INTO m2 VALUES (1, 'a'), (2, 'a'), (3, 'b');
+INSERT INTO m2_child VALUES (2), (3);
+TRUNCATE migrate_history;
+INSERT INTO migrate_scripts (version, name, up_sql) VALUES
+    ('9101', 'm2_k', 'SELECT migrate_add_unique(''m2'', ''k'', NULL, ''merge'');');
+SELECT migrate_apply(NULL);
+SELECT string_agg(m2_id::text, ',' ORDER BY m2_id) AS children, (SELECT count(*) FROM m2_duplicates) AS moved FROM m2_child;
+TRUNCATE migrate_history;
+TRUNCATE migrate_scripts;
+-- hostile identifiers in the referencing table and its columns
+CREATE TABLE sentinel_m (x integer);
+INSERT INTO sentinel_m VALUES (1);
+CREATE TABLE "pa""rent'; DROP TABLE sentinel_m; --" (id integer PRIMARY KEY, "e""m'; --" text);
+CREATE TABLE "ch""ild'; DROP TABLE sentinel_m; --" ("p""id'; --" integer
+    REFERENCES "pa""rent'; DROP TABLE sentinel_m; --" ON DELETE CASCADE);
+INSERT INTO "pa""rent'; DROP TABLE sentinel_m; --" VALUES (1, 'a'), (2, 'a');
+INSERT INTO "ch""ild'; DROP TABLE sentinel_m; --" VALUES (2), (2), (1);
+SELECT migrate_add_unique('pa"rent''; DROP TABLE sentinel_m; --', 'e"m''; --', 'pk_m', 'merge');
+SELECT string_agg("p""id'; --"::text, ',') FROM "ch""ild'; DROP TABLE sentinel_m; --";
+SELECT x FROM sentinel_m;
+
+---------------------------------------------------------------------------------------------
+-- Expression keys: a unique index on the expression (a constraint cannot hold one), the
+-- duplicate report grouped by the same expression; fail, keep_first, idempotence, refusals.
+CREATE TABLE e_users (id integer PRIMARY KEY, email text, org integer);
+INSERT INTO e_users VALUES (1, 'a@x', 1), (2, 'A@x', 1), (3, 'b@x', 1), (4, 'a@X', 2);
+SELECT * FROM migrate_duplicates('e_users', 'lower(email)');
+SELECT * FROM migrate_duplicates('e_users', 'org, lower(email)');
+SELECT migrate_add_unique('e_users', 'lower(email)');
+SELECT count(*) AS indexes FROM pg_index WHERE indrelid = 'e_users'::regclass;
+SELECT migrate_add_unique('e_users', 'org, lower(email)', NULL, 'keep_first');
+SELECT id, email FROM e_users_duplicates ORDER BY id;
+SELECT pg_get_indexdef('e_users_org_lower_email_key'::regclass);
+SELECT count(*) AS constraints FROM pg_constraint WHERE conrelid = 'e_users'::regclass AND contype = 'u';
+SELECT migrate_add_unique('e_users', 'org, lower(email)');
+SELECT migrate_add_unique('e_users', 'org, upper(email)', 'e_users_org_lower_email_key');
+SELECT migrate_add_unique('e_users', 'lower(email); DROP TABLE e_users');
+SELECT migrate_add_unique('e_users', 'lower(nope)');
+INSERT INTO e_users VALUES (9, 'B@X', 1);
+-- inside the caller's transaction, and with a hostile expression text kept as one expression
+BEGIN;
+SELECT migrate_add_unique('e_users', 'md5(email || ''x''''y'')');
+ROLLBACK;
+SELECT count(*) AS indexes FROM pg_index WHERE indrelid = 'e_users'::regclass;
+-- inside a migration applied by migrate_apply
+TRUNCATE migrate_history;
+INSERT INTO migrate_scripts (version, name, up_sql) VALUES
+    ('9102', 'e_lower', 'SELECT migrate_add_unique(''e_users'', ''lower(email)'', NULL, ''keep_first'');');
+SELECT migrate_apply(NULL);
+SELECT pg_get_indexdef('e_users_lower_email_key'::regclass);
+SELECT id, email FROM e_users_duplicates ORDER BY id;
+TRUNCATE migrate_history;
+TRUNCATE migrate_scripts;
+
+---------------------------------------------------------------------------------------------
 -- Each function names itself in its errors; both refuse the extension's own tables.
 SELECT * FROM migrate_duplicates('migrate_key', 'key');
 SELECT count(*) AS history_indexes FROM pg_index WHERE indrelid = 'public.migrate_history'::regclass;
