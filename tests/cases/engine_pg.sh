@@ -44,11 +44,12 @@ db_run() {
 }
 
 # db_snapshot: SNAPSHOT becomes the schema, data and history as text (pg_dump keeps history),
-# without the dump's random \restrict key and without the position of history's id sequence:
-# a sequence is not transactional, so a call that failed and changed nothing may have used ids.
+# without the dump's random \restrict key and without the positions of the id sequences of
+# history and schema history: a sequence is not transactional, so a call that failed and
+# changed nothing may have used ids.
 db_snapshot() {
   SNAPSHOT=$(pg_dump --no-owner -d "$CASE_DB" 2>&1 |
-    grep -Ev "^\\\\(un)?restrict |setval\('public\.migrate_history_id_seq'")
+    grep -Ev "^\\\\(un)?restrict |setval\('public\.migrate_(schema_)?history_id_seq'")
 }
 
 # set_setting NAME VALUE / show_setting NAME: SQL that sets a setting of this session and

@@ -34,11 +34,13 @@ expect_line "the summary" '^NOTICE:  migrate_apply_batches: applied 25 migration
 expect_no_line "no error" '^ERROR' "$OUT"
 expect_eq "history: rows, and transactions that wrote them" "25|3" \
   "$(pg_q -d "$DB" -F'|' -c 'SELECT count(*), count(DISTINCT xmin::text) FROM migrate_history')"
-# locks grow within a batch and are let go of at each commit
-expect_eq "locks held: grown within batch 1, fewer at the start of batches 2 and 3" "t|t|t" \
+# locks grow within a batch and are let go of at each commit: the last migration of batch 2
+# holds more than its first and than the first of batch 3 (each batch starts alike: the drift
+# check at its start reads the catalogs)
+expect_eq "locks held: grown within batches 1 and 2, fewer at the start of batch 3" "t|t|t" \
   "$(pg_q -d "$DB" -F'|' -c "WITH l AS (SELECT version, locks FROM ab_locks)
      SELECT (SELECT locks FROM l WHERE version = 10) > (SELECT locks FROM l WHERE version = 3),
-            (SELECT locks FROM l WHERE version = 11) < (SELECT locks FROM l WHERE version = 10),
+            (SELECT locks FROM l WHERE version = 20) > (SELECT locks FROM l WHERE version = 11),
             (SELECT locks FROM l WHERE version = 21) < (SELECT locks FROM l WHERE version = 20)")"
 
 # nothing left to do: no batch, no error

@@ -115,9 +115,8 @@ SELECT conname FROM pg_constraint WHERE conrelid = 'members'::regclass ORDER BY 
 INSERT INTO members (id, name) VALUES (9, 'n');
 SELECT score, handle FROM members WHERE id = 9;
 -- rows left NULL: named, SQLSTATE 23502, the column is not added
-\set VERBOSITY verbose
 SELECT migrate_add_column('members', 'label', 'text', 'nick');
-\set VERBOSITY default
+\echo :LAST_ERROR_SQLSTATE
 SELECT migrate_add_column('members', 'label', 'text');
 SELECT migrate_add_column('members', 'name', 'text', '''x''');
 SELECT migrate_add_column('members', 'label', 'text); DROP TABLE members; --');
