@@ -57,11 +57,22 @@ static const mig_help_entry entries[] = {
      "The folder as INSERT statements into migrate_scripts, for psql on a client whose server "
      "cannot read the folder",
      MIG_HELP_SQLITE},
+    {"migrate_fleet", "dir, databases [, target]",
+     "table (path, version_before, version_after, applied, ms, state, error, note)",
+     "Apply the folder to every database file the glob pattern databases matches, each on its "
+     "own connection as migrate_apply would, by up to one worker per core; a summary row last",
+     MIG_HELP_SQLITE},
+    {"migrate_fleet_status", "dir, databases",
+     "table (path, version, pending, state, problems, error, note)",
+     "For every database file the pattern matches: its version, how many migrations are "
+     "pending, its problems; changes nothing",
+     MIG_HELP_SQLITE},
     {"migrate_version", "", "text", "The release of the loaded module", MIG_HELP_BOTH},
     {"migrate_help", "", "table (name, arguments, returns, description, engines)",
      "Every function of migrate: its arguments, what it returns, what it does", MIG_HELP_BOTH},
     {"migrate_set", "name [, value]", "text",
-     "A setting of this connection (out_of_order, missing); PostgreSQL: SET migrate.<name>",
+     "A setting of this connection (out_of_order, missing, progress, fleet_workers); "
+     "PostgreSQL: SET migrate.<name>",
      MIG_HELP_SQLITE},
     {"migrate_grant", "role [, kind]", "text",
      "Grant a role what it needs to deploy (kind 'deploy') or to watch (kind 'monitor')",

@@ -15,7 +15,8 @@
  *                      migrate_new,
  *                      migrate_set (sqlite_functions.c) and migrate_version (here);
  *   table-valued       migrations_status, migrate_plan, migrate_script, migrate_duplicates
- *                      migrate_push and migrate_help (sqlite_tables.c).
+ *                      migrate_push, migrate_fleet, migrate_fleet_status and migrate_help
+ *                      (sqlite_tables.c).
  *
  * Every one but migrate_version and migrate_help reads files or changes the schema or a setting, so
  * it is DIRECTONLY: never from a trigger, a view or other schema code. They share one migrate_conn
@@ -103,6 +104,8 @@ static const registration registrations[] = {
     {"migrate_script", 0, SQLITE_DIRECTONLY, NULL, &migrate_script_table},
     {"migrate_duplicates", 0, SQLITE_DIRECTONLY, NULL, &migrate_duplicates_table},
     {"migrate_push", 0, SQLITE_DIRECTONLY, NULL, &migrate_push_table},
+    {"migrate_fleet", 0, SQLITE_DIRECTONLY, NULL, &migrate_fleet_table},
+    {"migrate_fleet_status", 0, SQLITE_DIRECTONLY, NULL, &migrate_fleet_status_table},
     {"migrate_help", 0, SQLITE_INNOCUOUS, NULL, &migrate_help_table},
 };
 

@@ -424,6 +424,35 @@ void migrate_new_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     mig_free(paths);
 }
 
+/* Most workers migrate_fleet may use: more would only wait on the disk. */
+#define FLEET_WORKERS_MAX 256
+
+/*
+ * migrate_set('fleet_workers' [, n]): how many databases migrate_fleet works on at once; 0 (the
+ * default) is one per core. Returns the number in force.
+ */
+static void set_fleet_workers(sqlite3_context *ctx, migrate_conn *conn, int argc, const char *value)
+{
+    if (argc >= 2) {
+        char *end = NULL;
+        long n = value ? strtol(value, &end, 10) : -1;
+        if (!value || end == value || *end || n < 0 || n > FLEET_WORKERS_MAX) {
+            char *msg = sqlite3_mprintf("migrate_set: fleet_workers must be a whole number from 0 "
+                                        "(one per core) to %d, not %s%s%s",
+                                        FLEET_WORKERS_MAX, value ? "'" : "", value ? value : "NULL",
+                                        value ? "'" : "");
+            sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
+            sqlite3_free(msg);
+            return;
+        }
+        if (!reading_call_ok(ctx, "migrate_set") || !enter_call(ctx, "migrate_set"))
+            return;
+        leave_call(ctx);
+        conn->fleet_workers = (int)n;
+    }
+    sqlite3_result_int(ctx, conn->fleet_workers);
+}
+
 /* migrate_set(name, value): a per-connection setting; returns the value now in force. */
 void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -431,6 +460,10 @@ void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     const char *name = text_arg(argc, argv, 0), *value = text_arg(argc, argv, 1);
     bool *flag = NULL;
     const char *off = NULL, *on = NULL;
+    if (name && strcmp(name, "fleet_workers") == 0) {
+        set_fleet_workers(ctx, conn, argc, value);
+        return;
+    }
     if (name && strcmp(name, "out_of_order") == 0)
         flag = &conn->policy.allow_out_of_order, off = "error", on = "allow";
     else if (name && strcmp(name, "missing") == 0)
@@ -439,7 +472,7 @@ void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         flag = &conn->progress, off = "off", on = "on";
     if (!flag) {
         char *msg = sqlite3_mprintf("migrate_set: unknown setting \"%s\" (settings: out_of_order, "
-                                    "missing, progress)",
+                                    "missing, progress, fleet_workers)",
                                     name ? name : "");
         sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
         sqlite3_free(msg);

@@ -15,6 +15,8 @@ migrate_to
 migrate_validate
 migrate_version"
 EXPECTED_MODULES="migrate_duplicates
+migrate_fleet
+migrate_fleet_status
 migrate_help
 migrate_plan
 migrate_push
@@ -35,7 +37,7 @@ SELECT count(*), count(DISTINCT name), min(length(description)) > 10 FROM migrat
 SELECT group_concat(engines, ',') FROM (SELECT DISTINCT engines FROM migrate_help() ORDER BY 1);
 CREATE VIEW v AS SELECT name FROM migrate_help() WHERE name = 'migrate_apply';
 SELECT * FROM v;"
-  expect_ok "22|22|1
+  expect_ok "24|24|1
 both,postgresql,sqlite
 migrate_apply"
 }

@@ -16,5 +16,6 @@ Suite *error_suite(void);
 Suite *unique_suite(void);
 Suite *vec_suite(void);
 Suite *catalog_suite(void);
+Suite *fleet_suite(void);
 
 #endif
