@@ -77,8 +77,11 @@ static void fleet_one(fleet_job *job, size_t i)
     }
     long long started = now_ms();
     sqlite3 *db = NULL;
-    int flags = job->status ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+    /*
+     * Read-write for status too, though it only reads: a file a crash left with a hot journal
+     * must be rolled back before it can be read, and a read-only connection cannot do that.
+     */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         mig_fleet_row_fail(row, MIG_FLEET_FAILED, db ? sqlite3_errmsg(db) : NULL);
         sqlite3_close(db);
         row->ms = now_ms() - started;

@@ -206,7 +206,11 @@ EOF
   done
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
-  local f hist state before=0 after=0
+  # status reads files a killed worker left with a hot journal (opening them rolls that back)
+  sqlite_run :memory: <<<".timeout 5000
+SELECT state FROM migrate_fleet_status('m', 't/*.db') WHERE state NOT IN ('current', 'pending');"
+  expect_ok "summary"
+  local f state before=0 after=0
   for f in t/*.db; do
     # opening the file rolls back what a killed worker left half-done (its hot journal)
     sqlite_run --no-load "$f" <<<".timeout 5000
@@ -261,4 +265,40 @@ SELECT * FROM v;"
   # a target stops each database there
   put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
   sqlite_q :memory: "SELECT path, version_after, applied, state FROM migrate_fleet('m', 'one.db', '1') WHERE path IS NOT NULL;" "one.db|1|1|migrated"
+}
+
+# A file a killed process left in the middle of a transaction (a hot journal): status reads it
+# (the open rolls the transaction back), and the fleet then migrates it.
+test_fleet_status_after_a_crash() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
+  mkdir t
+  sqlite_q t/crashed.db "CREATE TABLE own (n INTEGER); INSERT INTO own VALUES (1);" ""
+  mkfifo writer.fifo
+  sqlite_run_bg writer t/crashed.db writer.fifo
+  exec 7>writer.fifo
+  # a small cache makes the transaction write into the file, its old pages in the journal
+  printf '%s\n' "PRAGMA cache_size = 10;" "BEGIN;" \
+    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $BIG_ROWS) INSERT INTO own SELECT n FROM s;" \
+    ".output ready" "SELECT 'ready';" ".output stdout" >&7
+  local i=0
+  until [ "$(cat ready 2>/dev/null)" = ready ]; do
+    sleep 0.1
+    i=$((i + 1))
+    if [ $i -ge $((SQ_TIME_LIMIT * 10)) ]; then
+      fail "the writer never got there"
+      break
+    fi
+  done
+  # shellcheck disable=SC2154  # set by sqlite_run_bg
+  pkill -9 -P "$BG_PID_writer" 2>/dev/null
+  kill -9 "$BG_PID_writer" 2>/dev/null
+  wait "$BG_PID_writer" 2>/dev/null
+  exec 7>&-
+  [ -e t/crashed.db-journal ] || fail "the killed writer left no journal"
+  sqlite_q :memory: "SELECT path, version, pending, state, error FROM migrate_fleet_status('m', 't/*.db') WHERE path IS NOT NULL;" \
+    "t/crashed.db||1|pending|"
+  sqlite_run --no-load t/crashed.db <<<"SELECT count(*) FROM own;"
+  expect_ok "1"
+  sqlite_q :memory: "SELECT path, applied, state FROM migrate_fleet('m', 't/*.db') WHERE path IS NOT NULL;" \
+    "t/crashed.db|1|migrated"
 }
