@@ -126,8 +126,7 @@ SELECT path, version_before, version_after, applied, state,
        coalesce(substr(note, 1, instr(note, ', in ') - 1), '')
 FROM migrate_fleet('m', 't/*.db');"
   expect_ok "2
-$(sed 's/$/|/' <<<"${expected%$'\n'}")
-|||$migrations|summary|200 databases, 2 workers: $migrated migrated ($migrations migrations), $current current, 3 failed, 1 locked"
+${expected//$'\n'/|$'\n'}|||$migrations|summary|200 databases, 2 workers: $migrated migrated ($migrations migrations), $current current, 3 failed, 1 locked"
   expect_eq "expected counts (migrated, current)" "179 17" "$migrated $current"
   fleet_release_hold
 

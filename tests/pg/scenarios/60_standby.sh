@@ -190,8 +190,9 @@ expect_eq "migrate_apply on the promoted server" 3 \
   "$(PGHOST=$STANDBY_DIR pg_q_quiet -d "$DB" -c "SELECT migrate_apply('$DIR3')")"
 CLEAN="${DB}_clean"
 CREATED_DBS+=("$CLEAN")
-PGHOST=$STANDBY_DIR createdb "$CLEAN" && sb -d "$CLEAN" -c 'CREATE EXTENSION migrate' ||
+if ! PGHOST=$STANDBY_DIR createdb "$CLEAN" || ! sb -d "$CLEAN" -c 'CREATE EXTENSION migrate'; then
   fail "could not create the clean database on the promoted server"
+fi
 expect_eq "a clean run" 7 "$(PGHOST=$STANDBY_DIR pg_q_quiet -d "$CLEAN" -c "SELECT migrate_apply('$DIR3')")"
 expect_eq "schema after failover and apply = clean run" "$(sb -d "$CLEAN" -c "$SCHEMA_Q")" \
   "$(sb -d "$DB" -c "$SCHEMA_Q")"
