@@ -42,12 +42,12 @@ sqlite: $(SO)
 # and the unit tests.
 $(BUILD)/obj/%.o: %.c $(COMMON_HDR) $(SQLITE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS_ALL) -fPIC -c -o $@ $<
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS_ALL) -fPIC -pthread -c -o $@ $<
 
 $(BUILD)/obj/sqlite_ext/migrate.o: pg_ext/migrate.control
 
 $(SO): $(COMMON_OBJ) $(SQLITE_OBJ)
-	$(CC) $(CFLAGS) -shared -o $@ $^ $(LDFLAGS)
+	$(CC) $(CFLAGS) -shared -pthread -o $@ $^ $(LDFLAGS)
 
 pg:
 	@if command -v pg_config >/dev/null && [ -f "$$(pg_config --pgxs)" ] && [ -d "$$(pg_config --includedir-server)" ]; then \

@@ -30,34 +30,45 @@ static void libc_release(void *cxt, void *ptr)
 }
 
 const mig_allocator mig_libc_allocator = {libc_alloc, libc_resize, libc_release, NULL};
-/* The allocator in force outside calls, and the one in force now. */
+/*
+ * The allocator in force outside calls, and the one in force now in this thread (NULL: the one
+ * outside calls). Each thread has its own: migrate_fleet runs calls on several threads at once,
+ * each with its engine's allocator in force while the others enter and leave theirs.
+ */
 static const mig_allocator *outside = &mig_libc_allocator;
-static const mig_allocator *current = &mig_libc_allocator;
+static _Thread_local const mig_allocator *in_force = NULL;
+
+/* The allocator in force now in this thread. */
+static inline const mig_allocator *current(void)
+{
+    return in_force ? in_force : outside;
+}
 
 /* Install the allocator in force outside calls (and now). */
 void mig_set_allocator(const mig_allocator *allocator)
 {
-    outside = current = allocator ? allocator : &mig_libc_allocator;
+    outside = allocator ? allocator : &mig_libc_allocator;
+    in_force = NULL;
 }
 
 /* Put allocator in force (NULL: the one outside calls); returns the one it replaces. */
 const mig_allocator *mig_alloc_swap(const mig_allocator *allocator)
 {
-    const mig_allocator *was = current;
-    current = allocator ? allocator : outside;
+    const mig_allocator *was = current();
+    in_force = allocator;
     return was;
 }
 
 /* The state of the allocator in force. */
 void *mig_alloc_context(void)
 {
-    return current->cxt;
+    return current()->cxt;
 }
 
 /* Allocate size bytes; NULL only when memory is exhausted. */
 void *mig_malloc(size_t size)
 {
-    return current->alloc(current->cxt, size);
+    return current()->alloc(current()->cxt, size);
 }
 
 /* Allocate count zeroed elements, refusing sizes that overflow. */
@@ -65,7 +76,7 @@ void *mig_calloc(size_t count, size_t size)
 {
     if (size && count > (size_t)-1 / size)
         return NULL;
-    void *p = current->alloc(current->cxt, count * size);
+    void *p = current()->alloc(current()->cxt, count * size);
     if (p)
         memset(p, 0, count * size);
     return p;
@@ -74,14 +85,15 @@ void *mig_calloc(size_t count, size_t size)
 /* Resize ptr (which may be NULL) to size bytes. */
 void *mig_realloc(void *ptr, size_t size)
 {
-    return ptr ? current->resize(current->cxt, ptr, size) : current->alloc(current->cxt, size);
+    return ptr ? current()->resize(current()->cxt, ptr, size)
+               : current()->alloc(current()->cxt, size);
 }
 
 /* Release ptr; NULL is a no-op. */
 void mig_free(void *ptr)
 {
     if (ptr)
-        current->release(current->cxt, ptr);
+        current()->release(current()->cxt, ptr);
 }
 
 /* Copy a NUL-terminated string. */

@@ -86,12 +86,22 @@ static const mig_help_entry entries[] = {
      "The objects added, removed or changed outside migrate since its last call recorded the "
      "schema; empty when in sync",
      MIG_HELP_BOTH},
+    {"migrate_fleet", "dir, databases [, target]",
+     "table (path, version_before, version_after, applied, ms, state, error, note)",
+     "Apply the folder to every database file the glob pattern databases matches, each on its "
+     "own connection as migrate_apply would, by up to one worker per core; a summary row last",
+     MIG_HELP_SQLITE},
+    {"migrate_fleet_status", "dir, databases",
+     "table (path, version, pending, state, problems, error, note)",
+     "For every database file the pattern matches: its version, how many migrations are "
+     "pending, its problems; changes nothing",
+     MIG_HELP_SQLITE},
     {"migrate_version", "", "text", "The release of the loaded module", MIG_HELP_BOTH},
     {"migrate_help", "", "table (name, arguments, returns, description, engines)",
      "Every function of migrate: its arguments, what it returns, what it does", MIG_HELP_BOTH},
     {"migrate_set", "name [, value]", "text",
-     "A setting of this connection (out_of_order, missing, drift); PostgreSQL: SET "
-     "migrate.<name>",
+     "A setting of this connection (out_of_order, missing, progress, drift, fleet_workers); "
+     "PostgreSQL: SET migrate.<name>",
      MIG_HELP_SQLITE},
     {"migrate_grant", "role [, kind]", "text",
      "Grant a role what it needs to deploy (kind 'deploy') or to watch (kind 'monitor')",

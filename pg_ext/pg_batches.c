@@ -89,6 +89,7 @@ static int run_batch(FunctionCallInfo fcinfo, mig_source src, const char *target
  */
 Datum migrate_apply_batches(PG_FUNCTION_ARGS)
 {
+    pg_engine_refuse_on_standby(fcinfo);
     check_may_commit(fcinfo);
     mig_source src = pg_source_arg(fcinfo, "migrate_apply_batches");
     char *target = pg_engine_text_arg(fcinfo, 1);

@@ -3,6 +3,8 @@
  * cross between PostgreSQL and the core.
  *
  *   pg_engine_call(fcinfo, op, arg)   connect SPI, set up the engine, run op, raise its error
+ *   pg_engine_write(fcinfo, op, arg)  the same for a function that writes: refused on a standby
+ *   pg_engine_refuse_on_standby(f)    the one check every writer goes through
  *   pg_engine_run_catching_error(...) run a body, its ERROR copied into a mig_error
  *   pg_engine_raise(err)              a mig_error raised as an ERROR, every field kept
  *   pg_engine_unwind(pe)              roll back the call's subtransactions, re-throw
@@ -21,6 +23,7 @@
 #include "pg_engine_internal.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "mb/pg_wchar.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -306,6 +309,32 @@ void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
         mig_reentry_leave(&running);
     }
     PG_END_TRY();
+}
+
+/*
+ * Refuse a function that writes on a server in recovery (a hot standby), before it reads a
+ * folder or takes a lock: the standby replays what the primary writes, and PostgreSQL's own
+ * refusal ("cannot execute INSERT in a read-only transaction") would come half-way through the
+ * call and say nothing of where to go instead.
+ */
+void pg_engine_refuse_on_standby(FunctionCallInfo fcinfo)
+{
+    if (!RecoveryInProgress())
+        return;
+    char *name = get_func_name(fcinfo->flinfo->fn_oid);
+    ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                    errmsg("%s: this server is a standby in recovery; apply on the primary",
+                           name ? name : "migrate"),
+                    errhint("Run it on the primary: the standby receives the change by "
+                            "replication. Read-only calls (migrations_status, migrate_plan, "
+                            "migrate_validate) work here.")));
+}
+
+/* pg_engine_call for a function that writes: refused on a standby before anything runs. */
+void pg_engine_write(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
+{
+    pg_engine_refuse_on_standby(fcinfo);
+    pg_engine_call(fcinfo, op, arg);
 }
 
 /* Copy a result where it outlives SPI_finish. */

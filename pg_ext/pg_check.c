@@ -710,6 +710,6 @@ Datum migrate_check(PG_FUNCTION_ARGS)
     a.rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
     InitMaterializedSRF(fcinfo, 0);
     a.meta = TupleDescGetAttInMetadata(a.rsinfo->setDesc);
-    pg_engine_call(fcinfo, check_op, &a);
+    pg_engine_write(fcinfo, check_op, &a);
     return (Datum)0;
 }

@@ -45,7 +45,7 @@ static int set_not_null_op(const mig_engine *eng, void *arg, mig_error *err)
 Datum migrate_set_not_null(PG_FUNCTION_ARGS)
 {
     columns_args a = columns_args_of(fcinfo);
-    pg_engine_call(fcinfo, set_not_null_op, &a);
+    pg_engine_write(fcinfo, set_not_null_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.result));
 }
 
@@ -68,7 +68,7 @@ Datum migrate_add_column(PG_FUNCTION_ARGS)
     columns_args a = {pg_engine_text_arg(fcinfo, 0), pg_engine_text_arg(fcinfo, 1),
                       .type = pg_engine_text_arg(fcinfo, 2), .fill = pg_engine_text_arg(fcinfo, 3),
                       .default_sql = pg_engine_text_arg(fcinfo, 4)};
-    pg_engine_call(fcinfo, add_column_op, &a);
+    pg_engine_write(fcinfo, add_column_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.result));
 }
 

@@ -95,6 +95,15 @@ typedef int (*pg_engine_op)(const mig_engine *eng, void *arg, mig_error *err);
 void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg);
 /* The policy migrate.out_of_order and migrate.missing describe now. */
 mig_policy pg_engine_policy(void);
+/*
+ * pg_engine_call for a function that writes (history, schema, settings of the database): on a
+ * server in recovery it fails first, SQLSTATE 25006, "<function>: this server is a standby in
+ * recovery; apply on the primary". Every writer goes through it or through
+ * pg_engine_refuse_on_standby, the check alone.
+ */
+void pg_engine_write(FunctionCallInfo fcinfo, pg_engine_op op, void *arg);
+/* The standby check of pg_engine_write alone, for writers that run no core operation first. */
+void pg_engine_refuse_on_standby(FunctionCallInfo fcinfo);
 /* Copy s into the SQL function's context, so it outlives the call (NULL stays NULL). */
 char *pg_engine_keep(const mig_engine *eng, const char *s);
 /* Text argument i as a C string, or NULL when SQL NULL or absent. */

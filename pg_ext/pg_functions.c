@@ -159,7 +159,7 @@ int pg_run_call(FunctionCallInfo fcinfo, mig_source src, mig_call call)
 {
     call_args a = {.src = src, .call = call};
     a.call.policy = current_policy();
-    pg_engine_call(fcinfo, run_op, &a);
+    pg_engine_write(fcinfo, run_op, &a);
     return a.count;
 }
 
@@ -229,7 +229,7 @@ static int repair_op(const mig_engine *eng, void *arg, mig_error *err)
 Datum migrate_repair(PG_FUNCTION_ARGS)
 {
     call_args a = {.src = pg_source_arg(fcinfo, "migrate_repair")};
-    pg_engine_call(fcinfo, repair_op, &a);
+    pg_engine_write(fcinfo, repair_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.text));
 }
 
@@ -244,7 +244,7 @@ static int baseline_op(const mig_engine *eng, void *arg, mig_error *err)
 Datum migrate_baseline(PG_FUNCTION_ARGS)
 {
     call_args a = {.version = pg_engine_text_arg(fcinfo, 0), .name = pg_engine_text_arg(fcinfo, 1)};
-    pg_engine_call(fcinfo, baseline_op, &a);
+    pg_engine_write(fcinfo, baseline_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.version));
 }
 
@@ -346,6 +346,7 @@ Datum migrate_script(PG_FUNCTION_ARGS)
 /* migrate_init() RETURNS text: CREATE EXTENSION made the tables; kept for SQLite's surface. */
 Datum migrate_init(PG_FUNCTION_ARGS)
 {
+    pg_engine_refuse_on_standby(fcinfo);
     PG_RETURN_TEXT_P(cstring_to_text("ok"));
 }
 
@@ -461,7 +462,7 @@ Datum migrate_record(PG_FUNCTION_ARGS)
     if (!a.values[0] || !a.values[1])
         ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
                         errmsg("migrate_record needs a version and a name")));
-    pg_engine_call(fcinfo, record_op, &a);
+    pg_engine_write(fcinfo, record_op, &a);
     PG_RETURN_VOID();
 }
 

@@ -43,7 +43,7 @@ static int add_unique_op(const mig_engine *eng, void *arg, mig_error *err)
 Datum migrate_add_unique(PG_FUNCTION_ARGS)
 {
     unique_args a = unique_args_of(fcinfo);
-    pg_engine_call(fcinfo, add_unique_op, &a);
+    pg_engine_write(fcinfo, add_unique_op, &a);
     PG_RETURN_TEXT_P(cstring_to_text(a.result));
 }
 

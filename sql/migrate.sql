@@ -308,6 +308,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF pg_is_in_recovery() THEN -- the same refusal as every writer of the C module
+        RAISE EXCEPTION 'migrate_grant: this server is a standby in recovery; apply on the primary'
+            USING ERRCODE = 'read_only_sql_transaction';
+    END IF;
     IF role IS NULL OR kind IS NULL OR kind NOT IN ('deploy', 'monitor') THEN
         RAISE EXCEPTION 'migrate_grant: kind must be ''deploy'' or ''monitor'', not %',
             coalesce(quote_literal(kind), 'NULL')
@@ -362,6 +366,10 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF pg_is_in_recovery() THEN -- the same refusal as every writer of the C module
+        RAISE EXCEPTION 'migrate_revoke: this server is a standby in recovery; apply on the primary'
+            USING ERRCODE = 'read_only_sql_transaction';
+    END IF;
     IF role IS NULL THEN
         RAISE EXCEPTION 'migrate_revoke needs a role' USING ERRCODE = 'null_value_not_allowed';
     END IF;

@@ -17,8 +17,9 @@
  *                      migrate_schema, migrate_set (sqlite_functions.c) and migrate_version
  *                      (here);
  *   table-valued       migrations_status, migrate_plan, migrate_check, migrate_script,
- *                      migrate_duplicates, migrate_nulls, migrate_push, migrate_drift and
- *                      migrate_help (sqlite_tables.c).
+ *                      migrate_duplicates, migrate_nulls, migrate_push, migrate_drift,
+ *                      migrate_fleet, migrate_fleet_status and migrate_help
+ *                      (sqlite_tables.c).
  *
  * Every one but migrate_version and migrate_help reads files, changes the schema or a setting, or
  * reads the whole schema and history (migrate_schema, migrate_drift), so it is DIRECTONLY: never
@@ -119,6 +120,8 @@ static const registration registrations[] = {
     {"migrate_duplicates", 0, SQLITE_DIRECTONLY, NULL, &migrate_duplicates_table},
     {"migrate_nulls", 0, SQLITE_DIRECTONLY, NULL, &migrate_nulls_table},
     {"migrate_push", 0, SQLITE_DIRECTONLY, NULL, &migrate_push_table},
+    {"migrate_fleet", 0, SQLITE_DIRECTONLY, NULL, &migrate_fleet_table},
+    {"migrate_fleet_status", 0, SQLITE_DIRECTONLY, NULL, &migrate_fleet_status_table},
     {"migrate_help", 0, SQLITE_INNOCUOUS, NULL, &migrate_help_table},
     /* they only read, but what they read (the whole schema, history) is the DBA's to see */
     {"migrate_schema", 0, SQLITE_DIRECTONLY, migrate_schema_func, NULL},

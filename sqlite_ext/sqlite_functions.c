@@ -544,6 +544,35 @@ static void set_drift(sqlite3_context *ctx, migrate_conn *conn, int argc, const 
     sqlite3_result_text(ctx, mig_drift_mode_name(conn->policy.drift), -1, SQLITE_STATIC);
 }
 
+/* Most workers migrate_fleet may use: more would only wait on the disk. */
+#define FLEET_WORKERS_MAX 256
+
+/*
+ * migrate_set('fleet_workers' [, n]): how many databases migrate_fleet works on at once; 0 (the
+ * default) is one per core. Returns the number in force.
+ */
+static void set_fleet_workers(sqlite3_context *ctx, migrate_conn *conn, int argc, const char *value)
+{
+    if (argc >= 2) {
+        char *end = NULL;
+        long n = value ? strtol(value, &end, 10) : -1;
+        if (!value || end == value || *end || n < 0 || n > FLEET_WORKERS_MAX) {
+            char *msg = sqlite3_mprintf("migrate_set: fleet_workers must be a whole number from 0 "
+                                        "(one per core) to %d, not %s%s%s",
+                                        FLEET_WORKERS_MAX, value ? "'" : "", value ? value : "NULL",
+                                        value ? "'" : "");
+            sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
+            sqlite3_free(msg);
+            return;
+        }
+        if (!reading_call_ok(ctx, "migrate_set") || !enter_call(ctx, "migrate_set"))
+            return;
+        leave_call(ctx);
+        conn->fleet_workers = (int)n;
+    }
+    sqlite3_result_int(ctx, conn->fleet_workers);
+}
+
 /* migrate_set(name, value): a per-connection setting; returns the value now in force. */
 void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -555,6 +584,10 @@ void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     bool *flag = NULL;
     const char *off = NULL, *on = NULL;
+    if (name && strcmp(name, "fleet_workers") == 0) {
+        set_fleet_workers(ctx, conn, argc, value);
+        return;
+    }
     if (name && strcmp(name, "out_of_order") == 0)
         flag = &conn->policy.allow_out_of_order, off = "error", on = "allow";
     else if (name && strcmp(name, "missing") == 0)
@@ -563,7 +596,7 @@ void migrate_set_func(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         flag = &conn->progress, off = "off", on = "on";
     if (!flag) {
         char *msg = sqlite3_mprintf("migrate_set: unknown setting \"%s\" (settings: out_of_order, "
-                                    "missing, progress, drift)",
+                                    "missing, progress, drift, fleet_workers)",
                                     name ? name : "");
         sqlite3_result_error(ctx, msg ? msg : "out of memory", -1);
         sqlite3_free(msg);

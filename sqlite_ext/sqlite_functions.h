@@ -14,6 +14,7 @@
 typedef struct migrate_conn {
     mig_policy policy;   /* set with migrate_set() */
     bool progress;       /* migrate_set('progress', 'on'): a line per migration on stderr */
+    int fleet_workers;   /* migrate_set('fleet_workers', n): 0 is one per core */
     mig_reentry running; /* the call running on this connection, which a migration may re-enter */
     int refs;            /* registrations still holding it */
 } migrate_conn;
@@ -53,6 +54,8 @@ extern const table_kind migrate_nulls_table;
 extern const table_kind migrate_help_table;
 extern const table_kind migrate_push_table;
 extern const table_kind migrate_drift_table;
+extern const table_kind migrate_fleet_table;
+extern const table_kind migrate_fleet_status_table;
 
 /*
  * Register kind as the eponymous table-valued function name on db. flags is

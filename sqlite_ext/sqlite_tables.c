@@ -8,6 +8,8 @@
  *     SELECT * FROM migrate_duplicates(table, columns);
  *     SELECT * FROM migrate_nulls(table, column);
  *     SELECT * FROM migrate_push(dir);
+ *     SELECT * FROM migrate_fleet(dir, databases [, target]);
+ *     SELECT * FROM migrate_fleet_status(dir, databases);
  *     SELECT * FROM migrate_help();
  *     SELECT * FROM migrate_drift();
  *
@@ -20,6 +22,7 @@
 SQLITE_EXTENSION_INIT3
 
 #include "sqlite_engine.h"
+#include "sqlite_fleet.h"
 #include "sqlite_unique.h"
 
 #include "../common/mig_alloc.h"
@@ -34,7 +37,7 @@ SQLITE_EXTENSION_INIT3
 
 #include <string.h>
 
-enum { MAX_HIDDEN = 2 };
+enum { MAX_HIDDEN = 3 };
 
 struct table_kind {
     const char *schema;
@@ -42,7 +45,7 @@ struct table_kind {
     int hidden;
     int required; /* how many leading arguments must be given (NULL counts as given) */
     /* compute the rows into a fresh *data; bit i of given: argument i was given */
-    int (*load)(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+    int (*load)(const mig_engine *eng, char *const *args, int given, const migrate_conn *conn,
                 void **data, mig_error *err);
     size_t (*rows)(const void *data);
     void (*column)(sqlite3_context *ctx, const void *data, size_t row, int col);
@@ -113,9 +116,9 @@ enum {
 
 /* migrations_status: no argument, history alone; dir, that folder; NULL, migrate_scripts. */
 static int status_load(const mig_engine *eng, char *const *args, int given,
-                       const mig_policy *policy, void **data, mig_error *err)
+                       const migrate_conn *conn, void **data, mig_error *err)
 {
-    (void)policy;
+    (void)conn;
     mig_source src = (given & 1) ? mig_source_of_folder_arg(args[0]) : mig_source_none();
     mig_snapshot *snap;
     int rc = snapshot_new(&snap, err);
@@ -184,11 +187,11 @@ enum {
 };
 
 /* migrate_plan(dir): an apply's steps; migrate_plan(dir, target): migrate_to's. */
-static int plan_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+static int plan_load(const mig_engine *eng, char *const *args, int given, const migrate_conn *conn,
                      void **data, mig_error *err)
 {
     (void)given;
-    mig_call call = {args[1] ? MIG_PLAN_TO : MIG_PLAN_APPLY, args[1], MIG_STEPS_ALL, *policy};
+    mig_call call = {args[1] ? MIG_PLAN_TO : MIG_PLAN_APPLY, args[1], MIG_STEPS_ALL, conn->policy};
     mig_source src = mig_source_of_folder_arg(args[0]);
     mig_snapshot *snap;
     int rc = snapshot_new(&snap, err);
@@ -251,7 +254,7 @@ enum {
 };
 
 /* migrate_check(dir [, target]): rehearse what migrate_apply(dir, target) would run. */
-static int check_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+static int check_load(const mig_engine *eng, char *const *args, int given, const migrate_conn *conn,
                       void **data, mig_error *err)
 {
     (void)given;
@@ -260,7 +263,7 @@ static int check_load(const mig_engine *eng, char *const *args, int given, const
         return mig_fail_nomem(err);
     mig_source src = mig_source_of_folder_arg(args[0]);
     int threads = sqlite_unique_threads_begin(eng->handle);
-    int rc = mig_check(eng, &src, args[1], policy, report, err);
+    int rc = mig_check(eng, &src, args[1], &conn->policy, report, err);
     sqlite_unique_threads_end(eng->handle, threads);
     if (rc != MIG_OK)
         mig_free(report), report = NULL;
@@ -329,9 +332,9 @@ enum {
 
 /* migrate_duplicates(table, columns): the groups a unique index would reject. */
 static int duplicates_load(const mig_engine *eng, char *const *args, int given,
-                           const mig_policy *policy, void **data, mig_error *err)
+                           const migrate_conn *conn, void **data, mig_error *err)
 {
-    (void)policy, (void)given;
+    (void)conn, (void)given;
     mig_dup_report *report = mig_calloc(1, sizeof *report);
     if (!report)
         return mig_fail_nomem(err);
@@ -385,10 +388,10 @@ enum {
 };
 
 /* migrate_nulls(table, column): the rows migrate_set_not_null would have to fill or move. */
-static int nulls_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+static int nulls_load(const mig_engine *eng, char *const *args, int given, const migrate_conn *conn,
                       void **data, mig_error *err)
 {
-    (void)policy, (void)given;
+    (void)conn, (void)given;
     mig_null_report *report = mig_calloc(1, sizeof *report);
     if (!report)
         return mig_fail_nomem(err);
@@ -444,14 +447,14 @@ enum {
 
 /* migrate_script(dir [, target]): the pending work as statements for the sqlite3 shell. */
 static int script_load(const mig_engine *eng, char *const *args, int given,
-                       const mig_policy *policy, void **data, mig_error *err)
+                       const migrate_conn *conn, void **data, mig_error *err)
 {
     (void)given;
     mig_sql_lines *lines = mig_calloc(1, sizeof *lines);
     if (!lines)
         return mig_fail_nomem(err);
     mig_source src = mig_source_of_folder_arg(args[0]);
-    int rc = mig_export(eng, &src, args[1], policy, lines, err);
+    int rc = mig_export(eng, &src, args[1], &conn->policy, lines, err);
     if (rc != MIG_OK)
         mig_free(lines), lines = NULL;
     *data = lines;
@@ -489,10 +492,10 @@ enum {
 };
 
 /* migrate_push(dir): the statements, computed from the folder alone (the database is not read). */
-static int push_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+static int push_load(const mig_engine *eng, char *const *args, int given, const migrate_conn *conn,
                      void **data, mig_error *err)
 {
-    (void)eng, (void)given, (void)policy;
+    (void)eng, (void)given, (void)conn;
     mig_sql_lines *lines = mig_calloc(1, sizeof *lines);
     if (!lines)
         return mig_fail_nomem(err);
@@ -514,6 +517,198 @@ const table_kind migrate_push_table = {
     .release = script_release,
 };
 
+/*
+ * migrate_fleet(dir, databases [, target]): one row a database the pattern matches, what
+ * migrate_apply did there, then a summary row (path NULL, state 'summary', the totals, the
+ * summary line in note).
+ */
+#define FLEET_SCHEMA                                                                               \
+    "CREATE TABLE x(path TEXT, version_before TEXT, version_after TEXT, applied INTEGER, "         \
+    "ms INTEGER, state TEXT, error TEXT, note TEXT, dir HIDDEN, databases HIDDEN, target HIDDEN)"
+enum {
+    FLEET_COLUMN_PATH,
+    FLEET_COLUMN_VERSION_BEFORE,
+    FLEET_COLUMN_VERSION_AFTER,
+    FLEET_COLUMN_APPLIED,
+    FLEET_COLUMN_MS,
+    FLEET_COLUMN_STATE,
+    FLEET_COLUMN_ERROR,
+    FLEET_COLUMN_NOTE,
+    FLEET_COLUMN_DIR /* hidden: dir, databases, target */
+};
+
+/*
+ * migrate_fleet_status(dir, databases): the same rows without changing anything: the version,
+ * how many migrations are pending, the problem states.
+ */
+#define FLEET_STATUS_SCHEMA                                                                        \
+    "CREATE TABLE x(path TEXT, version TEXT, pending INTEGER, state TEXT, problems TEXT, "         \
+    "error TEXT, note TEXT, dir HIDDEN, databases HIDDEN)"
+enum {
+    FLEET_STATUS_COLUMN_PATH,
+    FLEET_STATUS_COLUMN_VERSION,
+    FLEET_STATUS_COLUMN_PENDING,
+    FLEET_STATUS_COLUMN_STATE,
+    FLEET_STATUS_COLUMN_PROBLEMS,
+    FLEET_STATUS_COLUMN_ERROR,
+    FLEET_STATUS_COLUMN_NOTE,
+    FLEET_STATUS_COLUMN_DIR /* hidden: dir, databases */
+};
+
+/* migrate_fleet: every database on a connection of its own (sqlite_fleet.c). */
+static int fleet_load(const mig_engine *eng, char *const *args, int given, const migrate_conn *conn,
+                      void **data, mig_error *err)
+{
+    (void)given;
+    const sqlite_engine *se = eng->handle;
+    sqlite_fleet_result *result = NULL;
+    int rc = sqlite_fleet_run(se->db, "migrate_fleet", args[0], args[1], args[2], conn, false,
+                              &result, err);
+    *data = result;
+    return rc;
+}
+
+/* migrate_fleet_status: every database read, none changed. */
+static int fleet_status_load(const mig_engine *eng, char *const *args, int given,
+                             const migrate_conn *conn, void **data, mig_error *err)
+{
+    (void)given;
+    const sqlite_engine *se = eng->handle;
+    sqlite_fleet_result *result = NULL;
+    int rc = sqlite_fleet_run(se->db, "migrate_fleet_status", args[0], args[1], NULL, conn, true,
+                              &result, err);
+    *data = result;
+    return rc;
+}
+
+/* One row a database, and the summary. */
+static size_t fleet_rows(const void *data)
+{
+    return ((const sqlite_fleet_result *)data)->count + 1;
+}
+
+/* An integer column. */
+static void result_int64(sqlite3_context *ctx, long long v)
+{
+    sqlite3_result_int64(ctx, (sqlite3_int64)v);
+}
+
+/* One visible column of migrate_fleet. */
+static void fleet_column(sqlite3_context *ctx, const void *data, size_t i, int col)
+{
+    const sqlite_fleet_result *f = data;
+    if (i == f->count) { /* the summary row */
+        if (col == FLEET_COLUMN_APPLIED)
+            result_int64(ctx, f->total);
+        else if (col == FLEET_COLUMN_MS)
+            result_int64(ctx, f->ms);
+        else if (col == FLEET_COLUMN_STATE)
+            result_text(ctx, "summary");
+        else if (col == FLEET_COLUMN_NOTE)
+            result_text(ctx, f->summary);
+        else
+            sqlite3_result_null(ctx);
+        return;
+    }
+    const mig_fleet_row *r = &f->rows[i];
+    switch (col) {
+    case FLEET_COLUMN_PATH:
+        result_text(ctx, r->path);
+        break;
+    case FLEET_COLUMN_VERSION_BEFORE:
+        result_text(ctx, r->version_before);
+        break;
+    case FLEET_COLUMN_VERSION_AFTER:
+        result_text(ctx, r->version_after);
+        break;
+    case FLEET_COLUMN_APPLIED:
+        result_int64(ctx, r->applied);
+        break;
+    case FLEET_COLUMN_MS:
+        result_int64(ctx, r->ms);
+        break;
+    case FLEET_COLUMN_STATE:
+        result_text(ctx, mig_fleet_state_name(r->state));
+        break;
+    case FLEET_COLUMN_ERROR:
+        result_text(ctx, r->error);
+        break;
+    default:
+        sqlite3_result_null(ctx);
+    }
+}
+
+/* One visible column of migrate_fleet_status. */
+static void fleet_status_column(sqlite3_context *ctx, const void *data, size_t i, int col)
+{
+    const sqlite_fleet_result *f = data;
+    if (i == f->count) { /* the summary row */
+        if (col == FLEET_STATUS_COLUMN_PENDING)
+            result_int64(ctx, f->total);
+        else if (col == FLEET_STATUS_COLUMN_STATE)
+            result_text(ctx, "summary");
+        else if (col == FLEET_STATUS_COLUMN_NOTE)
+            result_text(ctx, f->summary);
+        else
+            sqlite3_result_null(ctx);
+        return;
+    }
+    const mig_fleet_row *r = &f->rows[i];
+    switch (col) {
+    case FLEET_STATUS_COLUMN_PATH:
+        result_text(ctx, r->path);
+        break;
+    case FLEET_STATUS_COLUMN_VERSION:
+        result_text(ctx, r->version_before);
+        break;
+    case FLEET_STATUS_COLUMN_PENDING:
+        if (r->state == MIG_FLEET_FAILED || r->state == MIG_FLEET_LOCKED)
+            sqlite3_result_null(ctx);
+        else
+            result_int64(ctx, r->applied);
+        break;
+    case FLEET_STATUS_COLUMN_STATE:
+        result_text(ctx, mig_fleet_state_name(r->state));
+        break;
+    case FLEET_STATUS_COLUMN_PROBLEMS:
+        result_text(ctx, r->problems);
+        break;
+    case FLEET_STATUS_COLUMN_ERROR:
+        result_text(ctx, r->error);
+        break;
+    default:
+        sqlite3_result_null(ctx);
+    }
+}
+
+/* Free a fleet call's rows. */
+static void fleet_release(void *data)
+{
+    sqlite_fleet_result_free(data);
+}
+
+const table_kind migrate_fleet_table = {
+    .schema = FLEET_SCHEMA,
+    .visible = FLEET_COLUMN_DIR,
+    .hidden = 3,
+    .required = 2,
+    .load = fleet_load,
+    .rows = fleet_rows,
+    .column = fleet_column,
+    .release = fleet_release,
+};
+
+const table_kind migrate_fleet_status_table = {
+    .schema = FLEET_STATUS_SCHEMA,
+    .visible = FLEET_STATUS_COLUMN_DIR,
+    .hidden = 2,
+    .required = 2,
+    .load = fleet_status_load,
+    .rows = fleet_rows,
+    .column = fleet_status_column,
+    .release = fleet_release,
+};
+
 /* migrate_help(): every function, from the core's one list (the same rows on PostgreSQL). */
 #define HELP_SCHEMA                                                                                \
     "CREATE TABLE x(name TEXT, arguments TEXT, returns TEXT, description TEXT, engines TEXT)"
@@ -527,10 +722,10 @@ enum {
 };
 
 /* The list is static: the rows point into it. */
-static int help_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+static int help_load(const mig_engine *eng, char *const *args, int given, const migrate_conn *conn,
                      void **data, mig_error *err)
 {
-    (void)eng, (void)args, (void)given, (void)policy, (void)err;
+    (void)eng, (void)args, (void)given, (void)conn, (void)err;
     int count;
     *data = (void *)mig_help_entries(&count);
     return MIG_OK;
@@ -584,10 +779,10 @@ enum {
 };
 
 /* Compare the live schema with the fingerprint in force. */
-static int drift_load(const mig_engine *eng, char *const *args, int given, const mig_policy *policy,
+static int drift_load(const mig_engine *eng, char *const *args, int given, const migrate_conn *conn,
                       void **data, mig_error *err)
 {
-    (void)args, (void)given, (void)policy;
+    (void)args, (void)given, (void)conn;
     mig_drift *d = mig_calloc(1, sizeof *d);
     if (!d)
         return mig_fail_nomem(err);
@@ -785,7 +980,7 @@ static int migrate_filter(sqlite3_vtab_cursor *base, int idxNum, const char *idx
     int rc = mig_reentry_enter(&reg->conn->running, reg->name, &err);
     if (rc == MIG_OK) {
         sqlite_engine_init(&se, vt->db, &eng);
-        rc = kind->load(&eng, cur->args, idxNum, &reg->conn->policy, &cur->data, &err);
+        rc = kind->load(&eng, cur->args, idxNum, reg->conn, &cur->data, &err);
         sqlite_engine_free(&se);
         mig_reentry_leave(&reg->conn->running);
     }
@@ -848,7 +1043,7 @@ static int migrate_best_index(sqlite3_vtab *vtab, sqlite3_index_info *info)
 {
     const table_kind *kind = ((migrate_vtab *)vtab)->reg->kind;
     int given = 0, unusable = 0;
-    int slot[MAX_HIDDEN] = {-1, -1};
+    int slot[MAX_HIDDEN] = {-1, -1, -1};
     for (int i = 0; i < info->nConstraint; i++) {
         const struct sqlite3_index_constraint *c = &info->aConstraint[i];
         int arg = c->iColumn - kind->visible;

@@ -43,9 +43,9 @@ SELECT migrate_set('out_of_order', NULL);
 SELECT migrate_set('missing');
 EOF
   expect_rc 1
-  expect_err "migrate_set: unknown setting \"nope\" (settings: out_of_order, missing, progress, drift)
-migrate_set: unknown setting \"\" (settings: out_of_order, missing, progress, drift)
-migrate_set: unknown setting \"nope\" (settings: out_of_order, missing, progress, drift)
+  expect_err "migrate_set: unknown setting \"nope\" (settings: out_of_order, missing, progress, drift, fleet_workers)
+migrate_set: unknown setting \"\" (settings: out_of_order, missing, progress, drift, fleet_workers)
+migrate_set: unknown setting \"nope\" (settings: out_of_order, missing, progress, drift, fleet_workers)
 migrate_set: out_of_order must be 'error' or 'allow', not 'Allow'
 migrate_set: out_of_order must be 'error' or 'allow', not 'ignore'
 migrate_set: out_of_order must be 'error' or 'allow', not ''

@@ -19,6 +19,7 @@ int main(void)
     srunner_add_suite(sr, vec_suite());
     srunner_add_suite(sr, catalog_suite());
     srunner_add_suite(sr, drift_suite());
+    srunner_add_suite(sr, fleet_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -18,5 +18,6 @@ Suite *columns_suite(void);
 Suite *vec_suite(void);
 Suite *catalog_suite(void);
 Suite *drift_suite(void);
+Suite *fleet_suite(void);
 
 #endif

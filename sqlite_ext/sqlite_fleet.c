@@ -1,0 +1,208 @@
+/*
+ * The threads and connections of migrate_fleet and migrate_fleet_status. The plan (which files,
+ * how many workers), the work on one database and the summary are the core's (mig_fleet.c);
+ * this file opens each database on a connection of its own with the library the module was
+ * loaded into (sqlite3_open_v2 through the extension's routines: nothing is loaded into it),
+ * binds a SQLite engine to it exactly as migrate_apply binds one to the calling connection,
+ * and shares the databases out among the workers.
+ *
+ * Threads: a connection is used by the one worker that opened it, so any threading mode but
+ * single-thread (sqlite3_threadsafe() is 0) is safe; then the calling thread does every
+ * database itself, and the summary says so. The core's allocator in force is per thread
+ * (mig_alloc.c), and SQLite's allocator, which every worker uses, is thread-safe in those modes.
+ *
+ * Locks: each connection waits on a locked database as long as the calling connection's busy
+ * timeout (PRAGMA busy_timeout), then the database is reported locked and left alone.
+ */
+#include "sqlite_fleet.h"
+SQLITE_EXTENSION_INIT3
+
+#include "sqlite_engine.h"
+
+#include "../common/mig_alloc.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* What every worker reads, and the next database to take. */
+typedef struct fleet_job {
+    const mig_fleet_plan *plan;
+    mig_fleet_row *rows;
+    const char *dir;
+    const char *target;
+    mig_policy policy;
+    int busy_ms;
+    bool foreign_keys;
+    bool status;
+    pthread_mutex_t lock;
+    size_t next;
+} fleet_job;
+
+/* Milliseconds of a clock that only goes forward. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Whether a call failed only because another connection held the database. */
+static bool busy_error(const mig_error *err)
+{
+    int code = err->engine_code & 0xff;
+    return err->code == MIG_ENGINE && (code == SQLITE_BUSY || code == SQLITE_LOCKED);
+}
+
+/* One integer a PRAGMA of the calling connection answers (0 when it answers nothing). */
+static int pragma_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int value = 0;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        value = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return value;
+}
+
+/* Migrate (or read) one database on a connection of its own. */
+static void fleet_one(fleet_job *job, size_t i)
+{
+    mig_fleet_row *row = &job->rows[i];
+    const char *path = job->plan->paths[i];
+    if (!(row->path = mig_strdup(path))) {
+        mig_fleet_row_fail(row, MIG_FLEET_FAILED, NULL);
+        return;
+    }
+    long long started = now_ms();
+    sqlite3 *db = NULL;
+    /*
+     * Read-write for status too, though it only reads: a file a crash left with a hot journal
+     * must be rolled back before it can be read, and a read-only connection cannot do that.
+     */
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        mig_fleet_row_fail(row, MIG_FLEET_FAILED, db ? sqlite3_errmsg(db) : NULL);
+        sqlite3_close(db);
+        row->ms = now_ms() - started;
+        return;
+    }
+    sqlite3_busy_timeout(db, job->busy_ms);
+    sqlite3_extended_result_codes(db, 1);
+    if (job->foreign_keys)
+        sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    sqlite_engine se;
+    mig_engine eng;
+    sqlite_engine_init(&se, db, &eng);
+    mig_source src = mig_source_of_folder_arg(job->dir);
+    if (job->status)
+        mig_fleet_status_one(&eng, &src, job->target, &job->policy, busy_error, row);
+    else
+        mig_fleet_apply_one(&eng, &src, job->target, &job->policy, busy_error, row);
+    sqlite_engine_free(&se);
+    sqlite3_close(db);
+    row->ms = now_ms() - started;
+}
+
+/* A worker: take the next database until none is left. */
+static void *fleet_worker(void *arg)
+{
+    fleet_job *job = arg;
+    for (;;) {
+        pthread_mutex_lock(&job->lock);
+        size_t i = job->next++;
+        pthread_mutex_unlock(&job->lock);
+        if (i >= job->plan->count)
+            return NULL;
+        fleet_one(job, i);
+    }
+}
+
+/*
+ * Run the workers: the calling thread is one of them; a thread that cannot start (or no memory
+ * for its handle) means fewer workers, never a failed call. Returns how many ran.
+ */
+static int run_workers(fleet_job *job, int workers)
+{
+    pthread_t *threads = workers > 1 ? mig_calloc((size_t)workers - 1, sizeof *threads) : NULL;
+    int started = 0;
+    for (int w = 1; threads && w < workers; w++) {
+        if (pthread_create(&threads[started], NULL, fleet_worker, job) != 0)
+            break;
+        started++;
+    }
+    fleet_worker(job);
+    for (int w = 0; w < started; w++)
+        pthread_join(threads[w], NULL);
+    mig_free(threads);
+    return started + 1;
+}
+
+/* Release a fleet call's rows. */
+void sqlite_fleet_result_free(sqlite_fleet_result *result)
+{
+    if (!result)
+        return;
+    for (size_t i = 0; i < result->count; i++)
+        mig_fleet_row_free(&result->rows[i]);
+    mig_free(result->rows);
+    mig_free(result->summary);
+    mig_free(result);
+}
+
+/* A fleet call: plan, workers, rows, summary. */
+int sqlite_fleet_run(sqlite3 *caller, const char *function, const char *dir, const char *pattern,
+                     const char *target, const migrate_conn *conn, bool status,
+                     sqlite_fleet_result **out, mig_error *err)
+{
+    *out = NULL;
+    if (!dir)
+        return mig_fail(err, MIG_ERR_NULL,
+                        "%s needs a migrations folder: the databases share no migrate_scripts",
+                        function);
+    if (target && mig_target_check(target, err) != MIG_OK)
+        return err->code;
+    long long started = now_ms();
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    mig_fleet_plan plan;
+    int rc = mig_fleet_plan_make(function, pattern, conn->fleet_workers, cores > 0 ? (int)cores : 1,
+                                 sqlite3_threadsafe() != 0, &plan, err);
+    if (rc != MIG_OK)
+        return rc;
+    sqlite_fleet_result *result = mig_calloc(1, sizeof *result);
+    mig_fleet_row *rows = mig_calloc(plan.count, sizeof *rows);
+    if (!result || !rows) {
+        mig_free(result);
+        mig_free(rows);
+        mig_fleet_plan_free(&plan);
+        return mig_fail_nomem(err);
+    }
+    fleet_job job = {
+        .plan = &plan,
+        .rows = rows,
+        .dir = dir,
+        .target = target,
+        .policy = conn->policy,
+        .busy_ms = pragma_int(caller, "PRAGMA busy_timeout"),
+        .foreign_keys = pragma_int(caller, "PRAGMA foreign_keys") != 0,
+        .status = status,
+        .next = 0,
+    };
+    pthread_mutex_init(&job.lock, NULL);
+    int workers = run_workers(&job, plan.workers);
+    pthread_mutex_destroy(&job.lock);
+    result->rows = rows;
+    result->count = plan.count;
+    result->ms = now_ms() - started;
+    for (size_t i = 0; i < plan.count; i++)
+        if (rows[i].state == MIG_FLEET_MIGRATED || rows[i].state == MIG_FLEET_PENDING)
+            result->total += rows[i].applied;
+    result->summary = mig_fleet_summary(rows, plan.count, workers, result->ms, status, plan.note);
+    mig_fleet_plan_free(&plan);
+    if (!result->summary) {
+        sqlite_fleet_result_free(result);
+        return mig_fail_nomem(err);
+    }
+    *out = result;
+    return MIG_OK;
+}

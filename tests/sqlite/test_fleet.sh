@@ -1,0 +1,303 @@
+# shellcheck shell=bash
+# migrate_fleet and migrate_fleet_status: one folder, many tenant files, each on a connection of
+# its own, by several worker threads.
+
+# Ten migrations; 009's second line fails where a tenant already has a row with id 1.
+fleet_migrations() {
+  put m/001_a.sql <<<'CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT);'
+  put m/002_b.sql <<<'CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a (id));'
+  put m/003_rows.sql <<'EOF'
+INSERT INTO a VALUES (100, 'x');
+INSERT INTO b VALUES (1, 100);
+EOF
+  put m/004_email.sql <<<'ALTER TABLE a ADD COLUMN email TEXT;'
+  put m/005_index.sql <<'EOF'
+-- migrate:up
+CREATE INDEX a_email ON a (email);
+-- migrate:down
+DROP INDEX a_email;
+EOF
+  put m/006_c.sql <<<'CREATE TABLE c (x INTEGER);'
+  put m/007_c_row.sql <<<'INSERT INTO c VALUES (7);'
+  put m/008_d.sql <<<'CREATE TABLE d (y TEXT);'
+  put m/009_one.sql <<'EOF'
+UPDATE c SET x = 9;
+INSERT INTO a (id, name) VALUES (1, 'one');
+EOF
+  put m/010_view.sql <<<'CREATE VIEW av AS SELECT name FROM a;'
+}
+
+# One file per version 0..10 (0: an empty file, a new SQLite database), applied by migrate_apply.
+fleet_templates() {
+  local v
+  : >tmpl_0.db
+  for v in 1 2 3 4 5 6 7 8 9 10; do
+    sqlite_run "tmpl_$v.db" <<<"SELECT migrate_apply('m', '$(printf %03d "$v")');"
+    expect_ok "$v"
+  done
+}
+
+# The history columns migrate_apply writes that do not depend on the clock.
+HISTORY_COLUMNS="version, name, direction, checksum, down_checksum, up_sql, down_sql, script,
+applied_by, success, completed_statements"
+
+# Hold a file with BEGIN EXCLUSIVE in a background shell until fleet_release_hold.
+fleet_hold() {
+  mkfifo holder.fifo
+  sqlite_run_bg holder "$1" holder.fifo
+  exec 7>holder.fifo
+  printf '%s\n' "BEGIN EXCLUSIVE;" ".output ready" "SELECT 'ready';" ".output stdout" >&7
+  local i=0
+  until [ "$(cat ready 2>/dev/null)" = ready ]; do
+    sleep 0.1
+    i=$((i + 1))
+    if [ $i -ge $((SQ_TIME_LIMIT * 10)) ]; then
+      fail "the holder never got its lock"
+      break
+    fi
+  done
+}
+
+fleet_release_hold() {
+  printf '%s\n' "ROLLBACK;" >&7
+  exec 7>&-
+  sqlite_wait holder
+  expect_rc 0
+}
+
+# 200 tenants at every version, four with problems (modified history, data a migration trips
+# over, not a database, locked by another process), six new: every row, the summary, the
+# untouched files and the history of each migrated one are exact.
+test_fleet_two_hundred_tenants() {
+  fleet_migrations
+  fleet_templates
+  mkdir t
+  local i v name expected="" migrated=0 current=0 migrations=0
+  for ((i = 0; i < 190; i++)); do
+    v=$((i % 11))
+    name=$(printf 't/t%03d.db' "$i")
+    cp "tmpl_$v.db" "$name"
+    if [ "$v" = 10 ]; then
+      expected+="$name|010|010|0|current"$'\n'
+      current=$((current + 1))
+    else
+      expected+="$name|$([ "$v" = 0 ] || printf %03d "$v")|010|$((10 - v))|migrated"$'\n'
+      migrated=$((migrated + 1))
+      migrations=$((migrations + 10 - v))
+    fi
+  done
+  cp tmpl_5.db t/t190.db # history says 002 had another checksum: modified, refused
+  sqlite_run --no-load t/t190.db <<<"UPDATE migrate_history SET checksum = 'deadbeef' WHERE version = '002';"
+  expect_ok ""
+  cp tmpl_8.db t/t191.db # a row 009 will collide with
+  sqlite_run --no-load t/t191.db <<<"INSERT INTO a (id, name) VALUES (1, 'mine');"
+  expect_ok ""
+  printf 'this is not a database, only text\n' >t/t192.db
+  cp tmpl_3.db t/t193.db # locked by another process
+  expected+="t/t190.db|005|005|0|failed"$'\n'"t/t191.db|008|008|0|failed"$'\n'
+  expected+="t/t192.db|||0|failed"$'\n'"t/t193.db|||0|locked"$'\n'
+  for ((i = 194; i < 200; i++)); do
+    : >"t/t$i.db"
+    expected+="t/t$i.db||010|10|migrated"$'\n'
+    migrated=$((migrated + 1))
+    migrations=$((migrations + 10))
+  done
+  for i in 190 191 192 193; do cp "t/t$i.db" "before_$i.db"; done
+
+  # status first: nothing changes
+  sqlite_run :memory: <<<"SELECT migrate_set('fleet_workers', 2);
+SELECT path, version, pending, state, problems, error FROM migrate_fleet_status('m', 't/*.db')
+WHERE path IN ('t/t000.db', 't/t010.db', 't/t190.db', 't/t191.db', 't/t192.db', 't/t199.db');"
+  expect_ok "2
+t/t000.db||10|pending||
+t/t010.db|010|0|current||
+t/t190.db|005|5|problem|modified 002|
+t/t191.db|008|2|pending||
+t/t192.db|||failed||file is not a database
+t/t199.db||10|pending||"
+  for i in 190 191 192; do
+    cmp -s "t/t$i.db" "before_$i.db" || fail "migrate_fleet_status changed t/t$i.db"
+  done
+
+  fleet_hold t/t193.db
+  sqlite_run :memory: <<<".timeout 200
+SELECT migrate_set('fleet_workers', 2);
+SELECT path, version_before, version_after, applied, state,
+       coalesce(substr(note, 1, instr(note, ', in ') - 1), '')
+FROM migrate_fleet('m', 't/*.db');"
+  expect_ok "2
+${expected//$'\n'/|$'\n'}|||$migrations|summary|200 databases, 2 workers: $migrated migrated ($migrations migrations), $current current, 3 failed, 1 locked"
+  expect_eq "expected counts (migrated, current)" "179 17" "$migrated $current"
+  fleet_release_hold
+
+  sqlite_run :memory: <<<".timeout 200
+SELECT migrate_set('fleet_workers', 2);
+SELECT path, error FROM migrate_fleet('m', 't/t19[0-3].db') WHERE path IS NOT NULL;"
+  # once the holder let go, t193 is migrated; the others fail again, each with its reason
+  expect_rc 0
+  expect_line "t190: modified" '^t/t190\.db\|.*002' "$OUT"
+  expect_line "t191: the file and line of the failing statement" \
+    '^t/t191\.db\|.*009_one\.sql.*line 2' "$OUT"
+  expect_line "t191: SQLite's reason" '^t/t191\.db\|.*UNIQUE constraint failed: a\.id' "$OUT"
+  expect_line "t192: not a database" '^t/t192\.db\|file is not a database$' "$OUT"
+  expect_line "t193: migrated once free" '^t/t193\.db\|$' "$OUT"
+  for i in 190 191 192; do
+    cmp -s "t/t$i.db" "before_$i.db" || fail "the failed call changed t/t$i.db"
+  done
+
+  # the summary row of a fresh run over the same kind of fleet is exact (the time aside)
+  rm -rf t2 && mkdir t2
+  for ((i = 0; i < 22; i++)); do cp "tmpl_$((i % 11)).db" "$(printf 't2/t%03d.db' "$i")"; done
+  sqlite_run :memory: <<<"SELECT migrate_set('fleet_workers', 2);
+SELECT quote(path), applied, state, note FROM migrate_fleet('m', 't2/*.db') WHERE path IS NULL;"
+  expect_rc 0
+  expect_match "summary row" \
+    "^2
+NULL\\|110\\|summary\\|22 databases, 2 workers: 20 migrated \\(110 migrations\\), 2 current, in [0-9]+ ms\$" \
+    "$OUT"
+
+  # each migrated file's history, schema and data are what migrate_apply writes
+  for v in 0 4 9; do
+    cp "tmpl_$v.db" "ref_$v.db"
+    sqlite_run "ref_$v.db" <<<"SELECT migrate_apply('m');"
+    expect_ok "$((10 - v))"
+    local q=".schema
+SELECT $HISTORY_COLUMNS FROM migrate_history ORDER BY id;
+SELECT * FROM a ORDER BY id; SELECT * FROM b; SELECT * FROM c; SELECT * FROM d;"
+    sqlite_run --no-load "ref_$v.db" <<<"$q"
+    expect_rc 0
+    local ref=$OUT
+    sqlite_run --no-load "$(printf 't/t%03d.db' "$v")" <<<"$q"
+    expect_ok "$ref"
+  done
+
+  # status after: everything current but the problems
+  sqlite_run :memory: <<<"SELECT state, count(*) FROM migrate_fleet_status('m', 't/*.db') GROUP BY state ORDER BY state;"
+  expect_ok "current|197
+failed|1
+pending|1
+problem|1
+summary|1"
+}
+
+# A SIGKILL in the middle of a fleet run: every file is before or after its own migration,
+# never in between, and the next run finishes the fleet.
+test_fleet_sigkill_leaves_each_file_whole() {
+  put m/1_big.up.sql <<EOF
+CREATE TABLE big (n INTEGER);
+WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $BIG_ROWS)
+INSERT INTO big SELECT n FROM s;
+EOF
+  put m/2_copy.up.sql <<<'CREATE TABLE big2 AS SELECT n * 2 AS m FROM big;'
+  put m/3_index.up.sql <<<'CREATE INDEX big_n ON big (n);'
+  mkdir t
+  local i
+  for ((i = 0; i < 40; i++)); do : >"$(printf 't/t%02d.db' "$i")"; done
+  printf '%s\n' "SELECT migrate_set('fleet_workers', 2);" \
+    "SELECT count(*) FROM migrate_fleet('m', 't/*.db');" >fleet.sql
+  "${RUNNER[@]}" "$SQLITE3" -batch -cmd ".load $MIGRATE_SO" :memory: <fleet.sql >/dev/null 2>&1 &
+  local pid=$!
+  # kill it while a file is inside its migration (its journal exists), when the timing allows
+  for ((i = 0; i < 3000; i++)); do
+    compgen -G 't/*.db-journal' >/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+  done
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  # status reads files a killed worker left with a hot journal (opening them rolls that back)
+  sqlite_run :memory: <<<".timeout 5000
+SELECT state FROM migrate_fleet_status('m', 't/*.db') WHERE state NOT IN ('current', 'pending');"
+  expect_ok "summary"
+  local f state before=0 after=0
+  for f in t/*.db; do
+    # opening the file rolls back what a killed worker left half-done (its hot journal)
+    sqlite_run --no-load "$f" <<<".timeout 5000
+SELECT (SELECT count(*) FROM sqlite_schema WHERE name = 'migrate_history');"
+    expect_rc 0
+    if [ "$OUT" = 0 ]; then
+      state="none"
+    else
+      sqlite_run --no-load "$f" <<<"SELECT count(*) FROM migrate_history;
+SELECT count(*) FROM sqlite_schema WHERE name IN ('big', 'big2', 'big_n');"
+      state=$(tr '\n' ' ' <<<"$OUT")
+    fi
+    case $state in
+      none) before=$((before + 1)) ;;
+      "0 0 ") before=$((before + 1)) ;;
+      "3 3 ")
+        sqlite_run --no-load "$f" <<<"SELECT count(*) = $BIG_ROWS FROM big; PRAGMA integrity_check;"
+        expect_ok "1
+ok"
+        after=$((after + 1)) ;;
+      *) fail "$f is between before and after its migration: $state" ;;
+    esac
+  done
+  expect_eq "files before or after" 40 $((before + after))
+  sqlite_run :memory: <<<"SELECT state, count(*) FROM migrate_fleet('m', 't/*.db') GROUP BY state ORDER BY state;"
+  expect_rc 0
+  expect_line "the next run finishes the fleet" "^summary\\|1\$" "$OUT"
+  sqlite_run :memory: <<<"SELECT state, count(*) FROM migrate_fleet_status('m', 't/*.db') GROUP BY state;"
+  expect_ok "current|40
+summary|1"
+}
+
+# Refusals: no folder, no match, a bad worker count, use from a view; the setting reads back.
+test_fleet_refusals() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
+  : >one.db
+  sqlite_run :memory: <<<"SELECT * FROM migrate_fleet(NULL, '*.db');"
+  expect_error "migrate_fleet needs a migrations folder: the databases share no migrate_scripts"
+  sqlite_run :memory: <<<"SELECT * FROM migrate_fleet('m', 'none/*.db');"
+  expect_error "migrate_fleet: no database file matches none/*.db"
+  sqlite_run :memory: <<<"SELECT * FROM migrate_fleet_status('m');"
+  expect_error "migrate_fleet_status needs 2 arguments"
+  sqlite_run :memory: <<<"SELECT migrate_set('fleet_workers', 'many');"
+  expect_error "migrate_set: fleet_workers must be a whole number from 0 (one per core) to 256, not 'many'"
+  sqlite_run :memory: <<<"SELECT migrate_set('fleet_workers'); SELECT migrate_set('fleet_workers', 3);"
+  expect_ok "0
+3"
+  sqlite_run db.db <<<"CREATE VIEW v AS SELECT * FROM migrate_fleet('m', '*.db');
+SELECT * FROM v;"
+  expect_error "unsafe use of virtual table \"migrate_fleet\""
+  sqlite_q one.db "SELECT count(*) FROM sqlite_schema;" "0"
+  # a target stops each database there
+  put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
+  sqlite_q :memory: "SELECT path, version_after, applied, state FROM migrate_fleet('m', 'one.db', '1') WHERE path IS NOT NULL;" "one.db|1|1|migrated"
+}
+
+# A file a killed process left in the middle of a transaction (a hot journal): status reads it
+# (the open rolls the transaction back), and the fleet then migrates it.
+test_fleet_status_after_a_crash() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
+  mkdir t
+  sqlite_q t/crashed.db "CREATE TABLE own (n INTEGER); INSERT INTO own VALUES (1);" ""
+  mkfifo writer.fifo
+  sqlite_run_bg writer t/crashed.db writer.fifo
+  exec 7>writer.fifo
+  # a small cache makes the transaction write into the file, its old pages in the journal
+  printf '%s\n' "PRAGMA cache_size = 10;" "BEGIN;" \
+    "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $BIG_ROWS) INSERT INTO own SELECT n FROM s;" \
+    ".output ready" "SELECT 'ready';" ".output stdout" >&7
+  local i=0
+  until [ "$(cat ready 2>/dev/null)" = ready ]; do
+    sleep 0.1
+    i=$((i + 1))
+    if [ $i -ge $((SQ_TIME_LIMIT * 10)) ]; then
+      fail "the writer never got there"
+      break
+    fi
+  done
+  # shellcheck disable=SC2154  # set by sqlite_run_bg
+  pkill -9 -P "$BG_PID_writer" 2>/dev/null
+  kill -9 "$BG_PID_writer" 2>/dev/null
+  wait "$BG_PID_writer" 2>/dev/null
+  exec 7>&-
+  [ -e t/crashed.db-journal ] || fail "the killed writer left no journal"
+  sqlite_q :memory: "SELECT path, version, pending, state, error FROM migrate_fleet_status('m', 't/*.db') WHERE path IS NOT NULL;" \
+    "t/crashed.db||1|pending|"
+  sqlite_run --no-load t/crashed.db <<<"SELECT count(*) FROM own;"
+  expect_ok "1"
+  sqlite_q :memory: "SELECT path, applied, state FROM migrate_fleet('m', 't/*.db') WHERE path IS NOT NULL;" \
+    "t/crashed.db|1|migrated"
+}
