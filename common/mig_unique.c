@@ -907,9 +907,10 @@ static int apply_duplicate_policy(const unique_request *req, const char *index,
  * index, else the index, created at once on clean data or after the duplicate policy.
  */
 static int add_unique_index(const unique_request *req, const char *index, mig_on_duplicate policy,
-                            char **result, mig_error *err)
+                            char **result, bool *changed, mig_error *err)
 {
     const mig_engine *eng = req->eng;
+    *changed = false;
     const char *const *cols = (const char *const *)req->columns;
     int state = MIG_INDEX_ABSENT;
     char *how = NULL;
@@ -929,6 +930,7 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
         mig_free(how);
         return *result ? MIG_OK : mig_fail_nomem(err);
     }
+    *changed = true;
     if (state == MIG_INDEX_DIFFERENT) {
         rc = mig_fail(err, MIG_ERR_CONFLICT,
                       "an index named %s already exists and is not a unique index "
@@ -1000,8 +1002,11 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
     if (rc == MIG_OK)
         rc = eng->savepoint(eng->handle, UNIQUE_SAVEPOINT, err);
     if (rc == MIG_OK) {
-        rc = add_unique_index(&req, index, policy, result, err);
-        if (rc == MIG_OK && drift) /* the new index is migrate's doing, not drift */
+        bool changed = false;
+        rc = add_unique_index(&req, index, policy, result, &changed, err);
+        /* the new index is migrate's doing, not drift; a call that changed nothing records
+         * nothing, so running it again leaves the database as one run does */
+        if (rc == MIG_OK && drift && changed)
             rc = mig_drift_record(eng, "add_unique", err);
         if (rc == MIG_OK)
             rc = eng->release(eng->handle, UNIQUE_SAVEPOINT, err);

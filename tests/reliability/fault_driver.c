@@ -163,6 +163,8 @@ static int volatile_column(const char *table, const char *col)
 {
     if (strcmp(col, "migrate_moved_at") == 0)
         return 1;
+    if (strcmp(table, "migrate_schema_history") == 0)
+        return strcmp(col, "recorded_at") == 0 || strcmp(col, "recorded_by") == 0;
     return strcmp(table, "migrate_history") == 0 &&
            (strcmp(col, "applied_at") == 0 || strcmp(col, "applied_by") == 0 ||
             strcmp(col, "execution_ms") == 0);
