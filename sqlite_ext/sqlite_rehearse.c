@@ -14,10 +14,17 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_check.h"
 #include "../common/mig_engine_rehearse.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define STEP_SAVEPOINT "\"migrate_check_step\""
+
+/* A table's name and its position in a look's tables. */
+struct named {
+    const char *name;
+    size_t at;
+};
 
 /* The tables of main and their columns, as one look at the schema saw them. */
 typedef struct schema_look {
@@ -28,6 +35,9 @@ typedef struct schema_look {
     size_t ncolumns;
     char **violations; /* foreign key violations, sorted; NULL when not checked */
     size_t nviolations;
+    /* for lookups in O(log n): the tables' positions by name, the columns by pair */
+    struct named *by_name;
+    char **columns_sorted; /* borrowed from columns */
 } schema_look;
 
 /* What observe_before saw, and what observe_after found dropped, for count_losses. */
@@ -115,7 +125,48 @@ static void look_free(schema_look *l)
     mig_free(l->rootpages);
     sqlite_engine_free_strings(l->columns, l->ncolumns);
     sqlite_engine_free_strings(l->violations, l->nviolations);
+    mig_free(l->by_name);
+    mig_free(l->columns_sorted);
     memset(l, 0, sizeof *l);
+}
+
+/* Order of two "table" NUL "column" pairs: by table, then column. */
+static int compare_pairs(const void *a, const void *b)
+{
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    int c = strcmp(x, y);
+    return c ? c : strcmp(x + strlen(x) + 1, y + strlen(y) + 1);
+}
+
+/* Order of two strings (foreign key violations). */
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Order of two named positions, by name. */
+static int compare_named(const void *a, const void *b)
+{
+    return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/*
+ * Sort what observe_after looks up, so that comparing two looks costs n log n rather than the
+ * square of the schema's size (a look is taken before and after every migration).
+ */
+static int look_index(schema_look *l)
+{
+    l->by_name = mig_malloc((l->ntables ? l->ntables : 1) * sizeof *l->by_name);
+    l->columns_sorted = mig_malloc((l->ncolumns ? l->ncolumns : 1) * sizeof *l->columns_sorted);
+    if (!l->by_name || !l->columns_sorted)
+        return MIG_NOMEM;
+    for (size_t i = 0; i < l->ntables; i++)
+        l->by_name[i] = (struct named){l->tables[i], i};
+    qsort(l->by_name, l->ntables, sizeof *l->by_name, compare_named);
+    if (l->ncolumns)
+        memcpy(l->columns_sorted, l->columns, l->ncolumns * sizeof *l->columns);
+    qsort(l->columns_sorted, l->ncolumns, sizeof *l->columns_sorted, compare_pairs);
+    return MIG_OK;
 }
 
 /* Look at main's tables (ordinary ones: not SQLite's own, not virtual) and their columns. */
@@ -155,28 +206,42 @@ static int look(sqlite_engine *se, schema_look *out, mig_error *err)
     sqlite3_finalize(st);
     if (rc == MIG_OK && se->fk_restore) /* enforcement is off: violations would go unseen */
         rc = sqlite_engine_violations(se, &out->violations, &out->nviolations, err);
+    if (rc == MIG_OK && look_index(out) != MIG_OK)
+        rc = mig_fail_nomem(err);
     if (rc != MIG_OK)
         look_free(out);
     return rc;
 }
 
-/* Where name is in the list, or -1. */
-static long find(char *const *list, size_t count, const char *name)
+/* Where the table of that name is in the look's tables, or -1. */
+static long find_table(const schema_look *l, const char *name)
 {
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(list[i], name) == 0)
-            return (long)i;
+    size_t lo = 0, hi = l->ntables;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(l->by_name[mid].name, name);
+        if (c == 0)
+            return (long)l->by_name[mid].at;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return -1;
 }
 
-/* Whether the pair is in the list. */
-static bool has_pair(char *const *list, size_t count, const char *p)
+/* Whether the look has the pair among its columns. */
+static bool has_pair(const schema_look *l, const char *p)
 {
-    const char *column = p + strlen(p) + 1;
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(list[i], p) == 0 && strcmp(list[i] + strlen(list[i]) + 1, column) == 0)
-            return true;
-    return false;
+    return l->ncolumns &&
+           bsearch(&p, l->columns_sorted, l->ncolumns, sizeof *l->columns_sorted, compare_pairs);
+}
+
+/* Whether the violation was in the look's (sorted) list. */
+static bool had_violation(const schema_look *l, const char *v)
+{
+    return l->nviolations &&
+           bsearch(&v, l->violations, l->nviolations, sizeof *l->violations, compare_strings);
 }
 
 /* rehearse.observe_before */
@@ -205,7 +270,7 @@ static int rehearse_observe_after(void *h, void *state, mig_buf *out, bool *coun
         return rc;
     const schema_look *b = &s->before;
     for (size_t i = 0; i < b->ntables; i++) {
-        long at = find(now.tables, now.ntables, b->tables[i]);
+        long at = find_table(&now, b->tables[i]);
         if (at < 0) {
             char **list = mig_realloc(s->lost_tables, (s->nlost_tables + 1) * sizeof *list);
             if (!list) {
@@ -223,8 +288,7 @@ static int rehearse_observe_after(void *h, void *state, mig_buf *out, bool *coun
     }
     for (size_t i = 0; rc == MIG_OK && i < b->ncolumns; i++) {
         const char *table = b->columns[i];
-        if (find(now.tables, now.ntables, table) < 0 ||
-            has_pair(now.columns, now.ncolumns, b->columns[i]))
+        if (find_table(&now, table) < 0 || has_pair(&now, b->columns[i]))
             continue;
         char **list = mig_realloc(s->lost_columns, (s->nlost_columns + 1) * sizeof *list);
         if (!list) {
@@ -236,7 +300,7 @@ static int rehearse_observe_after(void *h, void *state, mig_buf *out, bool *coun
     }
     size_t fresh = 0;
     for (size_t i = 0; rc == MIG_OK && i < now.nviolations; i++) {
-        if (find(b->violations, b->nviolations, now.violations[i]) >= 0)
+        if (had_violation(b, now.violations[i]))
             continue;
         if (++fresh <= 5)
             mig_buf_printf(out, "foreign key: %s\n", now.violations[i]);
