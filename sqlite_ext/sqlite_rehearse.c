@@ -30,6 +30,7 @@ SQLITE_EXTENSION_INIT3
 typedef struct table_def {
     char *name;
     char *sql;
+    size_t sql_len;
     char **columns; /* in the table's order */
     size_t ncolumns;
     uint64_t hash; /* of name and sql */
@@ -291,7 +292,7 @@ static int def_of(sqlite_engine *se, struct sqlite_rehearse_cache *c, const char
     uint64_t hash = def_hash(name, sql, sql_len);
     if (c->nbuckets) {
         for (const table_def *d = c->defs[hash & (c->nbuckets - 1)]; d; d = d->next) {
-            if (d->hash == hash && strcmp(d->name, name) == 0 && strlen(d->sql) == sql_len &&
+            if (d->hash == hash && strcmp(d->name, name) == 0 && d->sql_len == sql_len &&
                 memcmp(d->sql, sql, sql_len) == 0) {
                 *out = d;
                 return MIG_OK;
@@ -305,6 +306,7 @@ static int def_of(sqlite_engine *se, struct sqlite_rehearse_cache *c, const char
         return mig_fail_nomem(err);
     d->name = mig_strdup(name);
     d->sql = mig_strndup(sql, sql_len);
+    d->sql_len = sql_len;
     d->hash = hash;
     int rc = d->name && d->sql ? read_columns(se, d, err) : mig_fail_nomem(err);
     if (rc != MIG_OK) {
@@ -333,6 +335,23 @@ static int schema_cookie(sqlite_engine *se, int *cookie, mig_error *err)
         *cookie = sqlite3_column_int(st, 0);
     sqlite3_finalize(st);
     return rc;
+}
+
+/* The table of that name in the look, or NULL. */
+static const look_table *find_table(const schema_look *l, const char *name)
+{
+    size_t lo = 0, hi = l->ntables;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(l->tables[mid].def->name, name);
+        if (c == 0)
+            return &l->tables[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
 }
 
 /*
@@ -377,7 +396,13 @@ static int look(sqlite_engine *se, int cookie, schema_look **out, mig_error *err
         }
         look_table *t = &l->tables[l->ntables];
         t->rootpage = sqlite3_column_int64(st, 1);
-        rc = def_of(se, c, name, sql, (size_t)sqlite3_column_bytes(st, 2), &t->def, err);
+        size_t sql_len = (size_t)sqlite3_column_bytes(st, 2);
+        /* most tables are as the last look saw them: no hashing of their text then */
+        const look_table *was = c->known ? find_table(c->known, name) : NULL;
+        if (was && was->def->sql_len == sql_len && memcmp(was->def->sql, sql, sql_len) == 0)
+            t->def = was->def;
+        else
+            rc = def_of(se, c, name, sql, sql_len, &t->def, err);
         if (rc == MIG_OK && t->def->ncolumns) /* as the join with pragma_table_info did */
             l->ntables++;
     }
@@ -394,23 +419,6 @@ static int look(sqlite_engine *se, int cookie, schema_look **out, mig_error *err
     }
     *out = l;
     return MIG_OK;
-}
-
-/* The table of that name in the look, or NULL. */
-static const look_table *find_table(const schema_look *l, const char *name)
-{
-    size_t lo = 0, hi = l->ntables;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(l->tables[mid].def->name, name);
-        if (c == 0)
-            return &l->tables[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
 }
 
 /* Whether the definition has a column of that name. */
