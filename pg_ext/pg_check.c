@@ -52,6 +52,7 @@ typedef struct rel_item {
 typedef struct rel_list {
     rel_item *items;
     size_t count;
+    const rel_item **sorted; /* the items by oid, then value, for lookups (list_index) */
 } rel_list;
 
 /* What one look at the catalogs saw. */
@@ -92,8 +93,33 @@ static void items_free(rel_list *l)
         mig_free(l->items[i].extra);
     }
     mig_free(l->items);
+    mig_free(l->sorted);
     l->items = NULL;
+    l->sorted = NULL;
     l->count = 0;
+}
+
+/* Order of two items: by oid, then value. */
+static int compare_items(const void *a, const void *b)
+{
+    const rel_item *x = *(const rel_item *const *)a, *y = *(const rel_item *const *)b;
+    int c = strcmp(x->oid, y->oid);
+    return c ? c : strcmp(x->value, y->value);
+}
+
+/*
+ * Sort a list's items for lookups, so that comparing the looks before and after a migration
+ * costs n log n rather than the square of the schema's size.
+ */
+static int list_index(rel_list *l)
+{
+    l->sorted = mig_malloc((l->count ? l->count : 1) * sizeof *l->sorted);
+    if (!l->sorted)
+        return MIG_NOMEM;
+    for (size_t i = 0; i < l->count; i++)
+        l->sorted[i] = &l->items[i];
+    qsort(l->sorted, l->count, sizeof *l->sorted, compare_items);
+    return MIG_OK;
 }
 
 /* Free a look. */
@@ -153,6 +179,9 @@ static int look(void *h, catalog_look *out, mig_error *err)
         rc = pg_engine_query(h, SEQUENCES_SQL, 0, NULL, on_item, &out->sequences, err);
     if (rc == MIG_OK)
         rc = pg_engine_query(h, TYPES_SQL, 0, NULL, on_item, &out->types, err);
+    rel_list *lists[] = {&out->tables, &out->columns, &out->locks, &out->sequences, &out->types};
+    for (size_t i = 0; rc == MIG_OK && i < sizeof lists / sizeof *lists; i++)
+        rc = list_index(lists[i]);
     if (rc == MIG_NOMEM && !err->code)
         rc = mig_fail_nomem(err);
     if (rc != MIG_OK)
@@ -160,13 +189,31 @@ static int look(void *h, catalog_look *out, mig_error *err)
     return rc;
 }
 
+/* Where the first item of l with that oid (and value, when given) is in l->sorted, or would be. */
+static size_t lower_bound(const rel_list *l, const char *oid, const char *value)
+{
+    size_t lo = 0, hi = l->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(l->sorted[mid]->oid, oid);
+        if (c == 0 && value)
+            c = strcmp(l->sorted[mid]->value, value);
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The item of l with that oid (and, when value is given, that value), or NULL. */
 static const rel_item *find(const rel_list *l, const char *oid, const char *value)
 {
-    for (size_t i = 0; i < l->count; i++)
-        if (strcmp(l->items[i].oid, oid) == 0 && (!value || strcmp(l->items[i].value, value) == 0))
-            return &l->items[i];
-    return NULL;
+    size_t at = lower_bound(l, oid, value);
+    if (at == l->count || strcmp(l->sorted[at]->oid, oid) != 0 ||
+        (value && strcmp(l->sorted[at]->value, value) != 0))
+        return NULL;
+    return l->sorted[at];
 }
 
 /* Add a borrowed item to a list. */
@@ -268,9 +315,9 @@ static int lock_rank(const char *mode)
 /* Whether the backend holds a stronger reported lock on the same relation. */
 static bool stronger_held(const rel_list *locks, const rel_item *l)
 {
-    for (size_t i = 0; i < locks->count; i++)
-        if (strcmp(locks->items[i].oid, l->oid) == 0 &&
-            lock_rank(locks->items[i].value) > lock_rank(l->value))
+    for (size_t i = lower_bound(locks, l->oid, NULL);
+         i < locks->count && strcmp(locks->sorted[i]->oid, l->oid) == 0; i++)
+        if (lock_rank(locks->sorted[i]->value) > lock_rank(l->value))
             return true;
     return false;
 }

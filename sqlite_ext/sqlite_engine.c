@@ -917,5 +917,6 @@ void sqlite_engine_free(sqlite_engine *se)
     se->fk_known = NULL;
     se->fk_known_count = 0;
     forget_undo(se);
+    sqlite_rehearse_free(se);
     mig_engine_leave(se->outer);
 }

@@ -26,6 +26,7 @@ typedef struct sqlite_engine {
     sqlite3_stmt *undo[2];
     mig_engine_export export;   /* migrate_script's: its dialect names this call's user */
     const mig_allocator *outer; /* the allocator in force before the call (mig_engine_enter) */
+    struct sqlite_rehearse_cache *rehearse; /* migrate_check's looks at the schema (rehearse.c) */
 } sqlite_engine;
 
 /* The core's allocator on SQLite: sqlite3_malloc64 and friends (migrate.c). */
@@ -68,6 +69,8 @@ void sqlite_engine_free_strings(char **list, size_t count);
 
 /* The rehearse capability over a connection (sqlite_rehearse.c). */
 extern const mig_engine_rehearse sqlite_rehearse;
+/* Release what a migrate_check call kept of the schema (from sqlite_engine_free). */
+void sqlite_rehearse_free(sqlite_engine *se);
 
 /*
  * Bind an engine to db for one call, its allocator in force until sqlite_engine_free; state

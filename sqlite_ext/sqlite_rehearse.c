@@ -5,6 +5,11 @@
  * loss, counted in the state before), a table whose root page changed (a rebuild: the 12-step
  * ALTER, or a drop and create of the same name), a column gone, and foreign key violations that
  * were not there before (checked when the call switched enforcement off, as migrate_apply does).
+ *
+ * A look at the schema costs one read of sqlite_schema: a table's columns follow from its
+ * CREATE TABLE text, so they are read (pragma_table_info) once per text the call meets and kept
+ * for the call. The look after a migration that is kept is the look before the next one, so each
+ * migration costs one read of sqlite_schema, whatever the size of the rest of the schema.
  */
 #include "sqlite_engine.h"
 SQLITE_EXTENSION_INIT3
@@ -14,30 +19,117 @@ SQLITE_EXTENSION_INIT3
 #include "../common/mig_check.h"
 #include "../common/mig_engine_rehearse.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define STEP_SAVEPOINT "\"migrate_check_step\""
 
-/* The tables of main and their columns, as one look at the schema saw them. */
-typedef struct schema_look {
-    char **tables;
-    long long *rootpages;
-    size_t ntables;
-    char **columns; /* "table" NUL "column": both halves, one allocation */
+/* One CREATE TABLE text of a table and the columns it gives, kept for the call. */
+typedef struct table_def {
+    char *name;
+    char *sql;
+    size_t sql_len;
+    char **columns; /* in the table's order */
     size_t ncolumns;
+    uint64_t hash; /* of name and sql */
+    struct table_def *next;
+} table_def;
+
+/* A table as one look saw it. */
+typedef struct look_table {
+    const table_def *def;
+    long long rootpage;
+} look_table;
+
+/* The tables of main (by name) and the foreign key violations, as one look saw them. */
+typedef struct schema_look {
+    int refs;
+    int cookie; /* the schema_version the look read */
+    look_table *tables;
+    size_t ntables;
     char **violations; /* foreign key violations, sorted; NULL when not checked */
     size_t nviolations;
 } schema_look;
 
+/*
+ * What the call's rehearsal keeps from one migration to the next (sqlite_engine.rehearse): the
+ * definitions met, and which look is true of the state now, as the step savepoints move it.
+ */
+struct sqlite_rehearse_cache {
+    table_def **defs; /* a hash table of chains */
+    size_t nbuckets, ndefs;
+    schema_look *known;   /* true of the state now, or NULL: look again */
+    schema_look *at_open; /* known when the step's savepoint opened: true again after its undo */
+    schema_look *pending; /* observe_after's, inside the open step: true after its release */
+};
+
 /* What observe_before saw, and what observe_after found dropped, for count_losses. */
 typedef struct rehearse_state {
-    schema_look before;
-    char **lost_tables; /* borrowed from before */
+    schema_look *before;
+    const char **lost_tables; /* borrowed from the call's definitions */
     size_t nlost_tables;
-    char **lost_columns; /* borrowed from before */
+    char **lost_columns; /* "table" NUL "column", owned */
     size_t nlost_columns;
 } rehearse_state;
+
+/* Drop a reference to a look. */
+static void look_release(schema_look *l)
+{
+    if (!l || --l->refs > 0)
+        return;
+    mig_free(l->tables);
+    sqlite_engine_free_strings(l->violations, l->nviolations);
+    mig_free(l);
+}
+
+/* Take a reference to a look (or NULL). */
+static schema_look *look_ref(schema_look *l)
+{
+    if (l)
+        l->refs++;
+    return l;
+}
+
+/* Set *slot to l, with a reference of its own. */
+static void look_set(schema_look **slot, schema_look *l)
+{
+    schema_look *old = *slot;
+    *slot = look_ref(l);
+    look_release(old);
+}
+
+/* The call's cache, created on first use; NULL: no memory. */
+static struct sqlite_rehearse_cache *cache_of(sqlite_engine *se)
+{
+    if (!se->rehearse)
+        se->rehearse = mig_calloc(1, sizeof *se->rehearse);
+    return se->rehearse;
+}
+
+/* Release what the call's rehearsal kept (sqlite_engine_free). */
+void sqlite_rehearse_free(sqlite_engine *se)
+{
+    struct sqlite_rehearse_cache *c = se->rehearse;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        for (table_def *d = c->defs[i], *next; d; d = next) {
+            next = d->next;
+            mig_free(d->name);
+            mig_free(d->sql);
+            sqlite_engine_free_strings(d->columns, d->ncolumns);
+            mig_free(d);
+        }
+    }
+    mig_free(c->defs);
+    look_release(c->known);
+    look_release(c->at_open);
+    look_release(c->pending);
+    mig_free(c);
+    se->rehearse = NULL;
+}
 
 /* Run fixed SQL. */
 static int exec_sql(sqlite3 *db, const char *sql, mig_error *err)
@@ -47,23 +139,41 @@ static int exec_sql(sqlite3 *db, const char *sql, mig_error *err)
     return MIG_OK;
 }
 
-/* rehearse.step_open: a savepoint inside the call's. */
+/* rehearse.step_open: a savepoint inside the call's; what is known now is known after its undo. */
 static int rehearse_step_open(void *h, mig_error *err)
 {
-    return exec_sql(((sqlite_engine *)h)->db, "SAVEPOINT " STEP_SAVEPOINT, err);
+    sqlite_engine *se = h;
+    int rc = exec_sql(se->db, "SAVEPOINT " STEP_SAVEPOINT, err);
+    if (se->rehearse) {
+        look_set(&se->rehearse->at_open, rc == MIG_OK ? se->rehearse->known : NULL);
+        look_set(&se->rehearse->pending, NULL);
+    }
+    return rc;
 }
 
 /* rehearse.step_keep: what the migration did stays for the ones after it. */
 static int rehearse_step_keep(void *h, mig_error *err)
 {
-    return exec_sql(((sqlite_engine *)h)->db, "RELEASE " STEP_SAVEPOINT, err);
+    sqlite_engine *se = h;
+    int rc = exec_sql(se->db, "RELEASE " STEP_SAVEPOINT, err);
+    if (se->rehearse) { /* the look taken inside the step, if any, is the state's now */
+        look_set(&se->rehearse->known, rc == MIG_OK ? se->rehearse->pending : NULL);
+        look_set(&se->rehearse->pending, NULL);
+        look_set(&se->rehearse->at_open, NULL);
+    }
+    return rc;
 }
 
 /* rehearse.step_undo */
 static void rehearse_step_undo(void *h)
 {
-    exec_sql(((sqlite_engine *)h)->db, "ROLLBACK TO " STEP_SAVEPOINT "; RELEASE " STEP_SAVEPOINT,
-             NULL);
+    sqlite_engine *se = h;
+    exec_sql(se->db, "ROLLBACK TO " STEP_SAVEPOINT "; RELEASE " STEP_SAVEPOINT, NULL);
+    if (se->rehearse) {
+        look_set(&se->rehearse->known, se->rehearse->at_open);
+        look_set(&se->rehearse->pending, NULL);
+        look_set(&se->rehearse->at_open, NULL);
+    }
 }
 
 /* rehearse.exec: the script as migrate_apply runs it, with rows changed from SQLite's counter. */
@@ -108,145 +218,308 @@ static char *pair(const char *table, const char *column)
     return p;
 }
 
-/* Free what one look holds. */
-static void look_free(schema_look *l)
+/* Order of two strings (foreign key violations). */
+static int compare_strings(const void *a, const void *b)
 {
-    sqlite_engine_free_strings(l->tables, l->ntables);
-    mig_free(l->rootpages);
-    sqlite_engine_free_strings(l->columns, l->ncolumns);
-    sqlite_engine_free_strings(l->violations, l->nviolations);
-    memset(l, 0, sizeof *l);
+    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Look at main's tables (ordinary ones: not SQLite's own, not virtual) and their columns. */
-static int look(sqlite_engine *se, schema_look *out, mig_error *err)
+/* Order of two tables of a look, by name (BINARY, as ORDER BY name). */
+static int compare_tables(const void *a, const void *b)
 {
-    memset(out, 0, sizeof *out);
+    return strcmp(((const look_table *)a)->def->name, ((const look_table *)b)->def->name);
+}
+
+/* FNV-1a of name and sql. */
+static uint64_t def_hash(const char *name, const char *sql, size_t sql_len)
+{
+    uint64_t h = 14695981039346656037u;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    h = (h ^ 0) * 1099511628211u;
+    for (size_t i = 0; i < sql_len; i++)
+        h = (h ^ (unsigned char)sql[i]) * 1099511628211u;
+    return h;
+}
+
+/* Double the hash table of definitions. */
+static bool defs_grow(struct sqlite_rehearse_cache *c)
+{
+    size_t n = c->nbuckets ? c->nbuckets * 2 : 256;
+    table_def **bigger = mig_calloc(n, sizeof *bigger);
+    if (!bigger)
+        return false;
+    for (size_t i = 0; i < c->nbuckets; i++) {
+        for (table_def *d = c->defs[i], *next; d; d = next) {
+            next = d->next;
+            d->next = bigger[d->hash & (n - 1)];
+            bigger[d->hash & (n - 1)] = d;
+        }
+    }
+    mig_free(c->defs);
+    c->defs = bigger;
+    c->nbuckets = n;
+    return true;
+}
+
+/* The columns of table as pragma_table_info gives them now, in the table's order. */
+static int read_columns(sqlite_engine *se, table_def *d, mig_error *err)
+{
     sqlite3_stmt *st = NULL;
-    int rc = MIG_OK, step;
-    if (sqlite3_prepare_v2(se->db,
-                           "SELECT m.name, m.rootpage, p.name FROM \"main\".sqlite_schema m "
-                           "JOIN pragma_table_info(m.name, 'main') p "
-                           "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-                           "AND m.sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY m.name, p.cid",
+    if (sqlite3_prepare_v2(se->db, "SELECT name FROM pragma_table_info(?1, 'main') ORDER BY cid",
                            -1, &st, NULL) != SQLITE_OK)
         return sqlite_engine_error(se->db, err);
+    sqlite3_bind_text(st, 1, d->name, -1, SQLITE_STATIC);
+    int rc = MIG_OK, step;
     while (rc == MIG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *table = (const char *)sqlite3_column_text(st, 0);
-        const char *column = (const char *)sqlite3_column_text(st, 2);
-        if (!table || !column)
-            continue;
-        if (!out->ntables || strcmp(out->tables[out->ntables - 1], table) != 0) {
-            long long *pages = mig_realloc(out->rootpages, (out->ntables + 1) * sizeof *pages);
-            if (!pages)
-                rc = mig_fail_nomem(err);
-            else {
-                out->rootpages = pages;
-                pages[out->ntables] = sqlite3_column_int64(st, 1);
-                if (!push(&out->tables, &out->ntables, mig_strdup(table)))
-                    rc = mig_fail_nomem(err);
-            }
-        }
-        if (rc == MIG_OK && !push(&out->columns, &out->ncolumns, pair(table, column)))
+        const char *column = (const char *)sqlite3_column_text(st, 0);
+        if (column && !push(&d->columns, &d->ncolumns, mig_strdup(column)))
             rc = mig_fail_nomem(err);
     }
     if (rc == MIG_OK && step != SQLITE_DONE)
         rc = sqlite_engine_error(se->db, err);
     sqlite3_finalize(st);
-    if (rc == MIG_OK && se->fk_restore) /* enforcement is off: violations would go unseen */
-        rc = sqlite_engine_violations(se, &out->violations, &out->nviolations, err);
-    if (rc != MIG_OK)
-        look_free(out);
     return rc;
 }
 
-/* Where name is in the list, or -1. */
-static long find(char *const *list, size_t count, const char *name)
+/*
+ * The definition of the table name whose CREATE TABLE is sql, from the call's cache, or read
+ * now (the table has that text now, so its columns are the text's).
+ */
+static int def_of(sqlite_engine *se, struct sqlite_rehearse_cache *c, const char *name,
+                  const char *sql, size_t sql_len, const table_def **out, mig_error *err)
 {
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(list[i], name) == 0)
-            return (long)i;
-    return -1;
+    uint64_t hash = def_hash(name, sql, sql_len);
+    if (c->nbuckets) {
+        for (const table_def *d = c->defs[hash & (c->nbuckets - 1)]; d; d = d->next) {
+            if (d->hash == hash && strcmp(d->name, name) == 0 && d->sql_len == sql_len &&
+                memcmp(d->sql, sql, sql_len) == 0) {
+                *out = d;
+                return MIG_OK;
+            }
+        }
+    }
+    if (c->ndefs >= c->nbuckets && !defs_grow(c))
+        return mig_fail_nomem(err);
+    table_def *d = mig_calloc(1, sizeof *d);
+    if (!d)
+        return mig_fail_nomem(err);
+    d->name = mig_strdup(name);
+    d->sql = mig_strndup(sql, sql_len);
+    d->sql_len = sql_len;
+    d->hash = hash;
+    int rc = d->name && d->sql ? read_columns(se, d, err) : mig_fail_nomem(err);
+    if (rc != MIG_OK) {
+        mig_free(d->name);
+        mig_free(d->sql);
+        sqlite_engine_free_strings(d->columns, d->ncolumns);
+        mig_free(d);
+        return rc;
+    }
+    d->next = c->defs[hash & (c->nbuckets - 1)];
+    c->defs[hash & (c->nbuckets - 1)] = d;
+    c->ndefs++;
+    *out = d;
+    return MIG_OK;
 }
 
-/* Whether the pair is in the list. */
-static bool has_pair(char *const *list, size_t count, const char *p)
+/* The schema's version: it changes with every change of the schema. */
+static int schema_cookie(sqlite_engine *se, int *cookie, mig_error *err)
 {
-    const char *column = p + strlen(p) + 1;
-    for (size_t i = 0; i < count; i++)
-        if (strcmp(list[i], p) == 0 && strcmp(list[i] + strlen(list[i]) + 1, column) == 0)
+    sqlite3_stmt *st = NULL;
+    int rc = MIG_OK;
+    if (sqlite3_prepare_v2(se->db, "PRAGMA main.schema_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        rc = sqlite_engine_error(se->db, err);
+    else
+        *cookie = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The table of that name in the look, or NULL. */
+static const look_table *find_table(const schema_look *l, const char *name)
+{
+    size_t lo = 0, hi = l->ntables;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(l->tables[mid].def->name, name);
+        if (c == 0)
+            return &l->tables[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/*
+ * Look at main's tables (ordinary ones: not SQLite's own, not virtual) and their columns: one
+ * read of sqlite_schema, the columns of a CREATE TABLE text not met before, and the foreign key
+ * violations when the call switched enforcement off.
+ */
+static int look(sqlite_engine *se, int cookie, schema_look **out, mig_error *err)
+{
+    struct sqlite_rehearse_cache *c = cache_of(se);
+    schema_look *l = c ? mig_calloc(1, sizeof *l) : NULL;
+    *out = NULL;
+    if (!l)
+        return mig_fail_nomem(err);
+    l->refs = 1;
+    l->cookie = cookie;
+    sqlite3_stmt *st = NULL;
+    int rc = MIG_OK, step;
+    if (sqlite3_prepare_v2(se->db,
+                           "SELECT name, rootpage, sql FROM \"main\".sqlite_schema "
+                           "WHERE type = 'table'",
+                           -1, &st, NULL) != SQLITE_OK) {
+        look_release(l);
+        return sqlite_engine_error(se->db, err);
+    }
+    size_t cap = 0;
+    while (rc == MIG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        const char *sql = (const char *)sqlite3_column_text(st, 2);
+        /* as name NOT LIKE 'sqlite\_%' AND sql NOT LIKE 'CREATE VIRTUAL%' */
+        if (!name || !sql || strncasecmp(name, "sqlite_", 7) == 0 ||
+            strncasecmp(sql, "CREATE VIRTUAL", 14) == 0)
+            continue;
+        if (l->ntables == cap) {
+            cap = cap ? cap * 2 : 64;
+            look_table *bigger = mig_realloc(l->tables, cap * sizeof *bigger);
+            if (!bigger) {
+                rc = mig_fail_nomem(err);
+                break;
+            }
+            l->tables = bigger;
+        }
+        look_table *t = &l->tables[l->ntables];
+        t->rootpage = sqlite3_column_int64(st, 1);
+        size_t sql_len = (size_t)sqlite3_column_bytes(st, 2);
+        /* most tables are as the last look saw them: no hashing of their text then */
+        const look_table *was = c->known ? find_table(c->known, name) : NULL;
+        if (was && was->def->sql_len == sql_len && memcmp(was->def->sql, sql, sql_len) == 0)
+            t->def = was->def;
+        else
+            rc = def_of(se, c, name, sql, sql_len, &t->def, err);
+        if (rc == MIG_OK && t->def->ncolumns) /* as the join with pragma_table_info did */
+            l->ntables++;
+    }
+    if (rc == MIG_OK && step != SQLITE_DONE)
+        rc = sqlite_engine_error(se->db, err);
+    sqlite3_finalize(st);
+    if (l->ntables)
+        qsort(l->tables, l->ntables, sizeof *l->tables, compare_tables);
+    if (rc == MIG_OK && se->fk_restore) /* enforcement is off: violations would go unseen */
+        rc = sqlite_engine_violations(se, &l->violations, &l->nviolations, err);
+    if (rc != MIG_OK) {
+        look_release(l);
+        return rc;
+    }
+    *out = l;
+    return MIG_OK;
+}
+
+/* Whether the definition has a column of that name. */
+static bool has_column(const table_def *d, const char *column)
+{
+    for (size_t i = 0; i < d->ncolumns; i++)
+        if (strcmp(d->columns[i], column) == 0)
             return true;
     return false;
 }
 
-/* rehearse.observe_before */
+/* Whether the violation was in the look's (sorted) list. */
+static bool had_violation(const schema_look *l, const char *v)
+{
+    return l->nviolations &&
+           bsearch(&v, l->violations, l->nviolations, sizeof *l->violations, compare_strings);
+}
+
+/* rehearse.observe_before: the look true of the state now, or a new one. */
 static int rehearse_observe_before(void *h, void **state, mig_error *err)
 {
+    sqlite_engine *se = h;
+    *state = NULL;
     rehearse_state *s = mig_calloc(1, sizeof *s);
-    if (!s)
+    struct sqlite_rehearse_cache *c = cache_of(se);
+    if (!s || !c) {
+        mig_free(s);
         return mig_fail_nomem(err);
-    int rc = look(h, &s->before, err);
+    }
+    int cookie = 0;
+    int rc = schema_cookie(se, &cookie, err);
+    if (rc == MIG_OK && c->known && c->known->cookie == cookie)
+        s->before = look_ref(c->known);
+    else if (rc == MIG_OK && (rc = look(se, cookie, &s->before, err)) == MIG_OK)
+        look_set(&c->known, s->before);
     if (rc != MIG_OK) {
         mig_free(s);
-        s = NULL;
+        return rc;
     }
     *state = s;
-    return rc;
+    return MIG_OK;
 }
 
 /* rehearse.observe_after: compare the schema with the one before. */
 static int rehearse_observe_after(void *h, void *state, mig_buf *out, bool *count_before,
                                   mig_error *err)
 {
+    sqlite_engine *se = h;
     rehearse_state *s = state;
-    schema_look now;
-    int rc = look(h, &now, err);
+    const schema_look *b = s->before;
+    schema_look *now = NULL;
+    int cookie = 0;
+    int rc = schema_cookie(se, &cookie, err);
     if (rc != MIG_OK)
         return rc;
-    const schema_look *b = &s->before;
-    for (size_t i = 0; i < b->ntables; i++) {
-        long at = find(now.tables, now.ntables, b->tables[i]);
-        if (at < 0) {
-            char **list = mig_realloc(s->lost_tables, (s->nlost_tables + 1) * sizeof *list);
+    if (cookie == b->cookie && !se->fk_restore)
+        now = look_ref(s->before); /* no change of the schema, and no violations to read */
+    else if ((rc = look(se, cookie, &now, err)) != MIG_OK)
+        return rc;
+    look_set(&se->rehearse->pending, now);
+    for (size_t i = 0; rc == MIG_OK && i < b->ntables; i++) {
+        const table_def *d = b->tables[i].def;
+        const look_table *n = find_table(now, d->name);
+        if (!n) {
+            const char **list = mig_realloc(s->lost_tables, (s->nlost_tables + 1) * sizeof *list);
             if (!list) {
                 rc = mig_fail_nomem(err);
                 break;
             }
             s->lost_tables = list;
-            list[s->nlost_tables++] = b->tables[i];
-        } else if (now.rootpages[at] != b->rootpages[i]) {
+            list[s->nlost_tables++] = d->name;
+        } else if (n->rootpage != b->tables[i].rootpage) {
             mig_buf_printf(out,
                            "rebuild: table %s is rebuilt, every row copied (its root page "
                            "changed)\n",
-                           b->tables[i]);
+                           d->name);
         }
     }
-    for (size_t i = 0; rc == MIG_OK && i < b->ncolumns; i++) {
-        const char *table = b->columns[i];
-        if (find(now.tables, now.ntables, table) < 0 ||
-            has_pair(now.columns, now.ncolumns, b->columns[i]))
+    for (size_t i = 0; rc == MIG_OK && i < b->ntables; i++) {
+        const table_def *d = b->tables[i].def;
+        const look_table *n = find_table(now, d->name);
+        if (!n || n->def == d) /* the same text: the same columns */
             continue;
-        char **list = mig_realloc(s->lost_columns, (s->nlost_columns + 1) * sizeof *list);
-        if (!list) {
-            rc = mig_fail_nomem(err);
-            break;
-        }
-        s->lost_columns = list;
-        list[s->nlost_columns++] = b->columns[i];
+        for (size_t j = 0; rc == MIG_OK && j < d->ncolumns; j++)
+            if (!has_column(n->def, d->columns[j]) &&
+                !push(&s->lost_columns, &s->nlost_columns, pair(d->name, d->columns[j])))
+                rc = mig_fail_nomem(err);
     }
     size_t fresh = 0;
-    for (size_t i = 0; rc == MIG_OK && i < now.nviolations; i++) {
-        if (find(b->violations, b->nviolations, now.violations[i]) >= 0)
+    for (size_t i = 0; rc == MIG_OK && i < now->nviolations; i++) {
+        if (had_violation(b, now->violations[i]))
             continue;
         if (++fresh <= 5)
-            mig_buf_printf(out, "foreign key: %s\n", now.violations[i]);
+            mig_buf_printf(out, "foreign key: %s\n", now->violations[i]);
     }
     if (fresh > 5)
         mig_buf_printf(out, "foreign key: ... and %zu more violations\n", fresh - 5);
     if (fresh)
         mig_buf_printf(out, "foreign key: migrate_apply would fail on %zu new violation%s\n", fresh,
                        fresh == 1 ? "" : "s");
-    look_free(&now);
+    look_release(now);
     *count_before = rc == MIG_OK && (s->nlost_tables || s->nlost_columns);
     return rc;
 }
@@ -558,9 +831,9 @@ static void rehearse_observe_free(void *h, void *state)
     rehearse_state *s = state;
     if (!s)
         return;
-    look_free(&s->before);
+    look_release(s->before);
     mig_free(s->lost_tables);
-    mig_free(s->lost_columns);
+    sqlite_engine_free_strings(s->lost_columns, s->nlost_columns);
     mig_free(s);
 }
 
