@@ -157,6 +157,8 @@ bench:
 	bench/run.sh
 	bench/unique.sh
 	bench/batches.sh
+	bench/check.sh
+	bench/fleet.sh
 
 bench-quick:
 	bench/run.sh --quick
