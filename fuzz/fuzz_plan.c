@@ -307,7 +307,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(v);
     }
 
-    mig_policy policy = {take(&in, 2) != 0, take(&in, 2) != 0};
+    mig_policy policy = {take(&in, 2) != 0, take(&in, 2) != 0, 0};
     bool with_files = take(&in, 5) != 0;
     mig_plan_kind kind = (mig_plan_kind)take(&in, 3);
     char *target = take(&in, 3) || kind == MIG_PLAN_TO ? make_version(&in) : NULL;
