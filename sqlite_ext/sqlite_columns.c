@@ -58,18 +58,6 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Prepare sql (from sqlite3_mprintf, freed here) or report why not. */
-static sqlite3_stmt *prepare(sqlite3 *db, char *sql, mig_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (!sql)
-        mig_fail_nomem(err);
-    else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        sqlite_engine_error(db, err);
-    sqlite3_free(sql);
-    return st;
-}
-
 /* Run sql (from sqlite3_mprintf or mig_*, freed by the caller) with no result. */
 static int exec(sqlite3 *db, const char *sql, mig_error *err)
 {
@@ -91,7 +79,7 @@ static int exec_owned(sqlite3 *db, char *sql, mig_error *err)
 static int collect(sqlite3 *db, char *sql, const char *p1, const char *p2, strings *out,
                    mig_error *err)
 {
-    sqlite3_stmt *st = prepare(db, sql, err);
+    sqlite3_stmt *st = sqlite_engine_prepare_owned(db, sql, err);
     if (!st)
         return err->code;
     if (p1)
@@ -113,11 +101,11 @@ static int sqlite_column_not_null(void *h, const mig_table_desc *t, const char *
                                   bool *not_null, mig_error *err)
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
-    sqlite3_stmt *st =
-        prepare(db,
-                sqlite3_mprintf("SELECT \"notnull\" FROM pragma_table_info(?1, ?2) WHERE name = "
-                                "?3 COLLATE NOCASE"),
-                err);
+    sqlite3_stmt *st = sqlite_engine_prepare_owned(
+        db,
+        sqlite3_mprintf("SELECT \"notnull\" FROM pragma_table_info(?1, ?2) WHERE name = "
+                        "?3 COLLATE NOCASE"),
+        err);
     if (!st)
         return err->code;
     sqlite3_bind_text(st, 1, t->table, -1, SQLITE_STATIC);
@@ -164,12 +152,12 @@ static int read_table(sqlite3 *db, const char *schema, const char *table, table_
                       mig_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st =
-        prepare(db,
-                sqlite3_mprintf("SELECT name, hidden, pk, upper(type) = 'INTEGER', "
-                                "(SELECT count(*) FROM pragma_table_info(?1, ?2) WHERE pk > 0) "
-                                "FROM pragma_table_xinfo(?1, ?2) ORDER BY cid"),
-                err);
+    sqlite3_stmt *st = sqlite_engine_prepare_owned(
+        db,
+        sqlite3_mprintf("SELECT name, hidden, pk, upper(type) = 'INTEGER', "
+                        "(SELECT count(*) FROM pragma_table_info(?1, ?2) WHERE pk > 0) "
+                        "FROM pragma_table_xinfo(?1, ?2) ORDER BY cid"),
+        err);
     if (!st)
         return err->code;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
@@ -212,7 +200,8 @@ static int read_table(sqlite3 *db, const char *schema, const char *table, table_
 /* Every foreign key violation of schema, as text, sorted. */
 static int fk_violations(sqlite3 *db, const char *schema, strings *out, mig_error *err)
 {
-    sqlite3_stmt *st = prepare(db, sqlite3_mprintf("PRAGMA \"%w\".foreign_key_check", schema), err);
+    sqlite3_stmt *st = sqlite_engine_prepare_owned(
+        db, sqlite3_mprintf("PRAGMA \"%w\".foreign_key_check", schema), err);
     if (!st)
         return err->code;
     int rc = MIG_OK, step;
@@ -283,7 +272,7 @@ static int dependents(sqlite3 *db, const mig_table_desc *t, strings *names, stri
         bool temp = pass == 1;
         if (temp && strcmp(t->schema, "temp") == 0)
             break;
-        sqlite3_stmt *st = prepare(
+        sqlite3_stmt *st = sqlite_engine_prepare_owned(
             db,
             sqlite3_mprintf(query, temp ? "temp" : t->schema, temp ? "AND type = 'trigger'" : ""),
             err);
@@ -347,11 +336,12 @@ static int check_dropped(sqlite3 *db, const mig_table_desc *t, const table_info 
             allowed = strcasecmp(may_drop[d], c->name) == 0;
         if (allowed)
             continue;
-        sqlite3_stmt *st = prepare(db,
-                                   sqlite3_mprintf("SELECT count(*) FROM \"%w\".\"%w\" WHERE "
-                                                   "\"%w\" IS NOT NULL",
-                                                   t->schema, t->table, c->name),
-                                   err);
+        sqlite3_stmt *st =
+            sqlite_engine_prepare_owned(db,
+                                        sqlite3_mprintf("SELECT count(*) FROM \"%w\".\"%w\" WHERE "
+                                                        "\"%w\" IS NOT NULL",
+                                                        t->schema, t->table, c->name),
+                                        err);
         if (!st)
             return err->code;
         sqlite3_int64 n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;

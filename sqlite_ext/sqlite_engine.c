@@ -48,6 +48,18 @@ int sqlite_engine_error(sqlite3 *db, mig_error *err)
     return err->code;
 }
 
+/* Prepare sql (from sqlite3_mprintf, freed here) or report why not. */
+sqlite3_stmt *sqlite_engine_prepare_owned(sqlite3 *db, char *sql, mig_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (!sql)
+        mig_fail_nomem(err);
+    else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        sqlite_engine_error(db, err);
+    sqlite3_free(sql);
+    return st;
+}
+
 /*
  * Where in sql, which started at byte start of the script, SQLite's last error points (the
  * token sqlite3_error_offset names), as a byte offset in the script; -1 when it names none.

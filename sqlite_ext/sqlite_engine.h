@@ -58,6 +58,8 @@ int sqlite_engine_init_tables(sqlite3 *db, mig_error *err);
 
 /* Copy SQLite's current error on db (message and extended code) into err; returns err->code. */
 int sqlite_engine_error(sqlite3 *db, mig_error *err);
+/* Prepare sql (from sqlite3_mprintf, freed here; NULL is out of memory), or NULL with err set. */
+sqlite3_stmt *sqlite_engine_prepare_owned(sqlite3 *db, char *sql, mig_error *err);
 
 /* Run a migration's script inside the call's transaction; *completed: statements that completed. */
 int sqlite_engine_run_script(sqlite_engine *se, const char *sql, size_t len, int *completed,

@@ -17,22 +17,10 @@ SQLITE_EXTENSION_INIT3
 #include <strings.h>
 #include <unistd.h>
 
-/* Prepare sql (from sqlite3_mprintf, freed here) or report why not. */
-static sqlite3_stmt *prepare_owned(sqlite3 *db, char *sql, mig_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    if (!sql)
-        mig_fail_nomem(err);
-    else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        sqlite_engine_error(db, err);
-    sqlite3_free(sql);
-    return st;
-}
-
 /* The schema holding table, searched as SQLite resolves names: temp, main, then attached. */
 static int find_schema(sqlite3 *db, const char *table, char **schema, char **stored, mig_error *err)
 {
-    sqlite3_stmt *list = prepare_owned(
+    sqlite3_stmt *list = sqlite_engine_prepare_owned(
         db, sqlite3_mprintf("SELECT name FROM pragma_database_list ORDER BY seq = 1 DESC, seq"),
         err);
     if (!list)
@@ -40,7 +28,7 @@ static int find_schema(sqlite3 *db, const char *table, char **schema, char **sto
     *schema = *stored = NULL;
     while (!*schema && sqlite3_step(list) == SQLITE_ROW) {
         const char *s = (const char *)sqlite3_column_text(list, 0);
-        sqlite3_stmt *q = prepare_owned(
+        sqlite3_stmt *q = sqlite_engine_prepare_owned(
             db,
             sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type = 'table' AND "
                             "name = ?1 COLLATE NOCASE",
@@ -68,7 +56,7 @@ static int check_columns(sqlite3 *db, const char *schema, const char *table,
                          const char *const *columns, int ncolumns, mig_error *err)
 {
     for (int i = 0; i < ncolumns; i++) {
-        sqlite3_stmt *q = prepare_owned(
+        sqlite3_stmt *q = sqlite_engine_prepare_owned(
             db,
             sqlite3_mprintf(
                 "SELECT 1 FROM pragma_table_xinfo(?1, ?2) WHERE name = ?3 COLLATE NOCASE"),
@@ -117,7 +105,7 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
         out->identity[out->nidentity++] = mig_strdup(alias);
         return out->identity[0] ? MIG_OK : mig_fail_nomem(err);
     }
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db, sqlite3_mprintf("SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 ORDER BY pk"),
         err);
     if (!q)
@@ -139,7 +127,7 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
 static int find_referencing(sqlite3 *db, const char *schema, const char *table, mig_table_desc *out,
                             mig_error *err)
 {
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db,
         sqlite3_mprintf("SELECT m.name FROM \"%w\".sqlite_schema AS m, "
                         "pragma_foreign_key_list(m.name, ?2) AS f WHERE m.type = 'table' AND "
@@ -168,7 +156,7 @@ static int list_columns(sqlite3 *db, const char *schema, const char *table, char
 {
     *names = NULL;
     *count = 0;
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db,
         sqlite3_mprintf(
             "SELECT name FROM pragma_table_xinfo(?1, ?2) WHERE hidden <> 1 ORDER BY cid"),
@@ -259,7 +247,7 @@ static int sqlite_quarantine_state(void *h, const mig_table_desc *t, bool *exist
     *why = NULL;
     *columns = NULL;
     *ncolumns = 0;
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db,
         sqlite3_mprintf("SELECT name, (SELECT count(*) FROM \"%w\".sqlite_schema AS g WHERE "
                         "g.type = 'trigger' AND g.tbl_name = ?1 COLLATE NOCASE) + (SELECT "
@@ -298,7 +286,7 @@ static int index_equivalent(sqlite3 *db, const mig_table_desc *t, const char *in
                             const char *const *columns, int ncolumns, bool *same, mig_error *err)
 {
     *same = false;
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db, sqlite3_mprintf("SELECT name, coll FROM pragma_index_xinfo(?1, ?2) WHERE key"), err);
     if (!q)
         return err->code;
@@ -336,7 +324,7 @@ static int find_equivalent(sqlite3 *db, const mig_table_desc *t, const char *con
      * without it lacks: then an index is only ever recognised by its name */
     if (!sqlite3_compileoption_used("ENABLE_COLUMN_METADATA"))
         return MIG_OK;
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db,
         sqlite3_mprintf("SELECT name FROM pragma_index_list(?1, ?2) WHERE \"unique\" AND NOT "
                         "partial ORDER BY seq"),
@@ -365,7 +353,7 @@ static int index_has_columns(sqlite3 *db, const char *schema, const char *index,
                              const char *const *columns, const bool *exprs, int ncolumns,
                              bool *same, mig_error *err)
 {
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db,
         sqlite3_mprintf(
             "SELECT name, cid FROM pragma_index_xinfo(?1, ?2) WHERE key ORDER BY seqno"),
@@ -441,7 +429,7 @@ static int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const
     sqlite3 *db = ((sqlite_engine *)h)->db;
     *state = MIG_INDEX_ABSENT;
     *detail = NULL;
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db,
         sqlite3_mprintf("SELECT i.tbl_name, l.\"unique\", l.partial FROM \"%w\".sqlite_schema AS i "
                         "LEFT JOIN pragma_index_list(i.tbl_name, ?2) AS l ON l.name = i.name "
@@ -511,7 +499,7 @@ static int primary_key(sqlite3 *db, const char *schema, const char *table, char 
 {
     *cols = NULL;
     *n = 0;
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db, sqlite3_mprintf("SELECT name FROM pragma_table_info(?1, ?2) WHERE pk > 0 ORDER BY pk"),
         err);
     if (!q)
@@ -565,7 +553,7 @@ static int sqlite_references(void *h, const mig_table_desc *t, mig_fk_ref **refs
     sqlite3 *db = ((sqlite_engine *)h)->db;
     *refs = NULL;
     *nrefs = 0;
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db,
         sqlite3_mprintf("SELECT m.name, f.id, f.\"from\", f.\"to\" FROM \"%w\".sqlite_schema AS m, "
                         "pragma_foreign_key_list(m.name, ?2) AS f WHERE m.type = 'table' AND "
@@ -642,7 +630,7 @@ static char *type_text(const char *type)
 static int sqlite_quarantine_create(void *h, const mig_table_desc *t, mig_error *err)
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
-    sqlite3_stmt *q = prepare_owned(
+    sqlite3_stmt *q = sqlite_engine_prepare_owned(
         db,
         sqlite3_mprintf(
             "SELECT name, type FROM pragma_table_xinfo(?1, ?2) WHERE hidden <> 1 ORDER BY cid"),
