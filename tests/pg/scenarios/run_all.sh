@@ -5,7 +5,8 @@
 # Runs against the cluster the PG* variables name; when PGHOST is unset it starts a throwaway
 # cluster (tests/pg/cluster.sh) and stops it at exit. The extension must be installed
 # (make -C pg_ext install) and the SQLite module built (make sqlite) for the parity scenario.
-# Each scenario is bounded by SCENARIO_TIMEOUT seconds (default 90).
+# Each scenario is bounded by SCENARIO_TIMEOUT seconds (default 90). PG_SCENARIOS, a glob
+# ('42_*'), runs only the scenarios whose file name matches it.
 set -uo pipefail
 SCENARIOS_DIR=$(cd "$(dirname "$0")" && pwd)
 REPO_DIR=$(cd "$SCENARIOS_DIR/../../.." && pwd)
@@ -30,6 +31,10 @@ failed=0
 log=$(mktemp)
 for script in "$SCENARIOS_DIR"/[0-9][0-9]_*.sh; do
   name=$(basename "$script" .sh)
+  # shellcheck disable=SC2053 # PG_SCENARIOS is a glob on purpose
+  if [ -n "${PG_SCENARIOS:-}" ] && [[ $name.sh != $PG_SCENARIOS ]]; then
+    continue
+  fi
   timeout -k 5 "$TIMEOUT" bash "$script" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
   if [ "$rc" -eq 0 ] && grep -q '^ok - ' "$log" && ! grep -q '^not ok - ' "$log"; then
