@@ -12,7 +12,7 @@
 #define MIG_MSG_REENTRY                                                                            \
     "%s cannot be called while %s is running on this connection: a migration may call "            \
     "migrate_add_unique, migrate_duplicates, migrate_nulls, migrate_set_not_null, "                \
-    "migrate_add_column and migrate_rebuild, no other function of migrate"
+    "migrate_add_column and (on SQLite) migrate_rebuild, no other function of migrate"
 
 /* migrate_set with a NULL value (both engines). */
 #define MIG_MSG_SET_NULL "migrate_set: %s cannot be set to NULL (values: '%s' or '%s')"

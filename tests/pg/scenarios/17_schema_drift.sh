@@ -10,9 +10,9 @@ scenario_begin schema_drift
 
 new_db SRC || { fail "could not create the source database"; scenario_end; }
 new_db FRESH || { fail "could not create the second database"; scenario_end; }
-CLEANUP_HOOKS+=("dropdb --if-exists --force $SRC; dropdb --if-exists --force $FRESH; psql -X -q -c 'DROP ROLE IF EXISTS drift_owner, drift_deployer'")
-pg_q -c 'CREATE ROLE drift_owner; CREATE ROLE drift_deployer LOGIN' ||
-  { fail "could not create the roles drift_owner, drift_deployer (left over from another run?)"; scenario_end; }
+CLEANUP_HOOKS+=("dropdb --if-exists --force $SRC; dropdb --if-exists --force $FRESH; psql -X -q -c 'DROP ROLE IF EXISTS drift_owner, drift_deployer, drift_nobody'")
+pg_q -c 'CREATE ROLE drift_owner; CREATE ROLE drift_deployer LOGIN; CREATE ROLE drift_nobody LOGIN' ||
+  { fail "could not create the roles drift_owner, drift_deployer, drift_nobody (left over from another run?)"; scenario_end; }
 
 DIR=$(new_dir drift)
 cat >"$DIR/1_app.sql" <<'SQL'
@@ -89,6 +89,11 @@ expect_eq "migrate_drift as the deploy role" "index|app.users_created|added" \
   "$(pg_q -d "$DST" -U drift_deployer -F'|' -c 'SELECT kind, name, change FROM migrate_drift()' 2>&1)"
 OUT=$(PGOPTIONS='-c migrate.drift=error' pg_q -d "$DST" -U drift_deployer -c "SELECT migrate_apply('$DIR')" 2>&1)
 expect_line "migrate_apply refused for the deploy role" '^ERROR:  schema drift: .*index app\.users_created added' "$OUT"
+# a role that was granted nothing reads neither the description nor the drift
+for fn in 'migrate_schema()' 'migrate_drift()'; do
+  OUT=$(pg_q -d "$DST" -U drift_nobody -c "SELECT count(*) FROM $fn" 2>&1)
+  expect_line "$fn refused to a role granted nothing" '^ERROR:  permission denied for function migrate_(schema|drift)' "$OUT"
+done
 pg_q -d "$DST" -c "SELECT migrate_revoke('drift_deployer')" >/dev/null || fail "migrate_revoke failed"
 
 scenario_end
