@@ -8,6 +8,7 @@
 
 #include "mig_alloc.h"
 #include "mig_buf.h"
+#include "mig_drift.h"
 #include "mig_script.h"
 #include "mig_unique.h"
 #include "mig_vec.h"
@@ -317,7 +318,7 @@ static int fill_nulls(const column_request *req, const char *fill, mig_error *er
 
 /* The work of migrate_set_not_null inside its savepoint. */
 static int set_not_null(column_request *req, const char *fill, mig_on_null policy, char **result,
-                        mig_error *err)
+                        bool *changed, mig_error *err)
 {
     const mig_engine *eng = req->eng;
     bool not_null = false;
@@ -328,6 +329,7 @@ static int set_not_null(column_request *req, const char *fill, mig_on_null polic
     if (rc != MIG_OK)
         return rc;
     if (not_null) {
+        *changed = false;
         *result = mig_printf("column %s of %s is already NOT NULL; nothing to do", req->column,
                              req->table.name);
         return *result ? MIG_OK : mig_fail_nomem(err);
@@ -374,16 +376,25 @@ static int set_not_null(column_request *req, const char *fill, mig_on_null polic
     return *result ? MIG_OK : mig_fail_nomem(err);
 }
 
-/* Run work inside the call's savepoint: kept on success, undone on failure. */
+/*
+ * Run work inside the call's savepoint: kept on success, undone on failure. Drift is looked for
+ * first, and the schema is recorded as operation's when work says it changed something.
+ */
 static int in_savepoint(const mig_engine *eng, int rc, mig_error *err,
-                        int (*work)(void *arg, mig_error *err), void *arg)
+                        int (*work)(void *arg, bool *changed, mig_error *err), void *arg,
+                        const char *operation)
 {
+    if (rc == MIG_OK)
+        rc = mig_drift_before_change(eng, err);
     if (rc != MIG_OK)
         return rc;
     rc = eng->savepoint(eng->handle, COLUMNS_SAVEPOINT, err);
     if (rc != MIG_OK)
         return rc;
-    rc = work(arg, err);
+    bool changed = true;
+    rc = work(arg, &changed, err);
+    if (rc == MIG_OK && changed)
+        rc = mig_drift_after_change(eng, operation, err);
     if (rc == MIG_OK)
         rc = eng->release(eng->handle, COLUMNS_SAVEPOINT, err);
     else
@@ -398,10 +409,10 @@ typedef struct not_null_job {
     char **result;
 } not_null_job;
 
-static int not_null_work(void *arg, mig_error *err)
+static int not_null_work(void *arg, bool *changed, mig_error *err)
 {
     not_null_job *job = arg;
-    return set_not_null(job->req, job->fill, job->policy, job->result, err);
+    return set_not_null(job->req, job->fill, job->policy, job->result, changed, err);
 }
 
 /* migrate_set_not_null: everything in one savepoint, or nothing. */
@@ -420,7 +431,7 @@ int mig_set_not_null(const mig_engine *eng, const char *table, const char *colum
     column_request req;
     rc = request_open(eng, "migrate_set_not_null", table, column, true, &req, err);
     not_null_job job = {&req, fill, policy, result};
-    rc = in_savepoint(eng, rc, err, not_null_work, &job);
+    rc = in_savepoint(eng, rc, err, not_null_work, &job, "set_not_null");
     if (rc != MIG_OK) {
         mig_free(*result);
         *result = NULL;
@@ -507,8 +518,9 @@ typedef struct add_column_job {
     char **result;
 } add_column_job;
 
-static int add_column_work(void *arg, mig_error *err)
+static int add_column_work(void *arg, bool *changed, mig_error *err)
 {
+    (void)changed; /* a column was added */
     add_column_job *job = arg;
     return add_column(job->req, job->type, job->fill, job->default_sql, job->result, err);
 }
@@ -543,7 +555,7 @@ int mig_add_column(const mig_engine *eng, const char *table, const char *column,
     if (rc == MIG_OK)
         rc = use_nulls_quarantine(&req, err);
     add_column_job job = {&req, type, fill, default_sql, result};
-    rc = in_savepoint(eng, rc, err, add_column_work, &job);
+    rc = in_savepoint(eng, rc, err, add_column_work, &job, "add_column");
     if (rc != MIG_OK) {
         mig_free(*result);
         *result = NULL;
@@ -560,8 +572,9 @@ typedef struct rebuild_job {
     char **result;
 } rebuild_job;
 
-static int rebuild_work(void *arg, mig_error *err)
+static int rebuild_work(void *arg, bool *changed, mig_error *err)
 {
+    (void)changed; /* the table was created again */
     rebuild_job *job = arg;
     const mig_engine *eng = job->req->eng;
     return eng->columns->rebuild(eng->handle, &job->req->table, job->create_sql, job->drop,
@@ -594,7 +607,7 @@ int mig_rebuild(const mig_engine *eng, const char *table, const char *create_sql
     column_request req;
     rc = request_open(eng, "migrate_rebuild", table, NULL, true, &req, err);
     rebuild_job job = {&req, create_sql, drop, ndrop, result};
-    rc = in_savepoint(eng, rc, err, rebuild_work, &job);
+    rc = in_savepoint(eng, rc, err, rebuild_work, &job, "rebuild");
     if (rc != MIG_OK) {
         mig_free(*result);
         *result = NULL;

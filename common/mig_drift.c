@@ -413,6 +413,24 @@ int mig_drift_record(const mig_engine *eng, const char *operation, mig_error *er
     return rc;
 }
 
+/* Whether a call that changes a table itself looks for drift and records the schema. */
+static bool change_tracked(const mig_engine *eng)
+{
+    return mig_engine_has_drift(eng) && !eng->drift->nested;
+}
+
+/* Before migrate_add_unique or a column call changes anything: drift under the setting. */
+int mig_drift_before_change(const mig_engine *eng, mig_error *err)
+{
+    return change_tracked(eng) ? mig_drift_check(eng, eng->drift->mode, err) : MIG_OK;
+}
+
+/* After it changed the schema: its description and fingerprint, in the call's transaction. */
+int mig_drift_after_change(const mig_engine *eng, const char *operation, mig_error *err)
+{
+    return change_tracked(eng) ? mig_drift_record(eng, operation, err) : MIG_OK;
+}
+
 /* migrate_schema: the description, from an engine that can give one. */
 int mig_schema(const mig_engine *eng, char **out, mig_error *err)
 {

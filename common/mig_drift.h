@@ -84,4 +84,13 @@ int mig_drift_check(const mig_engine *eng, int mode, mig_error *err);
  */
 int mig_drift_record(const mig_engine *eng, const char *operation, mig_error *err);
 
+/*
+ * The same pair around a call that changes a table itself (migrate_add_unique, the column
+ * calls): mig_drift_before_change looks for drift under the engine's setting before anything is
+ * changed, mig_drift_after_change records the schema once it changed. Both do nothing without
+ * the drift capability, or when a migration's SQL made the call (the apply around it does both).
+ */
+int mig_drift_before_change(const mig_engine *eng, mig_error *err);
+int mig_drift_after_change(const mig_engine *eng, const char *operation, mig_error *err);
+
 #endif

@@ -23,6 +23,13 @@ struct mig_engine_drift {
     int (*describe)(void *h, mig_row_fn fn, void *ctx, mig_error *err);
     /* Tell the DBA that the schema drifted and the call goes on; NULL: the engine's progress. */
     void (*warn)(void *h, const char *message);
+    /*
+     * For the calls that change a table themselves (migrate_add_unique, the column calls): the
+     * drift setting in force, and whether a migration's SQL made the call, in which case the
+     * apply around it looks for drift and records the schema instead.
+     */
+    int mode;
+    bool nested;
 };
 
 /* Whether the engine can describe its schema and keep fingerprints. */

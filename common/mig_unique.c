@@ -986,7 +986,6 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
                    const char *index_name, const char *on_duplicate, char **result, mig_error *err)
 {
     *result = NULL;
-    bool drift = mig_engine_has_drift(eng);
     mig_on_duplicate policy;
     int rc = mig_unique_on_duplicate(on_duplicate, &policy, err);
     if (rc != MIG_OK)
@@ -999,6 +998,8 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
         if (!index)
             rc = mig_fail_nomem(err);
     }
+    if (rc == MIG_OK) /* a change by hand before it is drift, not this call's doing */
+        rc = mig_drift_before_change(eng, err);
     if (rc == MIG_OK)
         rc = eng->savepoint(eng->handle, UNIQUE_SAVEPOINT, err);
     if (rc == MIG_OK) {
@@ -1006,8 +1007,8 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
         rc = add_unique_index(&req, index, policy, result, &changed, err);
         /* the new index is migrate's doing, not drift; a call that changed nothing records
          * nothing, so running it again leaves the database as one run does */
-        if (rc == MIG_OK && drift && changed)
-            rc = mig_drift_record(eng, "add_unique", err);
+        if (rc == MIG_OK && changed)
+            rc = mig_drift_after_change(eng, "add_unique", err);
         if (rc == MIG_OK)
             rc = eng->release(eng->handle, UNIQUE_SAVEPOINT, err);
         else

@@ -263,6 +263,9 @@ static void run_op(pg_engine *pe, const mig_engine *eng, pg_engine_op op, void *
     }
 }
 
+/* The calls of the extension running in this backend, outermost first (mig_reentry.h). */
+static mig_reentry running;
+
 /*
  * One call of an SQL function around a core operation: the engine's allocator is in force for
  * op, and the one before is back however op ends, an ERROR included.
@@ -275,6 +278,7 @@ static void call_op(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
     SPI_connect();
     pg_engine_begin(&pe, &eng, fcinfo->flinfo->fn_oid);
     pe.function_cxt = function_cxt;
+    pe.drift.nested = running.depth > 1; /* made by a migration's SQL */
     const mig_allocator *outer = mig_engine_enter(&eng);
     PG_TRY();
     {
@@ -294,7 +298,6 @@ static void call_op(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
  */
 void pg_engine_call(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
 {
-    static mig_reentry running;
     char *name = get_func_name(fcinfo->flinfo->fn_oid);
     mig_error err;
     mig_error_init(&err);

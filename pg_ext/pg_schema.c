@@ -185,6 +185,8 @@ const mig_engine_drift *pg_schema_drift(pg_engine *pe, Oid schema)
         .prepare = schema_prepare,
         .describe = schema_describe,
         .warn = NULL, /* the engine's progress: a NOTICE */
+        .mode = pg_engine_policy().drift,
+        .nested = false, /* pg_call.c says when a migration's SQL made the call */
     };
     return &pe->drift;
 }

@@ -890,8 +890,9 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .notx = &sqlite_notx,
         .export = &se->export,
         .rehearse = &sqlite_rehearse,
-        .drift = &sqlite_drift,
+        .drift = &se->drift,
     };
+    se->drift = sqlite_drift;
     se->outer = mig_engine_enter(eng);
     se->user = os_user();
     se->user_literal = se->user ? engine_literal(se, se->user) : NULL;

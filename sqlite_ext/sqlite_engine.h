@@ -6,6 +6,7 @@
 
 #include "../common/mig_catalog.h"
 #include "../common/mig_engine.h"
+#include "../common/mig_engine_drift.h"
 #include "../common/mig_engine_export.h"
 #include "../common/mig_engine_rehearse.h"
 
@@ -25,6 +26,7 @@ typedef struct sqlite_engine {
      */
     sqlite3_stmt *undo[2];
     mig_engine_export export;   /* migrate_script's: its dialect names this call's user */
+    mig_engine_drift drift;     /* sqlite_drift, with this call's drift setting and nesting */
     const mig_allocator *outer; /* the allocator in force before the call (mig_engine_enter) */
     struct sqlite_rehearse_cache *rehearse; /* migrate_check's looks at the schema (rehearse.c) */
 } sqlite_engine;

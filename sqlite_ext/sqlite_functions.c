@@ -313,7 +313,10 @@ static void run_text_op(sqlite3_context *ctx, const char *name, text_op op, int 
     char *result = NULL;
     mig_error_init(&err);
     sqlite_engine_init(&se, sqlite3_context_db_handle(ctx), &eng);
-    int rc = op(&eng, sqlite3_user_data(ctx), argc, argv, &result, &err);
+    migrate_conn *conn = sqlite3_user_data(ctx);
+    se.drift.mode = conn->policy.drift;
+    se.drift.nested = conn->running.depth > 1; /* made by a migration's SQL */
+    int rc = op(&eng, conn, argc, argv, &result, &err);
     sqlite_engine_free(&se);
     leave_call(ctx);
     if (rc != MIG_OK)
