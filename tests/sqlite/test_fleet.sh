@@ -423,3 +423,55 @@ SELECT path, applied, state, note FROM migrate_fleet('m', 'ignore/*.db') WHERE p
 ignore/clean.db|1|migrated|
 ignore/drifted.db|1|migrated|"
 }
+
+# The library's threading mode, checked when the call runs: a library built single-threaded
+# (THREADSAFE=0, as tests/sqlite/latest.sh builds one) gets one worker whatever fleet_workers
+# says, and the summary says why; any other mode gets the workers asked for. Either way the
+# rows are the same.
+test_fleet_threading_mode() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER PRIMARY KEY);'
+  put m/2_row.up.sql <<<'INSERT INTO a VALUES (1);'
+  put m/3_b.up.sql <<<'CREATE TABLE b (y INTEGER);'
+  mkdir t
+  local i
+  for i in 0 1 2 3; do : >"t/t$i.db"; done
+  sqlite_q t/t1.db "SELECT migrate_apply('m', '1');" "1"
+  sqlite_q t/t2.db "SELECT migrate_apply('m', '1'); INSERT INTO a VALUES (1);" "1"
+  sqlite_q t/t3.db "SELECT migrate_apply('m');" "3"
+  cp t/t2.db before.db
+  sqlite_q :memory: "SELECT compile_options FROM pragma_compile_options
+WHERE compile_options LIKE 'THREADSAFE=%';" "$(
+    "$SQLITE3" :memory: "SELECT compile_options FROM pragma_compile_options WHERE compile_options LIKE 'THREADSAFE=%'"
+  )"
+  local workers="2 workers" note=""
+  if [ "$OUT" = THREADSAFE=0 ]; then
+    workers="1 worker"
+    note="; one worker: the SQLite library was built single-threaded (sqlite3_threadsafe() is 0)"
+  fi
+  sqlite_run :memory: <<<"SELECT migrate_set('fleet_workers', 2);
+SELECT path, version, pending, state, note FROM migrate_fleet_status('m', 't/*.db');"
+  expect_rc 0
+  expect_eq "status" "2
+t/t0.db||3|pending|
+t/t1.db|1|2|pending|
+t/t2.db|1|2|pending|
+t/t3.db|3|0|current|
+||7|summary|4 databases, $workers: 1 current, 3 pending (7 migrations), in N ms$note" \
+    "$(sed -E 's/in [0-9]+ ms/in N ms/' <<<"$OUT")"
+  sqlite_run :memory: <<<"SELECT migrate_set('fleet_workers', 2);
+SELECT path, version_before, version_after, applied, state, error, note
+FROM migrate_fleet('m', 't/*.db');"
+  expect_rc 0
+  expect_eq "fleet" "2
+t/t0.db||3|3|migrated||
+t/t1.db|1|3|2|migrated||
+t/t2.db|1|1|0|failed|migration 2 (2_row.up.sql, line 1): UNIQUE constraint failed: a.x|
+t/t3.db|3|3|0|current||
+|||5|summary||4 databases, $workers: 2 migrated (5 migrations), 1 current, 1 failed, in N ms$note" \
+    "$(sed -E 's/in [0-9]+ ms/in N ms/' <<<"$OUT")"
+  cmp -s t/t2.db before.db || fail "the failed file t/t2.db changed"
+  sqlite_q t/t1.db "SELECT version FROM migrate_history ORDER BY id; SELECT * FROM a;" "1
+2
+3
+1"
+}
