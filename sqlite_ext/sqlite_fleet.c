@@ -2,9 +2,10 @@
  * The threads and connections of migrate_fleet and migrate_fleet_status. The plan (which files,
  * how many workers), the work on one database and the summary are the core's (mig_fleet.c);
  * this file opens each database on a connection of its own with the library the module was
- * loaded into (sqlite3_open_v2 through the extension's routines: nothing is loaded into it),
- * binds a SQLite engine to it exactly as migrate_apply binds one to the calling connection,
- * and shares the databases out among the workers.
+ * loaded into (sqlite3_open_v2 through the extension's routines), registers the module's
+ * functions there (migrate_register: a migration may call migrate_add_unique as under
+ * migrate_apply), binds a SQLite engine to it exactly as migrate_apply binds one to the
+ * calling connection, and shares the databases out among the workers.
  *
  * Threads: a connection is used by the one worker that opened it, so any threading mode but
  * single-thread (sqlite3_threadsafe() is 0) is safe; then the calling thread does every
@@ -35,6 +36,7 @@ typedef struct fleet_job {
     const char *dir;
     const char *target;
     mig_policy policy;
+    bool progress; /* the caller's progress setting, for the functions a migration calls */
     int busy_ms;
     bool foreign_keys;
     bool status;
@@ -89,6 +91,36 @@ static void fleet_drift_warn(void *h, const char *message)
     mig_fleet_row_drift(fe->row, message);
 }
 
+/*
+ * Register the module on a fleet connection, with a state of its own holding the caller's
+ * settings, marked as running migrate_fleet: a migration run there may then call what it may
+ * call under migrate_apply (migrate_add_unique, ...), and nothing else (mig_reentry.h). The
+ * caller holds the one reference returned; NULL, with the row failed, when registering failed.
+ */
+static migrate_conn *fleet_register(sqlite3 *db, const fleet_job *job, mig_fleet_row *row)
+{
+    migrate_conn *conn = migrate_conn_new();
+    if (!conn) {
+        mig_fleet_row_fail(row, MIG_FLEET_FAILED, NULL);
+        return NULL;
+    }
+    conn->policy = job->policy;
+    conn->progress = job->progress;
+    migrate_conn_ref(conn);
+    char *msg = NULL;
+    mig_error err;
+    mig_error_init(&err);
+    if (migrate_register(db, conn, &msg) != SQLITE_OK ||
+        mig_reentry_enter(&conn->running, "migrate_fleet", &err) != MIG_OK) {
+        mig_fleet_row_fail(row, MIG_FLEET_FAILED, msg ? msg : err.message);
+        sqlite3_free(msg);
+        mig_error_clear(&err);
+        migrate_conn_unref(conn);
+        return NULL;
+    }
+    return conn;
+}
+
 /* Migrate (or read) one database on a connection of its own. */
 static void fleet_one(fleet_job *job, size_t i)
 {
@@ -118,6 +150,13 @@ static void fleet_one(fleet_job *job, size_t i)
     sqlite3_extended_result_codes(db, 1);
     if (job->foreign_keys)
         sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    /* migrations run only under migrate_fleet, and may call the module's functions there */
+    migrate_conn *conn = job->status ? NULL : fleet_register(db, job, row);
+    if (!job->status && !conn) {
+        sqlite3_close(db);
+        row->ms = now_ms() - started;
+        return;
+    }
     fleet_engine fe = {.row = row};
     mig_engine eng;
     sqlite_engine_init(&fe.se, db, &eng);
@@ -133,7 +172,11 @@ static void fleet_one(fleet_job *job, size_t i)
     else
         mig_fleet_apply_one(&eng, &src, job->target, &job->policy, busy_error, row);
     sqlite_engine_free(&fe.se);
-    sqlite3_close(db);
+    if (conn)
+        mig_reentry_leave(&conn->running);
+    sqlite3_close(db); /* drops the registrations' references to conn */
+    if (conn)
+        migrate_conn_unref(conn);
     row->ms = now_ms() - started;
 }
 
@@ -329,6 +372,7 @@ int sqlite_fleet_run(sqlite3 *caller, const char *function, const char *dir, con
         .dir = dir,
         .target = target,
         .policy = conn->policy,
+        .progress = conn->progress,
         .busy_ms = pragma_int(caller, "PRAGMA busy_timeout"),
         .foreign_keys = pragma_int(caller, "PRAGMA foreign_keys") != 0,
         .status = status,

@@ -475,3 +475,49 @@ t/t3.db|3|3|0|current||
 3
 1"
 }
+
+# A migration run by the fleet may call the functions a migration may call under migrate_apply
+# (migrate_add_unique here, with duplicates to merge), and each file ends as migrate_apply
+# leaves it; the others are refused there as under migrate_apply, naming migrate_fleet.
+test_fleet_migrations_call_migrate_functions() {
+  put m/1_users.up.sql <<'EOF2'
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));
+EOF2
+  put m/2_rows.up.sql <<'EOF2'
+INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x'), (3, 'a@x');
+INSERT INTO posts VALUES (1, 3), (2, 2), (3, 1);
+EOF2
+  put m/3_unique.up.sql <<<"SELECT migrate_add_unique('users', 'email', NULL, 'merge');"
+  mkdir t
+  : >t/one.db
+  sqlite_q t/two.db "SELECT migrate_apply('m', '1');" "1"
+  : >ref.db
+  sqlite_q ref.db "PRAGMA foreign_keys = ON; SELECT migrate_apply('m');" "3"
+  sqlite_q :memory: "PRAGMA foreign_keys = ON;
+SELECT path, version_after, applied, state, error FROM migrate_fleet('m', 't/*.db') WHERE path IS NOT NULL;" \
+    "t/one.db|3|3|migrated|
+t/two.db|3|2|migrated|"
+  local q=".schema
+SELECT * FROM users ORDER BY id; SELECT * FROM posts ORDER BY id; SELECT id, email FROM users_duplicates;
+SELECT version, name, checksum, success FROM migrate_history ORDER BY id;
+SELECT operation, fingerprint FROM migrate_schema_history ORDER BY id;"
+  sqlite_run --no-load ref.db <<<"$q"
+  expect_rc 0
+  local ref=$OUT
+  sqlite_run --no-load t/one.db <<<"$q"
+  expect_ok "$ref"
+  sqlite_run --no-load t/two.db <<<"SELECT * FROM users ORDER BY id; SELECT * FROM posts ORDER BY id;"
+  expect_ok "1|a@x
+2|b@x
+1|1
+2|2
+3|1"
+
+  # what a migration may not call under migrate_apply, it may not call under migrate_fleet
+  put m/4_nested.up.sql <<<"SELECT migrate_apply('m');"
+  cp t/one.db before.db
+  sqlite_q :memory: "SELECT path, applied, state, error FROM migrate_fleet('m', 't/one.db') WHERE path IS NOT NULL;" \
+    "t/one.db|0|failed|migration 4 (4_nested.up.sql, line 1): migrate_apply cannot be called while migrate_fleet is running on this connection: a migration may call migrate_add_unique, migrate_duplicates, migrate_nulls, migrate_set_not_null, migrate_add_column and migrate_rebuild, no other function of migrate"
+  cmp -s t/one.db before.db || fail "the refused nested call changed t/one.db"
+}
