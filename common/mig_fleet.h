@@ -1,9 +1,9 @@
 /*
  * Fleets: one migrations folder applied to many databases (migrate_fleet), or compared with
  * them (migrate_fleet_status). The engine-neutral parts live here: which databases a pattern
- * names and how many workers take them (the plan), what one database's row holds and how it is
- * filled from a call on an engine bound to that database, and the summary of all rows. How the
- * workers run (threads, connections) is the adapter's.
+ * (or a list of paths) names and how many workers take them (the plan), what one database's row
+ * holds and how it is filled from a call on an engine bound to that database, and the summary of
+ * all rows. How the workers run (threads, connections) is the adapter's.
  */
 #ifndef MIG_FLEET_H
 #define MIG_FLEET_H

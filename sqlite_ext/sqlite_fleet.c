@@ -14,6 +14,14 @@
  *
  * Locks: each connection waits on a locked database as long as the calling connection's busy
  * timeout (PRAGMA busy_timeout), then the database is reported locked and left alone.
+ *
+ * Which databases: a glob pattern, or "table:NAME", the paths a table of the calling connection
+ * lists, read by the call's own statement before any worker starts (read_path_table). SQLite
+ * lets a function change the schema only when its statement reads no table, but that is the
+ * calling connection's rule: the migrations run on the workers' connections.
+ *
+ * Drift: each database goes through migrate_apply's drift check under the caller's setting; the
+ * warning of 'warn' is said as migrate_apply says it and kept in the database's row as well.
  */
 #include "sqlite_fleet.h"
 SQLITE_EXTENSION_INIT3
