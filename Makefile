@@ -103,7 +103,8 @@ pg-test: pg
 	tests/pg/run.sh
 
 # The SQLite suite again with the current SQLite release (fetched from npm, pinned), the module
-# built for the system's SQLite loaded into it.
+# built for the system's SQLite loaded into it; then the fleet's threading case in a shell whose
+# library is that release built single-threaded (SQLITE_THREADSAFE=0).
 sqlite-test-latest: $(SO)
 	MIGRATE_SO="$(CURDIR)/sqlite_ext/migrate" tests/sqlite/latest.sh
 

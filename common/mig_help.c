@@ -88,13 +88,14 @@ static const mig_help_entry entries[] = {
      MIG_HELP_BOTH},
     {"migrate_fleet", "dir, databases [, target]",
      "table (path, version_before, version_after, applied, ms, state, error, note)",
-     "Apply the folder to every database file the glob pattern databases matches, each on its "
-     "own connection as migrate_apply would, by up to one worker per core; a summary row last",
+     "Apply the folder to every database file the glob pattern databases matches (or that the "
+     "table named by 'table:NAME' lists), each on its own connection as migrate_apply would, by "
+     "up to one worker per core; a summary row last",
      MIG_HELP_SQLITE},
     {"migrate_fleet_status", "dir, databases",
      "table (path, version, pending, state, problems, error, note)",
-     "For every database file the pattern matches: its version, how many migrations are "
-     "pending, its problems; changes nothing",
+     "For every database file the pattern matches (or the table lists): its version, how many "
+     "migrations are pending, its problems (schema drift among them); changes nothing",
      MIG_HELP_SQLITE},
     {"migrate_version", "", "text", "The release of the loaded module", MIG_HELP_BOTH},
     {"migrate_help", "", "table (name, arguments, returns, description, engines)",

@@ -27,6 +27,9 @@
  * (the connection's settings and the call running on it), which each registration holds a
  * reference to; SQLite drops a registration's reference when it replaces or drops it, or when
  * registering fails. A registration that fails stops the load, and the error names it.
+ *
+ * migrate_fleet registers the same table on each connection it opens for a database
+ * (migrate_register), so a migration run there may call what it may call under migrate_apply.
  */
 #include "sqlite3ext.h"
 SQLITE_EXTENSION_INIT1
@@ -138,22 +141,10 @@ static int register_one(sqlite3 *db, const registration *r, migrate_conn *conn)
                                       NULL, NULL, migrate_conn_unref);
 }
 
-#ifdef _WIN32
-__declspec(dllexport)
-#endif
-    /* Register every line of the registration table on db; *errmsg names the one that failed. */
-    int sqlite3_migrate_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+/* Register every line of the registration table on db with conn; *errmsg names the one that failed.
+ */
+int migrate_register(sqlite3 *db, migrate_conn *conn, char **errmsg)
 {
-    SQLITE_EXTENSION_INIT2(api);
-    if (sqlite3_libversion_number() < 3034000) {
-        *errmsg = sqlite3_mprintf("migrate needs SQLite 3.34.0 or newer (this is %s)",
-                                  sqlite3_libversion());
-        return SQLITE_ERROR;
-    }
-    mig_set_allocator(&sqlite_allocator);
-    migrate_conn *conn = migrate_conn_new();
-    if (!conn)
-        return SQLITE_NOMEM;
     migrate_conn_ref(conn); /* held while registering, so a failure half-way cannot free it */
     int rc = SQLITE_OK;
     for (size_t i = 0; rc == SQLITE_OK && i < sizeof registrations / sizeof *registrations; i++) {
@@ -166,4 +157,23 @@ __declspec(dllexport)
     }
     migrate_conn_unref(conn);
     return rc;
+}
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+    /* Load: check the library, set the core's allocator, register everything on db. */
+    int sqlite3_migrate_init(sqlite3 *db, char **errmsg, const sqlite3_api_routines *api)
+{
+    SQLITE_EXTENSION_INIT2(api);
+    if (sqlite3_libversion_number() < 3034000) {
+        *errmsg = sqlite3_mprintf("migrate needs SQLite 3.34.0 or newer (this is %s)",
+                                  sqlite3_libversion());
+        return SQLITE_ERROR;
+    }
+    mig_set_allocator(&sqlite_allocator);
+    migrate_conn *conn = migrate_conn_new();
+    if (!conn)
+        return SQLITE_NOMEM;
+    return migrate_register(db, conn, errmsg);
 }

@@ -26,6 +26,13 @@ int migrate_result_code(const mig_error *err);
 void migrate_conn_ref(migrate_conn *conn);
 void migrate_conn_unref(void *conn);
 
+/*
+ * Register every function and table of the module on db, sharing conn (migrate.c): what a load
+ * does, and what migrate_fleet does on each connection it opens. SQLITE_OK, or the error with
+ * *errmsg (sqlite3_mprintf) naming the registration that failed.
+ */
+int migrate_register(sqlite3 *db, migrate_conn *conn, char **errmsg);
+
 /* The scalar functions; each reads its migrate_conn from sqlite3_user_data. */
 void migrate_apply_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void migrate_to_func(sqlite3_context *ctx, int argc, sqlite3_value **argv);

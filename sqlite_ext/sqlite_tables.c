@@ -633,6 +633,9 @@ static void fleet_column(sqlite3_context *ctx, const void *data, size_t i, int c
     case FLEET_COLUMN_ERROR:
         result_text(ctx, r->error);
         break;
+    case FLEET_COLUMN_NOTE:
+        result_text(ctx, r->note);
+        break;
     default:
         sqlite3_result_null(ctx);
     }
@@ -675,6 +678,9 @@ static void fleet_status_column(sqlite3_context *ctx, const void *data, size_t i
         break;
     case FLEET_STATUS_COLUMN_ERROR:
         result_text(ctx, r->error);
+        break;
+    case FLEET_STATUS_COLUMN_NOTE:
+        result_text(ctx, r->note);
         break;
     default:
         sqlite3_result_null(ctx);

@@ -301,3 +301,223 @@ test_fleet_status_after_a_crash() {
   sqlite_q :memory: "SELECT path, applied, state FROM migrate_fleet('m', 't/*.db') WHERE path IS NOT NULL;" \
     "t/crashed.db|1|migrated"
 }
+
+# databases as 'table:NAME': the paths a table of the calling database lists, read before any
+# worker starts; sorted, each file once (the same text, or another name for it), a NULL or
+# empty path a failed row of its own, a missing file a failed row, the column path or the only
+# column, any name quoted.
+test_fleet_table_of_paths() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
+  put m/2_b.up.sql <<<'CREATE TABLE b (y INTEGER);'
+  mkdir t
+  : >t/a.db
+  : >t/b.db
+  sqlite_q ctl.db "CREATE TABLE tenants (id INTEGER PRIMARY KEY, owner TEXT, path TEXT);
+INSERT INTO tenants (owner, path) VALUES ('x', 't/b.db'), ('y', 't/a.db'), ('z', NULL),
+  ('w', 't/a.db'), ('v', './t/b.db'), ('u', ''), ('s', 't/c.db');" ""
+  sqlite_q ctl.db "SELECT path, version, pending, state, error FROM migrate_fleet_status('m', 'table:tenants');" \
+    "|||failed|migrate_fleet_status: table tenants, row 3: the path is NULL
+|||failed|migrate_fleet_status: table tenants, row 6: the path is empty
+./t/b.db||2|pending|
+t/a.db||2|pending|
+t/c.db|||failed|unable to open database file
+||4|summary|"
+  [ -e t/c.db ] && fail "status created t/c.db"
+  # the calling database is a file whose table the call reads; the workers' DDL runs on their own
+  sqlite_run ctl.db <<<"SELECT path, version_before, version_after, applied, state, error,
+  substr(note, instr(note, ' in ')) FROM migrate_fleet('m', 'table:tenants');"
+  expect_rc 0
+  expect_eq "rows" "||||failed|migrate_fleet: table tenants, row 3: the path is NULL|
+||||failed|migrate_fleet: table tenants, row 6: the path is empty|
+./t/b.db||2|2|migrated||
+t/a.db||2|2|migrated||
+t/c.db||||failed|unable to open database file|" "$(sed '$d' <<<"$OUT" | sed 's/|0|failed|/||failed|/')"
+  expect_match "summary" "^\\|\\|\\|4\\|summary\\|\\| in [0-9]+ ms; 2 paths named a file already listed\$" \
+    "$(tail -n 1 <<<"$OUT")"
+  sqlite_q t/b.db "SELECT version FROM migrate_history ORDER BY id;" "1
+2"
+  [ -e t/c.db ] && fail "the fleet created t/c.db"
+  sqlite_q ctl.db "SELECT count(*) FROM tenants;" "7"
+
+  # one column of any name; a name that needs quoting; a view; a temporary table
+  put m/3_c.up.sql <<<'CREATE TABLE c (z INTEGER);'
+  sqlite_q ctl.db "CREATE TABLE \"my \"\"odd\"\" list\" (file TEXT); INSERT INTO \"my \"\"odd\"\" list\" VALUES ('t/a.db');
+SELECT path, applied, state FROM migrate_fleet('m', 'table:my \"odd\" list') WHERE path IS NOT NULL;" "t/a.db|1|migrated"
+  sqlite_q ctl.db "CREATE VIEW later AS SELECT path FROM tenants WHERE owner = 'x';
+SELECT path, applied, state FROM migrate_fleet('m', 'table:later') WHERE path IS NOT NULL;" "t/b.db|1|migrated"
+  sqlite_q :memory: "CREATE TEMP TABLE list (path TEXT); INSERT INTO list VALUES ('t/a.db'), ('t/b.db');
+SELECT path, version, state FROM migrate_fleet_status('m', 'table:list') WHERE path IS NOT NULL;" \
+    "t/a.db|3|current
+t/b.db|3|current"
+
+  # refusals: no such table, no column of paths, nothing listed, no name
+  sqlite_run ctl.db <<<"SELECT * FROM migrate_fleet('m', 'table:nope');"
+  expect_error "migrate_fleet: cannot read the paths of table nope: no such table: nope"
+  sqlite_run ctl.db <<<"CREATE TABLE two (a TEXT, b TEXT);
+SELECT * FROM migrate_fleet('m', 'table:two');"
+  expect_error "migrate_fleet: table two has no column path, and 2 columns: name the column of paths path"
+  sqlite_run ctl.db <<<"CREATE TABLE none (path TEXT);
+SELECT * FROM migrate_fleet_status('m', 'table:none');"
+  expect_error "migrate_fleet_status: table none lists no database file"
+  sqlite_run ctl.db <<<"SELECT * FROM migrate_fleet('m', 'table:');"
+  expect_error "migrate_fleet: table: must be followed by the name of a table of paths"
+}
+
+# Schema drift: status reports it as a problem whatever the setting; migrate_fleet does what
+# migrate_apply does with each file: 'error' refuses the file and leaves it as it was, 'warn'
+# (the default) migrates it and says so in the row's note, 'ignore' does not look.
+test_fleet_schema_drift() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER);'
+  sqlite_q tmpl.db "SELECT migrate_apply('m');" "1"
+  put m/2_b.up.sql <<<'CREATE TABLE b (y INTEGER);'
+  cp tmpl.db drifted.db
+  sqlite_q drifted.db "CREATE INDEX by_hand ON a (x);" ""
+  local mode
+  for mode in error warn ignore; do
+    mkdir "$mode"
+    cp tmpl.db "$mode/clean.db"
+    cp drifted.db "$mode/drifted.db"
+  done
+  cp drifted.db before.db
+
+  sqlite_q :memory: "SELECT migrate_set('drift', 'ignore');
+SELECT path, version, pending, state, problems, substr(note, instr(note, ';'))
+FROM migrate_fleet_status('m', 'error/*.db');" "ignore
+error/clean.db|1|1|pending||
+error/drifted.db|1|1|problem|drift (index by_hand added)|
+||1|summary||; 1 with schema drift"
+
+  sqlite_q :memory: "SELECT migrate_set('drift', 'error');
+SELECT path, version_after, applied, state, error, note FROM migrate_fleet('m', 'error/*.db')
+WHERE path IS NOT NULL;" "error
+error/clean.db|2|1|migrated||
+error/drifted.db|1|0|failed|schema drift: the schema was changed outside migrate since its last call (index by_hand added); nothing was run
+HINT: SELECT * FROM migrate_drift() lists every change; write it as a migration, or accept the live schema with migrate_repair; the drift setting 'warn' lets the call go on|"
+  cmp -s error/drifted.db before.db || fail "drift = error changed error/drifted.db"
+
+  sqlite_run :memory: <<<"SELECT path, version_after, applied, state, error, note,
+  substr(note, instr(note, ';')) FROM migrate_fleet('m', 'warn/*.db');"
+  expect_rc 0
+  expect_eq "warn: rows" "warn/clean.db|2|1|migrated|||
+warn/drifted.db|2|1|migrated||schema drift: the schema was changed outside migrate since its last call (index by_hand added); going on as the drift setting is 'warn'|; going on as the drift setting is 'warn'
+||2|summary|||; 1 with schema drift" "$(sed '$s/|[^|]*|; 1 with/||; 1 with/' <<<"$OUT")"
+  expect_eq "warn: stderr, as migrate_apply's" "migrate: schema drift: the schema was changed outside migrate since its last call (index by_hand added); going on as the drift setting is 'warn'" "$ERR"
+  # the drifted file's records are what migrate_apply writes under warn
+  cp drifted.db ref.db
+  sqlite_run ref.db <<<"SELECT migrate_apply('m');"
+  expect_rc 0
+  local q="SELECT version, success FROM migrate_history ORDER BY id;
+SELECT operation, fingerprint, description FROM migrate_schema_history ORDER BY id;"
+  sqlite_run --no-load ref.db <<<"$q"
+  expect_rc 0
+  local ref=$OUT
+  sqlite_run --no-load warn/drifted.db <<<"$q"
+  expect_ok "$ref"
+  sqlite_q :memory: "SELECT path, state, problems FROM migrate_fleet_status('m', 'warn/*.db');" \
+    "warn/clean.db|current|
+warn/drifted.db|current|
+|summary|"
+
+  sqlite_q :memory: "SELECT migrate_set('drift', 'ignore');
+SELECT path, applied, state, note FROM migrate_fleet('m', 'ignore/*.db') WHERE path IS NOT NULL;" "ignore
+ignore/clean.db|1|migrated|
+ignore/drifted.db|1|migrated|"
+}
+
+# The library's threading mode, checked when the call runs: a library built single-threaded
+# (THREADSAFE=0, as tests/sqlite/latest.sh builds one) gets one worker whatever fleet_workers
+# says, and the summary says why; any other mode gets the workers asked for. Either way the
+# rows are the same.
+test_fleet_threading_mode() {
+  put m/1_a.up.sql <<<'CREATE TABLE a (x INTEGER PRIMARY KEY);'
+  put m/2_row.up.sql <<<'INSERT INTO a VALUES (1);'
+  put m/3_b.up.sql <<<'CREATE TABLE b (y INTEGER);'
+  mkdir t
+  local i
+  for i in 0 1 2 3; do : >"t/t$i.db"; done
+  sqlite_q t/t1.db "SELECT migrate_apply('m', '1');" "1"
+  sqlite_q t/t2.db "SELECT migrate_apply('m', '1'); INSERT INTO a VALUES (1);" "1"
+  sqlite_q t/t3.db "SELECT migrate_apply('m');" "3"
+  cp t/t2.db before.db
+  sqlite_q :memory: "SELECT compile_options FROM pragma_compile_options
+WHERE compile_options LIKE 'THREADSAFE=%';" "$(
+    "$SQLITE3" :memory: "SELECT compile_options FROM pragma_compile_options WHERE compile_options LIKE 'THREADSAFE=%'"
+  )"
+  local workers="2 workers" note=""
+  if [ "$OUT" = THREADSAFE=0 ]; then
+    workers="1 worker"
+    note="; one worker: the SQLite library was built single-threaded (sqlite3_threadsafe() is 0)"
+  fi
+  sqlite_run :memory: <<<"SELECT migrate_set('fleet_workers', 2);
+SELECT path, version, pending, state, note FROM migrate_fleet_status('m', 't/*.db');"
+  expect_rc 0
+  expect_eq "status" "2
+t/t0.db||3|pending|
+t/t1.db|1|2|pending|
+t/t2.db|1|2|pending|
+t/t3.db|3|0|current|
+||7|summary|4 databases, $workers: 1 current, 3 pending (7 migrations), in N ms$note" \
+    "$(sed -E 's/in [0-9]+ ms/in N ms/' <<<"$OUT")"
+  sqlite_run :memory: <<<"SELECT migrate_set('fleet_workers', 2);
+SELECT path, version_before, version_after, applied, state, error, note
+FROM migrate_fleet('m', 't/*.db');"
+  expect_rc 0
+  expect_eq "fleet" "2
+t/t0.db||3|3|migrated||
+t/t1.db|1|3|2|migrated||
+t/t2.db|1|1|0|failed|migration 2 (2_row.up.sql, line 1): UNIQUE constraint failed: a.x|
+t/t3.db|3|3|0|current||
+|||5|summary||4 databases, $workers: 2 migrated (5 migrations), 1 current, 1 failed, in N ms$note" \
+    "$(sed -E 's/in [0-9]+ ms/in N ms/' <<<"$OUT")"
+  cmp -s t/t2.db before.db || fail "the failed file t/t2.db changed"
+  sqlite_q t/t1.db "SELECT version FROM migrate_history ORDER BY id; SELECT * FROM a;" "1
+2
+3
+1"
+}
+
+# A migration run by the fleet may call the functions a migration may call under migrate_apply
+# (migrate_add_unique here, with duplicates to merge), and each file ends as migrate_apply
+# leaves it; the others are refused there as under migrate_apply, naming migrate_fleet.
+test_fleet_migrations_call_migrate_functions() {
+  put m/1_users.up.sql <<'EOF2'
+CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
+CREATE TABLE posts (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id));
+EOF2
+  put m/2_rows.up.sql <<'EOF2'
+INSERT INTO users VALUES (1, 'a@x'), (2, 'b@x'), (3, 'a@x');
+INSERT INTO posts VALUES (1, 3), (2, 2), (3, 1);
+EOF2
+  put m/3_unique.up.sql <<<"SELECT migrate_add_unique('users', 'email', NULL, 'merge');"
+  mkdir t
+  : >t/one.db
+  sqlite_q t/two.db "SELECT migrate_apply('m', '1');" "1"
+  : >ref.db
+  sqlite_q ref.db "PRAGMA foreign_keys = ON; SELECT migrate_apply('m');" "3"
+  sqlite_q :memory: "PRAGMA foreign_keys = ON;
+SELECT path, version_after, applied, state, error FROM migrate_fleet('m', 't/*.db') WHERE path IS NOT NULL;" \
+    "t/one.db|3|3|migrated|
+t/two.db|3|2|migrated|"
+  local q=".schema
+SELECT * FROM users ORDER BY id; SELECT * FROM posts ORDER BY id; SELECT id, email FROM users_duplicates;
+SELECT version, name, checksum, success FROM migrate_history ORDER BY id;
+SELECT operation, fingerprint FROM migrate_schema_history ORDER BY id;"
+  sqlite_run --no-load ref.db <<<"$q"
+  expect_rc 0
+  local ref=$OUT
+  sqlite_run --no-load t/one.db <<<"$q"
+  expect_ok "$ref"
+  sqlite_run --no-load t/two.db <<<"SELECT * FROM users ORDER BY id; SELECT * FROM posts ORDER BY id;"
+  expect_ok "1|a@x
+2|b@x
+1|1
+2|2
+3|1"
+
+  # what a migration may not call under migrate_apply, it may not call under migrate_fleet
+  put m/4_nested.up.sql <<<"SELECT migrate_apply('m');"
+  cp t/one.db before.db
+  sqlite_q :memory: "SELECT path, applied, state, error FROM migrate_fleet('m', 't/one.db') WHERE path IS NOT NULL;" \
+    "t/one.db|0|failed|migration 4 (4_nested.up.sql, line 1): migrate_apply cannot be called while migrate_fleet is running on this connection: a migration may call migrate_add_unique, migrate_duplicates, migrate_nulls, migrate_set_not_null, migrate_add_column and migrate_rebuild, no other function of migrate"
+  cmp -s t/one.db before.db || fail "the refused nested call changed t/one.db"
+}

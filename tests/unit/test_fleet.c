@@ -82,6 +82,39 @@ START_TEST(plan_refusals)
 }
 END_TEST
 
+/* A list: sorted, each file once (the same text or another name), a NULL or empty path kept
+ * with an error naming its row; an empty list is refused. */
+START_TEST(plan_from_a_list)
+{
+    char *pattern;
+    char *dir = fleet_dir(2, &pattern);
+    char *t0 = path_join(dir, "t0.db"), *t1 = path_join(dir, "t1.db");
+    char *t1_again = path_join(dir, "./t1.db");
+    char *paths[] = {t1, NULL, t0, t1_again, "", t0};
+    mig_fleet_plan plan;
+    mig_error err;
+    mig_error_init(&err);
+    ck_assert_int_eq(mig_fleet_plan_list("f", "table t", paths, 6, 0, 4, true, &plan, &err),
+                     MIG_OK);
+    ck_assert_uint_eq(plan.count, 4);
+    ck_assert_uint_eq(plan.duplicates, 2);
+    ck_assert_str_eq(plan.paths[0], "");
+    ck_assert_str_eq(plan.errors[0], "f: table t, row 2: the path is NULL");
+    ck_assert_str_eq(plan.errors[1], "f: table t, row 5: the path is empty");
+    ck_assert_str_eq(plan.paths[2], t1_again);
+    ck_assert_ptr_null(plan.errors[2]);
+    ck_assert_str_eq(plan.paths[3], t0);
+    ck_assert_int_eq(plan.workers, 4);
+    mig_fleet_plan_free(&plan);
+    ck_assert_int_eq(mig_fleet_plan_list("f", "table t", paths, 0, 0, 4, true, &plan, &err),
+                     MIG_ERR_NO_FILE);
+    ck_assert_str_eq(err.message, "f: table t lists no database file");
+    mig_error_clear(&err);
+    free(t0), free(t1), free(t1_again), free(pattern);
+    tmp_dir_free(dir);
+}
+END_TEST
+
 /* The summary counts each state, leaves out the empty ones, and adds the note. */
 START_TEST(summary_line)
 {
@@ -91,14 +124,19 @@ START_TEST(summary_line)
         {.state = MIG_FLEET_CURRENT},
         {.state = MIG_FLEET_LOCKED},
     };
-    char *line = mig_fleet_summary(rows, 4, 2, 17, false, NULL);
+    char *line = mig_fleet_summary(rows, 4, 2, 17, false, 0, NULL);
     ck_assert_str_eq(line, "4 databases, 2 workers: 2 migrated (4 migrations), 1 current, "
                            "1 locked, in 17 ms");
     mig_free(line);
     rows[0].state = MIG_FLEET_PENDING;
-    line = mig_fleet_summary(rows, 1, 1, 5, true, "one worker: why");
+    line = mig_fleet_summary(rows, 1, 1, 5, true, 0, "one worker: why");
     ck_assert_str_eq(line, "1 database, 1 worker: 1 pending (3 migrations), in 5 ms; one "
                            "worker: why");
+    mig_free(line);
+    rows[1].drift = true;
+    line = mig_fleet_summary(rows, 2, 2, 9, false, 3, NULL);
+    ck_assert_str_eq(line, "2 databases, 2 workers: 1 migrated (4 migrations), 1 pending, in 9 ms; "
+                           "1 with schema drift; 3 paths named a file already listed");
     mig_free(line);
 }
 END_TEST
@@ -111,6 +149,7 @@ Suite *fleet_suite(void)
     tcase_add_test(tc, plan_files_and_workers);
     tcase_add_test(tc, plan_single_threaded_library);
     tcase_add_test(tc, plan_refusals);
+    tcase_add_test(tc, plan_from_a_list);
     tcase_add_test(tc, summary_line);
     suite_add_tcase(s, tc);
     return s;
