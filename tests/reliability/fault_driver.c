@@ -56,10 +56,13 @@
  * The last line is "points P errors E succeeded S before B after A left_open L failed F"
  * (with FAULT_FILES or a call that changes nothing, "reported R" comes before "failed").
  *
- *   fault_driver dump DB EXTENSION
+ *   fault_driver dump EXTENSION DB...
  *
- * prints the state of DB as the checks compare it (schema, rows, history without its times),
- * for the crash tests.
+ * reads each DB in turn, opened anew (which rolls back a hot journal), and writes the first line
+ * of its PRAGMA integrity_check ("integrity ok") and its state as the checks compare it (schema,
+ * rows, history without its times) to the file DB.state, and prints a line "N HASH INTEGRITY"
+ * for it (N = 1, 2, ...; HASH: FNV-1a of what DB.state holds): the crash tests read and compare
+ * every file after a kill in one process and a few short lines.
  * Exit status: 0 when no run failed a check, 1 when one did, 2 when the setup failed.
  */
 #define _POSIX_C_SOURCE 200809L /* strdup, strtok_r */
@@ -582,30 +585,64 @@ static void check_files(const outcome *o, int again)
 static char *before_dump, *after_dump, *clean_result;
 static long long baseline_live;
 
-/* fault_driver dump DB EXTENSION: the state of DB as the checks compare it. */
-static int dump_main(const char *path)
+/* FNV-1a, 64 bits, of a text. */
+static unsigned long long fnv1a(const char *s)
 {
-    sqlite3 *db = open_db(path);
-    char *why = NULL, *state = dump(db, &why);
-    if (!state) {
-        fprintf(stderr, "cannot read %s: %s\n", path, why);
-        return 2;
+    unsigned long long h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* fault_driver dump EXTENSION DB...: each database's integrity and state, to DB.state. */
+static int dump_main(int count, char **paths)
+{
+    int rc = 0;
+    for (int i = 0; i < count; i++) {
+        sqlite3 *db = open_db(paths[i]);
+        char *ic = integrity(db), *why = NULL, *state = dump(db, &why);
+        text all = {0};
+        t_str(&all, "integrity ");
+        t_str(&all, ic);
+        t_str(&all, "\n");
+        if (state) {
+            t_str(&all, state);
+        } else {
+            t_str(&all, "cannot read the database: ");
+            t_str(&all, why ? why : "?");
+            rc = 2;
+        }
+        char name[4096];
+        snprintf(name, sizeof name, "%s.state", paths[i]);
+        FILE *out = fopen(name, "w");
+        if (!out || fputs(all.s, out) < 0 || fclose(out) != 0) {
+            perror(name);
+            rc = 2;
+        }
+        for (char *c = ic; *c; c++)
+            if (*c == '\n')
+                *c = ' ';
+        printf("%d %016llx %s\n", i + 1, fnv1a(all.s), ic);
+        free(all.s);
+        free(ic);
+        free(state);
+        free(why);
+        if (sqlite3_close(db) != SQLITE_OK)
+            rc = 2;
     }
-    fputs(state, stdout);
-    free(state);
-    return sqlite3_close(db) == SQLITE_OK ? 0 : 2;
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "dump") == 0) {
-        ext_path = argv[3];
-        return dump_main(argv[2]);
+    if (argc >= 4 && strcmp(argv[1], "dump") == 0) {
+        ext_path = argv[2];
+        return dump_main(argc - 3, argv + 3);
     }
     if (argc != 6) {
         fprintf(stderr,
                 "usage: %s malloc|malloc-once|io|full TEMPLATE WORK EXTENSION SQL\n"
-                "       %s dump DB EXTENSION\n",
+                "       %s dump EXTENSION DB...\n",
                 argv[0], argv[0]);
         return 2;
     }

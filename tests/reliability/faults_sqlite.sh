@@ -118,6 +118,8 @@ if [ -z "$BASE" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 fi
 W=$(mktemp -d "${BASE:-$REL_WORK}/migrate-faults.XXXXXX") || exit 1
 trap 'rm -rf "$W"' EXIT
+trap 'exit 143' TERM # timeout ends the part: the EXIT trap still cleans up
+trap 'exit 130' INT
 cd "$W" || exit 1
 gen m3 3
 gen m2 2
