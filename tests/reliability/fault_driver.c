@@ -34,7 +34,7 @@
  * them the call's result is one field per file, in the order of FAULT_FILES, separated by
  * char(30): "state" or "state:error". A file whose field says "migrated" must be as after, one
  * whose field says "failed" must carry an error. The counts per file are printed in a line
- * "files F before B after A".
+ * "file WORK before B after A" each.
  *
  * A call that changes nothing (migrate_check: a clean run leaves the database as before) may
  * succeed at a point and still differ from a clean run's result: then its result must name the
