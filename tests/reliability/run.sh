@@ -13,7 +13,8 @@
 # immediately and starts it again, many times).
 #
 # REL_FULL=1 is the thorough mode (make reliability-full): every fault-injection point, more
-# SQLite and PostgreSQL kill points (REL_CRASH_FULL=1) and a 300 s soak (REL_SOAK_SECONDS, default 30).
+# SQLite and PostgreSQL kill points (REL_CRASH_FULL=1) and a 300 s soak (REL_SOAK_SECONDS,
+# default 30).
 #
 # The SQLite and the PostgreSQL parts run side by side (REL_JOBS=1: one after the other); each
 # part is bounded by REL_PART_TIMEOUT seconds (default 420). Everything random is seeded by
