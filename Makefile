@@ -170,7 +170,7 @@ bench-quick:
 # hostile input, on SQLite and PostgreSQL; writes tests/reliability/REPORT.md
 # (tests/reliability/update-readme.sh copies it into README.md).
 # make reliability-full is the thorough mode: the fault-injection loops at every point (WAL too),
-# more PostgreSQL kill points, a 300 s soak instead of 30 s.
+# more SQLite and PostgreSQL kill points, a 300 s soak instead of 30 s.
 .PHONY: reliability reliability-full reliability-drivers fuzz fuzz-build fuzz-ci
 reliability-drivers:
 	@mkdir -p build/reliability

@@ -572,6 +572,8 @@ static int prepare_undo(sqlite_engine *se, const char *name, bool whole, mig_err
     return rc;
 }
 
+static void engine_rollback(void *h, const char *name);
+
 /* Open the call's savepoint; outside a transaction, BEGIN IMMEDIATE first so the lock is ours. */
 static int engine_savepoint(void *h, const char *name, mig_error *err)
 {
@@ -599,12 +601,14 @@ static int engine_savepoint(void *h, const char *name, mig_error *err)
     char *sql = sqlite3_mprintf("SAVEPOINT \"%w\"", name);
     int rc = sql ? exec_simple(se->db, sql, err) : mig_fail_nomem(err);
     sqlite3_free(sql);
-    if (rc != MIG_OK && se->began) { /* the transaction this call began goes too */
-        sqlite3_step(se->undo[0]);
-        se->began = 0;
-        restore_foreign_keys(se);
-    }
-    if (rc != MIG_OK)
+    /*
+     * The transaction this call began goes too; when the ROLLBACK fails (SQLite out of memory
+     * until the calling statement ends), the transaction stays open, and the guard of
+     * engine_rollback keeps its COMMIT from passing for a transaction the caller never began.
+     */
+    if (rc != MIG_OK && se->began)
+        engine_rollback(se, name);
+    else if (rc != MIG_OK)
         forget_undo(se);
     return rc;
 }

@@ -352,10 +352,11 @@ static int check_op(const mig_engine *eng, const migrate_conn *conn, int argc, s
     int threads = sqlite_unique_threads_begin(eng->handle);
     int rc = mig_check(eng, &src, text_arg(argc, argv, 1), &conn->policy, &report, err);
     sqlite_unique_threads_end(eng->handle, threads);
-    if (rc == MIG_OK && !(*result = mig_check_render(&report)))
+    if (rc != MIG_OK) /* mig_check freed the report */
+        return rc;
+    if (!(*result = mig_check_render(&report)))
         rc = mig_fail_nomem(err);
-    if (rc == MIG_OK)
-        mig_check_report_free(&report);
+    mig_check_report_free(&report); /* rendered or not */
     return rc;
 }
 

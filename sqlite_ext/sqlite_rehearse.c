@@ -63,6 +63,7 @@ struct sqlite_rehearse_cache {
     schema_look *known;   /* true of the state now, or NULL: look again */
     schema_look *at_open; /* known when the step's savepoint opened: true again after its undo */
     schema_look *pending; /* observe_after's, inside the open step: true after its release */
+    char *lost; /* the failure after which SQLite rolled back the whole transaction, or NULL */
 };
 
 /* What observe_before saw, and what observe_after found dropped, for count_losses. */
@@ -127,6 +128,7 @@ void sqlite_rehearse_free(sqlite_engine *se)
     look_release(c->known);
     look_release(c->at_open);
     look_release(c->pending);
+    mig_free(c->lost);
     mig_free(c);
     se->rehearse = NULL;
 }
@@ -139,10 +141,22 @@ static int exec_sql(sqlite3 *db, const char *sql, mig_error *err)
     return MIG_OK;
 }
 
-/* rehearse.step_open: a savepoint inside the call's; what is known now is known after its undo. */
+/*
+ * rehearse.step_open: a savepoint inside the call's; what is known now is known after its undo.
+ * The call's transaction is open here, unless SQLite rolled it back whole when a statement of
+ * an earlier migration failed (an I/O error, a full disk, no memory): then the next savepoint
+ * would start a transaction of its own and its RELEASE would commit the next migration for real,
+ * so the rehearsal stops with an error.
+ */
 static int rehearse_step_open(void *h, mig_error *err)
 {
     sqlite_engine *se = h;
+    if (sqlite3_get_autocommit(se->db))
+        return mig_fail(err, MIG_ENGINE,
+                        "migrate_check stopped: SQLite rolled back the rehearsal's whole "
+                        "transaction after %s; nothing of it was kept, run it again",
+                        se->rehearse && se->rehearse->lost ? se->rehearse->lost
+                                                           : "an error of an earlier migration");
     int rc = exec_sql(se->db, "SAVEPOINT " STEP_SAVEPOINT, err);
     if (se->rehearse) {
         look_set(&se->rehearse->at_open, rc == MIG_OK ? se->rehearse->known : NULL);
@@ -186,6 +200,9 @@ static int rehearse_exec(void *h, const char *sql, size_t len, long *statements,
     int rc = sqlite_engine_run_script(se, sql, len, &completed, err);
     *statements = completed;
     *rows = (long long)(sqlite3_total_changes64(se->db) - before);
+    /* the failure took the call's transaction with it: step_open says so at the next migration */
+    if (rc != MIG_OK && sqlite3_get_autocommit(se->db) && cache_of(se) && !se->rehearse->lost)
+        se->rehearse->lost = mig_strdup(err->message ? err->message : "an error");
     if (rc == MIG_ENGINE && (err->engine_code & 0xff) == SQLITE_LOCKED)
         mig_error_set_hint(err, "SQLite drops no table or index while the calling statement reads "
                                 "the database, as SELECT * FROM migrate_check(...) does; a plain "

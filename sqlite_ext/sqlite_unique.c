@@ -26,8 +26,17 @@ static int find_schema(sqlite3 *db, const char *table, char **schema, char **sto
     if (!list)
         return err->code;
     *schema = *stored = NULL;
-    while (!*schema && sqlite3_step(list) == SQLITE_ROW) {
+    /*
+     * Every step and copy is checked: out of memory, a name read as NULL or a copy that failed
+     * must fail the call, not leave one name without the other nor pass for a missing table.
+     */
+    int step = SQLITE_DONE;
+    while (!*schema && (step = sqlite3_step(list)) == SQLITE_ROW) {
         const char *s = (const char *)sqlite3_column_text(list, 0);
+        if (!s) {
+            mig_fail_nomem(err);
+            break;
+        }
         sqlite3_stmt *q = sqlite_engine_prepare_owned(
             db,
             sqlite3_mprintf("SELECT name FROM \"%w\".sqlite_schema WHERE type = 'table' AND "
@@ -37,12 +46,26 @@ static int find_schema(sqlite3 *db, const char *table, char **schema, char **sto
         if (!q)
             break;
         sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
-        if (sqlite3_step(q) == SQLITE_ROW) {
+        int found = sqlite3_step(q);
+        if (found == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(q, 0);
             *schema = mig_strdup(s);
-            *stored = mig_strdup((const char *)sqlite3_column_text(q, 0));
+            *stored = name ? mig_strdup(name) : NULL;
+            if (!*schema || !*stored) {
+                mig_free(*schema);
+                mig_free(*stored);
+                *schema = *stored = NULL;
+                mig_fail_nomem(err);
+            }
+        } else if (found != SQLITE_DONE) {
+            sqlite_engine_error(db, err);
         }
         sqlite3_finalize(q);
+        if (err->code)
+            break;
     }
+    if (!err->code && step != SQLITE_ROW && step != SQLITE_DONE)
+        sqlite_engine_error(db, err);
     sqlite3_finalize(list);
     if (err->code)
         return err->code;

@@ -1,23 +1,27 @@
 /*
- * crash_driver: run one migrate_apply through the real SQLite library and die with SIGKILL at an
- * exact, reproducible point of it.
+ * crash_driver: run one migrate_apply (or another call) through the real SQLite library and die
+ * with SIGKILL at an exact, reproducible point of it.
  *
  *   crash_driver DB EXTENSION DIR [KIND:N]
  *
- * EXTENSION is what .load takes (the path of migrate.so without .so). Without KIND:N the call
- * runs to the end and the driver prints what it counted, one "key value" per line:
+ * EXTENSION is what .load takes (the path of migrate.so without .so). CRASH_SQL, when set, is
+ * the call instead of SELECT migrate_apply(?1) (DIR is bound to ?1 when it has a parameter), and
+ * CRASH_SETUP SQL run on the connection before it (PRAGMA foreign_keys = ON, a setting). Without
+ * KIND:N the call runs to the end and the driver prints what it counted, one "key value" per
+ * line:
  *
- *   result   what migrate_apply returned
+ *   result   what the call returned (its lines joined by spaces)
  *   stmts    SQL statements started (sqlite3_trace_v2 SQLITE_TRACE_STMT)
  *   vm       progress-handler ticks (one every TICK virtual-machine instructions)
  *   io       file operations: xWrite, xSync, xTruncate on any file, xDelete of the VFS
  *   io_commit  the io count when the COMMIT statement started (later ones belong to the commit)
  *   vm_commit  the vm count then
  *
- * and, with STMT_LOG set in the environment, writes "N<TAB>start of the SQL" for every statement
- * to that file, so kill points can be chosen between migrations; with IO_LOG, "N<TAB>operation
- * <TAB>file" (db, journal, wal) for every file operation from COMMIT on. After the call it runs
- * one more statement, so stmt:<last> is a kill after the commit, before the connection closes.
+ * and, with STMT_LOG set in the environment, writes "N<TAB>start of the SQL<TAB>vm count" for
+ * every statement to that file, so kill points can be chosen between migrations; with IO_LOG,
+ * "N<TAB>operation <TAB>file" (db, journal, wal) for every file operation from COMMIT on. After the
+ * call it runs one more statement, so stmt:<last> is a kill after the commit, before the connection
+ * closes.
  *
  * With KIND:N the process raises SIGKILL on its own:
  *   stmt:N  just before the Nth statement starts (between statements, between migrations, before
@@ -27,6 +31,7 @@
  *
  * Counting is deterministic for the same database and folder, so a kill point is reproducible.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -36,8 +41,6 @@
 #define TICK 1000
 
 #include "count_vfs.h"
-
-#define TICK 1000
 
 static enum { KILL_NONE, KILL_STMT, KILL_VM, KILL_IO } kill_kind = KILL_NONE;
 static long long kill_at;
@@ -88,7 +91,7 @@ static int on_trace(unsigned type, void *ctx, void *p, void *x)
         fprintf(stmt_log, "%lld\t", n_stmts);
         for (int i = 0; sql && sql[i] && i < 60; i++)
             fputc(sql[i] == '\n' || sql[i] == '\t' ? ' ' : sql[i], stmt_log);
-        fputc('\n', stmt_log);
+        fprintf(stmt_log, "\t%lld\n", n_vm);
     }
     if (sql && strcmp(sql, "COMMIT") == 0) {
         io_commit = n_io;
@@ -157,21 +160,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot load %s: %s\n", argv[2], errmsg);
         return 2;
     }
+    const char *setup = getenv("CRASH_SETUP");
+    if (setup && sqlite3_exec(db, setup, NULL, NULL, &errmsg) != SQLITE_OK) {
+        fprintf(stderr, "CRASH_SETUP: %s\n", errmsg);
+        return 2;
+    }
     sqlite3_trace_v2(db, SQLITE_TRACE_STMT, on_trace, NULL);
     sqlite3_progress_handler(db, TICK, on_progress, NULL);
 
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db, "SELECT migrate_apply(?1)", -1, &st, NULL) != SQLITE_OK) {
+    const char *call = getenv("CRASH_SQL") ? getenv("CRASH_SQL") : "SELECT migrate_apply(?1)";
+    if (sqlite3_prepare_v2(db, call, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "prepare: %s\n", sqlite3_errmsg(db));
         return 2;
     }
-    sqlite3_bind_text(st, 1, argv[3], -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_text(st, 1, argv[3], -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
-        fprintf(stderr, "migrate_apply failed: %s\n", sqlite3_errmsg(db));
+        fprintf(stderr, "the call failed: %s\n", sqlite3_errmsg(db));
         return 1;
     }
-    long long result = sqlite3_column_int64(st, 0);
+    const char *text = (const char *)sqlite3_column_text(st, 0);
+    char *result = strdup(text ? text : "NULL");
+    for (char *c = result; c && *c; c++)
+        if (*c == '\n' || *c == '\t')
+            *c = ' ';
     sqlite3_finalize(st);
     /* one more statement: a kill before it lands after the commit, before the connection closes */
     if (sqlite3_exec(db, "SELECT 'after the call'", NULL, NULL, NULL) != SQLITE_OK) {
@@ -188,7 +202,8 @@ int main(int argc, char **argv)
         fclose(stmt_log);
     if (io_log)
         fclose(io_log);
-    printf("result %lld\nstmts %lld\nvm %lld\nio %lld\nio_commit %lld\nvm_commit %lld\n", result,
+    printf("result %s\nstmts %lld\nvm %lld\nio %lld\nio_commit %lld\nvm_commit %lld\n", result,
            n_stmts, n_vm, n_io, io_commit, vm_commit);
+    free(result);
     return 0;
 }
