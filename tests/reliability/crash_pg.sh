@@ -198,7 +198,7 @@ CREATE FUNCTION rel_drift_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
 DECLARE
   v integer := (SELECT h.version::integer FROM public.migrate_history h WHERE h.id = NEW.history_id);
 BEGIN
-  PERFORM set_config('application_name', 'migrate-crash:' || coalesce(v, 0) || ' drift record', false);
+  PERFORM set_config('application_name', 'migrate-crash:' || lpad(coalesce(v, 0)::text, 4, '0') || ' drift record', false);
   PERFORM pg_advisory_xact_lock_shared($GATE, coalesce(v, 0) * 10 + 7);
   RETURN NEW;
 END

@@ -124,8 +124,8 @@ run_part() {
   case $name in
     crash-sqlite) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/crash_sqlite.sh" ;;
     faults-sqlite) timeout -k 10 "$PART_TIMEOUT" bash "$HERE/faults_sqlite.sh" ;;
-    crash-pg) # 54 kill points (fast) each with recovery and checks: at least 900 s on a busy machine
-      timeout -k 10 "$((PART_TIMEOUT > 900 ? PART_TIMEOUT : 900))" bash "$HERE/crash_pg.sh" ;;
+    crash-pg) # 87 kill points (fast) each with recovery and checks: at least 1500 s on a busy machine
+      timeout -k 10 "$((PART_TIMEOUT > 1500 ? PART_TIMEOUT : 1500))" bash "$HERE/crash_pg.sh" ;;
     concurrency-sqlite)
       timeout -k 10 "$PART_TIMEOUT" bash "$HERE/concurrency.sh" sqlite delete || rc=$?
       timeout -k 10 "$PART_TIMEOUT" bash "$HERE/concurrency.sh" sqlite wal || rc=$?
