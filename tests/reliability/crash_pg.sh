@@ -7,7 +7,7 @@
 #   terminate  pg_terminate_backend() from the watcher's session;
 #   immediate  the whole server: pg_ctl stop -m immediate, then started again (recovery).
 #
-# Two calls are ended that way:
+# These calls are ended that way:
 #   apply   one migrate_apply of 40 migrations (0006..0045, some slow: 5000-row inserts,
 #           indexes, views, triggers). Gates at the start of a migration (right after the one
 #           before it was recorded: between migrations), in its middle, at the end of its
@@ -37,6 +37,24 @@
 #           history ends at a batch's last migration, and the database is exactly what a clean
 #           migrate_apply up to that version leaves; the same CALL again ends where a clean run
 #           ends.
+#   check   migrate_check over the same 40 migrations (the rehearsal runs each in a savepoint and
+#           rolls everything back; migrate.check_lock_timeout=0, so it waits at the gates). After
+#           each kill the database is exactly as before (schema, rows, history, drift record),
+#           no advisory lock is left, and the same rehearsal reports what a clean one reports.
+#   notnull migrate_set_not_null of t_items.email (1666 NULLs of 5000 rows, filled by an
+#           expression), addcol migrate_add_column of t_items.handle (filled), merge
+#           migrate_add_unique(t_users.email, on_duplicate => 'merge': 500 duplicates moved aside,
+#           t_posts re-pointed), each after an INSERT into t_gate in the same transaction. Gates in
+#           the fill expression (mid-UPDATE), an event trigger at the start and end of each ALTER
+#           TABLE (ADD CONSTRAINT NOT VALID, VALIDATE CONSTRAINT, SET NOT NULL, DROP CONSTRAINT),
+#           row triggers on the re-pointed and the moved rows, a BEFORE INSERT trigger on
+#           migrate_schema_history (the drift record), and COMMIT. After each kill the database is
+#           exactly as before the call or as after a clean one; the same statements again end
+#           where a clean call ends (migrate_add_column, when it had committed, refuses with the
+#           engine's error and changes nothing).
+# Every state compared includes the drift record: the newest migrate_schema_history row (the
+# drift record gate is killed in apply and, thorough, in batches and merge), how many there are,
+# and that migrate_drift() finds nothing.
 #
 # REL_CRASH_FULL=1 adds more gates (every fifth migration's start, more history rows and
 # commits) to each way of dying.
@@ -176,14 +194,105 @@ END
 \$\$;
 CREATE CONSTRAINT TRIGGER rel_commit_gate AFTER INSERT ON t_gate
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION rel_commit_gate();
+CREATE FUNCTION rel_drift_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
+DECLARE
+  v integer := (SELECT h.version::integer FROM public.migrate_history h WHERE h.id = NEW.history_id);
+BEGIN
+  PERFORM set_config('application_name', 'migrate-crash:' || lpad(coalesce(v, 0)::text, 4, '0') || ' drift record', false);
+  PERFORM pg_advisory_xact_lock_shared($GATE, coalesce(v, 0) * 10 + 7);
+  RETURN NEW;
+END
+\$\$;
+CREATE TRIGGER rel_drift_gate BEFORE INSERT ON migrate_schema_history
+  FOR EACH ROW EXECUTE FUNCTION rel_drift_gate();
 SQL
 }
 
+# The columns template (migrate_set_not_null, migrate_add_column, migrate_add_unique with merge):
+# t_items (5000 rows, every third email NULL), t_users (2000 rows, users 1501..2000 duplicate the
+# emails of 1..500) and t_posts (5000 rows referencing t_users), with their gates:
+#   rel_fill(id, V), the fill expression: at row 2499 (of 5000) it waits at key V*10 + 2;
+#   an event trigger at the start and the end of every ALTER TABLE of a session whose rel.call
+#   is V: the Nth waits at key 100000 + V*100 + 2N - 1 as it starts, + 2N as it ends;
+#   t_posts' BEFORE UPDATE trigger (a re-pointed row, post 3600) and t_users' BEFORE DELETE
+#   trigger (a duplicate moved aside, user 1800), at keys 1032 and 1033 (V = 0103).
+# t_gate's versions are unique there, so the call's INSERT ... ON CONFLICT DO NOTHING queues its
+# commit gate (V*10 + 5) once, and the same statements run again change nothing more.
+columns_sql() {
+  cat <<SQL
+CREATE UNIQUE INDEX t_gate_v ON t_gate (v);
+CREATE FUNCTION rel_fill(id integer, v text) RETURNS text LANGUAGE plpgsql AS \$\$
+BEGIN
+  IF id = 2499 THEN
+    PERFORM set_config('application_name', 'migrate-crash:' || v || ' fill, row 2499 of 5000', false);
+    PERFORM pg_advisory_xact_lock_shared($GATE, v::integer * 10 + 2);
+  END IF;
+  RETURN 'filled ' || id;
+END
+\$\$;
+CREATE FUNCTION rel_ddl_gate() RETURNS event_trigger LANGUAGE plpgsql AS \$\$
+DECLARE
+  v text := current_setting('rel.call', true);
+  n integer := coalesce(nullif(current_setting('rel.alters', true), ''), '0')::integer;
+BEGIN
+  IF coalesce(v, '') = '' THEN
+    RETURN;
+  END IF;
+  IF tg_event = 'ddl_command_start' THEN
+    n := n + 1;
+    PERFORM set_config('rel.alters', n::text, false);
+  END IF;
+  PERFORM set_config('application_name', format('migrate-crash:%s ALTER TABLE %s %s', v, n,
+    CASE tg_event WHEN 'ddl_command_start' THEN 'starting' ELSE 'done' END), false);
+  PERFORM pg_advisory_xact_lock_shared($GATE, 100000 + v::integer * 100 + 2 * n
+    - CASE tg_event WHEN 'ddl_command_start' THEN 1 ELSE 0 END);
+END
+\$\$;
+CREATE EVENT TRIGGER rel_ddl_gate_start ON ddl_command_start WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION rel_ddl_gate();
+CREATE EVENT TRIGGER rel_ddl_gate_end ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION rel_ddl_gate();
+CREATE TABLE t_items (id integer PRIMARY KEY, name text NOT NULL, email text);
+INSERT INTO t_items SELECT x, 'item ' || x, CASE WHEN x % 3 = 0 THEN NULL ELSE 'e' || x END
+  FROM generate_series(1, 5000) x;
+CREATE TABLE t_users (id integer PRIMARY KEY, email text NOT NULL);
+INSERT INTO t_users SELECT x, 'u' || ((x - 1) % 1500 + 1) FROM generate_series(1, 2000) x;
+CREATE TABLE t_posts (id integer PRIMARY KEY, user_id integer NOT NULL REFERENCES t_users (id), body text);
+INSERT INTO t_posts SELECT x, x % 2000 + 1, 'post ' || x FROM generate_series(1, 5000) x;
+CREATE FUNCTION rel_row_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN
+  IF (TG_OP = 'UPDATE' AND OLD.id = 3600) OR (TG_OP = 'DELETE' AND OLD.id = 1800) THEN
+    PERFORM set_config('application_name', 'migrate-crash:0103 ' || TG_OP || ' of ' || TG_TABLE_NAME
+      || ' row ' || OLD.id, false);
+    PERFORM pg_advisory_xact_lock_shared($GATE, CASE TG_OP WHEN 'UPDATE' THEN 1032 ELSE 1033 END);
+  END IF;
+  RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+\$\$;
+CREATE TRIGGER rel_repoint_gate BEFORE UPDATE ON t_posts FOR EACH ROW EXECUTE FUNCTION rel_row_gate();
+CREATE TRIGGER rel_move_gate BEFORE DELETE ON t_users FOR EACH ROW EXECUTE FUNCTION rel_row_gate();
+SQL
+}
+
+# The columns calls: their version V (rel.call, the keys of their gates) and their statements
+# (one implicit transaction; the same statements are the rerun).
+declare -A C_V=([notnull]=0101 [addcol]=0102 [merge]=0103)
+declare -A C_SQL=(
+  [notnull]="INSERT INTO t_gate VALUES ('0101') ON CONFLICT DO NOTHING; SELECT migrate_set_not_null('t_items', 'email', 'public.rel_fill(id, ''0101'')')"
+  [addcol]="INSERT INTO t_gate VALUES ('0102') ON CONFLICT DO NOTHING; SELECT migrate_add_column('t_items', 'handle', 'text', 'public.rel_fill(id, ''0102'')', '''anon''')"
+  [merge]="INSERT INTO t_gate VALUES ('0103') ON CONFLICT DO NOTHING; SELECT migrate_add_unique('t_users', 'email', NULL, 'merge')"
+)
+
 # fingerprint DB [EXCLUDE]: the schema public (relations, columns, indexes and whether they are
-# valid, constraints, triggers, views, functions), the rows of every t_*/s_* table (count, md5), the history without
-# times and ids. Relations whose name matches the regex EXCLUDE are left out.
+# valid, constraints, triggers, views, functions), the rows of every t_*/s_* table (count, md5;
+# without the time a quarantine table's migrate_moved_at holds), the history without
+# times and ids, and the drift record: the newest migrate_schema_history row (operation,
+# fingerprint, the version of the history row it follows), whether migrate_drift() finds the
+# schema as that row describes it, and (unless FP_DRIFT_ROWS=0: a batched call records one per
+# batch) how many rows there are. Relations whose name matches the regex EXCLUDE are left out.
 fingerprint() {
-  local db=$1 ex=${2:-^$}
+  local db=$1 ex=${2:-^$} rows='(SELECT count(*) FROM migrate_schema_history)'
+  [ "${FP_DRIFT_ROWS:-1}" = 0 ] && rows="'-'"
   pg_q_quiet -d "$db" -c "
     SELECT c.relname, c.relkind, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod),
            a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
@@ -201,11 +310,17 @@ fingerprint() {
      WHERE p.pronamespace = 'public'::regnamespace AND p.prokind = 'f'
        AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e') ORDER BY 1;" || return 1
   pg_q_quiet -d "$db" <<SQL
-SELECT string_agg(format('SELECT %L, count(*), md5(string_agg(r::text, %L ORDER BY r::text)) FROM %I r',
-                         relname, ',', relname), ' UNION ALL ' ORDER BY relname) || ' ORDER BY 1'
-  FROM pg_class WHERE relkind = 'r' AND relname ~ '^[ts]_[0-9a-z]+\$' AND relnamespace = 'public'::regnamespace
+SELECT string_agg(format('SELECT %L, count(*), md5(string_agg(r::text, %L ORDER BY r::text)) FROM (SELECT %s FROM %I) r',
+                         c.relname, ',', cols, c.relname), ' UNION ALL ' ORDER BY c.relname) || ' ORDER BY 1'
+  FROM pg_class c, LATERAL (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+                             WHERE attrelid = c.oid AND attnum > 0 AND NOT attisdropped
+                               AND attname <> 'migrate_moved_at') a (cols)
+ WHERE c.relkind = 'r' AND c.relname ~ '^[ts]_[0-9a-z_]+\$' AND c.relnamespace = 'public'::regnamespace
 \\gexec
 SELECT version, name, direction, checksum, down_checksum, script, success FROM migrate_history ORDER BY id;
+SELECT 'drift record', s.operation, s.fingerprint, h.version FROM migrate_schema_history s
+  LEFT JOIN migrate_history h ON h.id = s.history_id ORDER BY s.id DESC LIMIT 1;
+SELECT 'drift records', $rows, (SELECT count(*) FROM migrate_drift());
 SQL
 }
 
@@ -317,6 +432,12 @@ script_pipe() {
     psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" >/dev/null
 }
 
+# check_report DB: what migrate_check reports on the apply folder, less the times
+check_report() {
+  pg_q_quiet -d "$1" -c "SELECT version, outcome, after_failure, error, statements, rows_changed, findings
+                           FROM migrate_check('$DIR') ORDER BY version"
+}
+
 # script_exclude H: what to leave out of the comparison when history ends at H: the marked
 # migration's objects while it is the next one (it may have been ended inside), nothing otherwise.
 script_exclude() {
@@ -347,7 +468,11 @@ history_end_state() {
 
 kill_point() {
   local call=$1 label=$2 how=$3 gate=$4 db victim rc out fp state c i pid='' seen='' event='' w
-  if [ "$call" = script ]; then db=rel_crash_s; else db=rel_crash; fi
+  case $call in
+    script) db=rel_crash_s ;;
+    notnull | addcol | merge) db=rel_crash_c ;;
+    *) db=rel_crash ;;
+  esac
   out=$(pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db TEMPLATE ${db}_tpl STRATEGY FILE_COPY" 2>&1) ||
     { fail "$label: could not copy the state before the call: $out"; return 1; }
   watcher_start "$db"
@@ -359,6 +484,12 @@ kill_point() {
     elif [ "$call" = batches ]; then
       PGAPPNAME=migrate-crash:call psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" \
         -c "CALL migrate_apply_batches('$DIR', NULL, $BATCH)" >"$W/victim.out" 2>"$W/victim.err" &
+    elif [ "$call" = check ]; then # the gates are lock waits: the rehearsal must not time them out
+      PGAPPNAME=migrate-crash:call PGOPTIONS='-c migrate.check_lock_timeout=0' psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" \
+        -c "SELECT count(*) FROM migrate_check('$DIR')" >"$W/victim.out" 2>"$W/victim.err" &
+    elif [ -n "${C_V[$call]:-}" ]; then
+      PGAPPNAME=migrate-crash:call PGOPTIONS="-c rel.call=${C_V[$call]}" psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" \
+        -c "${C_SQL[$call]}" >"$W/victim.out" 2>"$W/victim.err" &
     else
       { pg_q_quiet -d "$db" -c "SELECT statement FROM migrate_script('$SDIR') ORDER BY seq" |
         PGAPPNAME=migrate-crash:call psql -X -q -At -v ON_ERROR_STOP=1 -d "$db"; } >"$W/victim.out" 2>"$W/victim.err" &
@@ -434,12 +565,49 @@ kill_point() {
     [ "$fp" == "$FULL_FP" ] || fail "$label: the final state differs from a clean run's:"$'\n'"$(diff <(printf '%s\n' "$FULL_FP") <(printf '%s\n' "$fp") | head -20)"
   elif [ "$call" = batches ]; then
     # history ends at the last migration of a committed batch, and the database is exactly
-    # what a clean migrate_apply up to there leaves
+    # what a clean migrate_apply up to there leaves (its newest drift record too; a batched
+    # call records one per batch, so their number is not compared)
+    local FP_DRIFT_ROWS=0
     history_end_state "$label" "$db" B_FP "$BEFORE" "$TOTAL" "$c" ""
     out=$(pg_q_quiet -d "$db" -c "CALL migrate_apply_batches('$DIR', NULL, $BATCH)" 2>&1) ||
       fail "$label: the CALL after the kill failed: $out"
     fp=$(fingerprint "$db" 2>&1)
-    [ "$fp" == "$FULL_FP" ] || fail "$label: the final state differs from a clean run's:"$'\n'"$(diff <(printf '%s\n' "$FULL_FP") <(printf '%s\n' "$fp") | head -20)"
+    [ "$fp" == "$FULL_FP_B" ] || fail "$label: the final state differs from a clean run's:"$'\n'"$(diff <(printf '%s\n' "$FULL_FP_B") <(printf '%s\n' "$fp") | head -20)"
+  elif [ "$call" = check ]; then
+    # a rehearsal leaves nothing: no schema, no rows, no history, no drift record (and no
+    # advisory lock, above); the same rehearsal again reports what a clean one reports
+    fp=$(fingerprint "$db" 2>&1)
+    if [ "$fp" == "$PRE_FP" ]; then
+      state=before
+    else
+      state=mixed
+      fail "$label: the rehearsal left something behind; tables and history: $c"$'\n'"$(diff <(printf '%s\n' "$PRE_FP") <(printf '%s\n' "$fp") | head -20)"
+    fi
+    expect_eq "$label: tables and history" "$BEFORE $BEFORE" "$c"
+    expect_eq "$label: the rehearsal again" "$CHECK_OUT" "$(check_report "$db" 2>&1)"
+    fp=$(fingerprint "$db" 2>&1)
+    [ "$fp" == "$PRE_FP" ] || fail "$label: the rehearsal after the kill left something behind:"$'\n'"$(diff <(printf '%s\n' "$PRE_FP") <(printf '%s\n' "$fp") | head -20)"
+  elif [ -n "${C_V[$call]:-}" ]; then
+    # the call whole or not at all; the same statements again end where a clean run ends
+    # (migrate_add_column refuses a column that is there, and changes nothing)
+    fp=$(fingerprint "$db" 2>&1)
+    if [ "$fp" == "$C_PRE_FP" ]; then
+      state=before
+    elif [ "$fp" == "${C_FP[$call]}" ]; then
+      state=after
+    else
+      state=mixed
+      fail "$label: the database is neither as before the call nor as after it:"$'\n'"$(diff <(printf '%s\n' "$C_PRE_FP") <(printf '%s\n' "$fp") | head -20)"
+    fi
+    if out=$(pg_q_quiet -d "$db" -c "${C_SQL[$call]}" 2>&1); then
+      [ "$call" = addcol ] && [ "$state" = after ] && fail "$label: migrate_add_column added the column twice: $out"
+    elif [ "$call" != addcol ] || [ "$state" != after ]; then
+      fail "$label: the call after the kill failed: $out"
+    else
+      expect_match "$label: the column is there" 'column "handle" of relation "t_items" already exists' "$out"
+    fi
+    fp=$(fingerprint "$db" 2>&1)
+    [ "$fp" == "${C_FP[$call]}" ] || fail "$label: the final state differs from a clean run's:"$'\n'"$(diff <(printf '%s\n' "${C_FP[$call]}") <(printf '%s\n' "$fp") | head -20)"
   else
     # history ends at version h: everything but the marked migration's objects is exactly the
     # state a clean piped run has at h
@@ -510,21 +678,64 @@ FULL_FP=$(fingerprint "$DB")
 expect_eq "apply: clean run tables and history" "$TOTAL $TOTAL" "$(counts "$DB" 2>&1)"
 expect_eq "apply: clean run amcheck" "" "$(corruption "$DB")"
 
-# the batches: the state a clean apply reaches at the end of each batch
+expect_eq "apply: clean run drift record" "drift record|apply|$(pg_q_quiet -d "$DB" -c "SELECT fingerprint FROM migrate_schema_history ORDER BY id DESC LIMIT 1")|0045" \
+  "$(grep '^drift record|' <<<"$FULL_FP")"
+expect_eq "apply: clean run, migrate_drift() after it" "drift records|2|0" "$(grep '^drift records|' <<<"$FULL_FP")"
+
+# the rehearsal: what a clean migrate_check reports, and that it leaves the state before
+pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "CREATE DATABASE rel_crash TEMPLATE rel_crash_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
+CHECK_OUT=$(check_report rel_crash 2>&1)
+expect_eq "check: a clean rehearsal, migrations rehearsed ok" "$((TOTAL - BEFORE))" "$(grep -c '^[0-9]*|ok|' <<<"$CHECK_OUT")"
+expect_eq "check: a clean rehearsal leaves the state before" "$PRE_FP" "$(fingerprint rel_crash)"
+
+# the batches: the state a clean apply reaches at the end of each batch (a batched call records
+# a drift record per batch: their number is not compared)
+FP_DRIFT_ROWS=0
 declare -A B_FP=()
-B_FP[$(printf '%04d' "$BEFORE")]=$PRE_FP
-B_FP[$(printf '%04d' "$TOTAL")]=$FULL_FP
-for ((k = BEFORE + BATCH; k < TOTAL; k += BATCH)); do
+B_FP[$(printf '%04d' "$BEFORE")]=$(fingerprint rel_crash)
+for ((k = BEFORE + BATCH; k <= TOTAL; k += BATCH)); do
   printf -v v '%04d' "$k"
   pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "CREATE DATABASE rel_crash TEMPLATE rel_crash_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
   out=$(pg_q_quiet -d rel_crash -c "SELECT migrate_apply('$DIR', '$v')" 2>&1)
   expect_eq "batches: clean apply to $v" "$((k - BEFORE))" "$out"
   B_FP[$v]=$(fingerprint rel_crash)
 done
+FULL_FP_B=${B_FP[$(printf '%04d' "$TOTAL")]}
 pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "CREATE DATABASE rel_crash TEMPLATE rel_crash_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
 out=$(pg_q_quiet -d rel_crash -c "CALL migrate_apply_batches('$DIR', NULL, $BATCH)" 2>&1)
 expect_eq "batches: clean CALL" "" "$out"
-expect_eq "batches: a clean CALL leaves what one migrate_apply leaves" "$FULL_FP" "$(fingerprint rel_crash)"
+expect_eq "batches: a clean CALL leaves what one migrate_apply leaves" "$FULL_FP_B" "$(fingerprint rel_crash)"
+FP_DRIFT_ROWS=1
+
+# the columns calls: the state before them, and what a clean call leaves
+out=$(pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash_c_tpl" -c "CREATE DATABASE rel_crash_c_tpl" 2>&1 &&
+  pg_q_quiet -d rel_crash_c_tpl -c 'CREATE EXTENSION migrate' -c 'CREATE EXTENSION amcheck' -c "$(history_gates_sql)" \
+    -c "$(columns_sql)" 2>&1)
+expect_eq "columns: the state before the calls" "" "$out"
+pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash_c WITH (FORCE)" -c "CREATE DATABASE rel_crash_c TEMPLATE rel_crash_c_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
+C_PRE_FP=$(fingerprint rel_crash_c)
+declare -A C_FP=()
+for call in notnull addcol merge; do
+  pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash_c WITH (FORCE)" -c "CREATE DATABASE rel_crash_c TEMPLATE rel_crash_c_tpl STRATEGY FILE_COPY" >/dev/null 2>&1
+  out=$(PGOPTIONS="-c rel.call=${C_V[$call]}" pg_q_quiet -d rel_crash_c -c "${C_SQL[$call]}" 2>&1) ||
+    fail "$call: clean call: $out"
+  C_FP[$call]=$(fingerprint rel_crash_c)
+  [ "${C_FP[$call]}" != "$C_PRE_FP" ] || fail "$call: the clean call changed nothing"
+  expect_eq "$call: clean call amcheck" "" "$(corruption rel_crash_c)"
+  case $call in
+    notnull) what="SELECT attnotnull || ' ' || (SELECT count(*) FROM t_items WHERE email LIKE 'filled %')
+                     FROM pg_attribute WHERE attrelid = 't_items'::regclass AND attname = 'email'"
+      expected='true 1666' ;;
+    addcol) what="SELECT attnotnull || ' ' || (SELECT count(*) FROM t_items WHERE handle LIKE 'filled %')
+                    FROM pg_attribute WHERE attrelid = 't_items'::regclass AND attname = 'handle'"
+      expected='true 5000' ;;
+    merge) what="SELECT (SELECT count(*) FROM t_users) || ' ' || (SELECT count(*) FROM t_users_duplicates)
+                   || ' ' || (SELECT count(*) FROM t_posts WHERE user_id > 1500)
+                   || ' ' || (SELECT count(*) FROM migrate_schema_history)"
+      expected='1500 500 0 1' ;;
+  esac
+  expect_eq "$call: the clean call's work ($out)" "$expected" "$(pg_q_quiet -d rel_crash_c -c "$what" 2>&1)"
+done
 
 # the script: the state a clean piped run reaches at each version (one target each)
 declare -A S_FP=()
@@ -550,6 +761,12 @@ stat pg_crash_batch_size "$BATCH"
 
 # The points: "CALL|GATE|NAME". A gate lock:P stops the call at key P = version*10 + slot.
 lk() { echo "lock:$((10#$1 * 10 + $2))"; }
+# ddl V N start|end: the Nth ALTER TABLE of the columns call V, as it starts or ends
+ddl() {
+  local at=0
+  [ "$3" = start ] && at=1
+  echo "lock:$((100000 + 10#$1 * 100 + 2 * $2 - at))"
+}
 points=(
   "apply|$(lk 0006 1)|apply: start of 0006, the first migration of the call"
   "apply|$(lk 0018 1)|apply: between 0017 and 0018 (0017 recorded, 0018 starting)"
@@ -564,6 +781,14 @@ points=(
   "batches|$(lk 0015 5)|batches: COMMIT of batch 1 (deferred trigger queued by 0015, its last)"
   "batches|$(lk 0016 1)|batches: start of 0016, the first of batch 2 (batch 1 committed)"
   "batches|$(lk 0030 4)|batches: history INSERT of 0030, in batch 3"
+  "apply|$(lk 0045 7)|apply: drift record INSERT (migrate_schema_history, after 0045's history row)"
+  "check|$(lk 0013 2)|check: middle of 0013, the rehearsal's eighth migration (each in its savepoint)"
+  "check|$(lk 0045 3)|check: end of 0045's script, the last, before the rehearsal rolls back"
+  "notnull|$(lk 0101 2)|set_not_null: the fill UPDATE, at row 2499 of 5000"
+  "notnull|$(ddl 0101 2 start)|set_not_null: VALIDATE CONSTRAINT starting (CHECK added NOT VALID)"
+  "notnull|$(lk 0101 5)|set_not_null: COMMIT (deferred trigger queued before the call)"
+  "addcol|$(lk 0102 2)|add_column: the fill UPDATE, at row 2499 of 5000 (column added)"
+  "merge|lock:1032|add_unique merge: re-pointing t_posts (UPDATE of post 3600)"
   "script|$(lk 0004 2)|script: middle of 0004, a transactional migration"
   "script|$(lk 0005 4)|script: history INSERT of 0005 (migrate_record)"
   "script|$(lk 0006 5)|script: COMMIT of 0006 (deferred trigger it queued)"
@@ -582,6 +807,17 @@ if [ "${REL_CRASH_FULL:-0}" = 1 ]; then
     printf -v v '%04d' "$k"
     points+=("apply|$(lk "$v" 4)|apply: history INSERT of $v" "apply|$(lk "$v" 5)|apply: COMMIT, deferred trigger queued by $v")
   done
+  points+=("check|$(lk 0030 1)|check: start of 0030, after 24 rehearsed migrations"
+    "batches|$(lk 0025 7)|batches: drift record INSERT of batch 2"
+    "notnull|$(ddl 0101 2 end)|set_not_null: VALIDATE CONSTRAINT done (SET NOT NULL next)"
+    "notnull|$(ddl 0101 3 start)|set_not_null: SET NOT NULL starting (CHECK validated)"
+    "notnull|$(ddl 0101 4 end)|set_not_null: DROP CONSTRAINT done, the last ALTER TABLE"
+    "addcol|$(ddl 0102 1 end)|add_column: ADD COLUMN done, before the fill"
+    "addcol|$(ddl 0102 3 start)|add_column: VALIDATE CONSTRAINT starting"
+    "addcol|$(lk 0102 5)|add_column: COMMIT (deferred trigger queued before the call)"
+    "merge|lock:1033|add_unique merge: moving a duplicate aside (DELETE of user 1800)"
+    "merge|lock:7|add_unique merge: drift record INSERT (migrate_schema_history)"
+    "merge|$(lk 0103 5)|add_unique merge: COMMIT (deferred trigger queued before the call)")
   points+=("script|$(lk 0003 1)|script: start of 0003, the first of the pipe"
     "script|$(lk 0012 5)|script: COMMIT of 0012, the last"
     "script|$(lk 0008 1)|script: marked 0008, before DROP INDEX CONCURRENTLY")
@@ -595,7 +831,7 @@ for how in sigkill terminate immediate; do
   for p in "${points[@]}"; do
     IFS='|' read -r call gate name <<<"$p"
     label="$how: $name"
-    [[ $label == *${REL_CRASH_ONLY:-}* ]] || continue # a subset, when debugging
+    [[ $label =~ ${REL_CRASH_ONLY:-} ]] || continue # a subset (a regex), when debugging
     tp=$(now_ms)
     check_begin "pg crash: $label"
     KP_STATE=none
@@ -609,10 +845,11 @@ for how in sigkill terminate immediate; do
   done
 done
 pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS rel_crash WITH (FORCE)" -c "DROP DATABASE IF EXISTS rel_crash_s WITH (FORCE)" \
-  -c "DROP DATABASE IF EXISTS rel_crash_tpl" -c "DROP DATABASE IF EXISTS rel_crash_s_tpl" >/dev/null 2>&1
+  -c "DROP DATABASE IF EXISTS rel_crash_c WITH (FORCE)" -c "DROP DATABASE IF EXISTS rel_crash_tpl" \
+  -c "DROP DATABASE IF EXISTS rel_crash_s_tpl" -c "DROP DATABASE IF EXISTS rel_crash_c_tpl" >/dev/null 2>&1
 total=0
 for how in sigkill terminate immediate; do
-  for call in apply batches script; do
+  for call in apply batches script check notnull addcol merge; do
     total=$((total + ${T[$call:$how]:-0}))
     stat "pg_crash_${call}_${how}_points" "${T[$call:$how]:-0}"
     stat "pg_crash_${call}_${how}_survived" "${N[$call:$how]:-0}"

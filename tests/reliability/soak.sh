@@ -9,14 +9,21 @@
 #     it was told was committed).
 #
 #   soak.sh sqlite   a SQLite file in WAL mode (sqlite3 shells, .timeout 5000)
-#   soak.sh pg       a PostgreSQL database (psql sessions, lock_timeout 5s)
+#   soak.sh pg       a PostgreSQL database (psql sessions). The appliers bound each statement
+#                    of a migration with migrate.lock_timeout (SOAK_PG_LOCK_TIMEOUT, default 25ms)
+#                    and run a call that timed out again (migrate.lock_retries 100,
+#                    migrate.lock_retry_delay 20ms); the retry NOTICEs are counted. No session
+#                    sets lock_timeout: a writer waits behind a migration at most until that
+#                    migration's statement times out and its call rolls back. A writer's
+#                    transaction pauses 50 ms after its INSERT, holding its locks on items.
 #
 # Afterwards (with one last migrate_apply once the feeder has stopped): no lost write (every
 # acknowledged insert is there, each counter equals its writer's acknowledged increments and its
 # number of rows), every migration applied exactly once (one up row per file, the counts the
 # calls returned add up, the schema has each migration's column or table), and no session error
 # other than the documented ones: SQLite's "database is locked" (the busy timeout ran out) and
-# PostgreSQL's lock timeout. Their numbers are reported.
+# migrate's lock timeout on PostgreSQL (a call that gave up after its last retry). Their numbers
+# are reported.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR
@@ -41,14 +48,24 @@ if [ "$ENGINE" = sqlite ]; then
   columns_sql="SELECT count(*) FROM pragma_table_info('items') WHERE name GLOB 'c_*'"
   tables_sql="SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name GLOB 't_*'"
   BEGIN_WRITE='BEGIN IMMEDIATE'
+  WRITE_PAUSE=
 else
   DB=rel_soak
-  run() { PGOPTIONS='-c client_min_messages=warning -c lock_timeout=5s' psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
-  apply() { PGOPTIONS='-c client_min_messages=warning -c lock_timeout=5s' psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "SELECT migrate_apply('$W/m')"; }
-  DOCUMENTED='canceling statement due to lock timeout'
+  LOCK_TIMEOUT=${SOAK_PG_LOCK_TIMEOUT:-25ms}
+  LOCK_RETRIES=100
+  run() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "$1"; }
+  # the retry NOTICEs go to stderr with the rest
+  apply() {
+    PGOPTIONS="-c client_min_messages=notice -c migrate.lock_timeout=$LOCK_TIMEOUT -c migrate.lock_retries=$LOCK_RETRIES -c migrate.lock_retry_delay=20ms" \
+      psql -X -q -At -v ON_ERROR_STOP=1 -d "$DB" -c "SELECT migrate_apply('$W/m')"
+  }
+  DOCUMENTED='migrate: gave up after [0-9]+ tries: .* waited longer than migrate.lock_timeout'
   columns_sql="SELECT count(*) FROM pg_attribute WHERE attrelid = 'items'::regclass AND attname ~ '^c_' AND NOT attisdropped"
   tables_sql="SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace AND relname ~ '^t_'"
   BEGIN_WRITE='BEGIN'
+  # a writer's transaction holds its locks on items a while, as an application's does, so
+  # migrations' statements wait for them and time out
+  WRITE_PAUSE='SELECT pg_sleep(0.05);'
 fi
 
 # migration K (2, 3, ...): one of four kinds on the application's table items
@@ -68,7 +85,7 @@ name_of() { printf '%06d_step_%d.sql' "$1" "$1"; }
 # failed CALLER STDERR-FILE: one line per failed call: "documented|other <first error line>"
 failed() {
   local msg
-  msg=$(grep -m1 -iE 'error|locked|timeout' "$2" | head -c 300)
+  msg=$(grep -v 'NOTICE:  ' "$2" | grep -m1 -iE 'error|locked|timeout' | head -c 300)
   [ -n "$msg" ] || msg=$(head -n1 "$2" | head -c 300)
   if [[ $msg =~ $DOCUMENTED ]]; then
     echo "documented $msg" >>"out/$1.fail"
@@ -81,6 +98,7 @@ applier() {
   local a=$1 r=0 out
   : >"out/a$a.counts"
   : >"out/a$a.fail"
+  : >"out/a$a.retries"
   while [ ! -e stop ]; do
     r=$((r + 1))
     if out=$(apply 2>"out/a$a.err"); then
@@ -88,6 +106,7 @@ applier() {
     else
       failed "a$a" "out/a$a.err"
     fi
+    grep -c 'NOTICE:  migrate: try [0-9]* of ' "out/a$a.err" >>"out/a$a.retries"
     sleep "0.$(printf '%03d' "$(rand_below 150 "soak:$ENGINE:a$a:$r")")"
   done
 }
@@ -99,7 +118,7 @@ writer() {
   : >"out/w$w.bad"
   while [ ! -e stop ]; do
     i=$((i + 1))
-    if run "$BEGIN_WRITE; INSERT INTO items (w, i, tag) VALUES ($w, $i, 'w$w');
+    if run "$BEGIN_WRITE; INSERT INTO items (w, i, tag) VALUES ($w, $i, 'w$w'); $WRITE_PAUSE
             UPDATE items SET n = n + 1 WHERE w = $w AND i = 0; COMMIT;" >/dev/null 2>"out/w$w.err"; then
       echo "$i" >>"out/w$w.acked"
       acked=$((acked + 1))
@@ -139,7 +158,7 @@ else
     fail "could not create the database"
   fi
 fi
-expect_eq "the first migration" 1 "$(apply 2>&1)"
+expect_eq "the first migration" 1 "$(apply 2>&1 | grep -v '^NOTICE:  ')"
 seed=
 for ((w = 1; w <= WRITERS; w++)); do seed+="${seed:+, }($w, 0)"; done
 run "INSERT INTO items (w, i) VALUES $seed;" >/dev/null 2>&1 || fail "could not seed the counters"
@@ -156,8 +175,8 @@ wait "${pids[@]}"
 elapsed=$(($(now_ms) - t0))
 
 # the last files the feeder added, applied now that nothing races
-final=$(apply 2>&1)
-[[ $final =~ ^[0-9]+$ ]] || fail "the last migrate_apply: $final"
+final=$(apply 2>"$W/final.err")
+[[ $final =~ ^[0-9]+$ ]] || fail "the last migrate_apply: $final $(grep -v 'NOTICE:  ' "$W/final.err")"
 files=$(find m -name '*.sql' | wc -l)
 calls=0 applying=0 returned=0
 for ((a = 1; a <= APPLIERS; a++)); do
@@ -199,12 +218,21 @@ for ((w = 1; w <= WRITERS; w++)); do
   reads=$((reads + $(cat "out/w$w.reads" 2>/dev/null || echo 0)))
 done
 
+# the statements that timed out on a lock and whose call ran again (PostgreSQL)
+retries=0 retried_calls=0
+for ((a = 1; a <= APPLIERS; a++)); do
+  while read -r n; do
+    retries=$((retries + n))
+    [ "$n" -gt 0 ] && retried_calls=$((retried_calls + 1))
+  done <"out/a$a.retries"
+done
 documented=$(cat out/*.fail | grep -c '^documented ')
 other=$(cat out/*.fail | grep -c '^other ')
 expect_eq "session errors other than the documented ones" "" "$(cat out/*.fail | grep '^other ' | sort | uniq -c | head -5)"
 check_end
 rc=$?
 echo "# soak $ENGINE: ${elapsed} ms; $files migrations, each applied once: $calls apply calls ($applying applied something); $acked_total writes acknowledged, $rows_total rows found; $reads reads; $documented documented errors (lock timeout / busy), $other others"
+[ "$ENGINE" = pg ] && echo "# soak pg: migrate.lock_timeout $LOCK_TIMEOUT, lock_retries $LOCK_RETRIES: $retries statements timed out on a lock and their call ran again ($retried_calls calls retried)"
 stat "soak_${ENGINE}_seconds" "$SECONDS_RUN"
 stat "soak_${ENGINE}_appliers" "$APPLIERS"
 stat "soak_${ENGINE}_writers" "$WRITERS"
@@ -217,5 +245,11 @@ stat "soak_${ENGINE}_rows" "$rows_total"
 stat "soak_${ENGINE}_reads" "$reads"
 stat "soak_${ENGINE}_documented_errors" "$documented"
 stat "soak_${ENGINE}_other_errors" "$other"
+if [ "$ENGINE" = pg ]; then
+  stat soak_pg_lock_timeout "$LOCK_TIMEOUT"
+  stat soak_pg_lock_retries_setting "$LOCK_RETRIES"
+  stat soak_pg_lock_retries "$retries"
+  stat soak_pg_retried_calls "$retried_calls"
+fi
 [ "$ENGINE" = pg ] && pg_q_quiet -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1
 exit $rc
