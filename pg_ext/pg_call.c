@@ -282,6 +282,7 @@ static void call_op(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
     }
     PG_FINALLY();
     {
+        pg_engine_end(&pe);
         mig_engine_leave(outer);
     }
     PG_END_TRY();

@@ -273,54 +273,167 @@ typedef struct query_job {
     const char *const *params;
     mig_row_fn fn;
     void *ctx;
+    bool keep; /* prepare once per call (pe->kept) and run that plan while sql stays the same */
     int result;
 } query_job;
 
-/* Prepare, bind and run one internal query, handing each row to the core. */
-static void query_body(void *arg)
+/*
+ * Prepare sql with its parameters' types inferred; the plan lives in SPI's context of this call,
+ * types (nparams of them, in pe->cxt) says what the parser made of each parameter.
+ */
+static SPIPlanPtr prepare_inferred(pg_engine *pe, const char *sql, int nparams, Oid **types,
+                                   int *count)
 {
-    query_job *job = arg;
-    int nparams = job->nparams;
     /*
      * Sized up front in our own context: the parser then writes the types into this array in
      * place, instead of allocating one in SPI's executor context, which SPI resets on return.
      */
     inferred_params inferred = {
-        nparams ? MemoryContextAllocZero(job->pe->cxt, sizeof(Oid) * nparams) : NULL, nparams};
-    SPIPlanPtr plan = SPI_prepare_params(job->sql, infer_params_setup, &inferred, 0);
+        nparams ? MemoryContextAllocZero(pe->cxt, sizeof(Oid) * nparams) : NULL, nparams};
+    SPIPlanPtr plan = SPI_prepare_params(sql, infer_params_setup, &inferred, 0);
     if (!plan)
         elog(ERROR, "migrate: could not prepare an internal query: %s",
              SPI_result_code_string(SPI_result));
-    ParamListInfo list = inferred.count ? makeParamList(inferred.count) : NULL;
-    for (int i = 0; i < inferred.count; i++) {
-        ParamExternData *prm = &list->params[i];
-        const char *text = i < nparams ? job->params[i] : NULL;
-        Oid input, ioparam;
-        prm->ptype = OidIsValid(inferred.types[i]) ? inferred.types[i] : TEXTOID; /* unused */
-        prm->pflags = PARAM_FLAG_CONST;
-        prm->isnull = text == NULL;
-        getTypeInputInfo(prm->ptype, &input, &ioparam);
-        prm->value = OidInputFunctionCall(input, (char *)text, ioparam, -1);
+    *types = inferred.types;
+    *count = inferred.count;
+    return plan;
+}
+
+/* Forget the plan kept for the call (pg_engine_end, or before another is kept). */
+static void forget_kept(pg_engine *pe)
+{
+    kept_query *k = &pe->kept;
+    if (k->plan)
+        SPI_freeplan(k->plan);
+    if (k->sql)
+        pfree(k->sql);
+    if (k->input)
+        pfree(k->input);
+    if (k->ioparams)
+        pfree(k->ioparams);
+    if (k->types)
+        pfree(k->types);
+    memset(k, 0, sizeof *k);
+}
+
+/*
+ * The plan kept for sql, prepared now when none is kept for that text. SPI_keepplan puts it in
+ * the plan cache, so the DDL of the call's migrations invalidates it (and it is planned again)
+ * whenever it touches what the plan depends on; the input functions of its parameters are
+ * looked up once.
+ */
+static kept_query *kept_plan(pg_engine *pe, const char *sql, int nparams)
+{
+    kept_query *k = &pe->kept;
+    if (k->plan && strcmp(k->sql, sql) == 0 && k->nparams == nparams)
+        return k;
+    forget_kept(pe);
+    Oid *types;
+    int count;
+    SPIPlanPtr plan = prepare_inferred(pe, sql, nparams, &types, &count);
+    if (SPI_keepplan(plan) != 0)
+        elog(ERROR, "migrate: could not keep an internal query's plan");
+    k->input = MemoryContextAllocZero(pe->cxt, sizeof(FmgrInfo) * (count ? count : 1));
+    k->ioparams = MemoryContextAllocZero(pe->cxt, sizeof(Oid) * (count ? count : 1));
+    for (int i = 0; i < count; i++) {
+        Oid input;
+        if (!OidIsValid(types[i]))
+            types[i] = TEXTOID; /* a parameter the statement does not use */
+        getTypeInputInfo(types[i], &input, &k->ioparams[i]);
+        fmgr_info_cxt(input, &k->input[i], pe->cxt);
     }
+    k->types = types;
+    k->count = count;
+    k->nparams = nparams;
+    k->sql = MemoryContextStrdup(pe->cxt, sql);
+    k->plan = plan;
+    return k;
+}
+
+/* Release what the call kept: its prepared plan. Called however the call ends. */
+void pg_engine_end(pg_engine *pe)
+{
+    forget_kept(pe);
+}
+
+/* Run a prepared plan with params bound and hand each row to the core; the rows' status. */
+static int run_plan(SPIPlanPtr plan, ParamListInfo list, mig_row_fn fn, void *ctx)
+{
     int rc = SPI_execute_plan_with_paramlist(plan, list, false, 0);
     if (rc < 0)
         elog(ERROR, "migrate: internal query failed: %s", SPI_result_code_string(rc));
     int result = MIG_OK;
-    if (job->fn && SPI_tuptable) {
+    if (fn && SPI_tuptable) {
         TupleDesc desc = SPI_tuptable->tupdesc;
         const char **values = palloc0(sizeof(char *) * (desc->natts + 1));
         for (uint64 r = 0; r < SPI_processed && result == MIG_OK; r++) {
             for (int c = 0; c < desc->natts; c++)
                 values[c] = SPI_getvalue(SPI_tuptable->vals[r], desc, c + 1);
-            result = job->fn(job->ctx, desc->natts, values);
+            result = fn(ctx, desc->natts, values);
         }
         pfree(values);
     }
     SPI_freetuptable(SPI_tuptable);
+    return result;
+}
+
+/* Parameter i of job, or NULL past the ones given. */
+static const char *param_text(const query_job *job, int i)
+{
+    return i < job->nparams ? job->params[i] : NULL;
+}
+
+/* Prepare (or take the kept plan), bind and run one internal query, rows to the core. */
+static void query_body(void *arg)
+{
+    query_job *job = arg;
+    if (job->keep) {
+        kept_query *k = kept_plan(job->pe, job->sql, job->nparams);
+        ParamListInfo list = k->count ? makeParamList(k->count) : NULL;
+        for (int i = 0; i < k->count; i++) {
+            ParamExternData *prm = &list->params[i];
+            const char *text = param_text(job, i);
+            prm->ptype = k->types[i];
+            prm->pflags = PARAM_FLAG_CONST;
+            prm->isnull = text == NULL;
+            prm->value = InputFunctionCall(&k->input[i], (char *)text, k->ioparams[i], -1);
+        }
+        job->result = run_plan(k->plan, list, job->fn, job->ctx);
+        if (list)
+            pfree(list);
+        return;
+    }
+    Oid *types;
+    int count;
+    SPIPlanPtr plan = prepare_inferred(job->pe, job->sql, job->nparams, &types, &count);
+    ParamListInfo list = count ? makeParamList(count) : NULL;
+    for (int i = 0; i < count; i++) {
+        ParamExternData *prm = &list->params[i];
+        const char *text = param_text(job, i);
+        Oid input, ioparam;
+        prm->ptype = OidIsValid(types[i]) ? types[i] : TEXTOID; /* unused */
+        prm->pflags = PARAM_FLAG_CONST;
+        prm->isnull = text == NULL;
+        getTypeInputInfo(prm->ptype, &input, &ioparam);
+        prm->value = OidInputFunctionCall(input, (char *)text, ioparam, -1);
+    }
+    job->result = run_plan(plan, list, job->fn, job->ctx);
     SPI_freeplan(plan);
-    if (inferred.types)
-        pfree(inferred.types);
-    job->result = result;
+    if (types)
+        pfree(types);
+}
+
+/* pg_engine_query, with the plan kept for the call when keep is set. */
+static int run_query(pg_engine *pe, const char *sql, int nparams, const char *const *params,
+                     mig_row_fn fn, void *ctx, bool keep, mig_error *err)
+{
+    if (pe->aborted)
+        return pg_engine_aborted_refusal(err);
+    query_job job = {pe, sql, nparams, params, fn, ctx, keep, MIG_OK};
+    pg_engine_with_pinned_search_path(query_body, &job);
+    if (job.result == MIG_NOMEM)
+        return mig_fail_nomem(err);
+    return job.result;
 }
 
 /*
@@ -330,14 +443,17 @@ static void query_body(void *arg)
 int pg_engine_query(void *h, const char *sql, int nparams, const char *const *params, mig_row_fn fn,
                     void *ctx, mig_error *err)
 {
-    pg_engine *pe = h;
-    if (pe->aborted)
-        return pg_engine_aborted_refusal(err);
-    query_job job = {pe, sql, nparams, params, fn, ctx, MIG_OK};
-    pg_engine_with_pinned_search_path(query_body, &job);
-    if (job.result == MIG_NOMEM)
-        return mig_fail_nomem(err);
-    return job.result;
+    return run_query(h, sql, nparams, params, fn, ctx, false, err);
+}
+
+/*
+ * pg_engine_query for a statement the call runs again and again (the history INSERT, once per
+ * migration): prepared and planned once per call, not once per row.
+ */
+int pg_engine_query_kept(void *h, const char *sql, int nparams, const char *const *params,
+                         mig_error *err)
+{
+    return run_query(h, sql, nparams, params, NULL, NULL, true, err);
 }
 
 /* engine.history_prepare: the extension's script created the table. */
@@ -618,6 +734,7 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
     pe->progress = NULL;
     pe->completed = 0;
     pe->processed = 0;
+    memset(&pe->kept, 0, sizeof pe->kept);
     Oid schema = get_func_namespace(fn_oid);
     const char *nsp = get_namespace_name(schema);
     pe->history_table =

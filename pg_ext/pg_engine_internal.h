@@ -71,6 +71,14 @@ bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stm
 int pg_engine_query(void *h, const char *sql, int nparams, const char *const *params, mig_row_fn fn,
                     void *ctx, mig_error *err);
 
+/*
+ * pg_engine_query for a statement run once per migration (the history INSERT): prepared once per
+ * call, its plan kept in the plan cache (so DDL that touches what it reads plans it again), until
+ * pg_engine_end. No rows.
+ */
+int pg_engine_query_kept(void *h, const char *sql, int nparams, const char *const *params,
+                         mig_error *err);
+
 /* The savepoint hooks and exec_script, for the rehearsal's savepoint per migration. */
 int pg_engine_savepoint(void *h, const char *name, mig_error *err);
 int pg_engine_release(void *h, const char *name, mig_error *err);
