@@ -27,17 +27,20 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/spi_priv.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/parse_param.h"
 #include "parser/parser.h"
 #include "pgstat.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -54,8 +57,22 @@
 typedef struct parsed_script {
     const char *sql; /* hash key */
     size_t len;
-    List *stmts; /* RawStmts, in pe->cxt */
+    List *stmts;         /* RawStmts, in pe->cxt */
+    parse_settings made; /* the settings the parse was made under */
 } parsed_script;
+
+/* The settings that raw parsing depends on, as they are now. */
+static parse_settings parse_settings_now(void)
+{
+    return (parse_settings){standard_conforming_strings, backslash_quote};
+}
+
+/* Whether a parse made under made would come out the same now. */
+static bool parse_still_holds(parse_settings made)
+{
+    return made.standard_conforming_strings == standard_conforming_strings &&
+           made.backslash_quote == backslash_quote;
+}
 
 /* Keep the statements check_script split sql into. */
 void pg_engine_keep_parse(pg_engine *pe, const char *sql, size_t len, List *stmts)
@@ -69,15 +86,18 @@ void pg_engine_keep_parse(pg_engine *pe, const char *sql, size_t len, List *stmt
     parsed_script *entry = hash_search(pe->parsed, &sql, HASH_ENTER, NULL);
     entry->len = len;
     entry->stmts = stmts;
+    entry->made = parse_settings_now();
 }
 
 /* Take what check_script kept for sql. */
-bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stmts)
+bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stmts,
+                          parse_settings *made)
 {
     parsed_script *entry = pe->parsed ? hash_search(pe->parsed, &sql, HASH_FIND, NULL) : NULL;
     if (!entry || entry->len != len)
         return false;
     *stmts = entry->stmts;
+    *made = entry->made;
     hash_search(pe->parsed, &sql, HASH_REMOVE, NULL);
     return true;
 }
@@ -87,7 +107,8 @@ typedef struct exec_job {
     const char *sql;
     size_t len;
     List *stmts;
-    bool parsed;   /* stmts holds the script's parse */
+    bool parsed;         /* stmts holds the script's parse */
+    parse_settings made; /* what it was parsed under */
     pg_engine *pe; /* a call's migration: shown in pg_stat_activity; NULL for the extension's SQL */
     int completed; /* statements that completed */
     uint64 processed; /* rows they inserted, updated or deleted */
@@ -127,17 +148,43 @@ static void report_slow(const exec_job *job, stmt_span span, TimestampTz started
 }
 
 /* The script's statements: the parse check_script kept, or PostgreSQL's parser now. */
-static List *job_statements(const exec_job *job)
+static List *job_statements(exec_job *job)
 {
-    return job->parsed ? job->stmts : raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    if (job->parsed)
+        return job->stmts;
+    job->made = parse_settings_now();
+    return raw_parser(job->sql, RAW_PARSE_DEFAULT);
 }
 
 /*
- * Run each statement of the script. SPI takes a statement as text, so it parses each one
- * again: running the RawStmt itself would need SPI's private plan struct, or the whole
- * script as every statement's query text, which SPI then quotes in the CONTEXT of every
- * error and NOTICE of each statement and against which it reports their positions. The
- * script's own parse (the split) is the one check_script made.
+ * Run one statement of the script from its parse, as SPI_execute runs each statement of a
+ * string it parsed itself: a one-shot plan of the raw statement, analysed, planned and run in
+ * SPI's executor context. The whole script is the statement's query text, as it is for each
+ * statement of a query string a client sends: the parse's locations are offsets into it, so
+ * an error's position is one in the script, and SPI's CONTEXT frame quotes the script
+ * (pg_call.c takes that frame off an ERROR, as it does a statement's).
+ */
+static int execute_parsed(const char *sql, RawStmt *raw)
+{
+    _SPI_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.magic = _SPI_PLAN_MAGIC;
+    plan.oneshot = true;
+    plan.parse_mode = RAW_PARSE_DEFAULT;
+    plan.cursor_options = CURSOR_OPT_PARALLEL_OK;
+    CachedPlanSource *source = CreateOneShotCachedPlan(raw, sql, CreateCommandTag(raw->stmt));
+    plan.plancache_list = list_make1(source);
+    int rc = SPI_execute_plan(&plan, NULL, NULL, false, 0);
+    list_free(plan.plancache_list);
+    pfree(source);
+    return rc;
+}
+
+/*
+ * Run each statement of the script, from the parse check_script made (or one made now), so no
+ * statement is parsed again. A statement that comes after a change of the settings the parse
+ * depends on (standard_conforming_strings, backslash_quote) runs from its text, parsed by SPI
+ * under the settings in force.
  */
 static void exec_body(void *arg, volatile stmt_span *at)
 {
@@ -145,13 +192,22 @@ static void exec_body(void *arg, volatile stmt_span *at)
     List *stmts = job_statements(job);
     ListCell *lc;
     foreach (lc, stmts) {
-        stmt_span span = pg_statement_span(job->len, lfirst_node(RawStmt, lc));
+        RawStmt *raw = lfirst_node(RawStmt, lc);
+        stmt_span span = pg_statement_span(job->len, raw);
         at->start = span.start;
         at->len = span.len;
         show_statement(job, span, foreach_current_index(lc) + 1);
         TimestampTz started = GetCurrentTimestamp();
-        char *one = pnstrdup(job->sql + span.start, span.len);
-        int rc = SPI_execute(one, false, 0);
+        int rc;
+        if (parse_still_holds(job->made)) {
+            at->whole = true;
+            rc = execute_parsed(job->sql, raw);
+        } else {
+            at->whole = false;
+            char *one = pnstrdup(job->sql + span.start, span.len);
+            rc = SPI_execute(one, false, 0);
+            pfree(one);
+        }
         if (rc < 0)
             ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                             errmsg("%s", SPI_result_code_string(rc))));
@@ -161,7 +217,6 @@ static void exec_body(void *arg, volatile stmt_span *at)
             job->processed += SPI_processed;
         job->completed++;
         SPI_freetuptable(SPI_tuptable);
-        pfree(one);
         report_slow(job, span, started);
     }
     at->start = -1;
@@ -170,8 +225,8 @@ static void exec_body(void *arg, volatile stmt_span *at)
 /* Run a script in a subtransaction of its own, catching its ERROR into err. */
 int pg_engine_run_guarded(const char *sql, mig_error *err)
 {
-    exec_job job = {sql,  strlen(sql), NIL, false,
-                    NULL, 0,           0}; /* the extension's SQL, not a script */
+    exec_job job = {sql,        strlen(sql), NIL, false,
+                    {false, 0}, NULL,        0,   0}; /* the extension's SQL, not a script */
     return pg_engine_run_in_subtransaction(exec_body, &job, sql, err);
 }
 
@@ -199,8 +254,8 @@ static void split_body(void *arg, volatile stmt_span *at)
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
-    split_job job = {{sql, len, NIL, false, NULL, 0, 0}, NULL, 0};
-    job.script.parsed = pg_engine_take_parse(h, sql, len, &job.script.stmts);
+    split_job job = {{sql, len, NIL, false, {false, 0}, NULL, 0, 0}, NULL, 0};
+    job.script.parsed = pg_engine_take_parse(h, sql, len, &job.script.stmts, &job.script.made);
     int rc = pg_engine_run_in_subtransaction(split_body, &job, sql, err);
     if (rc != MIG_OK) {
         mig_free(job.list);
@@ -230,10 +285,10 @@ static char *engine_literal(void *h, const char *text)
 static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
 {
     pg_engine *pe = h;
-    exec_job job = {sql, len, NIL, false, pe, 0, 0};
+    exec_job job = {sql, len, NIL, false, {false, 0}, pe, 0, 0};
     if (pe->aborted)
         return pg_engine_aborted_refusal(err);
-    job.parsed = pg_engine_take_parse(pe, sql, len, &job.stmts);
+    job.parsed = pg_engine_take_parse(pe, sql, len, &job.stmts, &job.made);
     bool in_call = pe->depth > 0;
     int nestlevel = pg_lock_watch_begin(); /* not over the migration lock: that is taken before */
     int rc = pg_engine_run_catching_error(exec_body, &job, sql, !in_call, err);
