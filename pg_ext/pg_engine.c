@@ -411,25 +411,102 @@ void pg_engine_end(pg_engine *pe)
     forget_kept(pe);
 }
 
-/* Run a prepared plan with params bound and hand each row to the core; the rows' status. */
-static int run_plan(SPIPlanPtr plan, ParamListInfo list, mig_row_fn fn, void *ctx)
+/*
+ * Rows handed to the core as they come out of the executor, one at a time: each value as text
+ * (NULL for SQL NULL), converted by its type's output function, looked up once per query (text
+ * and varchar read directly). Nothing is gathered into a tuple table, and what a row needs is
+ * freed as soon as the core has it: the core copies what it keeps.
+ */
+typedef struct row_receiver {
+    DestReceiver pub;
+    mig_row_fn fn;
+    void *ctx;
+    int result;
+    MemoryContext cxt;    /* the query's: the output functions */
+    MemoryContext rowcxt; /* one row's values, reset after each */
+    int natts;
+    FmgrInfo *out; /* per column; unused where direct */
+    bool *direct;  /* text or varchar: the bytes are the text */
+    const char **values;
+} row_receiver;
+
+/* Look up the output of each column of desc. */
+static void rows_startup(DestReceiver *self, int operation, TupleDesc desc)
 {
-    int rc = SPI_execute_plan_with_paramlist(plan, list, false, 0);
+    row_receiver *r = (row_receiver *)self;
+    (void)operation;
+    if (r->values) /* a second run of the same receiver */
+        return;
+    r->natts = desc->natts;
+    r->out = MemoryContextAllocZero(r->cxt, sizeof(FmgrInfo) * (r->natts + 1));
+    r->direct = MemoryContextAllocZero(r->cxt, sizeof(bool) * (r->natts + 1));
+    r->values = MemoryContextAllocZero(r->cxt, sizeof(char *) * (r->natts + 1));
+    for (int c = 0; c < r->natts; c++) {
+        Oid type = TupleDescAttr(desc, c)->atttypid;
+        if (type == TEXTOID || type == VARCHAROID) {
+            r->direct[c] = true;
+        } else {
+            Oid output;
+            bool varlena;
+            getTypeOutputInfo(type, &output, &varlena);
+            fmgr_info_cxt(output, &r->out[c], r->cxt);
+        }
+    }
+}
+
+/* One row: its values as text to the core; false (stop) once the core answers other than OK. */
+static bool rows_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+    row_receiver *r = (row_receiver *)self;
+    if (!r->values)
+        rows_startup(self, 0, slot->tts_tupleDescriptor);
+    slot_getallattrs(slot);
+    MemoryContext old = MemoryContextSwitchTo(r->rowcxt);
+    for (int c = 0; c < r->natts; c++) {
+        if (slot->tts_isnull[c])
+            r->values[c] = NULL;
+        else if (r->direct[c])
+            r->values[c] = text_to_cstring(DatumGetTextPP(slot->tts_values[c]));
+        else
+            r->values[c] = OutputFunctionCall(&r->out[c], slot->tts_values[c]);
+    }
+    r->result = r->fn(r->ctx, r->natts, r->values);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(r->rowcxt);
+    return r->result == MIG_OK;
+}
+
+/* Nothing to do at the end of a run or on destroy: the contexts go with the query. */
+static void rows_nothing(DestReceiver *self)
+{
+    (void)self;
+}
+
+/* Run a prepared plan with params bound and hand each row to the core; the rows' status. */
+static int run_plan(pg_engine *pe, SPIPlanPtr plan, ParamListInfo list, mig_row_fn fn, void *ctx)
+{
+    row_receiver r;
+    SPIExecuteOptions options;
+    memset(&options, 0, sizeof options);
+    options.params = list;
+    if (fn) {
+        memset(&r, 0, sizeof r);
+        r.pub = (DestReceiver){rows_receive, rows_startup, rows_nothing, rows_nothing, DestNone};
+        r.fn = fn;
+        r.ctx = ctx;
+        r.result = MIG_OK;
+        r.cxt = AllocSetContextCreate(pe->cxt, "migrate query", ALLOCSET_SMALL_SIZES);
+        r.rowcxt = AllocSetContextCreate(r.cxt, "migrate row", ALLOCSET_DEFAULT_SIZES);
+        options.dest = &r.pub;
+    }
+    int rc = SPI_execute_plan_extended(plan, &options);
     if (rc < 0)
         elog(ERROR, "migrate: internal query failed: %s", SPI_result_code_string(rc));
-    int result = MIG_OK;
-    if (fn && SPI_tuptable) {
-        TupleDesc desc = SPI_tuptable->tupdesc;
-        const char **values = palloc0(sizeof(char *) * (desc->natts + 1));
-        for (uint64 r = 0; r < SPI_processed && result == MIG_OK; r++) {
-            for (int c = 0; c < desc->natts; c++)
-                values[c] = SPI_getvalue(SPI_tuptable->vals[r], desc, c + 1);
-            result = fn(ctx, desc->natts, values);
-        }
-        pfree(values);
-    }
     SPI_freetuptable(SPI_tuptable);
-    return result;
+    if (!fn)
+        return MIG_OK;
+    MemoryContextDelete(r.cxt);
+    return r.result;
 }
 
 /* Parameter i of job, or NULL past the ones given. */
@@ -453,7 +530,7 @@ static void query_body(void *arg)
             prm->isnull = text == NULL;
             prm->value = InputFunctionCall(&k->input[i], (char *)text, k->ioparams[i], -1);
         }
-        job->result = run_plan(k->plan, list, job->fn, job->ctx);
+        job->result = run_plan(job->pe, k->plan, list, job->fn, job->ctx);
         if (list)
             pfree(list);
         return;
@@ -472,7 +549,7 @@ static void query_body(void *arg)
         getTypeInputInfo(prm->ptype, &input, &ioparam);
         prm->value = OidInputFunctionCall(input, (char *)text, ioparam, -1);
     }
-    job->result = run_plan(plan, list, job->fn, job->ctx);
+    job->result = run_plan(job->pe, plan, list, job->fn, job->ctx);
     SPI_freeplan(plan);
     if (types)
         pfree(types);
