@@ -1,9 +1,9 @@
 /*
  * The core's engine interface implemented over SPI inside the caller's transaction, as the SQL
- * functions see it. Defined in pg_engine.c (the hooks, pg_engine_begin, pg_engine_run_guarded),
- * pg_call.c (the call harness: pg_engine_call, keep, text_arg, unwind, raise) and pg_privilege.c
- * (pg_engine_check_token, pg_engine_check_file_access); pg_engine_internal.h holds what those
- * files share among themselves.
+ * functions see it. Defined in pg_engine.c (the hooks, pg_engine_begin and pg_engine_end,
+ * pg_engine_run_guarded), pg_call.c (the call harness: pg_engine_call, keep, text_arg, unwind,
+ * raise) and pg_privilege.c (pg_engine_check_token, pg_engine_check_file_access);
+ * pg_engine_internal.h holds what those files share among themselves.
  */
 #ifndef PG_ENGINE_H
 #define PG_ENGINE_H
@@ -31,7 +31,9 @@ typedef struct pg_lock_settings {
 
 extern pg_lock_settings pg_lock_policy;
 
-/* A statement prepared once for the call and run again with other parameters (the history INSERT).
+/*
+ * A statement prepared once for the call and run again with other parameters: the history
+ * INSERT, which the core sends once per migration.
  */
 typedef struct kept_query {
     char *sql;              /* its text: the plan is reused only for the same text */
