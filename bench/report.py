@@ -96,6 +96,52 @@ def floor_of(cases, engine, kind, n):
     return sha + conn if sha is not None and conn is not None else None
 
 
+def fmt_n(n):
+    return "{:,}".format(n)
+
+
+def aims_table(cases, ns):
+    """The table of the performance aims (issue 21): migrate against its reference, side by side
+    from this one run (medians; the compared cases ran interleaved)."""
+    md = ["## Aims: apply against the floor, status and no-op against dbmate and sha256sum\n",
+          "Medians of this run. Apply: against the same scripts with no tool (SQLite: one "
+          "transaction in the sqlite3 shell; PostgreSQL: the floor sent as one query). Status "
+          "and no-op: against dbmate's, which verifies no checksum, and against sha256sum over "
+          "the files plus a connection running one query. Figures to read, not assertions.\n",
+          "| case | migrate | reference | ratio | aim |", "|---|---|---|---|---|"]
+    for engine, label, floor, floor_label in (
+            ("sqlite", "SQLite", "floor-1tx", "floor"),
+            ("postgresql", "PostgreSQL", "floor-1query", "floor sent as one query")):
+        for n in ns:
+            m = med(cases, engine, "migrate", "apply", n)
+            f = med(cases, engine, floor, "apply", n)
+            if m is None or f is None:
+                continue
+            md.append("| %s apply, N = %s | %s s | %s %s s | %s | ≤ 1.10x |"
+                      % (label, fmt_n(n), fmt_s(m), floor_label, fmt_s(f), ratio(m, f)))
+    n = max(ns)
+    sha = med(cases, "any", "sha256sum", "status", n)
+    for engine, label in ENGINES:
+        conn = med(cases, engine, "connect", "status", n)
+        fl = sha + conn if sha is not None and conn is not None else None
+        for kind, what in (("status", "status"), ("noop", "no-op apply")):
+            m = med(cases, engine, "migrate", kind, n)
+            d = med(cases, engine, "dbmate", kind, n)
+            if m is None:
+                continue
+            refs, ratios = [], []
+            if d is not None:
+                refs.append("dbmate %s %s s" % ("status" if kind == "status" else "no-op", fmt_s(d)))
+                ratios.append("%s dbmate" % ratio(m, d))
+            if fl is not None:
+                refs.append("sha256sum + connect %s s" % fmt_s(fl))
+                ratios.append("%s floor" % ratio(m, fl))
+            md.append("| %s %s, N = %s | %s s | %s | %s | ≤ 1.0x dbmate, ≤ 1.2x floor |"
+                      % (label, what, fmt_n(n), fmt_s(m), "; ".join(refs), ", ".join(ratios)))
+    md.append("")
+    return md
+
+
 def build(work, out):
     meta, cases, mem = load(work)
     mdict = {}
@@ -193,6 +239,8 @@ def build(work, out):
                                  "%.4f" % (m / fl) if fl else "", "%.4f" % (m / mig) if mig else "",
                                  "%.4f" % c["cpu"], client or "", server or "", c["note"]])
         md.append("")
+
+    md.extend(aims_table(cases, ns))
 
     # Aims: figures to read, not assertions.
     md.append("## Aims (read from the tables above; not asserted)\n")

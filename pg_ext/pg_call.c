@@ -68,9 +68,10 @@ static char *copy_field(const char *s)
 
 /*
  * The context lines of an ERROR raised by the script's statement at, without the frame SPI adds
- * for that statement ("SQL statement ..."), which is the migration itself: the core names it
- * better (file, line, column). What remains are the frames of PL/pgSQL and SQL functions the
- * statement ran, innermost first. NULL when none remain.
+ * for that statement ("SQL statement ..." quoting the statement, or the whole script when it
+ * ran from the script's parse), which is the migration itself: the core names it better (file,
+ * line, column). What remains are the frames of PL/pgSQL and SQL functions the statement ran,
+ * innermost first. NULL when none remain.
  */
 static char *inner_context(const char *context, const char *sql, stmt_span at)
 {
@@ -78,7 +79,7 @@ static char *inner_context(const char *context, const char *sql, stmt_span at)
         return NULL;
     size_t keep = strlen(context);
     if (at.start >= 0 && sql) {
-        char *one = pnstrdup(sql + at.start, at.len);
+        char *one = at.whole ? pstrdup(sql) : pnstrdup(sql + at.start, at.len);
         char *frame = psprintf(_("SQL statement \"%s\""), one);
         size_t n = strlen(frame);
         if (n <= keep && strcmp(context + keep - n, frame) == 0 &&
@@ -97,15 +98,18 @@ static char *inner_context(const char *context, const char *sql, stmt_span at)
 
 /*
  * Where in the script an error's internal query lies, or -1: the statement itself (SPI reports
- * its errors so), or, when no function frame stands between (framed is false), text written
- * once inside it, such as the body of a CREATE FUNCTION whose PL/pgSQL does not compile. A
- * query of a function the statement ran is not the file's text: it stays a QUERY.
+ * its errors so), the whole script (so SPI reports those of a statement run from the script's
+ * parse), or, when no function frame stands between (framed is false), text written once
+ * inside the statement, such as the body of a CREATE FUNCTION whose PL/pgSQL does not compile.
+ * A query of a function the statement ran is not the file's text: it stays a QUERY.
  */
 static long query_in_statement(const char *query, const char *sql, stmt_span at, bool framed)
 {
     if (at.start < 0 || !sql)
         return -1;
     size_t n = strlen(query);
+    if (at.whole && strcmp(query, sql) == 0)
+        return 0;
     if (n == (size_t)at.len && strncmp(query, sql + at.start, at.len) == 0)
         return at.start;
     if (framed || n == 0)
@@ -121,8 +125,9 @@ static long query_in_statement(const char *query, const char *sql, stmt_span at,
  * Copy a caught ERROR into err, every field a client can read: SQLSTATE, message, detail, hint,
  * context, the names of the schema, table, column, constraint and type, and where it happened.
  * sql is the script and at the statement that was running: PostgreSQL's parser gives a
- * character position in the script (a syntax error), SPI one in the statement (an unknown
- * relation), and an error in a function's query comes with that query and a position in it.
+ * character position in the script (a syntax error), SPI one in the statement or, for a
+ * statement run from the script's parse, in the script (an unknown relation), and an error in a
+ * function's query comes with that query and a position in it.
  */
 static void error_from_edata(const ErrorData *edata, const char *sql, stmt_span at, mig_error *err)
 {
@@ -189,7 +194,7 @@ int pg_engine_run_catching_error(pg_caught_body body, void *arg, const char *sql
     caller_state caller = {CurrentMemoryContext, CurrentResourceOwner, mig_alloc_context()};
     ErrorContextCallback *caller_frames = error_context_stack;
     /* written by body before an ERROR jumps back here: volatile keeps what it wrote */
-    volatile stmt_span at = {-1, 0};
+    volatile stmt_span at = {-1, 0, false};
     ErrorData *volatile caught = NULL;
 
     if (own_subtransaction) {
@@ -218,7 +223,7 @@ int pg_engine_run_catching_error(pg_caught_body body, void *arg, const char *sql
 
     if (!caught)
         return MIG_OK;
-    error_from_edata(caught, sql, (stmt_span){at.start, at.len}, err);
+    error_from_edata(caught, sql, (stmt_span){at.start, at.len, at.whole}, err);
     FreeErrorData(caught);
     return MIG_ENGINE;
 }
@@ -286,6 +291,7 @@ static void call_op(FunctionCallInfo fcinfo, pg_engine_op op, void *arg)
     }
     PG_FINALLY();
     {
+        pg_engine_end(&pe);
         mig_engine_leave(outer);
     }
     PG_END_TRY();

@@ -27,17 +27,20 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/spi_priv.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/parse_param.h"
 #include "parser/parser.h"
 #include "pgstat.h"
 #include "tcop/tcopprot.h"
+#include "tcop/utility.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -54,8 +57,22 @@
 typedef struct parsed_script {
     const char *sql; /* hash key */
     size_t len;
-    List *stmts; /* RawStmts, in pe->cxt */
+    List *stmts;         /* RawStmts, in pe->cxt */
+    parse_settings made; /* the settings the parse was made under */
 } parsed_script;
+
+/* The settings that raw parsing depends on, as they are now. */
+static parse_settings parse_settings_now(void)
+{
+    return (parse_settings){standard_conforming_strings, backslash_quote};
+}
+
+/* Whether a parse made under made would come out the same now. */
+static bool parse_still_holds(parse_settings made)
+{
+    return made.standard_conforming_strings == standard_conforming_strings &&
+           made.backslash_quote == backslash_quote;
+}
 
 /* Keep the statements check_script split sql into. */
 void pg_engine_keep_parse(pg_engine *pe, const char *sql, size_t len, List *stmts)
@@ -69,15 +86,18 @@ void pg_engine_keep_parse(pg_engine *pe, const char *sql, size_t len, List *stmt
     parsed_script *entry = hash_search(pe->parsed, &sql, HASH_ENTER, NULL);
     entry->len = len;
     entry->stmts = stmts;
+    entry->made = parse_settings_now();
 }
 
 /* Take what check_script kept for sql. */
-bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stmts)
+bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stmts,
+                          parse_settings *made)
 {
     parsed_script *entry = pe->parsed ? hash_search(pe->parsed, &sql, HASH_FIND, NULL) : NULL;
     if (!entry || entry->len != len)
         return false;
     *stmts = entry->stmts;
+    *made = entry->made;
     hash_search(pe->parsed, &sql, HASH_REMOVE, NULL);
     return true;
 }
@@ -87,7 +107,8 @@ typedef struct exec_job {
     const char *sql;
     size_t len;
     List *stmts;
-    bool parsed;   /* stmts holds the script's parse */
+    bool parsed;         /* stmts holds the script's parse */
+    parse_settings made; /* what it was parsed under */
     pg_engine *pe; /* a call's migration: shown in pg_stat_activity; NULL for the extension's SQL */
     int completed; /* statements that completed */
     uint64 processed; /* rows they inserted, updated or deleted */
@@ -127,17 +148,43 @@ static void report_slow(const exec_job *job, stmt_span span, TimestampTz started
 }
 
 /* The script's statements: the parse check_script kept, or PostgreSQL's parser now. */
-static List *job_statements(const exec_job *job)
+static List *job_statements(exec_job *job)
 {
-    return job->parsed ? job->stmts : raw_parser(job->sql, RAW_PARSE_DEFAULT);
+    if (job->parsed)
+        return job->stmts;
+    job->made = parse_settings_now();
+    return raw_parser(job->sql, RAW_PARSE_DEFAULT);
 }
 
 /*
- * Run each statement of the script. SPI takes a statement as text, so it parses each one
- * again: running the RawStmt itself would need SPI's private plan struct, or the whole
- * script as every statement's query text, which SPI then quotes in the CONTEXT of every
- * error and NOTICE of each statement and against which it reports their positions. The
- * script's own parse (the split) is the one check_script made.
+ * Run one statement of the script from its parse, as SPI_execute runs each statement of a
+ * string it parsed itself: a one-shot plan of the raw statement, analysed, planned and run in
+ * SPI's executor context. The whole script is the statement's query text, as it is for each
+ * statement of a query string a client sends: the parse's locations are offsets into it, so
+ * an error's position is one in the script, and SPI's CONTEXT frame quotes the script
+ * (pg_call.c takes that frame off an ERROR, as it does a statement's).
+ */
+static int execute_parsed(const char *sql, RawStmt *raw)
+{
+    _SPI_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.magic = _SPI_PLAN_MAGIC;
+    plan.oneshot = true;
+    plan.parse_mode = RAW_PARSE_DEFAULT;
+    plan.cursor_options = CURSOR_OPT_PARALLEL_OK;
+    CachedPlanSource *source = CreateOneShotCachedPlan(raw, sql, CreateCommandTag(raw->stmt));
+    plan.plancache_list = list_make1(source);
+    int rc = SPI_execute_plan(&plan, NULL, NULL, false, 0);
+    list_free(plan.plancache_list);
+    pfree(source);
+    return rc;
+}
+
+/*
+ * Run each statement of the script, from the parse check_script made (or one made now), so no
+ * statement is parsed again. A statement that comes after a change of the settings the parse
+ * depends on (standard_conforming_strings, backslash_quote) runs from its text, parsed by SPI
+ * under the settings in force.
  */
 static void exec_body(void *arg, volatile stmt_span *at)
 {
@@ -145,13 +192,22 @@ static void exec_body(void *arg, volatile stmt_span *at)
     List *stmts = job_statements(job);
     ListCell *lc;
     foreach (lc, stmts) {
-        stmt_span span = pg_statement_span(job->len, lfirst_node(RawStmt, lc));
+        RawStmt *raw = lfirst_node(RawStmt, lc);
+        stmt_span span = pg_statement_span(job->len, raw);
         at->start = span.start;
         at->len = span.len;
         show_statement(job, span, foreach_current_index(lc) + 1);
         TimestampTz started = GetCurrentTimestamp();
-        char *one = pnstrdup(job->sql + span.start, span.len);
-        int rc = SPI_execute(one, false, 0);
+        int rc;
+        if (parse_still_holds(job->made)) {
+            at->whole = true;
+            rc = execute_parsed(job->sql, raw);
+        } else {
+            at->whole = false;
+            char *one = pnstrdup(job->sql + span.start, span.len);
+            rc = SPI_execute(one, false, 0);
+            pfree(one);
+        }
         if (rc < 0)
             ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                             errmsg("%s", SPI_result_code_string(rc))));
@@ -161,7 +217,6 @@ static void exec_body(void *arg, volatile stmt_span *at)
             job->processed += SPI_processed;
         job->completed++;
         SPI_freetuptable(SPI_tuptable);
-        pfree(one);
         report_slow(job, span, started);
     }
     at->start = -1;
@@ -170,8 +225,8 @@ static void exec_body(void *arg, volatile stmt_span *at)
 /* Run a script in a subtransaction of its own, catching its ERROR into err. */
 int pg_engine_run_guarded(const char *sql, mig_error *err)
 {
-    exec_job job = {sql,  strlen(sql), NIL, false,
-                    NULL, 0,           0}; /* the extension's SQL, not a script */
+    exec_job job = {sql,        strlen(sql), NIL, false,
+                    {false, 0}, NULL,        0,   0}; /* the extension's SQL, not a script */
     return pg_engine_run_in_subtransaction(exec_body, &job, sql, err);
 }
 
@@ -199,8 +254,8 @@ static void split_body(void *arg, volatile stmt_span *at)
 static int engine_split_statements(void *h, const char *sql, size_t len, mig_statement **out,
                                    size_t *count, mig_error *err)
 {
-    split_job job = {{sql, len, NIL, false, NULL, 0, 0}, NULL, 0};
-    job.script.parsed = pg_engine_take_parse(h, sql, len, &job.script.stmts);
+    split_job job = {{sql, len, NIL, false, {false, 0}, NULL, 0, 0}, NULL, 0};
+    job.script.parsed = pg_engine_take_parse(h, sql, len, &job.script.stmts, &job.script.made);
     int rc = pg_engine_run_in_subtransaction(split_body, &job, sql, err);
     if (rc != MIG_OK) {
         mig_free(job.list);
@@ -230,10 +285,10 @@ static char *engine_literal(void *h, const char *text)
 static int engine_exec_script(void *h, const char *sql, size_t len, mig_error *err)
 {
     pg_engine *pe = h;
-    exec_job job = {sql, len, NIL, false, pe, 0, 0};
+    exec_job job = {sql, len, NIL, false, {false, 0}, pe, 0, 0};
     if (pe->aborted)
         return pg_engine_aborted_refusal(err);
-    job.parsed = pg_engine_take_parse(pe, sql, len, &job.stmts);
+    job.parsed = pg_engine_take_parse(pe, sql, len, &job.stmts, &job.made);
     bool in_call = pe->depth > 0;
     int nestlevel = pg_lock_watch_begin(); /* not over the migration lock: that is taken before */
     int rc = pg_engine_run_catching_error(exec_body, &job, sql, !in_call, err);
@@ -273,54 +328,244 @@ typedef struct query_job {
     const char *const *params;
     mig_row_fn fn;
     void *ctx;
+    bool keep; /* prepare once per call (pe->kept) and run that plan while sql stays the same */
     int result;
 } query_job;
 
-/* Prepare, bind and run one internal query, handing each row to the core. */
-static void query_body(void *arg)
+/*
+ * Prepare sql with its parameters' types inferred; the plan lives in SPI's context of this call,
+ * types (nparams of them, in pe->cxt) says what the parser made of each parameter.
+ */
+static SPIPlanPtr prepare_inferred(pg_engine *pe, const char *sql, int nparams, Oid **types,
+                                   int *count)
 {
-    query_job *job = arg;
-    int nparams = job->nparams;
     /*
      * Sized up front in our own context: the parser then writes the types into this array in
      * place, instead of allocating one in SPI's executor context, which SPI resets on return.
      */
     inferred_params inferred = {
-        nparams ? MemoryContextAllocZero(job->pe->cxt, sizeof(Oid) * nparams) : NULL, nparams};
-    SPIPlanPtr plan = SPI_prepare_params(job->sql, infer_params_setup, &inferred, 0);
+        nparams ? MemoryContextAllocZero(pe->cxt, sizeof(Oid) * nparams) : NULL, nparams};
+    SPIPlanPtr plan = SPI_prepare_params(sql, infer_params_setup, &inferred, 0);
     if (!plan)
         elog(ERROR, "migrate: could not prepare an internal query: %s",
              SPI_result_code_string(SPI_result));
-    ParamListInfo list = inferred.count ? makeParamList(inferred.count) : NULL;
-    for (int i = 0; i < inferred.count; i++) {
+    *types = inferred.types;
+    *count = inferred.count;
+    return plan;
+}
+
+/* Forget the plan kept for the call (pg_engine_end, or before another is kept). */
+static void forget_kept(pg_engine *pe)
+{
+    kept_query *k = &pe->kept;
+    if (k->plan)
+        SPI_freeplan(k->plan);
+    if (k->sql)
+        pfree(k->sql);
+    if (k->input)
+        pfree(k->input);
+    if (k->ioparams)
+        pfree(k->ioparams);
+    if (k->types)
+        pfree(k->types);
+    memset(k, 0, sizeof *k);
+}
+
+/*
+ * The plan kept for sql, prepared now when none is kept for that text. SPI_keepplan puts it in
+ * the plan cache, so the DDL of the call's migrations invalidates it (and it is planned again)
+ * whenever it touches what the plan depends on; the input functions of its parameters are
+ * looked up once.
+ */
+static kept_query *kept_plan(pg_engine *pe, const char *sql, int nparams)
+{
+    kept_query *k = &pe->kept;
+    if (k->plan && strcmp(k->sql, sql) == 0 && k->nparams == nparams)
+        return k;
+    forget_kept(pe);
+    Oid *types;
+    int count;
+    SPIPlanPtr plan = prepare_inferred(pe, sql, nparams, &types, &count);
+    if (SPI_keepplan(plan) != 0)
+        elog(ERROR, "migrate: could not keep an internal query's plan");
+    k->input = MemoryContextAllocZero(pe->cxt, sizeof(FmgrInfo) * (count ? count : 1));
+    k->ioparams = MemoryContextAllocZero(pe->cxt, sizeof(Oid) * (count ? count : 1));
+    for (int i = 0; i < count; i++) {
+        Oid input;
+        if (!OidIsValid(types[i]))
+            types[i] = TEXTOID; /* a parameter the statement does not use */
+        getTypeInputInfo(types[i], &input, &k->ioparams[i]);
+        fmgr_info_cxt(input, &k->input[i], pe->cxt);
+    }
+    k->types = types;
+    k->count = count;
+    k->nparams = nparams;
+    k->sql = MemoryContextStrdup(pe->cxt, sql);
+    k->plan = plan;
+    return k;
+}
+
+/* Release what the call kept: its prepared plan. Called however the call ends. */
+void pg_engine_end(pg_engine *pe)
+{
+    forget_kept(pe);
+}
+
+/*
+ * Rows handed to the core as they come out of the executor, one at a time: each value as text
+ * (NULL for SQL NULL), converted by its type's output function, looked up once per query (text
+ * and varchar read directly). Nothing is gathered into a tuple table, and what a row needs is
+ * freed as soon as the core has it: the core copies what it keeps.
+ */
+typedef struct row_receiver {
+    DestReceiver pub;
+    mig_row_fn fn;
+    void *ctx;
+    int result;
+    MemoryContext cxt;    /* the query's: the output functions */
+    MemoryContext rowcxt; /* one row's values, reset after each */
+    int natts;
+    FmgrInfo *out; /* per column; unused where direct */
+    bool *direct;  /* text or varchar: the bytes are the text */
+    const char **values;
+} row_receiver;
+
+/* Look up the output of each column of desc. */
+static void rows_startup(DestReceiver *self, int operation, TupleDesc desc)
+{
+    row_receiver *r = (row_receiver *)self;
+    (void)operation;
+    if (r->values) /* a second run of the same receiver */
+        return;
+    r->natts = desc->natts;
+    r->out = MemoryContextAllocZero(r->cxt, sizeof(FmgrInfo) * (r->natts + 1));
+    r->direct = MemoryContextAllocZero(r->cxt, sizeof(bool) * (r->natts + 1));
+    r->values = MemoryContextAllocZero(r->cxt, sizeof(char *) * (r->natts + 1));
+    for (int c = 0; c < r->natts; c++) {
+        Oid type = TupleDescAttr(desc, c)->atttypid;
+        if (type == TEXTOID || type == VARCHAROID) {
+            r->direct[c] = true;
+        } else {
+            Oid output;
+            bool varlena;
+            getTypeOutputInfo(type, &output, &varlena);
+            fmgr_info_cxt(output, &r->out[c], r->cxt);
+        }
+    }
+}
+
+/* One row: its values as text to the core; false (stop) once the core answers other than OK. */
+static bool rows_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+    row_receiver *r = (row_receiver *)self;
+    if (!r->values)
+        rows_startup(self, 0, slot->tts_tupleDescriptor);
+    slot_getallattrs(slot);
+    MemoryContext old = MemoryContextSwitchTo(r->rowcxt);
+    for (int c = 0; c < r->natts; c++) {
+        if (slot->tts_isnull[c])
+            r->values[c] = NULL;
+        else if (r->direct[c])
+            r->values[c] = text_to_cstring(DatumGetTextPP(slot->tts_values[c]));
+        else
+            r->values[c] = OutputFunctionCall(&r->out[c], slot->tts_values[c]);
+    }
+    r->result = r->fn(r->ctx, r->natts, r->values);
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(r->rowcxt);
+    return r->result == MIG_OK;
+}
+
+/* Nothing to do at the end of a run or on destroy: the contexts go with the query. */
+static void rows_nothing(DestReceiver *self)
+{
+    (void)self;
+}
+
+/* Run a prepared plan with params bound and hand each row to the core; the rows' status. */
+static int run_plan(pg_engine *pe, SPIPlanPtr plan, ParamListInfo list, mig_row_fn fn, void *ctx)
+{
+    row_receiver r;
+    SPIExecuteOptions options;
+    memset(&options, 0, sizeof options);
+    options.params = list;
+    if (fn) {
+        memset(&r, 0, sizeof r);
+        r.pub = (DestReceiver){rows_receive, rows_startup, rows_nothing, rows_nothing, DestNone};
+        r.fn = fn;
+        r.ctx = ctx;
+        r.result = MIG_OK;
+        r.cxt = AllocSetContextCreate(pe->cxt, "migrate query", ALLOCSET_SMALL_SIZES);
+        r.rowcxt = AllocSetContextCreate(r.cxt, "migrate row", ALLOCSET_DEFAULT_SIZES);
+        options.dest = &r.pub;
+    }
+    int rc = SPI_execute_plan_extended(plan, &options);
+    if (rc < 0)
+        elog(ERROR, "migrate: internal query failed: %s", SPI_result_code_string(rc));
+    SPI_freetuptable(SPI_tuptable);
+    if (!fn)
+        return MIG_OK;
+    MemoryContextDelete(r.cxt);
+    return r.result;
+}
+
+/* Parameter i of job, or NULL past the ones given. */
+static const char *param_text(const query_job *job, int i)
+{
+    return i < job->nparams ? job->params[i] : NULL;
+}
+
+/* Prepare (or take the kept plan), bind and run one internal query, rows to the core. */
+static void query_body(void *arg)
+{
+    query_job *job = arg;
+    if (job->keep) {
+        kept_query *k = kept_plan(job->pe, job->sql, job->nparams);
+        ParamListInfo list = k->count ? makeParamList(k->count) : NULL;
+        for (int i = 0; i < k->count; i++) {
+            ParamExternData *prm = &list->params[i];
+            const char *text = param_text(job, i);
+            prm->ptype = k->types[i];
+            prm->pflags = PARAM_FLAG_CONST;
+            prm->isnull = text == NULL;
+            prm->value = InputFunctionCall(&k->input[i], (char *)text, k->ioparams[i], -1);
+        }
+        job->result = run_plan(job->pe, k->plan, list, job->fn, job->ctx);
+        if (list)
+            pfree(list);
+        return;
+    }
+    Oid *types;
+    int count;
+    SPIPlanPtr plan = prepare_inferred(job->pe, job->sql, job->nparams, &types, &count);
+    ParamListInfo list = count ? makeParamList(count) : NULL;
+    for (int i = 0; i < count; i++) {
         ParamExternData *prm = &list->params[i];
-        const char *text = i < nparams ? job->params[i] : NULL;
+        const char *text = param_text(job, i);
         Oid input, ioparam;
-        prm->ptype = OidIsValid(inferred.types[i]) ? inferred.types[i] : TEXTOID; /* unused */
+        prm->ptype = OidIsValid(types[i]) ? types[i] : TEXTOID; /* unused */
         prm->pflags = PARAM_FLAG_CONST;
         prm->isnull = text == NULL;
         getTypeInputInfo(prm->ptype, &input, &ioparam);
         prm->value = OidInputFunctionCall(input, (char *)text, ioparam, -1);
     }
-    int rc = SPI_execute_plan_with_paramlist(plan, list, false, 0);
-    if (rc < 0)
-        elog(ERROR, "migrate: internal query failed: %s", SPI_result_code_string(rc));
-    int result = MIG_OK;
-    if (job->fn && SPI_tuptable) {
-        TupleDesc desc = SPI_tuptable->tupdesc;
-        const char **values = palloc0(sizeof(char *) * (desc->natts + 1));
-        for (uint64 r = 0; r < SPI_processed && result == MIG_OK; r++) {
-            for (int c = 0; c < desc->natts; c++)
-                values[c] = SPI_getvalue(SPI_tuptable->vals[r], desc, c + 1);
-            result = job->fn(job->ctx, desc->natts, values);
-        }
-        pfree(values);
-    }
-    SPI_freetuptable(SPI_tuptable);
+    job->result = run_plan(job->pe, plan, list, job->fn, job->ctx);
     SPI_freeplan(plan);
-    if (inferred.types)
-        pfree(inferred.types);
-    job->result = result;
+    if (types)
+        pfree(types);
+}
+
+/* pg_engine_query, with the plan kept for the call when keep is set. */
+static int run_query(pg_engine *pe, const char *sql, int nparams, const char *const *params,
+                     mig_row_fn fn, void *ctx, bool keep, mig_error *err)
+{
+    if (pe->aborted)
+        return pg_engine_aborted_refusal(err);
+    query_job job = {pe, sql, nparams, params, fn, ctx, keep, MIG_OK};
+    pg_engine_with_pinned_search_path(query_body, &job);
+    if (job.result == MIG_NOMEM)
+        return mig_fail_nomem(err);
+    return job.result;
 }
 
 /*
@@ -330,14 +575,17 @@ static void query_body(void *arg)
 int pg_engine_query(void *h, const char *sql, int nparams, const char *const *params, mig_row_fn fn,
                     void *ctx, mig_error *err)
 {
-    pg_engine *pe = h;
-    if (pe->aborted)
-        return pg_engine_aborted_refusal(err);
-    query_job job = {pe, sql, nparams, params, fn, ctx, MIG_OK};
-    pg_engine_with_pinned_search_path(query_body, &job);
-    if (job.result == MIG_NOMEM)
-        return mig_fail_nomem(err);
-    return job.result;
+    return run_query(h, sql, nparams, params, fn, ctx, false, err);
+}
+
+/*
+ * pg_engine_query for a statement the call runs again and again (the history INSERT, once per
+ * migration): prepared and planned once per call, not once per row.
+ */
+int pg_engine_query_kept(void *h, const char *sql, int nparams, const char *const *params,
+                         mig_error *err)
+{
+    return run_query(h, sql, nparams, params, NULL, NULL, true, err);
 }
 
 /* engine.history_prepare: the extension's script created the table. */
@@ -618,6 +866,7 @@ void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid)
     pe->progress = NULL;
     pe->completed = 0;
     pe->processed = 0;
+    memset(&pe->kept, 0, sizeof pe->kept);
     Oid schema = get_func_namespace(fn_oid);
     const char *nsp = get_namespace_name(schema);
     pe->history_table =

@@ -1,9 +1,9 @@
 /*
  * The core's engine interface implemented over SPI inside the caller's transaction, as the SQL
- * functions see it. Defined in pg_engine.c (the hooks, pg_engine_begin, pg_engine_run_guarded),
- * pg_call.c (the call harness: pg_engine_call, keep, text_arg, unwind, raise) and pg_privilege.c
- * (pg_engine_check_token, pg_engine_check_file_access); pg_engine_internal.h holds what those
- * files share among themselves.
+ * functions see it. Defined in pg_engine.c (the hooks, pg_engine_begin and pg_engine_end,
+ * pg_engine_run_guarded), pg_call.c (the call harness: pg_engine_call, keep, text_arg, unwind,
+ * raise) and pg_privilege.c (pg_engine_check_token, pg_engine_check_file_access);
+ * pg_engine_internal.h holds what those files share among themselves.
  */
 #ifndef PG_ENGINE_H
 #define PG_ENGINE_H
@@ -31,6 +31,20 @@ typedef struct pg_lock_settings {
 
 extern pg_lock_settings pg_lock_policy;
 
+/*
+ * A statement prepared once for the call and run again with other parameters: the history
+ * INSERT, which the core sends once per migration.
+ */
+typedef struct kept_query {
+    char *sql;              /* its text: the plan is reused only for the same text */
+    struct _SPI_plan *plan; /* kept (SPI_keepplan) until pg_engine_end; NULL: none */
+    int nparams;            /* parameters the caller gives */
+    int count;              /* parameters the statement has */
+    Oid *types;             /* their types, as the parser inferred them */
+    FmgrInfo *input;        /* their input functions */
+    Oid *ioparams;
+} kept_query;
+
 typedef struct pg_engine {
     MemoryContext function_cxt; /* the SQL function's own context: results outlive SPI there */
     MemoryContext cxt;          /* where the core allocates; lives for the whole call */
@@ -55,6 +69,7 @@ typedef struct pg_engine {
     char *progress;           /* the last progress message: the migration running now */
     int completed;            /* statements of the last script run that completed */
     uint64 processed;         /* rows they inserted, updated or deleted */
+    kept_query kept;          /* the history INSERT, prepared once per call */
 } pg_engine;
 
 /*
@@ -63,6 +78,8 @@ typedef struct pg_engine {
  * history lives.
  */
 void pg_engine_begin(pg_engine *pe, mig_engine *eng, Oid fn_oid);
+/* Release what the call kept (its prepared plan); run however the call ends. */
+void pg_engine_end(pg_engine *pe);
 /*
  * An ERROR that escapes the core (from a query of its own, the lock wait, a cancel) while the
  * call's subtransactions are open: roll them back, then re-throw the same error. Use through

@@ -19,11 +19,22 @@
 
 #include "nodes/parsenodes.h"
 
-/* Where in the script the statement running now lies: start -1 while none is. */
+/*
+ * Where in the script the statement running now lies: start -1 while none is. whole: it runs
+ * with the whole script as its query text (an ERROR's CONTEXT frame and internal query are the
+ * script's), else with its own text alone.
+ */
 typedef struct stmt_span {
     int start;
     int len;
+    bool whole;
 } stmt_span;
+
+/* The settings a raw parse depends on, as they were when a script was parsed. */
+typedef struct parse_settings {
+    bool standard_conforming_strings;
+    int backslash_quote;
+} parse_settings;
 
 /* Work run with its ERROR caught; it sets *at to the statement of the script it is running. */
 typedef void (*pg_caught_body)(void *arg, volatile stmt_span *at);
@@ -36,7 +47,7 @@ static inline stmt_span pg_statement_span(size_t len, const RawStmt *raw)
 {
     int start = raw->stmt_location < 0 ? 0 : raw->stmt_location;
     int n = raw->stmt_len ? raw->stmt_len : (int)len - start;
-    return (stmt_span){start, n};
+    return (stmt_span){start, n, false};
 }
 
 /* pg_call.c */
@@ -64,12 +75,24 @@ int pg_engine_aborted_refusal(mig_error *err);
  * is not repeated. The core checks every script of a plan before it runs or splits any.
  */
 void pg_engine_keep_parse(pg_engine *pe, const char *sql, size_t len, List *stmts);
-/* The statements kept for sql, forgotten once taken; false when none were kept. */
-bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stmts);
+/*
+ * The statements kept for sql and the settings they were parsed under, forgotten once taken;
+ * false when none were kept.
+ */
+bool pg_engine_take_parse(pg_engine *pe, const char *sql, size_t len, List **stmts,
+                          parse_settings *made);
 
 /* engine.query: the core's own SQL, under the pinned search_path. */
 int pg_engine_query(void *h, const char *sql, int nparams, const char *const *params, mig_row_fn fn,
                     void *ctx, mig_error *err);
+
+/*
+ * pg_engine_query for a statement run once per migration (the history INSERT): prepared once per
+ * call, its plan kept in the plan cache (so DDL that touches what it reads plans it again), until
+ * pg_engine_end. No rows.
+ */
+int pg_engine_query_kept(void *h, const char *sql, int nparams, const char *const *params,
+                         mig_error *err);
 
 /* The savepoint hooks and exec_script, for the rehearsal's savepoint per migration. */
 int pg_engine_savepoint(void *h, const char *name, mig_error *err);

@@ -248,6 +248,48 @@ Datum migrate_baseline(PG_FUNCTION_ARGS)
     PG_RETURN_TEXT_P(cstring_to_text(a.version));
 }
 
+/* A text Datum of s, or a NULL. */
+static Datum text_cell(const char *s, bool *isnull)
+{
+    *isnull = s == NULL;
+    return s ? PointerGetDatum(cstring_to_text(s)) : (Datum)0;
+}
+
+/*
+ * The status rows into the set, each value made straight from the core's row: text as it is,
+ * execution_ms as the number, applied_at through timestamptz's input function (looked up once,
+ * in a->meta); one row's memory freed before the next, and the row formed once, in the
+ * tuplestore.
+ */
+static void put_status_rows(call_args *a, const mig_status *status)
+{
+    MemoryContext rowcxt =
+        AllocSetContextCreate(CurrentMemoryContext, "migrate status row", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext old = MemoryContextSwitchTo(rowcxt);
+    for (size_t i = 0; i < status->count; i++) {
+        const mig_status_row *r = &status->rows[i];
+        Datum values[9];
+        bool nulls[9];
+        values[0] = text_cell(r->version, &nulls[0]);
+        values[1] = text_cell(r->name, &nulls[1]);
+        values[2] = text_cell(mig_state_name(r->state), &nulls[2]);
+        values[3] = text_cell(r->script, &nulls[3]);
+        values[4] = text_cell(r->checksum, &nulls[4]);
+        values[5] = text_cell(r->applied_checksum, &nulls[5]);
+        nulls[6] = r->applied_at == NULL;
+        values[6] = nulls[6] ? (Datum)0
+                             : InputFunctionCall(&a->meta->attinfuncs[6], (char *)r->applied_at,
+                                                 a->meta->attioparams[6], a->meta->atttypmods[6]);
+        values[7] = text_cell(r->applied_by, &nulls[7]);
+        nulls[8] = !r->has_execution_ms;
+        values[8] = Int64GetDatum(r->has_execution_ms ? r->execution_ms : 0);
+        tuplestore_putvalues(a->rsinfo->setResult, a->rsinfo->setDesc, values, nulls);
+        MemoryContextReset(rowcxt);
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(rowcxt);
+}
+
 /* Plan or status into the set: the rows the SQLite adapter's table-valued functions return. */
 static int snapshot_op(const mig_engine *eng, void *arg, mig_error *err)
 {
@@ -264,19 +306,8 @@ static int snapshot_op(const mig_engine *eng, void *arg, mig_error *err)
                            cell(s->row->name), cell(s->script)};
         tuplestore_puttuple(a->rsinfo->setResult, BuildTupleFromCStrings(a->meta, values));
     }
-    for (size_t i = 0; !plan && i < snap.status.count; i++) {
-        const mig_status_row *r = &snap.status.rows[i];
-        char *values[9] = {cell(r->version),
-                           cell(r->name),
-                           cell(mig_state_name(r->state)),
-                           cell(r->script),
-                           cell(r->checksum),
-                           cell(r->applied_checksum),
-                           cell(r->applied_at),
-                           cell(r->applied_by),
-                           r->has_execution_ms ? psprintf("%lld", r->execution_ms) : NULL};
-        tuplestore_puttuple(a->rsinfo->setResult, BuildTupleFromCStrings(a->meta, values));
-    }
+    if (!plan)
+        put_status_rows(a, &snap.status);
     mig_snapshot_free(&snap);
     return MIG_OK;
 }

@@ -88,10 +88,10 @@ void pg_engine_with_pinned_search_path(void (*fn)(void *arg), void *arg)
  * deploy can forge a row whose down script a later, more privileged call would run. As
  * PostgreSQL runs a maintenance command as a table's owner: SET ROLE and the like are refused
  * while it runs (SECURITY_RESTRICTED_OPERATION), and the caller's identity comes back on every
- * exit.
+ * exit. keep: the statement's plan is kept for the call (pg_engine_query_kept), fn is unused.
  */
 static int run_as_owner(pg_engine *pe, const char *sql, int nparams, const char *const *params,
-                        mig_row_fn fn, void *ctx, mig_error *err)
+                        mig_row_fn fn, void *ctx, bool keep, mig_error *err)
 {
     Oid save_user;
     int save_sec;
@@ -103,7 +103,8 @@ static int run_as_owner(pg_engine *pe, const char *sql, int nparams, const char 
                            save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
     PG_TRY();
     {
-        rc = pg_engine_query(pe, sql, nparams, params, fn, ctx, err);
+        rc = keep ? pg_engine_query_kept(pe, sql, nparams, params, err)
+                  : pg_engine_query(pe, sql, nparams, params, fn, ctx, err);
     }
     PG_FINALLY();
     {
@@ -113,11 +114,14 @@ static int run_as_owner(pg_engine *pe, const char *sql, int nparams, const char 
     return rc;
 }
 
-/* engine.record: the history INSERT, as the history's owner. */
+/*
+ * engine.record: the history INSERT, as the history's owner, prepared once per call: the core
+ * builds the same statement for every migration.
+ */
 int pg_engine_record(void *h, const char *sql, int nparams, const char *const *params,
                      mig_error *err)
 {
-    return run_as_owner(h, sql, nparams, params, NULL, NULL, err);
+    return run_as_owner(h, sql, nparams, params, NULL, NULL, true, err);
 }
 
 /* Keep the one row of migrate_key. */
@@ -141,7 +145,7 @@ static const char *script_key(pg_engine *pe)
     char *sql = psprintf("SELECT key FROM %s", pe->key_table);
     mig_error err;
     mig_error_init(&err);
-    int rc = run_as_owner(pe, sql, 0, NULL, on_key_row, &pe->key, &err);
+    int rc = run_as_owner(pe, sql, 0, NULL, on_key_row, &pe->key, false, &err);
     mig_error_clear(&err);
     if (rc != MIG_OK || !pe->key)
         ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -32,6 +32,17 @@ SELECT id FROM txt2;
 \! printf '\357\273\277-- first line\r\n\r\nSELECT 1;\r\nSELECT * FROM\r\n  txt_nowhere;\r\n' > "$MIGRATE_FIXTURES/scratch_text/3_bad.sql" && chmod a+r "$MIGRATE_FIXTURES/scratch_text/3_bad.sql"
 SELECT migrate_apply(:'dir');
 
+-- A migration that turns standard_conforming_strings off: the statements after it, in its own
+-- script and in the next migration of the same call, are read under the new setting, as psql
+-- would read them ('a\\b' is then a, backslash, b: 3 characters, not 4).
+TRUNCATE migrate_history;
+\set scsdir :fixtures '/text_scs'
+SELECT migrate_apply(:'scsdir') AS applied;
+SHOW standard_conforming_strings;
+SELECT string_agg(n::text, ',') AS lengths FROM scs_lengths;
+RESET standard_conforming_strings;
+RESET escape_string_warning;
+
 RESET search_path;
 DROP SCHEMA t_text CASCADE;
 TRUNCATE migrate_history;

@@ -1,0 +1,1 @@
+INSERT INTO scs_lengths SELECT length('a\\b');
