@@ -16,6 +16,7 @@
  * A lazy load (MIG_LOAD_LAZY) holds one file at a time: each is read, checked and its up script
  * hashed, then its text is let go; the folder stays open, and mig_set_hold reads a migration
  * again when the call needs it, refusing a file whose checksum is no longer the one loaded.
+ * The first MIG_LAZY_KEEP_BYTES of scripts are kept as read, so a small folder is read once.
  */
 #include "mig_source.h"
 
@@ -47,6 +48,7 @@ typedef struct piece {
     mig_text up; /* owned texts; ptr NULL when the piece has none (or let go: lazy) */
     mig_text down;
     char checksum[65]; /* lazy: the up text's, taken before it was let go */
+    bool kept;         /* lazy: its texts were kept, within the set's MIG_LAZY_KEEP_BYTES */
 } piece;
 
 typedef struct piece_list {
@@ -54,6 +56,7 @@ typedef struct piece_list {
     size_t count, cap;
     const mig_engine *eng; /* lazy: whose quoting rules check a text before it is let go */
     bool lazy;
+    size_t keep_left; /* lazy: bytes of script that may still be kept as read */
 } piece_list;
 
 static void piece_free(piece *p)
@@ -202,7 +205,7 @@ static int read_texts(int dirfd, const char *name, const char *rel, mig_name_kin
 static void release_text(const mig_engine *eng, mig_text *t)
 {
     size_t at;
-    if (!t->ptr || mig_engine_unclosed(eng, t->ptr, t->len, &at))
+    if (!t->ptr || (eng && mig_engine_unclosed(eng, t->ptr, t->len, &at)))
         return;
     mig_free((char *)t->ptr);
     t->ptr = NULL;
@@ -240,7 +243,12 @@ static int read_piece(int dirfd, const char *name, char *rel, mig_name_kind kind
         piece_free(&p);
         return rc;
     }
-    if (list->lazy) { /* the down script is hashed only if a call needs it */
+    size_t size = p.up.len + p.down.len;
+    if (list->lazy && size <= list->keep_left) {
+        list->keep_left -= size;
+        p.kept = true;
+    } else if (list->lazy) { /* the down script is hashed only if a call needs it */
+        list->keep_left = 0; /* the first bytes read are kept, no later ones */
         if (p.up.ptr)
             mig_checksum(p.up.ptr, p.up.len, p.checksum);
         release_text(list->eng, &p.up);
@@ -511,7 +519,15 @@ static int take_migration(mig_migration *m, piece *up, piece *down, bool lazy, m
         if (!m->down_script)
             return mig_fail_nomem(err);
     }
-    if (lazy) /* hashed before the text was let go; the down script when it is held */
+    /* a lazy set keeps a migration as read only when all its texts were kept */
+    m->kept = lazy && up->kept && (!down || down->kept);
+    if (lazy && !m->kept) {
+        if (up->kept) /* hashed now, before it is let go */
+            mig_checksum(m->up.ptr, m->up.len, up->checksum);
+        release_text(NULL, &m->up);
+        release_text(NULL, &m->down);
+    }
+    if (lazy && !m->kept) /* hashed before the text was let go; the down script when held */
         memcpy(m->checksum, up->checksum, sizeof m->checksum), m->down_checksum[0] = '\0';
     else
         checksum_migration(m);
@@ -588,7 +604,7 @@ static int read_folder(const mig_engine *eng, bool lazy, const char *dir, mig_se
 {
     if (!dir || !*dir)
         return mig_fail(err, MIG_ERR_NULL, "no migrations folder given");
-    piece_list list = {.eng = eng, .lazy = lazy};
+    piece_list list = {.eng = eng, .lazy = lazy, .keep_left = lazy ? MIG_LAZY_KEEP_BYTES : 0};
     int keep = -1;
     int rc = collect_pieces(dir, &list, lazy ? &keep : NULL, err);
     rc = finish_pieces(&list, rc, out, dups, err);
@@ -862,7 +878,7 @@ int mig_set_hold(const mig_set *set, mig_migration *m, mig_error *err)
 /* Let go of m's texts, keeping what is known of them. */
 void mig_set_release(const mig_set *set, mig_migration *m)
 {
-    if (!set->lazy)
+    if (!set->lazy || m->kept)
         return;
     mig_text *texts[2] = {&m->up, &m->down};
     for (int i = 0; i < 2; i++) {

@@ -22,6 +22,7 @@ typedef struct mig_migration {
     char checksum[65];
     char down_checksum[65]; /* "" without a down script, and in a lazy set until it is held */
     bool sectioned;         /* up and down are sections of the one file script */
+    bool kept; /* lazy set: its texts are held from loading on (within MIG_LAZY_KEEP_BYTES) */
 } mig_migration;
 
 typedef struct mig_set {
@@ -71,11 +72,18 @@ static inline mig_source mig_source_of_folder_arg(const char *folder)
 /* Refuse a source that holds no migration (nothing was changed). */
 #define MIG_LOAD_REQUIRED 0x1u
 /*
- * Hold no script after loading a folder: each file is read once, checked and its up script
- * hashed, then let go (its texts MIG_TEXT_RELEASED); mig_set_hold reads a migration again when
- * a call needs its scripts. A down script is hashed only when held. Needs eng.
+ * Hold no script after loading a folder (beyond MIG_LAZY_KEEP_BYTES): each file is read once,
+ * checked and its up script hashed, then let go (its texts MIG_TEXT_RELEASED); mig_set_hold
+ * reads a migration again when a call needs its scripts. A down script is hashed only when
+ * held. Needs eng.
  */
 #define MIG_LOAD_LAZY 0x2u
+
+/*
+ * A lazy load keeps the scripts it reads first, up to this many bytes in all, as read: a small
+ * folder is read once, and memory stays bounded whatever the number of migrations.
+ */
+#define MIG_LAZY_KEEP_BYTES (256u * 1024u)
 
 /*
  * The one loader. Reads src into *out, ordered by version, each migration with its checksums.
