@@ -527,10 +527,12 @@ static int take_migration(mig_migration *m, piece *up, piece *down, bool lazy, m
         release_text(NULL, &m->up);
         release_text(NULL, &m->down);
     }
-    if (lazy && !m->kept) /* hashed before the text was let go; the down script when held */
-        memcpy(m->checksum, up->checksum, sizeof m->checksum), m->down_checksum[0] = '\0';
-    else
+    if (!lazy)
         checksum_migration(m);
+    else if (m->kept) /* the down script is hashed when held: status never needs it */
+        mig_checksum(m->up.ptr, m->up.len, m->checksum), m->down_checksum[0] = '\0';
+    else /* hashed before the text was let go */
+        memcpy(m->checksum, up->checksum, sizeof m->checksum), m->down_checksum[0] = '\0';
     return MIG_OK;
 }
 
@@ -848,6 +850,8 @@ static int reread(const mig_set *set, const mig_migration *m, mig_text *up, mig_
 /* Hold m's texts: read again, checked against the checksums the set was loaded with. */
 int mig_set_hold(const mig_set *set, mig_migration *m, mig_error *err)
 {
+    if (set->lazy && m->kept && m->down.ptr && !m->down_checksum[0])
+        mig_checksum(m->down.ptr, m->down.len, m->down_checksum);
     if (!set->lazy || m->up.ptr)
         return MIG_OK;
     mig_text up = {0}, down = {0};

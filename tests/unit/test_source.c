@@ -863,10 +863,11 @@ START_TEST(lazy_load_keeps_a_small_folder)
     ck_assert_int_eq(load(&eng, FOLDER(dir), MIG_LOAD_LAZY, &set, NULL, msg), MIG_OK);
     ck_assert(set.items[0].kept);
     ck_assert_str_eq(set.items[0].up.ptr, "CREATE TABLE a (x int);\n");
-    sha_of("DROP TABLE a;\n", sum);
-    ck_assert_str_eq(set.items[0].down_checksum, sum);
+    ck_assert_str_eq(set.items[0].down_checksum, ""); /* hashed when held */
     write_file(dir, "1_a.up.sql", "CREATE TABLE a (x int, y int);\n");
     ck_assert_int_eq(hold(&set, &set.items[0], msg), MIG_OK); /* the text read is the one run */
+    sha_of("DROP TABLE a;\n", sum);
+    ck_assert_str_eq(set.items[0].down_checksum, sum);
     mig_set_release(&set, &set.items[0]);
     ck_assert_str_eq(set.items[0].up.ptr, "CREATE TABLE a (x int);\n");
     mig_set_free(&set);
