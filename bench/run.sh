@@ -14,9 +14,11 @@
 # other tools run one after another under hyperfine. Each tool has a database of its own.
 #
 # Environment: BENCH_NS ("100 1000"), BENCH_RUNS (runs for every N), BENCH_SLOW_MAX_N (largest N
-# for sqitch, which runs one client process per migration), BENCH_OUT (bench/results),
-# BENCH_KEEP=1 keeps the scratch folder, BENCH_OTHERS=0 skips the tools beyond migrate, dbmate and
-# the floors (sqitch, postgrator, node-pg-migrate, the floor with a transaction per migration). Missing tools are installed (apt-get, and npm into the
+# for sqitch, which runs one client process per migration), BENCH_ENGINES ("sqlite postgresql";
+# "sqlite" skips PostgreSQL, which installs the extension into the server), BENCH_OUT
+# (bench/results), BENCH_KEEP=1 keeps the scratch folder, BENCH_OTHERS=0 skips the tools beyond
+# migrate, dbmate and the floors (sqitch, postgrator, node-pg-migrate, the floor with a
+# transaction per migration). Missing tools are installed (apt-get, and npm into the
 # scratch folder); a tool that cannot be installed or run is reported as such in the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,7 +74,10 @@ command -v hyperfine >/dev/null || { echo "hyperfine is missing and could not be
 log "building"
 make -s sqlite >/dev/null
 PG_OK=0
-if command -v pg_config >/dev/null && make -s pg >/dev/null 2>&1 && "${sudo[@]}" make -s -C pg_ext install >/dev/null 2>&1; then
+ENGINES=${BENCH_ENGINES:-sqlite postgresql}
+if [[ " $ENGINES " != *" postgresql "* ]]; then
+  log "BENCH_ENGINES=$ENGINES: PostgreSQL cases are skipped"
+elif command -v pg_config >/dev/null && make -s pg >/dev/null 2>&1 && "${sudo[@]}" make -s -C pg_ext install >/dev/null 2>&1; then
   PG_OK=1
 else
   log "the PostgreSQL extension could not be built or installed: PostgreSQL cases are skipped"

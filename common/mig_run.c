@@ -5,6 +5,10 @@
  * before anything runs, then runs each step and records it. A no-transaction step ends the
  * transaction: what came before commits, the step runs statement by statement in autocommit,
  * and the rest is planned again under the lock taken anew.
+ *
+ * apply, to and rollback load the folder lazily (MIG_LOAD_LAZY): no script is held but the one
+ * being checked or run, read again through the folder's handle and checked against the
+ * checksum it was planned with.
  */
 #include "mig_run.h"
 
@@ -29,13 +33,13 @@ static long long monotonic_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Load the source (unless there is none) and the history and compare them. */
-static int snapshot_fill(const mig_engine *eng, const mig_source *src, bool create,
+/* Load the source (unless there is none; flags: MIG_LOAD_*) and the history and compare them. */
+static int snapshot_fill(const mig_engine *eng, const mig_source *src, bool create, unsigned flags,
                          mig_snapshot *snap, mig_error *err)
 {
     int rc = MIG_OK;
     if (src->kind != MIG_SOURCE_NONE && !snap->has_files) {
-        rc = mig_source_load(eng, src, MIG_LOAD_REQUIRED, &snap->files, NULL, err);
+        rc = mig_source_load(eng, src, MIG_LOAD_REQUIRED | flags, &snap->files, NULL, err);
         snap->has_files = rc == MIG_OK;
     }
     if (rc == MIG_OK)
@@ -51,10 +55,58 @@ int mig_snapshot_load(const mig_engine *eng, const mig_source *src, mig_snapshot
                       mig_error *err)
 {
     memset(snap, 0, sizeof *snap);
-    int rc = snapshot_fill(eng, src, false, snap, err);
+    int rc = snapshot_fill(eng, src, false, 0, snap, err);
     if (rc != MIG_OK)
         mig_snapshot_free(snap);
     return rc;
+}
+
+/* Read-only snapshot of src holding no script text (lazy): what status shows. */
+int mig_snapshot_load_checksums(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
+                                mig_error *err)
+{
+    memset(snap, 0, sizeof *snap);
+    int rc = snapshot_fill(eng, src, false, MIG_LOAD_LAZY, snap, err);
+    if (rc != MIG_OK)
+        mig_snapshot_free(snap);
+    return rc;
+}
+
+/* The migration of snap's set behind a step's row, to hold or let go of its texts. */
+static mig_migration *step_migration(mig_snapshot *snap, const mig_step *step)
+{
+    const mig_migration *file = step->row->file;
+    return file ? &snap->files.items[file - snap->files.items] : NULL;
+}
+
+/*
+ * Hold the text a step runs: in a lazy set, its migration's files are read again and checked
+ * against the checksums planned; a text kept in history, or one held already, is there.
+ */
+static int step_hold(mig_snapshot *snap, mig_step *step, mig_error *err)
+{
+    mig_migration *m = step_migration(snap, step);
+    if (step->text.ptr || step->stored || !m || !snap->files.lazy)
+        return MIG_OK;
+    int rc = mig_set_hold(&snap->files, m, err);
+    if (rc != MIG_OK)
+        return rc;
+    int first_line = step->text.first_line;
+    step->text = strcmp(step->direction, "up") == 0 ? m->up : m->down;
+    step->text.first_line = first_line;
+    return MIG_OK;
+}
+
+/* Let go of the text step_hold read for a step (a lazy set's; nothing else). */
+static void step_release(mig_snapshot *snap, mig_step *step)
+{
+    mig_migration *m = step_migration(snap, step);
+    if (!m || !snap->files.lazy || !step->text.ptr ||
+        (step->text.ptr != m->up.ptr && step->text.ptr != m->down.ptr))
+        return;
+    mig_set_release(&snap->files, m);
+    step->text.ptr = NULL;
+    step->text.flags |= MIG_TEXT_RELEASED;
 }
 
 /* Release a snapshot. */
@@ -82,7 +134,7 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
         const mig_migration *m = row->file;
         bool up_blank = m && mig_text_has(&m->up, MIG_TEXT_BLANK);
         mig_stored_scripts stored = {0};
-        if (m && m->down.ptr) {
+        if (m && mig_text_present(&m->down)) { /* held, or read again when the step runs */
             step->text = m->down;
         } else if (!row->baselined && row->scripts_record) {
             int rc = mig_history_load_scripts(eng, row->scripts_record->id, &stored, err);
@@ -99,14 +151,15 @@ static int resolve_down_steps(const mig_engine *eng, mig_plan *plan, mig_error *
             if (stored.down_sql && mig_script_is_blank(step->text.ptr, step->text.len))
                 step->text.flags |= MIG_TEXT_BLANK;
         }
-        bool down_blank = !step->text.ptr || mig_text_has(&step->text, MIG_TEXT_BLANK);
+        bool down_blank =
+            !mig_text_present(&step->text) || mig_text_has(&step->text, MIG_TEXT_BLANK);
         mig_free(stored.up_sql);
         if (down_blank && !up_blank)
             return mig_fail(err, MIG_ERR_NOT_FOUND,
                             "%s: migration %s has no down script, so it cannot be reverted; "
                             "nothing was reverted",
                             row->script ? row->script : row->version, row->version);
-        if (!step->text.ptr)
+        if (!mig_text_present(&step->text))
             step->text.ptr = ""; /* a blank up script reverts as a no-op */
     }
     return MIG_OK;
@@ -189,22 +242,42 @@ static int check_outside_steps(const mig_engine *eng, const mig_plan *plan, mig_
 }
 
 /*
- * Run the checks the engine makes on every script before any of them runs; a rehearsal skips
- * no-transaction steps, which it does not run.
+ * Run the checks the engine makes on every script before any of them runs (holding each text of
+ * a lazy set only while it is checked); a rehearsal skips no-transaction steps, which it does
+ * not run.
  */
-static int check_scripts(const mig_engine *eng, const mig_plan *plan, bool rehearsal,
-                         mig_error *err)
+static int check_scripts(const mig_engine *eng, mig_snapshot *snap, bool rehearsal, mig_error *err)
 {
-    for (size_t i = 0; i < plan->count; i++) {
-        const mig_step *step = &plan->steps[i];
+    for (size_t i = 0; i < snap->plan.count; i++) {
+        mig_step *step = &snap->plan.steps[i];
         if (rehearsal && mig_step_is_outside(step))
             continue;
-        int rc = mig_engine_check_script(eng, step->text.ptr, step->text.len,
+        int rc = step_hold(snap, step, err);
+        if (rc == MIG_OK)
+            rc = mig_engine_check_script(eng, step->text.ptr, step->text.len,
                                          mig_step_is_outside(step), err);
-        if (rc != MIG_OK) {
+        if (rc != MIG_OK && step->text.ptr) /* not when the file could not be read again */
             mig_step_locate_error(err, step);
+        if (!mig_step_is_outside(step)) /* held from hold_outside_steps until it runs */
+            step_release(snap, step);
+        if (rc != MIG_OK)
             return rc;
-        }
+    }
+    return MIG_OK;
+}
+
+/*
+ * Hold the texts of the no-transaction steps of a lazy plan (few; the leftovers check reads
+ * them, and such a step runs with its text held until the snapshot is freed).
+ */
+static int hold_outside_steps(mig_snapshot *snap, mig_error *err)
+{
+    for (size_t i = 0; i < snap->plan.count; i++) {
+        int rc = mig_step_is_outside(&snap->plan.steps[i])
+                     ? step_hold(snap, &snap->plan.steps[i], err)
+                     : MIG_OK;
+        if (rc != MIG_OK)
+            return rc;
     }
     return MIG_OK;
 }
@@ -280,7 +353,7 @@ static int plan_load(const mig_engine *eng, const mig_source *src, const mig_cal
     memset(snap, 0, sizeof *snap);
     int rc = mig_call_args_check(call->kind, call->target, call->steps, err);
     if (rc == MIG_OK)
-        rc = snapshot_fill(eng, src, false, snap, err);
+        rc = snapshot_fill(eng, src, false, 0, snap, err);
     if (rc == MIG_OK)
         rc = plan_call(eng, snap, call, err);
     if (rc == MIG_OK) /* a plan shows nothing a call would refuse */
@@ -288,7 +361,7 @@ static int plan_load(const mig_engine *eng, const mig_source *src, const mig_cal
     if (rc == MIG_OK && !rehearsal)
         rc = check_outside_steps(eng, &snap->plan, err);
     if (rc == MIG_OK)
-        rc = check_scripts(eng, &snap->plan, rehearsal, err);
+        rc = check_scripts(eng, snap, rehearsal, err);
     if (rc != MIG_OK)
         mig_snapshot_free(snap);
     return rc;
@@ -310,18 +383,18 @@ int mig_plan_load_rehearsal(const mig_engine *eng, const mig_source *src, const 
 
 /*
  * Run body in one transaction under the migration lock, with the history (and the source,
- * unless there is none) loaded into snap after the lock is held: a call that waited sees what
- * the call before it applied, files included.
+ * unless there is none, loaded with flags MIG_LOAD_*) loaded into snap after the lock is held:
+ * a call that waited sees what the call before it applied, files included.
  */
-int mig_in_call(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
-                mig_call_body body, void *ctx, mig_error *err)
+static int in_call(const mig_engine *eng, const mig_source *src, unsigned flags, mig_snapshot *snap,
+                   mig_call_body body, void *ctx, mig_error *err)
 {
     int rc = eng->savepoint(eng->handle, MIG_CALL_SAVEPOINT, err);
     if (rc != MIG_OK)
         return rc;
     rc = eng->lock(eng->handle, err); /* before reading anything, so no one else is mid-change */
     if (rc == MIG_OK)
-        rc = snapshot_fill(eng, src, true, snap, err);
+        rc = snapshot_fill(eng, src, true, flags, snap, err);
     if (rc == MIG_OK)
         rc = body(eng, snap, ctx, err);
     if (rc == MIG_OK)
@@ -329,6 +402,13 @@ int mig_in_call(const mig_engine *eng, const mig_source *src, mig_snapshot *snap
     else
         eng->rollback(eng->handle, MIG_CALL_SAVEPOINT);
     return rc;
+}
+
+/* Run body in one transaction under the migration lock, the source read in full. */
+int mig_in_call(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
+                mig_call_body body, void *ctx, mig_error *err)
+{
+    return in_call(eng, src, 0, snap, body, ctx, err);
 }
 
 typedef struct run_state {
@@ -356,11 +436,13 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
     run_state *st = ctx;
     int rc = plan_call(eng, snap, st->call, err);
     if (rc == MIG_OK)
+        rc = hold_outside_steps(snap, err);
+    if (rc == MIG_OK)
         rc = mig_check_leftovers(eng, &snap->plan, err);
     if (rc == MIG_OK)
         rc = check_outside_steps(eng, &snap->plan, err);
     if (rc == MIG_OK)
-        rc = check_scripts(eng, &snap->plan, false, err);
+        rc = check_scripts(eng, snap, false, err);
     /* before anything runs: is the schema as migrate left it? */
     if (rc == MIG_OK && st->drift && !st->looked) {
         rc = mig_drift_check(eng, st->call->policy.drift, err);
@@ -378,7 +460,10 @@ static int run_body(const mig_engine *eng, mig_snapshot *snap, void *ctx, mig_er
         if (rc == MIG_OK)
             announce_step(eng, &snap->plan.steps[i], *st->count + 1, st->total);
         if (rc == MIG_OK)
+            rc = step_hold(snap, &snap->plan.steps[i], err);
+        if (rc == MIG_OK)
             rc = run_step(eng, &snap->plan.steps[i], err);
+        step_release(snap, &snap->plan.steps[i]);
         if (rc == MIG_OK) {
             ran++;
             (*st->count)++;
@@ -510,7 +595,7 @@ int mig_run(const mig_engine *eng, const mig_source *src, const mig_call *call, 
     run_state st = {call, count, -1, 0, mig_engine_has_drift(eng), false, false};
     while (rc == MIG_OK) {
         st.outside = -1;
-        rc = mig_in_call(eng, src, &snap, run_body, &st, err);
+        rc = in_call(eng, src, MIG_LOAD_LAZY, &snap, run_body, &st, err);
         if (rc != MIG_OK || st.outside < 0)
             break;
         /* what came before has committed; this one runs alone */

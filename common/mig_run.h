@@ -30,6 +30,13 @@ typedef struct mig_call {
 int mig_snapshot_load(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
                       mig_error *err);
 
+/*
+ * The same, holding no script text: the folder is read once, each up script hashed, and the
+ * texts let go (MIG_LOAD_LAZY); for status, which shows checksums and never scripts.
+ */
+int mig_snapshot_load_checksums(const mig_engine *eng, const mig_source *src, mig_snapshot *snap,
+                                mig_error *err);
+
 void mig_snapshot_free(mig_snapshot *snap);
 
 /*

@@ -30,6 +30,8 @@ typedef struct mig_text {
 #define MIG_TEXT_NO_TRANSACTION 0x1u /* marked no-transaction: run outside any transaction */
 #define MIG_TEXT_BLANK          0x2u /* nothing but white space and comments: a valid no-op */
 #define MIG_TEXT_HAD_CRLF       0x4u /* its file ended lines with CRLF, now read as LF */
+/* read, checked and hashed, then let go (ptr NULL): read again from its file when needed */
+#define MIG_TEXT_RELEASED 0x8u
 
 /* A text over len bytes of ptr (NUL-terminated there), beginning on its file's line first_line. */
 mig_text mig_text_make(const char *ptr, size_t len, int first_line);
@@ -37,10 +39,16 @@ mig_text mig_text_make(const char *ptr, size_t len, int first_line);
 /* A text over a NUL-terminated string that comes without its length (a database value). */
 mig_text mig_text_of_string(const char *s);
 
-/* Whether the text is there and has flag. */
+/* Whether there is such a text: held (ptr set) or let go to be read again (MIG_TEXT_RELEASED). */
+static inline bool mig_text_present(const mig_text *t)
+{
+    return t->ptr || (t->flags & MIG_TEXT_RELEASED) != 0;
+}
+
+/* Whether the text is there (held or not) and has flag. */
 static inline bool mig_text_has(const mig_text *t, unsigned flag)
 {
-    return t->ptr && (t->flags & flag) != 0;
+    return mig_text_present(t) && (t->flags & flag) != 0;
 }
 
 /*

@@ -12,6 +12,11 @@
  *
  * A script's text is read into a mig_text: its bytes checked and normalised in one pass, its
  * length and flags (no-transaction, blank) known from then on.
+ *
+ * A lazy load (MIG_LOAD_LAZY) holds one file at a time: each is read, checked and its up script
+ * hashed, then its text is let go; the folder stays open, and mig_set_hold reads a migration
+ * again when the call needs it, refusing a file whose checksum is no longer the one loaded.
+ * The first MIG_LAZY_KEEP_BYTES of scripts are kept as read, so a small folder is read once.
  */
 #include "mig_source.h"
 
@@ -40,13 +45,18 @@ typedef struct piece {
     char *version;
     char *name;
     char *path;  /* relative to the folder */
-    mig_text up; /* owned texts; ptr NULL when the piece has none */
+    mig_text up; /* owned texts; ptr NULL when the piece has none (or let go: lazy) */
     mig_text down;
+    char checksum[65]; /* lazy: the up text's, taken before it was let go */
+    bool kept;         /* lazy: its texts were kept, within the set's MIG_LAZY_KEEP_BYTES */
 } piece;
 
 typedef struct piece_list {
     piece *items;
     size_t count, cap;
+    const mig_engine *eng; /* lazy: whose quoting rules check a text before it is let go */
+    bool lazy;
+    size_t keep_left; /* lazy: bytes of script that may still be kept as read */
 } piece_list;
 
 static void piece_free(piece *p)
@@ -152,17 +162,54 @@ static int section_text(char **buf, size_t len, const mig_span *span, unsigned f
     return MIG_OK;
 }
 
-/* Split a file with sections into the piece's up and down texts; frees buf. */
-static int split_sections(char *buf, size_t len, unsigned flags, piece *p, mig_error *err)
+/* Split a file with sections (rel names it) into up and down texts; frees buf. */
+static int split_sections(char *buf, size_t len, unsigned flags, const char *rel, mig_text *up,
+                          mig_text *down, mig_error *err)
 {
     mig_sections sec;
-    int rc = mig_sections_parse(buf, len, p->path, &sec, err);
+    int rc = mig_sections_parse(buf, len, rel, &sec, err);
     if (rc == MIG_OK && sec.down.present)
-        rc = section_text(&buf, len, &sec.down, flags, &p->down, err);
+        rc = section_text(&buf, len, &sec.down, flags, down, err);
     if (rc == MIG_OK)
-        rc = section_text(&buf, len, &sec.up, flags, &p->up, err);
+        rc = section_text(&buf, len, &sec.up, flags, up, err);
     mig_free(buf);
     return rc;
+}
+
+/*
+ * Read the file name of the folder dirfd (rel names it) as the texts of kind: a file with
+ * sections gives up and down, any other file the whole of up (or of down, for a down script).
+ */
+static int read_texts(int dirfd, const char *name, const char *rel, mig_name_kind kind,
+                      mig_text *up, mig_text *down, mig_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    unsigned flags = 0;
+    int rc = read_script(dirfd, name, rel, &text, &len, &flags, err);
+    if (rc != MIG_OK)
+        return rc;
+    if (kind == MIG_NAME_SECTIONED)
+        return split_sections(text, len, flags, rel, up, down, err);
+    mig_text *t = kind == MIG_NAME_DOWN ? down : up;
+    *t = mig_text_make(text, len, 1);
+    t->flags = flags;
+    mig_text_read_directives(t);
+    return MIG_OK;
+}
+
+/*
+ * Let go of a text that was checked, keeping its length, first line and flags; one that ends
+ * inside a quote or comment is kept, for the loader to refuse in version order.
+ */
+static void release_text(const mig_engine *eng, mig_text *t)
+{
+    size_t at;
+    if (!t->ptr || (eng && mig_engine_unclosed(eng, t->ptr, t->len, &at)))
+        return;
+    mig_free((char *)t->ptr);
+    t->ptr = NULL;
+    t->flags |= MIG_TEXT_RELEASED;
 }
 
 /* Add a piece, taking ownership of its strings. */
@@ -191,21 +238,21 @@ static int read_piece(int dirfd, const char *name, char *rel, mig_name_kind kind
         piece_free(&p);
         return mig_fail_nomem(err);
     }
-    char *text = NULL;
-    size_t len = 0;
-    unsigned flags = 0;
-    int rc = read_script(dirfd, name, rel, &text, &len, &flags, err);
-    if (rc == MIG_OK && kind == MIG_NAME_SECTIONED) {
-        rc = split_sections(text, len, flags, &p, err);
-    } else if (rc == MIG_OK) {
-        mig_text *t = kind == MIG_NAME_DOWN ? &p.down : &p.up;
-        *t = mig_text_make(text, len, 1);
-        t->flags = flags;
-        mig_text_read_directives(t);
-    }
+    int rc = read_texts(dirfd, name, rel, kind, &p.up, &p.down, err);
     if (rc != MIG_OK) {
         piece_free(&p);
         return rc;
+    }
+    size_t size = p.up.len + p.down.len;
+    if (list->lazy && size <= list->keep_left) {
+        list->keep_left -= size;
+        p.kept = true;
+    } else if (list->lazy) { /* the down script is hashed only if a call needs it */
+        list->keep_left = 0; /* the first bytes read are kept, no later ones */
+        if (p.up.ptr)
+            mig_checksum(p.up.ptr, p.up.len, p.checksum);
+        release_text(list->eng, &p.up);
+        release_text(list->eng, &p.down);
     }
     return pieces_push(list, &p, err);
 }
@@ -424,8 +471,11 @@ static int collect_entry(int dirfd, const folder_entry *entry, piece_list *list,
     return rc;
 }
 
-/* Open the folder once, then classify and read every entry relative to it. */
-static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
+/*
+ * Open the folder once, then classify and read every entry relative to it; *keep (lazy, may be
+ * NULL) receives the folder's handle, for reading scripts again.
+ */
+static int collect_pieces(const char *dir, piece_list *list, int *keep, mig_error *err)
 {
     DIR *d = NULL;
     folder_entry *entries = NULL;
@@ -434,6 +484,9 @@ static int collect_pieces(const char *dir, piece_list *list, mig_error *err)
     for (size_t i = 0; rc == MIG_OK && i < count; i++)
         rc = collect_entry(dirfd(d), &entries[i], list, err);
     entries_free(entries, count);
+    if (rc == MIG_OK && keep && (*keep = fcntl(dirfd(d), F_DUPFD_CLOEXEC, 0)) < 0)
+        rc = mig_fail(err, mig_errno_code(errno),
+                      "migrations folder \"%s\" cannot be kept open: %s", dir, strerror(errno));
     if (d)
         closedir(d);
     return rc;
@@ -450,22 +503,36 @@ static void checksum_migration(mig_migration *m)
 }
 
 /* Move an up piece (and the down piece paired with it) into migration m. */
-static int take_migration(mig_migration *m, piece *up, piece *down, mig_error *err)
+static int take_migration(mig_migration *m, piece *up, piece *down, bool lazy, mig_error *err)
 {
     m->version = up->version, up->version = NULL;
     m->name = up->name, up->name = NULL;
     m->script = up->path, up->path = NULL;
     m->up = up->up, up->up.ptr = NULL;
+    m->sectioned = up->kind == MIG_NAME_SECTIONED;
     if (down) {
         m->down_script = down->path, down->path = NULL;
         m->down = down->down, down->down.ptr = NULL;
-    } else if (up->down.ptr) { /* a file with sections holds its own down script */
+    } else if (mig_text_present(&up->down)) { /* a file with sections holds its own down script */
         m->down_script = mig_strdup(m->script);
         m->down = up->down, up->down.ptr = NULL;
         if (!m->down_script)
             return mig_fail_nomem(err);
     }
-    checksum_migration(m);
+    /* a lazy set keeps a migration as read only when all its texts were kept */
+    m->kept = lazy && up->kept && (!down || down->kept);
+    if (lazy && !m->kept) {
+        if (up->kept) /* hashed now, before it is let go */
+            mig_checksum(m->up.ptr, m->up.len, up->checksum);
+        release_text(NULL, &m->up);
+        release_text(NULL, &m->down);
+    }
+    if (!lazy)
+        checksum_migration(m);
+    else if (m->kept) /* the down script is hashed when held: status never needs it */
+        mig_checksum(m->up.ptr, m->up.len, m->checksum), m->down_checksum[0] = '\0';
+    else /* hashed before the text was let go */
+        memcpy(m->checksum, up->checksum, sizeof m->checksum), m->down_checksum[0] = '\0';
     return MIG_OK;
 }
 
@@ -503,7 +570,7 @@ static int join_pieces(piece_list *list, mig_set *out, mig_buf *dups, mig_error 
             mig_buf_printf(dups, "%sduplicate version %s: %s and %s", dups->len ? "\n" : "",
                            up->version, up->path, p->path);
         }
-        int rc = take_migration(&out->items[out->count++], up, down, err);
+        int rc = take_migration(&out->items[out->count++], up, down, list->lazy, err);
         if (rc != MIG_OK)
             return rc;
         i = end;
@@ -530,14 +597,26 @@ static int finish_pieces(piece_list *list, int rc, mig_set *out, mig_buf *dups, 
     return rc;
 }
 
-/* Read and order the migrations of dir; dups (may be NULL) collects duplicate versions. */
-static int read_folder(const char *dir, mig_set *out, mig_buf *dups, mig_error *err)
+/*
+ * Read and order the migrations of dir; dups (may be NULL) collects duplicate versions. lazy
+ * (with eng): hold no text, keep the folder open in out.
+ */
+static int read_folder(const mig_engine *eng, bool lazy, const char *dir, mig_set *out,
+                       mig_buf *dups, mig_error *err)
 {
     if (!dir || !*dir)
         return mig_fail(err, MIG_ERR_NULL, "no migrations folder given");
-    piece_list list = {0};
-    int rc = collect_pieces(dir, &list, err);
-    return finish_pieces(&list, rc, out, dups, err);
+    piece_list list = {.eng = eng, .lazy = lazy, .keep_left = lazy ? MIG_LAZY_KEEP_BYTES : 0};
+    int keep = -1;
+    int rc = collect_pieces(dir, &list, lazy ? &keep : NULL, err);
+    rc = finish_pieces(&list, rc, out, dups, err);
+    if (rc == MIG_OK && lazy) {
+        out->lazy = true;
+        out->dirfd = keep;
+    } else if (keep >= 0) {
+        close(keep);
+    }
+    return rc;
 }
 
 /* One migrate_scripts row, its strings owned until a piece takes them. */
@@ -713,8 +792,9 @@ int mig_source_load(const mig_engine *eng, const mig_source *src, unsigned flags
         return MIG_OK;
     mig_buf found = {0};
     mig_buf *list = dups ? &found : NULL;
+    bool lazy = (flags & MIG_LOAD_LAZY) && eng;
     int rc = src->kind == MIG_SOURCE_TABLE ? read_table(eng, out, list, err)
-                                           : read_folder(src->folder, out, list, err);
+                                           : read_folder(eng, lazy, src->folder, out, list, err);
     if (rc == MIG_OK && eng)
         rc = check_closed(eng, out, err);
     if (rc == MIG_OK && (flags & MIG_LOAD_REQUIRED) && out->count == 0)
@@ -740,5 +820,76 @@ void mig_set_free(mig_set *set)
         mig_free((char *)m->down.ptr);
     }
     mig_free(set->items);
+    if (set->lazy)
+        close(set->dirfd);
     memset(set, 0, sizeof *set);
+}
+
+/* Fail for a file whose text is not the one the call was planned with. */
+static int changed_error(const char *file, mig_error *err)
+{
+    mig_fail(err, MIG_ERR_STATE,
+             "%s: the file changed while the call was running (its checksum is no longer the "
+             "one it had when the call read it); nothing of this call was kept",
+             file);
+    mig_error_set_hint(err, "run the call again once the file is as it should be");
+    return err->code;
+}
+
+/* Read m's files again through the set's folder handle, into up and down. */
+static int reread(const mig_set *set, const mig_migration *m, mig_text *up, mig_text *down,
+                  mig_error *err)
+{
+    int rc = read_texts(set->dirfd, m->script, m->script,
+                        m->sectioned ? MIG_NAME_SECTIONED : MIG_NAME_UP, up, down, err);
+    if (rc == MIG_OK && m->down_script && !m->sectioned)
+        rc = read_texts(set->dirfd, m->down_script, m->down_script, MIG_NAME_DOWN, up, down, err);
+    return rc;
+}
+
+/* Hold m's texts: read again, checked against the checksums the set was loaded with. */
+int mig_set_hold(const mig_set *set, mig_migration *m, mig_error *err)
+{
+    if (set->lazy && m->kept && m->down.ptr && !m->down_checksum[0])
+        mig_checksum(m->down.ptr, m->down.len, m->down_checksum);
+    if (!set->lazy || m->up.ptr)
+        return MIG_OK;
+    mig_text up = {0}, down = {0};
+    char sum[65];
+    int rc = reread(set, m, &up, &down, err);
+    if (rc == MIG_OK) {
+        mig_checksum(up.ptr, up.len, sum);
+        if (strcmp(sum, m->checksum) != 0 || !mig_text_present(&m->down) != !down.ptr)
+            rc = changed_error(m->script, err);
+    }
+    if (rc == MIG_OK && down.ptr) {
+        mig_checksum(down.ptr, down.len, sum);
+        if (!m->down_checksum[0])
+            memcpy(m->down_checksum, sum, sizeof sum);
+        else if (strcmp(sum, m->down_checksum) != 0)
+            rc = changed_error(m->down_script, err);
+    }
+    if (rc != MIG_OK) {
+        mig_free((char *)up.ptr);
+        mig_free((char *)down.ptr);
+        return rc;
+    }
+    m->up = up;
+    m->down = down;
+    return MIG_OK;
+}
+
+/* Let go of m's texts, keeping what is known of them. */
+void mig_set_release(const mig_set *set, mig_migration *m)
+{
+    if (!set->lazy || m->kept)
+        return;
+    mig_text *texts[2] = {&m->up, &m->down};
+    for (int i = 0; i < 2; i++) {
+        if (!texts[i]->ptr)
+            continue;
+        mig_free((char *)texts[i]->ptr);
+        texts[i]->ptr = NULL;
+        texts[i]->flags |= MIG_TEXT_RELEASED;
+    }
 }

@@ -20,12 +20,17 @@ typedef struct mig_migration {
     mig_text up;   /* owned; BOM removed, CRLF read as LF; first_line: where it lies in its file */
     mig_text down; /* owned; ptr NULL when there is no down script */
     char checksum[65];
-    char down_checksum[65]; /* "" without a down script */
+    char down_checksum[65]; /* "" without a down script, and in a lazy set until it is held */
+    bool sectioned;         /* up and down are sections of the one file script */
+    bool kept; /* lazy set: its texts are held from loading on (within MIG_LAZY_KEEP_BYTES) */
 } mig_migration;
 
 typedef struct mig_set {
     mig_migration *items; /* ordered by version */
     size_t count;
+    bool lazy; /* MIG_LOAD_LAZY from a folder: texts are held only between mig_set_hold and
+                  mig_set_release */
+    int dirfd; /* lazy: the folder, kept open to read scripts again relative to it */
 } mig_set;
 
 /* Where a call's migrations come from, decided once by the adapter from the call's arguments. */
@@ -66,6 +71,19 @@ static inline mig_source mig_source_of_folder_arg(const char *folder)
 
 /* Refuse a source that holds no migration (nothing was changed). */
 #define MIG_LOAD_REQUIRED 0x1u
+/*
+ * Hold no script after loading a folder (beyond MIG_LAZY_KEEP_BYTES): each file is read once,
+ * checked and its up script hashed, then let go (its texts MIG_TEXT_RELEASED); mig_set_hold
+ * reads a migration again when a call needs its scripts. A down script is hashed only when
+ * held. Needs eng.
+ */
+#define MIG_LOAD_LAZY 0x2u
+
+/*
+ * A lazy load keeps the scripts it reads first, up to this many bytes in all, as read: a small
+ * folder is read once, and memory stays bounded whatever the number of migrations.
+ */
+#define MIG_LAZY_KEEP_BYTES (256u * 1024u)
 
 /*
  * The one loader. Reads src into *out, ordered by version, each migration with its checksums.
@@ -80,6 +98,17 @@ int mig_source_load(const mig_engine *eng, const mig_source *src, unsigned flags
                     char **dups, mig_error *err);
 
 void mig_set_free(mig_set *set);
+
+/*
+ * Hold the texts of m, a migration of set: in a lazy set, its files are read again through the
+ * folder's handle and must still have the checksum they were loaded with (a down script not
+ * hashed yet is hashed now); else nothing to do. On error (a file changed or gone) the message
+ * names the file and m holds nothing.
+ */
+int mig_set_hold(const mig_set *set, mig_migration *m, mig_error *err);
+
+/* Let go of the texts of m again (lazy set; else nothing). */
+void mig_set_release(const mig_set *set, mig_migration *m);
 
 /*
  * The folder as messages name it: quoted, and for a relative path with the directory it was

@@ -443,7 +443,7 @@ static mig_step up_step(const mig_status_row *row)
 static mig_step down_step(const mig_status_row *row)
 {
     const mig_migration *m = row->file;
-    int first_line = m && m->down.ptr ? m->down.first_line : 1;
+    int first_line = m && mig_text_present(&m->down) ? m->down.first_line : 1;
     return (mig_step){"down",
                       row,
                       m && m->down_script ? m->down_script : row->script,

@@ -262,7 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mig_checksum(texts[t], strlen(texts[t]), sums[t]);
 
     /* the folder */
-    mig_set files = {calloc(16, sizeof(mig_migration)), 0};
+    mig_set files = {.items = calloc(16, sizeof(mig_migration)), .count = 0};
     unsigned nfiles = take(&in, 10);
     for (unsigned f = 0; f < nfiles; f++) {
         char *v = make_version(&in);

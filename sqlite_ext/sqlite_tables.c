@@ -122,7 +122,7 @@ static int status_load(const mig_engine *eng, char *const *args, int given,
     mig_source src = (given & 1) ? mig_source_of_folder_arg(args[0]) : mig_source_none();
     mig_snapshot *snap;
     int rc = snapshot_new(&snap, err);
-    if (rc == MIG_OK && (rc = mig_snapshot_load(eng, &src, snap, err)) != MIG_OK)
+    if (rc == MIG_OK && (rc = mig_snapshot_load_checksums(eng, &src, snap, err)) != MIG_OK)
         mig_free(snap), snap = NULL;
     *data = snap;
     return rc;

@@ -500,3 +500,28 @@ SELECT group_concat(version, ' ') FROM migrate_history;" "2
     expect_error "migrate_apply: count must be a whole number, 1 or more"
   done
 }
+
+# A script that changes on disk after the call has read it is refused when the call reads it
+# again to run it (past the first 256 KiB of a folder, each script is held only while it is
+# checked or run): the error names the file and nothing of the call is kept. The first
+# migration, bigger than what is kept, rewrites the third one's file.
+test_script_changed_during_the_call_is_refused() {
+  mkdir -p m
+  { printf -- '-- '; head -c 300000 /dev/zero | tr '\0' x; printf '\nSELECT 0;\n'; } >m/0_big.up.sql
+  put m/1_a.up.sql <<'EOF2'
+CREATE TABLE a (x INTEGER);
+SELECT writefile('m/2_b.up.sql', 'CREATE TABLE changed (y INTEGER);');
+EOF2
+  put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
+  sqlite_run db <<<"SELECT migrate_apply('m');"
+  expect_error "2_b.up.sql: the file changed while the call was running (its checksum is no longer the one it had when the call read it); nothing of this call was kept
+HINT: run the call again once the file is as it should be"
+  sqlite_q db "SELECT count(*) FROM sqlite_schema WHERE name IN ('a', 'b', 'changed', 'migrate_history');" "0"
+  # a small folder is read once, and runs the scripts as they were read
+  rm m/0_big.up.sql
+  put m/2_b.up.sql <<<'CREATE TABLE b (x INTEGER);'
+  sqlite_q db "SELECT migrate_apply('m');
+SELECT name FROM sqlite_schema WHERE name IN ('a', 'b', 'changed') ORDER BY name;" "2
+a
+b"
+}

@@ -1,10 +1,23 @@
-/* SHA-256 against the FIPS 180-4 examples, incremental hashing and the script checksum. */
+/*
+ * SHA-256 against the FIPS 180-4 examples, incremental hashing and the script checksum. The
+ * vectors run twice: with the fastest code the CPU allows (SHA-NI where present) and with the
+ * portable code forced; the two are also compared on random messages.
+ */
 #include "helpers.h"
 #include "suites.h"
 
 #include "mig_sha256.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+/* Loop index 0: the fastest code the CPU allows; 1: the portable code. */
+static void use_implementation(int i)
+{
+    mig_sha256_force_portable(i == 1);
+    if (i == 1)
+        ck_assert_str_eq(mig_sha256_implementation(), "portable");
+}
 
 /* Hex of the digest of data fed through init/update/final in the given pieces. */
 static void hex_of_pieces(const unsigned char *data, const size_t *cuts, size_t ncuts, size_t len,
@@ -48,6 +61,7 @@ static void expect_checksum_of(const char *script, size_t len, const char *want_
 /* FIPS 180-4 example "abc". */
 START_TEST(vector_abc)
 {
+    use_implementation(_i);
     expect_hex("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 END_TEST
@@ -55,6 +69,7 @@ END_TEST
 /* The empty message. */
 START_TEST(vector_empty)
 {
+    use_implementation(_i);
     expect_hex("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 END_TEST
@@ -62,6 +77,7 @@ END_TEST
 /* FIPS 180-4 two-block example (448 bits). */
 START_TEST(vector_448_bits)
 {
+    use_implementation(_i);
     expect_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
@@ -70,6 +86,7 @@ END_TEST
 /* NIST 896-bit example. */
 START_TEST(vector_896_bits)
 {
+    use_implementation(_i);
     expect_hex(
         "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnop"
         "qrlmnopqrsmnopqrstnopqrstu",
@@ -80,6 +97,7 @@ END_TEST
 /* One million 'a', in one call and in 1000-byte and odd-sized updates. */
 START_TEST(vector_million_a)
 {
+    use_implementation(_i);
     static const char *want = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
     const size_t n = 1000000;
     char *data = malloc(n);
@@ -108,6 +126,7 @@ END_TEST
 /* Lengths around the padding boundaries (55, 56, 63, 64, 65, 119, 120, 128 bytes of 'a'). */
 START_TEST(padding_boundaries)
 {
+    use_implementation(_i);
     static const struct {
         size_t n;
         const char *hex;
@@ -133,6 +152,7 @@ END_TEST
 /* Splitting a message into two updates at every offset (and byte by byte) changes nothing. */
 START_TEST(incremental_every_offset)
 {
+    use_implementation(_i);
     unsigned char data[300];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (unsigned char)(i * 131 + 7);
@@ -155,6 +175,7 @@ END_TEST
 /* Three-way splits at every pair of offsets of a 150-byte message. */
 START_TEST(incremental_three_pieces)
 {
+    use_implementation(_i);
     unsigned char data[150];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (unsigned char)(255 - i);
@@ -166,6 +187,59 @@ START_TEST(incremental_three_pieces)
             hex_of_pieces(data, cuts, 2, sizeof data, split);
             ck_assert_msg(strcmp(once, split) == 0, "cuts %zu %zu", a, b);
         }
+}
+END_TEST
+
+/* Digest of a message with the implementation chosen by portable, fed in the given pieces. */
+static void digest_with(bool portable, const unsigned char *data, size_t len, size_t cut,
+                        unsigned char digest[32])
+{
+    mig_sha256 ctx;
+    mig_sha256_force_portable(portable);
+    mig_sha256_init(&ctx);
+    mig_sha256_update(&ctx, data, cut);
+    mig_sha256_update(&ctx, data + cut, len - cut);
+    mig_sha256_final(&ctx, digest);
+}
+
+/* The accelerated and the portable code agree on random messages of random lengths and splits. */
+START_TEST(implementations_agree)
+{
+    mig_sha256_force_portable(false);
+    const char *fast = mig_sha256_implementation();
+    if (strcmp(fast, "portable") == 0)
+        fprintf(stderr, "sha256: this CPU has no SHA extensions; only the portable code runs\n");
+    enum { MAX = 5000 };
+    unsigned char *data = malloc(MAX);
+    ck_assert_ptr_nonnull(data);
+    unsigned seed = 20240101;
+    for (int round = 0; round < 400; round++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t len = (seed >> 8) % (round < 200 ? 300 : MAX);
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            data[i] = (unsigned char)(seed >> 16);
+        }
+        size_t cut = len ? (seed >> 4) % (len + 1) : 0;
+        unsigned char a[32], b[32];
+        digest_with(false, data, len, cut, a);
+        digest_with(true, data, len, len - cut, b);
+        ck_assert_msg(memcmp(a, b, 32) == 0, "%s and portable differ at length %zu", fast, len);
+    }
+    mig_sha256_force_portable(false);
+    free(data);
+}
+END_TEST
+
+/* MIGRATE_SHA256=portable in the environment selects the portable code. */
+START_TEST(environment_selects_portable)
+{
+    setenv("MIGRATE_SHA256", "portable", 1);
+    mig_sha256_force_portable(false); /* chooses again, reading the environment */
+    ck_assert_str_eq(mig_sha256_implementation(), "portable");
+    unsetenv("MIGRATE_SHA256");
+    mig_sha256_force_portable(false);
+    expect_hex("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 END_TEST
 
@@ -236,18 +310,27 @@ START_TEST(checksum_respects_len)
 }
 END_TEST
 
+/* After each test: the fastest code again, for the tests that follow in the same process. */
+static void fastest_again(void)
+{
+    mig_sha256_force_portable(false);
+}
+
 Suite *sha256_suite(void)
 {
     Suite *s = suite_create("sha256");
     TCase *tc = tcase_create("vectors");
-    tcase_add_test(tc, vector_abc);
-    tcase_add_test(tc, vector_empty);
-    tcase_add_test(tc, vector_448_bits);
-    tcase_add_test(tc, vector_896_bits);
-    tcase_add_test(tc, vector_million_a);
-    tcase_add_test(tc, padding_boundaries);
-    tcase_add_test(tc, incremental_every_offset);
-    tcase_add_test(tc, incremental_three_pieces);
+    tcase_add_loop_test(tc, vector_abc, 0, 2);
+    tcase_add_loop_test(tc, vector_empty, 0, 2);
+    tcase_add_loop_test(tc, vector_448_bits, 0, 2);
+    tcase_add_loop_test(tc, vector_896_bits, 0, 2);
+    tcase_add_loop_test(tc, vector_million_a, 0, 2);
+    tcase_add_loop_test(tc, padding_boundaries, 0, 2);
+    tcase_add_loop_test(tc, incremental_every_offset, 0, 2);
+    tcase_add_loop_test(tc, incremental_three_pieces, 0, 2);
+    tcase_add_test(tc, implementations_agree);
+    tcase_add_test(tc, environment_selects_portable);
+    tcase_add_checked_fixture(tc, NULL, fastest_again);
     suite_add_tcase(s, tc);
     tc = tcase_create("checksum");
     tcase_add_test(tc, checksum_plain);

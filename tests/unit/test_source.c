@@ -724,6 +724,175 @@ START_TEST(load_quotes_by_engine)
 }
 END_TEST
 
+/* Hold m of a lazy set; the error message (or "") into msg. */
+static int hold(const mig_set *set, mig_migration *m, char msg[512])
+{
+    mig_error err;
+    mig_error_init(&err);
+    int rc = mig_set_hold(set, m, &err);
+    snprintf(msg, 512, "%s", err.message ? err.message : "");
+    mig_error_clear(&err);
+    return rc;
+}
+
+/* A script bigger than what a lazy load keeps as read: what it reads after is let go. */
+static void write_big(const char *dir, const char *rel)
+{
+    size_t n = MIG_LAZY_KEEP_BYTES + 100;
+    char *big = malloc(n + 16);
+    ck_assert_ptr_nonnull(big);
+    memcpy(big, "-- ", 3);
+    memset(big + 3, 'x', n - 3);
+    strcpy(big + n, "\nSELECT 0;\n");
+    write_file(dir, rel, big);
+    free(big);
+}
+
+/* Whether two texts are both absent, or both there with the same bytes and first line. */
+static bool same_text(const mig_text *a, const mig_text *b)
+{
+    if (!a->ptr || !b->ptr)
+        return !a->ptr && !b->ptr;
+    return a->len == b->len && memcmp(a->ptr, b->ptr, a->len) == 0 &&
+           a->first_line == b->first_line;
+}
+
+/*
+ * A lazy load holds no text beyond its first MIG_LAZY_KEEP_BYTES: each is checked and the up
+ * script hashed, then let go; holding a migration reads its files again and gives what a full
+ * load gives, down checksum included.
+ */
+START_TEST(lazy_load_holds_nothing_until_asked)
+{
+    char *dir = tmp_dir();
+    write_big(dir, "0_big.up.sql");
+    write_file(dir, "1_a.up.sql", "CREATE TABLE a (x int);\r\n");
+    write_file(dir, "1_a.down.sql", "DROP TABLE a;\n");
+    write_file(dir, "2_b.sql",
+               "-- migrate:up\nCREATE TABLE b (x int);\n-- migrate:down\nDROP TABLE b;\n");
+    make_dir(dir, "3_c");
+    write_file(dir, "3_c/up.sql", "-- migrate:no-transaction\nCREATE INDEX c ON a (x);\n");
+    write_file(dir, "4_d.sql", "-- only a comment\n");
+    table_stub t = {.count = 0};
+    mig_engine eng = stub_engine(&t);
+    mig_set full, lazy;
+    char msg[512];
+    ck_assert_int_eq(load(&eng, FOLDER(dir), 0, &full, NULL, msg), MIG_OK);
+    ck_assert_int_eq(load(&eng, FOLDER(dir), MIG_LOAD_LAZY, &lazy, NULL, msg), MIG_OK);
+    ck_assert(!full.lazy && lazy.lazy);
+    ck_assert_uint_eq(lazy.count, 5);
+    for (size_t i = 0; i < lazy.count; i++) {
+        mig_migration *f = &full.items[i], *m = &lazy.items[i];
+        ck_assert(!m->kept);
+        ck_assert_ptr_null(m->up.ptr);
+        ck_assert_ptr_null(m->down.ptr);
+        ck_assert(mig_text_has(&m->up, MIG_TEXT_RELEASED));
+        ck_assert_int_eq(mig_text_present(&m->down), mig_text_present(&f->down));
+        ck_assert_uint_eq(m->up.flags & ~MIG_TEXT_RELEASED, f->up.flags);
+        ck_assert_str_eq(m->checksum, f->checksum);
+        ck_assert_str_eq(m->down_checksum, ""); /* not hashed until a call needs it */
+        ck_assert_int_eq(hold(&lazy, m, msg), MIG_OK);
+        ck_assert_msg(same_text(&m->up, &f->up), "%s", m->script);
+        ck_assert_msg(same_text(&m->down, &f->down), "%s", m->script);
+        ck_assert_str_eq(m->down_checksum, f->down_checksum);
+        mig_set_release(&lazy, m);
+        ck_assert_ptr_null(m->up.ptr);
+        ck_assert_ptr_null(m->down.ptr);
+    }
+    ck_assert(mig_text_has(&lazy.items[3].up, MIG_TEXT_NO_TRANSACTION));
+    ck_assert(mig_text_has(&lazy.items[4].up, MIG_TEXT_BLANK));
+    mig_set_free(&full);
+    mig_set_free(&lazy);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A file changed or removed after a lazy load is refused when held, naming the file. */
+START_TEST(lazy_hold_refuses_changed_files)
+{
+    char *dir = tmp_dir();
+    write_big(dir, "0_big.up.sql");
+    write_file(dir, "1_a.up.sql", "CREATE TABLE a (x int);\n");
+    write_file(dir, "2_b.sql",
+               "-- migrate:up\nCREATE TABLE b (x int);\n-- migrate:down\nDROP TABLE b;\n");
+    make_dir(dir, "3_c");
+    write_file(dir, "3_c/up.sql", "SELECT 3;\n");
+    write_file(dir, "4_d.up.sql", "SELECT 4;\n");
+    table_stub t = {.count = 0};
+    mig_engine eng = stub_engine(&t);
+    mig_set set;
+    char msg[512];
+    ck_assert_int_eq(load(&eng, FOLDER(dir), MIG_LOAD_LAZY, &set, NULL, msg), MIG_OK);
+    /* the up script changed */
+    write_file(dir, "1_a.up.sql", "CREATE TABLE a (x int, y int);\n");
+    ck_assert_int_eq(hold(&set, &set.items[1], msg), MIG_ERR_STATE);
+    ck_assert_str_contains(msg, "1_a.up.sql: the file changed while the call was running");
+    ck_assert_ptr_null(set.items[1].up.ptr);
+    /* a down section changed after it was hashed by an earlier hold */
+    ck_assert_int_eq(hold(&set, &set.items[2], msg), MIG_OK);
+    mig_set_release(&set, &set.items[2]);
+    write_file(dir, "2_b.sql",
+               "-- migrate:up\nCREATE TABLE b (x int);\n-- migrate:down\nDROP TABLE b2;\n");
+    ck_assert_int_eq(hold(&set, &set.items[2], msg), MIG_ERR_STATE);
+    ck_assert_str_contains(msg, "2_b.sql: the file changed");
+    /* a file that is gone */
+    char *gone = path_join(dir, "3_c/up.sql");
+    ck_assert_int_eq(unlink(gone), 0);
+    free(gone);
+    ck_assert_int_ne(hold(&set, &set.items[3], msg), MIG_OK);
+    ck_assert_str_contains(msg, "3_c/up.sql: cannot be read");
+    /* a down script that appeared */
+    write_file(dir, "4_d.down.sql", "SELECT 0;\n");
+    ck_assert_int_eq(hold(&set, &set.items[4], msg), MIG_OK); /* the plan knew of no down file */
+    ck_assert_ptr_null(set.items[4].down.ptr);
+    mig_set_free(&set);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A small folder is kept as read by a lazy load: read once, held, never read again. */
+START_TEST(lazy_load_keeps_a_small_folder)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "1_a.up.sql", "CREATE TABLE a (x int);\n");
+    write_file(dir, "1_a.down.sql", "DROP TABLE a;\n");
+    table_stub t = {.count = 0};
+    mig_engine eng = stub_engine(&t);
+    mig_set set;
+    char msg[512], sum[65];
+    ck_assert_int_eq(load(&eng, FOLDER(dir), MIG_LOAD_LAZY, &set, NULL, msg), MIG_OK);
+    ck_assert(set.items[0].kept);
+    ck_assert_str_eq(set.items[0].up.ptr, "CREATE TABLE a (x int);\n");
+    ck_assert_str_eq(set.items[0].down_checksum, ""); /* hashed when held */
+    write_file(dir, "1_a.up.sql", "CREATE TABLE a (x int, y int);\n");
+    ck_assert_int_eq(hold(&set, &set.items[0], msg), MIG_OK); /* the text read is the one run */
+    sha_of("DROP TABLE a;\n", sum);
+    ck_assert_str_eq(set.items[0].down_checksum, sum);
+    mig_set_release(&set, &set.items[0]);
+    ck_assert_str_eq(set.items[0].up.ptr, "CREATE TABLE a (x int);\n");
+    mig_set_free(&set);
+    tmp_dir_free(dir);
+}
+END_TEST
+
+/* A lazy load refuses an unclosed script as a full load does, in version order. */
+START_TEST(lazy_load_refuses_unclosed)
+{
+    char *dir = tmp_dir();
+    write_file(dir, "1_a.sql", "SELECT 1;\n");
+    write_file(dir, "2_b.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 'x;\n");
+    write_file(dir, "3_c.sql", "SELECT 'y;\n");
+    table_stub t = {.count = 0};
+    mig_engine eng = stub_engine(&t);
+    mig_set set;
+    char msg[512];
+    ck_assert_int_eq(load(&eng, FOLDER(dir), MIG_LOAD_LAZY, &set, NULL, msg), MIG_ERR_ARGUMENT);
+    ck_assert_str_contains(msg, "2_b.sql: line 4: the script ends inside the string literal");
+    ck_assert_uint_eq(set.count, 0);
+    tmp_dir_free(dir);
+}
+END_TEST
+
 /* mig_text_clean checks and normalises in one pass, with mig_script_check_text's messages. */
 START_TEST(text_clean)
 {
@@ -818,6 +987,10 @@ Suite *source_suite(void)
     tcase_add_test(tc, load_folder);
     tcase_add_test(tc, load_table);
     tcase_add_test(tc, load_quotes_by_engine);
+    tcase_add_test(tc, lazy_load_holds_nothing_until_asked);
+    tcase_add_test(tc, lazy_hold_refuses_changed_files);
+    tcase_add_test(tc, lazy_load_refuses_unclosed);
+    tcase_add_test(tc, lazy_load_keeps_a_small_folder);
     suite_add_tcase(s, tc);
     tc = tcase_create("normalize");
     tcase_add_test(tc, text_normalize);
