@@ -109,3 +109,45 @@ test_errcodes_each_class() {
   expect_code 23 "^migrate_add_unique refuses table migrate_history: it is one of migrate's own"
   sqlite_q db "SELECT group_concat(version || ':' || direction, ' ') FROM migrate_history;" "1:up 2:up"
 }
+
+# migrate_check refuses as migrate_apply does, with the same codes, in both of its forms (the
+# scalar one and the table); a refused rehearsal changes nothing.
+test_errcodes_check() {
+  SHELL_CODES=0
+  shell_shows_codes && SHELL_CODES=1
+  put m/1_a.sql <<<'CREATE TABLE a (x INTEGER);'
+  put m/2_b.sql <<<'CREATE TABLE b (x INTEGER);'
+  put dup/1_a.sql <<<'SELECT 1;'
+  put dup/01_b.sql <<<'SELECT 1;'
+  mkdir big
+  : >big/1_big.sql
+  truncate -s $((32 * 1024 * 1024 + 1)) big/1_big.sql # sparse: no 32 MiB written
+
+  # argument: SQLITE_ERROR
+  sq_code db "SELECT migrate_check('m', 'latest');"
+  expect_code 1 '^target "latest" is not a version'
+  sq_code db "SELECT * FROM migrate_check('m', 'latest');"
+  expect_code 1 '^target "latest" is not a version'
+  # not found: SQLITE_NOTFOUND for a migration, SQLITE_CANTOPEN for a folder
+  sq_code db "SELECT migrate_check('m', '9');"
+  expect_code 12 '^target 9 is not the version of any migration'
+  sq_code db "SELECT migrate_check('gone');"
+  expect_code 14 '^migrations folder "gone" .* does not exist$'
+  sq_code db "SELECT * FROM migrate_check('gone');"
+  expect_code 14 '^migrations folder "gone" .* does not exist$'
+  # conflict: SQLITE_CONSTRAINT
+  sq_code db "SELECT migrate_check('dup');"
+  expect_code 19 '^duplicate version 01: 01_b.sql and 1_a.sql$'
+  # resource: SQLITE_TOOBIG
+  sq_code db "SELECT migrate_check('big');"
+  expect_code 18 '^1_big.sql: is 33554433 bytes; scripts over 32 MiB are refused$'
+  # state: SQLITE_ERROR (an applied migration modified since)
+  sqlite_q db "SELECT migrate_apply('m', '1');" 1
+  put m/1_a.sql <<<'CREATE TABLE a (y INTEGER);'
+  sq_code db "SELECT migrate_check('m');"
+  expect_code 1 '^1_a.sql: migration 1 was modified after it was applied'
+  sq_code db "SELECT * FROM migrate_check('m');"
+  expect_code 1 '^1_a.sql: migration 1 was modified after it was applied'
+  sqlite_q db "SELECT group_concat(version || ':' || direction, ' ') FROM migrate_history;" "1:up"
+  sqlite_q db "SELECT group_concat(name, ' ') FROM sqlite_schema WHERE name IN ('a', 'b');" "a"
+}

@@ -111,3 +111,19 @@ SELECT f = pg_temp.fingerprint() AS schema_and_history_unchanged,
        rows = (SELECT string_agg(i::text, ', ' ORDER BY id) FROM items i) AS rows_unchanged
   FROM before_constraints;
 RESET search_path;
+
+-- check_cache: what each look reads again because the migration changed it, or an undone one
+-- changed it back: a column that goes with a dropped type (its table is not named), a failed
+-- migration undone (its nextval stays), an explicit LOCK (no catalog change), a renamed schema,
+-- a DROP ... CASCADE taking a view and a materialized view, a type change, more relations in one
+-- migration than the look follows one by one, and the migration after that.
+TRUNCATE migrate_history;
+CREATE SCHEMA t_check_cache;
+SET search_path = t_check_cache, public;
+\set dir :fixtures '/check_cache'
+SELECT migrate_apply(:'dir', '1') AS applied;
+CREATE TEMP TABLE before_cache AS SELECT pg_temp.fingerprint() AS f;
+SELECT version, outcome, after_failure, error, findings FROM migrate_check(:'dir');
+SELECT f = pg_temp.fingerprint() AS unchanged FROM before_cache;
+RESET search_path;
+DROP SCHEMA t_check_cache, t_check_side CASCADE;

@@ -65,6 +65,41 @@ SELECT migrate_apply(:'fail');
 -- the failed call changed nothing
 SELECT count(*) AS history_rows, to_regclass('ec_f') AS ec_f FROM migrate_history;
 
+-- migrate_check refuses where migrate_apply refuses, with the same SQLSTATEs; a migration that
+-- fails in a rehearsal is a row of the result, not an error
+TRUNCATE migrate_history;
+SELECT * FROM migrate_check(:'two', 'latest');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT * FROM migrate_check(:'two', '9');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+\set VERBOSITY sqlstate
+SELECT * FROM migrate_check(:'gone');
+\set VERBOSITY default
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+SELECT * FROM migrate_check(:'dup');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+BEGIN;
+INSERT INTO migrate_scripts (version, name, up_sql)
+    VALUES ('1', 'big', repeat('x', 32 * 1024 * 1024 + 1));
+SELECT * FROM migrate_check(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- state: 55000 (a stored migration modified after it was applied)
+BEGIN;
+INSERT INTO migrate_scripts (version, name, up_sql) VALUES ('1', 'm', 'CREATE TABLE ec_m (x int);');
+SELECT migrate_apply(NULL);
+UPDATE migrate_scripts SET up_sql = 'CREATE TABLE ec_m (y int);' WHERE version = '1';
+SELECT * FROM migrate_check(NULL);
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+-- and 25000 in a REPEATABLE READ transaction, as migrate_apply
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM migrate_check(:'two');
+\echo SQLSTATE :LAST_ERROR_SQLSTATE
+ROLLBACK;
+SELECT version, outcome, error FROM migrate_check(:'fail');
+SELECT count(*) AS history_rows, to_regclass('ec_f') AS ec_f FROM migrate_history;
+
 RESET search_path;
 DROP SCHEMA t_errcodes CASCADE;
 TRUNCATE migrate_history;

@@ -1,0 +1,14 @@
+CREATE TYPE mood AS ENUM ('sad', 'happy');
+CREATE TABLE moods (id integer PRIMARY KEY, m mood, note text);
+INSERT INTO moods VALUES (1, 'sad', 'a'), (2, NULL, 'b'), (3, 'happy', NULL);
+CREATE TABLE base (id integer PRIMARY KEY, v text);
+INSERT INTO base VALUES (1, 'x'), (2, 'y');
+CREATE VIEW base_v AS SELECT id, v FROM base;
+CREATE MATERIALIZED VIEW base_mv AS SELECT id FROM base;
+CREATE TABLE amounts (id serial PRIMARY KEY, a numeric(10,2));
+INSERT INTO amounts (a) VALUES (1.25), (2.00), (NULL);
+CREATE TABLE quiet (id integer);
+CREATE TABLE "Mixed Case" (id integer);
+CREATE SCHEMA t_check_side;
+CREATE TABLE t_check_side.gone (id integer);
+INSERT INTO t_check_side.gone VALUES (1);

@@ -1,0 +1,3 @@
+SELECT nextval('amounts_id_seq');
+ALTER TABLE quiet ADD COLUMN x integer;
+SELECT 1 / 0;

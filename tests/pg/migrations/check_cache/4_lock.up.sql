@@ -1,0 +1,1 @@
+LOCK TABLE quiet IN SHARE MODE;

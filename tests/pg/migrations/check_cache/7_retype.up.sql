@@ -1,0 +1,1 @@
+ALTER TABLE amounts ALTER COLUMN a TYPE numeric(10,1);
