@@ -2,7 +2,7 @@
 # Benchmark of the column changes (issue 16) against their raw equivalents, on ROWS rows.
 # Prints figures and ratios, never pass/fail.
 #
-#   bench/columns.sh [ROWS=1000000] [RUNS=3]
+#   bench/columns.sh [ROWS=1000000] [RUNS=3]     (ENGINES=sqlite or postgresql: one of them only)
 #
 # - PostgreSQL: migrate_set_not_null with nothing to fill against a raw ALTER TABLE ... ALTER
 #   COLUMN ... SET NOT NULL (the aim: at most 1.1x), on a throwaway cluster as bench/check.sh
@@ -22,6 +22,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-1000000}
 RUNS=${2:-3}
+ENGINES=${ENGINES:-sqlite postgresql}
 SO="$PWD/sqlite_ext/migrate"
 work=$(mktemp -d /tmp/migrate-bench-columns.XXXXXX)
 chmod 755 "$work"
@@ -151,6 +152,9 @@ COMMIT;
 PRAGMA foreign_keys = ON;"
 TWELVE_STEPS=${TWELVE_STEPS//$'\n'/ } # one line: a case is one line
 
+s_ok=0
+[[ " $ENGINES " == *" sqlite "* ]] && s_ok=1
+if [ "$s_ok" = 1 ]; then
 sqlite_template rebuild 0 1
 sqlite_template dups 1 0
 sqlite_template dups_child 1 1
@@ -167,6 +171,7 @@ read -r s_keep s_merge s_merge_child <<<"$(interleaved sqlite_time \
   "keep|$work/dups.db|SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');" \
   "merge|$work/dups.db|SELECT migrate_add_unique('users', 'email', NULL, 'merge');" \
   "merge_child|$work/dups_child.db|PRAGMA foreign_keys = ON; SELECT migrate_add_unique('users', 'email', NULL, 'merge');")"
+fi
 
 # --- PostgreSQL ---------------------------------------------------------------------------
 pg_time() { # db sql: seconds of every statement
@@ -199,7 +204,8 @@ SQL
   psql -X -q -d "$1" -c 'VACUUM ANALYZE'
 }
 p_ok=0
-if command -v pg_config >/dev/null && [ -f "$(pg_config --pkglibdir)/migrate.so" ]; then
+if [[ " $ENGINES " == *" postgresql "* ]] && command -v pg_config >/dev/null &&
+  [ -f "$(pg_config --pkglibdir)/migrate.so" ]; then
   # shellcheck source=../tests/pg/cluster.sh
   . tests/pg/cluster.sh
   if cluster_start; then
@@ -230,8 +236,9 @@ if [ "$p_ok" = 1 ]; then
   row PostgreSQL "raw ALTER TABLE ... SET NOT NULL" "$p_raw" "$p_raw"
   row PostgreSQL "migrate_set_not_null, nothing to fill" "$p_snn" "$p_raw"
 else
-  echo "| PostgreSQL | (skipped: the extension is not installed; make -C pg_ext install) | | |"
+  echo "| PostgreSQL | (skipped: not asked for, or the extension is not installed: make -C pg_ext install) | | |"
 fi
+if [ "$s_ok" = 1 ]; then
 row SQLite "12 steps by hand (NOT NULL added; 3 indexes, child table)" "$s_twelve" "$s_twelve"
 row SQLite "migrate_rebuild (the same change)" "$s_rebuild" "$s_twelve"
 if [ -n "$PY" ]; then
@@ -244,6 +251,7 @@ fi
 row SQLite "add_unique keep_first, 1% duplicates (no child table)" "$s_keep" "$s_keep"
 row SQLite "add_unique merge, 1% duplicates (no child table)" "$s_merge" "$s_keep"
 row SQLite "add_unique merge, 1% duplicates, child table re-pointed" "$s_merge_child" "$s_keep"
+fi
 if [ "$p_ok" = 1 ]; then
   row PostgreSQL "add_unique keep_first, 1% duplicates (no child table)" "$p_keep" "$p_keep"
   row PostgreSQL "add_unique merge, 1% duplicates (no child table)" "$p_merge" "$p_keep"
