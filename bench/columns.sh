@@ -52,6 +52,29 @@ interleaved() {
   echo
 }
 
+# interleaved's twin for timers that print "real cpu": prints each case's median real seconds
+# and median CPU seconds (user + system of the process), in order, on one line. On a machine
+# shared with other work the CPU seconds are the steadier figure.
+interleaved_cpu() {
+  local timer=$1 i c real cpu
+  shift
+  declare -A reals=() cpus=()
+  for ((i = 0; i < RUNS; i++)); do
+    for c in "$@"; do
+      IFS='|' read -r name template sql <<<"$c"
+      read -r real cpu <<<"$("$timer" "$template" "$sql")"
+      reals[$name]+="$real "
+      cpus[$name]+="$cpu "
+    done
+  done
+  for c in "$@"; do
+    # shellcheck disable=SC2086 # the times, one word each
+    printf '%s %s ' "$(printf '%s\n' ${reals[${c%%|*}]} | median)" \
+      "$(printf '%s\n' ${cpus[${c%%|*}]} | median)"
+  done
+  echo
+}
+
 # --- sqlite-utils -------------------------------------------------------------------------
 # A Python that imports sqlite_utils: the one on PATH, Debian's, or after installing it.
 find_sqlite_utils() {
@@ -108,7 +131,7 @@ sqlite_time() {
   rm -f "$db" "$db-wal" "$db-shm"
   cp "$template" "$db"
   printf '.load %s\n.timer on\n%s\n' "$SO" "$sql" | sqlite3 "$db" 2>&1 |
-    awk '/^Run Time/ {t += $4} END {print t}'
+    awk '/^Run Time/ {t += $4; c += $6 + $8} END {print t, c}'
 }
 
 # Seconds of sqlite-utils' transform (email made NOT NULL) on a fresh copy of template, with
@@ -126,13 +149,13 @@ db = sqlite_utils.Database(sqlite3.connect(sys.argv[1], isolation_level=None))
 db.execute("PRAGMA foreign_keys = ON")
 indexes = [r[0] for r in db.execute(
     "SELECT sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'users' AND sql IS NOT NULL")]
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 db["users"].transform(not_null={"email"})
 if sys.argv[2] == "transform+indexes":
     with db.conn:
         for sql in indexes:
             db.execute(sql.replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS", 1))
-print("%.3f" % (time.perf_counter() - start))
+print("%.3f %.3f" % (time.perf_counter() - start, time.process_time() - cpu))
 PY
 }
 
@@ -159,15 +182,15 @@ sqlite_template rebuild 0 1
 sqlite_template dups 1 0
 sqlite_template dups_child 1 1
 
-read -r s_rebuild s_twelve <<<"$(interleaved sqlite_time \
+read -r s_rebuild c_rebuild s_twelve c_twelve <<<"$(interleaved_cpu sqlite_time \
   "rebuild|$work/rebuild.db|PRAGMA foreign_keys = ON; SELECT migrate_rebuild('users', '$NEW_USERS');" \
   "twelve|$work/rebuild.db|$TWELVE_STEPS")"
-s_utils=n/a s_utils_idx=n/a
+s_utils=n/a s_utils_idx=n/a c_utils=n/a c_utils_idx=n/a
 if [ -n "$PY" ]; then
-  read -r s_utils s_utils_idx <<<"$(interleaved python_time \
+  read -r s_utils c_utils s_utils_idx c_utils_idx <<<"$(interleaved_cpu python_time \
     "utils|$work/rebuild.db|transform" "utils_idx|$work/rebuild.db|transform+indexes")"
 fi
-read -r s_keep s_merge s_merge_child <<<"$(interleaved sqlite_time \
+read -r s_keep c_keep s_merge c_merge s_merge_child c_merge_child <<<"$(interleaved_cpu sqlite_time \
   "keep|$work/dups.db|SELECT migrate_add_unique('users', 'email', NULL, 'keep_first');" \
   "merge|$work/dups.db|SELECT migrate_add_unique('users', 'email', NULL, 'merge');" \
   "merge_child|$work/dups_child.db|PRAGMA foreign_keys = ON; SELECT migrate_add_unique('users', 'email', NULL, 'merge');")"
@@ -239,18 +262,24 @@ else
   echo "| PostgreSQL | (skipped: not asked for, or the extension is not installed: make -C pg_ext install) | | |"
 fi
 if [ "$s_ok" = 1 ]; then
-row SQLite "12 steps by hand (NOT NULL added; 3 indexes, child table)" "$s_twelve" "$s_twelve"
-row SQLite "migrate_rebuild (the same change)" "$s_rebuild" "$s_twelve"
-if [ -n "$PY" ]; then
-  row SQLite "sqlite-utils transform (drops the 3 indexes)" "$s_utils" "$s_twelve"
-  row SQLite "sqlite-utils transform, then the 3 indexes recreated" "$s_utils_idx" "$s_twelve"
-  echo "| SQLite | migrate_rebuild against sqlite-utils transform with the indexes | | $(ratio "$s_rebuild" "$s_utils_idx") |"
-else
-  echo "| SQLite | sqlite-utils (skipped: not importable and not installable here) | | |"
-fi
-row SQLite "add_unique keep_first, 1% duplicates (no child table)" "$s_keep" "$s_keep"
-row SQLite "add_unique merge, 1% duplicates (no child table)" "$s_merge" "$s_keep"
-row SQLite "add_unique merge, 1% duplicates, child table re-pointed" "$s_merge_child" "$s_keep"
+  rowc() { # case real base_real cpu base_cpu
+    echo "| SQLite | $1 | $2 | $(ratio "$2" "$3") | $4 | $(ratio "$4" "$5") |"
+  }
+  echo
+  echo "| engine | case | real s | ratio | CPU s | CPU ratio |"
+  echo "|---|---|---|---|---|---|"
+  rowc "12 steps by hand (NOT NULL added; 3 indexes, child table)" "$s_twelve" "$s_twelve" "$c_twelve" "$c_twelve"
+  rowc "migrate_rebuild (the same change)" "$s_rebuild" "$s_twelve" "$c_rebuild" "$c_twelve"
+  if [ -n "$PY" ]; then
+    rowc "sqlite-utils transform (drops the 3 indexes)" "$s_utils" "$s_twelve" "$c_utils" "$c_twelve"
+    rowc "sqlite-utils transform, then the 3 indexes recreated" "$s_utils_idx" "$s_twelve" "$c_utils_idx" "$c_twelve"
+    rowc "migrate_rebuild of sqlite-utils with the indexes" "$s_rebuild" "$s_utils_idx" "$c_rebuild" "$c_utils_idx"
+  else
+    echo "| SQLite | sqlite-utils (skipped: not importable and not installable here) | | | | |"
+  fi
+  rowc "add_unique keep_first, 1% duplicates (no child table)" "$s_keep" "$s_keep" "$c_keep" "$c_keep"
+  rowc "add_unique merge, 1% duplicates (no child table)" "$s_merge" "$s_keep" "$c_merge" "$c_keep"
+  rowc "add_unique merge, 1% duplicates, child table re-pointed" "$s_merge_child" "$s_keep" "$c_merge_child" "$c_keep"
 fi
 if [ "$p_ok" = 1 ]; then
   row PostgreSQL "add_unique keep_first, 1% duplicates (no child table)" "$p_keep" "$p_keep"
