@@ -361,8 +361,8 @@ static int set_not_null(column_request *req, const char *fill, mig_on_null polic
     bool done = false;
     rc = fill || !eng->columns->set_not_null_scans ? MIG_OK : try_set_not_null(req, &done, err);
     if (rc != MIG_OK || done) {
-        *result = done ? mig_printf("column %s of %s is NOT NULL", req->column, req->table.name)
-                       : NULL;
+        *result =
+            done ? mig_printf("column %s of %s is NOT NULL", req->column, req->table.name) : NULL;
         return rc != MIG_OK || *result ? rc : mig_fail_nomem(err);
     }
     long long before = 0, after = 0;
