@@ -160,6 +160,7 @@ bench:
 	bench/batches.sh
 	bench/check.sh
 	bench/fleet.sh
+	bench/columns.sh
 
 bench-quick:
 	bench/run.sh --quick

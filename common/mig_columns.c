@@ -17,6 +17,8 @@
 #include <string.h>
 
 #define COLUMNS_SAVEPOINT "migrate_columns"
+/* Where set_not_null first tries the change alone, undone when rows hold NULL. */
+#define NOT_NULL_TRY_SAVEPOINT "migrate_not_null_try"
 /* How many rows an error names before pointing at migrate_nulls. */
 #define ROWS_SHOWN 5
 
@@ -316,6 +318,30 @@ static int fill_nulls(const column_request *req, const char *fill, mig_error *er
     return rc;
 }
 
+/*
+ * With nothing to fill, the engine's change is the only scan the data needs: it fails when a
+ * row holds NULL. So it is tried first in its own savepoint (*done on success); on any failure
+ * that savepoint is undone and the call goes the long way (count, report or quarantine), which
+ * names the rows, or meets the same error again when it was something else.
+ */
+static int try_set_not_null(column_request *req, bool *done, mig_error *err)
+{
+    const mig_engine *eng = req->eng;
+    *done = false;
+    int rc = eng->savepoint(eng->handle, NOT_NULL_TRY_SAVEPOINT, err);
+    if (rc != MIG_OK)
+        return rc;
+    mig_error tried;
+    mig_error_init(&tried);
+    if (eng->columns->set_not_null(eng->handle, &req->table, req->column, &tried) == MIG_OK) {
+        *done = true;
+        return eng->release(eng->handle, NOT_NULL_TRY_SAVEPOINT, err);
+    }
+    mig_error_clear(&tried);
+    eng->rollback(eng->handle, NOT_NULL_TRY_SAVEPOINT);
+    return MIG_OK;
+}
+
 /* The work of migrate_set_not_null inside its savepoint. */
 static int set_not_null(column_request *req, const char *fill, mig_on_null policy, char **result,
                         bool *changed, mig_error *err)
@@ -333,6 +359,13 @@ static int set_not_null(column_request *req, const char *fill, mig_on_null polic
         *result = mig_printf("column %s of %s is already NOT NULL; nothing to do", req->column,
                              req->table.name);
         return *result ? MIG_OK : mig_fail_nomem(err);
+    }
+    bool done = false;
+    rc = fill || !eng->columns->set_not_null_scans ? MIG_OK : try_set_not_null(req, &done, err);
+    if (rc != MIG_OK || done) {
+        *result =
+            done ? mig_printf("column %s of %s is NOT NULL", req->column, req->table.name) : NULL;
+        return rc != MIG_OK || *result ? rc : mig_fail_nomem(err);
     }
     long long before = 0, after = 0;
     rc = count_nulls(req, &before, err);

@@ -29,6 +29,13 @@ struct mig_engine_columns {
      */
     int (*rebuild)(void *h, const mig_table_desc *t, const char *create_sql, char *const *may_drop,
                    int nmay_drop, char **result, mig_error *err);
+    /*
+     * set_not_null refuses a NULL by itself, in one scan, and may run in a nested savepoint
+     * that is undone when it does: migrate_set_not_null with nothing to fill then tries it
+     * before counting NULLs, so clean data is read once (PostgreSQL). False where the change
+     * is a rebuild, which costs far more than the count it would save (SQLite).
+     */
+    bool set_not_null_scans;
 };
 
 /* Whether the engine can change columns of a table with data. */

@@ -95,6 +95,22 @@ struct mig_engine_unique {
      * creates it with CREATE TABLE AS, which keeps both on engines whose columns carry them.
      */
     int (*quarantine_create)(void *h, const mig_table_desc *t, mig_error *err);
+    /*
+     * The statements that make the columns unique without blocking writes, each to run on its
+     * own at top level (psql's \gexec, a migration marked no-transaction), appended to *steps
+     * (caller frees with mig_unique_columns_free): check, a statement that repeats this call's
+     * checks when it runs, then CREATE UNIQUE INDEX CONCURRENTLY unless the index of that name
+     * is there, then where every key is a column the ALTER TABLE that attaches it as the
+     * constraint. NULL: the engine has no index build that lets writes go on.
+     */
+    int (*concurrent_steps)(void *h, const mig_table_desc *t, const char *check, const char *index,
+                            const char *const *columns, const bool *exprs, int ncolumns,
+                            char ***steps, int *nsteps, mig_error *err);
+    /*
+     * The statement that calls migrate_add_unique_script(table, columns, index) again, its
+     * arguments as SQL literals, with the extension's schema where it has one (caller frees).
+     */
+    char *(*script_call)(void *h, const char *table, const char *columns, const char *index);
     /* The engine's type for a point in time: quarantine tables record when rows moved. */
     const char *timestamp_type;
 };

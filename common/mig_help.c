@@ -51,6 +51,11 @@ static const mig_help_entry entries[] = {
      "Add a UNIQUE constraint to a table that has data, checking the rows first; on_duplicate "
      "'fail', 'keep_first', 'keep_last' or 'merge' (re-point referencing rows to the row kept)",
      MIG_HELP_BOTH},
+    {"migrate_add_unique_script", "table, columns [, index_name]", "table (seq, statement)",
+     "The steps that add a UNIQUE constraint without blocking writes, for psql's \\gexec or a "
+     "migration marked no-transaction: a check naming any duplicates, CREATE UNIQUE INDEX "
+     "CONCURRENTLY, ADD CONSTRAINT ... USING INDEX",
+     MIG_HELP_POSTGRESQL},
     {"migrate_duplicates", "table, columns", "table (key, count, rows)",
      "The groups of rows that would break a UNIQUE constraint on columns", MIG_HELP_BOTH},
     {"migrate_nulls", "table, column", "table (row_identity, total)",

@@ -936,6 +936,8 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
                       "an index named %s already exists and is not a unique index "
                       "on %s of these columns%s%s",
                       index, req->table.name, how ? ": " : "", how ? how : "");
+        if (how && strstr(how, "not valid"))
+            mig_error_set_hint(err, "DROP INDEX CONCURRENTLY %s; then call again", index);
         mig_free(how);
         return rc;
     }
@@ -1017,6 +1019,80 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
     if (rc != MIG_OK) {
         mig_free(*result);
         *result = NULL;
+    }
+    mig_free(index);
+    request_free(&req);
+    return rc;
+}
+
+/*
+ * migrate_add_unique_script's checks and steps: what add_unique_index checks, then the
+ * duplicates, which fail with the report of 'fail'; nothing is built, so no savepoint.
+ */
+static int unique_steps(const unique_request *req, const char *table, const char *columns,
+                        const char *index, char ***steps, int *nsteps, mig_error *err)
+{
+    const mig_engine *eng = req->eng;
+    const char *const *cols = (const char *const *)req->columns;
+    int state = MIG_INDEX_ABSENT;
+    char *how = NULL;
+    int rc = eng->unique->index_state(eng->handle, &req->table, index, cols, req->expr,
+                                      req->ncolumns, &state, &how, err);
+    if (rc != MIG_OK || state == MIG_INDEX_SAME || state == MIG_INDEX_EQUIVALENT) {
+        mig_free(how); /* already unique: no step */
+        return rc;
+    }
+    if (state == MIG_INDEX_DIFFERENT) {
+        rc = mig_fail(err, MIG_ERR_CONFLICT,
+                      "an index named %s already exists and is not a unique index "
+                      "on %s of these columns%s%s",
+                      index, req->table.name, how ? ": " : "", how ? how : "");
+        if (how && strstr(how, "not valid"))
+            mig_error_set_hint(err, "DROP INDEX CONCURRENTLY %s; then run the steps again", index);
+        mig_free(how);
+        return rc;
+    }
+    dup_summary report;
+    rc = summarize_duplicates(req, &report, err);
+    if (rc == MIG_OK && report.groups > 0)
+        rc = duplicates_error(req, &report, err);
+    dup_summary_free(&report);
+    if (rc != MIG_OK)
+        return rc;
+    char *check = eng->unique->script_call(eng->handle, table, columns, index);
+    if (!check)
+        return mig_fail_nomem(err);
+    rc = eng->unique->concurrent_steps(eng->handle, &req->table, check, index, cols, req->expr,
+                                       req->ncolumns, steps, nsteps, err);
+    mig_free(check);
+    return rc;
+}
+
+/* migrate_add_unique_script: refused where the engine has no build that lets writes go on. */
+int mig_add_unique_steps(const mig_engine *eng, const char *table, const char *columns,
+                         const char *index_name, char ***steps, int *nsteps, mig_error *err)
+{
+    *steps = NULL;
+    *nsteps = 0;
+    if (mig_engine_has_unique(eng) && (!eng->unique->concurrent_steps || !eng->unique->script_call))
+        return mig_fail(err, MIG_ERR_STATE,
+                        "migrate_add_unique_script is not available on this engine: it has no "
+                        "index build that lets writes go on; migrate_add_unique builds the index "
+                        "in the call's transaction");
+    unique_request req;
+    int rc = request_open(eng, "migrate_add_unique_script", table, columns, &req, err);
+    char *index = NULL;
+    if (rc == MIG_OK) {
+        index = index_name ? mig_strdup(index_name) : default_index_name(table, &req);
+        if (!index)
+            rc = mig_fail_nomem(err);
+    }
+    if (rc == MIG_OK)
+        rc = unique_steps(&req, table, columns, index, steps, nsteps, err);
+    if (rc != MIG_OK) {
+        mig_unique_columns_free(*steps, *nsteps);
+        *steps = NULL;
+        *nsteps = 0;
     }
     mig_free(index);
     request_free(&req);

@@ -72,6 +72,16 @@ int mig_quarantine_rows(const mig_engine *eng, const mig_table_desc *t, const ch
 int mig_add_unique(const mig_engine *eng, const char *table, const char *columns,
                    const char *index_name, const char *on_duplicate, char **result, mig_error *err);
 
+/*
+ * migrate_add_unique_script: the statements that make columns of table unique without blocking
+ * writes (*steps, *nsteps; caller frees with mig_unique_columns_free), checked as
+ * migrate_add_unique checks them: duplicates fail with its report, an index of that name that
+ * differs (an INVALID one a failed concurrent build left included) is refused; none when an
+ * index already makes the columns unique. Builds nothing.
+ */
+int mig_add_unique_steps(const mig_engine *eng, const char *table, const char *columns,
+                         const char *index_name, char ***steps, int *nsteps, mig_error *err);
+
 /* Every duplicate group of columns in table, as the unique index would see them. */
 int mig_duplicates(const mig_engine *eng, const char *table, const char *columns,
                    mig_dup_report *out, mig_error *err);

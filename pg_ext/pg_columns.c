@@ -78,5 +78,6 @@ static int pg_set_not_null(void *h, const mig_table_desc *t, const char *column,
 const mig_engine_columns pg_columns = {
     .column_not_null = pg_column_not_null,
     .set_not_null = pg_set_not_null,
+    .set_not_null_scans = true,
     .rebuild = NULL,
 };

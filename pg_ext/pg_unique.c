@@ -318,6 +318,8 @@ static const char *index_difference(Oid indexoid, const mig_table_desc *t,
         why = "it is on another table";
     else if (!index->indisunique)
         why = "it is not unique";
+    else if (!index->indisvalid)
+        why = "it is not valid (a failed concurrent build leaves such an index)";
     else if (!heap_attisnull(tup, Anum_pg_index_indpred, NULL) ||
              !heap_attisnull(tup, Anum_pg_index_indexprs, NULL))
         why = "it is partial or on expressions";
@@ -526,6 +528,72 @@ static int pg_unique_create(void *h, const mig_table_desc *t, const char *index,
     return rc;
 }
 
+/* Append a copy of sql to steps (NULL taken as out of memory). */
+static int add_step(char ***steps, int *nsteps, const char *sql, mig_error *err)
+{
+    char *copy = sql ? mig_strdup(sql) : NULL;
+    char **grown = copy ? mig_realloc(*steps, (size_t)(*nsteps + 1) * sizeof **steps) : NULL;
+    if (!grown) {
+        mig_free(copy);
+        return mig_fail_nomem(err);
+    }
+    *steps = grown;
+    (*steps)[(*nsteps)++] = copy;
+    return MIG_OK;
+}
+
+/*
+ * unique.concurrent_steps: the check, CREATE UNIQUE INDEX CONCURRENTLY (unless a valid index of
+ * that name is there: index_state refused any other), then USING INDEX where every key is a
+ * column. A partitioned table is refused: PostgreSQL cannot build its index concurrently.
+ */
+static int pg_concurrent_steps(void *h, const mig_table_desc *t, const char *check,
+                               const char *index, const char *const *columns, const bool *exprs,
+                               int ncolumns, char ***steps, int *nsteps, mig_error *err)
+{
+    (void)h;
+    if (get_rel_relkind(t->relid) == RELKIND_PARTITIONED_TABLE) {
+        mig_fail(err, MIG_ERR_STATE,
+                 "migrate_add_unique_script cannot build the index of partitioned table %s: "
+                 "PostgreSQL builds no index of a partitioned table concurrently",
+                 t->name);
+        mig_error_set_hint(err, "call migrate_add_unique, or run the steps on each partition");
+        strcpy(err->sqlstate, "0A000");
+        return err->code;
+    }
+    const char *qi = quote_identifier(index);
+    bool any_expr = false;
+    for (int i = 0; i < ncolumns; i++)
+        any_expr = any_expr || exprs[i];
+    int rc = add_step(steps, nsteps, check, err);
+    if (rc == MIG_OK && !OidIsValid(find_index(t, index))) {
+        mig_buf b = {0};
+        mig_buf_printf(&b, "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (", qi, t->qualified);
+        for (int i = 0; i < ncolumns; i++)
+            mig_buf_printf(&b, exprs[i] ? "%s(%s)" : "%s%s", i ? ", " : "",
+                           exprs[i] ? columns[i] : quote_identifier(columns[i]));
+        mig_buf_puts(&b, ");");
+        char *sql = mig_buf_take(&b);
+        rc = add_step(steps, nsteps, sql, err);
+        mig_free(sql);
+    }
+    if (rc == MIG_OK && !any_expr) { /* a constraint cannot hold an expression */
+        char *sql = mig_printf("ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s;",
+                               t->qualified, qi, qi);
+        rc = add_step(steps, nsteps, sql, err);
+        mig_free(sql);
+    }
+    return rc;
+}
+
+/* unique.script_call: migrate_add_unique_script again, qualified with the extension's schema. */
+static char *pg_script_call(void *h, const char *table, const char *columns, const char *index)
+{
+    return mig_printf("SELECT count(*) AS steps FROM %s.migrate_add_unique_script(%s, %s, %s);",
+                      ((pg_engine *)h)->schema, quote_literal_cstr(table),
+                      quote_literal_cstr(columns), quote_literal_cstr(index));
+}
+
 /*
  * Whether the caller may re-point every row of child that references t: it must read and
  * update the table, and see all of its rows (row security would hide some, whose references
@@ -643,5 +711,7 @@ const mig_engine_unique pg_unique = {
     .unique_create = pg_unique_create,
     .references = pg_references,
     .quarantine_create = NULL, /* CREATE TABLE AS keeps each column's type and collation */
+    .concurrent_steps = pg_concurrent_steps,
+    .script_call = pg_script_call,
     .timestamp_type = "timestamptz",
 };

@@ -1,4 +1,4 @@
-/* migrate_add_unique and migrate_duplicates as SQL functions. */
+/* migrate_add_unique, migrate_add_unique_script and migrate_duplicates as SQL functions. */
 #include "postgres.h"
 
 #include "fmgr.h"
@@ -11,6 +11,7 @@
 
 PG_FUNCTION_INFO_V1(migrate_add_unique);
 PG_FUNCTION_INFO_V1(migrate_duplicates);
+PG_FUNCTION_INFO_V1(migrate_add_unique_script);
 
 typedef struct unique_args {
     char *table, *columns, *index, *on_duplicate;
@@ -71,5 +72,35 @@ Datum migrate_duplicates(PG_FUNCTION_ARGS)
     InitMaterializedSRF(fcinfo, 0);
     a.meta = TupleDescGetAttInMetadata(a.rsinfo->setDesc);
     pg_engine_call(fcinfo, duplicates_op, &a);
+    return (Datum)0;
+}
+
+static int unique_script_op(const mig_engine *eng, void *arg, mig_error *err)
+{
+    unique_args *a = arg;
+    char **steps = NULL;
+    int nsteps = 0;
+    int rc = mig_add_unique_steps(eng, a->table, a->columns, a->index, &steps, &nsteps, err);
+    for (int i = 0; rc == MIG_OK && i < nsteps; i++) {
+        char *values[2] = {psprintf("%d", i + 1), pstrdup(steps[i])};
+        tuplestore_puttuple(a->rsinfo->setResult, BuildTupleFromCStrings(a->meta, values));
+    }
+    mig_unique_columns_free(steps, nsteps);
+    return rc;
+}
+
+/*
+ * migrate_add_unique_script(table text, columns text, index_name text DEFAULT NULL)
+ * RETURNS TABLE (seq integer, statement text): the steps that add the unique constraint with
+ * CREATE UNIQUE INDEX CONCURRENTLY, for psql's \gexec; the function itself builds nothing,
+ * since CONCURRENTLY cannot run inside a function's transaction.
+ */
+Datum migrate_add_unique_script(PG_FUNCTION_ARGS)
+{
+    unique_args a = unique_args_of(fcinfo);
+    a.rsinfo = (ReturnSetInfo *)fcinfo->resultinfo;
+    InitMaterializedSRF(fcinfo, 0);
+    a.meta = TupleDescGetAttInMetadata(a.rsinfo->setDesc);
+    pg_engine_call(fcinfo, unique_script_op, &a);
     return (Datum)0;
 }

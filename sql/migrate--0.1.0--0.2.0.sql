@@ -187,6 +187,7 @@ BEGIN
                    '@extschema@.migrate_script_guard(text, text), '
                    '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
                    '@extschema@.migrate_add_unique(text, text, text, text), '
+                   '@extschema@.migrate_add_unique_script(text, text, text), '
                    '@extschema@.migrate_set_not_null(text, text, text, text), '
                    '@extschema@.migrate_add_column(text, text, text, text, text), '
                    '@extschema@.migrate_init() TO %I',
@@ -194,7 +195,8 @@ BEGIN
     EXECUTE format('GRANT EXECUTE ON PROCEDURE '
                    '@extschema@.migrate_apply_batches(text, text, integer) TO %I', role);
     RETURN format('granted deploy to %I: applying (migrate_apply_batches too), migrate_check, '
-                  'reverting, migrate_script, migrate_add_unique, migrate_duplicates, '
+                  'reverting, migrate_script, migrate_add_unique, '
+                  'migrate_add_unique_script, migrate_duplicates, '
                   'migrate_set_not_null, migrate_add_column, migrate_nulls, migrate_schema, '
                   'migrate_drift, writing migrate_scripts; reading a migrations folder also '
                   'needs GRANT pg_read_server_files TO %I; migrate_repair and migrate_baseline '
@@ -230,6 +232,7 @@ BEGIN
                    '@extschema@.migrate_script_guard(text, text), '
                    '@extschema@.migrate_record(text, text, text, text, text, text, text, text), '
                    '@extschema@.migrate_add_unique(text, text, text, text), '
+                   '@extschema@.migrate_add_unique_script(text, text, text), '
                    '@extschema@.migrate_duplicates(text, text), @extschema@.migrate_init(), '
                    '@extschema@.migrate_set_not_null(text, text, text, text), '
                    '@extschema@.migrate_add_column(text, text, text, text, text), '
@@ -265,6 +268,14 @@ AS 'MODULE_PATHNAME', 'migrate_add_column'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.migrate_add_column(text, text, text, text, text) IS
     'Add a column NOT NULL from the start to a table that has rows: added nullable, every row given fill''s value (or the default), then made NOT NULL as migrate_set_not_null does; rows still NULL are named and nothing changes';
+
+CREATE FUNCTION @extschema@.migrate_add_unique_script(
+    "table" text, columns text, index_name text DEFAULT NULL)
+RETURNS TABLE (seq integer, statement text)
+AS 'MODULE_PATHNAME', 'migrate_add_unique_script'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.migrate_add_unique_script(text, text, text) IS
+    'The steps that add a UNIQUE constraint without blocking writes, for psql''s \gexec or a migration marked no-transaction: a check (duplicates fail here, naming the rows), CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX; builds nothing itself';
 
 CREATE FUNCTION @extschema@.migrate_nulls("table" text, "column" text)
 RETURNS TABLE (row_identity text, total bigint)
@@ -319,6 +330,7 @@ COMMENT ON FUNCTION @extschema@.migrate_version() IS
 REVOKE ALL ON FUNCTION @extschema@.migrate_apply(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE @extschema@.migrate_apply_batches(text, text, integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_duplicates(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.migrate_add_unique_script(text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_set_not_null(text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_add_column(text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.migrate_nulls(text, text) FROM PUBLIC;

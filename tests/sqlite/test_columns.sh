@@ -72,6 +72,33 @@ column email of people is already NOT NULL; nothing to do"
   expect_error "NOT NULL constraint failed: people.email"
 }
 
+# The path follows the library the process runs, read at the call: ALTER TABLE ... ALTER COLUMN
+# ... SET NOT NULL from 3.53.0 (make sqlite-test-latest runs this with such a library), which
+# changes the table in place and keeps its root page; before 3.53.0 the rebuild, which makes a
+# new table. Either way the stored definition has the NOT NULL and the rows, index and trigger
+# stay.
+test_set_not_null_path_follows_library() {
+  columns_people
+  sqlite_run --no-load db <<<"SELECT sqlite_version(); SELECT rootpage FROM sqlite_schema WHERE name = 'people';"
+  local version=${OUT%%$'\n'*} root=${OUT##*$'\n'}
+  local number
+  number=$(awk -F. '{ printf "%d", $1 * 1000000 + $2 * 1000 + $3 }' <<<"$version")
+  sqlite_q db "UPDATE people SET email = 'x' || id WHERE email IS NULL;
+SELECT migrate_set_not_null('people', 'email');
+SELECT \"notnull\" FROM pragma_table_info('people') WHERE name = 'email';
+SELECT count(*) FROM people;
+SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE tbl_name = 'people' ORDER BY name);" "column email of people is NOT NULL
+1
+5
+people,people_email,people_touch"
+  sqlite_run --no-load db <<<"SELECT rootpage FROM sqlite_schema WHERE name = 'people';"
+  if [ "$number" -ge 3053000 ]; then
+    expect_eq "SQLite $version: ALTER COLUMN kept the table's root page" "$root" "$OUT"
+  else
+    [ "$OUT" != "$root" ] || fail "SQLite $version: the rebuild should have made a new table (root page $root)"
+  fi
+}
+
 # fill: an expression of the row's other columns or a subquery, evaluated per row.
 test_set_not_null_fill() {
   columns_people

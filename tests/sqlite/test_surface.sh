@@ -45,7 +45,7 @@ SELECT count(*), count(DISTINCT name), min(length(description)) > 10 FROM migrat
 SELECT group_concat(engines, ',') FROM (SELECT DISTINCT engines FROM migrate_help() ORDER BY 1);
 CREATE VIEW v AS SELECT name FROM migrate_help() WHERE name = 'migrate_apply';
 SELECT * FROM v;"
-  expect_ok "31|31|1
+  expect_ok "32|32|1
 both,postgresql,sqlite
 migrate_apply"
 }

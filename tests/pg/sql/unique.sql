@@ -411,6 +411,27 @@ TRUNCATE migrate_history;
 TRUNCATE migrate_scripts;
 
 ---------------------------------------------------------------------------------------------
+-- migrate_add_unique_script: the steps, built by nothing here (scenario 23 runs them through
+-- \gexec): a check, the concurrent build, the constraint; an index that is there already is
+-- not built again; no step when the columns are unique already; refusals name the table.
+CREATE TABLE s_users (id integer PRIMARY KEY, email text, "Ni""ck" text);
+INSERT INTO s_users VALUES (1, 'a@x', 'n1'), (2, 'b@x', 'n1');
+UPDATE s_users SET "Ni""ck" = 'n2' WHERE id = 2;
+SELECT seq, statement FROM migrate_add_unique_script('s_users', 'email, Ni"ck');
+UPDATE s_users SET "Ni""ck" = 'n1' WHERE id = 2;
+SELECT seq, statement FROM migrate_add_unique_script('s_users', 'lower(email)', 's_lower');
+CREATE UNIQUE INDEX s_users_email_key ON s_users (email);
+SELECT seq, statement FROM migrate_add_unique_script('s_users', 'email');
+SELECT count(*) AS no_steps FROM migrate_add_unique_script('s_users', 'id');
+SELECT count(*) AS indexes FROM pg_index WHERE indrelid = 's_users'::regclass;
+SELECT * FROM migrate_add_unique_script('s_users', 'Ni"ck');
+SELECT * FROM migrate_add_unique_script('s_users', 'id', 's_users_email_key');
+SELECT * FROM migrate_add_unique_script('no_such_table', 'id');
+SELECT * FROM migrate_add_unique_script('migrate_history', 'version');
+CREATE TABLE s_parts (id integer, k integer) PARTITION BY RANGE (id);
+SELECT * FROM migrate_add_unique_script('s_parts', 'k');
+
+---------------------------------------------------------------------------------------------
 -- Each function names itself in its errors; both refuse the extension's own tables.
 SELECT * FROM migrate_duplicates('migrate_key', 'key');
 SELECT count(*) AS history_indexes FROM pg_index WHERE indrelid = 'public.migrate_history'::regclass;
