@@ -21,8 +21,8 @@ fi
 # shellcheck source=../tests/pg/cluster.sh
 . tests/pg/cluster.sh
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+# shellcheck source=lib.sh
+. bench/lib.sh
 
 python3 bench/gen.py "$N" "$work/m" >/dev/null
 chmod -R a+rX "$work/m"

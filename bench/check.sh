@@ -21,8 +21,8 @@ chmod 755 "$work"
 cleanup() { cluster_stop 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+# shellcheck source=lib.sh
+. bench/lib.sh
 
 python3 bench/gen.py "$N" "$work/gen" >/dev/null
 GEN=$work/gen/migrate
@@ -30,25 +30,6 @@ mkdir -p "$work/unique"
 echo 'CREATE UNIQUE INDEX users_email_key ON users (email);' >"$work/unique/1_unique_email.up.sql"
 chmod -R a+rX "$work"
 
-# Run every case once per round, rounds interleaved so that drift in the machine's state falls
-# on all cases alike; prints the median seconds of each case, in order, on one line. Cases are
-# "name|template|sql"; $1 is the function timing one.
-interleaved() {
-  local timer=$1 i c
-  shift
-  declare -A times=()
-  for ((i = 0; i < RUNS; i++)); do
-    for c in "$@"; do
-      IFS='|' read -r name template sql <<<"$c"
-      times[$name]+="$("$timer" "$template" "$sql") "
-    done
-  done
-  for c in "$@"; do
-    # shellcheck disable=SC2086 # the times, one word each
-    printf '%s ' "$(printf '%s\n' ${times[${c%%|*}]} | median)"
-  done
-  echo
-}
 
 # --- SQLite -----------------------------------------------------------------------------
 sqlite3 "$work/empty.db" 'PRAGMA journal_mode=WAL;' >/dev/null

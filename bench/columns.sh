@@ -29,51 +29,10 @@ chmod 755 "$work"
 cleanup() { cluster_stop 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
+# shellcheck source=lib.sh
+. bench/lib.sh
 
-# Run every case once per round, rounds interleaved so that drift in the machine's state falls
-# on all cases alike; prints the median seconds of each case, in order, on one line. Cases are
-# "name|template|sql"; $1 is the function timing one.
-interleaved() {
-  local timer=$1 i c
-  shift
-  declare -A times=()
-  for ((i = 0; i < RUNS; i++)); do
-    for c in "$@"; do
-      IFS='|' read -r name template sql <<<"$c"
-      times[$name]+="$("$timer" "$template" "$sql") "
-    done
-  done
-  for c in "$@"; do
-    # shellcheck disable=SC2086 # the times, one word each
-    printf '%s ' "$(printf '%s\n' ${times[${c%%|*}]} | median)"
-  done
-  echo
-}
 
-# interleaved's twin for timers that print "real cpu": prints each case's median real seconds
-# and median CPU seconds (user + system of the process), in order, on one line. On a machine
-# shared with other work the CPU seconds are the steadier figure.
-interleaved_cpu() {
-  local timer=$1 i c real cpu
-  shift
-  declare -A reals=() cpus=()
-  for ((i = 0; i < RUNS; i++)); do
-    for c in "$@"; do
-      IFS='|' read -r name template sql <<<"$c"
-      read -r real cpu <<<"$("$timer" "$template" "$sql")"
-      reals[$name]+="$real "
-      cpus[$name]+="$cpu "
-    done
-  done
-  for c in "$@"; do
-    # shellcheck disable=SC2086 # the times, one word each
-    printf '%s %s ' "$(printf '%s\n' ${reals[${c%%|*}]} | median)" \
-      "$(printf '%s\n' ${cpus[${c%%|*}]} | median)"
-  done
-  echo
-}
 
 # --- sqlite-utils -------------------------------------------------------------------------
 # A Python that imports sqlite_utils: the one on PATH, Debian's, or after installing it.

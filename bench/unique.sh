@@ -11,7 +11,8 @@ chmod 755 "$work"
 cleanup() { cluster_stop 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# shellcheck source=lib.sh
+. bench/lib.sh
 
 # --- SQLite -----------------------------------------------------------------------------
 # $1: 0 for clean data, 1 for 1% duplicates (every 100th row repeats the previous email)
@@ -38,25 +39,6 @@ sqlite_time() {
   cp "$template" "$db"
   printf '.load %s\n.timer on\n%s\n' "$SO" "$sql" | sqlite3 "$db" 2>&1 |
     awk '/^Run Time/ {t += $4} END {print t}'
-}
-
-# Run every case once per round, rounds interleaved so that drift in the machine's state (page
-# cache, writeback) falls on all cases alike; prints the median seconds of each case, in the
-# order given, on one line. Cases: "name|template|sql" arguments; $1 is the function timing one.
-interleaved() {
-  local timer=$1 i c
-  shift
-  declare -A times=()
-  for ((i = 0; i < RUNS; i++)); do
-    for c in "$@"; do
-      IFS='|' read -r name template sql <<<"$c"
-      times[$name]+="$("$timer" "$template" "$sql") "
-    done
-  done
-  for c in "$@"; do
-    printf '%s ' "$(printf '%s\n' ${times[${c%%|*}]} | median)"
-  done
-  echo
 }
 
 # SQLite's documented way to add a constraint: the 12-step table rebuild, which recreates the
@@ -114,7 +96,6 @@ SQL
   fi
 fi
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'; }
 echo
 echo "## migrate_add_unique on $ROWS rows (median of $RUNS runs, seconds)"
 echo

@@ -902,6 +902,22 @@ static int apply_duplicate_policy(const unique_request *req, const char *index,
 }
 
 /*
+ * An index of the name that is not the unique index asked for: refused, naming what differs, with
+ * the DROP to run first when a failed concurrent build left it invalid; then says what to do next.
+ */
+static int different_index_error(const unique_request *req, const char *index, const char *how,
+                                 const char *then, mig_error *err)
+{
+    int rc = mig_fail(err, MIG_ERR_CONFLICT,
+                      "an index named %s already exists and is not a unique index "
+                      "on %s of these columns%s%s",
+                      index, req->table.name, how ? ": " : "", how ? how : "");
+    if (how && strstr(how, "not valid"))
+        mig_error_set_hint(err, "DROP INDEX CONCURRENTLY %s; then %s", index, then);
+    return rc;
+}
+
+/*
  * Give the table its unique index, inside the savepoint mig_add_unique opened: nothing to do
  * when an index already makes the columns unique, a refusal when the name is taken by another
  * index, else the index, created at once on clean data or after the duplicate policy.
@@ -932,12 +948,7 @@ static int add_unique_index(const unique_request *req, const char *index, mig_on
     }
     *changed = true;
     if (state == MIG_INDEX_DIFFERENT) {
-        rc = mig_fail(err, MIG_ERR_CONFLICT,
-                      "an index named %s already exists and is not a unique index "
-                      "on %s of these columns%s%s",
-                      index, req->table.name, how ? ": " : "", how ? how : "");
-        if (how && strstr(how, "not valid"))
-            mig_error_set_hint(err, "DROP INDEX CONCURRENTLY %s; then call again", index);
+        rc = different_index_error(req, index, how, "call again", err);
         mig_free(how);
         return rc;
     }
@@ -1043,12 +1054,7 @@ static int unique_steps(const unique_request *req, const char *table, const char
         return rc;
     }
     if (state == MIG_INDEX_DIFFERENT) {
-        rc = mig_fail(err, MIG_ERR_CONFLICT,
-                      "an index named %s already exists and is not a unique index "
-                      "on %s of these columns%s%s",
-                      index, req->table.name, how ? ": " : "", how ? how : "");
-        if (how && strstr(how, "not valid"))
-            mig_error_set_hint(err, "DROP INDEX CONCURRENTLY %s; then run the steps again", index);
+        rc = different_index_error(req, index, how, "run the steps again", err);
         mig_free(how);
         return rc;
     }
