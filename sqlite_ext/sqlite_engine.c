@@ -67,8 +67,7 @@ static bool transaction_lost(sqlite_engine *se, const char *why)
     if (!se->in_txn || !sqlite3_get_autocommit(se->db))
         return false;
     se->lost = 1;
-    snprintf(se->lost_after, sizeof se->lost_after, "%s",
-             why ? why : sqlite3_errmsg(se->db));
+    snprintf(se->lost_after, sizeof se->lost_after, "%s", why ? why : sqlite3_errmsg(se->db));
     return true;
 }
 

@@ -12,13 +12,13 @@
 
 typedef struct sqlite_engine {
     sqlite3 *db;
-    int began;       /* savepoint() opened the transaction with BEGIN IMMEDIATE */
-    int left_open;   /* the call's work could not be undone: its COMMIT is refused (rollback) */
-    int in_txn;      /* the call's savepoint is open: the connection must stay in a transaction */
-    int lost;        /* SQLite rolled that transaction back by itself: every statement is refused */
+    int began;     /* savepoint() opened the transaction with BEGIN IMMEDIATE */
+    int left_open; /* the call's work could not be undone: its COMMIT is refused (rollback) */
+    int in_txn;    /* the call's savepoint is open: the connection must stay in a transaction */
+    int lost;      /* SQLite rolled that transaction back by itself: every statement is refused */
     char lost_after[160]; /* the error after which it did (no allocation when memory ran out) */
-    int fk_restore;  /* foreign keys were on and are switched off for the call */
-    char **fk_known; /* violations present before the migrations ran, sorted */
+    int fk_restore;       /* foreign keys were on and are switched off for the call */
+    char **fk_known;      /* violations present before the migrations ran, sorted */
     size_t fk_known_count;
     bool progress;      /* progress lines on stderr (migrate_set('progress', 'on')) */
     char *user;         /* applied_by: looked up once per call */
@@ -32,7 +32,7 @@ typedef struct sqlite_engine {
     mig_engine_drift drift;     /* sqlite_drift, with this call's drift setting and nesting */
     const mig_allocator *outer; /* the allocator in force before the call (mig_engine_enter) */
     struct sqlite_rehearse_cache *rehearse; /* migrate_check's looks at the schema (rehearse.c) */
-    struct sqlite_engine *enclosing; /* the engine bound on this thread before this one */
+    struct sqlite_engine *enclosing;        /* the engine bound on this thread before this one */
 } sqlite_engine;
 
 /* The core's allocator on SQLite: sqlite3_malloc64 and friends (migrate.c). */

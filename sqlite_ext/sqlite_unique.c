@@ -118,7 +118,7 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
         mig_error_clear(&missing);
         if (rc == MIG_ERR_NOT_FOUND)
             alias = aliases[i]; /* no column has that name */
-        else if (rc != MIG_OK) /* an error of SQLite's: run it again to report it */
+        else if (rc != MIG_OK)  /* an error of SQLite's: run it again to report it */
             return check_columns(db, schema, table, cols, 1, err) != MIG_OK
                        ? err->code
                        : mig_fail(err, MIG_ENGINE, "reading the columns of \"%s\" failed", table);
