@@ -695,14 +695,27 @@ static int sqlite_quarantine_create(void *h, const mig_table_desc *t, mig_error 
     bool metadata = sqlite3_compileoption_used("ENABLE_COLUMN_METADATA");
     mig_buf b = {0};
     mig_buf_printf(&b, "CREATE TABLE %s (", t->quarantine);
-    while (sqlite3_step(q) == SQLITE_ROW) {
+    int rc = MIG_OK;
+    while (rc == MIG_OK && sqlite3_step(q) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(q, 0);
         const char *type = (const char *)sqlite3_column_text(q, 1);
+        /* a value SQLite could not convert for want of memory must not read as no type */
+        if (!name || (!type && sqlite3_column_type(q, 1) != SQLITE_NULL)) {
+            rc = mig_fail_nomem(err);
+            break;
+        }
         const char *coll = NULL;
         if (metadata && sqlite3_table_column_metadata(db, t->schema, t->table, name, NULL, &coll,
-                                                      NULL, NULL, NULL) != SQLITE_OK)
+                                                      NULL, NULL, NULL) != SQLITE_OK) {
             coll = NULL;
+            if (sqlite3_errcode(db) == SQLITE_NOMEM) { /* not a column without collation */
+                rc = sqlite_engine_error(db, err);
+                break;
+            }
+        }
         char *qn = mig_quote_ident(name), *ty = type && *type ? type_text(type) : mig_strdup("");
+        if (!qn || !ty)
+            rc = mig_fail_nomem(err);
         mig_buf_printf(&b, "%s%s%s", qn ? qn : "", ty && *ty ? " " : "", ty ? ty : "");
         if (coll && strcasecmp(coll, "BINARY") != 0) {
             char *qcoll = mig_quote_ident(coll);
@@ -713,7 +726,8 @@ static int sqlite_quarantine_create(void *h, const mig_table_desc *t, mig_error 
         mig_free(qn);
         mig_free(ty);
     }
-    int rc = sqlite3_finalize(q) == SQLITE_OK ? MIG_OK : sqlite_engine_error(db, err);
+    if (sqlite3_finalize(q) != SQLITE_OK && rc == MIG_OK)
+        rc = sqlite_engine_error(db, err);
     mig_buf_printf(&b, "migrate_moved_at %s)", sqlite_unique.timestamp_type);
     char *sql = mig_buf_take(&b);
     if (rc == MIG_OK && !sql)
