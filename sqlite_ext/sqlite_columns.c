@@ -58,13 +58,13 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Run sql (from sqlite3_mprintf or mig_*, freed by the caller) with no result. */
+/*
+ * Run sql (from sqlite3_mprintf or mig_*, freed by the caller) with no result; refused once
+ * SQLite rolled the call's transaction back (sqlite_engine_guard).
+ */
 static int exec(sqlite3 *db, const char *sql, mig_error *err)
 {
-    if (!sql)
-        return mig_fail_nomem(err);
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? MIG_OK
-                                                                : sqlite_engine_error(db, err);
+    return sqlite_engine_exec(db, sql, err);
 }
 
 /* Run an sqlite3_mprintf'd statement and free it. */
@@ -111,9 +111,11 @@ static int sqlite_column_not_null(void *h, const mig_table_desc *t, const char *
     sqlite3_bind_text(st, 1, t->table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, t->schema, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, column, -1, SQLITE_STATIC);
-    *not_null = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+    int step = sqlite3_step(st);
+    *not_null = step == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
     sqlite3_finalize(st);
-    return MIG_OK;
+    /* out of memory in the pragma is an error, not a column without NOT NULL */
+    return step == SQLITE_ROW || step == SQLITE_DONE ? MIG_OK : sqlite_engine_error(db, err);
 }
 
 /* One column of pragma_table_xinfo: its name and whether it is generated (hidden 2 or 3). */
@@ -162,8 +164,8 @@ static int read_table(sqlite3 *db, const char *schema, const char *table, table_
         return err->code;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, schema, -1, SQLITE_STATIC);
-    int rc = MIG_OK;
-    while (rc == MIG_OK && sqlite3_step(st) == SQLITE_ROW) {
+    int rc = MIG_OK, step;
+    while (rc == MIG_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         if (mig_grow((void **)&out->cols, &out->cap, out->count + 1, sizeof *out->cols) != MIG_OK)
             rc = mig_fail_nomem(err);
         else {
@@ -178,9 +180,14 @@ static int read_table(sqlite3 *db, const char *schema, const char *table, table_
                 rc = mig_fail_nomem(err);
         }
     }
+    /* an error of the pragma (out of memory) must not read as a table with fewer columns */
+    if (rc == MIG_OK && step != SQLITE_DONE)
+        rc = sqlite_engine_error(db, err);
     sqlite3_finalize(st);
     if (rc != MIG_OK)
         return rc;
+    if (sqlite_engine_guard(db, err) != MIG_OK)
+        return err->code;
     static const char *const aliases[] = {"rowid", "_rowid_", "oid"};
     for (size_t i = 0; !out->rowid && i < sizeof aliases / sizeof *aliases; i++)
         if (!find_column(out, aliases[i]))
@@ -189,9 +196,14 @@ static int read_table(sqlite3 *db, const char *schema, const char *table, table_
                       ? sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", out->rowid, schema, table)
                       : NULL;
     sqlite3_stmt *p = NULL;
+    if (out->rowid && !probe)
+        return mig_fail_nomem(err);
     out->has_rowid = probe && sqlite3_prepare_v2(db, probe, -1, &p, NULL) == SQLITE_OK;
     sqlite3_finalize(p);
     sqlite3_free(probe);
+    /* a WITHOUT ROWID table fails to prepare with an error; out of memory is not that */
+    if (!out->has_rowid && out->rowid && sqlite3_errcode(db) == SQLITE_NOMEM)
+        return sqlite_engine_error(db, err);
     for (size_t i = 0; !out->has_rowid && i < out->count; i++)
         out->cols[i].integer_pk = false;
     return MIG_OK;
@@ -246,7 +258,12 @@ static int broken_views(sqlite3 *db, strings *out, mig_error *err)
         sqlite3_stmt *st = NULL;
         if (!sql)
             rc = mig_fail_nomem(err);
-        else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        else if (sqlite_engine_guard(db, err) != MIG_OK)
+            rc = err->code;
+        else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK &&
+                 sqlite3_errcode(db) == SQLITE_NOMEM) /* not the view's fault */
+            rc = sqlite_engine_error(db, err);
+        else if (!st) {
             char *why = mig_printf("view %s.%s: %s", views.items[i], sep + 1, sqlite3_errmsg(db));
             if (!why || strings_add(out, why) != MIG_OK)
                 rc = mig_fail_nomem(err);
@@ -279,11 +296,13 @@ static int dependents(sqlite3 *db, const mig_table_desc *t, strings *names, stri
         if (!st)
             return err->code;
         sqlite3_bind_text(st, 1, t->table, -1, SQLITE_STATIC);
-        int rc = MIG_OK;
-        while (rc == MIG_OK && sqlite3_step(st) == SQLITE_ROW)
+        int rc = MIG_OK, step;
+        while (rc == MIG_OK && (step = sqlite3_step(st)) == SQLITE_ROW)
             if (strings_add(names, (const char *)sqlite3_column_text(st, 0)) != MIG_OK ||
                 strings_add(sql, (const char *)sqlite3_column_text(st, 1)) != MIG_OK)
                 rc = mig_fail_nomem(err);
+        if (rc == MIG_OK && step != SQLITE_DONE) /* else an index would silently be lost */
+            rc = sqlite_engine_error(db, err);
         sqlite3_finalize(st);
         if (rc != MIG_OK)
             return rc;
@@ -301,17 +320,24 @@ static int read_sequence(sqlite3 *db, const mig_table_desc *t, bool *has, sqlite
         sqlite3_mprintf("SELECT seq FROM \"%w\".sqlite_sequence WHERE name = ?1", t->schema);
     if (!sql)
         return mig_fail_nomem(err);
-    /* no sqlite_sequence: no table of the schema has AUTOINCREMENT */
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    int rc = sqlite_engine_guard(db, err);
+    /* no sqlite_sequence: no table of the schema has AUTOINCREMENT (SQLITE_ERROR); out of
+     * memory or any other failure is an error */
+    if (rc == MIG_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, t->table, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
             *has = true;
             *seq = sqlite3_column_int64(st, 0);
+        } else if (step != SQLITE_DONE) {
+            rc = sqlite_engine_error(db, err);
         }
+    } else if (rc == MIG_OK && sqlite3_errcode(db) != SQLITE_ERROR) {
+        rc = sqlite_engine_error(db, err);
     }
     sqlite3_finalize(st);
     sqlite3_free(sql);
-    return MIG_OK;
+    return rc;
 }
 
 /* Refuse to drop a column holding values unless the caller named it in may_drop. */
@@ -344,8 +370,11 @@ static int check_dropped(sqlite3 *db, const mig_table_desc *t, const table_info 
                                         err);
         if (!st)
             return err->code;
-        sqlite3_int64 n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        int step = sqlite3_step(st);
+        sqlite3_int64 n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
         sqlite3_finalize(st);
+        if (step != SQLITE_ROW)
+            return sqlite_engine_error(db, err);
         if (n > 0) {
             mig_fail(err, MIG_ERR_CONFLICT,
                      "refusing to rebuild %s: the new definition drops column %s, which holds "
@@ -612,6 +641,8 @@ static int sqlite_rebuild(void *h, const mig_table_desc *t, const char *create_s
 {
     sqlite3 *db = ((sqlite_engine *)h)->db;
     int rc = refuse_cascade(db, t, err);
+    if (rc == MIG_OK)
+        rc = sqlite_engine_guard(db, err);
     if (rc != MIG_OK)
         return rc;
     /* enforcement on (a caller's transaction, no table references t): the copy's own foreign

@@ -40,12 +40,91 @@ SQLITE_EXTENSION_INIT3
 #define HISTORY_TABLE "\"main\".\"migrate_history\""
 #define SCRIPTS_TABLE "\"main\".\"migrate_scripts\""
 
+/*
+ * The engines bound on this thread, innermost first (a call's helpers hold only the connection;
+ * a fleet's workers bind their own on their own threads).
+ */
+static _Thread_local sqlite_engine *bound;
+
+/* The engine of the call running on db on this thread, or NULL. */
+static sqlite_engine *engine_of(sqlite3 *db)
+{
+    for (sqlite_engine *se = bound; se; se = se->enclosing)
+        if (se->db == db)
+            return se;
+    return NULL;
+}
+
+/*
+ * Whether SQLite rolled the call's transaction back by itself: on some errors it ends the whole
+ * transaction (lang_transaction.html, "Response To Errors Within A Transaction"), and the
+ * call's next statement would then run, and commit, on its own. why: the error, when known.
+ */
+static bool transaction_lost(sqlite_engine *se, const char *why)
+{
+    if (!se || se->lost)
+        return se && se->lost;
+    if (!se->in_txn || !sqlite3_get_autocommit(se->db))
+        return false;
+    se->lost = 1;
+    snprintf(se->lost_after, sizeof se->lost_after, "%s", why ? why : sqlite3_errmsg(se->db));
+    return true;
+}
+
+/* The error of a call whose transaction SQLite rolled back (no allocation beyond the message). */
+static int lost_error(const sqlite_engine *se, mig_error *err)
+{
+    mig_fail(err, MIG_ERR_STATE,
+             se->began ? "the transaction was rolled back by SQLite after %s; nothing was changed"
+                       : "the caller's transaction was rolled back by SQLite after %s; nothing of "
+                         "it was kept",
+             se->lost_after);
+    return err->code;
+}
+
 /* Copy SQLite's current error into err; returns err->code (MIG_ENGINE). */
 int sqlite_engine_error(sqlite3 *db, mig_error *err)
 {
+    int code = sqlite3_extended_errcode(db);
+    sqlite_engine *se = engine_of(db);
+    bool was_lost = se && se->lost;
+    if (transaction_lost(se, sqlite3_errmsg(db)) && !was_lost) {
+        lost_error(se, err);
+        err->engine_code = code;
+        return err->code;
+    }
+    if (was_lost)
+        return lost_error(se, err);
     mig_fail(err, MIG_ENGINE, "%s", sqlite3_errmsg(db));
-    err->engine_code = sqlite3_extended_errcode(db);
+    err->engine_code = code;
     return err->code;
+}
+
+/* Refuse every statement once SQLite rolled the call's transaction back by itself. */
+int sqlite_engine_guard(sqlite3 *db, mig_error *err)
+{
+    sqlite_engine *se = engine_of(db);
+    if (!transaction_lost(se, NULL))
+        return MIG_OK;
+    return err ? lost_error(se, err) : MIG_ERR_STATE;
+}
+
+/* Run sql with no rows wanted, once the guard lets it. */
+int sqlite_engine_exec(sqlite3 *db, const char *sql, mig_error *err)
+{
+    if (!sql)
+        return err ? mig_fail_nomem(err) : MIG_NOMEM;
+    int rc = sqlite_engine_guard(db, err);
+    if (rc != MIG_OK)
+        return rc;
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        if (!err) {
+            transaction_lost(engine_of(db), sqlite3_errmsg(db));
+            return MIG_ENGINE;
+        }
+        return sqlite_engine_error(db, err);
+    }
+    return MIG_OK;
 }
 
 /* Prepare sql (from sqlite3_mprintf, freed here) or report why not. */
@@ -54,6 +133,8 @@ sqlite3_stmt *sqlite_engine_prepare_owned(sqlite3 *db, char *sql, mig_error *err
     sqlite3_stmt *st = NULL;
     if (!sql)
         mig_fail_nomem(err);
+    else if (sqlite_engine_guard(db, err) != MIG_OK)
+        ;
     else if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         sqlite_engine_error(db, err);
     sqlite3_free(sql);
@@ -81,15 +162,15 @@ static long error_position(sqlite3 *db, long start)
 /* Run SQL that returns no rows we need. */
 static int exec_simple(sqlite3 *db, const char *sql, mig_error *err)
 {
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return err ? sqlite_engine_error(db, err) : MIG_ENGINE;
-    return MIG_OK;
+    return sqlite_engine_exec(db, sql, err);
 }
 
 /* Whether the main database has a table of that name; MIG_OK or the engine's error. */
 static int table_exists(sqlite3 *db, const char *name, bool *exists, mig_error *err)
 {
     sqlite3_stmt *st;
+    if (sqlite_engine_guard(db, err) != MIG_OK)
+        return err->code;
     if (sqlite3_prepare_v2(
             db, "SELECT 1 FROM \"main\".sqlite_schema WHERE type = 'table' AND name = ?1", -1, &st,
             NULL) != SQLITE_OK)
@@ -203,6 +284,10 @@ static int run_statements(sqlite_engine *se, const char *sql, size_t len, bool i
     while (pos < end) {
         sqlite3_stmt *st = NULL;
         const char *tail = NULL;
+        if (sqlite_engine_guard(se->db, err) != MIG_OK) {
+            err->offset = pos - sql;
+            return err->code;
+        }
         int rc = sqlite3_prepare_v2(se->db, pos, (int)(end - pos), &st, &tail);
         if (rc != SQLITE_OK) {
             sqlite_engine_error(se->db, err);
@@ -489,8 +574,11 @@ static int add_missing_triggers(sqlite_engine *se, mig_error *err)
                            "name = 'migrate_scripts_version_update'",
                            -1, &st, NULL) != SQLITE_OK)
         return sqlite_engine_error(se->db, err);
-    triggers = sqlite3_step(st) == SQLITE_ROW;
+    int step = sqlite3_step(st);
+    triggers = step == SQLITE_ROW;
     sqlite3_finalize(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return sqlite_engine_error(se->db, err);
     return triggers ? MIG_OK : exec_simple(se->db, SCRIPTS_VERSION_TRIGGERS, err);
 }
 
@@ -500,6 +588,8 @@ static int engine_query(void *h, const char *sql, int nparams, const char *const
 {
     sqlite_engine *se = h;
     sqlite3_stmt *st;
+    if (sqlite_engine_guard(se->db, err) != MIG_OK)
+        return err->code;
     if (sqlite3_prepare_v2(se->db, sql, -1, &st, NULL) != SQLITE_OK)
         return sqlite_engine_error(se->db, err);
     for (int i = 0; i < nparams; i++) {
@@ -601,6 +691,9 @@ static int engine_savepoint(void *h, const char *name, mig_error *err)
     char *sql = sqlite3_mprintf("SAVEPOINT \"%w\"", name);
     int rc = sql ? exec_simple(se->db, sql, err) : mig_fail_nomem(err);
     sqlite3_free(sql);
+    /* from here on, the connection in autocommit means SQLite ended the transaction itself */
+    if (rc == MIG_OK)
+        se->in_txn = !sqlite3_get_autocommit(se->db);
     /*
      * The transaction this call began goes too; when the ROLLBACK fails (SQLite out of memory
      * until the calling statement ends), the transaction stays open, and the guard of
@@ -664,6 +757,7 @@ static void engine_rollback(void *h, const char *name)
     }
     forget_undo(se);
     restore_foreign_keys(se);
+    se->in_txn = 0;
 }
 
 /* Keep the call's work: release the savepoint and commit what savepoint() began. */
@@ -680,6 +774,7 @@ static int engine_release(void *h, const char *name, mig_error *err)
         return rc;
     }
     se->began = 0;
+    se->in_txn = 0;
     forget_undo(se);
     restore_foreign_keys(se);
     return MIG_OK;
@@ -720,6 +815,8 @@ int sqlite_engine_violations(sqlite_engine *se, char ***out, size_t *count, mig_
     sqlite3_stmt *st;
     *out = NULL;
     *count = 0;
+    if (sqlite_engine_guard(se->db, err) != MIG_OK)
+        return err->code;
     if (sqlite3_prepare_v2(se->db, "PRAGMA main.foreign_key_check", -1, &st, NULL) != SQLITE_OK)
         return sqlite_engine_error(se->db, err);
     size_t cap = 0;
@@ -897,6 +994,8 @@ void sqlite_engine_init(sqlite_engine *se, sqlite3 *db, mig_engine *eng)
         .drift = &se->drift,
     };
     se->drift = sqlite_drift;
+    se->enclosing = bound;
+    bound = se;
     se->outer = mig_engine_enter(eng);
     se->user = os_user();
     se->user_literal = se->user ? engine_literal(se, se->user) : NULL;
@@ -936,4 +1035,10 @@ void sqlite_engine_free(sqlite_engine *se)
     forget_undo(se);
     sqlite_rehearse_free(se);
     mig_engine_leave(se->outer);
+    /* engines end in the reverse order of their start; unlink this one wherever it is */
+    for (sqlite_engine **p = &bound; *p; p = &(*p)->enclosing)
+        if (*p == se) {
+            *p = se->enclosing;
+            break;
+        }
 }

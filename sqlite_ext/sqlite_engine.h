@@ -12,10 +12,13 @@
 
 typedef struct sqlite_engine {
     sqlite3 *db;
-    int began;       /* savepoint() opened the transaction with BEGIN IMMEDIATE */
-    int left_open;   /* the call's work could not be undone: its COMMIT is refused (rollback) */
-    int fk_restore;  /* foreign keys were on and are switched off for the call */
-    char **fk_known; /* violations present before the migrations ran, sorted */
+    int began;     /* savepoint() opened the transaction with BEGIN IMMEDIATE */
+    int left_open; /* the call's work could not be undone: its COMMIT is refused (rollback) */
+    int in_txn;    /* the call's savepoint is open: the connection must stay in a transaction */
+    int lost;      /* SQLite rolled that transaction back by itself: every statement is refused */
+    char lost_after[160]; /* the error after which it did (no allocation when memory ran out) */
+    int fk_restore;       /* foreign keys were on and are switched off for the call */
+    char **fk_known;      /* violations present before the migrations ran, sorted */
     size_t fk_known_count;
     bool progress;      /* progress lines on stderr (migrate_set('progress', 'on')) */
     char *user;         /* applied_by: looked up once per call */
@@ -29,6 +32,7 @@ typedef struct sqlite_engine {
     mig_engine_drift drift;     /* sqlite_drift, with this call's drift setting and nesting */
     const mig_allocator *outer; /* the allocator in force before the call (mig_engine_enter) */
     struct sqlite_rehearse_cache *rehearse; /* migrate_check's looks at the schema (rehearse.c) */
+    struct sqlite_engine *enclosing;        /* the engine bound on this thread before this one */
 } sqlite_engine;
 
 /* The core's allocator on SQLite: sqlite3_malloc64 and friends (migrate.c). */
@@ -62,6 +66,15 @@ int sqlite_engine_init_tables(sqlite3 *db, mig_error *err);
 int sqlite_engine_error(sqlite3 *db, mig_error *err);
 /* Prepare sql (from sqlite3_mprintf, freed here; NULL is out of memory), or NULL with err set. */
 sqlite3_stmt *sqlite_engine_prepare_owned(sqlite3 *db, char *sql, mig_error *err);
+/*
+ * MIG_OK, or an error when SQLite rolled back the transaction of the call bound to db by itself
+ * (after SQLITE_NOMEM, SQLITE_IOERR, SQLITE_FULL, SQLITE_BUSY or SQLITE_INTERRUPT): from then on
+ * every statement of the call is refused, since it would run, and commit, in autocommit mode.
+ * Every statement of a call goes through it first.
+ */
+int sqlite_engine_guard(sqlite3 *db, mig_error *err);
+/* Run sql (no rows wanted) on db after sqlite_engine_guard; NULL sql is out of memory. */
+int sqlite_engine_exec(sqlite3 *db, const char *sql, mig_error *err);
 
 /* Run a migration's script inside the call's transaction; *completed: statements that completed. */
 int sqlite_engine_run_script(sqlite_engine *se, const char *sql, size_t len, int *completed,

@@ -89,8 +89,11 @@ static int check_columns(sqlite3 *db, const char *schema, const char *table,
         sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, columns[i], -1, SQLITE_STATIC);
-        int found = sqlite3_step(q) == SQLITE_ROW;
+        int step = sqlite3_step(q), found = step == SQLITE_ROW;
         sqlite3_finalize(q);
+        /* out of memory in the pragma is an error, not a missing column */
+        if (!found && step != SQLITE_DONE)
+            return sqlite_engine_error(db, err);
         if (!found)
             return mig_fail(err, MIG_ERR_NOT_FOUND, "column \"%s\" does not exist in table \"%s\"",
                             columns[i], table);
@@ -109,18 +112,32 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
     const char *alias = NULL;
     for (size_t i = 0; !alias && i < sizeof aliases / sizeof *aliases; i++) {
         const char *cols[1] = {aliases[i]};
-        mig_error ignored;
-        mig_error_init(&ignored);
-        if (check_columns(db, schema, table, cols, 1, &ignored) != MIG_OK)
+        mig_error missing;
+        mig_error_init(&missing);
+        int rc = check_columns(db, schema, table, cols, 1, &missing);
+        mig_error_clear(&missing);
+        if (rc == MIG_ERR_NOT_FOUND)
             alias = aliases[i]; /* no column has that name */
-        mig_error_clear(&ignored);
+        else if (rc != MIG_OK)  /* an error of SQLite's: run it again to report it */
+            return check_columns(db, schema, table, cols, 1, err) != MIG_OK
+                       ? err->code
+                       : mig_fail(err, MIG_ENGINE, "reading the columns of \"%s\" failed", table);
     }
     char *probe =
         alias ? sqlite3_mprintf("SELECT %s FROM \"%w\".\"%w\"", alias, schema, table) : NULL;
+    if (alias && !probe)
+        return mig_fail_nomem(err);
+    if (sqlite_engine_guard(db, err) != MIG_OK) {
+        sqlite3_free(probe);
+        return err->code;
+    }
     sqlite3_stmt *st = NULL;
     int has_rowid = probe && sqlite3_prepare_v2(db, probe, -1, &st, NULL) == SQLITE_OK;
     sqlite3_finalize(st);
     sqlite3_free(probe);
+    /* a WITHOUT ROWID table fails to prepare with an error; out of memory is not that */
+    if (!has_rowid && alias && sqlite3_errcode(db) == SQLITE_NOMEM)
+        return sqlite_engine_error(db, err);
     out->identity = mig_calloc(64, sizeof *out->identity);
     if (!out->identity)
         return mig_fail_nomem(err);
@@ -135,13 +152,18 @@ static int find_identity(sqlite3 *db, const char *schema, const char *table, mig
         return err->code;
     sqlite3_bind_text(q, 1, table, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, schema, -1, SQLITE_STATIC);
-    while (sqlite3_step(q) == SQLITE_ROW && out->nidentity < 64) {
+    int rc = MIG_OK;
+    while (rc == MIG_OK && sqlite3_step(q) == SQLITE_ROW && out->nidentity < 64) {
         char *quoted = mig_quote_ident((const char *)sqlite3_column_text(q, 0));
         if (!quoted)
-            break;
-        out->identity[out->nidentity++] = quoted;
+            rc = mig_fail_nomem(err);
+        else
+            out->identity[out->nidentity++] = quoted;
     }
-    sqlite3_finalize(q);
+    if (sqlite3_finalize(q) != SQLITE_OK && rc == MIG_OK)
+        rc = sqlite_engine_error(db, err);
+    if (rc != MIG_OK)
+        return rc;
     return out->nidentity ? MIG_OK
                           : mig_fail(err, MIG_ERR_STATE, "table \"%s\" has no row identity", table);
 }
@@ -364,7 +386,8 @@ static int find_equivalent(sqlite3 *db, const mig_table_desc *t, const char *con
         if (rc == MIG_OK && same && !(*name = mig_strdup(index)))
             rc = mig_fail_nomem(err);
     }
-    sqlite3_finalize(q);
+    if (sqlite3_finalize(q) != SQLITE_OK && rc == MIG_OK)
+        rc = sqlite_engine_error(db, err);
     return rc;
 }
 
@@ -395,9 +418,9 @@ static int index_has_columns(sqlite3 *db, const char *schema, const char *index,
             in_order = n < ncolumns && name && strcasecmp(name, columns[n]) == 0;
         n++;
     }
-    sqlite3_finalize(q);
+    int rc = sqlite3_finalize(q) == SQLITE_OK ? MIG_OK : sqlite_engine_error(db, err);
     *same = in_order && n == ncolumns;
-    return MIG_OK;
+    return rc;
 }
 
 /*
@@ -463,8 +486,10 @@ static int sqlite_compare_existing_index(void *h, const mig_table_desc *t, const
         return err->code;
     sqlite3_bind_text(q, 1, index, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, t->schema, -1, SQLITE_STATIC);
-    int rc;
-    if (sqlite3_step(q) == SQLITE_ROW) {
+    int rc, step = sqlite3_step(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = sqlite_engine_error(db, err);
+    } else if (step == SQLITE_ROW) {
         rc = index_difference(db, t, q, index, columns, exprs, ncolumns, detail, err);
         if (rc == MIG_OK)
             *state = *detail ? MIG_INDEX_DIFFERENT : MIG_INDEX_SAME;
@@ -506,6 +531,10 @@ static int sqlite_unique_create(void *h, const mig_table_desc *t, const char *in
     mig_free(qt);
     if (!sql)
         return mig_fail_nomem(err);
+    if (sqlite_engine_guard(db, err) != MIG_OK) {
+        mig_free(sql);
+        return err->code;
+    }
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     mig_free(sql);
     if (rc == SQLITE_OK)
@@ -542,7 +571,8 @@ static int primary_key(sqlite3 *db, const char *schema, const char *table, char 
         else
             (*n)++;
     }
-    sqlite3_finalize(q);
+    if (sqlite3_finalize(q) != SQLITE_OK && rc == MIG_OK)
+        rc = sqlite_engine_error(db, err);
     return rc;
 }
 
@@ -665,14 +695,27 @@ static int sqlite_quarantine_create(void *h, const mig_table_desc *t, mig_error 
     bool metadata = sqlite3_compileoption_used("ENABLE_COLUMN_METADATA");
     mig_buf b = {0};
     mig_buf_printf(&b, "CREATE TABLE %s (", t->quarantine);
-    while (sqlite3_step(q) == SQLITE_ROW) {
+    int rc = MIG_OK;
+    while (rc == MIG_OK && sqlite3_step(q) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(q, 0);
         const char *type = (const char *)sqlite3_column_text(q, 1);
+        /* a value SQLite could not convert for want of memory must not read as no type */
+        if (!name || (!type && sqlite3_column_type(q, 1) != SQLITE_NULL)) {
+            rc = mig_fail_nomem(err);
+            break;
+        }
         const char *coll = NULL;
         if (metadata && sqlite3_table_column_metadata(db, t->schema, t->table, name, NULL, &coll,
-                                                      NULL, NULL, NULL) != SQLITE_OK)
+                                                      NULL, NULL, NULL) != SQLITE_OK) {
             coll = NULL;
+            if (sqlite3_errcode(db) == SQLITE_NOMEM) { /* not a column without collation */
+                rc = sqlite_engine_error(db, err);
+                break;
+            }
+        }
         char *qn = mig_quote_ident(name), *ty = type && *type ? type_text(type) : mig_strdup("");
+        if (!qn || !ty)
+            rc = mig_fail_nomem(err);
         mig_buf_printf(&b, "%s%s%s", qn ? qn : "", ty && *ty ? " " : "", ty ? ty : "");
         if (coll && strcasecmp(coll, "BINARY") != 0) {
             char *qcoll = mig_quote_ident(coll);
@@ -683,13 +726,14 @@ static int sqlite_quarantine_create(void *h, const mig_table_desc *t, mig_error 
         mig_free(qn);
         mig_free(ty);
     }
-    int rc = sqlite3_finalize(q) == SQLITE_OK ? MIG_OK : sqlite_engine_error(db, err);
+    if (sqlite3_finalize(q) != SQLITE_OK && rc == MIG_OK)
+        rc = sqlite_engine_error(db, err);
     mig_buf_printf(&b, "migrate_moved_at %s)", sqlite_unique.timestamp_type);
     char *sql = mig_buf_take(&b);
     if (rc == MIG_OK && !sql)
         rc = mig_fail_nomem(err);
-    if (rc == MIG_OK && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        rc = sqlite_engine_error(db, err);
+    if (rc == MIG_OK)
+        rc = sqlite_engine_exec(db, sql, err);
     mig_free(sql);
     return rc;
 }

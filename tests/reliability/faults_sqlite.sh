@@ -29,8 +29,10 @@
 #
 # Fast by default: every I/O point, about FAULT_MALLOC_POINTS (150) allocation points spread
 # over each call, and for the fleet (30 migrations over three files) about FAULT_FLEET_POINTS
-# (40) points of each kind. REL_FAULTS_FULL=1 (make reliability-full): every point (the fleet's
-# allocations: about FAULT_FLEET_FULL_POINTS, 1000, of some 17,000), allocations failing once
+# (40) points of each kind; the add_column and rebuild loops also fail single allocations, at
+# about FAULT_ONCE_POINTS (800) points. REL_FAULTS_FULL=1 (make reliability-full): every point
+# (the fleet's allocations: about FAULT_FLEET_FULL_POINTS, 1000, of some 17,000), allocations
+# failing once
 # as well, the fleet with two workers too, and the loops again in WAL mode. One loop also runs
 # under valgrind when it is installed (REL_FAULTS_VALGRIND=0 skips it); the thorough mode adds
 # the fleet with two workers under valgrind. The databases live in a folder on /dev/shm when
@@ -196,6 +198,15 @@ for mode in "${modes[@]}"; do
         FAULT_SETUP="SELECT migrate_set('fleet_workers', 2)" ${fleet_points:+FAULT_POINTS=$fleet_points}
     fi
   done
+  # One allocation failing, not every one from it on: SQLite may then roll the whole transaction
+  # back by itself and the call's later statements must not run, and commit, on their own. The
+  # fast mode runs these two with a finer stride (FAULT_ONCE_POINTS); the thorough one, above.
+  if [ "$FULL" != 1 ]; then
+    loop "add_column fill$sfx" malloc-once "cols-$mode.db" "$ADD_COLUMN" "${FK[@]}" \
+      FAULT_POINTS="${FAULT_ONCE_POINTS:-800}"
+    loop "rebuild drop_columns$sfx" malloc-once "cols-$mode.db" "$REBUILD" "${FK[@]}" \
+      FAULT_POINTS="${FAULT_ONCE_POINTS:-800}"
+  fi
 done
 stat sqlite_faults_mode "$([ "$FULL" = 1 ] && echo thorough || echo fast)"
 stat sqlite_faults_points "$FAULT_POINTS_TOTAL"
