@@ -128,8 +128,9 @@ static int request_open(const mig_engine *eng, const char *function, const char 
     if (column && !(req->quoted = mig_quote_ident(column)))
         return mig_fail_nomem(err);
     const char *cols[1] = {column};
-    int rc = eng->unique->table_describe(eng->handle, table, change, cols, column ? 1 : 0,
-                                         &req->table, err);
+    int rc =
+        eng->unique->table_describe(eng->handle, table, change ? MIG_TABLE_CHANGE : MIG_TABLE_READ,
+                                    cols, column ? 1 : 0, &req->table, err);
     if (rc == MIG_OK && req->table.own)
         return mig_fail(err, MIG_PRIVILEGE,
                         "%s refuses table %s: it is one of migrate's own tables, which only "

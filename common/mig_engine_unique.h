@@ -46,14 +46,27 @@ typedef struct mig_fk_ref {
  */
 enum { MIG_INDEX_ABSENT, MIG_INDEX_SAME, MIG_INDEX_DIFFERENT, MIG_INDEX_EQUIVALENT };
 
+/*
+ * What a call does with the table it names: reads it (migrate_duplicates), writes the steps that
+ * will change it (migrate_add_unique_script: whoever runs them must own it, and the call itself
+ * only reads), or changes it (migrate_add_unique).
+ */
+typedef enum mig_table_access {
+    MIG_TABLE_READ,
+    MIG_TABLE_STEPS,
+    MIG_TABLE_CHANGE
+} mig_table_access;
+
 struct mig_engine_unique {
     /*
      * Resolve the table (an error names a missing table or column) and, where the engine has
      * locks and privileges, lock it until the end of the transaction for what the call does
-     * (change: the whole schema change, else reading) and check that the caller may do it.
+     * (a change: against the whole schema change, else reading) and check that the caller may
+     * do it (the steps of a change, or the change: its owner; reading: SELECT).
      */
-    int (*table_describe)(void *h, const char *table, bool change, const char *const *columns,
-                          int ncolumns, mig_table_desc *out, mig_error *err);
+    int (*table_describe)(void *h, const char *table, mig_table_access access,
+                          const char *const *columns, int ncolumns, mig_table_desc *out,
+                          mig_error *err);
     /*
      * The quarantine table t->quarantine as it stands: *exists false when there is none; else
      * *why (static text) says why it may not be written into (another owner, triggers, rules,

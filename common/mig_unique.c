@@ -284,9 +284,11 @@ static int request_open(const mig_engine *eng, const char *function, const char 
                                                             : mig_quote_ident(req->columns[i])))
             rc = mig_fail_nomem(err);
     }
-    bool change = strcmp(function, "migrate_add_unique") == 0;
+    mig_table_access access = strcmp(function, "migrate_add_unique") == 0 ? MIG_TABLE_CHANGE
+                              : strcmp(function, "migrate_add_unique_script") == 0 ? MIG_TABLE_STEPS
+                                                                                   : MIG_TABLE_READ;
     if (rc == MIG_OK) /* the table and the columns named; expressions are checked by use */
-        rc = eng->unique->table_describe(eng->handle, table, change, plain, nplain, &req->table,
+        rc = eng->unique->table_describe(eng->handle, table, access, plain, nplain, &req->table,
                                          err);
     mig_free(plain);
     if (rc == MIG_OK && req->table.own) /* its rows are the extension's, not data to clean */

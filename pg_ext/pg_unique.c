@@ -35,26 +35,21 @@
 #include "../common/mig_buf.h"
 #include "../common/mig_unique.h"
 
-/* What the lookup of a table checks: whether the call changes it or only reads it. */
-typedef struct table_access {
-    bool change;
-} table_access;
-
 /*
- * RangeVarGetRelidExtended's callback, run before the lock is taken: changing a table takes
- * its owner (as ALTER TABLE does), reading it SELECT. Other kinds are left to the caller's
- * "does not exist".
+ * RangeVarGetRelidExtended's callback, run before the lock is taken: changing a table, or
+ * writing the steps that will, takes its owner (as ALTER TABLE does), reading it SELECT. Other
+ * kinds are left to the caller's "does not exist".
  */
 static void check_table_access(const RangeVar *rv, Oid relid, Oid oldrelid, void *arg)
 {
-    const table_access *access = arg;
+    const mig_table_access *access = arg;
     (void)oldrelid;
     if (!OidIsValid(relid))
         return;
     char kind = get_rel_relkind(relid);
     if (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)
         return;
-    if (access->change) {
+    if (*access != MIG_TABLE_READ) {
         if (!pg_class_ownercheck(relid, GetUserId()))
             aclcheck_error(ACLCHECK_NOT_OWNER, get_relkind_objtype(kind), rv->relname);
     } else {
@@ -70,11 +65,11 @@ static void check_table_access(const RangeVar *rv, Oid relid, Oid oldrelid, void
  * (ShareRowExclusiveLock keeps out every concurrent DDL and write, not readers), so nothing can
  * change the table between the checks and the ALTER; for reading, AccessShareLock.
  */
-static Oid find_table(const char *table, bool change, mig_error *err)
+static Oid find_table(const char *table, mig_table_access access, mig_error *err)
 {
-    table_access access = {change};
     Oid relid = RangeVarGetRelidExtended(makeRangeVar(NULL, pstrdup(table), -1),
-                                         change ? ShareRowExclusiveLock : AccessShareLock,
+                                         access == MIG_TABLE_CHANGE ? ShareRowExclusiveLock
+                                                                    : AccessShareLock,
                                          RVR_MISSING_OK, check_table_access, &access);
     char kind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
     if (!OidIsValid(relid) || (kind != RELKIND_RELATION && kind != RELKIND_PARTITIONED_TABLE)) {
@@ -170,12 +165,13 @@ static int find_referencing(Oid relid, mig_table_desc *out, mig_error *err)
 }
 
 /* unique.table_describe: the table is locked and its privileges checked (find_table). */
-static int pg_table_describe(void *h, const char *table, bool change, const char *const *columns,
-                             int ncolumns, mig_table_desc *out, mig_error *err)
+static int pg_table_describe(void *h, const char *table, mig_table_access access,
+                             const char *const *columns, int ncolumns, mig_table_desc *out,
+                             mig_error *err)
 {
     (void)h;
     memset(out, 0, sizeof *out);
-    Oid relid = find_table(table, change, err);
+    Oid relid = find_table(table, access, err);
     if (!OidIsValid(relid))
         return err->code;
     for (int i = 0; i < ncolumns; i++)

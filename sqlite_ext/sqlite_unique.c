@@ -238,12 +238,12 @@ static bool is_own_table(const char *schema, const char *table)
            (strcasecmp(table, "migrate_history") == 0 || strcasecmp(table, "migrate_scripts") == 0);
 }
 
-/* unique.table_describe (SQLite has no table locks or privileges: change is not needed) */
-static int sqlite_table_describe(void *h, const char *table, bool change,
+/* unique.table_describe (SQLite has no table locks or privileges: access is not needed) */
+static int sqlite_table_describe(void *h, const char *table, mig_table_access access,
                                  const char *const *columns, int ncolumns, mig_table_desc *out,
                                  mig_error *err)
 {
-    (void)change;
+    (void)access;
     sqlite3 *db = ((sqlite_engine *)h)->db;
     memset(out, 0, sizeof *out);
     char *schema = NULL, *stored = NULL;

@@ -4,7 +4,9 @@
 #   with a trigger that would make it superuser; a superuser's keep_first is refused, naming the
 #   table and why, the trigger does not run, and nothing changes.
 # - migrate_duplicates is not executable by PUBLIC; migrate_grant's monitor kind grants it, and
-#   it reads only tables the role may SELECT. migrate_add_unique needs the table's owner.
+#   it reads only tables the role may SELECT. migrate_add_unique needs the table's owner, and so
+#   does migrate_add_unique_script (the steps it writes alter the table), which PUBLIC and the
+#   monitor kind may not call.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 scenario_begin unique_roles
@@ -65,6 +67,9 @@ pg_q -d "$DB" -c 'CREATE TABLE public.people (id integer PRIMARY KEY, email text
                GRANT SELECT ON public.people TO PUBLIC' >/dev/null
 OUT=$(as uq_watch "SELECT * FROM migrate_duplicates('people', 'email');")
 expect_line "PUBLIC may not call migrate_duplicates" 'permission denied for function migrate_duplicates' "$OUT"
+OUT=$(as uq_watch "SELECT * FROM migrate_add_unique_script('people', 'email');")
+expect_line "PUBLIC may not call migrate_add_unique_script" \
+  'permission denied for function migrate_add_unique_script' "$OUT"
 pg_q -d "$DB" -c "SELECT migrate_grant('uq_watch', 'monitor')" >/dev/null ||
   fail "migrate_grant(uq_watch, monitor) failed"
 OUT=$(as uq_watch "SELECT key, count FROM migrate_duplicates('people', 'email');")
@@ -73,10 +78,25 @@ OUT=$(as uq_watch "SELECT * FROM migrate_duplicates('hidden', 'email');")
 expect_line "not of a table it may not read" 'permission denied for table hidden' "$OUT"
 OUT=$(as uq_watch "SELECT migrate_add_unique('people', 'email');")
 expect_line "the monitor role may not add constraints" 'permission denied for function migrate_add_unique' "$OUT"
+OUT=$(as uq_watch "SELECT * FROM migrate_add_unique_script('people', 'email');")
+expect_line "nor write the steps that add one" \
+  'permission denied for function migrate_add_unique_script' "$OUT"
 pg_q -d "$DB" -c "SELECT migrate_grant('uq_watch', 'deploy')" >/dev/null
 OUT=$(as uq_watch "SELECT migrate_add_unique('people', 'email', NULL, 'keep_first');")
 expect_line "a deploy role that does not own the table may not change it" 'must be owner of table people' "$OUT"
 expect_eq "people is unchanged" "2" "$(pg_q -d "$DB" -c 'SELECT count(*) FROM public.people')"
+pg_q -d "$DB" -c 'CREATE TABLE public.tags (id integer PRIMARY KEY, name text);
+               GRANT SELECT ON public.tags TO PUBLIC;
+               CREATE TABLE public.mine (id integer PRIMARY KEY, name text);
+               ALTER TABLE public.mine OWNER TO uq_watch' >/dev/null
+OUT=$(as uq_watch "SELECT statement FROM migrate_add_unique_script('tags', 'name') ORDER BY seq;")
+expect_eq "nor the steps for a table it may read but does not own" \
+  "ERROR:  must be owner of table tags" "$OUT"
+OUT=$(as uq_watch "SELECT statement FROM migrate_add_unique_script('mine', 'name') ORDER BY seq;")
+expect_eq "the deploy role writes the steps for its own table" \
+  "SELECT count(*) AS steps FROM public.migrate_add_unique_script('mine', 'name', 'mine_name_key');
+CREATE UNIQUE INDEX CONCURRENTLY mine_name_key ON public.mine (name);
+ALTER TABLE public.mine ADD CONSTRAINT mine_name_key UNIQUE USING INDEX mine_name_key;" "$OUT"
 pg_q -d "$DB" -c "SELECT migrate_revoke('uq_watch')" >/dev/null
 OUT=$(as uq_watch "SELECT * FROM migrate_duplicates('people', 'email');")
 expect_line "migrate_revoke takes it back" 'permission denied for function migrate_duplicates' "$OUT"
