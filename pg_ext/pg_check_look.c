@@ -781,7 +781,7 @@ static int count_retyped(void *h, const retyped_column *c, mig_buf *out, mig_err
 {
     const char *col = quote_identifier(c->column);
     count_job job = {h,
-                     psprintf("SELECT count(*) FROM %s WHERE %s IS NOT NULL AND "
+                     psprintf("SELECT pg_catalog.count(*) FROM %s WHERE %s IS NOT NULL AND "
                               "CAST(CAST(%s AS %s) AS %s) IS DISTINCT FROM %s",
                               c->table->name, col, col, c->now, c->was, col),
                      0};
@@ -807,7 +807,7 @@ int pg_check_count_losses(void *h, void *state, mig_buf *out, mig_error *err)
     for (int i = 0; rc == MIG_OK && i < s->nlost_tables; i++) {
         const seen_rel *t = s->lost_tables[i];
         long long n = 0;
-        char *sql = psprintf("SELECT count(*) FROM %s", t->name);
+        char *sql = psprintf("SELECT pg_catalog.count(*) FROM %s", t->name);
         rc = pg_engine_query(h, sql, 0, NULL, on_count, &n, err);
         if (rc == MIG_OK)
             mig_buf_printf(out, "data loss: table %s dropped with %lld row%s\n", t->name, n,
@@ -817,7 +817,7 @@ int pg_check_count_losses(void *h, void *state, mig_buf *out, mig_error *err)
         const lost_column *c = &s->lost_columns[i];
         const char *col = quote_identifier(c->column->name);
         long long n = 0;
-        char *sql = psprintf("SELECT count(%s) FROM %s", col, c->table->name);
+        char *sql = psprintf("SELECT pg_catalog.count(%s) FROM %s", col, c->table->name);
         rc = pg_engine_query(h, sql, 0, NULL, on_count, &n, err);
         if (rc == MIG_OK)
             mig_buf_printf(out, "data loss: column %s.%s dropped with %lld non-NULL value%s\n",

@@ -585,9 +585,10 @@ static int pg_concurrent_steps(void *h, const mig_table_desc *t, const char *che
 /* unique.script_call: migrate_add_unique_script again, qualified with the extension's schema. */
 static char *pg_script_call(void *h, const char *table, const char *columns, const char *index)
 {
-    return mig_printf("SELECT count(*) AS steps FROM %s.migrate_add_unique_script(%s, %s, %s);",
-                      ((pg_engine *)h)->schema, quote_literal_cstr(table),
-                      quote_literal_cstr(columns), quote_literal_cstr(index));
+    return mig_printf(
+        "SELECT pg_catalog.count(*) AS steps FROM %s.migrate_add_unique_script(%s, %s, %s);",
+        ((pg_engine *)h)->schema, quote_literal_cstr(table), quote_literal_cstr(columns),
+        quote_literal_cstr(index));
 }
 
 /*

@@ -94,7 +94,7 @@ expect_eq "nor the steps for a table it may read but does not own" \
   "ERROR:  must be owner of table tags" "$OUT"
 OUT=$(as uq_watch "SELECT statement FROM migrate_add_unique_script('mine', 'name') ORDER BY seq;")
 expect_eq "the deploy role writes the steps for its own table" \
-  "SELECT count(*) AS steps FROM public.migrate_add_unique_script('mine', 'name', 'mine_name_key');
+  "SELECT pg_catalog.count(*) AS steps FROM public.migrate_add_unique_script('mine', 'name', 'mine_name_key');
 CREATE UNIQUE INDEX CONCURRENTLY mine_name_key ON public.mine (name);
 ALTER TABLE public.mine ADD CONSTRAINT mine_name_key UNIQUE USING INDEX mine_name_key;" "$OUT"
 pg_q -d "$DB" -c "SELECT migrate_revoke('uq_watch')" >/dev/null

@@ -26,7 +26,7 @@ expect_contains() { [[ $3 == *"$2"* ]] || fail "$1: [$2] not in: ${3:0:2000}"; }
 
 # --- 1. the steps, in order, quoted ------------------------------------------------------
 STEPS=$(pg_q -d "$DB" -c "$SP SELECT seq || ': ' || statement FROM migrate_add_unique_script('Us\"ers', 'E mail') ORDER BY seq" 2>&1)
-expect_eq "the steps" "1: SELECT count(*) AS steps FROM public.migrate_add_unique_script('Us\"ers', 'E mail', 'Us\"ers_E mail_key');
+expect_eq "the steps" "1: SELECT pg_catalog.count(*) AS steps FROM public.migrate_add_unique_script('Us\"ers', 'E mail', 'Us\"ers_E mail_key');
 2: CREATE UNIQUE INDEX CONCURRENTLY \"Us\"\"ers_E mail_key\" ON \"Sch\"\"ema\".\"Us\"\"ers\" (\"E mail\");
 3: ALTER TABLE \"Sch\"\"ema\".\"Us\"\"ers\" ADD CONSTRAINT \"Us\"\"ers_E mail_key\" UNIQUE USING INDEX \"Us\"\"ers_E mail_key\";" "$STEPS"
 
@@ -124,7 +124,7 @@ expect_eq "stale steps: no index was built" 0 \
 # --- 5. an expression key: the unique index alone ------------------------------------------
 pg_q -d "$DB" -c "DELETE FROM dup WHERE id = 2" >/dev/null
 OUT=$(pg_q -d "$DB" -c "SELECT string_agg(statement, E'\n' ORDER BY seq) FROM migrate_add_unique_script('dup', 'lower(email)')")
-expect_eq "expression key: the check and the index, no constraint" "SELECT count(*) AS steps FROM public.migrate_add_unique_script('dup', 'lower(email)', 'dup_lower_email_key');
+expect_eq "expression key: the check and the index, no constraint" "SELECT pg_catalog.count(*) AS steps FROM public.migrate_add_unique_script('dup', 'lower(email)', 'dup_lower_email_key');
 CREATE UNIQUE INDEX CONCURRENTLY dup_lower_email_key ON public.dup ((lower(email)));" "$OUT"
 OUT=$(echo "SELECT statement FROM migrate_add_unique_script('dup', 'lower(email)') ORDER BY seq \gexec" | "${PSQL[@]}" 2>&1)
 expect_eq "expression key: the steps ran ($OUT)" 0 $?
