@@ -60,15 +60,6 @@ read -r s_uapply s_ucheck <<<"$(interleaved sqlite_time \
   "check|$work/users.db|SELECT length(migrate_check('$work/unique'));")"
 
 # --- PostgreSQL ---------------------------------------------------------------------------
-pg_time() { # db sql: seconds of every statement
-  psql -X -q -d "$1" -c '\timing on' -c "$2" 2>&1 | awk '/^Time:/ {t += $2} END {print t / 1000}'
-}
-pg_fresh_time() { # template sql: on a fresh copy of template, after a checkpoint
-  dropdb --if-exists bench_run >/dev/null 2>&1
-  createdb -T "$1" bench_run
-  psql -X -q -d bench_run -c CHECKPOINT
-  pg_time bench_run "$2"
-}
 p_ok=0
 if command -v pg_config >/dev/null && [ -f "$(pg_config --pkglibdir)/migrate.so" ]; then
   # shellcheck source=../tests/pg/cluster.sh

@@ -156,15 +156,6 @@ read -r s_keep c_keep s_merge c_merge s_merge_child c_merge_child <<<"$(interlea
 fi
 
 # --- PostgreSQL ---------------------------------------------------------------------------
-pg_time() { # db sql: seconds of every statement
-  psql -X -q -d "$1" -c '\timing on' -c "$2" 2>&1 | awk '/^Time:/ {t += $2} END {print t / 1000}'
-}
-pg_fresh_time() { # template sql: on a fresh copy of template, after a checkpoint
-  dropdb --if-exists bench_run >/dev/null 2>&1
-  createdb -T "$1" bench_run
-  psql -X -q -d bench_run -c CHECKPOINT
-  pg_time bench_run "$2"
-}
 pg_template() { # name duplicates(0/1) child(0/1)
   createdb "$1"
   psql -X -q -v ON_ERROR_STOP=1 -d "$1" <<SQL

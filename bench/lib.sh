@@ -50,3 +50,17 @@ interleaved_cpu() {
   done
   echo
 }
+
+# PostgreSQL, on the cluster the PG* variables name. The seconds of every statement of sql on db
+# (a script may define its own pg_time, which pg_fresh_time then uses).
+pg_time() { # db sql
+  psql -X -q -d "$1" -c '\timing on' -c "$2" 2>&1 | awk '/^Time:/ {t += $2} END {print t / 1000}'
+}
+
+# pg_time of sql on a fresh copy of the database template, after a checkpoint.
+pg_fresh_time() { # template sql
+  dropdb --if-exists bench_run >/dev/null 2>&1
+  createdb -T "$1" bench_run
+  psql -X -q -d bench_run -c CHECKPOINT
+  pg_time bench_run "$2"
+}

@@ -60,14 +60,9 @@ read -r s_raw s_mig s_rebuild s_raw_dup s_report <<<"$(interleaved sqlite_time \
   "report|$dups|SELECT migrate_add_unique('users', 'email');")"
 
 # --- PostgreSQL ---------------------------------------------------------------------------
-pg_time() { # db sql: milliseconds of the last statement
+# Here pg_time is the last statement's seconds (bench/lib.sh's pg_fresh_time calls this one).
+pg_time() { # db sql: seconds of the last statement
   psql -X -q -d "$1" -c '\timing on' -c "$2" 2>&1 | awk '/^Time:/ {t = $2} END {print t / 1000}'
-}
-pg_fresh_time() { # template sql: on a fresh copy of template, after a checkpoint
-  dropdb --if-exists bench_run >/dev/null 2>&1
-  createdb -T "$1" bench_run
-  psql -X -q -d bench_run -c CHECKPOINT
-  pg_time bench_run "$2"
 }
 p_ok=0
 if command -v pg_config >/dev/null && [ -f "$(pg_config --pkglibdir)/migrate.so" ]; then
