@@ -112,9 +112,10 @@ static void request_free(column_request *req)
     mig_table_desc_free(&req->table);
 }
 
-/* Check the capability and resolve the table (change: the call changes it) and column. */
+/* Check the capability and resolve the table (for what the call does with it) and column. */
 static int request_open(const mig_engine *eng, const char *function, const char *table,
-                        const char *column, bool change, column_request *req, mig_error *err)
+                        const char *column, mig_table_access access, column_request *req,
+                        mig_error *err)
 {
     memset(req, 0, sizeof *req);
     req->eng = eng;
@@ -128,9 +129,8 @@ static int request_open(const mig_engine *eng, const char *function, const char 
     if (column && !(req->quoted = mig_quote_ident(column)))
         return mig_fail_nomem(err);
     const char *cols[1] = {column};
-    int rc =
-        eng->unique->table_describe(eng->handle, table, change ? MIG_TABLE_CHANGE : MIG_TABLE_READ,
-                                    cols, column ? 1 : 0, &req->table, err);
+    int rc = eng->unique->table_describe(eng->handle, table, access, cols, column ? 1 : 0,
+                                         &req->table, err);
     if (rc == MIG_OK && req->table.own)
         return mig_fail(err, MIG_PRIVILEGE,
                         "%s refuses table %s: it is one of migrate's own tables, which only "
@@ -203,7 +203,7 @@ int mig_nulls(const mig_engine *eng, const char *table, const char *column, mig_
 {
     memset(out, 0, sizeof *out);
     column_request req;
-    int rc = column ? request_open(eng, "migrate_nulls", table, column, false, &req, err)
+    int rc = column ? request_open(eng, "migrate_nulls", table, column, MIG_TABLE_READ, &req, err)
                     : mig_fail(err, MIG_ERR_NULL, "migrate_nulls needs a column name");
     if (rc == MIG_OK)
         rc = find_nulls(&req, 0, out, err);
@@ -463,7 +463,7 @@ int mig_set_not_null(const mig_engine *eng, const char *table, const char *colum
     if (rc != MIG_OK)
         return rc;
     column_request req;
-    rc = request_open(eng, "migrate_set_not_null", table, column, true, &req, err);
+    rc = request_open(eng, "migrate_set_not_null", table, column, MIG_TABLE_CHANGE, &req, err);
     not_null_job job = {&req, fill, policy, result};
     rc = in_savepoint(eng, rc, err, not_null_work, &job, "set_not_null");
     if (rc != MIG_OK) {
@@ -579,7 +579,7 @@ int mig_add_column(const mig_engine *eng, const char *table, const char *column,
         return rc;
     column_request req;
     /* the column does not exist yet: the table alone is resolved, ADD COLUMN names a clash */
-    rc = request_open(eng, "migrate_add_column", table, NULL, true, &req, err);
+    rc = request_open(eng, "migrate_add_column", table, NULL, MIG_TABLE_CHANGE, &req, err);
     if (rc == MIG_OK) {
         req.column = mig_strdup(column);
         req.quoted = mig_quote_ident(column);
@@ -639,7 +639,7 @@ int mig_rebuild(const mig_engine *eng, const char *table, const char *create_sql
     if (rc != MIG_OK)
         return rc;
     column_request req;
-    rc = request_open(eng, "migrate_rebuild", table, NULL, true, &req, err);
+    rc = request_open(eng, "migrate_rebuild", table, NULL, MIG_TABLE_CHANGE, &req, err);
     rebuild_job job = {&req, create_sql, drop, ndrop, result};
     rc = in_savepoint(eng, rc, err, rebuild_work, &job, "rebuild");
     if (rc != MIG_OK) {

@@ -253,8 +253,8 @@ static void request_free(unique_request *req)
 }
 
 /* Parse the columns and resolve the table through the engine. */
-static int request_open(const mig_engine *eng, const char *function, const char *table,
-                        const char *columns, unique_request *req, mig_error *err)
+static int request_open(const mig_engine *eng, const char *function, mig_table_access access,
+                        const char *table, const char *columns, unique_request *req, mig_error *err)
 {
     memset(req, 0, sizeof *req);
     req->eng = eng;
@@ -284,9 +284,6 @@ static int request_open(const mig_engine *eng, const char *function, const char 
                                                             : mig_quote_ident(req->columns[i])))
             rc = mig_fail_nomem(err);
     }
-    mig_table_access access = strcmp(function, "migrate_add_unique") == 0 ? MIG_TABLE_CHANGE
-                              : strcmp(function, "migrate_add_unique_script") == 0 ? MIG_TABLE_STEPS
-                                                                                   : MIG_TABLE_READ;
     if (rc == MIG_OK) /* the table and the columns named; expressions are checked by use */
         rc = eng->unique->table_describe(eng->handle, table, access, plain, nplain, &req->table,
                                          err);
@@ -1006,7 +1003,7 @@ int mig_add_unique(const mig_engine *eng, const char *table, const char *columns
     if (rc != MIG_OK)
         return rc;
     unique_request req;
-    rc = request_open(eng, "migrate_add_unique", table, columns, &req, err);
+    rc = request_open(eng, "migrate_add_unique", MIG_TABLE_CHANGE, table, columns, &req, err);
     char *index = NULL;
     if (rc == MIG_OK) {
         index = index_name ? mig_strdup(index_name) : default_index_name(table, &req);
@@ -1088,7 +1085,8 @@ int mig_add_unique_steps(const mig_engine *eng, const char *table, const char *c
                         "index build that lets writes go on; migrate_add_unique builds the index "
                         "in the call's transaction");
     unique_request req;
-    int rc = request_open(eng, "migrate_add_unique_script", table, columns, &req, err);
+    int rc =
+        request_open(eng, "migrate_add_unique_script", MIG_TABLE_STEPS, table, columns, &req, err);
     char *index = NULL;
     if (rc == MIG_OK) {
         index = index_name ? mig_strdup(index_name) : default_index_name(table, &req);
@@ -1113,7 +1111,7 @@ int mig_duplicates(const mig_engine *eng, const char *table, const char *columns
 {
     memset(out, 0, sizeof *out);
     unique_request req;
-    int rc = request_open(eng, "migrate_duplicates", table, columns, &req, err);
+    int rc = request_open(eng, "migrate_duplicates", MIG_TABLE_READ, table, columns, &req, err);
     if (rc == MIG_OK)
         rc = find_duplicates(&req, out, err);
     request_free(&req);
